@@ -1,0 +1,67 @@
+/* Shared plumbing for every module: the error record that travels up to the
+ * CLI (which alone prints and picks the exit code), the monotonic clock, and
+ * small parsers and file helpers used by more than one subcommand. */
+#ifndef CB_COMMON_H
+#define CB_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifndef CB_VERSION_STRING
+#define CB_VERSION_STRING "0.0.0"
+#endif
+
+/* Exit codes, the output contract (DESIGN.md). */
+enum cb_exit {
+	CB_EXIT_OK = 0,    /* success */
+	CB_EXIT_FAIL = 1,  /* the run failed: wrong checksum, regression found */
+	CB_EXIT_USAGE = 2, /* bad option, unknown name, invalid value */
+	CB_EXIT_ENV = 3,   /* this environment cannot run the request */
+};
+
+typedef struct cb_error {
+	int code;        /* one of enum cb_exit; 0 while no error */
+	char msg[1024];  /* one line, no trailing newline, no "concbench:" */
+} cb_error;
+
+/* Records the first error (later ones are dropped) and returns -1 so that
+ * callers can write `return cb_error_set(err, CB_EXIT_USAGE, ...)`. */
+int cb_error_set(cb_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* CLOCK_MONOTONIC in seconds. */
+double cb_now(void);
+
+/* Worker-count lists: "1,2,4", "1-8", "all" (= all_value), mixed "1,4-6".
+ * Values must be in [1, max]; duplicates are dropped, order is kept.
+ * *out is malloc'ed. `what` names the option in errors ("-n/--workers"). */
+int cb_parse_count_list(const char *s, const char *what, int all_value, int max,
+                        int **out, int *n, cb_error *err);
+
+/* "12", "64k", "1M", "2G" (powers of 1024), "1.5k" allowed. */
+int cb_parse_bytes(const char *s, double *out);
+/* "10ms", "50us", "1.5s", "100ns", a bare number is seconds. */
+int cb_parse_duration(const char *s, double *out);
+/* A plain double with nothing trailing. */
+int cb_parse_double(const char *s, double *out);
+/* A plain integer (base 10) with nothing trailing. */
+int cb_parse_long(const char *s, long *out);
+
+/* Writes data to path via a temp file in the same directory + rename. */
+int cb_write_file_atomic(const char *path, const void *data, size_t len, cb_error *err);
+/* mkdir -p; error names the path and errno. */
+int cb_mkdir_p(const char *path, cb_error *err);
+/* malloc/calloc/strdup that abort on exhaustion (nothing sensible to do). */
+void *cb_xmalloc(size_t n);
+void *cb_xcalloc(size_t n, size_t size);
+char *cb_xstrdup(const char *s);
+/* asprintf that aborts on exhaustion. */
+char *cb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Anonymous MAP_SHARED memory, visible to forked children; zeroed. */
+void *cb_shared_alloc(size_t n);
+void cb_shared_free(void *p, size_t n);
+
+#endif

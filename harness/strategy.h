@@ -1,0 +1,92 @@
+/* A strategy executes the tasks of a job with `workers` OS-level executors
+ * placed on the cell's cpusets. One file per strategy under
+ * harness/strategies/, one line per strategy in strategies/registry.c; the
+ * core never switches on a strategy's name, only on its flags. */
+#ifndef CB_STRATEGY_H
+#define CB_STRATEGY_H
+
+#include <sched.h>
+#include <stdatomic.h>
+
+#include "common.h"
+#include "params.h"
+#include "topology.h"
+#include "workload.h"
+
+enum {
+	CB_STRATEGY_BASELINE = 1u << 0, /* the serial baseline T1 */
+	CB_STRATEGY_FORKS = 1u << 1,    /* workers are processes */
+	CB_STRATEGY_YIELDS = 1u << 2,   /* tasks yield on I/O (coroutines) */
+	CB_STRATEGY_POOL = 1u << 3,     /* executors persist across jobs */
+	CB_STRATEGY_CONCURRENCY = 1u << 4, /* takes -c: concurrency != workers */
+	CB_STRATEGY_THREADS = 1u << 5,  /* takes -t: threads per process */
+};
+
+typedef enum { CB_SCHED_STATIC, CB_SCHED_DYNAMIC } cb_sched_kind;
+typedef struct cb_schedule {
+	cb_sched_kind kind;
+	size_t chunk;   /* static: 0 = one block per worker; dynamic: >= 1 */
+} cb_schedule;
+/* "static", "static:4", "dynamic", "dynamic:8" (OpenMP's meaning). */
+int cb_schedule_parse(const char *s, cb_schedule *out, cb_error *err);
+void cb_schedule_format(const cb_schedule *s, char *buf, size_t n);
+
+/* Per-worker record of where it actually ran (shared memory). */
+typedef struct cb_worker_trace { cpu_set_t ran_on; } cb_worker_trace;
+
+/* Per-job control block (shared memory; reset before every repetition). */
+typedef struct cb_jobctl {
+	_Atomic size_t next;    /* dynamic schedule: next task to claim */
+	_Atomic int err;        /* first task error (-errno), 0 if none */
+	_Atomic long err_task;  /* the task that failed */
+} cb_jobctl;
+
+struct cb_strategy;
+
+/* One cell's execution context, built by the runner. */
+typedef struct cb_exec {
+	const struct cb_strategy *strategy;
+	const cb_topology *topo;
+	int workers;        /* OS-level executors (threads, processes, schedulers) */
+	int concurrency;    /* tasks in flight; == workers unless CONCURRENCY */
+	int threads;        /* threads per process (THREADS strategies), else 1 */
+	cb_schedule sched;
+	const cb_placement *place;  /* one set per worker (NULL sets = unpinned) */
+	cb_params params;   /* the strategy's own --param values */
+	cb_worker_trace *trace;     /* [workers * threads], shared memory */
+	cb_jobctl *ctl;             /* shared memory */
+	void *priv;         /* the strategy's own */
+} cb_exec;
+
+typedef struct cb_strategy {
+	const char *name;
+	const char *summary;
+	unsigned flags;
+	const cb_param_spec *params;
+	size_t nparams;
+	/* Untimed, once per cell, after the job is set up: pools start here. */
+	int (*cell_setup)(cb_exec *ex, cb_job *job, cb_error *err);
+	/* The timed parallel section: run every task of job, dispatch and join
+	 * included. Returns 0, or -1 with err set (a task error, a crashed
+	 * worker: name the signal or status). */
+	int (*run_job)(cb_exec *ex, cb_job *job, cb_error *err);
+	/* Untimed: stop pools, free everything; no child or mapping left. */
+	void (*cell_teardown)(cb_exec *ex);
+} cb_strategy;
+
+extern const cb_strategy *const cb_strategies[];  /* NULL-terminated */
+const cb_strategy *cb_strategy_find(const char *name);
+void cb_strategy_names(char *buf, size_t n);
+
+/* The one schedule loop every strategy uses: runs worker w's share of the
+ * job (static blocks, static chunks round-robin, or dynamic claims on
+ * ex->ctl->next), records partials, task latencies and where the worker
+ * ran, and stops early once any task has failed. `w` in [0, nworkers). */
+int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io);
+/* Binds the calling thread (or process) to worker w's cpuset, if any. */
+int cb_exec_bind_thread(cb_exec *ex, int w);
+int cb_exec_bind_process(cb_exec *ex, int w);
+/* After run_job: turns ex->ctl->err into an error message. */
+int cb_exec_check(cb_exec *ex, cb_error *err);
+
+#endif

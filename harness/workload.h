@@ -1,0 +1,73 @@
+/* A workload is `ntasks` independent tasks, each a function of (job, task
+ * index, io) returning a 64-bit partial; `post` folds the partials into the
+ * checksum that every strategy must reproduce. One file per workload under
+ * workloads/, one line per workload in workloads/registry.c. */
+#ifndef CB_WORKLOAD_H
+#define CB_WORKLOAD_H
+
+#include "common.h"
+#include "io.h"
+#include "params.h"
+
+typedef enum { CB_KIND_CPU, CB_KIND_MEMORY, CB_KIND_IO, CB_KIND_SYNC, CB_NKINDS } cb_workload_kind;
+extern const char *const cb_kind_names[CB_NKINDS];
+
+typedef struct cb_job cb_job;
+
+typedef struct cb_workload {
+	const char *name;       /* "cpu.primes" */
+	const char *summary;    /* one line */
+	cb_workload_kind kind;
+	const cb_param_spec *params;
+	size_t nparams;
+	const char *checksum;   /* what the checksum covers, for list -v */
+	/* Untimed, once per job (before any strategy forks a pool, so pools
+	 * inherit the inputs): validate, allocate, set job->ntasks. */
+	int (*setup)(cb_job *job, cb_error *err);
+	/* Timed serial phase before the parallel section; may be NULL. */
+	int (*pre)(cb_job *job, cb_error *err);
+	/* One task. Must not block except through io. 0 or -errno. */
+	int (*task)(const cb_job *job, size_t i, cb_io *io, uint64_t *out);
+	/* Timed serial phase after it: fold job->partials into the checksum. */
+	uint64_t (*post)(cb_job *job);
+	/* Untimed, once per job; may be NULL. Must release everything. */
+	void (*teardown)(cb_job *job);
+} cb_workload;
+
+struct cb_job {
+	const cb_workload *wl;
+	cb_size size;
+	cb_params params;
+	int scale;           /* weak scaling factor (1 = strong scaling) */
+	size_t ntasks;       /* set by setup */
+	void *state;         /* the workload's own */
+	uint64_t *partials;  /* [ntasks], shared memory, written by tasks */
+	double *task_s;      /* [ntasks], shared memory: each task's latency,
+	                        recorded for kind CB_KIND_IO only, else NULL */
+	uint64_t reference;  /* the serial answer, computed once at job setup */
+};
+
+extern const cb_workload *const cb_workloads[];  /* NULL-terminated */
+const cb_workload *cb_workload_find(const char *name);
+/* "cpu.primes, synth.amdahl, ..." for error messages. */
+void cb_workload_names(char *buf, size_t n);
+
+/* Creates the job: params from defaults at `size` and kv (marking used),
+ * setup, shared partials, and the serial reference checksum. */
+int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
+                  const cb_kv *kv, size_t nkv, bool *used, cb_error *err);
+void cb_job_free(cb_job *job);
+static inline double cb_job_param(const cb_job *job, const char *name)
+{
+	return cb_params_get(&job->params, name);
+}
+
+/* FNV-1a style mixing for checksums; order-dependent. */
+static inline uint64_t cb_mix64(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 31);
+}
+
+#endif
