@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "common.h"
 
 typedef struct cb_command {
@@ -22,6 +23,9 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const cb_command commands[] = {
+	{ "run", "run workloads x strategies x workers and write results", cb_cmd_run },
+	{ "list", "list workloads, strategies, pin policies and suites", cb_cmd_list },
+	{ "topo", "show the machine and where each pin policy places workers", cb_cmd_topo },
 	{ "version", "print the version", cmd_version },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)

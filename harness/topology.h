@@ -42,6 +42,8 @@ void cb_topology_summarize(const cb_topology *t, cb_topology_summary *s);
 json_t *cb_topology_to_json(const cb_topology *t);
 /* Human-readable machine description, as `concbench topo` prints it. */
 void cb_topology_print(const cb_topology *t, FILE *f);
+/* For every policy and 1..max_workers workers, the PUs each worker gets. */
+void cb_topology_print_placements(const cb_topology *t, int max_workers, FILE *f);
 
 /* Pin policies. */
 typedef enum {

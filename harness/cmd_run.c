@@ -1,0 +1,391 @@
+/* `concbench run`: parse the options into a cb_run_config, build the plan
+ * (every name and value validated before anything runs or is written), run
+ * it, and print the table. Google Benchmark's own --benchmark_* flags pass
+ * through to the measurement engine. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "gbench.h"
+#include "run.h"
+
+#define MAX_WORKERS 4096
+
+static const char usage_text[] =
+	"usage: concbench run [options] [--benchmark_* flags]\n"
+	"\n"
+	"Runs workloads x strategies x workers on pinned cores and writes\n"
+	"results/<timestamp>-<host>/results.json and results.csv.\n"
+	"\n"
+	"  -w, --workload LIST    workloads (default: all; see 'concbench list workloads')\n"
+	"  -s, --strategy LIST    strategies (default: all; see 'concbench list strategies')\n"
+	"  -n, --workers LIST     worker counts: 4, 1,2,4, 1-8, all (default: 1,2,4 ... all PUs)\n"
+	"  -c, --concurrency LIST tasks in flight, for strategies that take it (coroutines)\n"
+	"  -t, --threads LIST     threads per process, for strategies that take it (hybrid)\n"
+	"      --pin POLICY       none, compact, spread, cores, or PUs like 0,2,4-7 (default: compact)\n"
+	"      --schedule S       static[:CHUNK] or dynamic[:CHUNK] (default: dynamic:1)\n"
+	"      --size SIZE        tiny, quick, default, large (default: default)\n"
+	"      --param KEY=VALUE  a workload or strategy parameter (repeatable)\n"
+	"  -r, --reps N           timed repetitions per cell (default: 10, suite's own with --suite)\n"
+	"      --warmup N         untimed repetitions before the first timed one (default: 1)\n"
+	"      --suite NAME       a named set of cells: quick, default\n"
+	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
+	"  -q, --quiet            no table, no progress line, no warnings\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Repetitions of all cells are interleaved at random (Google Benchmark's\n"
+	"--benchmark_enable_random_interleaving; pass =false to run cells in order).\n"
+	"Exit status: 0 all cells ok, 1 a cell failed (wrong checksum, task error),\n"
+	"2 bad input, 3 this machine cannot run the request.\n";
+
+static char **split_list(const char *s, int *n)
+{
+	char *copy = cb_xstrdup(s), *save = NULL;
+	char **v = NULL;
+	int cnt = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		v = realloc(v, (size_t)(cnt + 1) * sizeof *v);
+		if (!v)
+			abort();
+		v[cnt++] = cb_xstrdup(t);
+	}
+	free(copy);
+	*n = cnt;
+	return v;
+}
+
+static void free_list(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* 1, 2, 4, ... up to max, and max itself. */
+static int *pow2_list(int max, int *n)
+{
+	int *v = cb_xcalloc(32, sizeof *v), cnt = 0;
+	for (int w = 1; w < max; w *= 2)
+		v[cnt++] = w;
+	v[cnt++] = max;
+	*n = cnt;
+	return v;
+}
+
+/* An --out that cannot be written is found before any work is done: the
+ * nearest existing ancestor must be a writable directory. */
+static int check_out(const char *root, cb_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", root);
+	for (;;) {
+		struct stat st;
+		if (!stat(path, &st)) {
+			if (!S_ISDIR(st.st_mode))
+				return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': '%s' is not a directory", root, path);
+			if (access(path, W_OK | X_OK))
+				return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': '%s' is not writable", root, path);
+			return 0;
+		}
+		if (errno != ENOENT)
+			return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': %s", root, strerror(errno));
+		char *slash = strrchr(path, '/');
+		if (!slash)
+			snprintf(path, sizeof path, ".");
+		else if (slash == path)
+			path[1] = 0;
+		else
+			*slash = 0;
+	}
+}
+
+static int make_run_dir(cb_run *run, cb_error *err)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(run->created, sizeof run->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char stamp[32], host[128] = "host";
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	gethostname(host, sizeof host - 1);
+	if (cb_mkdir_p(run->cfg->out_root, err))
+		return -1;
+	for (int k = 0; k < 100; k++) {
+		char *dir = k ? cb_xasprintf("%s/%s-%s-%d", run->cfg->out_root, stamp, host, k)
+		              : cb_xasprintf("%s/%s-%s", run->cfg->out_root, stamp, host);
+		if (!mkdir(dir, 0777)) {
+			run->dir = dir;
+			break;
+		}
+		int e = errno;
+		free(dir);
+		if (e != EEXIST)
+			return cb_error_set(err, CB_EXIT_USAGE, "cannot create a run folder in '%s': %s",
+			                    run->cfg->out_root, strerror(e));
+	}
+	if (!run->dir)
+		return cb_error_set(err, CB_EXIT_FAIL, "cannot find a free run folder name in '%s'", run->cfg->out_root);
+	/* results/latest -> the new folder, replaced atomically. */
+	char *link = cb_xasprintf("%s/latest", run->cfg->out_root);
+	char *tmp = cb_xasprintf("%s/.latest.%ld", run->cfg->out_root, (long)getpid());
+	char *target = cb_xstrdup(run->dir);
+	unlink(tmp);
+	if (symlink(basename(target), tmp) || rename(tmp, link))
+		unlink(tmp);
+	free(link);
+	free(tmp);
+	free(target);
+	return 0;
+}
+
+static void print_table(const cb_run *run)
+{
+	printf("%-52s %10s %8s %6s %7s %6s %s\n", "cell", "median", "speedup", "eff", "amdahl", "cv", "ok");
+	json_t *root = cb_results_json(run);
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(root, "cells"), i, c) {
+		json_t *st = json_object_get(c, "stats");
+		double med = json_real_value(json_object_get(st, "median_s"));
+		json_t *s = json_object_get(c, "speedup"), *e = json_object_get(c, "efficiency"),
+		       *a = json_object_get(c, "amdahl_speedup"), *cv = json_object_get(st, "cv");
+		char ms[16] = "-", ss[16] = "-", es[16] = "-", as[16] = "-", cs[16] = "-";
+		if (json_is_real(json_object_get(st, "median_s")))
+			snprintf(ms, sizeof ms, "%.4gs", med);
+		if (json_is_real(s)) snprintf(ss, sizeof ss, "%.3f", json_real_value(s));
+		if (json_is_real(e)) snprintf(es, sizeof es, "%.3f", json_real_value(e));
+		if (json_is_real(a)) snprintf(as, sizeof as, "%.3f", json_real_value(a));
+		if (json_is_real(cv)) snprintf(cs, sizeof cs, "%.1f%%", 100 * json_real_value(cv));
+		const char *err = json_string_value(json_object_get(c, "error"));
+		printf("%-52s %10s %8s %6s %7s %6s %s%s%s\n", json_string_value(json_object_get(c, "id")), ms, ss,
+		       es, as, cs, json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
+		       err ? "  " : "", err ? err : "");
+	}
+	json_decref(root);
+}
+
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP };
+
+static const struct option options[] = {
+	{ "workload", required_argument, NULL, 'w' },
+	{ "strategy", required_argument, NULL, 's' },
+	{ "workers", required_argument, NULL, 'n' },
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "reps", required_argument, NULL, 'r' },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "out", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+typedef struct {
+	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup;
+} raw_opts;
+
+static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
+                         int *gb_argc, char **gb_argv, cb_error *err)
+{
+	/* Google Benchmark's flags are taken out before getopt sees them. */
+	int kept = 1;
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--benchmark_", 12))
+			gb_argv[(*gb_argc)++] = argv[i];
+		else
+			argv[kept++] = argv[i];
+	}
+	argc = kept;
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":w:s:n:c:t:r:o:qh", options, NULL)) != -1) {
+		switch (ch) {
+		case 'w': free_list(cfg->workloads, cfg->nworkloads); cfg->workloads = split_list(optarg, &cfg->nworkloads); break;
+		case 's': free_list(cfg->strategies, cfg->nstrategies); cfg->strategies = split_list(optarg, &cfg->nstrategies); break;
+		case 'n': raw->workers = optarg; break;
+		case 'c': raw->concurrency = optarg; break;
+		case 't': raw->threads = optarg; break;
+		case 'r': raw->reps = optarg; break;
+		case 'o': cfg->out_root = optarg; break;
+		case 'q': cfg->quiet = true; break;
+		case 'h': fputs(usage_text, stdout); return 1;
+		case OPT_PIN: raw->pin = optarg; break;
+		case OPT_SCHEDULE: raw->schedule = optarg; break;
+		case OPT_SIZE: raw->size = optarg; break;
+		case OPT_WARMUP: raw->warmup = optarg; break;
+		case OPT_SUITE: cfg->suite = optarg; break;
+		case OPT_PARAM: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return cb_error_set(err, CB_EXIT_USAGE, "--param '%s' is not KEY=VALUE", optarg);
+			cfg->params = realloc(cfg->params, (cfg->nparams + 1) * sizeof *cfg->params);
+			if (!cfg->params)
+				abort();
+			char *key = cb_xstrdup(optarg);   /* argv stays intact for the record */
+			key[eq - optarg] = 0;
+			cfg->params[cfg->nparams++] = (cb_kv){ key, key + (eq - optarg) + 1 };
+			break;
+		}
+		case ':':
+			return cb_error_set(err, CB_EXIT_USAGE, "option '%s' needs a value (see 'concbench run --help')",
+			                    argv[optind - 1]);
+		default:
+			return cb_error_set(err, CB_EXIT_USAGE, "unknown option '%s' (see 'concbench run --help')",
+			                    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench run --help')",
+		                    argv[optind]);
+	return 0;
+}
+
+static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pus, cb_error *err)
+{
+	const cb_suite *suite = NULL;
+	if (cfg->suite && !(suite = cb_suite_find(cfg->suite))) {
+		char names[256] = "";
+		for (const cb_suite *s = cb_suites; s->name; s++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+			         s == cb_suites ? "" : ", ", s->name);
+		return cb_error_set(err, CB_EXIT_USAGE, "unknown suite '%s' (known: %s)", cfg->suite, names);
+	}
+	cfg->size = suite ? suite->size : CB_SIZE_DEFAULT;
+	cfg->reps = suite ? suite->reps : 10;
+	cfg->warmup = 1;
+	if (raw->size && cb_size_parse(raw->size, &cfg->size, err))
+		return -1;
+	long v;
+	if (raw->reps && (cb_parse_long(raw->reps, &v) || v < 1 || v > 100000))
+		return cb_error_set(err, CB_EXIT_USAGE, "-r/--reps '%s' must be a whole number from 1 to 100000", raw->reps);
+	if (raw->reps)
+		cfg->reps = (int)v;
+	if (raw->warmup && (cb_parse_long(raw->warmup, &v) || v < 0 || v > 1000))
+		return cb_error_set(err, CB_EXIT_USAGE, "--warmup '%s' must be a whole number from 0 to 1000", raw->warmup);
+	if (raw->warmup)
+		cfg->warmup = (int)v;
+	if (raw->workers) {
+		if (cb_parse_count_list(raw->workers, "-n/--workers", allowed_pus, MAX_WORKERS, &cfg->workers,
+		                        &cfg->nworkers, err))
+			return -1;
+	} else {
+		cfg->workers = pow2_list(allowed_pus, &cfg->nworkers);
+	}
+	if (raw->concurrency && cb_parse_count_list(raw->concurrency, "-c/--concurrency", 10000, 1000000,
+	                                            &cfg->concurrency, &cfg->nconcurrency, err))
+		return -1;
+	if (raw->threads && cb_parse_count_list(raw->threads, "-t/--threads", allowed_pus, MAX_WORKERS,
+	                                        &cfg->threads, &cfg->nthreads, err))
+		return -1;
+	if (cb_pin_parse(raw->pin ? raw->pin : "compact", &cfg->pin, err))
+		return -1;
+	if (cb_schedule_parse(raw->schedule ? raw->schedule : "dynamic", &cfg->sched, err))
+		return -1;
+	cb_schedule_format(&cfg->sched, cfg->sched_text, sizeof cfg->sched_text);
+	if (suite && !cfg->nworkloads && strcmp(suite->workloads, "all"))
+		cfg->workloads = split_list(suite->workloads, &cfg->nworkloads);
+	if (suite && !cfg->nstrategies && strcmp(suite->strategies, "all"))
+		cfg->strategies = split_list(suite->strategies, &cfg->nstrategies);
+	return 0;
+}
+
+static void config_free(cb_run_config *cfg)
+{
+	free_list(cfg->workloads, cfg->nworkloads);
+	free_list(cfg->strategies, cfg->nstrategies);
+	free(cfg->workers);
+	free(cfg->concurrency);
+	free(cfg->threads);
+	for (size_t i = 0; i < cfg->nparams; i++)
+		free((char *)cfg->params[i].key);
+	free(cfg->params);
+	cb_pin_free(&cfg->pin);
+}
+
+int cb_cmd_run(int argc, char **argv)
+{
+	cb_run_config cfg = { .out_root = "results", .argc = argc + 1 };
+	cb_run run = { .cfg = &cfg, .perf_fd = -1 };
+	cb_error err = { 0 };
+	raw_opts raw = { 0 };
+	char **gb_argv = cb_xcalloc((size_t)argc + 2, sizeof *gb_argv);
+	int gb_argc = 1, rc;
+	gb_argv[0] = "concbench";
+
+	/* The recorded command line is taken before getopt permutes argv. */
+	char **cmdline = cb_xcalloc((size_t)argc + 1, sizeof *cmdline);
+	cmdline[0] = "concbench";
+	for (int i = 0; i < argc; i++)
+		cmdline[i + 1] = argv[i];
+	cfg.argv = cmdline;
+
+	rc = parse_options(argc, argv, &cfg, &raw, &gb_argc, gb_argv, &err);
+	if (rc > 0) {
+		rc = CB_EXIT_OK;
+		goto out;
+	}
+	if (rc)
+		goto fail;
+	if (cb_topology_open(&run.topo, NULL, &err))
+		goto fail;
+	cb_topology_summary sum;
+	cb_topology_summarize(run.topo, &sum);
+	if (apply_options(&cfg, &raw, sum.allowed_pus, &err) || check_out(cfg.out_root, &err))
+		goto fail;
+	cb_gb_init(&gb_argc, gb_argv);
+	if (gb_argc > 1) {
+		cb_error_set(&err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);
+		goto fail;
+	}
+	if (cb_plan_build(&run, &err))
+		goto fail;
+	run.machine = cb_machine_json(run.topo);
+	if (make_run_dir(&run, &err) || cb_results_write(&run, &err))
+		goto fail;
+	if (cb_runner_run(&run, &err))
+		goto fail;
+	if (!cfg.quiet)
+		print_table(&run);
+	if (!cfg.quiet || run.failed)
+		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
+		        run.interrupted ? " (interrupted: finished cells kept)" : "");
+	rc = run.failed ? CB_EXIT_FAIL : CB_EXIT_OK;
+	goto out;
+fail:
+	fprintf(stderr, "concbench: %s\n", err.msg);
+	rc = err.code ? err.code : CB_EXIT_FAIL;
+	if (run.dir && run.ncells == 0) {
+		/* Nothing ran: leave no empty folder behind. */
+		char *jp = cb_xasprintf("%s/results.json", run.dir);
+		char *cp = cb_xasprintf("%s/results.csv", run.dir);
+		unlink(jp);
+		unlink(cp);
+		rmdir(run.dir);
+		free(jp);
+		free(cp);
+	}
+out:
+	cb_plan_free(&run);
+	if (run.machine)
+		json_decref(run.machine);
+	if (run.topo)
+		cb_topology_free(run.topo);
+	free(run.dir);
+	free(gb_argv);
+	free(cmdline);
+	config_free(&cfg);
+	return rc;
+}

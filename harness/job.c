@@ -1,0 +1,83 @@
+/* Jobs: one workload instance (parameters, inputs, shared partials) and its
+ * serial reference answer, computed once when the job is created so that
+ * every cell of every strategy is checked against the same number. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workload.h"
+
+const char *const cb_kind_names[CB_NKINDS] = { "cpu", "memory", "io", "sync" };
+
+const cb_workload *cb_workload_find(const char *name)
+{
+	for (const cb_workload *const *w = cb_workloads; *w; w++)
+		if (!strcmp((*w)->name, name))
+			return *w;
+	return NULL;
+}
+
+void cb_workload_names(char *buf, size_t n)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (const cb_workload *const *w = cb_workloads; *w && off < n; w++)
+		off += (size_t)snprintf(buf + off, n - off, "%s%s", w == cb_workloads ? "" : ", ", (*w)->name);
+}
+
+/* The serial answer: pre, every task in order, post, in the calling thread
+ * with the blocking I/O interface. */
+static int compute_reference(cb_job *job, cb_error *err)
+{
+	cb_io io = cb_io_blocking();
+	if (job->wl->pre && job->wl->pre(job, err))
+		return -1;
+	for (size_t i = 0; i < job->ntasks; i++) {
+		int rc = job->wl->task(job, i, &io, &job->partials[i]);
+		if (rc)
+			return cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run failed at task %zu: %s",
+			                    job->wl->name, i, strerror(-rc));
+	}
+	job->reference = job->wl->post(job);
+	return 0;
+}
+
+int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
+                  const cb_kv *kv, size_t nkv, bool *used, cb_error *err)
+{
+	cb_job *job = cb_xcalloc(1, sizeof *job);
+	job->wl = wl;
+	job->size = size;
+	job->scale = scale > 0 ? scale : 1;
+	if (cb_params_init(&job->params, wl->params, wl->nparams, size, kv, nkv, used, wl->name, err))
+		goto fail;
+	if (wl->setup(job, err))
+		goto fail;
+	if (!job->ntasks) {
+		cb_error_set(err, CB_EXIT_USAGE, "%s: the parameters give no tasks", wl->name);
+		goto fail;
+	}
+	job->partials = cb_shared_alloc(job->ntasks * sizeof *job->partials);
+	if (wl->kind == CB_KIND_IO)
+		job->task_s = cb_shared_alloc(job->ntasks * sizeof *job->task_s);
+	if (compute_reference(job, err))
+		goto fail;
+	*out = job;
+	return 0;
+fail:
+	cb_job_free(job);
+	return -1;
+}
+
+void cb_job_free(cb_job *job)
+{
+	if (!job)
+		return;
+	if (job->state && job->wl->teardown)
+		job->wl->teardown(job);
+	cb_shared_free(job->partials, job->ntasks * sizeof *job->partials);
+	if (job->task_s)
+		cb_shared_free(job->task_s, job->ntasks * sizeof *job->task_s);
+	cb_params_free(&job->params);
+	free(job);
+}

@@ -1,0 +1,277 @@
+/* The plan: named suites, validation of every name and value before
+ * anything runs (so bad input never leaves a results folder behind), and
+ * the expansion into cells. Jobs are created here, once per workload, and
+ * shared by every cell of that workload. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+const cb_suite cb_suites[] = {
+	{ "quick", "every workload and strategy at size quick, 1, 2, 4 ... all PUs, 5 repetitions (CI)",
+	  "all", "all", "pow2", CB_SIZE_QUICK, 5 },
+	{ "default", "every workload and strategy at size default, 1, 2, 4 ... all PUs, 10 repetitions",
+	  "all", "all", "pow2", CB_SIZE_DEFAULT, 10 },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0 },
+};
+
+const cb_suite *cb_suite_find(const char *name)
+{
+	for (const cb_suite *s = cb_suites; s->name; s++)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+static int resolve_workloads(cb_run_config *cfg, const cb_workload ***out, int *n, cb_error *err)
+{
+	const cb_workload **v;
+	if (cfg->nworkloads == 0) {
+		int cnt = 0;
+		while (cb_workloads[cnt])
+			cnt++;
+		v = cb_xcalloc((size_t)cnt, sizeof *v);
+		for (int i = 0; i < cnt; i++)
+			v[i] = cb_workloads[i];
+		*out = v;
+		*n = cnt;
+		return 0;
+	}
+	v = cb_xcalloc((size_t)cfg->nworkloads, sizeof *v);
+	for (int i = 0; i < cfg->nworkloads; i++) {
+		v[i] = cb_workload_find(cfg->workloads[i]);
+		if (!v[i]) {
+			char names[1024];
+			cb_workload_names(names, sizeof names);
+			free(v);
+			return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s)",
+			                    cfg->workloads[i], names);
+		}
+	}
+	*out = v;
+	*n = cfg->nworkloads;
+	return 0;
+}
+
+static int resolve_strategies(cb_run_config *cfg, const cb_strategy ***out, int *n, cb_error *err)
+{
+	const cb_strategy **v;
+	if (cfg->nstrategies == 0) {
+		int cnt = 0;
+		while (cb_strategies[cnt])
+			cnt++;
+		v = cb_xcalloc((size_t)cnt, sizeof *v);
+		for (int i = 0; i < cnt; i++)
+			v[i] = cb_strategies[i];
+		*out = v;
+		*n = cnt;
+		return 0;
+	}
+	v = cb_xcalloc((size_t)cfg->nstrategies, sizeof *v);
+	for (int i = 0; i < cfg->nstrategies; i++) {
+		v[i] = cb_strategy_find(cfg->strategies[i]);
+		if (!v[i]) {
+			char names[1024];
+			cb_strategy_names(names, sizeof names);
+			free(v);
+			return cb_error_set(err, CB_EXIT_USAGE, "unknown strategy '%s' (known: %s)",
+			                    cfg->strategies[i], names);
+		}
+	}
+	*out = v;
+	*n = cfg->nstrategies;
+	return 0;
+}
+
+static void cell_id(cb_cell *c, const cb_run_config *cfg)
+{
+	char extra[64] = "";
+	size_t off = 0;
+	if (c->strategy->flags & CB_STRATEGY_CONCURRENCY)
+		off += (size_t)snprintf(extra + off, sizeof extra - off, "/c%d", c->concurrency);
+	if (c->strategy->flags & CB_STRATEGY_THREADS)
+		snprintf(extra + off, sizeof extra - off, "/t%d", c->threads);
+	snprintf(c->id, sizeof c->id, "%s/%s/n%d%s/%s/%s", c->job->wl->name, c->strategy->name,
+	         c->workers, extra, cfg->pin.text, cfg->sched_text);
+}
+
+static cb_cell *add_cell(cb_run *run, int *cap, cb_job *job, const cb_strategy *st, int workers,
+                         int concurrency, int threads)
+{
+	if (run->ncells == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		run->cells = realloc(run->cells, (size_t)*cap * sizeof *run->cells);
+		if (!run->cells)
+			abort();
+	}
+	cb_cell *c = &run->cells[run->ncells++];
+	memset(c, 0, sizeof *c);
+	c->job = job;
+	c->strategy = st;
+	c->workers = workers;
+	c->concurrency = concurrency;
+	c->threads = threads;
+	c->run = run;
+	cell_id(c, run->cfg);
+	return c;
+}
+
+/* Placement is computed now so that a policy that cannot be honoured
+ * (cores beyond the core count, a PU that does not exist) is a usage error
+ * before anything runs. */
+static int place_cell(cb_run *run, cb_cell *c, cb_error *err)
+{
+	int rc;
+	if (c->strategy->flags & CB_STRATEGY_THREADS)
+		rc = cb_place_groups(run->topo, &run->cfg->pin, c->workers, c->threads, &c->place, err);
+	else
+		rc = cb_place(run->topo, &run->cfg->pin, c->workers, &c->place, err);
+	if (rc)
+		return -1;
+	if (c->place.oversubscribed && !run->cfg->quiet)
+		fprintf(stderr, "concbench: warning: cell %s is oversubscribed (%d workers on %d PUs)\n",
+		        c->id, c->workers * c->threads, c->place.usable_pus);
+	return 0;
+}
+
+static int expand(cb_run *run, const cb_strategy **sts, int nst, cb_error *err)
+{
+	cb_run_config *cfg = run->cfg;
+	int cap = 0;
+	static const int one = 1;
+	for (int j = 0; j < run->njobs; j++) {
+		cb_job *job = run->jobs[j];
+		bool have_baseline = false;
+		for (int s = 0; s < nst; s++)
+			have_baseline |= (sts[s]->flags & CB_STRATEGY_BASELINE) != 0;
+		if (!have_baseline) {
+			cb_cell *c = add_cell(run, &cap, job, cb_strategy_find("serial"), 1, 1, 1);
+			c->added_baseline = true;
+		}
+		for (int s = 0; s < nst; s++) {
+			const cb_strategy *st = sts[s];
+			bool base = st->flags & CB_STRATEGY_BASELINE;
+			int nw = base ? 1 : cfg->nworkers;
+			const int *ws = base ? &one : cfg->workers;
+			bool takes_c = st->flags & CB_STRATEGY_CONCURRENCY;
+			bool takes_t = st->flags & CB_STRATEGY_THREADS;
+			for (int wi = 0; wi < nw; wi++) {
+				int nc = takes_c && cfg->nconcurrency ? cfg->nconcurrency : 1;
+				int nt = takes_t && cfg->nthreads ? cfg->nthreads : 1;
+				for (int ci = 0; ci < nc; ci++)
+					for (int ti = 0; ti < nt; ti++) {
+						int conc = ws[wi];
+						if (takes_c)
+							conc = cfg->nconcurrency ? cfg->concurrency[ci]
+							       : (int)(job->ntasks < 10000 ? job->ntasks : 10000);
+						int thr = takes_t && cfg->nthreads ? cfg->threads[ti] : 1;
+						add_cell(run, &cap, job, st, ws[wi], conc, thr);
+					}
+			}
+		}
+	}
+	for (int i = 0; i < run->ncells; i++)
+		if (place_cell(run, &run->cells[i], err))
+			return -1;
+	(void)err;
+	return 0;
+}
+
+static int check_combinations(const cb_run_config *cfg, const cb_strategy **sts, int nst, cb_error *err)
+{
+	bool any_c = false, any_t = false;
+	for (int s = 0; s < nst; s++) {
+		any_c |= (sts[s]->flags & CB_STRATEGY_CONCURRENCY) != 0;
+		any_t |= (sts[s]->flags & CB_STRATEGY_THREADS) != 0;
+	}
+	if (cfg->nconcurrency && !any_c)
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "-c/--concurrency applies to strategies with tasks in flight beyond their workers, and none was selected");
+	if (cfg->nthreads && !any_t)
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "-t/--threads applies to strategies with threads per process, and none was selected");
+	return 0;
+}
+
+int cb_plan_build(cb_run *run, cb_error *err)
+{
+	cb_run_config *cfg = run->cfg;
+	const cb_workload **wls = NULL;
+	const cb_strategy **sts = NULL;
+	int nwl = 0, nst = 0, rc = -1;
+	bool *used = cb_xcalloc(cfg->nparams + 1, sizeof *used);
+
+	if (resolve_workloads(cfg, &wls, &nwl, err) || resolve_strategies(cfg, &sts, &nst, err))
+		goto out;
+	if (check_combinations(cfg, sts, nst, err))
+		goto out;
+	/* Strategy parameters are checked (and marked used) here; each cell
+	 * parses its own copy when it opens. */
+	for (int s = 0; s < nst; s++) {
+		cb_params tmp;
+		if (cb_params_init(&tmp, sts[s]->params, sts[s]->nparams, cfg->size, cfg->params,
+		                   cfg->nparams, used, sts[s]->name, err))
+			goto out;
+		cb_params_free(&tmp);
+	}
+	/* Parameters of workloads are validated before any job is set up, so a
+	 * typo costs no setup time. */
+	for (int w = 0; w < nwl; w++) {
+		cb_params tmp;
+		if (cb_params_init(&tmp, wls[w]->params, wls[w]->nparams, cfg->size, cfg->params,
+		                   cfg->nparams, used, wls[w]->name, err))
+			goto out;
+		cb_params_free(&tmp);
+	}
+	for (size_t k = 0; k < cfg->nparams; k++)
+		if (!used[k]) {
+			cb_error_set(err, CB_EXIT_USAGE,
+			             "unknown parameter '%s' for the selected workloads and strategies "
+			             "(see 'concbench list workloads -v')", cfg->params[k].key);
+			goto out;
+		}
+	/* The pin policy is checked against every worker count before any job
+	 * is set up: a PU that does not exist is a usage error, not a wait. */
+	for (int i = 0; i < cfg->nworkers; i++) {
+		cb_placement p;
+		if (cb_place(run->topo, &cfg->pin, cfg->workers[i], &p, err))
+			goto out;
+		cb_placement_free(&p);
+	}
+	run->jobs = cb_xcalloc((size_t)nwl, sizeof *run->jobs);
+	for (int w = 0; w < nwl; w++) {
+		if (cb_job_create(&run->jobs[w], wls[w], cfg->size, 1, cfg->params, cfg->nparams, NULL, err))
+			goto out;
+		run->njobs++;
+	}
+	if (expand(run, sts, nst, err))
+		goto out;
+	for (int i = 0; i < run->ncells; i++)
+		run->reps_total += cfg->reps;
+	rc = 0;
+out:
+	free(wls);
+	free(sts);
+	free(used);
+	return rc;
+}
+
+void cb_plan_free(cb_run *run)
+{
+	for (int i = 0; i < run->ncells; i++) {
+		cb_cell *c = &run->cells[i];
+		cb_cell_close(c);
+		cb_placement_free(&c->place);
+		for (int r = 0; r < c->reps_done; r++)
+			cb_rep_clear(&c->reps[r]);
+		free(c->reps);
+		free(c->error);
+	}
+	free(run->cells);
+	for (int j = 0; j < run->njobs; j++)
+		cb_job_free(run->jobs[j]);
+	free(run->jobs);
+	run->cells = NULL;
+	run->jobs = NULL;
+	run->ncells = run->njobs = 0;
+}

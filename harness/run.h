@@ -1,0 +1,114 @@
+/* A run: the plan (workloads x strategies x workers x concurrency x threads
+ * under one pin policy and schedule, expanded into cells), the runner that
+ * measures each cell through the Google Benchmark shim, and the results
+ * those cells produce. */
+#ifndef CB_RUN_H
+#define CB_RUN_H
+
+#include <jansson.h>
+
+#include "common.h"
+#include "params.h"
+#include "strategy.h"
+#include "topology.h"
+#include "workload.h"
+
+/* What the user asked for (the CLI fills it; plan.c expands it). */
+typedef struct cb_run_config {
+	const char *suite;         /* NULL, "quick", "default" */
+	char **workloads; int nworkloads;
+	char **strategies; int nstrategies;
+	int *workers; int nworkers;
+	int *concurrency; int nconcurrency;   /* NULL: strategy default */
+	int *threads; int nthreads;           /* NULL: 1 */
+	cb_pin pin;
+	cb_schedule sched;
+	char sched_text[32];
+	cb_size size;
+	cb_kv *params; size_t nparams;
+	int reps, warmup;
+	bool quiet;
+	const char *out_root;      /* "results" */
+	char **argv; int argc;     /* the command line, for the record */
+} cb_run_config;
+
+typedef struct cb_rep {
+	double wall_s, pre_s, par_s, post_s, user_s, sys_s;
+	long vcsw, ivcsw;
+	long long migrations;     /* -1: unavailable */
+	long maxrss_kib;
+	bool checksum_ok;
+	json_t *cpus;             /* per worker: array of OS indices */
+} cb_rep;
+
+typedef struct cb_stats { double median, mean, stddev, cv, min, max; } cb_stats;
+
+typedef struct cb_cell {
+	char id[256];
+	cb_job *job;
+	const cb_strategy *strategy;
+	int workers, concurrency, threads;
+	bool added_baseline;      /* serial cell the plan added for T1 */
+	/* runtime */
+	cb_placement place;
+	cb_exec ex;
+	bool open, done;
+	int reps_done, reps_total;
+	cb_rep *reps;
+	uint64_t checksum;
+	bool checksum_ok;
+	char *error;
+	cb_stats stats;
+	double latency[4];        /* p50, p90, p99, max of the last repetition (I/O) */
+	bool has_latency;
+	struct cb_run *run;
+} cb_cell;
+
+typedef struct cb_run {
+	cb_run_config *cfg;
+	cb_topology *topo;
+	cb_job **jobs; int njobs;
+	cb_cell *cells; int ncells;
+	char *dir;                /* the run folder */
+	char created[32];
+	json_t *machine;
+	int perf_fd;              /* migrations counter, -1 if unavailable */
+	int cells_done, reps_done, reps_total;
+	double t_start;
+	bool interrupted, failed;
+} cb_run;
+
+/* plan.c: suites, validation, expansion into cells (jobs created here). */
+int cb_plan_build(cb_run *run, cb_error *err);
+void cb_plan_free(cb_run *run);
+/* The named suites, for --help and list. */
+typedef struct cb_suite {
+	const char *name, *summary, *workloads, *strategies, *workers;
+	cb_size size;
+	int reps;
+} cb_suite;
+extern const cb_suite cb_suites[];
+const cb_suite *cb_suite_find(const char *name);
+
+/* runner.c: runs every cell through the shim; writes results as cells end. */
+int cb_runner_run(cb_run *run, cb_error *err);
+/* One repetition of an open cell, outside Google Benchmark (tests use it). */
+int cb_cell_open(cb_cell *c, cb_error *err);
+int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
+void cb_cell_close(cb_cell *c);
+void cb_rep_clear(cb_rep *rep);
+
+/* stats over n samples (copied and sorted internally). */
+void cb_stats_compute(const double *x, size_t n, cb_stats *s);
+
+/* results.c: results.json and results.csv. */
+json_t *cb_results_json(const cb_run *run);
+int cb_results_write(const cb_run *run, cb_error *err);
+/* Reads and validates a results file; CB_EXIT_USAGE naming the problem. */
+int cb_results_read(const char *path, json_t **out, cb_error *err);
+
+/* machine.c: the machine record (host, kernel, CPU, clocksource, load,
+ * governor, topology). */
+json_t *cb_machine_json(const cb_topology *t);
+
+#endif

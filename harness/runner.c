@@ -1,0 +1,383 @@
+/* The runner: every cell is one Google Benchmark benchmark (manual time,
+ * one iteration per repetition, repetitions interleaved at random across
+ * cells), and each repetition is setup | pre | parallel | post | verify,
+ * with CPU time, context switches, migrations, peak RSS and the CPUs each
+ * worker ran on recorded beside the three timed phases. Cells open lazily
+ * on their first repetition and close after their last, and results.json
+ * is rewritten after every cell that closes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "gbench.h"
+#include "run.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void cb_stats_compute(const double *x, size_t n, cb_stats *s)
+{
+	memset(s, 0, sizeof *s);
+	if (!n)
+		return;
+	double *v = cb_xmalloc(n * sizeof *v);
+	memcpy(v, x, n * sizeof *v);
+	gsl_sort(v, 1, n);
+	s->median = gsl_stats_median_from_sorted_data(v, 1, n);
+	s->mean = gsl_stats_mean(v, 1, n);
+	s->stddev = n > 1 ? gsl_stats_sd_m(v, 1, n, s->mean) : 0;
+	s->cv = s->mean > 0 ? s->stddev / s->mean : 0;
+	s->min = v[0];
+	s->max = v[n - 1];
+	free(v);
+}
+
+static int perf_open_migrations(void)
+{
+	struct perf_event_attr a;
+	memset(&a, 0, sizeof a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.size = sizeof a;
+	a.config = PERF_COUNT_SW_CPU_MIGRATIONS;
+	a.inherit = 1;   /* every thread and child created afterwards counts */
+	int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd;
+}
+
+static long long perf_read(int fd)
+{
+	uint64_t v;
+	if (fd < 0 || read(fd, &v, sizeof v) != sizeof v)
+		return -1;
+	return (long long)v;
+}
+
+/* Peak RSS is per process lifetime; writing 5 to clear_refs resets it so
+ * that each repetition reports its own peak. */
+static void rss_reset(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "5", 1) < 0) { /* older kernels: lifetime peak it is */ }
+		close(fd);
+	}
+}
+
+static long rss_peak_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	long kib = -1;
+	char line[256];
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static double tv_s(struct timeval tv) { return (double)tv.tv_sec + tv.tv_usec * 1e-6; }
+
+void cb_rep_clear(cb_rep *rep)
+{
+	if (rep->cpus)
+		json_decref(rep->cpus);
+	rep->cpus = NULL;
+}
+
+int cb_cell_open(cb_cell *c, cb_error *err)
+{
+	if (c->open)
+		return 0;
+	cb_run *run = c->run;
+	cb_exec *ex = &c->ex;
+	memset(ex, 0, sizeof *ex);
+	ex->strategy = c->strategy;
+	ex->topo = run->topo;
+	ex->workers = c->workers;
+	ex->concurrency = c->concurrency;
+	ex->threads = c->threads;
+	ex->sched = run->cfg->sched;
+	ex->place = &c->place;
+	ex->trace = cb_shared_alloc((size_t)(c->workers * c->threads) * sizeof *ex->trace);
+	ex->ctl = cb_shared_alloc(sizeof *ex->ctl);
+	if (cb_params_init(&ex->params, c->strategy->params, c->strategy->nparams, run->cfg->size,
+	                   run->cfg->params, run->cfg->nparams, NULL, c->strategy->name, err))
+		goto fail;
+	if (!c->reps)
+		c->reps = cb_xcalloc((size_t)c->reps_total, sizeof *c->reps);
+	c->checksum_ok = true;
+	c->open = true;
+	if (c->strategy->cell_setup && c->strategy->cell_setup(ex, c->job, err)) {
+		cb_cell_close(c);
+		return -1;
+	}
+	return 0;
+fail:
+	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
+	cb_shared_free(ex->ctl, sizeof *ex->ctl);
+	ex->trace = NULL;
+	ex->ctl = NULL;
+	return -1;
+}
+
+void cb_cell_close(cb_cell *c)
+{
+	if (!c->open)
+		return;
+	cb_exec *ex = &c->ex;
+	if (c->strategy->cell_teardown)
+		c->strategy->cell_teardown(ex);
+	cb_params_free(&ex->params);
+	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
+	cb_shared_free(ex->ctl, sizeof *ex->ctl);
+	ex->trace = NULL;
+	ex->ctl = NULL;
+	c->open = false;
+}
+
+/* The main thread runs pre and post: it is bound to the union of the
+ * cell's cpusets (or the whole allowed set when unpinned) so that the
+ * serial phases run where the cell runs. */
+static void bind_main(cb_cell *c)
+{
+	if (!cb_topology_is_this_system(c->run->topo))
+		return;
+	hwloc_topology_t h = cb_topology_hwloc(c->run->topo);
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	for (int w = 0; w < c->place.workers; w++)
+		if (c->place.sets && c->place.sets[w])
+			hwloc_bitmap_or(set, set, c->place.sets[w]);
+	if (hwloc_bitmap_iszero(set))
+		hwloc_bitmap_copy(set, hwloc_topology_get_allowed_cpuset(h));
+	cb_bind_thread(c->run->topo, set);
+	hwloc_bitmap_free(set);
+}
+
+static json_t *cpus_json(const cb_exec *ex, int n)
+{
+	json_t *all = json_array();
+	for (int w = 0; w < n; w++) {
+		json_t *one = json_array();
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &ex->trace[w].ran_on))
+				json_array_append_new(one, json_integer(cpu));
+		json_array_append_new(all, one);
+	}
+	return all;
+}
+
+static void latency_percentiles(cb_cell *c)
+{
+	cb_job *job = c->job;
+	if (!job->task_s)
+		return;
+	double *v = cb_xmalloc(job->ntasks * sizeof *v);
+	memcpy(v, job->task_s, job->ntasks * sizeof *v);
+	gsl_sort(v, 1, job->ntasks);
+	c->latency[0] = gsl_stats_quantile_from_sorted_data(v, 1, job->ntasks, 0.50);
+	c->latency[1] = gsl_stats_quantile_from_sorted_data(v, 1, job->ntasks, 0.90);
+	c->latency[2] = gsl_stats_quantile_from_sorted_data(v, 1, job->ntasks, 0.99);
+	c->latency[3] = v[job->ntasks - 1];
+	c->has_latency = true;
+	free(v);
+}
+
+int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
+{
+	cb_exec *ex = &c->ex;
+	cb_job *job = c->job;
+	int nw = c->workers * c->threads;
+
+	/* Untimed reset: a task that a strategy skips must not inherit the
+	 * previous repetition's correct partial. */
+	memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
+	memset(ex->trace, 0, (size_t)nw * sizeof *ex->trace);
+	atomic_store(&ex->ctl->next, 0);
+	atomic_store(&ex->ctl->err, 0);
+	atomic_store(&ex->ctl->err_task, -1);
+	bind_main(c);
+	rss_reset();
+	memset(rep, 0, sizeof *rep);
+
+	struct rusage s0, s1, k0, k1;
+	getrusage(RUSAGE_SELF, &s0);
+	getrusage(RUSAGE_CHILDREN, &k0);
+	long long m0 = perf_read(c->run->perf_fd);
+
+	double t0 = cb_now();
+	int rc = job->wl->pre ? job->wl->pre(job, err) : 0;
+	double t1 = cb_now();
+	if (!rc)
+		rc = c->strategy->run_job(ex, job, err);
+	double t2 = cb_now();
+	uint64_t sum = rc ? 0 : job->wl->post(job);
+	double t3 = cb_now();
+
+	long long m1 = perf_read(c->run->perf_fd);
+	getrusage(RUSAGE_SELF, &s1);
+	getrusage(RUSAGE_CHILDREN, &k1);
+	if (rc)
+		return -1;
+
+	rep->pre_s = t1 - t0;
+	rep->par_s = t2 - t1;
+	rep->post_s = t3 - t2;
+	rep->wall_s = t3 - t0;
+	rep->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + tv_s(k1.ru_utime) - tv_s(k0.ru_utime);
+	rep->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + tv_s(k1.ru_stime) - tv_s(k0.ru_stime);
+	rep->vcsw = (s1.ru_nvcsw - s0.ru_nvcsw) + (k1.ru_nvcsw - k0.ru_nvcsw);
+	rep->ivcsw = (s1.ru_nivcsw - s0.ru_nivcsw) + (k1.ru_nivcsw - k0.ru_nivcsw);
+	rep->migrations = m0 >= 0 && m1 >= 0 ? m1 - m0 : -1;
+	long self_kib = rss_peak_kib();
+	rep->maxrss_kib = self_kib > k1.ru_maxrss ? self_kib : k1.ru_maxrss;
+	rep->cpus = cpus_json(ex, nw);
+	rep->checksum_ok = sum == job->reference;
+	c->checksum = sum;
+	latency_percentiles(c);
+	if (!rep->checksum_ok) {
+		c->checksum_ok = false;
+		return cb_error_set(err, CB_EXIT_FAIL, "wrong checksum %#llx (the serial answer is %#llx)",
+		                    (unsigned long long)sum, (unsigned long long)job->reference);
+	}
+	return 0;
+}
+
+static void fail_cell(cb_cell *c, const char *msg)
+{
+	if (!c->error)
+		c->error = cb_xstrdup(msg);
+	c->run->failed = true;
+}
+
+static void progress(cb_run *run, const cb_cell *c)
+{
+	if (run->cfg->quiet || !isatty(STDERR_FILENO))
+		return;
+	double el = cb_now() - run->t_start;
+	double eta = run->reps_done ? el / run->reps_done * (run->reps_total - run->reps_done) : 0;
+	fprintf(stderr, "\r\033[K[%d/%d reps, %d/%d cells] %s  ETA %dm%02ds", run->reps_done,
+	        run->reps_total, run->cells_done, run->ncells, c->id, (int)eta / 60, (int)eta % 60);
+	fflush(stderr);
+}
+
+static void finish_cell(cb_cell *c)
+{
+	cb_run *run = c->run;
+	if (c->done)
+		return;
+	c->done = true;
+	cb_cell_close(c);
+	double *wall = cb_xmalloc((size_t)(c->reps_done + 1) * sizeof *wall);
+	for (int r = 0; r < c->reps_done; r++)
+		wall[r] = c->reps[r].wall_s;
+	cb_stats_compute(wall, (size_t)c->reps_done, &c->stats);
+	free(wall);
+	run->cells_done++;
+	cb_error err = { 0 };
+	if (cb_results_write(run, &err))
+		fprintf(stderr, "\nconcbench: %s\n", err.msg);
+}
+
+static void cell_body(cb_gb_state *st, void *arg)
+{
+	cb_cell *c = arg;
+	cb_run *run = c->run;
+	cb_error err = { 0 };
+
+	if (interrupted && !run->interrupted) {
+		run->interrupted = true;
+		run->failed = true;
+	}
+	if (run->interrupted || c->error || c->done) {
+		cb_gb_skip_with_error(st, run->interrupted ? "interrupted" : c->error ? c->error : "done");
+		goto account;
+	}
+	if (!c->open) {
+		if (cb_cell_open(c, &err))
+			goto failed;
+		for (int w = 0; w < run->cfg->warmup; w++) {
+			cb_rep warm;
+			int rc = cb_cell_rep(c, &warm, &err);
+			cb_rep_clear(&warm);
+			if (rc)
+				goto failed;
+		}
+	}
+	cb_rep rep = { 0 };
+	int rc = 0;
+	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
+		for (int64_t i = 0; i < n; i++)
+			rc |= cb_cell_rep(c, &rep, &err);
+	if (rc)
+		goto failed;
+	cb_gb_set_iteration_time(st, rep.wall_s);
+	c->reps[c->reps_done++] = rep;
+	goto account;
+failed:
+	fail_cell(c, err.msg);
+	cb_gb_skip_with_error(st, err.msg);
+account:
+	run->reps_done++;
+	if (!c->done && (c->error || run->interrupted || c->reps_done == c->reps_total)) {
+		/* Repetitions this cell will not run still count for the ETA. */
+		finish_cell(c);
+	}
+	progress(run, c);
+}
+
+static void ignore_report(const struct cb_gb_run *r, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+}
+
+int cb_runner_run(cb_run *run, cb_error *err)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	run->perf_fd = perf_open_migrations();
+	run->t_start = cb_now();
+	for (int i = 0; i < run->ncells; i++) {
+		cb_cell *c = &run->cells[i];
+		c->reps_total = run->cfg->reps;
+		cb_gb_bench *b = cb_gb_register(c->id, cell_body, c);
+		cb_gb_use_manual_time(b);
+		cb_gb_iterations(b, 1);
+		cb_gb_repetitions(b, run->cfg->reps);
+		cb_gb_time_unit(b, CB_GB_MS);
+	}
+	int rc = 0;
+	if (cb_gb_run(NULL, ignore_report, run) < 0)
+		rc = cb_error_set(err, CB_EXIT_FAIL, "the measurement engine refused to run");
+	/* Cells that never got a repetition (an engine-level filter) close too. */
+	for (int i = 0; i < run->ncells; i++)
+		if (!run->cells[i].done)
+			finish_cell(&run->cells[i]);
+	cb_gb_clear();
+	if (!run->cfg->quiet && isatty(STDERR_FILENO))
+		fprintf(stderr, "\r\033[K");
+	if (run->perf_fd >= 0)
+		close(run->perf_fd);
+	run->perf_fd = -1;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}

@@ -1,0 +1,12 @@
+/* The strategy table: one line per concurrency model. Listing, lookup and
+ * "unknown strategy" errors are generated from it. */
+#include "strategy.h"
+
+extern const cb_strategy cb_st_serial;
+extern const cb_strategy cb_st_threads;
+
+const cb_strategy *const cb_strategies[] = {
+	&cb_st_serial,
+	&cb_st_threads,
+	NULL,
+};
