@@ -25,7 +25,12 @@ hwloc_topology_t cb_topology_hwloc(const cb_topology *t);
 bool cb_topology_is_this_system(const cb_topology *t);
 
 /* Restricts the allowed cpuset (OS indices list "0-7,16-23"), as a cgroup,
- * taskset or a batch scheduler would. Used by tests and --cpus. */
+ * taskset or a batch scheduler would. Used by tests and --cpus. Successive
+ * calls intersect; PUs of the list that are not allowed are ignored, an
+ * empty result is CB_EXIT_USAGE. Placement then runs on a copy of the tree
+ * restricted with hwloc_topology_restrict(), so that every policy, spread's
+ * hwloc_distrib included, sees only allowed PUs; the summary's machine
+ * counts (packages ... pus) still describe the whole tree. */
 int cb_topology_restrict(cb_topology *t, const char *oslist, cb_error *err);
 
 typedef struct cb_topology_summary {
@@ -65,7 +70,8 @@ typedef struct cb_pin {
  * checked by cb_place(). Unknown names list the known ones. */
 int cb_pin_parse(const char *s, cb_pin *out, cb_error *err);
 void cb_pin_free(cb_pin *p);
-/* "none, compact, spread, cores, or a list of PUs like 0,2,4-7" */
+/* "none, compact, spread, cores", then "0,2,4-7": the list form by
+ * example, for `concbench list pins` and the "known:" part of errors. */
 extern const char *const cb_pin_names[];   /* NULL-terminated */
 extern const char *const cb_pin_summaries[];
 
@@ -88,13 +94,24 @@ typedef struct cb_placement {
  * none:    no sets. */
 int cb_place(const cb_topology *t, const cb_pin *pin, int workers,
              cb_placement *out, cb_error *err);
-/* Groups for hybrid strategies: `groups` contiguous groups of PUs, each a
- * package, NUMA node, L3 or core range, with `per_group` PUs each. */
+/* Groups for hybrid strategies: workers = groups * per_group, worker
+ * g * per_group + k is thread k of group g. The groups come from the biggest
+ * level (package, NUMA node, L3, core, PU) with at least `groups` allowed
+ * objects; group g takes objects [g*n/groups, (g+1)*n/groups) of the n.
+ * Inside a group, compact and spread deal its PUs in logical order and
+ * cores its cores' first PUs; more threads than that wrap round the group
+ * (oversubscribed) except under cores (CB_EXIT_USAGE), more groups than
+ * PUs wrap round the PUs. none gives no sets; a PU list is CB_EXIT_USAGE. */
 int cb_place_groups(const cb_topology *t, const cb_pin *pin, int groups,
                     int per_group, cb_placement *out, cb_error *err);
 void cb_placement_free(cb_placement *p);
-/* "0,1,2" (OS indices per worker) or "none". */
+/* "0,1,2" (OS indices per worker) or "none"; ends in "..." when cut. */
 void cb_placement_format(const cb_placement *p, char *buf, size_t n);
+
+/* For every policy (none, compact, spread, cores) and every worker count
+ * 1..max_workers (< 1: the allowed PUs), the PU of each worker, or the
+ * error where a policy refuses; `concbench topo` prints it. */
+void cb_topology_print_placements(const cb_topology *t, int max_workers, FILE *f);
 
 /* Bind the calling thread / the calling process. 0 or -errno. A NULL set is
  * a no-op returning 0. Refused (-ENOTSUP) on a non-system topology. */
