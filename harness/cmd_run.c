@@ -94,7 +94,7 @@ static int check_out(const char *root, cb_error *err)
 				return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': '%s' is not writable", root, path);
 			return 0;
 		}
-		if (errno != ENOENT)
+		if (errno != ENOENT && errno != ENOTDIR)
 			return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': %s", root, strerror(errno));
 		char *slash = strrchr(path, '/');
 		if (!slash)

@@ -3,6 +3,7 @@
  * cpuset, and turning a failed task into an error. No strategy has its own
  * copy of any of these. */
 #include <errno.h>
+#include <hwloc/glibc-sched.h>
 #include <string.h>
 
 #include "strategy.h"
@@ -110,6 +111,18 @@ int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
 	}
 	note_cpu(seen);
 	return atomic_load(&ex->ctl->err);
+}
+
+int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr)
+{
+	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w] ||
+	    !cb_topology_is_this_system(ex->topo))
+		return 0;
+	cpu_set_t set;
+	if (hwloc_cpuset_to_glibc_sched_affinity(cb_topology_hwloc(ex->topo), ex->place->sets[w], &set,
+	                                         sizeof set))
+		return -errno;
+	return -pthread_attr_setaffinity_np(attr, sizeof set, &set);
 }
 
 int cb_exec_bind_thread(cb_exec *ex, int w)

@@ -151,22 +151,18 @@ void cb_cell_close(cb_cell *c)
 	c->open = false;
 }
 
-/* The main thread runs pre and post: it is bound to the union of the
- * cell's cpusets (or the whole allowed set when unpinned) so that the
- * serial phases run where the cell runs. */
+/* The main thread runs pre and post, and waits while the workers run: it
+ * is bound to worker 0's cpuset (the whole allowed set when unpinned) so
+ * that the serial phases run where the cell runs and a pinned cell shows
+ * no migrations from the main thread waking up elsewhere. */
 static void bind_main(cb_cell *c)
 {
 	if (!cb_topology_is_this_system(c->run->topo))
 		return;
-	hwloc_topology_t h = cb_topology_hwloc(c->run->topo);
-	hwloc_bitmap_t set = hwloc_bitmap_alloc();
-	for (int w = 0; w < c->place.workers; w++)
-		if (c->place.sets && c->place.sets[w])
-			hwloc_bitmap_or(set, set, c->place.sets[w]);
-	if (hwloc_bitmap_iszero(set))
-		hwloc_bitmap_copy(set, hwloc_topology_get_allowed_cpuset(h));
-	cb_bind_thread(c->run->topo, set);
-	hwloc_bitmap_free(set);
+	if (c->place.sets && c->place.sets[0])
+		cb_bind_thread(c->run->topo, c->place.sets[0]);
+	else
+		cb_bind_thread(c->run->topo, hwloc_topology_get_allowed_cpuset(cb_topology_hwloc(c->run->topo)));
 }
 
 static json_t *cpus_json(const cb_exec *ex, int n)

@@ -5,6 +5,7 @@
 #ifndef CB_STRATEGY_H
 #define CB_STRATEGY_H
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 
@@ -83,6 +84,9 @@ void cb_strategy_names(char *buf, size_t n);
  * ex->ctl->next), records partials, task latencies and where the worker
  * ran, and stops early once any task has failed. `w` in [0, nworkers). */
 int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io);
+/* Sets worker w's cpuset as the affinity of a thread about to be created,
+ * so that it starts on its PU instead of migrating there. 0 or -errno. */
+int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr);
 /* Binds the calling thread (or process) to worker w's cpuset, if any. */
 int cb_exec_bind_thread(cb_exec *ex, int w);
 int cb_exec_bind_process(cb_exec *ex, int w);
