@@ -30,7 +30,9 @@ enum {
 
 /* Process-wide setup; parses and removes --benchmark_* flags from argv
  * (Google Benchmark's own flags pass through). Random interleaving of
- * repetitions is switched on unless the flags say otherwise. Idempotent. */
+ * repetitions is switched on unless the flags (or the environment variable
+ * BENCHMARK_ENABLE_RANDOM_INTERLEAVING) say otherwise. Only the first call
+ * counts; argc may be 0 and argv NULL. */
 void cb_gb_init(int *argc, char **argv);
 
 /* Registration. Returned handles stay valid until cb_gb_clear(). */
@@ -49,7 +51,8 @@ void cb_gb_clear(void);                        /* ClearRegisteredBenchmarks */
  *     for (int64_t n; (n = cb_gb_batch(st)) > 0; )
  *         for (int64_t i = 0; i < n; i++) { work }
  * cb_gb_batch() returns the iterations to run now, then 0 once (which ends
- * the timing). cb_gb_keep_running() is the one-call-per-iteration form. */
+ * the timing; do not call it again after that). cb_gb_keep_running() is the
+ * one-call-per-iteration form. */
 int64_t cb_gb_batch(cb_gb_state *st);
 bool cb_gb_keep_running(cb_gb_state *st);
 int64_t cb_gb_max_iterations(const cb_gb_state *st);
@@ -71,31 +74,38 @@ bool cb_gb_error_occurred(const cb_gb_state *st);
 #define cb_gb_do_not_optimize(v) __asm__ volatile("" : : "r,m"(v) : "memory")
 #define cb_gb_clobber_memory() __asm__ volatile("" : : : "memory")
 
-/* What the reporter hands back: one per repetition and one per aggregate. */
-typedef struct cb_gb_run {
-	const char *name;          /* full run name, e.g. "fam/bench/repeats:3" */
+/* What the reporter hands back: one per repetition and one per aggregate.
+ * Strings and arrays are valid during the callback only. Spelled
+ * `struct cb_gb_run` (like `struct stat`): a typedef of the same name would
+ * clash with the function cb_gb_run() below. */
+struct cb_gb_run {
+	const char *name;          /* full run name, e.g. "fam/bench/repeats:3",
+	                              the same for repetitions and aggregates */
 	const char *benchmark;     /* name as registered plus arguments */
 	const char *aggregate;     /* NULL for a repetition; "mean", "median",
 	                              "stddev", "cv" for aggregates */
 	int64_t repetition_index;  /* -1 for aggregates */
 	int64_t repetitions;
 	int64_t iterations;
-	double real_s;             /* per iteration, seconds (adjusted) */
-	double cpu_s;              /* per iteration, seconds (adjusted) */
+	double real_s;             /* per iteration, seconds (adjusted); for
+	                              "cv" the ratio stddev / mean */
+	double cpu_s;              /* per iteration, seconds (adjusted); ditto */
 	bool error;                /* skipped with an error */
-	const char *error_message;
+	const char *error_message; /* NULL unless error */
 	const char *label;
 	size_t ncounters;
 	const char *const *counter_names;
 	const double *counter_values; /* already finalised (rates applied) */
-} cb_gb_run;
+};
 
-typedef void (*cb_gb_report_fn)(const cb_gb_run *run, void *ctx);
+typedef void (*cb_gb_report_fn)(const struct cb_gb_run *run, void *ctx);
 
-/* Runs every registered benchmark matching filter (a Google Benchmark
- * regex; NULL or "" = all) and hands each run to fn. Also honours
- * --benchmark_out (Google Benchmark's own JSON file). Returns the number of
- * benchmarks run, or -1 if filter is invalid. */
+/* Runs every registered benchmark whose full run name matches filter (a
+ * Google Benchmark regex: POSIX extended, a leading '-' negates; NULL or ""
+ * = all, or what --benchmark_filter said) and hands each run to fn. Also
+ * honours --benchmark_out (Google Benchmark's own JSON file). Returns the
+ * number of benchmarks run, or -1 if filter is invalid. Calls cb_gb_init()
+ * with no arguments if nobody did. */
 long cb_gb_run(const char *filter, cb_gb_report_fn fn, void *ctx);
 
 #ifdef __cplusplus
