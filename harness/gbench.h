@@ -47,6 +47,10 @@ void cb_gb_threads(cb_gb_bench *b, int n);     /* Google Benchmark's own threads
 void cb_gb_report_aggregates_only(cb_gb_bench *b, bool on);
 void cb_gb_clear(void);                        /* ClearRegisteredBenchmarks */
 
+/* A native C++ comparator for the shim's overhead check:
+ * `for (auto _ : state) { x++; benchmark::DoNotOptimize(x); }`. */
+void cb_gb_register_native_increment(const char *name);
+
 /* In the body. The batch loop costs no call per iteration:
  *     for (int64_t n; (n = cb_gb_batch(st)) > 0; )
  *         for (int64_t i = 0; i < n; i++) { work }
