@@ -47,9 +47,12 @@ void cb_gb_threads(cb_gb_bench *b, int n);     /* Google Benchmark's own threads
 void cb_gb_report_aggregates_only(cb_gb_bench *b, bool on);
 void cb_gb_clear(void);                        /* ClearRegisteredBenchmarks */
 
-/* A native C++ comparator for the shim's overhead check:
- * `for (auto _ : state) { x++; benchmark::DoNotOptimize(x); }`. */
+/* The shim's overhead check: the native C++ loop
+ * `for (auto _ : state) { x++; benchmark::DoNotOptimize(x); }` (gbench.cc),
+ * and beside it the same increment through the C batch loop and through
+ * cb_gb_keep_running() (gbench_selftest.c), under "shim/". */
 void cb_gb_register_native_increment(const char *name);
+void cb_gb_register_shim_overhead(void);
 
 /* In the body. The batch loop costs no call per iteration:
  *     for (int64_t n; (n = cb_gb_batch(st)) > 0; )
