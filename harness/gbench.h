@@ -30,7 +30,9 @@ enum {
 
 /* Process-wide setup; parses and removes --benchmark_* flags from argv
  * (Google Benchmark's own flags pass through). Random interleaving of
- * repetitions is switched on unless the flags say otherwise. Idempotent. */
+ * repetitions is switched on unless the flags (or the environment variable
+ * BENCHMARK_ENABLE_RANDOM_INTERLEAVING) say otherwise. Only the first call
+ * counts; argc may be 0 and argv NULL. */
 void cb_gb_init(int *argc, char **argv);
 
 /* Registration. Returned handles stay valid until cb_gb_clear(). */
@@ -96,7 +98,7 @@ struct cb_gb_run {
 	                              "cv" the ratio stddev / mean */
 	double cpu_s;              /* per iteration, seconds (adjusted); ditto */
 	bool error;                /* skipped with an error */
-	const char *error_message;
+	const char *error_message; /* NULL unless error */
 	const char *label;
 	size_t ncounters;
 	const char *const *counter_names;
@@ -105,11 +107,12 @@ struct cb_gb_run {
 
 typedef void (*cb_gb_report_fn)(const struct cb_gb_run *run, void *ctx);
 
-/* Runs every registered benchmark matching filter (a Google Benchmark
- * regex, POSIX extended, a leading '-' negates; NULL or "" = all, or what
- * --benchmark_filter said) and hands each run to fn. Also honours
- * --benchmark_out (Google Benchmark's own JSON file). Returns the number of
- * benchmarks run, or -1 if filter is invalid. */
+/* Runs every registered benchmark whose full run name matches filter (a
+ * Google Benchmark regex: POSIX extended, a leading '-' negates; NULL or ""
+ * = all, or what --benchmark_filter said) and hands each run to fn. Also
+ * honours --benchmark_out (Google Benchmark's own JSON file). Returns the
+ * number of benchmarks run, or -1 if filter is invalid. Calls cb_gb_init()
+ * with no arguments if nobody did. */
 long cb_gb_run(const char *filter, cb_gb_report_fn fn, void *ctx);
 
 #ifdef __cplusplus
