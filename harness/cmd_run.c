@@ -145,12 +145,27 @@ static int make_run_dir(cb_run *run, cb_error *err)
 	return 0;
 }
 
+static void format_seconds(double s, char *buf, size_t n)
+{
+	if (s >= 1)
+		snprintf(buf, n, "%.3fs", s);
+	else if (s >= 1e-3)
+		snprintf(buf, n, "%.2fms", s * 1e3);
+	else
+		snprintf(buf, n, "%.1fus", s * 1e6);
+}
+
 static void print_table(const cb_run *run)
 {
-	printf("%-52s %10s %8s %6s %7s %6s %s\n", "cell", "median", "speedup", "eff", "amdahl", "cv", "ok");
 	json_t *root = cb_results_json(run);
 	size_t i;
 	json_t *c;
+	int width = 4;
+	json_array_foreach(json_object_get(root, "cells"), i, c) {
+		int len = (int)strlen(json_string_value(json_object_get(c, "id")));
+		width = len > width ? len : width;
+	}
+	printf("%-*s %10s %8s %6s %7s %6s %s\n", width, "cell", "median", "speedup", "eff", "amdahl", "cv", "ok");
 	json_array_foreach(json_object_get(root, "cells"), i, c) {
 		json_t *st = json_object_get(c, "stats");
 		double med = json_real_value(json_object_get(st, "median_s"));
@@ -158,13 +173,13 @@ static void print_table(const cb_run *run)
 		       *a = json_object_get(c, "amdahl_speedup"), *cv = json_object_get(st, "cv");
 		char ms[16] = "-", ss[16] = "-", es[16] = "-", as[16] = "-", cs[16] = "-";
 		if (json_is_real(json_object_get(st, "median_s")))
-			snprintf(ms, sizeof ms, "%.4gs", med);
+			format_seconds(med, ms, sizeof ms);
 		if (json_is_real(s)) snprintf(ss, sizeof ss, "%.3f", json_real_value(s));
 		if (json_is_real(e)) snprintf(es, sizeof es, "%.3f", json_real_value(e));
 		if (json_is_real(a)) snprintf(as, sizeof as, "%.3f", json_real_value(a));
 		if (json_is_real(cv)) snprintf(cs, sizeof cs, "%.1f%%", 100 * json_real_value(cv));
 		const char *err = json_string_value(json_object_get(c, "error"));
-		printf("%-52s %10s %8s %6s %7s %6s %s%s%s\n", json_string_value(json_object_get(c, "id")), ms, ss,
+		printf("%-*s %10s %8s %6s %7s %6s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms, ss,
 		       es, as, cs, json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err ? "  " : "", err ? err : "");
 	}
@@ -359,6 +374,7 @@ int cb_cmd_run(int argc, char **argv)
 		goto fail;
 	if (!cfg.quiet)
 		print_table(&run);
+	fflush(stdout);
 	if (!cfg.quiet || run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
 		        run.interrupted ? " (interrupted: finished cells kept)" : "");

@@ -10,39 +10,9 @@
 
 #include "analysis.h"
 #include "run.h"
+#include "strategy.h"
 
 #define SCHEMA "concbench.results/1"
-
-/* The serial cell of the same job, if it has finished cleanly. */
-static const cb_cell *baseline_of(const cb_run *run, const cb_cell *c)
-{
-	for (int i = 0; i < run->ncells; i++) {
-		const cb_cell *b = &run->cells[i];
-		if (b->job == c->job && (b->strategy->flags & CB_STRATEGY_BASELINE) && b->done &&
-		    !b->error && b->reps_done > 0)
-			return b;
-	}
-	return NULL;
-}
-
-/* Median over the serial cell's repetitions of (pre + post) / wall. */
-static double serial_fraction(const cb_cell *b)
-{
-	double *f = cb_xmalloc((size_t)b->reps_done * sizeof *f);
-	for (int r = 0; r < b->reps_done; r++)
-		f[r] = b->reps[r].wall_s > 0 ? (b->reps[r].pre_s + b->reps[r].post_s) / b->reps[r].wall_s : 0;
-	cb_stats s;
-	cb_stats_compute(f, (size_t)b->reps_done, &s);
-	free(f);
-	return s.median;
-}
-
-/* Parallel units the cell may use: its executors, capped by the PUs. */
-static int cell_units(const cb_cell *c)
-{
-	int p = c->workers * c->threads;
-	return c->place.usable_pus > 0 && p > c->place.usable_pus ? c->place.usable_pus : p;
-}
 
 static json_t *num_or_null(bool ok, double v)
 {
@@ -92,32 +62,105 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 		json_array_append_new(reps, rep_json(&c->reps[r]));
 	json_object_set_new(j, "reps", reps);
 	bool have = c->reps_done > 0;
-	json_object_set_new(j, "stats", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
-	        "median_s", num_or_null(have, c->stats.median), "mean_s", num_or_null(have, c->stats.mean),
-	        "stddev_s", num_or_null(have, c->stats.stddev), "cv", num_or_null(have, c->stats.cv),
-	        "min_s", num_or_null(have, c->stats.min), "max_s", num_or_null(have, c->stats.max)));
+	cb_results_cell_stats(j);
 	json_object_set_new(j, "checksum", have ? json_sprintf("%#018llx", (unsigned long long)c->checksum) : json_null());
 	json_object_set_new(j, "reference", json_sprintf("%#018llx", (unsigned long long)job->reference));
 	json_object_set_new(j, "checksum_ok", json_boolean(have && c->checksum_ok && !c->error));
 	json_object_set_new(j, "error", c->error ? json_string(c->error) : json_null());
 
-	const cb_cell *b = baseline_of(run, c);
-	bool ok = have && b && !c->error;
-	int p = cell_units(c);
-	double f = b ? serial_fraction(b) : NAN;
-	double s = ok ? cb_speedup(b->stats.median, c->stats.median) : NAN;
-	json_object_set_new(j, "speedup", num_or_null(ok, s));
-	json_object_set_new(j, "efficiency", num_or_null(ok, cb_efficiency(s, p)));
-	json_object_set_new(j, "serial_fraction", num_or_null(b != NULL, f));
-	json_object_set_new(j, "amdahl_speedup", num_or_null(b != NULL, cb_amdahl_speedup(f, p)));
 	json_object_set_new(j, "usable_pus", json_integer(c->place.usable_pus));
 	json_object_set_new(j, "oversubscribed", json_boolean(c->place.oversubscribed));
-	json_object_set_new(j, "throughput", num_or_null(have && c->stats.median > 0,
-	                                                 (double)job->ntasks / c->stats.median));
 	if (c->has_latency)
 		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
 		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
 	return j;
+}
+
+static double jnum(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Stats over the cell's repetitions (wall_s). */
+void cb_results_cell_stats(json_t *cell)
+{
+	json_t *reps = json_object_get(cell, "reps");
+	size_t n = json_array_size(reps), i;
+	json_t *r;
+	double *w = cb_xmalloc((n + 1) * sizeof *w);
+	json_array_foreach(reps, i, r)
+		w[i] = jnum(r, "wall_s");
+	cb_stats st;
+	cb_stats_compute(w, n, &st);
+	free(w);
+	json_object_set_new(cell, "stats", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	        "median_s", num_or_null(n, st.median), "mean_s", num_or_null(n, st.mean),
+	        "stddev_s", num_or_null(n, st.stddev), "cv", num_or_null(n, st.cv),
+	        "min_s", num_or_null(n, st.min), "max_s", num_or_null(n, st.max)));
+}
+
+static bool is_baseline(const json_t *cell)
+{
+	const cb_strategy *st = cb_strategy_find(json_string_value(json_object_get(cell, "strategy")));
+	return st && (st->flags & CB_STRATEGY_BASELINE);
+}
+
+/* The serial cell of the same job (workload, size, parameters). */
+static const json_t *baseline_of(const json_t *cells, const json_t *c)
+{
+	size_t i;
+	json_t *b;
+	json_array_foreach(cells, i, b) {
+		if (!is_baseline(b) || !json_is_null(json_object_get(b, "error")) ||
+		    !json_array_size(json_object_get(b, "reps")))
+			continue;
+		if (json_equal(json_object_get(b, "workload"), json_object_get(c, "workload")) &&
+		    json_equal(json_object_get(b, "size"), json_object_get(c, "size")) &&
+		    json_equal(json_object_get(b, "params"), json_object_get(c, "params")))
+			return b;
+	}
+	return NULL;
+}
+
+/* Median over the serial cell's repetitions of (pre + post) / wall. */
+static double serial_fraction(const json_t *b)
+{
+	json_t *reps = json_object_get(b, "reps"), *r;
+	size_t n = json_array_size(reps), i;
+	double *f = cb_xmalloc((n + 1) * sizeof *f);
+	json_array_foreach(reps, i, r) {
+		double w = jnum(r, "wall_s");
+		f[i] = w > 0 ? (jnum(r, "pre_s") + jnum(r, "post_s")) / w : 0;
+	}
+	cb_stats s;
+	cb_stats_compute(f, n, &s);
+	free(f);
+	return s.median;
+}
+
+void cb_results_derive(json_t *root)
+{
+	json_t *cells = json_object_get(root, "cells"), *c;
+	size_t i;
+	json_array_foreach(cells, i, c) {
+		const json_t *b = baseline_of(cells, c);
+		json_t *stats = json_object_get(c, "stats");
+		double med = jnum(stats, "median_s");
+		bool ok = b && isfinite(med) && json_is_null(json_object_get(c, "error"));
+		/* Parallel units: executors, capped by the PUs the cell may use. */
+		int p = (int)(jnum(c, "workers") * jnum(c, "threads"));
+		int usable = (int)jnum(c, "usable_pus");
+		if (usable > 0 && p > usable)
+			p = usable;
+		double f = b ? serial_fraction(b) : NAN;
+		double s = ok ? cb_speedup(jnum(json_object_get(b, "stats"), "median_s"), med) : NAN;
+		json_object_set_new(c, "speedup", num_or_null(ok, s));
+		json_object_set_new(c, "efficiency", num_or_null(ok, cb_efficiency(s, p)));
+		json_object_set_new(c, "serial_fraction", num_or_null(b != NULL, f));
+		json_object_set_new(c, "amdahl_speedup", num_or_null(b != NULL, cb_amdahl_speedup(f, p)));
+		json_object_set_new(c, "throughput", num_or_null(med > 0, jnum(c, "ntasks") / med));
+	}
 }
 
 static json_t *strings_json(char **v, int n)
@@ -177,6 +220,7 @@ json_t *cb_results_json(const cb_run *run)
 		if (run->cells[i].done)
 			json_array_append_new(cells, cell_json(run, &run->cells[i]));
 	json_object_set_new(root, "cells", cells);
+	cb_results_derive(root);
 	return root;
 }
 
@@ -251,11 +295,18 @@ static char *csv_text(const json_t *root, size_t *len)
 int cb_results_write(const cb_run *run, cb_error *err)
 {
 	json_t *root = cb_results_json(run);
+	int rc = cb_results_write_json(run->dir, root, err);
+	json_decref(root);
+	return rc;
+}
+
+int cb_results_write_json(const char *dir, json_t *root, cb_error *err)
+{
 	char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
 	size_t csv_len;
 	char *csv = csv_text(root, &csv_len);
-	char *jp = cb_xasprintf("%s/results.json", run->dir);
-	char *cp = cb_xasprintf("%s/results.csv", run->dir);
+	char *jp = cb_xasprintf("%s/results.json", dir);
+	char *cp = cb_xasprintf("%s/results.csv", dir);
 	int rc = cb_write_file_atomic(jp, text, strlen(text), err);
 	if (!rc)
 		rc = cb_write_file_atomic(cp, csv, csv_len, err);
@@ -263,7 +314,6 @@ int cb_results_write(const cb_run *run, cb_error *err)
 	free(cp);
 	free(text);
 	free(csv);
-	json_decref(root);
 	return rc;
 }
 

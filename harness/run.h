@@ -58,7 +58,6 @@ typedef struct cb_cell {
 	uint64_t checksum;
 	bool checksum_ok;
 	char *error;
-	cb_stats stats;
 	double latency[4];        /* p50, p90, p99, max of the last repetition (I/O) */
 	bool has_latency;
 	struct cb_run *run;
@@ -104,6 +103,13 @@ void cb_stats_compute(const double *x, size_t n, cb_stats *s);
 /* results.c: results.json and results.csv. */
 json_t *cb_results_json(const cb_run *run);
 int cb_results_write(const cb_run *run, cb_error *err);
+/* Recomputes a cell's stats from its reps, and every cell's derived
+ * figures (speedup, efficiency, serial fraction, Amdahl, throughput) from
+ * the cells in the file: the one place these are computed. */
+void cb_results_cell_stats(json_t *cell);
+void cb_results_derive(json_t *root);
+/* Writes results.json and results.csv for an already built document. */
+int cb_results_write_json(const char *dir, json_t *root, cb_error *err);
 /* Reads and validates a results file; CB_EXIT_USAGE naming the problem. */
 int cb_results_read(const char *path, json_t **out, cb_error *err);
 

@@ -279,11 +279,6 @@ static void finish_cell(cb_cell *c)
 		return;
 	c->done = true;
 	cb_cell_close(c);
-	double *wall = cb_xmalloc((size_t)(c->reps_done + 1) * sizeof *wall);
-	for (int r = 0; r < c->reps_done; r++)
-		wall[r] = c->reps[r].wall_s;
-	cb_stats_compute(wall, (size_t)c->reps_done, &c->stats);
-	free(wall);
 	run->cells_done++;
 	cb_error err = { 0 };
 	if (cb_results_write(run, &err))
