@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@ static const char usage_text[] =
 	"  -r, --reps N           timed repetitions per cell (default: 10, suite's own with --suite)\n"
 	"      --warmup N         untimed repetitions before the first timed one (default: 1)\n"
 	"      --suite NAME       a named set of cells: quick, default\n"
+	"      --rounds K         run the whole plan in K fresh processes and merge them\n"
+	"                         (independent samples for 'concbench compare')\n"
 	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
 	"  -q, --quiet            no table, no progress line, no warnings\n"
 	"  -h, --help             this text\n"
@@ -155,9 +158,8 @@ static void format_seconds(double s, char *buf, size_t n)
 		snprintf(buf, n, "%.1fus", s * 1e6);
 }
 
-static void print_table(const cb_run *run)
+static void print_table(json_t *root)
 {
-	json_t *root = cb_results_json(run);
 	size_t i;
 	json_t *c;
 	int width = 4;
@@ -183,10 +185,117 @@ static void print_table(const cb_run *run)
 		       es, as, cs, json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err ? "  " : "", err ? err : "");
 	}
-	json_decref(root);
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP };
+/* --rounds K: the whole plan again in K fresh processes, one after the
+ * other, merged into one run folder. Repetitions inside one process share
+ * its state (allocator, page cache, address layout); rounds are the
+ * independent samples `compare` uses when there are enough of them. */
+static int run_rounds(int rounds, char **cmdline, int ncmd, char **record, int nrecord,
+                      const char *out_root, bool quiet, cb_error *err)
+{
+	char *tmp = cb_xasprintf("%s/.rounds-%ld", out_root, (long)getpid());
+	json_t *merged = NULL;
+	int rc = -1, status_all = CB_EXIT_OK;
+	char **args = cb_xcalloc((size_t)ncmd + 6, sizeof *args);
+	if (cb_mkdir_p(tmp, err))
+		goto out;
+	for (int k = 0; k < rounds; k++) {
+		char *root = cb_xasprintf("%s/round-%d", tmp, k + 1);
+		int n = 0;
+		args[n++] = "concbench";
+		for (int i = 1; i < ncmd; i++)
+			args[n++] = cmdline[i];
+		args[n++] = "-o";
+		args[n++] = root;
+		args[n++] = "--quiet";
+		args[n] = NULL;
+		if (!quiet)
+			fprintf(stderr, "concbench: round %d of %d\n", k + 1, rounds);
+		pid_t pid = fork();
+		if (pid == 0) {
+			execv("/proc/self/exe", args);
+			_exit(127);
+		}
+		int st = 0;
+		while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		int code = pid < 0 ? CB_EXIT_ENV : WIFEXITED(st) ? WEXITSTATUS(st) : CB_EXIT_FAIL;
+		char *path = cb_xasprintf("%s/latest/results.json", root);
+		free(root);
+		json_t *doc = NULL;
+		if (code == CB_EXIT_USAGE || code == CB_EXIT_ENV || cb_results_read(path, &doc, err)) {
+			free(path);
+			if (!err->code)
+				cb_error_set(err, code, "round %d failed (exit status %d)", k + 1, code);
+			goto out;
+		}
+		free(path);
+		if (code)
+			status_all = code;
+		if (!merged) {
+			merged = doc;
+			json_t *c;
+			size_t i;
+			json_array_foreach(json_object_get(merged, "cells"), i, c)
+				json_object_set_new(c, "rounds", json_array());
+		}
+		json_t *c;
+		size_t i;
+		json_array_foreach(json_object_get(merged, "cells"), i, c) {
+			size_t j;
+			json_t *d;
+			json_array_foreach(json_object_get(doc, "cells"), j, d) {
+				if (!json_equal(json_object_get(c, "id"), json_object_get(d, "id")))
+					continue;
+				json_array_append(json_object_get(c, "rounds"),
+				                  json_object_get(json_object_get(d, "stats"), "median_s"));
+				if (doc != merged)
+					json_array_extend(json_object_get(c, "reps"), json_object_get(d, "reps"));
+				if (!json_is_null(json_object_get(d, "error")))
+					json_object_set(c, "error", json_object_get(d, "error"));
+			}
+		}
+		if (!json_is_true(json_object_get(doc, "complete")))
+			json_object_set_new(merged, "complete", json_false());
+		if (doc != merged)
+			json_decref(doc);
+	}
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(merged, "cells"), i, c)
+		cb_results_cell_stats(c);
+	cb_results_derive(merged);
+	json_t *cmd = json_array();
+	for (int k = 0; k < nrecord; k++)
+		json_array_append_new(cmd, json_string(record[k]));
+	json_object_set_new(merged, "command", cmd);
+	json_object_set_new(json_object_get(merged, "config"), "rounds", json_integer(rounds));
+	cb_run_config cfg = { .out_root = out_root };
+	cb_run shell = { .cfg = &cfg };
+	if (make_run_dir(&shell, err) || cb_results_write_json(shell.dir, merged, err)) {
+		free(shell.dir);
+		goto out;
+	}
+	if (!quiet) {
+		print_table(merged);
+		fflush(stdout);
+		fprintf(stderr, "concbench: results in %s/results.json (%d rounds)\n", shell.dir, rounds);
+	}
+	free(shell.dir);
+	rc = status_all;
+out:
+	if (merged)
+		json_decref(merged);
+	char *rm = cb_xasprintf("rm -rf -- '%s'", tmp);
+	if (system(rm)) { /* best effort: nothing else to do */ }
+	free(rm);
+	free(tmp);
+	free(args);
+	return rc;
+}
+
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -201,6 +310,7 @@ static const struct option options[] = {
 	{ "reps", required_argument, NULL, 'r' },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "rounds", required_argument, NULL, OPT_ROUNDS },
 	{ "out", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -208,7 +318,7 @@ static const struct option options[] = {
 };
 
 typedef struct {
-	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup;
+	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds;
 } raw_opts;
 
 static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
@@ -242,6 +352,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_SIZE: raw->size = optarg; break;
 		case OPT_WARMUP: raw->warmup = optarg; break;
 		case OPT_SUITE: cfg->suite = optarg; break;
+		case OPT_ROUNDS: raw->rounds = optarg; break;
 		case OPT_PARAM: {
 			char *eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)
@@ -360,6 +471,30 @@ int cb_cmd_run(int argc, char **argv)
 	cb_topology_summarize(run.topo, &sum);
 	if (apply_options(&cfg, &raw, sum.allowed_pus, &err) || check_out(cfg.out_root, &err))
 		goto fail;
+	if (raw.rounds) {
+		long k;
+		if (cb_parse_long(raw.rounds, &k) || k < 1 || k > 1000) {
+			cb_error_set(&err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 1 to 1000", raw.rounds);
+			goto fail;
+		}
+		if (k > 1) {
+			/* Each round re-reads the same command line without --rounds. */
+			int n = 0;
+			char **round_cmd = cb_xcalloc((size_t)argc + 2, sizeof *round_cmd);
+			for (int i = 0; i < argc + 1; i++) {
+				if (!strcmp(cmdline[i], "--rounds")) { i++; continue; }
+				if (!strncmp(cmdline[i], "--rounds=", 9)) continue;
+				if ((!strcmp(cmdline[i], "-o") || !strcmp(cmdline[i], "--out"))) { i++; continue; }
+				if (!strncmp(cmdline[i], "--out=", 6)) continue;
+				round_cmd[n++] = cmdline[i];
+			}
+			rc = run_rounds((int)k, round_cmd, n, cmdline, argc + 1, cfg.out_root, cfg.quiet, &err);
+			free(round_cmd);
+			if (rc < 0)
+				goto fail;
+			goto out;
+		}
+	}
 	cb_gb_init(&gb_argc, gb_argv);
 	if (gb_argc > 1) {
 		cb_error_set(&err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);
@@ -372,8 +507,11 @@ int cb_cmd_run(int argc, char **argv)
 		goto fail;
 	if (cb_runner_run(&run, &err))
 		goto fail;
-	if (!cfg.quiet)
-		print_table(&run);
+	if (!cfg.quiet) {
+		json_t *root = cb_results_json(&run);
+		print_table(root);
+		json_decref(root);
+	}
 	fflush(stdout);
 	if (!cfg.quiet || run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
