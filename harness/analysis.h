@@ -5,8 +5,13 @@
 /* T1 / Tp; NAN when either is not positive. */
 double cb_speedup(double t1, double tp);
 /* S / p. */
-double cb_efficiency(double speedup, int p);
+double cb_efficiency(double speedup, double p);
 /* Amdahl: 1 / (f + (1 - f) / p). */
-double cb_amdahl_speedup(double f, int p);
+double cb_amdahl_speedup(double f, double p);
+
+/* Gustafson's prediction for weak scaling: S(p) = p - f (p - 1). */
+double cb_gustafson_speedup(double f, double p);
+/* Measured scaled speedup for weak scaling: S = p * t1 / tp. */
+double cb_scaled_speedup(double t1, double tp, double p);
 
 #endif

@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"  -r, --reps N           timed repetitions per cell (default: 10, suite's own with --suite)\n"
 	"      --warmup N         untimed repetitions before the first timed one (default: 1)\n"
 	"      --suite NAME       a named set of cells: quick, default\n"
+	"      --scaling MODE     strong (default: fixed problem) or weak (the problem grows\n"
+	"                         with the workers; speedup is Gustafson's scaled speedup)\n"
 	"      --rounds K         run the whole plan in K fresh processes and merge them\n"
 	"                         (independent samples for 'concbench compare')\n"
 	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
@@ -295,7 +297,7 @@ out:
 	return rc;
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -311,6 +313,7 @@ static const struct option options[] = {
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "suite", required_argument, NULL, OPT_SUITE },
 	{ "rounds", required_argument, NULL, OPT_ROUNDS },
+	{ "scaling", required_argument, NULL, OPT_SCALING },
 	{ "out", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -353,6 +356,11 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_WARMUP: raw->warmup = optarg; break;
 		case OPT_SUITE: cfg->suite = optarg; break;
 		case OPT_ROUNDS: raw->rounds = optarg; break;
+		case OPT_SCALING:
+			if (strcmp(optarg, "strong") && strcmp(optarg, "weak"))
+				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
+			cfg->weak = !strcmp(optarg, "weak");
+			break;
 		case OPT_PARAM: {
 			char *eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)

@@ -72,7 +72,7 @@ static int run_range(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io)
 		if (atomic_load_explicit(&ctl->err, memory_order_relaxed))
 			return 1;
 		double t0 = job->task_s ? cb_now() : 0;
-		int rc = job->wl->task(job, i, io, &job->partials[i]);
+		int rc = cb_job_task(job, i, io);
 		if (job->task_s)
 			job->task_s[i] = cb_now() - t0;
 		if (rc) {

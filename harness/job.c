@@ -26,18 +26,21 @@ void cb_workload_names(char *buf, size_t n)
 }
 
 /* The serial answer: pre, every task in order, post, in the calling thread
- * with the blocking I/O interface. */
+ * with the blocking I/O interface. A scaled job's replicated tasks have
+ * their base task's partial, so only the base tasks are run. */
 static int compute_reference(cb_job *job, cb_error *err)
 {
 	cb_io io = cb_io_blocking();
 	if (job->wl->pre && job->wl->pre(job, err))
 		return -1;
-	for (size_t i = 0; i < job->ntasks; i++) {
-		int rc = job->wl->task(job, i, &io, &job->partials[i]);
+	for (size_t i = 0; i < job->base_ntasks; i++) {
+		int rc = cb_job_task(job, i, &io);
 		if (rc)
 			return cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run failed at task %zu: %s",
 			                    job->wl->name, i, strerror(-rc));
 	}
+	for (size_t i = job->base_ntasks; i < job->ntasks; i++)
+		job->partials[i] = job->partials[i % job->base_ntasks];
 	job->reference = job->wl->post(job);
 	return 0;
 }
@@ -57,6 +60,13 @@ int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
 		cb_error_set(err, CB_EXIT_USAGE, "%s: the parameters give no tasks", wl->name);
 		goto fail;
 	}
+	if (job->scale > 1 && !wl->pure_tasks) {
+		cb_error_set(err, CB_EXIT_USAGE, "%s cannot be scaled (weak scaling needs tasks that are pure "
+		             "functions of their index; use --scaling strong)", wl->name);
+		goto fail;
+	}
+	job->base_ntasks = job->ntasks;
+	job->ntasks *= (size_t)job->scale;
 	job->partials = cb_shared_alloc(job->ntasks * sizeof *job->partials);
 	if (wl->kind == CB_KIND_IO)
 		job->task_s = cb_shared_alloc(job->ntasks * sizeof *job->task_s);
@@ -75,7 +85,8 @@ void cb_job_free(cb_job *job)
 		return;
 	if (job->state && job->wl->teardown)
 		job->wl->teardown(job);
-	cb_shared_free(job->partials, job->ntasks * sizeof *job->partials);
+	if (job->partials)
+		cb_shared_free(job->partials, job->ntasks * sizeof *job->partials);
 	if (job->task_s)
 		cb_shared_free(job->task_s, job->ntasks * sizeof *job->task_s);
 	cb_params_free(&job->params);

@@ -91,8 +91,8 @@ static void cell_id(cb_cell *c, const cb_run_config *cfg)
 		off += (size_t)snprintf(extra + off, sizeof extra - off, "/c%d", c->concurrency);
 	if (c->strategy->flags & CB_STRATEGY_THREADS)
 		snprintf(extra + off, sizeof extra - off, "/t%d", c->threads);
-	snprintf(c->id, sizeof c->id, "%s/%s/n%d%s/%s/%s", c->job->wl->name, c->strategy->name,
-	         c->workers, extra, cfg->pin.text, cfg->sched_text);
+	snprintf(c->id, sizeof c->id, "%s/%s/n%d%s/%s/%s%s", c->job->wl->name, c->strategy->name,
+	         c->workers, extra, cfg->pin.text, cfg->sched_text, cfg->weak ? "/weak" : "");
 }
 
 static cb_cell *add_cell(cb_run *run, int *cap, cb_job *job, const cb_strategy *st, int workers,
@@ -134,18 +134,39 @@ static int place_cell(cb_run *run, cb_cell *c, cb_error *err)
 	return 0;
 }
 
-static int expand(cb_run *run, const cb_strategy **sts, int nst, cb_error *err)
+/* One job per workload, or under weak scaling one per workload and scale
+ * (the scaled jobs share nothing but their definition). */
+static cb_job *get_job(cb_run *run, const cb_workload *wl, int scale, cb_error *err)
+{
+	for (int j = 0; j < run->njobs; j++)
+		if (run->jobs[j]->wl == wl && run->jobs[j]->scale == scale)
+			return run->jobs[j];
+	cb_run_config *cfg = run->cfg;
+	cb_job *job;
+	if (cb_job_create(&job, wl, cfg->size, scale, cfg->params, cfg->nparams, NULL, err))
+		return NULL;
+	run->jobs = realloc(run->jobs, (size_t)(run->njobs + 1) * sizeof *run->jobs);
+	if (!run->jobs)
+		abort();
+	run->jobs[run->njobs++] = job;
+	return job;
+}
+
+static int expand(cb_run *run, const cb_workload **wls, int nwl, const cb_strategy **sts, int nst,
+                  cb_error *err)
 {
 	cb_run_config *cfg = run->cfg;
 	int cap = 0;
 	static const int one = 1;
-	for (int j = 0; j < run->njobs; j++) {
-		cb_job *job = run->jobs[j];
+	for (int wi = 0; wi < nwl; wi++) {
+		cb_job *base_job = get_job(run, wls[wi], 1, err);
+		if (!base_job)
+			return -1;
 		bool have_baseline = false;
 		for (int s = 0; s < nst; s++)
 			have_baseline |= (sts[s]->flags & CB_STRATEGY_BASELINE) != 0;
 		if (!have_baseline) {
-			cb_cell *c = add_cell(run, &cap, job, cb_strategy_find("serial"), 1, 1, 1);
+			cb_cell *c = add_cell(run, &cap, base_job, cb_strategy_find("serial"), 1, 1, 1);
 			c->added_baseline = true;
 		}
 		for (int s = 0; s < nst; s++) {
@@ -155,17 +176,20 @@ static int expand(cb_run *run, const cb_strategy **sts, int nst, cb_error *err)
 			const int *ws = base ? &one : cfg->workers;
 			bool takes_c = st->flags & CB_STRATEGY_CONCURRENCY;
 			bool takes_t = st->flags & CB_STRATEGY_THREADS;
-			for (int wi = 0; wi < nw; wi++) {
+			for (int k = 0; k < nw; k++) {
 				int nc = takes_c && cfg->nconcurrency ? cfg->nconcurrency : 1;
 				int nt = takes_t && cfg->nthreads ? cfg->nthreads : 1;
 				for (int ci = 0; ci < nc; ci++)
 					for (int ti = 0; ti < nt; ti++) {
-						int conc = ws[wi];
+						int thr = takes_t && cfg->nthreads ? cfg->threads[ti] : 1;
+						cb_job *job = base_job;
+						if (cfg->weak && !base && !(job = get_job(run, wls[wi], ws[k] * thr, err)))
+							return -1;
+						int conc = ws[k];
 						if (takes_c)
 							conc = cfg->nconcurrency ? cfg->concurrency[ci]
 							       : (int)(job->ntasks < 10000 ? job->ntasks : 10000);
-						int thr = takes_t && cfg->nthreads ? cfg->threads[ti] : 1;
-						add_cell(run, &cap, job, st, ws[wi], conc, thr);
+						add_cell(run, &cap, job, st, ws[k], conc, thr);
 					}
 			}
 		}
@@ -173,7 +197,6 @@ static int expand(cb_run *run, const cb_strategy **sts, int nst, cb_error *err)
 	for (int i = 0; i < run->ncells; i++)
 		if (place_cell(run, &run->cells[i], err))
 			return -1;
-	(void)err;
 	return 0;
 }
 
@@ -238,13 +261,15 @@ int cb_plan_build(cb_run *run, cb_error *err)
 			goto out;
 		cb_placement_free(&p);
 	}
-	run->jobs = cb_xcalloc((size_t)nwl, sizeof *run->jobs);
-	for (int w = 0; w < nwl; w++) {
-		if (cb_job_create(&run->jobs[w], wls[w], cfg->size, 1, cfg->params, cfg->nparams, NULL, err))
-			goto out;
-		run->njobs++;
-	}
-	if (expand(run, sts, nst, err))
+	if (cfg->weak)
+		for (int w = 0; w < nwl; w++)
+			if (!wls[w]->pure_tasks) {
+				cb_error_set(err, CB_EXIT_USAGE, "--scaling weak: %s cannot be scaled (its tasks are "
+				             "not pure functions of their index); choose other workloads or --scaling strong",
+				             wls[w]->name);
+				goto out;
+			}
+	if (expand(run, wls, nwl, sts, nst, err))
 		goto out;
 	for (int i = 0; i < run->ncells; i++)
 		run->reps_total += cfg->reps;

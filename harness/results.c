@@ -56,6 +56,7 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "placement", pl);
 	json_object_set_new(j, "schedule", json_string(sched));
 	json_object_set_new(j, "ntasks", json_integer((json_int_t)job->ntasks));
+	json_object_set_new(j, "scale", json_integer(job->scale));
 	json_object_set_new(j, "baseline_added", json_boolean(c->added_baseline));
 	json_t *reps = json_array();
 	for (int r = 0; r < c->reps_done; r++)
@@ -100,6 +101,12 @@ void cb_results_cell_stats(json_t *cell)
 	        "min_s", num_or_null(n, st.min), "max_s", num_or_null(n, st.max)));
 }
 
+/* Files written before weak scaling existed have no scale: 1. */
+static double scale_of(const json_t *cell)
+{
+	return json_is_number(json_object_get(cell, "scale")) ? jnum(cell, "scale") : 1;
+}
+
 static bool is_baseline(const json_t *cell)
 {
 	const cb_strategy *st = cb_strategy_find(json_string_value(json_object_get(cell, "strategy")));
@@ -115,7 +122,8 @@ static const json_t *baseline_of(const json_t *cells, const json_t *c)
 		if (!is_baseline(b) || !json_is_null(json_object_get(b, "error")) ||
 		    !json_array_size(json_object_get(b, "reps")))
 			continue;
-		if (json_equal(json_object_get(b, "workload"), json_object_get(c, "workload")) &&
+		if (scale_of(b) == 1 &&
+		    json_equal(json_object_get(b, "workload"), json_object_get(c, "workload")) &&
 		    json_equal(json_object_get(b, "size"), json_object_get(c, "size")) &&
 		    json_equal(json_object_get(b, "params"), json_object_get(c, "params")))
 			return b;
@@ -154,11 +162,14 @@ void cb_results_derive(json_t *root)
 		if (usable > 0 && p > usable)
 			p = usable;
 		double f = b ? serial_fraction(b) : NAN;
-		double s = ok ? cb_speedup(jnum(json_object_get(b, "stats"), "median_s"), med) : NAN;
+		/* Under weak scaling the cell's job is `scale` times the serial
+		 * one: its speedup is Gustafson's scaled speedup. */
+		double s = ok ? cb_scaled_speedup(jnum(json_object_get(b, "stats"), "median_s"), med, scale_of(c)) : NAN;
 		json_object_set_new(c, "speedup", num_or_null(ok, s));
 		json_object_set_new(c, "efficiency", num_or_null(ok, cb_efficiency(s, p)));
 		json_object_set_new(c, "serial_fraction", num_or_null(b != NULL, f));
 		json_object_set_new(c, "amdahl_speedup", num_or_null(b != NULL, cb_amdahl_speedup(f, p)));
+		json_object_set_new(c, "gustafson_speedup", num_or_null(b != NULL, cb_gustafson_speedup(f, p)));
 		json_object_set_new(c, "throughput", num_or_null(med > 0, jnum(c, "ntasks") / med));
 	}
 }
@@ -194,7 +205,7 @@ static json_t *config_json(const cb_run *run)
 	json_object_set_new(c, "warmup", json_integer(cfg->warmup));
 	json_object_set_new(c, "pin", json_string(cfg->pin.text));
 	json_object_set_new(c, "schedule", json_string(sched));
-	json_object_set_new(c, "scaling", json_string("strong"));
+	json_object_set_new(c, "scaling", json_string(cfg->weak ? "weak" : "strong"));
 	json_object_set_new(c, "interleave", json_true());
 	json_object_set_new(c, "workloads", strings_json(cfg->workloads, cfg->nworkloads));
 	json_object_set_new(c, "strategies", strings_json(cfg->strategies, cfg->nstrategies));

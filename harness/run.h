@@ -27,6 +27,7 @@ typedef struct cb_run_config {
 	cb_size size;
 	cb_kv *params; size_t nparams;
 	int reps, warmup;
+	bool weak;                 /* --scaling weak: the job grows with the workers */
 	bool quiet;
 	const char *out_root;      /* "results" */
 	char **argv; int argc;     /* the command line, for the record */

@@ -21,6 +21,10 @@ typedef struct cb_workload {
 	const cb_param_spec *params;
 	size_t nparams;
 	const char *checksum;   /* what the checksum covers, for list -v */
+	/* Tasks are pure functions of their index (no state of their own), so
+	 * weak scaling may replicate them: task i of a job scaled k times is
+	 * task i mod ntasks of the base job. */
+	bool pure_tasks;
 	/* Untimed, once per job (before any strategy forks a pool, so pools
 	 * inherit the inputs): validate, allocate, set job->ntasks. */
 	int (*setup)(cb_job *job, cb_error *err);
@@ -39,7 +43,8 @@ struct cb_job {
 	cb_size size;
 	cb_params params;
 	int scale;           /* weak scaling factor (1 = strong scaling) */
-	size_t ntasks;       /* set by setup */
+	size_t base_ntasks;  /* tasks of the unscaled job, as setup made it */
+	size_t ntasks;       /* base_ntasks x scale */
 	void *state;         /* the workload's own */
 	uint64_t *partials;  /* [ntasks], shared memory, written by tasks */
 	double *task_s;      /* [ntasks], shared memory: each task's latency,
@@ -57,6 +62,13 @@ void cb_workload_names(char *buf, size_t n);
 int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
                   const cb_kv *kv, size_t nkv, bool *used, cb_error *err);
 void cb_job_free(cb_job *job);
+/* Runs task i of the (possibly scaled) job into its partial: the one way
+ * every strategy calls a task. */
+static inline int cb_job_task(const cb_job *job, size_t i, cb_io *io)
+{
+	return job->wl->task(job, i % job->base_ntasks, io, &job->partials[i]);
+}
+
 static inline double cb_job_param(const cb_job *job, const char *name)
 {
 	return cb_params_get(&job->params, name);

@@ -102,4 +102,5 @@ const cb_workload cb_wl_amdahl = {
 	.task = task,
 	.post = post,
 	.teardown = teardown,
+	.pure_tasks = true,
 };

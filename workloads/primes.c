@@ -92,4 +92,5 @@ const cb_workload cb_wl_primes = {
 	.task = task,
 	.post = post,
 	.teardown = teardown,
+	.pure_tasks = true,
 };
