@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "common.h"
 
 typedef struct cb_command {
@@ -23,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 
 static const cb_command commands[] = {
 	{ "version", "print the version", cmd_version },
+	{ "analyze", "scaling table, Amdahl and USL fits of a results file or N,X CSV", cb_cmd_analyze },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
