@@ -3,8 +3,15 @@
 #ifndef CB_COMMANDS_H
 #define CB_COMMANDS_H
 
+#include "common.h"
+
 int cb_cmd_analyze(int argc, char **argv);
 int cb_cmd_plot(int argc, char **argv);
 int cb_cmd_report(int argc, char **argv);
+
+/* FILE [-o DIR] for plot and report; DIR defaults to FILE's folder and is
+ * malloc'ed. Returns 1 for --help, -1 with err on a usage error. */
+int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **file,
+                           char **dir, cb_error *err);
 
 #endif

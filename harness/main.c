@@ -25,6 +25,7 @@ static int cmd_version(int argc, char **argv)
 static const cb_command commands[] = {
 	{ "version", "print the version", cmd_version },
 	{ "analyze", "scaling table, Amdahl and USL fits of a results file or N,X CSV", cb_cmd_analyze },
+	{ "plot", "draw the charts of a results file (PNG and SVG)", cb_cmd_plot },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -21,7 +21,7 @@ static double cell_load(const cb_rcell *c)
 /* What holds still along a series besides workload, params and strategy.
  * For I/O the load is concurrency, so the executors behind it are part of
  * the series where the strategy sets them apart (coroutines: loops). */
-static char *cell_qualifier(const cb_rcell *c, bool decoupled)
+static char *cell_qualifier(const cb_rcell *c, bool decoupled, bool with_pin)
 {
 	char extra[64] = "";
 	if (is_io(c) && decoupled)
@@ -30,6 +30,8 @@ static char *cell_qualifier(const cb_rcell *c, bool decoupled)
 		snprintf(extra, sizeof extra, "/c%d", c->concurrency);
 	if (c->threads > 1)
 		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "/t%d", c->threads);
+	if (!with_pin)
+		return cb_xstrdup(extra);
 	return cb_xasprintf("%s%s%s%s%s", extra, strcmp(c->pin, "none") ? "/" : "",
 	                    strcmp(c->pin, "none") ? c->pin : "",
 	                    strcmp(c->schedule, "static") ? "/" : "",
@@ -189,19 +191,30 @@ static void derive(cb_series *s)
 	}
 }
 
-/* A label names params only where one workload ran with several sets. */
+/* A label names params only where one workload ran with several sets; a
+ * short name adds pin and schedule only where they tell series apart. */
 static void label_series(cb_series_set *set)
 {
+	bool *clash = cb_xcalloc(set->n, sizeof *clash);
 	for (size_t i = 0; i < set->n; i++) {
 		cb_series *s = &set->s[i];
 		bool several = false;
-		for (size_t j = 0; j < set->n; j++)
-			several |= !strcmp(s->workload, set->s[j].workload) &&
-			           strcmp(s->params, set->s[j].params);
+		for (size_t j = 0; j < set->n; j++) {
+			const cb_series *o = &set->s[j];
+			several |= !strcmp(s->workload, o->workload) && strcmp(s->params, o->params);
+			clash[i] |= j != i && !strcmp(s->workload, o->workload) &&
+			            !strcmp(s->params, o->params) && !strcmp(s->short_name, o->short_name);
+		}
 		const char *q = s->qualifier ? s->qualifier : "";
 		s->label = several ? cb_xasprintf("%s[%s]/%s%s", s->workload, s->params, s->strategy, q)
 		                   : cb_xasprintf("%s/%s%s", s->workload, s->strategy, q);
 	}
+	for (size_t i = 0; i < set->n; i++)
+		if (clash[i]) {
+			free(set->s[i].short_name);
+			set->s[i].short_name = cb_xasprintf("%s%s", set->s[i].strategy, set->s[i].qualifier);
+		}
+	free(clash);
 }
 
 int cb_series_from_doc(const cb_rdoc *d, cb_series_set *out, cb_error *err)
@@ -211,7 +224,8 @@ int cb_series_from_doc(const cb_rdoc *d, cb_series_set *out, cb_error *err)
 		const cb_rcell *c = &d->cells[i];
 		if (c->error || !(c->throughput > 0))
 			continue;
-		char *q = cell_qualifier(c, strategy_decoupled(d, c->strategy));
+		bool dec = strategy_decoupled(d, c->strategy);
+		char *q = cell_qualifier(c, dec, true);
 		cb_series *s = NULL;
 		for (size_t j = 0; j < set.n && !s; j++)
 			if (same_group(set.s[j].pts[0].cell, set.s[j].qualifier, c, q))
@@ -224,6 +238,9 @@ int cb_series_from_doc(const cb_rdoc *d, cb_series_set *out, cb_error *err)
 			s->params = c->params;
 			s->qualifier = q;
 			q = NULL;
+			char *extra = cell_qualifier(c, dec, false);
+			s->short_name = cb_xasprintf("%s%s", c->strategy, extra);
+			free(extra);
 			s->weak = d->weak_scaling;
 			s->x_base = serial_base(d, c, &s->f_measured);
 			s->baseline = "serial";
@@ -257,6 +274,7 @@ int cb_series_from_points(const char *name, const double *n, const double *x, si
 	s->kind = "";
 	s->params = "";
 	s->label = cb_xstrdup(name);
+	s->short_name = cb_xstrdup(name);
 	s->pts = cb_xcalloc(k, sizeof *s->pts);
 	s->npts = k;
 	for (size_t i = 0; i < k; i++) {
@@ -274,6 +292,7 @@ void cb_series_set_free(cb_series_set *set)
 	for (size_t i = 0; i < set->n; i++) {
 		free(set->s[i].label);
 		free(set->s[i].qualifier);
+		free(set->s[i].short_name);
 		free(set->s[i].pts);
 	}
 	free(set->s);

@@ -23,6 +23,7 @@ typedef struct cb_point {
 
 typedef struct cb_series {
 	char *label;            /* "cpu.primes/threads", qualified only where needed */
+	char *short_name;       /* "threads", "coroutines/w1": unique within its workload */
 	const char *workload, *strategy, *kind;
 	const char *params;     /* "" for CSV */
 	char *qualifier;        /* "/w1/compact": what else holds still; NULL for CSV */
