@@ -61,6 +61,25 @@ static void test_series_fixture_groups_by_strategy_and_load(void **state)
 	free(path);
 }
 
+static void test_series_weak_scaling_uses_gustafson(void **state)
+{
+	(void)state;
+	char *path = fixture_path();
+	cb_rdoc *doc = NULL;
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	assert_int_equal(cb_results_read(path, &doc, &err), 0);
+	doc->weak_scaling = true;
+	assert_int_equal(cb_series_from_doc(doc, &set, &err), 0);
+	const cb_series *t = find(&set, "synth.amdahl/threads/compact");
+	assert_true(t->weak);
+	/* Gustafson at f = 0.1, p = 4: 4 - 0.1 * 3 = 3.7 */
+	assert_true(fabs(t->pts[2].amdahl - 3.7) < 1e-9);
+	cb_series_set_free(&set);
+	cb_rdoc_free(doc);
+	free(path);
+}
+
 static void test_series_points_without_n1_use_usl_gamma(void **state)
 {
 	(void)state;
@@ -102,6 +121,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_series_fixture_groups_by_strategy_and_load),
+		cmocka_unit_test(test_series_weak_scaling_uses_gustafson),
 		cmocka_unit_test(test_series_points_without_n1_use_usl_gamma),
 		cmocka_unit_test(test_csv_header_comment_and_order_accepted),
 		cmocka_unit_test(test_csv_second_text_line_is_error),
