@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "gbench.h"
+#include "results_read.h"
 #include "run.h"
 
 #define MAX_WORKERS 4096
@@ -226,13 +227,16 @@ static int run_rounds(int rounds, char **cmdline, int ncmd, char **record, int n
 		char *path = cb_xasprintf("%s/latest/results.json", root);
 		free(root);
 		json_t *doc = NULL;
-		if (code == CB_EXIT_USAGE || code == CB_EXIT_ENV || cb_results_read(path, &doc, err)) {
+		cb_rdoc *rdoc = NULL;
+		if (code == CB_EXIT_USAGE || code == CB_EXIT_ENV || cb_results_read(path, &rdoc, err)) {
 			free(path);
 			if (!err->code)
 				cb_error_set(err, code, "round %d failed (exit status %d)", k + 1, code);
 			goto out;
 		}
 		free(path);
+		doc = json_incref(rdoc->root);
+		cb_rdoc_free(rdoc);
 		if (code)
 			status_all = code;
 		if (!merged) {

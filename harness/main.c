@@ -27,6 +27,9 @@ static const cb_command commands[] = {
 	{ "list", "list workloads, strategies, pin policies and suites", cb_cmd_list },
 	{ "topo", "show the machine and where each pin policy places workers", cb_cmd_topo },
 	{ "version", "print the version", cmd_version },
+	{ "analyze", "scaling table, Amdahl and USL fits of a results file or N,X CSV", cb_cmd_analyze },
+	{ "plot", "draw the charts of a results file (PNG and SVG)", cb_cmd_plot },
+	{ "report", "write report.html and report.md for a results file", cb_cmd_report },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

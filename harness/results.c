@@ -327,31 +327,3 @@ int cb_results_write_json(const char *dir, json_t *root, cb_error *err)
 	free(csv);
 	return rc;
 }
-
-int cb_results_read(const char *path, json_t **out, cb_error *err)
-{
-	struct stat st;
-	if (stat(path, &st))
-		return cb_error_set(err, CB_EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return cb_error_set(err, CB_EXIT_USAGE, "'%s' is a directory, not a results file", path);
-	json_error_t je;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		return cb_error_set(err, CB_EXIT_USAGE, "'%s' is not valid JSON (line %d: %s)", path, je.line,
-		                    je.text);
-	const char *schema = json_string_value(json_object_get(root, "schema"));
-	if (!schema || strcmp(schema, SCHEMA)) {
-		cb_error_set(err, CB_EXIT_USAGE, "'%s' is not a concbench results file (schema '%s', expected '%s')",
-		             path, schema ? schema : "none", SCHEMA);
-		json_decref(root);
-		return -1;
-	}
-	if (!json_is_array(json_object_get(root, "cells"))) {
-		cb_error_set(err, CB_EXIT_USAGE, "'%s' has no 'cells' array", path);
-		json_decref(root);
-		return -1;
-	}
-	*out = root;
-	return 0;
-}

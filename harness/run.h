@@ -111,8 +111,6 @@ void cb_results_cell_stats(json_t *cell);
 void cb_results_derive(json_t *root);
 /* Writes results.json and results.csv for an already built document. */
 int cb_results_write_json(const char *dir, json_t *root, cb_error *err);
-/* Reads and validates a results file; CB_EXIT_USAGE naming the problem. */
-int cb_results_read(const char *path, json_t **out, cb_error *err);
 
 /* machine.c: the machine record (host, kernel, CPU, clocksource, load,
  * governor, topology). */

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "results_read.h"
 #include "run.h"
 
 static char dir[] = "/tmp/concbench-smoke-XXXXXX";
@@ -68,9 +69,11 @@ static void test_run_tiny_writes_valid_results(void **state)
 	                         "-n 1,2 -r 2 -o %s/res", bin(), dir), 0);
 	char path[512];
 	snprintf(path, sizeof path, "%s/res/latest/results.json", dir);
-	json_t *root;
+	cb_rdoc *doc;
 	cb_error err = { 0 };
-	assert_int_equal(cb_results_read(path, &root, &err), 0);
+	assert_int_equal(cb_results_read(path, &doc, &err), 0);
+	json_t *root = json_incref(doc->root);
+	cb_rdoc_free(doc);
 	assert_string_equal(json_string_value(json_object_get(root, "schema")), "concbench.results/1");
 	assert_true(json_is_true(json_object_get(root, "complete")));
 	const char *top[] = { "concbench_version", "created", "command", "machine", "config" };
@@ -101,7 +104,7 @@ static void test_results_read_rejects_non_results(void **state)
 {
 	(void)state;
 	char path[512];
-	json_t *root;
+	cb_rdoc *root;
 	cb_error e1 = { 0 }, e2 = { 0 }, e3 = { 0 };
 	snprintf(path, sizeof path, "%s/bad.json", dir);
 	FILE *f = fopen(path, "w");
@@ -109,12 +112,12 @@ static void test_results_read_rejects_non_results(void **state)
 	fclose(f);
 	assert_int_equal(cb_results_read(path, &root, &e1), -1);
 	assert_int_equal(e1.code, CB_EXIT_USAGE);
-	assert_non_null(strstr(e1.msg, "not a concbench results file"));
+	assert_non_null(strstr(e1.msg, "has schema 'other/2'"));
 	f = fopen(path, "w");
 	fputs("{\"schema\": \"concbench.results/1\", \"cells\": [", f);
 	fclose(f);
 	assert_int_equal(cb_results_read(path, &root, &e2), -1);
-	assert_non_null(strstr(e2.msg, "not valid JSON"));
+	assert_non_null(strstr(e2.msg, "invalid JSON"));
 	assert_int_equal(cb_results_read(dir, &root, &e3), -1);
 	assert_non_null(strstr(e3.msg, "directory"));
 }
