@@ -27,6 +27,7 @@ static json_t *rep_json(const cb_rep *r)
 	                      "vcsw", (json_int_t)r->vcsw, "ivcsw", (json_int_t)r->ivcsw,
 	                      "maxrss_kib", (json_int_t)r->maxrss_kib, "checksum_ok", r->checksum_ok);
 	json_object_set_new(j, "migrations", r->migrations >= 0 ? json_integer(r->migrations) : json_null());
+	json_object_set_new(j, "start_moves", json_integer(r->start_moves));
 	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
 	return j;
 }

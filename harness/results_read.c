@@ -245,6 +245,10 @@ static void read_reps(cb_rcell *c, json_t *reps)
 		post[i] = num_or(r, "post_s", NAN);
 		cpu[i] = num_or(r, "user_s", NAN) + num_or(r, "sys_s", NAN);
 		long m = int_or(r, "migrations", -1);
+		/* Moves of freshly created executors onto their PUs are part of
+		 * starting them, not migrations of running work. */
+		if (m > 0)
+			m -= int_or(r, "start_moves", 0);
 		if (m > c->migrations)
 			c->migrations = m;
 	}

@@ -37,6 +37,8 @@ typedef struct cb_rep {
 	double wall_s, pre_s, par_s, post_s, user_s, sys_s;
 	long vcsw, ivcsw;
 	long long migrations;     /* -1: unavailable */
+	int start_moves;          /* executors created for the job on their creator's
+	                             PU and moved once onto their own (in migrations) */
 	long maxrss_kib;
 	bool checksum_ok;
 	json_t *cpus;             /* per worker: array of OS indices */

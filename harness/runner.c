@@ -165,6 +165,20 @@ static void bind_main(cb_cell *c)
 		cb_bind_thread(c->run->topo, hwloc_topology_get_allowed_cpuset(cb_topology_hwloc(c->run->topo)));
 }
 
+/* Threads and processes created inside the job start on their creator's
+ * PU (worker 0's, where the main thread is bound) and the kernel moves
+ * each once onto its own: that move is counted as a migration. Pools and
+ * the baseline create nothing in the timed region. */
+static int start_moves(const cb_cell *c)
+{
+	if ((c->strategy->flags & (CB_STRATEGY_BASELINE | CB_STRATEGY_POOL)) || !c->place.pu)
+		return 0;
+	int n = 0;
+	for (int w = 1; w < c->place.workers; w++)
+		n += c->place.pu[w] >= 0 && c->place.pu[w] != c->place.pu[0];
+	return n;
+}
+
 static json_t *cpus_json(const cb_exec *ex, int n)
 {
 	json_t *all = json_array();
@@ -240,6 +254,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	rep->vcsw = (s1.ru_nvcsw - s0.ru_nvcsw) + (k1.ru_nvcsw - k0.ru_nvcsw);
 	rep->ivcsw = (s1.ru_nivcsw - s0.ru_nivcsw) + (k1.ru_nivcsw - k0.ru_nivcsw);
 	rep->migrations = m0 >= 0 && m1 >= 0 ? m1 - m0 : -1;
+	rep->start_moves = start_moves(c);
 	long self_kib = rss_peak_kib();
 	rep->maxrss_kib = self_kib > k1.ru_maxrss ? self_kib : k1.ru_maxrss;
 	rep->cpus = cpus_json(ex, nw);
