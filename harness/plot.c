@@ -40,7 +40,7 @@ char *cb_machine_caption(const cb_rdoc *d)
 	char pus[32] = "";
 	if (d->allowed_pus > 0)
 		snprintf(pus, sizeof pus, " | %d PUs", d->allowed_pus);
-	return cb_xasprintf("%s | %s%s | Linux %s | %s", d->host, d->cpu_model, pus, d->kernel,
+	return cb_xasprintf("%s | %s%s | %s | %s", d->host, d->cpu_model, pus, d->kernel,
 	                    d->created);
 }
 
