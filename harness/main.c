@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "common.h"
 
 typedef struct cb_command {
@@ -23,6 +24,8 @@ static int cmd_version(int argc, char **argv)
 
 static const cb_command commands[] = {
 	{ "version", "print the version", cmd_version },
+	{ "compare", "compare two results files cell by cell; exit 1 on a regression", cb_cmd_compare },
+	{ "baseline", "save a results file under a name for compare --baseline", cb_cmd_baseline },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
