@@ -21,7 +21,7 @@ static int baseline_save(int argc, char **argv)
 	cb_error err = { 0 };
 	char *saved = NULL;
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "concbench: baseline save takes NAME [FILE]\n%s", usage_text);
+		fprintf(stderr, "concbench: baseline save takes NAME [FILE] (see concbench baseline --help)\n");
 		return CB_EXIT_USAGE;
 	}
 	if (cb_baseline_save(argv[1], argc == 3 ? argv[2] : DEFAULT_FILE, &saved, &err)) {

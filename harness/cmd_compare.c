@@ -142,7 +142,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			return -1;
@@ -156,9 +156,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
 	}
 	int want = a->baseline ? 1 : 2, got = argc - optind;
 	if (got != want) {
-		fprintf(stderr, "concbench: compare takes %s, got %d file%s\n%s",
-		        a->baseline ? "one file (NEW) with --baseline" : "two files (BASE NEW)", got,
-		        got == 1 ? "" : "s", usage_text);
+		fprintf(stderr, "concbench: compare takes %s, got %d (see concbench compare --help)\n",
+		        a->baseline ? "one file (NEW) with --baseline" : "two files (BASE NEW)", got);
 		return CB_EXIT_USAGE;
 	}
 	a->base = a->baseline ? NULL : argv[optind];
@@ -240,6 +239,20 @@ static const char *plots_dir(void)
 	return d && *d ? d : CB_SOURCE_DIR "/plots";
 }
 
+/* The x range always shows 1 and the threshold band, whatever the ratios. */
+static void chart_range(const cb_cmp_result *r, double *lo, double *hi)
+{
+	*lo = 1 / (1 + r->opts.threshold);
+	*hi = 1 + r->opts.threshold;
+	for (size_t i = 0; i < r->nrows; i++) {
+		*lo = r->rows[i].lo < *lo ? r->rows[i].lo : *lo;
+		*hi = r->rows[i].hi > *hi ? r->rows[i].hi : *hi;
+	}
+	double pad = (*hi - *lo) * 0.05;
+	*lo -= pad;
+	*hi += pad;
+}
+
 /* The data goes beside the chart (FILE.dat), as every chart's data does. */
 static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 {
@@ -260,10 +273,13 @@ static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 		cb_error_set(err, CB_EXIT_USAGE, "cannot write '%s': %s", dat, strerror(errno));
 		goto out;
 	}
+	double xlo, xhi;
+	chart_range(r, &xlo, &xhi);
 	vars = cb_xasprintf("datafile=%s; outfile=%s; fmt='%s'; threshold=%g; metric='%s'; "
-	                    "better='%s'; n=%zu", qd, qo, svg ? "svg" : "png", r->opts.threshold,
-	                    cb_cmp_metric_name(r->opts.metric),
-	                    cb_cmp_lower_is_better(r->opts.metric) ? "lower" : "higher", r->nrows);
+	                    "better='%s'; n=%zu; xlo=%g; xhi=%g; shift=%g", qd, qo,
+	                    svg ? "svg" : "png", r->opts.threshold, cb_cmp_metric_name(r->opts.metric),
+	                    cb_cmp_lower_is_better(r->opts.metric) ? "lower" : "higher", r->nrows,
+	                    xlo, xhi, r->shift);
 	rc = run_gnuplot(script, vars, err);
 out:
 	free(vars);

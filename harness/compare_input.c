@@ -489,12 +489,30 @@ static int read_gbench(reader *rd, const json_t *root, cb_cmp_input *in)
 
 /* ---- entry points ---------------------------------------------------- */
 
+/* Control bytes other than whitespace near the start: an executable or an
+ * archive handed over by mistake, which deserves a plainer word than a
+ * JSON syntax error. */
+static bool looks_binary(const char *data, size_t len)
+{
+	for (size_t i = 0; i < len && i < 512; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			return true;
+		if (c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
 static int parse_root(reader *rd, const char *data, size_t len, json_t **root)
 {
 	json_error_t je;
 	if (!len)
 		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: empty file (valid: a concbench "
 		                    "results.json or Google Benchmark JSON)", rd->name);
+	if (looks_binary(data, len))
+		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: binary data, not JSON (valid: a "
+		                    "concbench results.json or Google Benchmark JSON)", rd->name);
 	*root = json_loadb(data, len, 0, &je);
 	if (!*root)
 		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: not valid JSON at line %d, column %d: %s",

@@ -410,7 +410,7 @@ static void test_reader_malformed_inputs_rejected(void **state)
 	(void)state;
 	expect_error("", "empty file");
 	expect_error("{\"schema\": \"concbench.results/1\", \"cells\": [", "not valid JSON");
-	expect_error("\x7f" "ELF\x02\x01\x01", "not valid JSON");
+	expect_error("\x7f" "ELF\x02\x01\x01", "binary data, not JSON");
 	expect_error("[1, 2]", "top level must be an object");
 	expect_error("{\"schema\": \"concbench.results/9\", \"cells\": []}", "unsupported schema");
 	expect_error("{\"hello\": 1}", "neither a concbench results file");
