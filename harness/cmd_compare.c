@@ -36,8 +36,8 @@ static const char usage_text[] =
 	"  --alpha A          family-wise error rate across all cells, Holm (default 0.01)\n"
 	"  --metric M         time | throughput | cpu (default time)\n"
 	"  --format F         text | md | json (default text)\n"
-	"  --fail-on W        regressed | any (default regressed; any: improvements and\n"
-	"                     a changed machine state fail too)\n"
+	"  --fail-on W        regressed | any (default regressed; any: improvements, a\n"
+	"                     changed machine state and cells not compared fail too)\n"
 	"  --baseline NAME    BASE is the baseline saved as NAME (concbench baseline save)\n"
 	"  --chart FILE       draw the ratios with their intervals (.png or .svg, gnuplot)\n"
 	"  --seed N           bootstrap seed (default 1)\n"
@@ -323,6 +323,12 @@ int cb_cmd_compare(int argc, char **argv)
 			fprintf(stderr, "concbench: warning: %s\n", r->warnings[i]);
 	if (a.chart && draw_chart(r, a.chart, &err))
 		goto fail;
+	if (!r->nrows && r->nskips) {
+		/* Most likely the wrong pair of files: never a silent pass. */
+		cb_error_set(&err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
+		             "BASE, %zu only in NEW)", a.base, a.new, r->only_base, r->only_new);
+		goto fail;
+	}
 	rc = cb_cmp_exit_code(r, a.fail_any);
 	goto out;
 fail:

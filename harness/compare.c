@@ -497,18 +497,24 @@ static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
 	}
 }
 
+/* Tests every row against base * factor (the rows already hold p for a
+ * factor of 1), holds the family to alpha with Holm, and judges. */
 static void test_and_judge(cb_cmp_result *r, double factor)
 {
-	double *p = cb_xmalloc((r->nrows + 1) * sizeof *p), *adj = cb_xmalloc((r->nrows + 1) * sizeof *adj);
-	for (size_t i = 0; i < r->nrows; i++)
-		p[i] = r->rows[i].p = factor == 1 ? r->rows[i].p : test_row(&r->rows[i], factor);
-	cb_cmp_holm(p, adj, r->nrows);
+	size_t n = r->nrows;
+	double *p = cb_xmalloc((n + 1) * sizeof *p), *adj = cb_xmalloc((n + 1) * sizeof *adj);
 	r->ntested = 0;
-	for (size_t i = 0; i < r->nrows; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (factor != 1)
+			r->rows[i].p = test_row(&r->rows[i], factor);
+		p[i] = r->rows[i].p;
 		r->ntested += !isnan(p[i]);
-	for (size_t i = 0; i < r->nrows; i++) {
+	}
+	cb_cmp_holm(p, adj, n);
+	double alpha_cell = r->opts.alpha / (double)(r->ntested ? r->ntested : 1);
+	for (size_t i = 0; i < n; i++) {
 		r->rows[i].p_adj = adj[i];
-		r->rows[i].mdc = min_detectable(&r->rows[i], r->opts.alpha / (double)(r->ntested ? r->ntested : 1));
+		r->rows[i].mdc = min_detectable(&r->rows[i], alpha_cell);
 		judge_row(&r->rows[i], &r->opts, factor);
 	}
 	free(p);
@@ -650,7 +656,7 @@ int cb_cmp_exit_code(const cb_cmp_result *r, bool fail_any)
 {
 	if (r->count[CB_VERDICT_REGRESSED])
 		return CB_EXIT_FAIL;
-	if (fail_any && (r->count[CB_VERDICT_IMPROVED] || r->shifted))
+	if (fail_any && (r->count[CB_VERDICT_IMPROVED] || r->shifted || r->nskips))
 		return CB_EXIT_FAIL;
 	return CB_EXIT_OK;
 }

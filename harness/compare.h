@@ -124,7 +124,8 @@ typedef struct cb_cmp_result {
 int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_opts *o,
                cb_cmp_result **out, cb_error *err);
 void cb_cmp_result_free(cb_cmp_result *r);
-/* Exit status for CI: 1 when a cell regressed (any change with fail_any). */
+/* Exit status for CI: 1 when a cell regressed; with fail_any also when one
+ * improved, the machine's state changed, or a cell was not compared. */
 int cb_cmp_exit_code(const cb_cmp_result *r, bool fail_any);
 
 /* Reporters: pure functions of the result. */

@@ -61,6 +61,10 @@ contains out "only in BASE: synth.lock"
 expect 0 "$CB" compare --format md "$DATA/base.json" "$DATA/other-host.json"
 contains err "concbench: warning: different machines"
 
+expect 1 "$CB" compare --fail-on any "$DATA/base.json" "$DATA/other-host.json"
+expect 2 "$CB" compare "$DATA/base.json" "$DATA/gbench-base.json"
+contains err "no cell of"
+
 expect 1 "$CB" compare "$DATA/gbench-base.json" "$DATA/gbench-slow.json"
 expect 0 "$CB" compare "$DATA/gbench-base.json" "$DATA/gbench-base.json"
 
