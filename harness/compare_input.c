@@ -437,7 +437,8 @@ static int read_gb_run(reader *rd, cb_cmp_input *in, const json_t *b, size_t idx
 	    get_string(rd, b, "time_unit", where, false, &unit) ||
 	    get_string(rd, b, "error_message", where, false, &msg))
 		return -1;
-	if (!strcmp(run_type, "aggregate"))
+	/* Files from before run_type existed mark aggregates by aggregate_name. */
+	if (!strcmp(run_type, "aggregate") || json_object_get(b, "aggregate_name"))
 		return 0;
 	if (strcmp(run_type, "iteration"))
 		return cb_error_set(rd->err, CB_EXIT_USAGE,

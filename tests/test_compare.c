@@ -472,6 +472,8 @@ static void test_reader_gbench_repetitions_not_aggregates(void **state)
 		"\"real_time\": 2500, \"cpu_time\": 1000, \"time_unit\": \"us\"},"
 		"{\"name\": \"BM/r_mean\", \"run_name\": \"BM/r\", \"run_type\": \"aggregate\", "
 		"\"real_time\": 2000, \"cpu_time\": 1000, \"time_unit\": \"us\"},"
+		"{\"name\": \"BM/r_median\", \"aggregate_name\": \"median\", "
+		"\"real_time\": 2000, \"cpu_time\": 1000},"
 		"{\"name\": \"BM/bad\", \"run_type\": \"iteration\", \"error_occurred\": true, "
 		"\"error_message\": \"boom\"}]}";
 	cb_cmp_input *in;
