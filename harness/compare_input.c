@@ -237,7 +237,7 @@ static int read_samples(reader *rd, const json_t *cell, const char *where, long 
 	if (rc)
 		return -1;
 	for (size_t i = 0; i < json_array_size(reps); i++) {
-		double v;
+		double v = 0;
 		snprintf(at, sizeof at, "%s: reps[%zu]", where, i);
 		if (rep_value(rd, json_array_get(reps, i), at, ntasks, &v))
 			return -1;
@@ -426,7 +426,7 @@ static int read_gb_run(reader *rd, cb_cmp_input *in, const json_t *b, size_t idx
 {
 	char where[64];
 	const char *name = NULL, *run_name = NULL, *run_type = "iteration", *unit = "ns", *msg = NULL;
-	double real = 0, cpu = 0, items = -1, scale;
+	double real = 0, cpu = 0, items = -1, scale = 1;
 	snprintf(where, sizeof where, "benchmarks[%zu]", idx);
 	if (!json_is_object(b))
 		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s must be an object, not %s",
