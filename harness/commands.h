@@ -17,4 +17,7 @@ int cb_cmd_report(int argc, char **argv);
 int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **file,
                            char **dir, cb_error *err);
 
+int cb_cmd_compare(int argc, char **argv);
+int cb_cmd_baseline(int argc, char **argv);
+
 #endif

@@ -26,10 +26,12 @@ static const cb_command commands[] = {
 	{ "run", "run workloads x strategies x workers and write results", cb_cmd_run },
 	{ "list", "list workloads, strategies, pin policies and suites", cb_cmd_list },
 	{ "topo", "show the machine and where each pin policy places workers", cb_cmd_topo },
-	{ "version", "print the version", cmd_version },
 	{ "analyze", "scaling table, Amdahl and USL fits of a results file or N,X CSV", cb_cmd_analyze },
 	{ "plot", "draw the charts of a results file (PNG and SVG)", cb_cmd_plot },
 	{ "report", "write report.html and report.md for a results file", cb_cmd_report },
+	{ "compare", "compare two results files cell by cell; exit 1 on a regression", cb_cmd_compare },
+	{ "baseline", "save a results file under a name for compare --baseline", cb_cmd_baseline },
+	{ "version", "print the version", cmd_version },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -1,0 +1,554 @@
+/* Tests of compare: the statistics against values computed independently,
+ * the verdicts on synthetic results with a known truth (no change, a 10%
+ * slowdown, a change under the threshold, heavy noise, a shifted machine),
+ * and the readers on well-formed and malformed inputs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "compare.h"
+
+/* ---- synthetic inputs ------------------------------------------------ */
+
+typedef struct synth {
+	size_t ncells, reps, rounds;
+	double scale;   /* every value multiplied by this */
+	double cv;      /* relative noise per sample */
+	unsigned long seed;
+	const char *host;
+} synth;
+
+/* Cell c has a mean of 10 ms * (c + 1), normal noise of the given cv. */
+static cb_cmp_input *make_input(synth s)
+{
+	cb_cmp_input *in = cb_xcalloc(1, sizeof *in);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, s.seed);
+	in->path = cb_xstrdup("synthetic.json");
+	in->format = "concbench";
+	in->facts[CB_FACT_HOST] = cb_xstrdup(s.host ? s.host : "runner-1");
+	in->cells = cb_xcalloc(s.ncells, sizeof *in->cells);
+	in->ncells = s.ncells;
+	for (size_t c = 0; c < s.ncells; c++) {
+		cb_cmp_cell *cell = &in->cells[c];
+		double mean = 0.01 * (double)(c + 1) * s.scale;
+		cell->key = cb_xasprintf("synth.cell%zu[]/threads/n2/c2/t1/compact/static", c);
+		cell->label = cb_xstrdup(cell->key);
+		cell->nreps = s.reps;
+		cell->reps = cb_xcalloc(s.reps, sizeof *cell->reps);
+		for (size_t i = 0; i < s.reps; i++)
+			cell->reps[i] = mean * (1 + gsl_ran_gaussian(rng, s.cv));
+		cell->nrounds = s.rounds;
+		cell->rounds = s.rounds ? cb_xcalloc(s.rounds, sizeof *cell->rounds) : NULL;
+		for (size_t i = 0; i < s.rounds; i++)
+			cell->rounds[i] = mean * (1 + gsl_ran_gaussian(rng, s.cv));
+	}
+	gsl_rng_free(rng);
+	return in;
+}
+
+static cb_cmp_result *compare(synth base, synth new, cb_cmp_input **b, cb_cmp_input **n)
+{
+	cb_cmp_opts o;
+	cb_cmp_result *r = NULL;
+	cb_error err = { 0 };
+	cb_cmp_opts_default(&o);
+	*b = make_input(base);
+	*n = make_input(new);
+	assert_int_equal(cb_cmp_run(*b, *n, &o, &r, &err), 0);
+	return r;
+}
+
+static void release(cb_cmp_result *r, cb_cmp_input *b, cb_cmp_input *n)
+{
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
+/* ---- verdicts -------------------------------------------------------- */
+
+static void test_identical_inputs_no_regression(void **state)
+{
+	(void)state;
+	synth s = { .ncells = 6, .reps = 10, .scale = 1, .cv = 0.01, .seed = 7 };
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(s, s, &b, &n);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 0);
+	assert_int_equal(r->count[CB_VERDICT_IMPROVED], 0);
+	assert_int_equal(r->count[CB_VERDICT_UNCHANGED], 6);
+	assert_false(r->shifted);
+	assert_true(fabs(r->gm - 1) < 1e-12);
+	assert_int_equal(cb_cmp_exit_code(r, true), CB_EXIT_OK);
+	release(r, b, n);
+}
+
+static void test_slowdown_10pct_cv1_regressed(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 1, .reps = 10, .scale = 1, .cv = 0.01, .seed = 1 };
+	synth new = base;
+	new.scale = 1.10;
+	new.seed = 2;
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(base, new, &b, &n);
+	assert_int_equal(r->nrows, 1);
+	assert_int_equal(r->rows[0].verdict, CB_VERDICT_REGRESSED);
+	assert_false(r->rows[0].rounds);
+	assert_true(r->rows[0].mdc < 0.05);
+	assert_int_equal(cb_cmp_exit_code(r, false), CB_EXIT_FAIL);
+	release(r, b, n);
+}
+
+static void test_speedup_10pct_improved_not_failing(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 1, .reps = 10, .scale = 1, .cv = 0.01, .seed = 1 };
+	synth new = base;
+	new.scale = 0.90;
+	new.seed = 2;
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(base, new, &b, &n);
+	assert_int_equal(r->rows[0].verdict, CB_VERDICT_IMPROVED);
+	assert_int_equal(cb_cmp_exit_code(r, false), CB_EXIT_OK);
+	assert_int_equal(cb_cmp_exit_code(r, true), CB_EXIT_FAIL);
+	release(r, b, n);
+}
+
+static void test_change_3pct_under_threshold_unchanged(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 1, .reps = 10, .scale = 1, .cv = 0.01, .seed = 3 };
+	synth new = base;
+	new.scale = 1.03;
+	new.seed = 4;
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(base, new, &b, &n);
+	assert_int_equal(r->rows[0].verdict, CB_VERDICT_UNCHANGED);
+	assert_int_equal(cb_cmp_exit_code(r, true), CB_EXIT_OK);
+	release(r, b, n);
+}
+
+static void test_cv20_noisy(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 1, .reps = 10, .scale = 1, .cv = 0.20, .seed = 5 };
+	synth new = base;
+	new.scale = 1.10;
+	new.seed = 6;
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(base, new, &b, &n);
+	assert_int_equal(r->rows[0].verdict, CB_VERDICT_NOISY);
+	assert_true(r->rows[0].mdc > 0.05);
+	assert_int_equal(cb_cmp_exit_code(r, false), CB_EXIT_OK);
+	release(r, b, n);
+}
+
+static void test_missing_cells_reported(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 4, .reps = 10, .scale = 1, .cv = 0.01, .seed = 1 };
+	synth new = base;
+	new.ncells = 3;
+	cb_cmp_input *b, *n;
+	b = make_input(base);
+	n = make_input(new);
+	/* NEW gains a cell BASE lacks */
+	free(n->cells[1].key);
+	n->cells[1].key = cb_xstrdup("new.cell[]/threads/n2/c2/t1/compact/static");
+	cb_cmp_opts o;
+	cb_cmp_result *r;
+	cb_error err = { 0 };
+	cb_cmp_opts_default(&o);
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_int_equal(r->nrows, 2);
+	assert_int_equal(r->only_base, 2);
+	assert_int_equal(r->only_new, 1);
+	assert_int_equal(r->nskips, 3);
+	size_t in_new = 0;
+	for (size_t i = 0; i < r->nskips; i++)
+		in_new += !strcmp(r->skips[i].why, "only in NEW");
+	assert_int_equal(in_new, 1);
+	release(r, b, n);
+}
+
+static void test_failed_cell_not_compared(void **state)
+{
+	(void)state;
+	synth s = { .ncells = 2, .reps = 10, .scale = 1, .cv = 0.01, .seed = 1 };
+	cb_cmp_input *b = make_input(s), *n = make_input(s);
+	n->cells[0].failed = cb_xstrdup("wrong checksum");
+	cb_cmp_opts o;
+	cb_cmp_result *r;
+	cb_error err = { 0 };
+	cb_cmp_opts_default(&o);
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_int_equal(r->nrows, 1);
+	assert_int_equal(r->nskips, 1);
+	assert_string_equal(r->skips[0].why, "failed in NEW: wrong checksum");
+	release(r, b, n);
+}
+
+static void test_machine_mismatch_warned(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 2, .reps = 10, .scale = 1, .cv = 0.01, .seed = 1, .host = "a" };
+	synth new = base;
+	new.host = "b";
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(base, new, &b, &n);
+	assert_int_equal(r->nwarnings, 1);
+	assert_non_null(strstr(r->warnings[0], "different machines"));
+	assert_non_null(strstr(r->warnings[0], "host 'a'"));
+	release(r, b, n);
+}
+
+static void test_shift_all_20_cells_8pct_machine_state(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 20, .reps = 10, .scale = 1, .cv = 0.01, .seed = 11 };
+	synth new = base;
+	new.scale = 1.08;
+	new.seed = 12;
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(base, new, &b, &n);
+	assert_true(r->shifted);
+	assert_true(fabs(r->shift - 1.08) < 0.01);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 0);
+	assert_true(r->gm_lo < 1.08 && 1.08 < r->gm_hi);
+	assert_int_equal(cb_cmp_exit_code(r, false), CB_EXIT_OK);
+	assert_int_equal(cb_cmp_exit_code(r, true), CB_EXIT_FAIL);
+	release(r, b, n);
+}
+
+static void test_one_regressed_cell_among_20_no_shift(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 20, .reps = 10, .scale = 1, .cv = 0.01, .seed = 21 };
+	synth new = base;
+	new.seed = 22;
+	cb_cmp_input *b = make_input(base), *n = make_input(new);
+	for (size_t i = 0; i < n->cells[4].nreps; i++)
+		n->cells[4].reps[i] *= 1.10;
+	cb_cmp_opts o;
+	cb_cmp_result *r;
+	cb_error err = { 0 };
+	cb_cmp_opts_default(&o);
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_false(r->shifted);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 1);
+	assert_int_equal(r->ntested, 20);
+	release(r, b, n);
+}
+
+static void test_rounds_used_when_three_each_side(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 1, .reps = 10, .rounds = 3, .scale = 1, .cv = 0.01, .seed = 1 };
+	synth new = base;
+	new.seed = 2;
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(base, new, &b, &n);
+	assert_true(r->rows[0].rounds);
+	assert_int_equal(r->rows[0].nb, 3);
+	assert_string_equal(r->unit, "rounds");
+	release(r, b, n);
+
+	base.rounds = 2;
+	r = compare(base, new, &b, &n);
+	assert_false(r->rows[0].rounds);
+	assert_string_equal(r->unit, "repetitions");
+	release(r, b, n);
+}
+
+/* ---- statistics against independent values --------------------------- */
+
+/* Hollander & Wolfe's permeability example, as in R's ?wilcox.test:
+ * W = 35, one-sided p = 0.1272; the two-sided value below was found by
+ * enumerating all C(15,5) = 3003 splits. Checked here by enumeration too. */
+static void test_mann_whitney_exact_matches_enumeration(void **state)
+{
+	(void)state;
+	const double x[] = { 0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46 };
+	const double y[] = { 1.15, 0.88, 0.90, 0.74, 1.21 };
+	double u;
+	bool exact;
+	double p = cb_cmp_mann_whitney(x, 10, y, 5, &u, &exact);
+	assert_true(exact);
+	assert_true(u == 35);
+	assert_true(fabs(p - 0.2544122544122544) < 1e-12);
+
+	/* brute force: every way to pick 10 of the 15 values as x */
+	double all[15];
+	memcpy(all, x, sizeof x);
+	memcpy(all + 10, y, sizeof y);
+	unsigned le = 0, ge = 0, total = 0;
+	for (unsigned mask = 0; mask < (1u << 15); mask++) {
+		if (__builtin_popcount(mask) != 10)
+			continue;
+		double uu = 0;
+		for (int i = 0; i < 15; i++)
+			for (int j = 0; j < 15; j++)
+				if ((mask >> i & 1) && !(mask >> j & 1) && all[i] > all[j])
+					uu++;
+		total++;
+		le += uu <= u;
+		ge += uu >= u;
+	}
+	double brute = 2.0 * (le < ge ? le : ge) / total;
+	assert_int_equal(total, 3003);
+	assert_true(fabs(p - (brute < 1 ? brute : 1)) < 1e-12);
+}
+
+/* With ties: the normal approximation with tie and continuity correction,
+ * as R's wilcox.test(x, y, exact = FALSE); reference computed separately
+ * from the textbook formula (W = 13). */
+static void test_mann_whitney_ties_normal_approximation(void **state)
+{
+	(void)state;
+	const double x[] = { 1, 2, 2, 3, 4, 5, 5, 5 };
+	const double y[] = { 3, 4, 4, 5, 6, 6, 7, 8, 9 };
+	double u;
+	bool exact;
+	double p = cb_cmp_mann_whitney(x, 8, y, 9, &u, &exact);
+	assert_false(exact);
+	assert_true(u == 13);
+	assert_true(fabs(p - 0.028671432706729057) < 1e-12);
+}
+
+static void test_mann_whitney_identical_samples_p1(void **state)
+{
+	(void)state;
+	const double x[] = { 1, 1, 1, 1 };
+	assert_true(cb_cmp_mann_whitney(x, 4, x, 4, NULL, NULL) == 1);
+}
+
+/* Holm (1979): sorted p 0.005 0.01 0.03 0.04 times 4 3 2 1, made monotone. */
+static void test_holm_known_example(void **state)
+{
+	(void)state;
+	const double p[] = { 0.01, 0.04, 0.03, NAN, 0.005 };
+	const double want[] = { 0.03, 0.06, 0.06, NAN, 0.02 };
+	double adj[5];
+	cb_cmp_holm(p, adj, 5);
+	for (int i = 0; i < 5; i++) {
+		if (isnan(want[i]))
+			assert_true(isnan(adj[i]));
+		else
+			assert_true(fabs(adj[i] - want[i]) < 1e-12);
+	}
+}
+
+static void test_welch_known_example(void **state)
+{
+	(void)state;
+	/* t = 3 / sqrt(2/3) = 3.6742, df = 4 exactly (equal variances and
+	 * sizes); for 4 degrees of freedom the two-sided p has the closed form
+	 * 1 - 3/2 (s - s^3/3) with s = t / sqrt(t^2 + 4): 0.0213116411. */
+	const double x[] = { 1, 2, 3 }, y[] = { 4, 5, 6 };
+	double p = cb_cmp_welch(x, 3, y, 3);
+	assert_true(fabs(p - 0.02131164112875661) < 1e-9);
+}
+
+static void test_bootstrap_interval_contains_true_ratio(void **state)
+{
+	(void)state;
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	double x[30], y[30], lo, hi, lo2, hi2;
+	gsl_rng_set(rng, 99);
+	for (int i = 0; i < 30; i++) {
+		x[i] = 1.0 + gsl_ran_gaussian(rng, 0.02);
+		y[i] = 1.1 + gsl_ran_gaussian(rng, 0.022);
+	}
+	gsl_rng_free(rng);
+	cb_cmp_bootstrap(x, 30, y, 30, 2000, 0.99, 5, &lo, &hi, NULL);
+	assert_true(lo < 1.1 && 1.1 < hi);
+	assert_true(hi - lo < 0.05);
+	/* seeded: the same inputs give the same interval */
+	cb_cmp_bootstrap(x, 30, y, 30, 2000, 0.99, 5, &lo2, &hi2, NULL);
+	assert_true(lo == lo2 && hi == hi2);
+}
+
+static void test_median_even_and_odd(void **state)
+{
+	(void)state;
+	const double a[] = { 3, 1, 2 }, b[] = { 4, 1, 3, 2 };
+	assert_true(cb_cmp_median(a, 3) == 2);
+	assert_true(cb_cmp_median(b, 4) == 2.5);
+}
+
+/* ---- readers --------------------------------------------------------- */
+
+static int parse(const char *json, cb_metric m, cb_cmp_input **in, cb_error *err)
+{
+	return cb_cmp_input_parse("in.json", json, strlen(json), m, in, err);
+}
+
+static void expect_error(const char *json, const char *needle)
+{
+	cb_cmp_input *in = NULL;
+	cb_error err = { 0 };
+	assert_int_equal(parse(json, CB_METRIC_TIME, &in, &err), -1);
+	assert_null(in);
+	assert_int_equal(err.code, CB_EXIT_USAGE);
+	assert_non_null(strstr(err.msg, "in.json: "));
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' lacks '%s'", err.msg, needle);
+}
+
+static void test_reader_malformed_inputs_rejected(void **state)
+{
+	(void)state;
+	expect_error("", "empty file");
+	expect_error("{\"schema\": \"concbench.results/1\", \"cells\": [", "not valid JSON");
+	expect_error("\x7f" "ELF\x02\x01\x01", "binary data, not JSON");
+	expect_error("[1, 2]", "top level must be an object");
+	expect_error("{\"schema\": \"concbench.results/9\", \"cells\": []}", "unsupported schema");
+	expect_error("{\"hello\": 1}", "neither a concbench results file");
+	expect_error("{\"schema\": \"concbench.results/1\"}", "missing 'cells'");
+	expect_error("{\"schema\": \"concbench.results/1\", \"cells\": {}}", "'cells' must be an array");
+	expect_error("{\"schema\": \"concbench.results/1\", \"cells\": [{\"workload\": \"w\", "
+	             "\"strategy\": \"serial\", \"workers\": \"2\", \"reps\": []}]}",
+	             "cells[0]: 'workers' must be a non-negative integer, not a string");
+	expect_error("{\"schema\": \"concbench.results/1\", \"cells\": [{\"workload\": \"w\", "
+	             "\"strategy\": \"serial\", \"workers\": 1, \"reps\": [{\"wall\": 1}]}]}",
+	             "reps[0]: missing 'wall_s'");
+	expect_error("{\"schema\": \"concbench.results/1\", \"cells\": [{\"workload\": \"w\", "
+	             "\"strategy\": \"serial\", \"workers\": 1, \"reps\": [], \"rounds\": [1, \"x\"]}]}",
+	             "rounds[1] must be a non-negative number");
+	expect_error("{\"schema\": \"concbench.results/1\", \"cells\": [{\"workload\": \"w\", "
+	             "\"strategy\": \"serial\", \"workers\": 1, \"reps\": []}, {\"workload\": \"w\", "
+	             "\"strategy\": \"serial\", \"workers\": 1, \"reps\": []}]}",
+	             "the same cell as cells[0]");
+	expect_error("{\"benchmarks\": [{\"name\": \"a\", \"run_type\": \"aggregate\"}]}",
+	             "only aggregates");
+	expect_error("{\"benchmarks\": [{\"name\": \"a\", \"real_time\": 1, \"cpu_time\": 1, "
+	             "\"time_unit\": \"fortnight\"}]}", "unknown time_unit");
+}
+
+static void test_reader_concbench_cells_and_metrics(void **state)
+{
+	(void)state;
+	const char *json =
+		"{\"schema\": \"concbench.results/1\", \"machine\": {\"host\": \"h\", "
+		"\"topology\": {\"cores\": 2, \"pus\": 2}}, \"cells\": [{\"id\": \"w[a=1]/serial\", "
+		"\"workload\": \"w\", \"params\": {\"b\": \"2\", \"a\": \"1\"}, \"strategy\": \"serial\", "
+		"\"workers\": 1, \"ntasks\": 100, \"reps\": [{\"wall_s\": 2, \"user_s\": 1.5, "
+		"\"sys_s\": 0.25}], \"rounds\": [2, 4]}]}";
+	cb_cmp_input *in;
+	cb_error err = { 0 };
+	assert_int_equal(parse(json, CB_METRIC_TIME, &in, &err), 0);
+	assert_string_equal(in->cells[0].key, "w[a=1,b=2]/serial/n1/c1/t1/none/static");
+	assert_string_equal(in->cells[0].label, "w[a=1]/serial");
+	assert_string_equal(in->facts[CB_FACT_HOST], "h");
+	assert_string_equal(in->facts[CB_FACT_TOPOLOGY], "cores=2 pus=2");
+	assert_true(in->cells[0].reps[0] == 2 && in->cells[0].nrounds == 2);
+	cb_cmp_input_free(in);
+	assert_int_equal(parse(json, CB_METRIC_THROUGHPUT, &in, &err), 0);
+	assert_true(in->cells[0].reps[0] == 50 && in->cells[0].rounds[1] == 25);
+	cb_cmp_input_free(in);
+	assert_int_equal(parse(json, CB_METRIC_CPU, &in, &err), 0);
+	assert_true(in->cells[0].reps[0] == 1.75 && in->cells[0].nrounds == 0);
+	cb_cmp_input_free(in);
+}
+
+static void test_reader_gbench_repetitions_not_aggregates(void **state)
+{
+	(void)state;
+	const char *json =
+		"{\"context\": {\"host_name\": \"h\", \"num_cpus\": 2}, \"benchmarks\": ["
+		"{\"name\": \"BM/r\", \"run_name\": \"BM/r\", \"run_type\": \"iteration\", "
+		"\"real_time\": 1500, \"cpu_time\": 1000, \"time_unit\": \"us\"},"
+		"{\"name\": \"BM/r\", \"run_name\": \"BM/r\", \"run_type\": \"iteration\", "
+		"\"real_time\": 2500, \"cpu_time\": 1000, \"time_unit\": \"us\"},"
+		"{\"name\": \"BM/r_mean\", \"run_name\": \"BM/r\", \"run_type\": \"aggregate\", "
+		"\"real_time\": 2000, \"cpu_time\": 1000, \"time_unit\": \"us\"},"
+		"{\"name\": \"BM/r_median\", \"aggregate_name\": \"median\", "
+		"\"real_time\": 2000, \"cpu_time\": 1000},"
+		"{\"name\": \"BM/bad\", \"run_type\": \"iteration\", \"error_occurred\": true, "
+		"\"error_message\": \"boom\"}]}";
+	cb_cmp_input *in;
+	cb_error err = { 0 };
+	assert_int_equal(parse(json, CB_METRIC_TIME, &in, &err), 0);
+	assert_string_equal(in->format, "gbench");
+	assert_int_equal(in->ncells, 2);
+	assert_int_equal(in->cells[0].nreps, 2);
+	assert_true(fabs(in->cells[0].reps[1] - 2.5e-3) < 1e-15);
+	assert_string_equal(in->cells[1].failed, "boom");
+	assert_string_equal(in->facts[CB_FACT_TOPOLOGY], "num_cpus=2");
+	cb_cmp_input_free(in);
+}
+
+static void test_throughput_drop_is_regression(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 1, .reps = 10, .scale = 1, .cv = 0.01, .seed = 1 };
+	synth new = base;
+	new.scale = 0.90;   /* 10% fewer tasks per second */
+	new.seed = 2;
+	cb_cmp_input *b = make_input(base), *n = make_input(new);
+	cb_cmp_opts o;
+	cb_cmp_result *r;
+	cb_error err = { 0 };
+	cb_cmp_opts_default(&o);
+	o.metric = CB_METRIC_THROUGHPUT;
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_int_equal(r->rows[0].verdict, CB_VERDICT_REGRESSED);
+	release(r, b, n);
+}
+
+static void test_baseline_name_validated(void **state)
+{
+	(void)state;
+	char *path = NULL;
+	cb_error err = { 0 };
+	assert_int_equal(cb_baseline_path("main-1.2_x", &path, &err), 0);
+	assert_string_equal(path, "results/baselines/main-1.2_x.json");
+	free(path);
+	static const char *const bad[] = { "", "..", "a/b", ".hidden", "a b", "x$" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		cb_error e = { 0 };
+		assert_int_equal(cb_baseline_path(bad[i], &path, &e), -1);
+		assert_int_equal(e.code, CB_EXIT_USAGE);
+		assert_non_null(strstr(e.msg, "invalid baseline name"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identical_inputs_no_regression),
+		cmocka_unit_test(test_slowdown_10pct_cv1_regressed),
+		cmocka_unit_test(test_speedup_10pct_improved_not_failing),
+		cmocka_unit_test(test_change_3pct_under_threshold_unchanged),
+		cmocka_unit_test(test_cv20_noisy),
+		cmocka_unit_test(test_missing_cells_reported),
+		cmocka_unit_test(test_failed_cell_not_compared),
+		cmocka_unit_test(test_machine_mismatch_warned),
+		cmocka_unit_test(test_shift_all_20_cells_8pct_machine_state),
+		cmocka_unit_test(test_one_regressed_cell_among_20_no_shift),
+		cmocka_unit_test(test_rounds_used_when_three_each_side),
+		cmocka_unit_test(test_mann_whitney_exact_matches_enumeration),
+		cmocka_unit_test(test_mann_whitney_ties_normal_approximation),
+		cmocka_unit_test(test_mann_whitney_identical_samples_p1),
+		cmocka_unit_test(test_holm_known_example),
+		cmocka_unit_test(test_welch_known_example),
+		cmocka_unit_test(test_bootstrap_interval_contains_true_ratio),
+		cmocka_unit_test(test_median_even_and_odd),
+		cmocka_unit_test(test_reader_malformed_inputs_rejected),
+		cmocka_unit_test(test_reader_concbench_cells_and_metrics),
+		cmocka_unit_test(test_reader_gbench_repetitions_not_aggregates),
+		cmocka_unit_test(test_throughput_drop_is_regression),
+		cmocka_unit_test(test_baseline_name_validated),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
