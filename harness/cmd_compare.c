@@ -2,16 +2,15 @@
  * loads both inputs, prints the report in the chosen format, draws the ratio
  * chart on request, and turns the verdicts into the exit code CI acts on. */
 #include "commands.h"
+#include "gnuplot.h"
 #include "compare.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
-extern char **environ;
 
 enum format { FMT_TEXT, FMT_MD, FMT_JSON };
 
@@ -202,43 +201,6 @@ static int resolve_baseline(compare_args *a)
 	return 0;
 }
 
-/* gnuplot strings in single quotes: a quote is written twice. */
-static char *gp_quote(const char *s)
-{
-	char *q = cb_xmalloc(2 * strlen(s) + 3), *p = q;
-	*p++ = '\'';
-	for (; *s; s++) {
-		if (*s == '\'')
-			*p++ = '\'';
-		*p++ = *s;
-	}
-	*p++ = '\'';
-	*p = 0;
-	return q;
-}
-
-static int run_gnuplot(const char *script, const char *vars, cb_error *err)
-{
-	char *argv[] = { "gnuplot", "-e", (char *)vars, (char *)script, NULL };
-	pid_t pid;
-	int st, rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
-	if (rc)
-		return cb_error_set(err, CB_EXIT_ENV, "cannot run gnuplot: %s (install gnuplot-nox)",
-		                    strerror(rc));
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return cb_error_set(err, CB_EXIT_ENV, "gnuplot: %s", strerror(errno));
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		return cb_error_set(err, CB_EXIT_ENV, "gnuplot failed drawing %s", script);
-	return 0;
-}
-
-static const char *plots_dir(void)
-{
-	const char *d = getenv("CONCBENCH_PLOTS");
-	return d && *d ? d : CB_SOURCE_DIR "/plots";
-}
-
 /* The x range always shows 1 and the threshold band, whatever the ratios. */
 static void chart_range(const cb_cmp_result *r, double *lo, double *hi)
 {
@@ -260,9 +222,12 @@ static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 	bool svg = dot && (!slash || dot > slash) && !strcmp(dot, ".svg");
 	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chart) : strlen(chart);
 	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart);
-	char *script = cb_xasprintf("%s/compare.gp", plots_dir());
-	char *qd = gp_quote(dat), *qo = gp_quote(chart), *vars = NULL;
+	char *dir = cb_plots_dir(), *vars = NULL;
 	int rc = -1;
+	if (!dir) {
+		cb_error_set(err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
+		goto out;
+	}
 	FILE *f = fopen(dat, "w");
 	if (!f) {
 		cb_error_set(err, CB_EXIT_USAGE, "cannot write '%s': %s", dat, strerror(errno));
@@ -275,17 +240,20 @@ static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 	}
 	double xlo, xhi;
 	chart_range(r, &xlo, &xhi);
-	vars = cb_xasprintf("datafile=%s; outfile=%s; fmt='%s'; threshold=%g; metric='%s'; "
-	                    "better='%s'; n=%zu; xlo=%g; xhi=%g; shift=%g", qd, qo,
-	                    svg ? "svg" : "png", r->opts.threshold, cb_cmp_metric_name(r->opts.metric),
-	                    cb_cmp_lower_is_better(r->opts.metric) ? "lower" : "higher", r->nrows,
-	                    xlo, xhi, r->shift);
-	rc = run_gnuplot(script, vars, err);
+	cb_gp_set_str(&vars, "datafile", dat);
+	cb_gp_set_str(&vars, "outfile", chart);
+	cb_gp_set_str(&vars, "fmt", svg ? "svg" : "png");
+	cb_gp_set_num(&vars, "threshold", r->opts.threshold);
+	cb_gp_set_str(&vars, "metric", cb_cmp_metric_name(r->opts.metric));
+	cb_gp_set_str(&vars, "better", cb_cmp_lower_is_better(r->opts.metric) ? "lower" : "higher");
+	cb_gp_set_num(&vars, "n", (double)r->nrows);
+	cb_gp_set_num(&vars, "xlo", xlo);
+	cb_gp_set_num(&vars, "xhi", xhi);
+	cb_gp_set_num(&vars, "shift", r->shift);
+	rc = cb_gnuplot_run(dir, "compare.gp", vars, err);
 out:
 	free(vars);
-	free(qd);
-	free(qo);
-	free(script);
+	free(dir);
 	free(dat);
 	return rc;
 }
