@@ -107,6 +107,12 @@ int cb_results_write(const cb_run *run, cb_error *err);
 /* Reads and validates a results file; CB_EXIT_USAGE naming the problem. */
 int cb_results_read(const char *path, json_t **out, cb_error *err);
 
+/* rundir.c: the --out root is checked before any work (CB_EXIT_USAGE
+ * naming the problem), then <root>/<timestamp>-<host> is created (*dir
+ * malloc'ed, created = ISO 8601 UTC) and <root>/latest points at it. */
+int cb_out_root_check(const char *root, cb_error *err);
+int cb_run_dir_create(const char *root, char created[32], char **dir, cb_error *err);
+
 /* machine.c: the machine record (host, kernel, CPU, clocksource, load,
  * governor, topology). */
 json_t *cb_machine_json(const cb_topology *t);
