@@ -5,5 +5,6 @@
 int cb_cmd_run(int argc, char **argv);
 int cb_cmd_list(int argc, char **argv);
 int cb_cmd_topo(int argc, char **argv);
+int cb_cmd_micro(int argc, char **argv);
 
 #endif

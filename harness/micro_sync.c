@@ -1,0 +1,2 @@
+#include "micro.h"
+void cb_micro_register_sync(void) {}
