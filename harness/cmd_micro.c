@@ -299,12 +299,15 @@ static void on_run(const struct cb_gb_run *r, void *ctx)
 		c->label = cb_xstrdup(r->label);
 	}
 	json_t *counters = json_object();
-	double ops = r->real_s > 0 ? 1 / r->real_s : NAN;
+	/* A contended benchmark's iteration is one operation in each of its
+	 * workers: it says how many with the ops_per_iter counter. */
+	double per_iter = 1;
 	for (size_t i = 0; i < r->ncounters; i++) {
 		json_object_set_new(counters, r->counter_names[i], num_or_null(r->counter_values[i]));
-		if (!strcmp(r->counter_names[i], "ops_per_s"))
-			ops = r->counter_values[i];
+		if (!strcmp(r->counter_names[i], "ops_per_iter"))
+			per_iter = r->counter_values[i];
 	}
+	double ops = r->real_s > 0 ? per_iter / r->real_s : NAN;
 	json_array_append_new(c->reps, json_pack("{s:o, s:o, s:I, s:f, s:f, s:o}",
 	        "ns_per_op", num_or_null(r->real_s * 1e9), "ops_per_s", num_or_null(ops),
 	        "iterations", (json_int_t)r->iterations, "real_s", r->real_s, "cpu_s", r->cpu_s,
