@@ -381,7 +381,7 @@ static int write_price_dat(const micro_run *mr, const char *path, char *models_o
 		if (!prev || strcmp(prev, fam)) {
 			if (prev)
 				y++;
-			fprintf(f, "%d \"%s\"\n", y, fam);
+			fprintf(f, "%.2f \"%s\"\n", y - 0.75, fam);
 		}
 		prev = fam;
 		y++;
