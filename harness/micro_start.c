@@ -77,7 +77,9 @@ static void fork_wait(cb_gb_state *st, void *arg)
 static void vfork_exec_wait(cb_gb_state *st, void *arg)
 {
 	(void)arg;
-	int64_t ok = 0, total = 0;
+	/* The child borrows this stack until it execs: what lives across
+	 * vfork() must be in memory, not in registers it could clobber. */
+	volatile int64_t ok = 0, total = 0;
 	char *const argv[] = { (char *)true_path, NULL };
 	cb_gb_set_label(st, "processes");
 	if (access(true_path, X_OK)) {
