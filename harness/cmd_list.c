@@ -1,9 +1,12 @@
-/* `concbench list [workloads|strategies|pins|suites] [-v]`: everything is
+/* `concbench list [workloads|strategies|pins|suites|micro] [-v]`: everything is
  * generated from the registry tables, so the listing cannot drift from
  * what `run` accepts. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "gbench.h"
+#include "micro.h"
 #include "run.h"
 
 static void list_workloads(bool verbose)
@@ -57,6 +60,30 @@ static void list_suites(void)
 		printf("  %-10s %s\n", s->name, s->summary);
 }
 
+static void print_name(const char *name, void *ctx)
+{
+	(void)ctx;
+	char *id = cb_micro_id(name);
+	printf("      %s\n", id);
+	free(id);
+}
+
+/* With -v, every benchmark of the family as the engine names it (the
+ * families register into an empty engine, listed, then cleared). */
+static void list_micro(bool verbose)
+{
+	printf("micro families (concbench micro [FAMILY | FAMILY/BENCHMARK | GLOB]):\n");
+	for (const cb_micro_family *f = cb_micro_families; f->name; f++) {
+		printf("  %-10s %s\n", f->name, f->summary);
+		if (!verbose)
+			continue;
+		cb_gb_clear();
+		f->register_fn();
+		cb_gb_list(NULL, print_name, NULL);
+		cb_gb_clear();
+	}
+}
+
 typedef struct { const char *name; void (*fn)(bool verbose); } list_kind;
 
 static void list_pins_v(bool v) { (void)v; list_pins(); }
@@ -67,6 +94,7 @@ static const list_kind kinds[] = {
 	{ "strategies", list_strategies },
 	{ "pins", list_pins_v },
 	{ "suites", list_suites_v },
+	{ "micro", list_micro },
 };
 #define NKINDS (sizeof kinds / sizeof *kinds)
 
@@ -78,8 +106,9 @@ int cb_cmd_list(int argc, char **argv)
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			verbose = true;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: concbench list [workloads|strategies|pins|suites] [-v]\n"
-			       "Lists what 'concbench run' accepts; -v adds parameters, defaults and ranges.\n");
+			printf("usage: concbench list [workloads|strategies|pins|suites|micro] [-v]\n"
+			       "Lists what 'concbench run' and 'concbench micro' accept; -v adds parameters,\n"
+			       "defaults and ranges, and every micro benchmark.\n");
 			return CB_EXIT_OK;
 		} else if (!what)
 			what = argv[i];

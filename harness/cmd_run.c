@@ -2,15 +2,11 @@
  * (every name and value validated before anything runs or is written), run
  * it, and print the table. Google Benchmark's own --benchmark_* flags pass
  * through to the measurement engine. */
-#include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <errno.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -83,72 +79,6 @@ static int *pow2_list(int max, int *n)
 	v[cnt++] = max;
 	*n = cnt;
 	return v;
-}
-
-/* An --out that cannot be written is found before any work is done: the
- * nearest existing ancestor must be a writable directory. */
-static int check_out(const char *root, cb_error *err)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s", root);
-	for (;;) {
-		struct stat st;
-		if (!stat(path, &st)) {
-			if (!S_ISDIR(st.st_mode))
-				return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': '%s' is not a directory", root, path);
-			if (access(path, W_OK | X_OK))
-				return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': '%s' is not writable", root, path);
-			return 0;
-		}
-		if (errno != ENOENT && errno != ENOTDIR)
-			return cb_error_set(err, CB_EXIT_USAGE, "--out '%s': %s", root, strerror(errno));
-		char *slash = strrchr(path, '/');
-		if (!slash)
-			snprintf(path, sizeof path, ".");
-		else if (slash == path)
-			path[1] = 0;
-		else
-			*slash = 0;
-	}
-}
-
-static int make_run_dir(cb_run *run, cb_error *err)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(run->created, sizeof run->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	char stamp[32], host[128] = "host";
-	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	gethostname(host, sizeof host - 1);
-	if (cb_mkdir_p(run->cfg->out_root, err))
-		return -1;
-	for (int k = 0; k < 100; k++) {
-		char *dir = k ? cb_xasprintf("%s/%s-%s-%d", run->cfg->out_root, stamp, host, k)
-		              : cb_xasprintf("%s/%s-%s", run->cfg->out_root, stamp, host);
-		if (!mkdir(dir, 0777)) {
-			run->dir = dir;
-			break;
-		}
-		int e = errno;
-		free(dir);
-		if (e != EEXIST)
-			return cb_error_set(err, CB_EXIT_USAGE, "cannot create a run folder in '%s': %s",
-			                    run->cfg->out_root, strerror(e));
-	}
-	if (!run->dir)
-		return cb_error_set(err, CB_EXIT_FAIL, "cannot find a free run folder name in '%s'", run->cfg->out_root);
-	/* results/latest -> the new folder, replaced atomically. */
-	char *link = cb_xasprintf("%s/latest", run->cfg->out_root);
-	char *tmp = cb_xasprintf("%s/.latest.%ld", run->cfg->out_root, (long)getpid());
-	char *target = cb_xstrdup(run->dir);
-	unlink(tmp);
-	if (symlink(basename(target), tmp) || rename(tmp, link))
-		unlink(tmp);
-	free(link);
-	free(tmp);
-	free(target);
-	return 0;
 }
 
 static void format_seconds(double s, char *buf, size_t n)
@@ -277,18 +207,17 @@ static int run_rounds(int rounds, char **cmdline, int ncmd, char **record, int n
 		json_array_append_new(cmd, json_string(record[k]));
 	json_object_set_new(merged, "command", cmd);
 	json_object_set_new(json_object_get(merged, "config"), "rounds", json_integer(rounds));
-	cb_run_config cfg = { .out_root = out_root };
-	cb_run shell = { .cfg = &cfg };
-	if (make_run_dir(&shell, err) || cb_results_write_json(shell.dir, merged, err)) {
-		free(shell.dir);
+	char created[32], *dir = NULL;
+	if (cb_run_dir_create(out_root, created, &dir, err) || cb_results_write_json(dir, merged, err)) {
+		free(dir);
 		goto out;
 	}
 	if (!quiet) {
 		print_table(merged);
 		fflush(stdout);
-		fprintf(stderr, "concbench: results in %s/results.json (%d rounds)\n", shell.dir, rounds);
+		fprintf(stderr, "concbench: results in %s/results.json (%d rounds)\n", dir, rounds);
 	}
-	free(shell.dir);
+	free(dir);
 	rc = status_all;
 out:
 	if (merged)
@@ -481,7 +410,7 @@ int cb_cmd_run(int argc, char **argv)
 		goto fail;
 	cb_topology_summary sum;
 	cb_topology_summarize(run.topo, &sum);
-	if (apply_options(&cfg, &raw, sum.allowed_pus, &err) || check_out(cfg.out_root, &err))
+	if (apply_options(&cfg, &raw, sum.allowed_pus, &err) || cb_out_root_check(cfg.out_root, &err))
 		goto fail;
 	if (raw.rounds) {
 		long k;
@@ -515,7 +444,7 @@ int cb_cmd_run(int argc, char **argv)
 	if (cb_plan_build(&run, &err))
 		goto fail;
 	run.machine = cb_machine_json(run.topo);
-	if (make_run_dir(&run, &err) || cb_results_write(&run, &err))
+	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err) || cb_results_write(&run, &err))
 		goto fail;
 	if (cb_runner_run(&run, &err))
 		goto fail;

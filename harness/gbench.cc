@@ -7,8 +7,14 @@
 
 #include <cstring>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
+
+/* Defined by the library (BM_DEFINE_bool) but not declared in its header. */
+namespace benchmark {
+extern bool FLAGS_benchmark_list_tests;
+}
 
 namespace {
 
@@ -277,6 +283,31 @@ long cb_gb_run(const char *filter, cb_gb_report_fn fn, void *ctx)
 	 * --benchmark_out and writes it in --benchmark_out_format. */
 	CallbackReporter reporter(fn, ctx);
 	return static_cast<long>(benchmark::RunSpecifiedBenchmarks(&reporter, spec));
+}
+
+long cb_gb_list(const char *filter, cb_gb_list_fn fn, void *ctx)
+{
+	if (!initialised) {
+		int argc = 0;
+		cb_gb_init(&argc, nullptr);
+	}
+	const std::string spec = filter_spec(filter);
+	if (!filter_is_valid(spec))
+		return -1;
+	/* --benchmark_list_tests prints each instance's name to the display
+	 * reporter's stream instead of running it. */
+	std::ostringstream names;
+	CallbackReporter reporter(nullptr, nullptr);
+	reporter.SetOutputStream(&names);
+	const bool was = benchmark::FLAGS_benchmark_list_tests;
+	benchmark::FLAGS_benchmark_list_tests = true;
+	const long n = static_cast<long>(benchmark::RunSpecifiedBenchmarks(&reporter, spec));
+	benchmark::FLAGS_benchmark_list_tests = was;
+	std::istringstream in(names.str());
+	for (std::string line; std::getline(in, line);)
+		if (!line.empty() && fn)
+			fn(line.c_str(), ctx);
+	return n;
 }
 
 } // extern "C"

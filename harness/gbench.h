@@ -115,6 +115,12 @@ typedef void (*cb_gb_report_fn)(const struct cb_gb_run *run, void *ctx);
  * with no arguments if nobody did. */
 long cb_gb_run(const char *filter, cb_gb_report_fn fn, void *ctx);
 
+/* Hands fn the full run name of every registered benchmark instance that
+ * filter selects (same syntax as cb_gb_run), without running anything.
+ * Returns their number, or -1 if filter is invalid. */
+typedef void (*cb_gb_list_fn)(const char *name, void *ctx);
+long cb_gb_list(const char *filter, cb_gb_list_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 
 static const cb_command commands[] = {
 	{ "run", "run workloads x strategies x workers and write results", cb_cmd_run },
+	{ "micro", "run the micro-benchmark price list (start, switch, sync, handover, timers)", cb_cmd_micro },
 	{ "list", "list workloads, strategies, pin policies and suites", cb_cmd_list },
 	{ "topo", "show the machine and where each pin policy places workers", cb_cmd_topo },
 	{ "analyze", "scaling table, Amdahl and USL fits of a results file or N,X CSV", cb_cmd_analyze },

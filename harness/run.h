@@ -114,6 +114,12 @@ void cb_results_derive(json_t *root);
 /* Writes results.json and results.csv for an already built document. */
 int cb_results_write_json(const char *dir, json_t *root, cb_error *err);
 
+/* rundir.c: the --out root is checked before any work (CB_EXIT_USAGE
+ * naming the problem), then <root>/<timestamp>-<host> is created (*dir
+ * malloc'ed, created = ISO 8601 UTC) and <root>/latest points at it. */
+int cb_out_root_check(const char *root, cb_error *err);
+int cb_run_dir_create(const char *root, char created[32], char **dir, cb_error *err);
+
 /* machine.c: the machine record (host, kernel, CPU, clocksource, load,
  * governor, topology). */
 json_t *cb_machine_json(const cb_topology *t);
