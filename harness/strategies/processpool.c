@@ -36,7 +36,7 @@
 #include "futex.h"
 #include "strategy.h"
 
-#define CHILD_POLL_MS 20      /* crash detection while a job runs */
+#define CHILD_POLL_MS 50      /* crash detection while a job runs */
 #define STOP_GRACE_S 2.0      /* then SIGKILL at teardown */
 
 typedef struct pp_shared {
@@ -64,7 +64,9 @@ __attribute__((noreturn)) static void child_main(cb_exec *ex, cb_job *job, pp_sh
                                                  pid_t parent)
 {
 	/* A parent that dies (killed, crashed test) takes the pool with it
-	 * instead of leaving it asleep forever. */
+	 * instead of leaving it asleep forever. Strictly this follows the
+	 * forking thread: cells open on the runner's thread, which lives as
+	 * long as the run. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
