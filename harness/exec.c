@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <hwloc/glibc-sched.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "strategy.h"
 
@@ -137,6 +139,33 @@ int cb_exec_bind_process(cb_exec *ex, int w)
 	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w])
 		return 0;
 	return cb_bind_process(ex->topo, ex->place->sets[w]);
+}
+
+void cb_cpu_times_self(cb_cpu_times *out)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	out->user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6;
+	out->sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+	out->vcsw = ru.ru_nvcsw;
+	out->ivcsw = ru.ru_nivcsw;
+	out->maxrss_kib = ru.ru_maxrss;
+}
+
+int cb_exec_child_status(int w, int status, cb_error *err)
+{
+	if (WIFSIGNALED(status))
+		return cb_error_set(err, CB_EXIT_FAIL, "worker %d killed by signal %d (%s)%s", w,
+		                    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		                    WCOREDUMP(status) ? ", core dumped" : "");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CB_CHILD_EXIT_BIND)
+		return cb_error_set(err, CB_EXIT_ENV, "worker %d could not bind itself to its cpuset", w);
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return cb_error_set(err, CB_EXIT_FAIL, "worker %d exited with status %d", w,
+		                    WEXITSTATUS(status));
+	if (!WIFEXITED(status))
+		return cb_error_set(err, CB_EXIT_FAIL, "worker %d stopped (wait status %#x)", w, status);
+	return 0;
 }
 
 int cb_exec_check(cb_exec *ex, cb_error *err)

@@ -226,6 +226,9 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	memset(rep, 0, sizeof *rep);
 
 	struct rusage s0, s1, k0, k1;
+	cb_cpu_times p0 = { 0 }, p1 = { 0 };
+	if (c->strategy->cpu_times)
+		c->strategy->cpu_times(ex, &p0);
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &k0);
 	long long m0 = perf_read(c->run->perf_fd);
@@ -244,19 +247,26 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	getrusage(RUSAGE_CHILDREN, &k1);
 	if (rc)
 		return -1;
+	if (c->strategy->cpu_times)
+		c->strategy->cpu_times(ex, &p1);
 
 	rep->pre_s = t1 - t0;
 	rep->par_s = t2 - t1;
 	rep->post_s = t3 - t2;
 	rep->wall_s = t3 - t0;
-	rep->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + tv_s(k1.ru_utime) - tv_s(k0.ru_utime);
-	rep->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + tv_s(k1.ru_stime) - tv_s(k0.ru_stime);
-	rep->vcsw = (s1.ru_nvcsw - s0.ru_nvcsw) + (k1.ru_nvcsw - k0.ru_nvcsw);
-	rep->ivcsw = (s1.ru_nivcsw - s0.ru_nivcsw) + (k1.ru_nivcsw - k0.ru_nivcsw);
+	/* Pool processes (cpu_times) are neither self nor reaped children. */
+	rep->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + tv_s(k1.ru_utime) - tv_s(k0.ru_utime) +
+	               (p1.user_s - p0.user_s);
+	rep->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + tv_s(k1.ru_stime) - tv_s(k0.ru_stime) +
+	              (p1.sys_s - p0.sys_s);
+	rep->vcsw = (s1.ru_nvcsw - s0.ru_nvcsw) + (k1.ru_nvcsw - k0.ru_nvcsw) + (p1.vcsw - p0.vcsw);
+	rep->ivcsw = (s1.ru_nivcsw - s0.ru_nivcsw) + (k1.ru_nivcsw - k0.ru_nivcsw) + (p1.ivcsw - p0.ivcsw);
 	rep->migrations = m0 >= 0 && m1 >= 0 ? m1 - m0 : -1;
 	rep->start_moves = start_moves(c);
 	long self_kib = rss_peak_kib();
 	rep->maxrss_kib = self_kib > k1.ru_maxrss ? self_kib : k1.ru_maxrss;
+	if (p1.maxrss_kib > rep->maxrss_kib)
+		rep->maxrss_kib = p1.maxrss_kib;
 	rep->cpus = cpus_json(ex, nw);
 	rep->checksum_ok = sum == job->reference;
 	c->checksum = sum;

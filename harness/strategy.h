@@ -44,6 +44,15 @@ typedef struct cb_jobctl {
 
 struct cb_strategy;
 
+/* Resource usage of executors that getrusage() cannot see from the runner:
+ * pool processes are reaped only when their cell closes, so until then
+ * their CPU time is in neither RUSAGE_SELF nor RUSAGE_CHILDREN. */
+typedef struct cb_cpu_times {
+	double user_s, sys_s;
+	long vcsw, ivcsw;
+	long maxrss_kib;    /* the largest peak of any of them (lifetime) */
+} cb_cpu_times;
+
 /* One cell's execution context, built by the runner. */
 typedef struct cb_exec {
 	const struct cb_strategy *strategy;
@@ -73,6 +82,11 @@ typedef struct cb_strategy {
 	int (*run_job)(cb_exec *ex, cb_job *job, cb_error *err);
 	/* Untimed: stop pools, free everything; no child or mapping left. */
 	void (*cell_teardown)(cb_exec *ex);
+	/* Optional, for strategies whose processes outlive a job (FORKS with
+	 * POOL): the usage those processes have accumulated so far, summed
+	 * (maxrss: the largest). The runner reads it before and after each
+	 * repetition and adds the difference to what getrusage() reports. */
+	void (*cpu_times)(cb_exec *ex, cb_cpu_times *out);
 } cb_strategy;
 
 extern const cb_strategy *const cb_strategies[];  /* NULL-terminated */
@@ -90,6 +104,15 @@ int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr);
 /* Binds the calling thread (or process) to worker w's cpuset, if any. */
 int cb_exec_bind_thread(cb_exec *ex, int w);
 int cb_exec_bind_process(cb_exec *ex, int w);
+/* The calling process's own usage (getrusage RUSAGE_SELF), for a pool
+ * process to publish into shared memory after each job. */
+void cb_cpu_times_self(cb_cpu_times *out);
+/* A forked worker that cannot bind itself exits with this status. */
+#define CB_CHILD_EXIT_BIND 125
+/* Turns a worker process's wait status into an error naming the signal or
+ * the exit status ("worker 1 killed by signal 11 (Segmentation fault)");
+ * 0 for a clean exit. */
+int cb_exec_child_status(int w, int status, cb_error *err);
 /* After run_job: turns ex->ctl->err into an error message. */
 int cb_exec_check(cb_exec *ex, cb_error *err);
 
