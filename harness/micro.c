@@ -29,8 +29,8 @@ const cb_micro_family cb_micro_families[] = {
 	  cb_micro_register_sync },
 	{ "handover", "producer to consumer, 8 B and 4 KiB items: queues, rings, pipe, sockets, mqueue, TCP",
 	  cb_micro_register_handover },
-	/* { "pools", "submit-to-result of an empty job: threadpool, processpool",
-	     cb_micro_register_dispatch }, */
+	{ "pools", "submit-to-result of an empty job: every strategy's dispatch and join, 1 and 2 workers",
+	  cb_micro_register_dispatch },
 	{ "timers", "lateness of 1 us .. 10 ms waits: clock_nanosleep, timerfd, io_uring timeout",
 	  cb_micro_register_timers },
 	{ NULL, NULL, NULL },

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "gbench.h"
-#include "micro_dispatch.h"
+#include "micro.h"
 #include "run.h"
 
 static int empty_setup(cb_job *job, cb_error *err)

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "gbench.h"
-#include "micro_dispatch.h"
+#include "micro.h"
 #include "strategy.h"
 
 static int seen[64];
