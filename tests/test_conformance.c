@@ -61,14 +61,17 @@ static bool selected(const cb_strategy *st)
 
 typedef struct { int fds, shared_maps, shm; } snapshot;
 
-static int count_dir(const char *path)
+/* Entries of a directory whose names start with prefix ("" = all). Other
+ * programs on the machine (an MPI run's segments) come and go in /dev/shm,
+ * so only concbench's own names count there. */
+static int count_dir(const char *path, const char *prefix)
 {
 	DIR *d = opendir(path);
 	int n = 0;
 	if (!d)
 		return -1;
 	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.')
+		if (e->d_name[0] != '.' && !strncmp(e->d_name, prefix, strlen(prefix)))
 			n++;
 	closedir(d);
 	return n;
@@ -90,7 +93,7 @@ static int count_shared_maps(void)
 
 static snapshot take(void)
 {
-	snapshot s = { count_dir("/proc/self/fd"), count_shared_maps(), count_dir("/dev/shm") };
+	snapshot s = { count_dir("/proc/self/fd", ""), count_shared_maps(), count_dir("/dev/shm", "concbench") };
 	return s;
 }
 
