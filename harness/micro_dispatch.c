@@ -13,10 +13,15 @@
 #include "micro.h"
 #include "run.h"
 
+static const cb_param_spec empty_params[] = {
+	{ "tasks", CB_PARAM_INT, { "1", "1", "1", "1" }, 1, 1e7, NULL, "tasks per job" },
+};
+
 static int empty_setup(cb_job *job, cb_error *err)
 {
 	(void)err;
-	job->ntasks = 1;
+	job->ntasks = (size_t)cb_job_param(job, "tasks");
+	job->state = job;
 	return 0;
 }
 
@@ -28,17 +33,29 @@ static int empty_task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 	return 0;
 }
 
-static uint64_t empty_post(cb_job *job) { return job->partials[0]; }
+static uint64_t empty_post(cb_job *job)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < job->ntasks; i++)
+		sum += job->partials[i];
+	return sum;
+}
 
 static const cb_workload empty = {
-	.name = "micro.empty", .summary = "one task that does nothing", .kind = CB_KIND_CPU,
-	.checksum = "the task's index + 1", .setup = empty_setup, .task = empty_task,
+	.name = "micro.empty", .summary = "tasks that do nothing", .kind = CB_KIND_CPU,
+	.params = empty_params, .nparams = 1,
+	.checksum = "the sum of every task's index + 1", .setup = empty_setup, .task = empty_task,
 	.post = empty_post,
 };
 
+/* What a benchmark here runs: a job of `tasks` empty tasks under `sched`. */
+typedef struct { const cb_strategy *s; const char *tasks, *sched; } dispatch_case;
+
 static void empty_job(cb_gb_state *st, void *arg)
 {
-	const cb_strategy *s = arg;
+	const dispatch_case *dc = arg;
+	const cb_strategy *s = dc->s;
+	cb_kv kv = { "tasks", dc->tasks };
 	int workers = (int)cb_gb_range(st, 0);
 	cb_run_config cfg = { .size = CB_SIZE_TINY, .reps = 1 };
 	cb_run run = { .cfg = &cfg, .perf_fd = -1 };
@@ -48,10 +65,10 @@ static void empty_job(cb_gb_state *st, void *arg)
 	hwloc_bitmap_t saved = hwloc_bitmap_alloc();
 	bool placed = false;
 
-	cb_schedule_parse("static", &cfg.sched, &err);
-	snprintf(cfg.sched_text, sizeof cfg.sched_text, "static");
+	cb_schedule_parse(dc->sched, &cfg.sched, &err);
+	snprintf(cfg.sched_text, sizeof cfg.sched_text, "%s", dc->sched);
 	if (cb_pin_parse("compact", &cfg.pin, &err) || cb_topology_open(&run.topo, NULL, &err) ||
-	    cb_job_create(&cell.job, &empty, CB_SIZE_TINY, 1, NULL, 0, NULL, &err))
+	    cb_job_create(&cell.job, &empty, CB_SIZE_TINY, 1, &kv, 1, NULL, &err))
 		goto out;
 	int rc = s->flags & CB_STRATEGY_THREADS
 	         ? cb_place_groups(run.topo, &cfg.pin, workers, 1, &cell.place, &err)
@@ -68,12 +85,18 @@ static void empty_job(cb_gb_state *st, void *arg)
 	cb_exec *ex = &cell.ex;
 	while (cb_gb_keep_running(st)) {
 		atomic_store(&ex->ctl->next, 0);
+		memset(cell.job->partials, 0, cell.job->ntasks * sizeof *cell.job->partials);
 		double t0 = cb_now();
 		rc = s->run_job(ex, cell.job, &err);
 		cb_gb_set_iteration_time(st, cb_now() - t0);
 		if (rc)
 			cb_gb_skip_with_error(st, err.msg);   /* ends the loop */
+		else if (empty_post(cell.job) != cell.job->reference)
+			cb_gb_skip_with_error(st, "verification failed: a task was not run exactly once");
 	}
+	if (!cb_gb_error_occurred(st))
+		cb_gb_counter(st, "items_per_second", (double)cb_gb_max_iterations(st) * (double)cell.job->ntasks,
+		              CB_GB_COUNTER_RATE);
 	hwloc_set_cpubind(h, saved, HWLOC_CPUBIND_THREAD);
 	cb_cell_close(&cell);
 out:
@@ -89,16 +112,25 @@ out:
 	cb_pin_free(&cfg.pin);
 }
 
+/* Per strategy: the empty-job round trip (what apply_async costs), and a
+ * map over 100,000 empty tasks claimed one by one (what Pool.map hides:
+ * the per-task claim and the dispatch amortised over many tasks). */
 void cb_micro_register_dispatch(void)
 {
-	for (const cb_strategy *const *s = cb_strategies; *s; s++) {
-		char name[128];
-		snprintf(name, sizeof name, "pools/%s_empty_job", (*s)->name);
-		cb_gb_bench *b = cb_gb_register(name, empty_job, (void *)*s);
-		cb_gb_use_manual_time(b);
-		cb_gb_time_unit(b, CB_GB_US);
-		cb_gb_arg(b, 1);
-		if (!((*s)->flags & CB_STRATEGY_BASELINE))
-			cb_gb_arg(b, 2);
+	static dispatch_case cases[64][2];
+	int k = 0;
+	for (const cb_strategy *const *s = cb_strategies; *s && k < 64; s++, k++) {
+		cases[k][0] = (dispatch_case){ *s, "1", "static" };
+		cases[k][1] = (dispatch_case){ *s, "100000", "dynamic:1" };
+		for (int v = 0; v < 2; v++) {
+			char name[128];
+			snprintf(name, sizeof name, "pools/%s_%s", (*s)->name, v ? "map_100k" : "empty_job");
+			cb_gb_bench *b = cb_gb_register(name, empty_job, &cases[k][v]);
+			cb_gb_use_manual_time(b);
+			cb_gb_time_unit(b, CB_GB_US);
+			cb_gb_arg(b, 1);
+			if (!((*s)->flags & CB_STRATEGY_BASELINE))
+				cb_gb_arg(b, 2);
+		}
 	}
 }
