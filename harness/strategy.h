@@ -84,6 +84,11 @@ void cb_strategy_names(char *buf, size_t n);
  * ex->ctl->next), records partials, task latencies and where the worker
  * ran, and stops early once any task has failed. `w` in [0, nworkers). */
 int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io);
+/* The same loop for part `part` of `nparts` executors that record where
+ * they ran under worker `trace_w` (cb_worker_run is part w of nworkers,
+ * traced as w). Coroutines use it: part = the coroutine's index across all
+ * schedulers, nparts = the concurrency, trace_w = its scheduler. */
+int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io);
 /* Sets worker w's cpuset as the affinity of a thread about to be created,
  * so that it starts on its PU instead of migrating there. 0 or -errno. */
 int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr);
