@@ -57,6 +57,8 @@ typedef struct cb_exec {
 	cb_worker_trace *trace;     /* [workers * threads], shared memory */
 	cb_jobctl *ctl;             /* shared memory */
 	void *priv;         /* the strategy's own */
+	char note[160];     /* what the strategy chose at run time (its event
+	                       loop, a fallback), recorded with the cell */
 } cb_exec;
 
 typedef struct cb_strategy {
@@ -65,6 +67,11 @@ typedef struct cb_strategy {
 	unsigned flags;
 	const cb_param_spec *params;
 	size_t nparams;
+	/* Optional, at plan time, before anything runs: can this machine run
+	 * the strategy with these parameters? 0, with a one-line warning in
+	 * warn when it will run degraded (a fallback), or -1 with err set
+	 * (CB_EXIT_ENV: this environment cannot). */
+	int (*probe)(const cb_params *params, char *warn, size_t nwarn, cb_error *err);
 	/* Untimed, once per cell, after the job is set up: pools start here. */
 	int (*cell_setup)(cb_exec *ex, cb_job *job, cb_error *err);
 	/* The timed parallel section: run every task of job, dispatch and join
