@@ -81,8 +81,13 @@ int cb_stack_alloc(cb_stack *s, size_t size)
 
 void cb_stack_free(cb_stack *s)
 {
-	if (s->map)
+	/* Frames that never returned (a finished coroutine's entry, a parked
+	 * one abandoned) leave poison behind, which the next mapping at this
+	 * address (an io_uring ring, another stack) would inherit. */
+	if (s->map) {
+		UNPOISON(s->lo, s->size);
 		munmap(s->map, s->len);
+	}
 	memset(s, 0, sizeof *s);
 }
 
