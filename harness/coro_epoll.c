@@ -5,8 +5,9 @@
  * always "ready" under epoll (and epoll refuses them), so pread, pwrite and
  * fsync run synchronously. Timers are a binary min-heap of deadlines behind
  * one timerfd armed at the earliest (nanosecond resolution, unlike
- * epoll_wait's milliseconds). Limitation: one waiter per fd per scheduler
- * at a time (a second gets -EBUSY). */
+ * epoll_wait's milliseconds). An fd is registered while someone waits on
+ * it, for the union of what its waiters want; readiness wakes every waiter
+ * of that direction (each retries, and parks again on EAGAIN). */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -29,10 +30,17 @@ typedef struct waiter {
 	double deadline;     /* CLOCK_MONOTONIC seconds; < 0: none */
 	size_t heap_at;      /* index in the heap, or SIZE_MAX */
 	int revents;         /* what woke it: 0 = the deadline */
+	bool dir[2];         /* waits for [0] reading, [1] writing */
+	struct waiter *next[2];  /* the fd's other waiters in that direction */
 } waiter;
+
+/* Who waits on one fd, per direction (0 reading, 1 writing). */
+typedef struct { waiter *head[2]; } fd_waiters;
 
 typedef struct {
 	int ep, tfd;
+	fd_waiters *fds;     /* indexed by fd */
+	size_t nfds;
 	waiter **heap;
 	size_t nheap, cap;
 	double armed;        /* deadline the timerfd is set to; 0: disarmed */
@@ -126,7 +134,7 @@ static int ep_open(cb_sched *s, unsigned depth, void **state)
 	epoll_state *e = cb_xcalloc(1, sizeof *e);
 	e->ep = epoll_create1(EPOLL_CLOEXEC);
 	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = e->tfd };
 	if (e->ep < 0 || e->tfd < 0 || epoll_ctl(e->ep, EPOLL_CTL_ADD, e->tfd, &ev)) {
 		int rc = -errno;
 		if (e->ep >= 0)
@@ -143,10 +151,53 @@ static int ep_open(cb_sched *s, unsigned depth, void **state)
 static void ep_close(void *state)
 {
 	epoll_state *e = state;
+	free(e->fds);
 	close(e->ep);
 	close(e->tfd);
 	free(e->heap);
 	free(e);
+}
+
+static fd_waiters *slot(epoll_state *e, int fd)
+{
+	if ((size_t)fd >= e->nfds) {
+		size_t n = e->nfds ? e->nfds : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		e->fds = realloc(e->fds, n * sizeof *e->fds);
+		if (!e->fds)
+			abort();
+		memset(e->fds + e->nfds, 0, (n - e->nfds) * sizeof *e->fds);
+		e->nfds = n;
+	}
+	return &e->fds[fd];
+}
+
+/* Tells epoll what the fd's waiters want now: add, modify or remove. */
+static int update(epoll_state *e, int fd, bool was_registered)
+{
+	fd_waiters *f = &e->fds[fd];
+	uint32_t want = (f->head[0] ? EPOLLIN : 0) | (f->head[1] ? EPOLLOUT : 0);
+	if (!want)
+		return epoll_ctl(e->ep, EPOLL_CTL_DEL, fd, NULL) ? -errno : 0;
+	struct epoll_event ev = { .events = want, .data.fd = fd };
+	return epoll_ctl(e->ep, was_registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static void unregister(epoll_state *e, waiter *w)
+{
+	fd_waiters *f = &e->fds[w->fd];
+	for (int d = 0; d < 2; d++) {
+		if (!w->dir[d])
+			continue;
+		for (waiter **p = &f->head[d]; *p; p = &(*p)->next[d])
+			if (*p == w) {
+				*p = w->next[d];
+				break;
+			}
+		w->dir[d] = false;
+	}
+	update(e, w->fd, true);
 }
 
 static size_t ep_inflight(void *state) { return ((epoll_state *)state)->inflight; }
@@ -155,7 +206,7 @@ static void finish(cb_sched *s, epoll_state *e, waiter *w, int revents)
 {
 	heap_remove(e, w);
 	if (w->fd >= 0)
-		epoll_ctl(e->ep, EPOLL_CTL_DEL, w->fd, NULL);
+		unregister(e, w);
 	w->revents = revents;
 	e->inflight--;
 	cb_sched_wake(s, w->co);
@@ -171,13 +222,23 @@ static int ep_poll(cb_sched *s, bool block)
 	int woken = 0;
 	bool timer = false;
 	for (int i = 0; i < n; i++) {
-		waiter *w = ev[i].data.ptr;
-		if (!w) {
+		int fd = ev[i].data.fd;
+		uint32_t got = ev[i].events;
+		if (fd == e->tfd) {
 			timer = true;
 			continue;
 		}
-		finish(s, e, w, (int)ev[i].events);
-		woken++;
+		/* Errors and hang-ups wake both sides: their next call says why. */
+		fd_waiters *f = &e->fds[fd];
+		const uint32_t mask[2] = { EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP,
+		                           EPOLLOUT | EPOLLERR | EPOLLHUP };
+		/* finish() unlinks the head (from both lists, for a waiter on
+		 * both directions), so each pass sees the next one. */
+		for (int d = 0; d < 2; d++)
+			while (f->head[d] && (got & mask[d])) {
+				finish(s, e, f->head[d], (int)got);
+				woken++;
+			}
 	}
 	if (timer) {
 		uint64_t ticks;
@@ -202,9 +263,24 @@ static int park(cb_sched *s, waiter *w, int events)
 	w->heap_at = SIZE_MAX;
 	w->revents = 0;
 	if (w->fd >= 0) {
-		struct epoll_event ev = { .events = (uint32_t)events | EPOLLONESHOT, .data.ptr = w };
-		if (epoll_ctl(e->ep, EPOLL_CTL_ADD, w->fd, &ev))
-			return errno == EEXIST ? -EBUSY : -errno;
+		fd_waiters *f = slot(e, w->fd);
+		bool was = f->head[0] || f->head[1];
+		w->dir[0] = events & EPOLLIN;
+		w->dir[1] = events & EPOLLOUT;
+		for (int d = 0; d < 2; d++)
+			if (w->dir[d]) {
+				w->next[d] = f->head[d];
+				f->head[d] = w;
+			}
+		int rc = update(e, w->fd, was);
+		if (rc) {
+			for (int d = 0; d < 2; d++)
+				if (w->dir[d]) {
+					f->head[d] = w->next[d];
+					w->dir[d] = false;
+				}
+			return rc;
+		}
 	}
 	if (w->deadline >= 0) {
 		heap_push(e, w);
@@ -212,7 +288,7 @@ static int park(cb_sched *s, waiter *w, int events)
 		if (rc) {
 			heap_remove(e, w);
 			if (w->fd >= 0)
-				epoll_ctl(e->ep, EPOLL_CTL_DEL, w->fd, NULL);
+				unregister(e, w);
 			return rc;
 		}
 	}
