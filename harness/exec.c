@@ -89,14 +89,19 @@ static int run_range(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io)
 
 int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
 {
-	size_t n = job->ntasks, nw = (size_t)nworkers, c = ex->sched.chunk;
-	cpu_set_t *seen = ex->trace ? &ex->trace[w].ran_on : NULL;
+	return cb_worker_run_part(ex, job, (size_t)w, (size_t)nworkers, w, io);
+}
+
+int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io)
+{
+	size_t n = job->ntasks, nw = nparts, w = part, c = ex->sched.chunk;
+	cpu_set_t *seen = ex->trace ? &ex->trace[trace_w].ran_on : NULL;
 	note_cpu(seen);
 	if (ex->sched.kind == CB_SCHED_STATIC && c == 0) {
-		size_t lo = n * (size_t)w / nw, hi = n * ((size_t)w + 1) / nw;
+		size_t lo = n * w / nw, hi = n * (w + 1) / nw;
 		run_range(ex, job, lo, hi, io);
 	} else if (ex->sched.kind == CB_SCHED_STATIC) {
-		for (size_t lo = (size_t)w * c; lo < n; lo += nw * c) {
+		for (size_t lo = w * c; lo < n; lo += nw * c) {
 			note_cpu(seen);
 			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io))
 				break;

@@ -21,8 +21,8 @@ const cb_micro_family cb_micro_families[] = {
 	  cb_gb_register_shim_overhead },
 	{ "start", "start a worker and wait for it: thread, fork, vfork+exec, posix_spawn",
 	  cb_micro_register_start },
-	/* { "switch", "coroutine switches: fcontext round trip, scheduler yield, create+first switch",
-	     cb_micro_register_coro }, */
+	{ "switch", "coroutine switches: fcontext round trip, scheduler yield, create+first switch",
+	  cb_micro_register_coro },
 	{ "pingpong", "round trip between two threads (futex, condvar, eventfd) or processes (pipe), same PU and across PUs",
 	  cb_micro_register_pingpong },
 	{ "sync", "locks, semaphores, condvars, events, barriers, atomics: 1..N pinned threads, and across processes",

@@ -235,7 +235,13 @@ int cb_plan_build(cb_run *run, cb_error *err)
 		if (cb_params_init(&tmp, sts[s]->params, sts[s]->nparams, cfg->size, cfg->params,
 		                   cfg->nparams, used, sts[s]->name, err))
 			goto out;
+		char warn[256] = "";
+		int prc = sts[s]->probe ? sts[s]->probe(&tmp, warn, sizeof warn, err) : 0;
 		cb_params_free(&tmp);
+		if (prc)
+			goto out;
+		if (warn[0] && !cfg->quiet)
+			fprintf(stderr, "concbench: warning: %s: %s\n", sts[s]->name, warn);
 	}
 	/* Parameters of workloads are validated before any job is set up, so a
 	 * typo costs no setup time. */

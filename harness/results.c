@@ -69,9 +69,18 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "reference", json_sprintf("%#018llx", (unsigned long long)job->reference));
 	json_object_set_new(j, "checksum_ok", json_boolean(have && c->checksum_ok && !c->error));
 	json_object_set_new(j, "error", c->error ? json_string(c->error) : json_null());
+	json_object_set_new(j, "strategy_note", c->ex.note[0] ? json_string(c->ex.note) : json_null());
 
 	json_object_set_new(j, "usable_pus", json_integer(c->place.usable_pus));
 	json_object_set_new(j, "oversubscribed", json_boolean(c->place.oversubscribed));
+	/* Peak memory per unit of concurrency: a thread's stack against a
+	 * coroutine's, when the same workload runs at high concurrency. */
+	long rss = 0;
+	for (int r = 0; r < c->reps_done; r++)
+		if (c->reps[r].maxrss_kib > rss)
+			rss = c->reps[r].maxrss_kib;
+	json_object_set_new(j, "maxrss_kib_per_concurrency",
+	                    num_or_null(have && rss > 0 && c->concurrency > 0, (double)rss / c->concurrency));
 	if (c->has_latency)
 		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
 		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));

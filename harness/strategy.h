@@ -66,6 +66,8 @@ typedef struct cb_exec {
 	cb_worker_trace *trace;     /* [workers * threads], shared memory */
 	cb_jobctl *ctl;             /* shared memory */
 	void *priv;         /* the strategy's own */
+	char note[160];     /* what the strategy chose at run time (its event
+	                       loop, a fallback), recorded with the cell */
 } cb_exec;
 
 typedef struct cb_strategy {
@@ -74,6 +76,11 @@ typedef struct cb_strategy {
 	unsigned flags;
 	const cb_param_spec *params;
 	size_t nparams;
+	/* Optional, at plan time, before anything runs: can this machine run
+	 * the strategy with these parameters? 0, with a one-line warning in
+	 * warn when it will run degraded (a fallback), or -1 with err set
+	 * (CB_EXIT_ENV: this environment cannot). */
+	int (*probe)(const cb_params *params, char *warn, size_t nwarn, cb_error *err);
 	/* Untimed, once per cell, after the job is set up: pools start here. */
 	int (*cell_setup)(cb_exec *ex, cb_job *job, cb_error *err);
 	/* The timed parallel section: run every task of job, dispatch and join
@@ -98,6 +105,11 @@ void cb_strategy_names(char *buf, size_t n);
  * ex->ctl->next), records partials, task latencies and where the worker
  * ran, and stops early once any task has failed. `w` in [0, nworkers). */
 int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io);
+/* The same loop for part `part` of `nparts` executors that record where
+ * they ran under worker `trace_w` (cb_worker_run is part w of nworkers,
+ * traced as w). Coroutines use it: part = the coroutine's index across all
+ * schedulers, nparts = the concurrency, trace_w = its scheduler. */
+int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io);
 /* Sets worker w's cpuset as the affinity of a thread about to be created,
  * so that it starts on its PU instead of migrating there. 0 or -errno. */
 int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr);

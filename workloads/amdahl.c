@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "spin.h"
 #include "workload.h"
 
 typedef struct { uint64_t task_iters, pre_iters, post_iters, pre_val; } amdahl_state;
@@ -20,38 +21,12 @@ static const cb_param_spec params[] = {
 	  "tasks the parallel part is split into" },
 };
 
-static uint64_t spin(uint64_t seed, uint64_t iters)
-{
-	uint64_t x = seed;
-	for (uint64_t i = 0; i < iters; i++)
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL + i;
-	return x;
-}
-
-/* Iterations per second of spin(), the best of a few short probes (the
- * best is the least disturbed by the noisy neighbour). */
-static double calibrate(void)
-{
-	double best = 0;
-	uint64_t iters = 1u << 20;
-	volatile uint64_t sink = 0;
-	for (int k = 0; k < 5; k++) {
-		double t0 = cb_now();
-		sink += spin(k, iters);
-		double dt = cb_now() - t0;
-		if (dt > 0 && iters / dt > best)
-			best = iters / dt;
-	}
-	(void)sink;
-	return best;
-}
-
 static int setup(cb_job *job, cb_error *err)
 {
 	(void)err;
 	amdahl_state *s = cb_xcalloc(1, sizeof *s);
 	double f = cb_job_param(job, "serial");
-	double total = cb_job_param(job, "work") * calibrate();
+	double total = cb_job_param(job, "work") * cb_spin_calibrate();
 	size_t tasks = (size_t)cb_job_param(job, "tasks");
 	s->pre_iters = (uint64_t)llround(total * f / 2);
 	s->post_iters = s->pre_iters;
@@ -67,7 +42,7 @@ static int pre(cb_job *job, cb_error *err)
 {
 	(void)err;
 	amdahl_state *s = job->state;
-	s->pre_val = spin(1, s->pre_iters);
+	s->pre_val = cb_spin(1, s->pre_iters);
 	return 0;
 }
 
@@ -75,14 +50,14 @@ static int task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 {
 	(void)io;
 	const amdahl_state *s = job->state;
-	*out = spin(i + 2, s->task_iters);
+	*out = cb_spin(i + 2, s->task_iters);
 	return 0;
 }
 
 static uint64_t post(cb_job *job)
 {
 	amdahl_state *s = job->state;
-	uint64_t h = cb_mix64(s->pre_val, spin(s->pre_val, s->post_iters));
+	uint64_t h = cb_mix64(s->pre_val, cb_spin(s->pre_val, s->post_iters));
 	for (size_t i = 0; i < job->ntasks; i++)
 		h = cb_mix64(h, job->partials[i]);
 	return h;

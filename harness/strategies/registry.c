@@ -7,6 +7,7 @@ extern const cb_strategy cb_st_threads;
 extern const cb_strategy cb_st_threadpool;
 extern const cb_strategy cb_st_processes;
 extern const cb_strategy cb_st_processpool;
+extern const cb_strategy cb_st_coroutines;
 
 const cb_strategy *const cb_strategies[] = {
 	&cb_st_serial,
@@ -14,5 +15,6 @@ const cb_strategy *const cb_strategies[] = {
 	&cb_st_threadpool,
 	&cb_st_processes,
 	&cb_st_processpool,
+	&cb_st_coroutines,
 	NULL,
 };

@@ -1,0 +1,38 @@
+/* Calibrated CPU work shared by the synthetic workloads: a dependent LCG
+ * chain (no memory traffic, no vectorisation) whose result the caller must
+ * fold into its checksum so the compiler cannot drop it, and the rate of
+ * that chain on this machine. */
+#ifndef CB_SPIN_H
+#define CB_SPIN_H
+
+#include <stdint.h>
+
+#include "common.h"
+
+static inline uint64_t cb_spin(uint64_t seed, uint64_t iters)
+{
+	uint64_t x = seed;
+	for (uint64_t i = 0; i < iters; i++)
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL + i;
+	return x;
+}
+
+/* Iterations per second of cb_spin(), the best of a few short probes (the
+ * best is the least disturbed by a noisy neighbour). */
+static inline double cb_spin_calibrate(void)
+{
+	double best = 0;
+	uint64_t iters = 1u << 20;
+	volatile uint64_t sink = 0;
+	for (int k = 0; k < 5; k++) {
+		double t0 = cb_now();
+		sink += cb_spin((uint64_t)k, iters);
+		double dt = cb_now() - t0;
+		if (dt > 0 && iters / dt > best)
+			best = iters / dt;
+	}
+	(void)sink;
+	return best;
+}
+
+#endif
