@@ -224,8 +224,4 @@ static inline void cb_sched_park(cb_sched *s)
 	cb__sched_jump(s, co, to);
 }
 
-/* micro_coro.c: registers switch/fcontext_roundtrip, switch/scheduler_yield
- * and start/coroutine_create_first_switch with the Google Benchmark shim. */
-void cb_micro_register_coro(void);
-
 #endif

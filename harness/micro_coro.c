@@ -7,6 +7,7 @@
 
 #include "coro.h"
 #include "gbench.h"
+#include "micro.h"
 
 #define STACK (64 * 1024)
 
