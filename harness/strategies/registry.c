@@ -4,9 +4,11 @@
 
 extern const cb_strategy cb_st_serial;
 extern const cb_strategy cb_st_threads;
+extern const cb_strategy cb_st_hybrid;
 
 const cb_strategy *const cb_strategies[] = {
 	&cb_st_serial,
 	&cb_st_threads,
+	&cb_st_hybrid,
 	NULL,
 };
