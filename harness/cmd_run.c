@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"      --schedule S       static[:CHUNK] or dynamic[:CHUNK] (default: dynamic:1)\n"
 	"      --size SIZE        tiny, quick, default, large (default: default)\n"
 	"      --param KEY=VALUE  a workload or strategy parameter (repeatable)\n"
+	"      --hosts FILE       MPI host file for strategies run by a launcher (mpi): mpirun --hostfile\n"
 	"  -r, --reps N           timed repetitions per cell (default: 10, suite's own with --suite)\n"
 	"      --warmup N         untimed repetitions before the first timed one (default: 1)\n"
 	"      --suite NAME       a named set of cells: quick, default\n"
@@ -171,7 +172,7 @@ static void print_table(const cb_run *run)
 	json_decref(root);
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_HOSTS };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -186,6 +187,7 @@ static const struct option options[] = {
 	{ "reps", required_argument, NULL, 'r' },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "out", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -227,6 +229,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_SIZE: raw->size = optarg; break;
 		case OPT_WARMUP: raw->warmup = optarg; break;
 		case OPT_SUITE: cfg->suite = optarg; break;
+		case OPT_HOSTS: cfg->hosts = optarg; break;
 		case OPT_PARAM: {
 			char *eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)

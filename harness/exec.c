@@ -101,7 +101,8 @@ int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
 		}
 	} else {
 		for (;;) {
-			size_t lo = atomic_fetch_add_explicit(&ex->ctl->next, c, memory_order_relaxed);
+			size_t lo = ex->claim ? ex->claim(ex, c)
+			                      : atomic_fetch_add_explicit(&ex->ctl->next, c, memory_order_relaxed);
 			if (lo >= n)
 				break;
 			note_cpu(seen);

@@ -190,6 +190,16 @@ static int check_combinations(const cb_run_config *cfg, const cb_strategy **sts,
 	if (cfg->nthreads && !any_t)
 		return cb_error_set(err, CB_EXIT_USAGE,
 		                    "-t/--threads applies to strategies with threads per process, and none was selected");
+	bool any_ext = false;
+	for (int s = 0; s < nst; s++)
+		any_ext |= (sts[s]->flags & CB_STRATEGY_EXTERNAL) != 0;
+	if (cfg->hosts && !any_ext)
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "--hosts applies to strategies that run under a launcher across machines (mpi), and none was selected");
+	/* Each strategy says whether it can run the request here. */
+	for (int s = 0; s < nst; s++)
+		if (sts[s]->check && sts[s]->check(cfg, err))
+			return -1;
 	return 0;
 }
 
@@ -266,6 +276,8 @@ void cb_plan_free(cb_run *run)
 			cb_rep_clear(&c->reps[r]);
 		free(c->reps);
 		free(c->error);
+		if (c->record)
+			json_decref(c->record);
 	}
 	free(run->cells);
 	for (int j = 0; j < run->njobs; j++)

@@ -57,6 +57,7 @@ static json_t *rep_json(const cb_rep *r)
 	                      "vcsw", (json_int_t)r->vcsw, "ivcsw", (json_int_t)r->ivcsw,
 	                      "maxrss_kib", (json_int_t)r->maxrss_kib, "checksum_ok", r->checksum_ok);
 	json_object_set_new(j, "migrations", r->migrations >= 0 ? json_integer(r->migrations) : json_null());
+	json_object_set_new(j, "comm_s", num_or_null(true, r->comm_s));
 	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
 	return j;
 }
@@ -114,6 +115,8 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "oversubscribed", json_boolean(c->place.oversubscribed));
 	json_object_set_new(j, "throughput", num_or_null(have && c->stats.median > 0,
 	                                                 (double)job->ntasks / c->stats.median));
+	if (c->record)
+		json_object_update_missing(j, c->record);
 	if (c->has_latency)
 		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
 		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
@@ -158,6 +161,7 @@ static json_t *config_json(const cb_run *run)
 	json_object_set_new(c, "workers", ints_json(cfg->workers, cfg->nworkers));
 	json_object_set_new(c, "concurrency", ints_json(cfg->concurrency, cfg->nconcurrency));
 	json_object_set_new(c, "params", params);
+	json_object_set_new(c, "hosts", cfg->hosts ? json_string(cfg->hosts) : json_null());
 	return c;
 }
 

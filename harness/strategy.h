@@ -21,6 +21,10 @@ enum {
 	CB_STRATEGY_POOL = 1u << 3,     /* executors persist across jobs */
 	CB_STRATEGY_CONCURRENCY = 1u << 4, /* takes -c: concurrency != workers */
 	CB_STRATEGY_THREADS = 1u << 5,  /* takes -t: threads per process */
+	/* Executors run outside this process tree, under a launcher (mpirun),
+	 * possibly on other machines: takes --hosts; in-process conformance
+	 * suites skip it, it has its own test (tests/cli/mpi.sh). */
+	CB_STRATEGY_EXTERNAL = 1u << 6,
 };
 
 typedef enum { CB_SCHED_STATIC, CB_SCHED_DYNAMIC } cb_sched_kind;
@@ -43,6 +47,7 @@ typedef struct cb_jobctl {
 } cb_jobctl;
 
 struct cb_strategy;
+struct cb_run_config;
 
 /* One cell's execution context, built by the runner. */
 typedef struct cb_exec {
@@ -56,8 +61,27 @@ typedef struct cb_exec {
 	cb_params params;   /* the strategy's own --param values */
 	cb_worker_trace *trace;     /* [workers * threads], shared memory */
 	cb_jobctl *ctl;             /* shared memory */
+	/* Dynamic schedule: claims the next `chunk` tasks and returns the first
+	 * one (>= ntasks when none are left). NULL: ctl->next, which is shared
+	 * by every thread and forked process; a strategy whose executors share
+	 * no memory (mpi ranks) supplies its own. */
+	size_t (*claim)(struct cb_exec *ex, size_t chunk);
+	const struct cb_run_config *cfg;  /* the run's options (hosts, pin ...) */
+	/* What the strategy reports about the cell (mpi: the launcher command
+	 * and each rank's host and topology): its keys are added to the cell
+	 * in results.json. The runner takes ownership at teardown. */
+	json_t *record;
 	void *priv;         /* the strategy's own */
 } cb_exec;
+
+/* One whole repetition as a strategy that runs pre and post itself
+ * reports it (mpi: rank 0 times the phases inside the allocation). */
+typedef struct cb_remote_rep {
+	double pre_s, par_s, post_s;
+	double comm_s;           /* inside par: time in communication calls */
+	double user_s, sys_s;    /* CPU time of executors outside this tree */
+	uint64_t checksum;
+} cb_remote_rep;
 
 typedef struct cb_strategy {
 	const char *name;
@@ -73,6 +97,14 @@ typedef struct cb_strategy {
 	int (*run_job)(cb_exec *ex, cb_job *job, cb_error *err);
 	/* Untimed: stop pools, free everything; no child or mapping left. */
 	void (*cell_teardown)(cb_exec *ex);
+	/* Optional, at plan time, before anything runs: can this strategy run
+	 * the request here? CB_EXIT_ENV when the environment lacks something
+	 * (not built, launcher missing), CB_EXIT_USAGE for a bad combination. */
+	int (*check)(const struct cb_run_config *cfg, cb_error *err);
+	/* Optional, replaces pre | run_job | post for strategies whose
+	 * executors run the serial phases too: runs one repetition, reports
+	 * its phases and the checksum (which the runner verifies). */
+	int (*run_rep)(cb_exec *ex, cb_job *job, cb_remote_rep *out, cb_error *err);
 } cb_strategy;
 
 extern const cb_strategy *const cb_strategies[];  /* NULL-terminated */
