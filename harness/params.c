@@ -153,6 +153,14 @@ static size_t find(const cb_params *p, const char *name)
 double cb_params_get(const cb_params *p, const char *name) { return p->v[find(p, name)]; }
 const char *cb_params_text(const cb_params *p, const char *name) { return p->text[find(p, name)]; }
 
+void cb_params_set(cb_params *p, const char *name, double v)
+{
+	size_t i = find(p, name);
+	p->v[i] = v;
+	free(p->text[i]);
+	p->text[i] = cb_xasprintf("%.17g", v);
+}
+
 void cb_params_format(const cb_params *p, char *buf, size_t len)
 {
 	size_t off = 0;

@@ -18,6 +18,9 @@ static const cb_param_spec params[] = {
 	  "total work of one serial run, calibrated on this machine at setup" },
 	{ "tasks", CB_PARAM_INT, { "8", "64", "128", "256" }, 1, 1e6, NULL,
 	  "tasks the parallel part is split into" },
+	{ "rate", CB_PARAM_REAL, { "0", "0", "0", "0" }, 0, 1e15, NULL,
+	  "loop iterations per second; 0: calibrated at setup, and the measured rate recorded here "
+	  "(processes that rebuild the job, like MPI ranks, reuse it and compute the same answer)" },
 };
 
 static uint64_t spin(uint64_t seed, uint64_t iters)
@@ -51,7 +54,12 @@ static int setup(cb_job *job, cb_error *err)
 	(void)err;
 	amdahl_state *s = cb_xcalloc(1, sizeof *s);
 	double f = cb_job_param(job, "serial");
-	double total = cb_job_param(job, "work") * calibrate();
+	double rate = cb_job_param(job, "rate");
+	if (rate <= 0) {
+		rate = calibrate();
+		cb_params_set(&job->params, "rate", rate);
+	}
+	double total = cb_job_param(job, "work") * rate;
 	size_t tasks = (size_t)cb_job_param(job, "tasks");
 	s->pre_iters = (uint64_t)llround(total * f / 2);
 	s->post_iters = s->pre_iters;
