@@ -5,10 +5,12 @@
 extern const cb_strategy cb_st_serial;
 extern const cb_strategy cb_st_threads;
 extern const cb_strategy cb_st_hybrid;
+extern const cb_strategy cb_st_mpi;
 
 const cb_strategy *const cb_strategies[] = {
 	&cb_st_serial,
 	&cb_st_threads,
 	&cb_st_hybrid,
+	&cb_st_mpi,
 	NULL,
 };
