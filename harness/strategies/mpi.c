@@ -65,7 +65,8 @@ static int find_worker(char *out, size_t n)
 	if (!slash)
 		return -1;
 	*slash = 0;
-	snprintf(out, n, "%s/concbench-mpi", self);
+	if ((size_t)snprintf(out, n, "%.*s/concbench-mpi", (int)(n - 32), self) >= n)
+		return -1;
 	return access(out, X_OK) ? -1 : 0;
 }
 
