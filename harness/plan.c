@@ -196,10 +196,28 @@ static int check_combinations(const cb_run_config *cfg, const cb_strategy **sts,
 	if (cfg->hosts && !any_ext)
 		return cb_error_set(err, CB_EXIT_USAGE,
 		                    "--hosts applies to strategies that run under a launcher across machines (mpi), and none was selected");
-	/* Each strategy says whether it can run the request here. */
-	for (int s = 0; s < nst; s++)
-		if (sts[s]->check && sts[s]->check(cfg, err))
-			return -1;
+	return 0;
+}
+
+/* Each strategy says whether it can run the request here. One named on
+ * the command line that cannot is an error; one that came in with "all"
+ * and lacks something in this environment (mpi not built) is left out
+ * with a note, so that the default run still runs everything else. */
+static int check_strategies(const cb_run_config *cfg, const cb_strategy **sts, int *nst, cb_error *err)
+{
+	int kept = 0;
+	for (int s = 0; s < *nst; s++) {
+		cb_error e = { 0 };
+		if (sts[s]->check && sts[s]->check(cfg, &e)) {
+			if (cfg->nstrategies || e.code != CB_EXIT_ENV)
+				return cb_error_set(err, e.code, "%s", e.msg);
+			if (!cfg->quiet)
+				fprintf(stderr, "concbench: note: leaving out strategy %s: %s\n", sts[s]->name, e.msg);
+			continue;
+		}
+		sts[kept++] = sts[s];
+	}
+	*nst = kept;
 	return 0;
 }
 
@@ -213,7 +231,7 @@ int cb_plan_build(cb_run *run, cb_error *err)
 
 	if (resolve_workloads(cfg, &wls, &nwl, err) || resolve_strategies(cfg, &sts, &nst, err))
 		goto out;
-	if (check_combinations(cfg, sts, nst, err))
+	if (check_combinations(cfg, sts, nst, err) || check_strategies(cfg, sts, &nst, err))
 		goto out;
 	/* Strategy parameters are checked (and marked used) here; each cell
 	 * parses its own copy when it opens. */
