@@ -42,6 +42,9 @@
 static const cb_param_spec params[] = {
 	{ "mpi_timeout", CB_PARAM_TIME, { "2min", "10min", "30min", "2h" }, 1, 7 * 86400, NULL,
 	  "mpi: longest wait for the ranks (start-up or one repetition) before the cell fails" },
+	{ "mpi_queue", CB_PARAM_ENUM, { "rma", "rma", "rma", "rma" }, 0, 0, "rma|messages",
+	  "mpi, dynamic schedule: rank 0's work queue as a one-sided counter (MPI_Fetch_and_op) "
+	  "or as requests rank 0 answers between its own tasks (MPI_Send/MPI_Recv)" },
 };
 
 static const char not_built[] =
@@ -225,8 +228,9 @@ static void kill_group(mpi_priv *p)
 	kill_ranks(p);
 }
 
-/* The most telling line of mpirun's stderr: Open MPI's "noticed that
- * process rank N ... exited on signal" line, else the last non-empty one. */
+/* The most telling line of mpirun's stderr: the first of Open MPI's
+ * "noticed that process rank N ... exited on signal", a rank's own message
+ * or a sanitizer's, else the last non-empty line. */
 static void stderr_reason(mpi_priv *p, char *out, size_t n)
 {
 	out[0] = 0;
@@ -243,7 +247,8 @@ static void stderr_reason(mpi_priv *p, char *out, size_t n)
 			if (!*l || *l == '-')
 				continue;
 			last = l;
-			if (strstr(l, "noticed that process rank") || strstr(l, "concbench-mpi: rank"))
+			if (strstr(l, "noticed that process rank") || strstr(l, "concbench-mpi: rank") ||
+			    strstr(l, "runtime error") || strstr(l, "ERROR: "))
 				best = best ? best : l;
 		}
 		if (best || last)
@@ -365,6 +370,8 @@ static char **build_argv(cb_exec *ex, cb_job *job, const char *mpirun, const cha
 	v[n++] = cb_xstrdup(sched);
 	v[n++] = cb_xstrdup("--pin");
 	v[n++] = cb_xstrdup(cfg ? cfg->pin.text : "none");
+	v[n++] = cb_xstrdup("--queue");
+	v[n++] = cb_xstrdup(cb_params_get(&ex->params, "mpi_queue") == 0 ? "rma" : "messages");
 	for (size_t i = 0; i < job->params.n; i++) {
 		v[n++] = cb_xstrdup("--param");
 		v[n++] = cb_xasprintf("%s=%s", job->params.spec[i].name, job->params.text[i]);

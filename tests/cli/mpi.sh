@@ -12,6 +12,11 @@ if [ ! -x "$(dirname "$bin")/concbench-mpi" ]; then
   fi
   echo "skipped: MPI not built"; exit 0
 fi
+# concbench-mpi is mostly Open MPI, whose exit-time allocations (one from
+# a module already unloaded at exit) LeakSanitizer reports without a stack
+# to suppress; a rank exiting non-zero then fails the cell. Leak checking
+# of the code the ranks share with concbench runs in the cmocka tests.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -21,16 +26,19 @@ fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 live_ranks() { ps -eo stat=,comm= | awk '$2 == "concbench-mpi" && $1 !~ /^Z/' | wc -l; }
 before=$(live_ranks)
 
-for sched in static dynamic; do
-  out=$("$bin" run -o "$tmp/$sched" -s mpi -n 1,2 --size tiny -w cpu.primes --schedule $sched -r 2 --warmup 1 -q 2>&1); rc=$?
+for sched in static dynamic dynamic:3/messages; do
+  queue=${sched#*/}; [ "$queue" = "$sched" ] && queue=rma; sched=${sched%/*}
+  out=$("$bin" run -o "$tmp/$sched" -s mpi -n 1,2 --size tiny -w cpu.primes --schedule $sched \
+        --param mpi_queue=$queue -r 2 --warmup 1 -q 2>&1); rc=$?
   json="$tmp/$sched/latest/results.json"
-  if [ $rc -ne 0 ]; then fail "mpi $sched exited $rc: $out"; continue; fi
+  if [ $rc -ne 0 ]; then fail "mpi $sched ($queue) exited $rc: $out"; continue; fi
   [ "$(grep -c '"checksum_ok": true' "$json")" -ge 7 ] || fail "mpi $sched: a repetition or cell missed the serial answer"
   grep -q '"id": "cpu.primes/mpi/n2/compact/'"$sched" "$json" || fail "mpi $sched: no 2-rank cell"
   [ "$(grep -c '"comm_s": [0-9]' "$json")" -eq 4 ] || fail "mpi $sched: comm_s missing from the mpi repetitions"
   grep -q '"binding": "hwloc"' "$json" || fail "mpi $sched: the ranks' record is missing"
   if [ "$(id -u)" -eq 0 ]; then grep -q -- '--allow-run-as-root' "$json" || fail "mpi $sched: root without --allow-run-as-root"; fi
-  echo "ok: mpi -n 1,2 $sched"
+  grep -q -- '"--queue",' "$json" && grep -q -- "\"$queue\"" "$json" || fail "mpi $sched: queue $queue not passed on"
+  echo "ok: mpi -n 1,2 $sched ($queue queue)"
 done
 
 # A rank that dies fails its cell naming the rank and the signal.
