@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"      --schedule S       static[:CHUNK] or dynamic[:CHUNK] (default: dynamic:1)\n"
 	"      --size SIZE        tiny, quick, default, large (default: default)\n"
 	"      --param KEY=VALUE  a workload or strategy parameter (repeatable)\n"
+	"      --hosts FILE       MPI host file for strategies run by a launcher (mpi): mpirun --hostfile\n"
 	"  -r, --reps N           timed repetitions per cell (default: 10, suite's own with --suite)\n"
 	"      --warmup N         untimed repetitions before the first timed one (default: 1)\n"
 	"      --suite NAME       a named set of cells: quick, default\n"
@@ -230,7 +231,7 @@ out:
 	return rc;
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -247,6 +248,7 @@ static const struct option options[] = {
 	{ "suite", required_argument, NULL, OPT_SUITE },
 	{ "rounds", required_argument, NULL, OPT_ROUNDS },
 	{ "scaling", required_argument, NULL, OPT_SCALING },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "out", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -294,6 +296,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
 			cfg->weak = !strcmp(optarg, "weak");
 			break;
+		case OPT_HOSTS: cfg->hosts = optarg; break;
 		case OPT_PARAM: {
 			char *eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)

@@ -108,7 +108,8 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 		}
 	} else {
 		for (;;) {
-			size_t lo = atomic_fetch_add_explicit(&ex->ctl->next, c, memory_order_relaxed);
+			size_t lo = ex->claim ? ex->claim(ex, c)
+			                      : atomic_fetch_add_explicit(&ex->ctl->next, c, memory_order_relaxed);
 			if (lo >= n)
 				break;
 			note_cpu(seen);

@@ -120,6 +120,9 @@ void cb_micro_register_dispatch(void)
 	static dispatch_case cases[64][2];
 	int k = 0;
 	for (const cb_strategy *const *s = cb_strategies; *s && k < 64; s++, k++) {
+		/* Strategies run by a launcher cannot see a private workload. */
+		if ((*s)->flags & CB_STRATEGY_EXTERNAL)
+			continue;
 		cases[k][0] = (dispatch_case){ *s, "1", "static" };
 		cases[k][1] = (dispatch_case){ *s, "100000", "dynamic:1" };
 		for (int v = 0; v < 2; v++) {

@@ -39,7 +39,8 @@ static const char *type_hint(const cb_param_spec *s)
 {
 	switch (s->type) {
 	case CB_PARAM_INT: return "an integer";
-	case CB_PARAM_REAL: return "a number";
+	case CB_PARAM_REAL:
+	case CB_PARAM_MEASURED: return "a number";
 	case CB_PARAM_TIME: return "a duration such as 10ms, 50us, 1.5s";
 	case CB_PARAM_BYTES: return "a size such as 512, 64k, 1M";
 	case CB_PARAM_ENUM: return "one of the choices";
@@ -84,7 +85,8 @@ static int parse_value(const cb_param_spec *s, const char *text, double *v, cons
 		*v = d;
 		break;
 	}
-	case CB_PARAM_REAL: bad = cb_parse_double(text, v); break;
+	case CB_PARAM_REAL:
+	case CB_PARAM_MEASURED: bad = cb_parse_double(text, v); break;
 	case CB_PARAM_TIME: bad = cb_parse_duration(text, v); break;
 	case CB_PARAM_BYTES: bad = cb_parse_bytes(text, v); break;
 	case CB_PARAM_ENUM: {
@@ -152,6 +154,14 @@ static size_t find(const cb_params *p, const char *name)
 
 double cb_params_get(const cb_params *p, const char *name) { return p->v[find(p, name)]; }
 const char *cb_params_text(const cb_params *p, const char *name) { return p->text[find(p, name)]; }
+
+void cb_params_set(cb_params *p, const char *name, double v)
+{
+	size_t i = find(p, name);
+	p->v[i] = v;
+	free(p->text[i]);
+	p->text[i] = cb_xasprintf("%.17g", v);
+}
 
 void cb_params_format(const cb_params *p, char *buf, size_t len)
 {

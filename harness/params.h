@@ -16,6 +16,10 @@ typedef enum {
 	CB_PARAM_TIME,   /* duration, stored in seconds: "10ms", "50us" */
 	CB_PARAM_BYTES,  /* size, stored in bytes: "64k", "1M" */
 	CB_PARAM_ENUM,   /* one of choices, stored as its index */
+	CB_PARAM_MEASURED, /* a number measured on this machine at setup (a
+	                      calibration) unless given: recorded apart in the
+	                      results and not part of what makes two cells the
+	                      same cell, so runs on different days still match */
 } cb_param_type;
 
 typedef struct cb_param_spec {
@@ -49,6 +53,10 @@ void cb_params_free(cb_params *p);
 /* Value by name; aborts on an unknown name (a programming error). */
 double cb_params_get(const cb_params *p, const char *name);
 const char *cb_params_text(const cb_params *p, const char *name);
+/* Replaces a value after setup (a calibration the workload measured), so
+ * that the parameters keep describing the job completely: another process
+ * given the same values builds the same job. Aborts on an unknown name. */
+void cb_params_set(cb_params *p, const char *name, double v);
 /* "name=value name=value" (for cell ids and the table). */
 void cb_params_format(const cb_params *p, char *buf, size_t len);
 /* Describes one spec line for `list -v`. */

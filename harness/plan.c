@@ -213,6 +213,45 @@ static int check_combinations(const cb_run_config *cfg, const cb_strategy **sts,
 	if (cfg->nthreads && !any_t)
 		return cb_error_set(err, CB_EXIT_USAGE,
 		                    "-t/--threads applies to strategies with threads per process, and none was selected");
+	bool any_ext = false;
+	for (int s = 0; s < nst; s++)
+		any_ext |= (sts[s]->flags & CB_STRATEGY_EXTERNAL) != 0;
+	if (cfg->hosts && !any_ext)
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "--hosts applies to strategies that run under a launcher across machines (mpi), and none was selected");
+	return 0;
+}
+
+/* Each strategy's parameters are parsed (marking the --param pairs they
+ * use), and each says whether it can run the request here. One named on
+ * the command line that cannot is an error; one that came in with "all"
+ * and lacks something in this environment (mpi not built) is left out
+ * with a note, so that the default run still runs everything else. */
+static int check_strategies(const cb_run_config *cfg, const cb_strategy **sts, int *nst, bool *used,
+                            cb_error *err)
+{
+	int kept = 0;
+	for (int s = 0; s < *nst; s++) {
+		cb_params tmp;
+		if (cb_params_init(&tmp, sts[s]->params, sts[s]->nparams, cfg->size, cfg->params,
+		                   cfg->nparams, used, sts[s]->name, err))
+			return -1;
+		char warn[256] = "";
+		cb_error e = { 0 };
+		int rc = sts[s]->check ? sts[s]->check(cfg, &tmp, warn, sizeof warn, &e) : 0;
+		cb_params_free(&tmp);
+		if (rc) {
+			if (cfg->nstrategies || e.code != CB_EXIT_ENV)
+				return cb_error_set(err, e.code, "%s", e.msg);
+			if (!cfg->quiet)
+				fprintf(stderr, "concbench: note: leaving out strategy %s: %s\n", sts[s]->name, e.msg);
+			continue;
+		}
+		if (warn[0] && !cfg->quiet)
+			fprintf(stderr, "concbench: warning: %s: %s\n", sts[s]->name, warn);
+		sts[kept++] = sts[s];
+	}
+	*nst = kept;
 	return 0;
 }
 
@@ -226,23 +265,10 @@ int cb_plan_build(cb_run *run, cb_error *err)
 
 	if (resolve_workloads(cfg, &wls, &nwl, err) || resolve_strategies(cfg, &sts, &nst, err))
 		goto out;
-	if (check_combinations(cfg, sts, nst, err))
-		goto out;
 	/* Strategy parameters are checked (and marked used) here; each cell
 	 * parses its own copy when it opens. */
-	for (int s = 0; s < nst; s++) {
-		cb_params tmp;
-		if (cb_params_init(&tmp, sts[s]->params, sts[s]->nparams, cfg->size, cfg->params,
-		                   cfg->nparams, used, sts[s]->name, err))
-			goto out;
-		char warn[256] = "";
-		int prc = sts[s]->probe ? sts[s]->probe(&tmp, warn, sizeof warn, err) : 0;
-		cb_params_free(&tmp);
-		if (prc)
-			goto out;
-		if (warn[0] && !cfg->quiet)
-			fprintf(stderr, "concbench: warning: %s: %s\n", sts[s]->name, warn);
-	}
+	if (check_combinations(cfg, sts, nst, err) || check_strategies(cfg, sts, &nst, used, err))
+		goto out;
 	/* Parameters of workloads are validated before any job is set up, so a
 	 * typo costs no setup time. */
 	for (int w = 0; w < nwl; w++) {
@@ -297,6 +323,8 @@ void cb_plan_free(cb_run *run)
 			cb_rep_clear(&c->reps[r]);
 		free(c->reps);
 		free(c->error);
+		if (c->record)
+			json_decref(c->record);
 	}
 	free(run->cells);
 	for (int j = 0; j < run->njobs; j++)

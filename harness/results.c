@@ -28,6 +28,7 @@ static json_t *rep_json(const cb_rep *r)
 	                      "maxrss_kib", (json_int_t)r->maxrss_kib, "checksum_ok", r->checksum_ok);
 	json_object_set_new(j, "migrations", r->migrations >= 0 ? json_integer(r->migrations) : json_null());
 	json_object_set_new(j, "start_moves", json_integer(r->start_moves));
+	json_object_set_new(j, "comm_s", num_or_null(true, r->comm_s));
 	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
 	return j;
 }
@@ -42,10 +43,12 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "workload", json_string(job->wl->name));
 	json_object_set_new(j, "kind", json_string(cb_kind_names[job->wl->kind]));
 	json_object_set_new(j, "size", json_string(cb_size_names[job->size]));
-	json_t *params = json_object();
+	json_t *params = json_object(), *measured = json_object();
 	for (size_t i = 0; i < job->params.n; i++)
-		json_object_set_new(params, job->params.spec[i].name, json_string(job->params.text[i]));
+		json_object_set_new(job->params.spec[i].type == CB_PARAM_MEASURED ? measured : params, job->params.spec[i].name,
+		                    json_string(job->params.text[i]));
 	json_object_set_new(j, "params", params);
+	json_object_set_new(j, "measured_params", measured);
 	json_object_set_new(j, "strategy", json_string(c->strategy->name));
 	json_object_set_new(j, "workers", json_integer(c->workers));
 	json_object_set_new(j, "concurrency", json_integer(c->concurrency));
@@ -81,6 +84,8 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 			rss = c->reps[r].maxrss_kib;
 	json_object_set_new(j, "maxrss_kib_per_concurrency",
 	                    num_or_null(have && rss > 0 && c->concurrency > 0, (double)rss / c->concurrency));
+	if (c->record)
+		json_object_update_missing(j, c->record);
 	if (c->has_latency)
 		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
 		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
@@ -222,6 +227,7 @@ static json_t *config_json(const cb_run *run)
 	json_object_set_new(c, "workers", ints_json(cfg->workers, cfg->nworkers));
 	json_object_set_new(c, "concurrency", ints_json(cfg->concurrency, cfg->nconcurrency));
 	json_object_set_new(c, "params", params);
+	json_object_set_new(c, "hosts", cfg->hosts ? json_string(cfg->hosts) : json_null());
 	return c;
 }
 

@@ -29,12 +29,14 @@ typedef struct cb_run_config {
 	int reps, warmup;
 	bool weak;                 /* --scaling weak: the job grows with the workers */
 	bool quiet;
+	const char *hosts;         /* --hosts FILE for launcher strategies, or NULL */
 	const char *out_root;      /* "results" */
 	char **argv; int argc;     /* the command line, for the record */
 } cb_run_config;
 
 typedef struct cb_rep {
 	double wall_s, pre_s, par_s, post_s, user_s, sys_s;
+	double comm_s;            /* communication inside par; NAN: not measured */
 	long vcsw, ivcsw;
 	long long migrations;     /* -1: unavailable */
 	int start_moves;          /* executors created for the job on their creator's
@@ -61,6 +63,7 @@ typedef struct cb_cell {
 	uint64_t checksum;
 	bool checksum_ok;
 	char *error;
+	json_t *record;           /* the strategy's own keys for the cell, or NULL */
 	double latency[4];        /* p50, p90, p99, max of the last repetition (I/O) */
 	bool has_latency;
 	struct cb_run *run;

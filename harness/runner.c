@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,7 @@ int cb_cell_open(cb_cell *c, cb_error *err)
 	ex->threads = c->threads;
 	ex->sched = run->cfg->sched;
 	ex->place = &c->place;
+	ex->cfg = run->cfg;
 	ex->trace = cb_shared_alloc((size_t)(c->workers * c->threads) * sizeof *ex->trace);
 	ex->ctl = cb_shared_alloc(sizeof *ex->ctl);
 	if (cb_params_init(&ex->params, c->strategy->params, c->strategy->nparams, run->cfg->size,
@@ -143,6 +145,12 @@ void cb_cell_close(cb_cell *c)
 	cb_exec *ex = &c->ex;
 	if (c->strategy->cell_teardown)
 		c->strategy->cell_teardown(ex);
+	if (ex->record) {
+		if (c->record)
+			json_decref(c->record);
+		c->record = ex->record;
+		ex->record = NULL;
+	}
 	cb_params_free(&ex->params);
 	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
 	cb_shared_free(ex->ctl, sizeof *ex->ctl);
@@ -233,14 +241,28 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	getrusage(RUSAGE_CHILDREN, &k0);
 	long long m0 = perf_read(c->run->perf_fd);
 
-	double t0 = cb_now();
-	int rc = job->wl->pre ? job->wl->pre(job, err) : 0;
-	double t1 = cb_now();
-	if (!rc)
-		rc = c->strategy->run_job(ex, job, err);
-	double t2 = cb_now();
-	uint64_t sum = rc ? 0 : job->wl->post(job);
-	double t3 = cb_now();
+	double t0, t1, t2, t3;
+	uint64_t sum = 0;
+	int rc;
+	cb_remote_rep remote = { .comm_s = NAN };
+	if (c->strategy->run_rep) {
+		/* The executors time the phases where they run them. */
+		rc = c->strategy->run_rep(ex, job, &remote, err);
+		t0 = 0;
+		t1 = remote.pre_s;
+		t2 = t1 + remote.par_s;
+		t3 = t2 + remote.post_s;
+		sum = remote.checksum;
+	} else {
+		t0 = cb_now();
+		rc = job->wl->pre ? job->wl->pre(job, err) : 0;
+		t1 = cb_now();
+		if (!rc)
+			rc = c->strategy->run_job(ex, job, err);
+		t2 = cb_now();
+		sum = rc ? 0 : job->wl->post(job);
+		t3 = cb_now();
+	}
 
 	long long m1 = perf_read(c->run->perf_fd);
 	getrusage(RUSAGE_SELF, &s1);
@@ -261,6 +283,9 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	              (p1.sys_s - p0.sys_s);
 	rep->vcsw = (s1.ru_nvcsw - s0.ru_nvcsw) + (k1.ru_nvcsw - k0.ru_nvcsw) + (p1.vcsw - p0.vcsw);
 	rep->ivcsw = (s1.ru_nivcsw - s0.ru_nivcsw) + (k1.ru_nivcsw - k0.ru_nivcsw) + (p1.ivcsw - p0.ivcsw);
+	rep->user_s += remote.user_s;
+	rep->sys_s += remote.sys_s;
+	rep->comm_s = remote.comm_s;
 	rep->migrations = m0 >= 0 && m1 >= 0 ? m1 - m0 : -1;
 	rep->start_moves = start_moves(c);
 	long self_kib = rss_peak_kib();

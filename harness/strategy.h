@@ -21,6 +21,10 @@ enum {
 	CB_STRATEGY_POOL = 1u << 3,     /* executors persist across jobs */
 	CB_STRATEGY_CONCURRENCY = 1u << 4, /* takes -c: concurrency != workers */
 	CB_STRATEGY_THREADS = 1u << 5,  /* takes -t: threads per process */
+	/* Executors run outside this process tree, under a launcher (mpirun),
+	 * possibly on other machines: takes --hosts; in-process conformance
+	 * suites skip it, it has its own test (tests/cli/mpi.sh). */
+	CB_STRATEGY_EXTERNAL = 1u << 6,
 };
 
 typedef enum { CB_SCHED_STATIC, CB_SCHED_DYNAMIC } cb_sched_kind;
@@ -43,6 +47,7 @@ typedef struct cb_jobctl {
 } cb_jobctl;
 
 struct cb_strategy;
+struct cb_run_config;
 
 /* Resource usage of executors that getrusage() cannot see from the runner:
  * pool processes are reaped only when their cell closes, so until then
@@ -65,10 +70,29 @@ typedef struct cb_exec {
 	cb_params params;   /* the strategy's own --param values */
 	cb_worker_trace *trace;     /* [workers * threads], shared memory */
 	cb_jobctl *ctl;             /* shared memory */
+	/* Dynamic schedule: claims the next `chunk` tasks and returns the first
+	 * one (>= ntasks when none are left). NULL: ctl->next, which is shared
+	 * by every thread and forked process; a strategy whose executors share
+	 * no memory (mpi ranks) supplies its own. */
+	size_t (*claim)(struct cb_exec *ex, size_t chunk);
+	const struct cb_run_config *cfg;  /* the run's options (hosts, pin ...) */
+	/* What the strategy reports about the cell (mpi: the launcher command
+	 * and each rank's host and topology): its keys are added to the cell
+	 * in results.json. The runner takes ownership at teardown. */
+	json_t *record;
 	void *priv;         /* the strategy's own */
 	char note[160];     /* what the strategy chose at run time (its event
 	                       loop, a fallback), recorded with the cell */
 } cb_exec;
+
+/* One whole repetition as a strategy that runs pre and post itself
+ * reports it (mpi: rank 0 times the phases inside the allocation). */
+typedef struct cb_remote_rep {
+	double pre_s, par_s, post_s;
+	double comm_s;           /* inside par: time in communication calls */
+	double user_s, sys_s;    /* CPU time of executors outside this tree */
+	uint64_t checksum;
+} cb_remote_rep;
 
 typedef struct cb_strategy {
 	const char *name;
@@ -77,10 +101,12 @@ typedef struct cb_strategy {
 	const cb_param_spec *params;
 	size_t nparams;
 	/* Optional, at plan time, before anything runs: can this machine run
-	 * the strategy with these parameters? 0, with a one-line warning in
-	 * warn when it will run degraded (a fallback), or -1 with err set
-	 * (CB_EXIT_ENV: this environment cannot). */
-	int (*probe)(const cb_params *params, char *warn, size_t nwarn, cb_error *err);
+	 * the request with these parameters? 0, with a one-line warning in warn
+	 * when it will run degraded (a fallback), or -1 with err set:
+	 * CB_EXIT_ENV when the environment lacks something (not built, io_uring
+	 * refused, launcher missing), CB_EXIT_USAGE for a bad combination. */
+	int (*check)(const struct cb_run_config *cfg, const cb_params *params, char *warn, size_t nwarn,
+	             cb_error *err);
 	/* Untimed, once per cell, after the job is set up: pools start here. */
 	int (*cell_setup)(cb_exec *ex, cb_job *job, cb_error *err);
 	/* The timed parallel section: run every task of job, dispatch and join
@@ -94,6 +120,10 @@ typedef struct cb_strategy {
 	 * (maxrss: the largest). The runner reads it before and after each
 	 * repetition and adds the difference to what getrusage() reports. */
 	void (*cpu_times)(cb_exec *ex, cb_cpu_times *out);
+	/* Optional, replaces pre | run_job | post for strategies whose
+	 * executors run the serial phases too: runs one repetition, reports
+	 * its phases and the checksum (which the runner verifies). */
+	int (*run_rep)(cb_exec *ex, cb_job *job, cb_remote_rep *out, cb_error *err);
 } cb_strategy;
 
 extern const cb_strategy *const cb_strategies[];  /* NULL-terminated */

@@ -39,6 +39,10 @@ static int njobs;
 
 static bool selected(const cb_strategy *st)
 {
+	/* Strategies run by a launcher (mpi) rebuild the job from the registry
+	 * in other processes; they have their own suite (tests/cli/mpi.sh). */
+	if (st->flags & CB_STRATEGY_EXTERNAL)
+		return false;
 	const char *no_forks = getenv("CB_CONFORMANCE_NO_FORKS");
 	if (no_forks && *no_forks && strcmp(no_forks, "0") && (st->flags & CB_STRATEGY_FORKS))
 		return false;

@@ -477,7 +477,7 @@ static int probe_in_child(const char *loop, char *warn, size_t nwarn)
 		char w[256] = "";
 		if (cb_params_init(&p, st->params, st->nparams, CB_SIZE_TINY, &kv, 1, NULL, "coroutines", &err))
 			_exit(98);
-		int rc = st->probe(&p, w, sizeof w, &err);
+		int rc = st->check(NULL, &p, w, sizeof w, &err);
 		dprintf(fds[1], "%s%s", w, err.msg);
 		cb_params_free(&p);
 		_exit(rc ? err.code : 0);

@@ -19,6 +19,7 @@ static const cb_param_spec params[] = {
 	  "total work of one serial run, calibrated on this machine at setup" },
 	{ "tasks", CB_PARAM_INT, { "8", "64", "128", "256" }, 1, 1e6, NULL,
 	  "tasks the parallel part is split into" },
+	CB_SPIN_RATE_PARAM,
 };
 
 static int setup(cb_job *job, cb_error *err)
@@ -26,7 +27,7 @@ static int setup(cb_job *job, cb_error *err)
 	(void)err;
 	amdahl_state *s = cb_xcalloc(1, sizeof *s);
 	double f = cb_job_param(job, "serial");
-	double total = cb_job_param(job, "work") * cb_spin_calibrate();
+	double total = cb_job_param(job, "work") * cb_spin_rate(job);
 	size_t tasks = (size_t)cb_job_param(job, "tasks");
 	s->pre_iters = (uint64_t)llround(total * f / 2);
 	s->post_iters = s->pre_iters;

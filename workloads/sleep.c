@@ -19,6 +19,7 @@ static const cb_param_spec params[] = {
 	  "how long each task waits (through the I/O interface's sleep)" },
 	{ "cpu", CB_PARAM_TIME, { "10us", "50us", "50us", "50us" }, 0, 1, NULL,
 	  "work after the wait, calibrated on this machine at setup" },
+	CB_SPIN_RATE_PARAM,
 };
 
 static int setup(cb_job *job, cb_error *err)
@@ -26,7 +27,7 @@ static int setup(cb_job *job, cb_error *err)
 	(void)err;
 	sleep_state *s = cb_xcalloc(1, sizeof *s);
 	s->latency = cb_job_param(job, "latency");
-	s->iters = (uint64_t)llround(cb_job_param(job, "cpu") * cb_spin_calibrate());
+	s->iters = (uint64_t)llround(cb_job_param(job, "cpu") * cb_spin_rate(job));
 	job->state = s;
 	job->ntasks = (size_t)cb_job_param(job, "tasks");
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "workload.h"
 
 static inline uint64_t cb_spin(uint64_t seed, uint64_t iters)
 {
@@ -33,6 +34,24 @@ static inline double cb_spin_calibrate(void)
 	}
 	(void)sink;
 	return best;
+}
+
+/* The `rate` parameter of workloads built on cb_spin(): 0 means calibrate
+ * at setup; the measured rate is then recorded in the job, so processes
+ * that rebuild the job from its parameters (MPI ranks) do the same work and
+ * compute the same answer. */
+#define CB_SPIN_RATE_PARAM                                                                    \
+	{ "rate", CB_PARAM_MEASURED, { "0", "0", "0", "0" }, 0, 1e15, NULL,                    \
+	  "spin iterations per second; 0: calibrated at setup (the measured rate is recorded)" }
+
+static inline double cb_spin_rate(cb_job *job)
+{
+	double rate = cb_job_param(job, "rate");
+	if (rate <= 0) {
+		rate = cb_spin_calibrate();
+		cb_params_set(&job->params, "rate", rate);
+	}
+	return rate;
 }
 
 #endif

@@ -89,8 +89,10 @@ static int choose_loop(int want, const cb_loop_backend **out, char *why, size_t 
 	return 0;
 }
 
-static int probe(const cb_params *prm, char *warn, size_t nwarn, cb_error *err)
+static int check(const struct cb_run_config *cfg, const cb_params *prm, char *warn, size_t nwarn,
+                 cb_error *err)
 {
+	(void)cfg;
 	const cb_loop_backend *b = NULL;
 	return choose_loop((int)cb_params_get(prm, "loop"), &b, warn, nwarn, err);
 }
@@ -294,7 +296,7 @@ const cb_strategy cb_st_coroutines = {
 	.flags = CB_STRATEGY_YIELDS | CB_STRATEGY_CONCURRENCY | CB_STRATEGY_POOL,
 	.params = params,
 	.nparams = sizeof params / sizeof *params,
-	.probe = probe,
+	.check = check,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,

@@ -8,6 +8,8 @@ extern const cb_strategy cb_st_threadpool;
 extern const cb_strategy cb_st_processes;
 extern const cb_strategy cb_st_processpool;
 extern const cb_strategy cb_st_coroutines;
+extern const cb_strategy cb_st_hybrid;
+extern const cb_strategy cb_st_mpi;
 
 const cb_strategy *const cb_strategies[] = {
 	&cb_st_serial,
@@ -16,5 +18,7 @@ const cb_strategy *const cb_strategies[] = {
 	&cb_st_processes,
 	&cb_st_processpool,
 	&cb_st_coroutines,
+	&cb_st_hybrid,
+	&cb_st_mpi,
 	NULL,
 };
