@@ -79,6 +79,17 @@ static void test_run_tiny_writes_valid_results(void **state)
 	const char *top[] = { "concbench_version", "created", "command", "machine", "config" };
 	for (size_t k = 0; k < sizeof top / sizeof *top; k++)
 		assert_non_null(json_object_get(root, top[k]));
+	/* Round trip: what the writer writes, the reader reads back unchanged. */
+	char again[512];
+	snprintf(again, sizeof again, "%s/again", dir);
+	assert_int_equal(cb_mkdir_p(again, &err), 0);
+	assert_int_equal(cb_results_write_json(again, root, &err), 0);
+	snprintf(path, sizeof path, "%s/results.json", again);
+	cb_rdoc *doc2;
+	assert_int_equal(cb_results_read(path, &doc2, &err), 0);
+	assert_true(json_equal(doc2->root, root));
+	cb_rdoc_free(doc2);
+
 	json_t *cells = json_object_get(root, "cells");
 	/* per workload: serial + threads at 1 and 2 workers */
 	assert_int_equal(json_array_size(cells), 6);
