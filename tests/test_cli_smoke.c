@@ -80,7 +80,7 @@ static void test_run_tiny_writes_valid_results(void **state)
 	for (size_t k = 0; k < sizeof top / sizeof *top; k++)
 		assert_non_null(json_object_get(root, top[k]));
 	/* Round trip: what the writer writes, the reader reads back unchanged. */
-	char again[512];
+	char again[400];
 	snprintf(again, sizeof again, "%s/again", dir);
 	assert_int_equal(cb_mkdir_p(again, &err), 0);
 	assert_int_equal(cb_results_write_json(again, root, &err), 0);
