@@ -114,6 +114,12 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "oversubscribed", json_boolean(c->place.oversubscribed));
 	json_object_set_new(j, "throughput", num_or_null(have && c->stats.median > 0,
 	                                                 (double)job->ntasks / c->stats.median));
+	/* The workload's own figure of merit (flop/s, B/s), from the median. */
+	const char *unit = NULL;
+	double units = job->wl->work_units && !job->error ? job->wl->work_units(job, &unit) : NAN;
+	bool rated = have && !c->error && unit && c->stats.median > 0 && isfinite(units);
+	json_object_set_new(j, "rate", num_or_null(rated, units / c->stats.median));
+	json_object_set_new(j, "rate_unit", rated ? json_sprintf("%s/s", unit) : json_null());
 	if (c->has_latency)
 		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
 		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
@@ -185,7 +191,7 @@ static const char *const csv_columns[] = {
 	"id", "workload", "kind", "size", "params", "strategy", "workers", "concurrency", "threads",
 	"pin", "schedule", "ntasks", "median_s", "mean_s", "stddev_s", "cv", "min_s", "max_s",
 	"checksum", "checksum_ok", "speedup", "efficiency", "serial_fraction", "amdahl_speedup",
-	"usable_pus", "oversubscribed", "throughput", "error", NULL,
+	"usable_pus", "oversubscribed", "throughput", "error", "rate", "rate_unit", NULL,
 };
 
 static void csv_field(FILE *f, const json_t *v)
