@@ -153,6 +153,13 @@ static size_t find(const cb_params *p, const char *name)
 double cb_params_get(const cb_params *p, const char *name) { return p->v[find(p, name)]; }
 const char *cb_params_text(const cb_params *p, const char *name) { return p->text[find(p, name)]; }
 
+void cb_params_set_text(cb_params *p, const char *name, const char *text)
+{
+	size_t i = find(p, name);
+	free(p->text[i]);
+	p->text[i] = cb_xstrdup(text);
+}
+
 void cb_params_format(const cb_params *p, char *buf, size_t len)
 {
 	size_t off = 0;

@@ -49,6 +49,9 @@ void cb_params_free(cb_params *p);
 /* Value by name; aborts on an unknown name (a programming error). */
 double cb_params_get(const cb_params *p, const char *name);
 const char *cb_params_text(const cb_params *p, const char *name);
+/* Replaces the recorded text of a parameter, for a workload that resolves
+ * a value such as bytes=0 (auto) at setup: the results then show what ran. */
+void cb_params_set_text(cb_params *p, const char *name, const char *text);
 /* "name=value name=value" (for cell ids and the table). */
 void cb_params_format(const cb_params *p, char *buf, size_t len);
 /* Describes one spec line for `list -v`. */

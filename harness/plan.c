@@ -170,10 +170,15 @@ static int expand(cb_run *run, const cb_strategy **sts, int nst, cb_error *err)
 			}
 		}
 	}
-	for (int i = 0; i < run->ncells; i++)
-		if (place_cell(run, &run->cells[i], err))
+	for (int i = 0; i < run->ncells; i++) {
+		cb_cell *c = &run->cells[i];
+		if (place_cell(run, c, err))
 			return -1;
-	(void)err;
+		if (c->job->error) {
+			c->error = cb_xstrdup(c->job->error);
+			run->failed = true;
+		}
+	}
 	return 0;
 }
 
@@ -240,8 +245,19 @@ int cb_plan_build(cb_run *run, cb_error *err)
 	}
 	run->jobs = cb_xcalloc((size_t)nwl, sizeof *run->jobs);
 	for (int w = 0; w < nwl; w++) {
-		if (cb_job_create(&run->jobs[w], wls[w], cfg->size, 1, cfg->params, cfg->nparams, NULL, err))
-			goto out;
+		cb_error jerr = { 0 };
+		if (cb_job_create(&run->jobs[w], wls[w], cfg->size, 1, cfg->params, cfg->nparams, NULL, &jerr)) {
+			/* Bad input stops the run before anything is measured; a
+			 * refusal of the environment (a port in use, a full disk)
+			 * fails this workload's cells and the others still run. */
+			if (jerr.code == CB_EXIT_USAGE ||
+			    !(run->jobs[w] = cb_job_failed(wls[w], cfg->size, cfg->params, cfg->nparams, jerr.msg))) {
+				*err = jerr;
+				goto out;
+			}
+			if (!cfg->quiet)
+				fprintf(stderr, "concbench: %s (its cells fail, the run goes on)\n", jerr.msg);
+		}
 		run->njobs++;
 	}
 	if (expand(run, sts, nst, err))
