@@ -4,9 +4,17 @@
 
 extern const cb_workload cb_wl_primes;
 extern const cb_workload cb_wl_amdahl;
+extern const cb_workload cb_wl_mandelbrot;
+extern const cb_workload cb_wl_matmul;
+extern const cb_workload cb_wl_stream;
+extern const cb_workload cb_wl_counter;
 
 const cb_workload *const cb_workloads[] = {
 	&cb_wl_primes,
 	&cb_wl_amdahl,
+	&cb_wl_mandelbrot,
+	&cb_wl_matmul,
+	&cb_wl_stream,
+	&cb_wl_counter,
 	NULL,
 };
