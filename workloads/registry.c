@@ -8,6 +8,7 @@ extern const cb_workload cb_wl_mandelbrot;
 extern const cb_workload cb_wl_matmul;
 extern const cb_workload cb_wl_stream;
 extern const cb_workload cb_wl_counter;
+extern const cb_workload cb_wl_tcp;
 
 const cb_workload *const cb_workloads[] = {
 	&cb_wl_primes,
@@ -16,5 +17,6 @@ const cb_workload *const cb_workloads[] = {
 	&cb_wl_matmul,
 	&cb_wl_stream,
 	&cb_wl_counter,
+	&cb_wl_tcp,
 	NULL,
 };
