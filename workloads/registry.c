@@ -9,6 +9,7 @@ extern const cb_workload cb_wl_matmul;
 extern const cb_workload cb_wl_stream;
 extern const cb_workload cb_wl_counter;
 extern const cb_workload cb_wl_tcp;
+extern const cb_workload cb_wl_file;
 
 const cb_workload *const cb_workloads[] = {
 	&cb_wl_primes,
@@ -18,5 +19,6 @@ const cb_workload *const cb_workloads[] = {
 	&cb_wl_stream,
 	&cb_wl_counter,
 	&cb_wl_tcp,
+	&cb_wl_file,
 	NULL,
 };
