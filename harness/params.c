@@ -57,6 +57,18 @@ static void format_value(const cb_param_spec *s, double v, char *buf, size_t n)
 		else if (v != 0 && fabs(v) < 1) snprintf(buf, n, "%gms", v * 1e3);
 		else snprintf(buf, n, "%gs", v);
 		break;
+	case CB_PARAM_BYTES: {
+		/* "16M", "1T": the largest binary suffix that divides exactly. */
+		static const char suffix[] = "kMGT";
+		int k = -1;
+		while (k < 3 && v >= 1024 && fmod(v, 1024) == 0) {
+			v /= 1024;
+			k++;
+		}
+		if (k >= 0) snprintf(buf, n, "%.0f%c", v, suffix[k]);
+		else snprintf(buf, n, "%.0f", v);
+		break;
+	}
 	default: snprintf(buf, n, "%g", v); break;
 	}
 }

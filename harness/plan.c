@@ -198,6 +198,31 @@ static int check_combinations(const cb_run_config *cfg, const cb_strategy **sts,
 	return 0;
 }
 
+static void add_names(const cb_param_spec *spec, size_t n, char *buf, size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf), nl = strlen(spec[i].name);
+		bool dup = false;
+		for (const char *p = buf; (p = strstr(p, spec[i].name)); p += nl)
+			dup |= (p == buf || p[-1] == ' ') && (p[nl] == ',' || p[nl] == 0);
+		if (!dup && used + nl + 3 < len)
+			snprintf(buf + used, len - used, "%s%s", used ? ", " : "", spec[i].name);
+	}
+}
+
+/* "n, tasks, conn, ...": every parameter of the selection, once. */
+static void known_params(const cb_workload **wls, int nwl, const cb_strategy **sts, int nst, char *buf,
+                         size_t len)
+{
+	buf[0] = 0;
+	for (int w = 0; w < nwl; w++)
+		add_names(wls[w]->params, wls[w]->nparams, buf, len);
+	for (int s = 0; s < nst; s++)
+		add_names(sts[s]->params, sts[s]->nparams, buf, len);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
 int cb_plan_build(cb_run *run, cb_error *err)
 {
 	cb_run_config *cfg = run->cfg;
@@ -230,9 +255,11 @@ int cb_plan_build(cb_run *run, cb_error *err)
 	}
 	for (size_t k = 0; k < cfg->nparams; k++)
 		if (!used[k]) {
+			char known[1024];
+			known_params(wls, nwl, sts, nst, known, sizeof known);
 			cb_error_set(err, CB_EXIT_USAGE,
 			             "unknown parameter '%s' for the selected workloads and strategies "
-			             "(see 'concbench list workloads -v')", cfg->params[k].key);
+			             "(known: %s; see 'concbench list workloads -v')", cfg->params[k].key, known);
 			goto out;
 		}
 	/* The pin policy is checked against every worker count before any job

@@ -31,7 +31,7 @@ typedef struct {
 
 static const cb_param_spec params[] = {
 	{ "files", CB_PARAM_INT, { "8", "16", "32", "128" }, 1, 1e6, NULL, "files = tasks" },
-	{ "size", CB_PARAM_BYTES, { "64k", "1M", "4M", "16M" }, 1, 1e12, NULL, "bytes per file" },
+	{ "size", CB_PARAM_BYTES, { "64k", "1M", "4M", "16M" }, 1, 1ULL << 40, NULL, "bytes per file" },
 	{ "block", CB_PARAM_BYTES, { "64k", "256k", "1M", "1M" }, 1, 1 << 30, NULL,
 	  "bytes per pwrite/pread call" },
 	{ "fsync", CB_PARAM_ENUM, { "0", "0", "0", "0" }, 0, 0, "0|1",

@@ -33,7 +33,7 @@ typedef struct {
 } stream_state;
 
 static const cb_param_spec params[] = {
-	{ "bytes", CB_PARAM_BYTES, { "768k", "192M", "0", "0" }, 0, 1e12, NULL,
+	{ "bytes", CB_PARAM_BYTES, { "768k", "192M", "0", "0" }, 0, 1ULL << 40, NULL,
 	  "memory of the three arrays together; 0 = auto: 3 arrays of 4x the last-level cache "
 	  "(hwloc), capped at 1/8 of RAM and 1G in all (VMs often report a huge L3 - 480M here - "
 	  "and the cap decides); results record the size used" },
@@ -96,7 +96,7 @@ static int setup(cb_job *job, cb_error *err)
 	size_t chunk = (n + tasks - 1) / tasks;
 	chunk = (chunk + QUANTUM - 1) / QUANTUM * QUANTUM;
 	if (n < 1 || chunk == 0)
-		return cb_error_set(err, CB_EXIT_USAGE, "mem.stream: bytes=%s gives no elements (valid: at least 24)",
+		return cb_error_set(err, CB_EXIT_USAGE, "mem.stream: bytes=%s gives no elements (valid: 0 for auto, or at least 24)",
 		                    cb_params_text(&job->params, "bytes"));
 	s->n = n;
 	s->chunk = chunk;
