@@ -13,7 +13,7 @@
 typedef struct { size_t n, bs; double *a, *b, *c; } matmul_state;
 
 static const cb_param_spec params[] = {
-	{ "n", CB_PARAM_INT, { "48", "320", "640", "1536" }, 1, 16384, NULL,
+	{ "n", CB_PARAM_INT, { "48", "512", "1024", "2048" }, 1, 16384, NULL,
 	  "matrix order (A, B and C are n x n doubles)" },
 	{ "block", CB_PARAM_INT, { "8", "32", "32", "64" }, 1, 16384, NULL,
 	  "rows per task and edge of the cache tile" },
