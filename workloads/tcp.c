@@ -5,7 +5,8 @@
  * many requests a concurrency model keeps in flight.
  *
  * The server is a process of its own, forked by setup and killed and
- * reaped by teardown (and killed by the kernel if concbench dies first):
+ * reaped by teardown (and killed by the kernel if concbench dies first;
+ * it sends no SIGCHLD, so generic waitpid(-1) loops leave it alone):
  * one epoll loop over a listening socket on 127.0.0.1 (ephemeral port
  * unless port= says otherwise), refusing any peer outside 127.0.0.0/8.
  * Every request waits the same service time, so deadlines arrive in
@@ -39,6 +40,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -312,7 +314,11 @@ static int start_server(tcp_state *s, int port, cb_error *err)
 		                    strerror(e), e == EADDRINUSE ? " (set port=0 for an ephemeral port)" : "");
 	}
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	/* fork() without SIGCHLD at exit: a "clone" child, which waitpid(-1)
+	 * and wait() do not report, so that a strategy or test reaping its
+	 * own workers generically neither takes the server for a leaked
+	 * worker nor reaps it; stop_server() waits for it with __WALL. */
+	pid_t pid = (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, 0UL);
 	if (pid < 0) {
 		int e = errno;
 		close(lfd);
@@ -345,7 +351,7 @@ static void stop_server(tcp_state *s)
 	if (s->server <= 0)
 		return;
 	kill(s->server, SIGKILL);
-	while (waitpid(s->server, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(s->server, NULL, __WALL) < 0 && errno == EINTR)
 		;
 	s->server = 0;
 }
