@@ -7,6 +7,16 @@
 
 #include "run.h"
 
+/* Budgets on the 2-core machine: quick within 2 minutes, default within
+ * 10, every workload under every strategy. Sizes are tuned per workload
+ * (their quick and default presets) so that a serial repetition costs
+ * 0.1-0.35 s at default (primes and amdahl about 1 s) and 10-200 ms at
+ * quick. Measured 2026-11-23 with serial, threads, threadpool, processes,
+ * processpool and coroutines on 1 and 2 workers (88 cells over the eight
+ * workloads of the workloads branch), load average 0.6-1.3: quick 35 s,
+ * default 322 s (primes 105 s and amdahl 96 s of it; tcp 26, matmul 26,
+ * counter 23, file 17, mandelbrot 15, stream 10 s). A workload added
+ * later brings its own share: keep its default repetition near 0.3 s. */
 const cb_suite cb_suites[] = {
 	{ "quick", "every workload and strategy at size quick, 1, 2, 4 ... all PUs, 5 repetitions (CI)",
 	  "all", "all", "pow2", CB_SIZE_QUICK, 5 },
