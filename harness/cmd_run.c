@@ -92,6 +92,25 @@ static void format_seconds(double s, char *buf, size_t n)
 		snprintf(buf, n, "%.1fus", s * 1e6);
 }
 
+/* "2.41 Gflop/s": the workload's rate with an SI prefix. */
+static void format_rate(const json_t *cell, char *buf, size_t n)
+{
+	json_t *r = json_object_get(cell, "rate");
+	const char *unit = json_string_value(json_object_get(cell, "rate_unit"));
+	if (!json_is_real(r) || !unit) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	double v = json_real_value(r);
+	const char *prefix = "";
+	static const char *const prefixes[] = { "k", "M", "G", "T" };
+	for (int k = 0; k < 4 && v >= 1000; k++) {
+		v /= 1000;
+		prefix = prefixes[k];
+	}
+	snprintf(buf, n, "%.3g %s%s", v, prefix, unit);
+}
+
 static void print_table(json_t *root)
 {
 	size_t i;
@@ -101,7 +120,8 @@ static void print_table(json_t *root)
 		int len = (int)strlen(json_string_value(json_object_get(c, "id")));
 		width = len > width ? len : width;
 	}
-	printf("%-*s %10s %8s %6s %7s %6s %s\n", width, "cell", "median", "speedup", "eff", "amdahl", "cv", "ok");
+	printf("%-*s %10s %8s %6s %7s %6s %14s %s\n", width, "cell", "median", "speedup", "eff", "amdahl", "cv",
+	       "rate", "ok");
 	json_array_foreach(json_object_get(root, "cells"), i, c) {
 		json_t *st = json_object_get(c, "stats");
 		double med = json_real_value(json_object_get(st, "median_s"));
@@ -114,9 +134,11 @@ static void print_table(json_t *root)
 		if (json_is_real(e)) snprintf(es, sizeof es, "%.3f", json_real_value(e));
 		if (json_is_real(a)) snprintf(as, sizeof as, "%.3f", json_real_value(a));
 		if (json_is_real(cv)) snprintf(cs, sizeof cs, "%.1f%%", 100 * json_real_value(cv));
+		char rs[32];
+		format_rate(c, rs, sizeof rs);
 		const char *err = json_string_value(json_object_get(c, "error"));
-		printf("%-*s %10s %8s %6s %7s %6s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms, ss,
-		       es, as, cs, json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
+		printf("%-*s %10s %8s %6s %7s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
+		       ss, es, as, cs, rs, json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err ? "  " : "", err ? err : "");
 	}
 }

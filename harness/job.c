@@ -101,5 +101,22 @@ void cb_job_free(cb_job *job)
 	if (job->task_s)
 		cb_shared_free(job->task_s, job->ntasks * sizeof *job->task_s);
 	cb_params_free(&job->params);
+	free(job->error);
 	free(job);
+}
+
+cb_job *cb_job_failed(const cb_workload *wl, cb_size size, const cb_kv *kv, size_t nkv,
+                      const char *why)
+{
+	cb_error err = { 0 };
+	cb_job *job = cb_xcalloc(1, sizeof *job);
+	job->wl = wl;
+	job->size = size;
+	job->scale = 1;
+	if (cb_params_init(&job->params, wl->params, wl->nparams, size, kv, nkv, NULL, wl->name, &err)) {
+		free(job);
+		return NULL;
+	}
+	job->error = cb_xstrdup(why);
+	return job;
 }

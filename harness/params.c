@@ -58,6 +58,18 @@ static void format_value(const cb_param_spec *s, double v, char *buf, size_t n)
 		else if (v != 0 && fabs(v) < 1) snprintf(buf, n, "%gms", v * 1e3);
 		else snprintf(buf, n, "%gs", v);
 		break;
+	case CB_PARAM_BYTES: {
+		/* "16M", "1T": the largest binary suffix that divides exactly. */
+		static const char suffix[] = "kMGT";
+		int k = -1;
+		while (k < 3 && v >= 1024 && fmod(v, 1024) == 0) {
+			v /= 1024;
+			k++;
+		}
+		if (k >= 0) snprintf(buf, n, "%.0f%c", v, suffix[k]);
+		else snprintf(buf, n, "%.0f", v);
+		break;
+	}
 	default: snprintf(buf, n, "%g", v); break;
 	}
 }
@@ -161,6 +173,13 @@ void cb_params_set(cb_params *p, const char *name, double v)
 	p->v[i] = v;
 	free(p->text[i]);
 	p->text[i] = cb_xasprintf("%.17g", v);
+}
+
+void cb_params_set_text(cb_params *p, const char *name, const char *text)
+{
+	size_t i = find(p, name);
+	free(p->text[i]);
+	p->text[i] = cb_xstrdup(text);
 }
 
 void cb_params_format(const cb_params *p, char *buf, size_t len)

@@ -57,6 +57,9 @@ const char *cb_params_text(const cb_params *p, const char *name);
  * that the parameters keep describing the job completely: another process
  * given the same values builds the same job. Aborts on an unknown name. */
 void cb_params_set(cb_params *p, const char *name, double v);
+/* Replaces the recorded text of a parameter, for a workload that resolves
+ * a value such as bytes=0 (auto) at setup: the results then show what ran. */
+void cb_params_set_text(cb_params *p, const char *name, const char *text);
 /* "name=value name=value" (for cell ids and the table). */
 void cb_params_format(const cb_params *p, char *buf, size_t len);
 /* Describes one spec line for `list -v`. */

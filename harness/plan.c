@@ -7,6 +7,16 @@
 
 #include "run.h"
 
+/* Budgets on the 2-core machine: quick within 2 minutes, default within
+ * 10, every workload under every strategy. Sizes are tuned per workload
+ * (their quick and default presets) so that a serial repetition costs
+ * 0.1-0.35 s at default (primes and amdahl about 1 s) and 10-200 ms at
+ * quick. Measured 2026-11-23 with serial, threads, threadpool, processes,
+ * processpool and coroutines on 1 and 2 workers (88 cells over the eight
+ * workloads of the workloads branch), load average 0.6-1.3: quick 35 s,
+ * default 322 s (primes 105 s and amdahl 96 s of it; tcp 26, matmul 26,
+ * counter 23, file 17, mandelbrot 15, stream 10 s). A workload added
+ * later brings its own share: keep its default repetition near 0.3 s. */
 const cb_suite cb_suites[] = {
 	{ "quick", "every workload and strategy at size quick, 1, 2, 4 ... all PUs, 5 repetitions (CI)",
 	  "all", "all", "pow2", CB_SIZE_QUICK, 5 },
@@ -143,8 +153,20 @@ static cb_job *get_job(cb_run *run, const cb_workload *wl, int scale, cb_error *
 			return run->jobs[j];
 	cb_run_config *cfg = run->cfg;
 	cb_job *job;
-	if (cb_job_create(&job, wl, cfg->size, scale, cfg->params, cfg->nparams, NULL, err))
-		return NULL;
+	cb_error jerr = { 0 };
+	if (cb_job_create(&job, wl, cfg->size, scale, cfg->params, cfg->nparams, NULL, &jerr)) {
+		/* Bad input stops the run before anything is measured; a refusal
+		 * of the environment (a port in use, a full disk) fails this
+		 * workload's cells and the others still run. */
+		if (jerr.code == CB_EXIT_USAGE ||
+		    !(job = cb_job_failed(wl, cfg->size, cfg->params, cfg->nparams, jerr.msg))) {
+			*err = jerr;
+			return NULL;
+		}
+		job->scale = scale;
+		if (!cfg->quiet)
+			fprintf(stderr, "concbench: %s (its cells fail, the run goes on)\n", jerr.msg);
+	}
 	run->jobs = realloc(run->jobs, (size_t)(run->njobs + 1) * sizeof *run->jobs);
 	if (!run->jobs)
 		abort();
@@ -194,9 +216,15 @@ static int expand(cb_run *run, const cb_workload **wls, int nwl, const cb_strate
 			}
 		}
 	}
-	for (int i = 0; i < run->ncells; i++)
-		if (place_cell(run, &run->cells[i], err))
+	for (int i = 0; i < run->ncells; i++) {
+		cb_cell *c = &run->cells[i];
+		if (place_cell(run, c, err))
 			return -1;
+		if (c->job->error) {
+			c->error = cb_xstrdup(c->job->error);
+			run->failed = true;
+		}
+	}
 	return 0;
 }
 
@@ -255,6 +283,31 @@ static int check_strategies(const cb_run_config *cfg, const cb_strategy **sts, i
 	return 0;
 }
 
+static void add_names(const cb_param_spec *spec, size_t n, char *buf, size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf), nl = strlen(spec[i].name);
+		bool dup = false;
+		for (const char *p = buf; (p = strstr(p, spec[i].name)); p += nl)
+			dup |= (p == buf || p[-1] == ' ') && (p[nl] == ',' || p[nl] == 0);
+		if (!dup && used + nl + 3 < len)
+			snprintf(buf + used, len - used, "%s%s", used ? ", " : "", spec[i].name);
+	}
+}
+
+/* "n, tasks, conn, ...": every parameter of the selection, once. */
+static void known_params(const cb_workload **wls, int nwl, const cb_strategy **sts, int nst, char *buf,
+                         size_t len)
+{
+	buf[0] = 0;
+	for (int w = 0; w < nwl; w++)
+		add_names(wls[w]->params, wls[w]->nparams, buf, len);
+	for (int s = 0; s < nst; s++)
+		add_names(sts[s]->params, sts[s]->nparams, buf, len);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
 int cb_plan_build(cb_run *run, cb_error *err)
 {
 	cb_run_config *cfg = run->cfg;
@@ -280,9 +333,11 @@ int cb_plan_build(cb_run *run, cb_error *err)
 	}
 	for (size_t k = 0; k < cfg->nparams; k++)
 		if (!used[k]) {
+			char known[1024];
+			known_params(wls, nwl, sts, nst, known, sizeof known);
 			cb_error_set(err, CB_EXIT_USAGE,
 			             "unknown parameter '%s' for the selected workloads and strategies "
-			             "(see 'concbench list workloads -v')", cfg->params[k].key);
+			             "(known: %s; see 'concbench list workloads -v')", cfg->params[k].key, known);
 			goto out;
 		}
 	/* The pin policy is checked against every worker count before any job

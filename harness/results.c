@@ -86,6 +86,13 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	                    num_or_null(have && rss > 0 && c->concurrency > 0, (double)rss / c->concurrency));
 	if (c->record)
 		json_object_update_missing(j, c->record);
+	/* The workload's own figure of merit (flop/s, B/s): its work per job
+	 * here, the rate at the median in cb_results_derive(). */
+	const char *unit = NULL;
+	double units = job->wl->work_units && !job->error ? job->wl->work_units(job, &unit) : NAN;
+	bool rated = have && !c->error && unit && isfinite(units);
+	json_object_set_new(j, "work_per_job", num_or_null(rated, units));
+	json_object_set_new(j, "rate_unit", rated ? json_sprintf("%s/s", unit) : json_null());
 	if (c->has_latency)
 		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
 		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
@@ -186,6 +193,8 @@ void cb_results_derive(json_t *root)
 		json_object_set_new(c, "amdahl_speedup", num_or_null(b != NULL, cb_amdahl_speedup(f, p)));
 		json_object_set_new(c, "gustafson_speedup", num_or_null(b != NULL, cb_gustafson_speedup(f, p)));
 		json_object_set_new(c, "throughput", num_or_null(med > 0, jnum(c, "ntasks") / med));
+		json_object_set_new(c, "rate", num_or_null(med > 0 && json_is_string(json_object_get(c, "rate_unit")),
+		                                           jnum(c, "work_per_job") / med));
 	}
 }
 
@@ -256,7 +265,7 @@ static const char *const csv_columns[] = {
 	"id", "workload", "kind", "size", "params", "strategy", "workers", "concurrency", "threads",
 	"pin", "schedule", "ntasks", "median_s", "mean_s", "stddev_s", "cv", "min_s", "max_s",
 	"checksum", "checksum_ok", "speedup", "efficiency", "serial_fraction", "amdahl_speedup",
-	"usable_pus", "oversubscribed", "throughput", "error", NULL,
+	"usable_pus", "oversubscribed", "throughput", "error", "rate", "rate_unit", NULL,
 };
 
 static void csv_field(FILE *f, const json_t *v)

@@ -36,6 +36,10 @@ typedef struct cb_workload {
 	uint64_t (*post)(cb_job *job);
 	/* Untimed, once per job; may be NULL. Must release everything. */
 	void (*teardown)(cb_job *job);
+	/* May be NULL. The work one job does, counted in *unit ("flop", "B",
+	 * "inc"), for the workload's own figure of merit: the results carry
+	 * rate = units / median wall time, rate_unit = "<unit>/s". */
+	double (*work_units)(const cb_job *job, const char **unit);
 } cb_workload;
 
 struct cb_job {
@@ -50,6 +54,7 @@ struct cb_job {
 	double *task_s;      /* [ntasks], shared memory: each task's latency,
 	                        recorded for kind CB_KIND_IO only, else NULL */
 	uint64_t reference;  /* the serial answer, computed once at job setup */
+	char *error;         /* set on a job whose setup failed (cb_job_failed) */
 };
 
 extern const cb_workload *const cb_workloads[];  /* NULL-terminated */
@@ -69,6 +74,12 @@ static inline int cb_job_task(const cb_job *job, size_t i, cb_io *io)
 	return job->wl->task(job, i % job->base_ntasks, io, &job->partials[i]);
 }
 
+/* A stand-in for a job whose setup or reference run failed for a reason
+ * other than bad input (a port in use, a full disk): it holds the workload's
+ * parameters and `why`, so that the plan can fail that job's cells with the
+ * reason and run the others. NULL if the parameters themselves are bad. */
+cb_job *cb_job_failed(const cb_workload *wl, cb_size size, const cb_kv *kv, size_t nkv,
+                      const char *why);
 static inline double cb_job_param(const cb_job *job, const char *name)
 {
 	return cb_params_get(&job->params, name);

@@ -5,10 +5,22 @@
 extern const cb_workload cb_wl_primes;
 extern const cb_workload cb_wl_amdahl;
 extern const cb_workload cb_wl_sleep;
+extern const cb_workload cb_wl_mandelbrot;
+extern const cb_workload cb_wl_matmul;
+extern const cb_workload cb_wl_stream;
+extern const cb_workload cb_wl_counter;
+extern const cb_workload cb_wl_tcp;
+extern const cb_workload cb_wl_file;
 
 const cb_workload *const cb_workloads[] = {
 	&cb_wl_primes,
 	&cb_wl_amdahl,
 	&cb_wl_sleep,
+	&cb_wl_mandelbrot,
+	&cb_wl_matmul,
+	&cb_wl_stream,
+	&cb_wl_counter,
+	&cb_wl_tcp,
+	&cb_wl_file,
 	NULL,
 };

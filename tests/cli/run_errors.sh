@@ -36,6 +36,10 @@ expect 2 "-r/--reps '0'" -- -w cpu.primes --reps 0
 expect 2 "'serial'.*valid" -- -w synth.amdahl --param serial=2
 expect 2 "unknown parameter 'bogus'" -- -w synth.amdahl --size tiny --param bogus=1
 expect 2 "is not KEY=VALUE" -- -w synth.amdahl --param serial
+expect 2 "'mode' of sync.counter \(valid: mutex\|spin\|atomic\|sharded\)" -- -w sync.counter --size tiny --param mode=nope
+expect 2 "'size' of io.tcp \(valid: .*\[1, 16M\]" -- -w io.tcp --size tiny --param size=-1
+expect 2 "unknown parameter 'sizee'.*known: conn, size, service, requests, port" -- -w io.tcp --size tiny --param sizee=1k
+expect 2 "'direct' of io.file \(valid: 0\|1\)" -- -w io.file --size tiny --param direct=yes
 expect 2 "invalid schedule 'guided'" -- -w cpu.primes --schedule guided
 expect 2 "unknown size 'huge'" -- -w cpu.primes --size huge
 expect 2 "unknown suite 'nightly'" -- --suite nightly

@@ -1,0 +1,417 @@
+/* The workload catalogue's contract at size tiny: the reference answer is
+ * deterministic, threads reproduce it under static and dynamic schedules,
+ * forked workers writing through shared memory reproduce it too, the I/O
+ * workloads leave no process, descriptor or file behind, and refusals
+ * (bad parameters, a port in use, a full disk) come back with a reason. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "run.h"
+
+static const char *const catalogue[] = {
+	"cpu.mandelbrot", "cpu.matmul", "mem.stream", "sync.counter", "io.tcp", "io.file", NULL,
+};
+
+static cb_job *job_with(const char *name, const cb_kv *kv, size_t nkv)
+{
+	cb_job *job = NULL;
+	cb_error err = { 0 };
+	const cb_workload *wl = cb_workload_find(name);
+	assert_non_null(wl);
+	if (cb_job_create(&job, wl, CB_SIZE_TINY, 1, kv, nkv, NULL, &err))
+		fail_msg("%s: %s", name, err.msg);
+	return job;
+}
+
+typedef struct { cb_run_config cfg; cb_run run; cb_cell cell; } fixture;
+
+static fixture *open_cell(cb_job *job, const char *strategy, int workers, const char *sched)
+{
+	fixture *f = cb_xcalloc(1, sizeof *f);
+	cb_error err = { 0 };
+	f->cfg.size = CB_SIZE_TINY;
+	f->cfg.reps = 1;
+	assert_int_equal(cb_pin_parse("none", &f->cfg.pin, &err), 0);
+	assert_int_equal(cb_schedule_parse(sched, &f->cfg.sched, &err), 0);
+	f->run.cfg = &f->cfg;
+	f->run.perf_fd = -1;
+	assert_int_equal(cb_topology_open(&f->run.topo, NULL, &err), 0);
+	f->cell.job = job;
+	f->cell.strategy = cb_strategy_find(strategy);
+	f->cell.workers = workers;
+	f->cell.concurrency = workers;
+	f->cell.threads = 1;
+	f->cell.reps_total = 1;
+	f->cell.run = &f->run;
+	assert_int_equal(cb_place(f->run.topo, &f->cfg.pin, workers, &f->cell.place, &err), 0);
+	assert_int_equal(cb_cell_open(&f->cell, &err), 0);
+	return f;
+}
+
+static void close_cell(fixture *f)
+{
+	cb_cell_close(&f->cell);
+	cb_placement_free(&f->cell.place);
+	free(f->cell.reps);
+	free(f->cell.error);
+	cb_topology_free(f->run.topo);
+	cb_pin_free(&f->cfg.pin);
+	free(f);
+}
+
+/* One repetition; 0 with the answer checked, or -1 with err filled. */
+static int one_rep(cb_job *job, const char *strategy, int workers, const char *sched, cb_error *err)
+{
+	fixture *f = open_cell(job, strategy, workers, sched);
+	cb_rep rep;
+	int rc = cb_cell_rep(&f->cell, &rep, err);
+	if (!rc)
+		assert_true(rep.checksum_ok);
+	cb_rep_clear(&rep);
+	close_cell(f);
+	return rc;
+}
+
+static void test_reference_is_deterministic(void **state)
+{
+	(void)state;
+	for (const char *const *w = catalogue; *w; w++) {
+		double t0 = cb_now();
+		cb_job *a = job_with(*w, NULL, 0);
+		double dt = cb_now() - t0;
+		cb_job *b = job_with(*w, NULL, 0);
+		assert_int_equal(a->reference, b->reference);
+		assert_true(a->ntasks > 1);
+		/* The conformance suite runs every strategy at tiny: keep it cheap
+		 * (generous bound: sanitizers and a busy machine). */
+		if (dt > 0.5)
+			fail_msg("%s: tiny job creation took %.3f s", *w, dt);
+		cb_job_free(a);
+		cb_job_free(b);
+	}
+}
+
+static void test_threads_match_serial_static_and_dynamic(void **state)
+{
+	(void)state;
+	static const char *const scheds[] = { "static", "dynamic" };
+	for (const char *const *w = catalogue; *w; w++) {
+		cb_job *job = job_with(*w, NULL, 0);
+		cb_error err = { 0 };
+		if (one_rep(job, "serial", 1, "static", &err))
+			fail_msg("%s serial: %s", *w, err.msg);
+		for (size_t s = 0; s < 2; s++)
+			if (one_rep(job, "threads", 2, scheds[s], &err))
+				fail_msg("%s threads n2 %s: %s", *w, scheds[s], err.msg);
+		cb_job_free(job);
+	}
+}
+
+/* What a fork-per-job strategy does: the tasks split between this process
+ * and a forked child, partials and workload state in shared memory. */
+static void run_split_across_fork(cb_job *job)
+{
+	cb_error err = { 0 };
+	cb_io io = cb_io_blocking();
+	memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
+	if (job->wl->pre)
+		assert_int_equal(job->wl->pre(job, &err), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	for (size_t i = pid == 0 ? 1 : 0; i < job->ntasks; i += 2)
+		if (job->wl->task(job, i, &io, &job->partials[i])) {
+			if (pid == 0)
+				_exit(1);
+			fail_msg("%s: task %zu failed in the parent", job->wl->name, i);
+		}
+	if (pid == 0)
+		_exit(0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(job->wl->post(job), job->reference);
+}
+
+static void test_forked_workers_match_serial(void **state)
+{
+	(void)state;
+	for (const char *const *w = catalogue; *w; w++) {
+		cb_job *job = job_with(*w, NULL, 0);
+		run_split_across_fork(job);
+		run_split_across_fork(job);   /* again: with state the first one left */
+		cb_job_free(job);
+	}
+	cb_kv persistent = { "conn", "persistent" };
+	cb_job *job = job_with("io.tcp", &persistent, 1);
+	run_split_across_fork(job);   /* the child must not use the parent's pooled sockets */
+	run_split_across_fork(job);
+	cb_job_free(job);
+}
+
+static void test_counter_exact_in_every_mode(void **state)
+{
+	(void)state;
+	static const char *const modes[] = { "mutex", "spin", "atomic", "sharded" };
+	for (size_t m = 0; m < 4; m++) {
+		cb_kv kv = { "mode", modes[m] };
+		cb_job *job = job_with("sync.counter", &kv, 1);
+		uint64_t expect = (uint64_t)cb_job_param(job, "tasks") * (uint64_t)cb_job_param(job, "incs");
+		assert_int_equal(job->reference, expect);
+		cb_error err = { 0 };
+		if (one_rep(job, "threads", 2, "dynamic", &err) || one_rep(job, "threads", 3, "static", &err))
+			fail_msg("mode=%s: %s", modes[m], err.msg);
+		run_split_across_fork(job);
+		cb_job_free(job);
+	}
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void test_tcp_leaves_no_process_or_fd(void **state)
+{
+	(void)state;
+	static const char *const conns[] = { "per-request", "persistent" };
+	for (size_t k = 0; k < 2; k++) {
+		int before = count_fds();
+		cb_kv kv = { "conn", conns[k] };
+		cb_job *job = job_with("io.tcp", &kv, 1);
+		cb_error err = { 0 };
+		if (one_rep(job, "threads", 4, "dynamic", &err))
+			fail_msg("conn=%s: %s", conns[k], err.msg);
+		cb_job_free(job);
+		assert_int_equal(count_fds(), before);
+		errno = 0;
+		/* No child at all, not even a zombie; __WALL sees the server,
+		 * which leaves without SIGCHLD. */
+		assert_int_equal(waitpid(-1, NULL, WNOHANG | __WALL), -1);
+		assert_int_equal(errno, ECHILD);
+	}
+}
+
+static void test_tcp_port_in_use_fails_cell_and_run_goes_on(void **state)
+{
+	(void)state;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(s, 1), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	char port[16];
+	snprintf(port, sizeof port, "%d", ntohs(a.sin_port));
+
+	cb_kv kv = { "port", port };
+	cb_job *job = NULL;
+	cb_error err = { 0 };
+	assert_int_equal(cb_job_create(&job, cb_workload_find("io.tcp"), CB_SIZE_TINY, 1, &kv, 1, NULL, &err), -1);
+	assert_int_equal(err.code, CB_EXIT_ENV);
+	assert_non_null(strstr(err.msg, "Address already in use"));
+	assert_non_null(strstr(err.msg, port));
+
+	/* The whole run: io.tcp's cells fail with the reason, cpu.primes runs. */
+	const char *bin = getenv("CONCBENCH");
+	if (!bin) {
+		close(s);
+		skip();
+	}
+	char dir[] = "/tmp/cb-test-port-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *cmd = cb_xasprintf("'%s' run -q -w io.tcp,cpu.primes -s serial,threads -n 2 --size tiny -r 1 "
+	                         "--warmup 0 --param port=%s -o %s 2>/dev/null", bin, port, dir);
+	int status = system(cmd);
+	free(cmd);
+	close(s);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), CB_EXIT_FAIL);
+	char *path = cb_xasprintf("%s/latest/results.json", dir);
+	json_t *root = json_load_file(path, 0, NULL);
+	free(path);
+	assert_non_null(root);
+	size_t i, tcp = 0, primes = 0;
+	json_t *c;
+	json_array_foreach(json_object_get(root, "cells"), i, c) {
+		const char *wl = json_string_value(json_object_get(c, "workload"));
+		const char *e = json_string_value(json_object_get(c, "error"));
+		if (!strcmp(wl, "io.tcp")) {
+			assert_non_null(e);
+			assert_non_null(strstr(e, "Address already in use"));
+			tcp++;
+		} else {
+			assert_null(e);
+			assert_true(json_is_true(json_object_get(c, "checksum_ok")));
+			primes++;
+		}
+	}
+	assert_int_equal(tcp, 2);
+	assert_int_equal(primes, 2);
+	json_decref(root);
+	cmd = cb_xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* io.file under a private TMPDIR, so that what it leaves is countable. */
+static char *private_tmpdir(void)
+{
+	char *dir = cb_xstrdup("/tmp/cb-test-file-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	setenv("TMPDIR", dir, 1);
+	return dir;
+}
+
+static void done_tmpdir(char *dir)
+{
+	assert_int_equal(entries(dir), 0);
+	unsetenv("TMPDIR");
+	rmdir(dir);
+	free(dir);
+}
+
+static void test_file_leaves_no_files(void **state)
+{
+	(void)state;
+	char *dir = private_tmpdir();
+	cb_kv kv[] = { { "fsync", "1" } };
+	cb_job *job = job_with("io.file", kv, 1);
+	assert_int_equal(entries(dir), 1);   /* its own directory */
+	cb_error err = { 0 };
+	if (one_rep(job, "threads", 2, "dynamic", &err))
+		fail_msg("%s", err.msg);
+	cb_job_free(job);
+	done_tmpdir(dir);
+}
+
+/* A full disk, played by RLIMIT_FSIZE: the cell fails naming the cause,
+ * the failed file is gone at once, and teardown removes the rest. */
+static void test_file_full_disk_fails_cell_and_cleans_up(void **state)
+{
+	(void)state;
+	char *dir = private_tmpdir();
+	cb_job *job = job_with("io.file", NULL, 0);
+	struct rlimit old, lim;
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 16 << 10;
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	cb_error err = { 0 };
+	int rc = one_rep(job, "serial", 1, "static", &err);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "File too large"));
+	/* Task 0 failed first and removed its file; the reference run's
+	 * other files are still there until teardown. */
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *sub = NULL;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			sub = cb_xasprintf("%s/%s", dir, e->d_name);
+	closedir(d);
+	assert_non_null(sub);
+	assert_int_equal(entries(sub), (int)job->ntasks - 1);
+	free(sub);
+	cb_job_free(job);
+	done_tmpdir(dir);
+}
+
+static void test_bad_params_are_usage_errors_naming_them(void **state)
+{
+	(void)state;
+	static const struct { const char *wl, *key, *value, *expect; } cases[] = {
+		{ "io.tcp", "size", "-1", "'size'" },
+		{ "io.file", "size", "-1", "'size'" },
+		{ "sync.counter", "mode", "nope", "mutex|spin|atomic|sharded" },
+		{ "io.tcp", "conn", "sometimes", "per-request|persistent" },
+		{ "io.file", "direct", "2", "0|1" },
+		{ "cpu.matmul", "n", "0", "'n'" },
+		{ "mem.stream", "bytes", "10", "bytes=10" },
+		{ "io.file", "size", "1000", "multiples of 4k" },   /* with direct=1 below */
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		cb_kv kv[2] = { { cases[k].key, cases[k].value }, { "direct", "1" } };
+		size_t nkv = strstr(cases[k].expect, "4k") ? 2 : 1;
+		cb_job *job = NULL;
+		cb_error err = { 0 };
+		assert_int_equal(cb_job_create(&job, cb_workload_find(cases[k].wl), CB_SIZE_TINY, 1, kv, nkv, NULL, &err), -1);
+		assert_int_equal(err.code, CB_EXIT_USAGE);
+		if (!strstr(err.msg, cases[k].expect))
+			fail_msg("%s %s=%s: '%s' does not name '%s'", cases[k].wl, cases[k].key, cases[k].value,
+			         err.msg, cases[k].expect);
+	}
+}
+
+static void test_rates_have_units(void **state)
+{
+	(void)state;
+	static const struct { const char *wl, *unit; } cases[] = {
+		{ "cpu.matmul", "flop" }, { "mem.stream", "B" }, { "sync.counter", "inc" },
+		{ "io.tcp", "B" }, { "io.file", "B" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		cb_job *job = job_with(cases[k].wl, NULL, 0);
+		const char *unit = NULL;
+		assert_non_null(job->wl->work_units);
+		assert_true(job->wl->work_units(job, &unit) > 0);
+		assert_string_equal(unit, cases[k].unit);
+		cb_job_free(job);
+	}
+	cb_job *job = job_with("cpu.matmul", NULL, 0);
+	double n = cb_job_param(job, "n");
+	const char *unit;
+	assert_float_equal(job->wl->work_units(job, &unit), 2 * n * n * n, 0);
+	cb_job_free(job);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reference_is_deterministic),
+		cmocka_unit_test(test_threads_match_serial_static_and_dynamic),
+		cmocka_unit_test(test_forked_workers_match_serial),
+		cmocka_unit_test(test_counter_exact_in_every_mode),
+		cmocka_unit_test(test_tcp_leaves_no_process_or_fd),
+		cmocka_unit_test(test_tcp_port_in_use_fails_cell_and_run_goes_on),
+		cmocka_unit_test(test_file_leaves_no_files),
+		cmocka_unit_test(test_file_full_disk_fails_cell_and_cleans_up),
+		cmocka_unit_test(test_bad_params_are_usage_errors_naming_them),
+		cmocka_unit_test(test_rates_have_units),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,254 @@
+/* io.file: each task writes one file of `size` bytes in `block`-sized
+ * pwrites, optionally fsyncs it, reads it back and verifies every byte;
+ * the figure of merit is B/s (written plus read). The files live in a
+ * private directory made by setup under $TMPDIR (or /tmp) and removed with
+ * everything in it by teardown; a task that fails removes its own file
+ * at once, so a full disk frees what it took and the run goes on.
+ *
+ * What is measured depends on the flags: with fsync=0 and direct=0 the
+ * page cache absorbs the writes and serves the reads (memory speed, the
+ * device may never see the data); fsync=1 adds the device's write path;
+ * direct=1 (O_DIRECT: sizes and buffers aligned to 4 KiB) bypasses the
+ * page cache both ways. Where the filesystem refuses O_DIRECT (tmpfs),
+ * setup says so and the cells fail with that reason. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "workload.h"
+
+#define ALIGN 4096   /* O_DIRECT: covers 512-byte and 4 KiB logical blocks */
+
+typedef struct {
+	char dir[4096];
+	size_t size, block;
+	int fsync, direct;
+} file_state;
+
+static const cb_param_spec params[] = {
+	{ "files", CB_PARAM_INT, { "8", "16", "32", "128" }, 1, 1e6, NULL, "files = tasks" },
+	{ "size", CB_PARAM_BYTES, { "64k", "1M", "4M", "16M" }, 1, 1ULL << 40, NULL, "bytes per file" },
+	{ "block", CB_PARAM_BYTES, { "64k", "256k", "1M", "1M" }, 1, 1 << 30, NULL,
+	  "bytes per pwrite/pread call" },
+	{ "fsync", CB_PARAM_ENUM, { "0", "0", "0", "0" }, 0, 0, "0|1",
+	  "1: fsync each file before reading it back (the device's write path is timed)" },
+	{ "direct", CB_PARAM_ENUM, { "0", "0", "0", "0" }, 0, 0, "0|1",
+	  "1: O_DIRECT, bypassing the page cache (size and block multiples of 4k)" },
+};
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static void teardown(cb_job *job)
+{
+	file_state *s = job->state;
+	if (s->dir[0])
+		remove_tree(s->dir);
+	free(s);
+	job->state = NULL;
+}
+
+/* Opening with O_DIRECT is not enough to know: some filesystems accept the
+ * flag and refuse the first aligned write. */
+static int probe_direct(const file_state *s, cb_error *err)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/probe", s->dir);
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC | O_DIRECT, 0600), e = 0;
+	if (fd < 0) {
+		e = errno;
+	} else {
+		void *buf = NULL;
+		if (posix_memalign(&buf, ALIGN, ALIGN))
+			abort();
+		memset(buf, 0, ALIGN);
+		if (pwrite(fd, buf, ALIGN, 0) != ALIGN)
+			e = errno ? errno : EIO;
+		free(buf);
+		close(fd);
+	}
+	unlink(path);
+	if (e)
+		return cb_error_set(err, CB_EXIT_ENV,
+		                    "io.file: direct=1 but the filesystem of %s refuses O_DIRECT (%s); "
+		                    "set TMPDIR to a directory on a disk filesystem, or use direct=0",
+		                    s->dir, strerror(e));
+	return 0;
+}
+
+static int setup(cb_job *job, cb_error *err)
+{
+	file_state *s = cb_xcalloc(1, sizeof *s);
+	job->state = s;
+	s->size = (size_t)cb_job_param(job, "size");
+	s->block = (size_t)cb_job_param(job, "block");
+	s->fsync = (int)cb_job_param(job, "fsync");
+	s->direct = (int)cb_job_param(job, "direct");
+	if (s->block > s->size)
+		s->block = s->size;
+	if (s->direct && (s->size % ALIGN || s->block % ALIGN))
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "io.file: direct=1 needs size and block in multiples of 4k (size=%s block=%s)",
+		                    cb_params_text(&job->params, "size"), cb_params_text(&job->params, "block"));
+	const char *tmp = getenv("TMPDIR");
+	snprintf(s->dir, sizeof s->dir, "%s/concbench-io.file-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(s->dir)) {
+		int e = errno;
+		char want[sizeof s->dir];
+		memcpy(want, s->dir, sizeof want);
+		s->dir[0] = 0;
+		return cb_error_set(err, CB_EXIT_ENV, "io.file: cannot create a directory like %s: %s", want,
+		                    strerror(e));
+	}
+	if (s->direct && probe_direct(s, err))
+		return -1;
+	job->ntasks = (size_t)cb_job_param(job, "files");
+	return 0;
+}
+
+/* File i's content: 8-byte words, word w = seed(i) ^ w * golden ratio. */
+static uint64_t seed_of(size_t i) { return cb_mix64(0x10f11e, i); }
+
+static void fill(unsigned char *p, size_t n, uint64_t seed, size_t off)
+{
+	size_t w = off / 8;   /* fill and verify see the same (off, n): consistent for any block */
+	for (size_t k = 0; k < n; k += 8, w++) {
+		uint64_t v = seed ^ (w * 0x9e3779b97f4a7c15ULL);
+		memcpy(p + k, &v, n - k < 8 ? n - k : 8);
+	}
+}
+
+/* Compares with the pattern; adds the words read into *sum. */
+static int verify(const unsigned char *p, size_t n, uint64_t seed, size_t off, uint64_t *sum)
+{
+	size_t w = off / 8;
+	uint64_t acc = 0;
+	for (size_t k = 0; k < n; k += 8, w++) {
+		uint64_t v = seed ^ (w * 0x9e3779b97f4a7c15ULL), got = 0;
+		size_t m = n - k < 8 ? n - k : 8;
+		memcpy(&got, p + k, m);
+		if (m < 8)
+			v &= (1ULL << (8 * m)) - 1;   /* little-endian tail */
+		if (got != v)
+			return -1;
+		acc += got;
+	}
+	*sum += acc;
+	return 0;
+}
+
+static int write_file(const file_state *s, cb_io *io, const char *path, unsigned char *buf, uint64_t seed)
+{
+	int flags = O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | (s->direct ? O_DIRECT : 0);
+	int fd = open(path, flags, 0600), rc = 0;
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; off < s->size && !rc; off += s->block) {
+		size_t n = s->size - off < s->block ? s->size - off : s->block;
+		fill(buf, n, seed, off);
+		for (size_t done = 0; done < n && !rc;) {
+			ssize_t k = cb_io_pwrite(io, fd, buf + done, n - done, (off_t)(off + done));
+			if (k < 0)
+				rc = (int)k;
+			else if (k == 0)
+				rc = -ENOSPC;
+			else
+				done += (size_t)k;
+		}
+	}
+	if (!rc && s->fsync)
+		rc = cb_io_fsync(io, fd);
+	if (close(fd) && !rc)
+		rc = -errno;   /* NFS and friends report write errors here */
+	return rc;
+}
+
+static int read_file(const file_state *s, cb_io *io, const char *path, unsigned char *buf, uint64_t seed,
+                     uint64_t *sum)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (s->direct ? O_DIRECT : 0)), rc = 0;
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; off < s->size && !rc; off += s->block) {
+		size_t n = s->size - off < s->block ? s->size - off : s->block;
+		for (size_t done = 0; done < n && !rc;) {
+			ssize_t k = cb_io_pread(io, fd, buf + done, n - done, (off_t)(off + done));
+			if (k < 0)
+				rc = (int)k;
+			else if (k == 0)
+				rc = -EIO;   /* shorter than written */
+			else
+				done += (size_t)k;
+		}
+		if (!rc && verify(buf, n, seed, off, sum))
+			rc = -EILSEQ;   /* a byte read back differs from the byte written */
+	}
+	close(fd);
+	return rc;
+}
+
+static int task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
+{
+	const file_state *s = job->state;
+	char path[4200];
+	snprintf(path, sizeof path, "%s/f%zu", s->dir, i);
+	void *buf = NULL;
+	if (posix_memalign(&buf, ALIGN, (s->block + ALIGN - 1) / ALIGN * ALIGN))
+		return -ENOMEM;
+	uint64_t seed = seed_of(i), sum = 0;
+	int rc = write_file(s, io, path, buf, seed);
+	if (!rc)
+		rc = read_file(s, io, path, buf, seed, &sum);
+	free(buf);
+	if (rc) {
+		unlink(path);   /* give back the space now, not at teardown */
+		return rc;
+	}
+	*out = cb_mix64(cb_mix64(seed, s->size), sum);
+	return 0;
+}
+
+static uint64_t post(cb_job *job)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < job->ntasks; i++)
+		h = cb_mix64(h, job->partials[i]);
+	return h;
+}
+
+static double work_units(const cb_job *job, const char **unit)
+{
+	const file_state *s = job->state;
+	*unit = "B";
+	return 2.0 * (double)s->size * (double)job->ntasks;   /* written and read */
+}
+
+const cb_workload cb_wl_file = {
+	.name = "io.file",
+	.summary = "write, optionally fsync, read back and verify one file per task in a private "
+	           "temp dir (fsync=, direct=); B/s",
+	.kind = CB_KIND_IO,
+	.params = params,
+	.nparams = sizeof params / sizeof *params,
+	.checksum = "every 8-byte word read back from every file (each byte verified against what was "
+	            "written), summed per file, hashed in file order",
+	.setup = setup,
+	.task = task,
+	.post = post,
+	.teardown = teardown,
+	.work_units = work_units,
+};
