@@ -194,6 +194,12 @@ static int expand(cb_run *run, const cb_workload **wls, int nwl, const cb_strate
 		for (int s = 0; s < nst; s++) {
 			const cb_strategy *st = sts[s];
 			bool base = st->flags & CB_STRATEGY_BASELINE;
+			if ((st->flags & CB_STRATEGY_EXTERNAL) && wls[wi]->shared_memory) {
+				if (!cfg->quiet)
+					fprintf(stderr, "concbench: note: no %s cells for %s: its tasks meet in shared "
+					        "memory, which ranks on several machines do not have\n", st->name, wls[wi]->name);
+				continue;
+			}
 			int nw = base ? 1 : cfg->nworkers;
 			const int *ws = base ? &one : cfg->workers;
 			bool takes_c = st->flags & CB_STRATEGY_CONCURRENCY;

@@ -25,6 +25,10 @@ typedef struct cb_workload {
 	 * weak scaling may replicate them: task i of a job scaled k times is
 	 * task i mod ntasks of the base job. */
 	bool pure_tasks;
+	/* Tasks meet in memory all executors of one machine share (a common
+	 * counter): the answer needs one shared address space or MAP_SHARED
+	 * region, so strategies that spread over machines (EXTERNAL) skip it. */
+	bool shared_memory;
 	/* Untimed, once per job (before any strategy forks a pool, so pools
 	 * inherit the inputs): validate, allocate, set job->ntasks. */
 	int (*setup)(cb_job *job, cb_error *err);

@@ -197,5 +197,6 @@ const cb_workload cb_wl_counter = {
 	.task = task,
 	.post = post,
 	.teardown = teardown,
+	.shared_memory = true,
 	.work_units = work_units,
 };

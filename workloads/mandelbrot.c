@@ -81,4 +81,5 @@ const cb_workload cb_wl_mandelbrot = {
 	.task = task,
 	.post = post,
 	.teardown = teardown,
+	.pure_tasks = true,
 };
