@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "gbench.h"
 #include "micro.h"
 #include "run.h"
 
@@ -547,14 +548,8 @@ static const struct option options[] = {
 
 static int parse_options(int argc, char **argv, micro_opts *o, int *gb_argc, char **gb_argv, cb_error *err)
 {
-	int kept = 1;
-	for (int i = 1; i < argc; i++) {
-		if (!strncmp(argv[i], "--benchmark_", 12))
-			gb_argv[(*gb_argc)++] = argv[i];
-		else
-			argv[kept++] = argv[i];
-	}
-	argc = kept;
+	/* Google Benchmark's flags are taken out before getopt sees them. */
+	argc = cb_gb_take_flags(argc, argv, gb_argc, gb_argv);
 	optind = 1;
 	opterr = 0;
 	int ch;

@@ -285,14 +285,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
                          int *gb_argc, char **gb_argv, cb_error *err)
 {
 	/* Google Benchmark's flags are taken out before getopt sees them. */
-	int kept = 1;
-	for (int i = 1; i < argc; i++) {
-		if (!strncmp(argv[i], "--benchmark_", 12))
-			gb_argv[(*gb_argc)++] = argv[i];
-		else
-			argv[kept++] = argv[i];
-	}
-	argc = kept;
+	argc = cb_gb_take_flags(argc, argv, gb_argc, gb_argv);
 	optind = 1;
 	opterr = 0;
 	int ch;

@@ -182,3 +182,13 @@ int cb_exec_check(cb_exec *ex, cb_error *err)
 	return cb_error_set(err, CB_EXIT_FAIL, "task %ld failed: %s", atomic_load(&ex->ctl->err_task),
 	                    strerror(-rc));
 }
+
+void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one)
+{
+	sum->user_s += one->user_s;
+	sum->sys_s += one->sys_s;
+	sum->vcsw += one->vcsw;
+	sum->ivcsw += one->ivcsw;
+	if (one->maxrss_kib > sum->maxrss_kib)
+		sum->maxrss_kib = one->maxrss_kib;
+}

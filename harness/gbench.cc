@@ -143,6 +143,18 @@ private:
 
 extern "C" {
 
+int cb_gb_take_flags(int argc, char **argv, int *gb_argc, char **gb_argv)
+{
+	int kept = 1;
+	for (int i = 1; i < argc; i++) {
+		if (!std::strncmp(argv[i], "--benchmark_", 12))
+			gb_argv[(*gb_argc)++] = argv[i];
+		else
+			argv[kept++] = argv[i];
+	}
+	return kept;
+}
+
 void cb_gb_init(int *argc, char **argv)
 {
 	if (initialised)

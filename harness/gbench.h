@@ -35,6 +35,11 @@ enum {
  * counts; argc may be 0 and argv NULL. */
 void cb_gb_init(int *argc, char **argv);
 
+/* Moves every --benchmark_* argument of argv[1..argc) to gb_argv (after
+ * the *gb_argc already there) and returns the count left in argv, so that
+ * a command's own option parser never sees the engine's flags. */
+int cb_gb_take_flags(int argc, char **argv, int *gb_argc, char **gb_argv);
+
 /* Registration. Returned handles stay valid until cb_gb_clear(). */
 cb_gb_bench *cb_gb_register(const char *name, cb_gb_fn fn, void *arg);
 void cb_gb_use_manual_time(cb_gb_bench *b);

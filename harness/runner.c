@@ -388,6 +388,14 @@ static void ignore_report(const struct cb_gb_run *r, void *ctx)
 	(void)ctx;
 }
 
+/* Runs what is registered, then forgets it. */
+static int run_registered(cb_run *run, cb_error *err)
+{
+	long n = cb_gb_run(NULL, ignore_report, run);
+	cb_gb_clear();
+	return n < 0 ? cb_error_set(err, CB_EXIT_FAIL, "the measurement engine refused to run") : 0;
+}
+
 int cb_runner_run(cb_run *run, cb_error *err)
 {
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
@@ -396,23 +404,37 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	sigaction(SIGTERM, &sa, &old_term);
 	run->perf_fd = perf_open_migrations();
 	run->t_start = cb_now();
-	for (int i = 0; i < run->ncells; i++) {
-		cb_cell *c = &run->cells[i];
-		c->reps_total = run->cfg->reps;
-		cb_gb_bench *b = cb_gb_register(c->id, cell_body, c);
-		cb_gb_use_manual_time(b);
-		cb_gb_iterations(b, 1);
-		cb_gb_repetitions(b, run->cfg->reps);
-		cb_gb_time_unit(b, CB_GB_MS);
+	/* Cells of strategies run by a launcher (mpirun and its daemons, whose
+	 * helper threads wake now and then even when idle) are kept out of the
+	 * interleaving: each runs alone, after the rest, so that no launcher
+	 * sits beside another cell's measurement. */
+	int rc = 0, interleaved = 0;
+	for (int pass = 0; pass < 2 && !rc; pass++) {
+		for (int i = 0; i < run->ncells; i++) {
+			cb_cell *c = &run->cells[i];
+			bool external = c->strategy->flags & CB_STRATEGY_EXTERNAL;
+			if (external != (pass == 1))
+				continue;
+			c->reps_total = run->cfg->reps;
+			cb_gb_bench *b = cb_gb_register(c->id, cell_body, c);
+			cb_gb_use_manual_time(b);
+			cb_gb_iterations(b, 1);
+			cb_gb_repetitions(b, run->cfg->reps);
+			cb_gb_time_unit(b, CB_GB_MS);
+			interleaved += !external;
+			if (external) {
+				rc = run_registered(run, err);
+				if (rc)
+					break;
+			}
+		}
+		if (pass == 0 && interleaved)
+			rc = run_registered(run, err);
 	}
-	int rc = 0;
-	if (cb_gb_run(NULL, ignore_report, run) < 0)
-		rc = cb_error_set(err, CB_EXIT_FAIL, "the measurement engine refused to run");
 	/* Cells that never got a repetition (an engine-level filter) close too. */
 	for (int i = 0; i < run->ncells; i++)
 		if (!run->cells[i].done)
 			finish_cell(&run->cells[i]);
-	cb_gb_clear();
 	if (!run->cfg->quiet && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r\033[K");
 	if (run->perf_fd >= 0)

@@ -149,6 +149,8 @@ int cb_exec_bind_process(cb_exec *ex, int w);
 /* The calling process's own usage (getrusage RUSAGE_SELF), for a pool
  * process to publish into shared memory after each job. */
 void cb_cpu_times_self(cb_cpu_times *out);
+/* Adds one process's usage to a sum (maxrss: the largest). */
+void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one);
 /* A forked worker that cannot bind itself exits with this status. */
 #define CB_CHILD_EXIT_BIND 125
 /* Turns a worker process's wait status into an error naming the signal or

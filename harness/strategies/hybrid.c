@@ -260,15 +260,8 @@ static void cpu_times(cb_exec *ex, cb_cpu_times *out)
 {
 	hybrid_priv *p = ex->priv;
 	memset(out, 0, sizeof *out);
-	for (int g = 0; p && g < p->nproc; g++) {
-		const cb_cpu_times *c = &p->ctl->proc[g].cpu;
-		out->user_s += c->user_s;
-		out->sys_s += c->sys_s;
-		out->vcsw += c->vcsw;
-		out->ivcsw += c->ivcsw;
-		if (c->maxrss_kib > out->maxrss_kib)
-			out->maxrss_kib = c->maxrss_kib;
-	}
+	for (int g = 0; p && g < p->nproc; g++)
+		cb_cpu_times_add(out, &p->ctl->proc[g].cpu);
 }
 
 const cb_strategy cb_st_hybrid = {

@@ -199,15 +199,8 @@ static void cpu_times(cb_exec *ex, cb_cpu_times *out)
 {
 	pp_priv *p = ex->priv;
 	memset(out, 0, sizeof *out);
-	for (int w = 0; p && w < p->started; w++) {
-		const cb_cpu_times *c = &p->sh->cpu[w];
-		out->user_s += c->user_s;
-		out->sys_s += c->sys_s;
-		out->vcsw += c->vcsw;
-		out->ivcsw += c->ivcsw;
-		if (c->maxrss_kib > out->maxrss_kib)
-			out->maxrss_kib = c->maxrss_kib;
-	}
+	for (int w = 0; p && w < p->started; w++)
+		cb_cpu_times_add(out, &p->sh->cpu[w]);
 }
 
 const cb_strategy cb_st_processpool = {
