@@ -340,40 +340,48 @@ static void cell_body(cb_gb_state *st, void *arg)
 	cb_cell *c = arg;
 	cb_run *run = c->run;
 	cb_error err = { 0 };
+	const char *skip = NULL;
 
 	if (interrupted && !run->interrupted) {
 		run->interrupted = true;
 		run->failed = true;
 	}
-	if (run->interrupted || c->error || c->done) {
-		cb_gb_skip_with_error(st, run->interrupted ? "interrupted" : c->error ? c->error : "done");
-		goto account;
-	}
-	if (!c->open) {
-		if (cb_cell_open(c, &err))
-			goto failed;
-		for (int w = 0; w < run->cfg->warmup; w++) {
+	if (run->interrupted)
+		skip = "interrupted";
+	else if (c->error || c->done)
+		skip = c->error ? c->error : "done";
+	else if (!c->open) {
+		int rc = cb_cell_open(c, &err);
+		for (int w = 0; !rc && w < run->cfg->warmup; w++) {
 			cb_rep warm;
-			int rc = cb_cell_rep(c, &warm, &err);
+			rc = cb_cell_rep(c, &warm, &err);
 			cb_rep_clear(&warm);
-			if (rc)
-				goto failed;
+		}
+		if (rc) {
+			fail_cell(c, err.msg);
+			skip = c->error;
 		}
 	}
+	/* The engine's loop runs even for a repetition that is skipped: it
+	 * checks that every repetition of a benchmark, failed ones included,
+	 * reports the same iteration count. */
 	cb_rep rep = { 0 };
 	int rc = 0;
 	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
 		for (int64_t i = 0; i < n; i++)
-			rc |= cb_cell_rep(c, &rep, &err);
-	if (rc)
-		goto failed;
-	cb_gb_set_iteration_time(st, rep.wall_s);
-	c->reps[c->reps_done++] = rep;
-	goto account;
-failed:
-	fail_cell(c, err.msg);
-	cb_gb_skip_with_error(st, err.msg);
-account:
+			if (!skip)
+				rc |= cb_cell_rep(c, &rep, &err);
+	if (!skip && rc) {
+		cb_rep_clear(&rep);
+		fail_cell(c, err.msg);
+		skip = c->error;
+	}
+	if (skip) {
+		cb_gb_skip_with_error(st, skip);
+	} else {
+		cb_gb_set_iteration_time(st, rep.wall_s);
+		c->reps[c->reps_done++] = rep;
+	}
 	run->reps_done++;
 	if (!c->done && (c->error || run->interrupted || c->reps_done == c->reps_total)) {
 		/* Repetitions this cell will not run still count for the ETA. */

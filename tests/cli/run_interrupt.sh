@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# An interrupted run keeps the cells it finished: exit 1, results.json
+# written with "complete": false, and no temp file, child or server left.
+set -u
+bin=${CONCBENCH:?CONCBENCH must point at the concbench binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export TMPDIR=$tmp/t
+mkdir -p "$TMPDIR"
+"$bin" run -q -w io.file,synth.amdahl,io.tcp -s serial,threads,processpool -n 1,2 --size quick -r 200 -o "$tmp/res" &
+pid=$!
+# Interrupt once the run has started measuring (its results file exists).
+for _ in $(seq 1 300); do
+  [ -f "$tmp/res/latest/results.json" ] && break
+  sleep 0.1
+done
+sleep 1
+kill -INT "$pid"
+wait "$pid"; rc=$?
+fails=0
+[ "$rc" -eq 1 ] || { echo "FAIL: interrupted run exited $rc, expected 1"; fails=$((fails+1)); }
+grep -q '"complete": false' "$tmp/res/latest/results.json" || { echo "FAIL: results not marked incomplete"; fails=$((fails+1)); }
+left=$(ls -A "$TMPDIR")
+[ -z "$left" ] || { echo "FAIL: left in TMPDIR: $left"; fails=$((fails+1)); }
+kids=$(pgrep -P "$pid" 2>/dev/null | wc -l)
+[ "$kids" -eq 0 ] || { echo "FAIL: $kids child processes left"; fails=$((fails+1)); }
+[ "$fails" -eq 0 ] || exit 1
+echo "interrupt ok"
