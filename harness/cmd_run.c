@@ -137,9 +137,11 @@ static void print_table(json_t *root)
 		char rs[32];
 		format_rate(c, rs, sizeof rs);
 		const char *err = json_string_value(json_object_get(c, "error"));
+		const char *skipped = json_string_value(json_object_get(c, "skipped"));
 		printf("%-*s %10s %8s %6s %7s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
-		       ss, es, as, cs, rs, json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
-		       err ? "  " : "", err ? err : "");
+		       ss, es, as, cs, rs,
+		       skipped ? "-" : json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
+		       err || skipped ? "  " : "", err ? err : skipped ? skipped : "");
 	}
 }
 

@@ -32,9 +32,13 @@ static void warn(cb_warnings *w, const char *fmt, ...)
 
 static void warn_cell(cb_warnings *w, const cb_rcell *c)
 {
-	if (c->error || !c->checksum_ok)
+	if (c->skipped)
+		return;
+	if (!c->checksum_ok && (!c->error || strstr(c->error, "checksum")))
 		warn(w, "%s: wrong answer, left out of the analysis: %s", c->id,
 		     c->error ? c->error : "checksum differs from the serial reference");
+	else if (c->error)
+		warn(w, "%s: failed, left out of the analysis: %s", c->id, c->error);
 	if (c->cv > CV_LIMIT)
 		warn(w, "%s: cv %.1f%% above %.0f%%: repetitions disagree, compare with care", c->id,
 		     c->cv * 100, CV_LIMIT * 100);

@@ -72,6 +72,7 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "reference", json_sprintf("%#018llx", (unsigned long long)job->reference));
 	json_object_set_new(j, "checksum_ok", json_boolean(have && c->checksum_ok && !c->error));
 	json_object_set_new(j, "error", c->error ? json_string(c->error) : json_null());
+	json_object_set_new(j, "skipped", c->skipped ? json_string(c->skipped) : json_null());
 	json_object_set_new(j, "strategy_note", c->ex.note[0] ? json_string(c->ex.note) : json_null());
 
 	json_object_set_new(j, "usable_pus", json_integer(c->place.usable_pus));

@@ -267,12 +267,15 @@ static int read_cell(cb_rdoc *d, size_t i, json_t *j, cb_error *err)
 {
 	cb_rcell *c = &d->cells[i];
 	json_t *stats = json_object_get(j, "stats"), *lat = json_object_get(j, "latency");
+	/* A cell that failed or never ran has no times, and need none. */
+	bool ran = json_is_object(j) && !json_is_string(json_object_get(j, "error")) &&
+	           !json_is_string(json_object_get(j, "skipped"));
 	if (need(json_is_object(j), d, i, j, "not an object", err) ||
 	    need(json_is_string(json_object_get(j, "workload")), d, i, j, "'workload' is missing or not a string", err) ||
 	    need(json_is_string(json_object_get(j, "strategy")), d, i, j, "'strategy' is missing or not a string", err) ||
 	    need(int_or(j, "workers", 0) >= 1, d, i, j, "'workers' is missing or not an integer >= 1", err) ||
 	    need(json_is_object(stats), d, i, j, "'stats' is missing or not an object", err) ||
-	    need(num_or(stats, "median_s", 0) > 0, d, i, j, "'stats.median_s' is missing or not a number > 0", err) ||
+	    need(!ran || num_or(stats, "median_s", 0) > 0, d, i, j, "'stats.median_s' is missing or not a number > 0", err) ||
 	    need(json_is_array(json_object_get(j, "reps")), d, i, j, "'reps' is missing or not an array", err))
 		return -1;
 	c->id = str_or(j, "id", "?");
@@ -282,6 +285,7 @@ static int read_cell(cb_rdoc *d, size_t i, json_t *j, cb_error *err)
 	c->pin = str_or(j, "pin", "none");
 	c->schedule = str_or(j, "schedule", "static");
 	c->error = str_or(j, "error", NULL);
+	c->skipped = str_or(j, "skipped", NULL);
 	c->params = params_text(json_object_get(j, "params"));
 	c->workers = (int)int_or(j, "workers", 1);
 	c->concurrency = (int)int_or(j, "concurrency", c->workers);

@@ -17,6 +17,7 @@
  * NAN where the file has null or nothing. */
 typedef struct cb_rcell {
 	const char *id, *workload, *kind, *strategy, *pin, *schedule, *error;
+	const char *skipped;   /* why the cell never ran, or NULL */
 	char *params;          /* "k=v;k=v", sorted by key; owned */
 	int workers, concurrency, threads, usable_pus;
 	bool oversubscribed, checksum_ok;

@@ -63,6 +63,7 @@ typedef struct cb_cell {
 	uint64_t checksum;
 	bool checksum_ok;
 	char *error;
+	const char *skipped;      /* why the cell never ran (an engine filter), or NULL */
 	json_t *record;           /* the strategy's own keys for the cell, or NULL */
 	double latency[4];        /* p50, p90, p99, max of the last repetition (I/O) */
 	bool has_latency;

@@ -441,8 +441,11 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	}
 	/* Cells that never got a repetition (an engine-level filter) close too. */
 	for (int i = 0; i < run->ncells; i++)
-		if (!run->cells[i].done)
+		if (!run->cells[i].done) {
+			if (!run->cells[i].reps_done && !run->interrupted)
+				run->cells[i].skipped = "not run: left out by --benchmark_filter";
 			finish_cell(&run->cells[i]);
+		}
 	if (!run->cfg->quiet && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r\033[K");
 	if (run->perf_fd >= 0)

@@ -109,7 +109,8 @@ static double serial_base(const cb_rdoc *d, const cb_rcell *like, double *f)
 	*f = NAN;
 	for (size_t i = 0; i < d->ncells; i++) {
 		const cb_rcell *c = &d->cells[i];
-		if (strcmp(c->workload, like->workload) || strcmp(c->params, like->params) || c->error)
+		if (strcmp(c->workload, like->workload) || strcmp(c->params, like->params) || c->error ||
+		    c->skipped)
 			continue;
 		if (!strcmp(c->strategy, "serial") && cell_load(c) == 1 && isnan(base))
 			base = c->throughput;
@@ -222,7 +223,7 @@ int cb_series_from_doc(const cb_rdoc *d, cb_series_set *out, cb_error *err)
 	cb_series_set set = { 0 };
 	for (size_t i = 0; i < d->ncells; i++) {
 		const cb_rcell *c = &d->cells[i];
-		if (c->error || !(c->throughput > 0))
+		if (c->error || c->skipped || !(c->throughput > 0))
 			continue;
 		bool dec = strategy_decoupled(d, c->strategy);
 		char *q = cell_qualifier(c, dec, true);
