@@ -3,14 +3,17 @@
 # the wall time's median and min-max whiskers over the repetitions.
 # Data: phases (index label pre par post wall_median wall_min wall_max), in tunit.
 load plotdir.'/common.gp'
-set xlabel 'strategy (workers)'
+# The tic labels, 'strategy (workers)', name the x axis: a label under
+# rotated tics would collide with the machine caption.
+unset xlabel
 set ylabel sprintf('time per repetition (%s)', tunit)
 set style fill solid 0.85 border rgb '#333333'
 set boxwidth 0.55
 set xrange [-0.6:nseries - 0.4]
 set yrange [0:*]
 set grid noxtics
-set xtics scale 0
+set xtics scale 0 rotate by -30 left
+set bmargin 8
 # Bars are drawn on top of each other, whole to part: post, then
 # pre + parallel, then pre, which leaves the three phases stacked.
 plot phases using 1:($3 + $4 + $5):xtic(2) with boxes lc rgb '#fdae6b' title 'post (serial merge)', \
