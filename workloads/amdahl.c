@@ -1,9 +1,12 @@
-/* synth.amdahl: a calibrated arithmetic loop with a known serial fraction.
+/* synth.amdahl: an arithmetic loop with a known serial fraction.
  * `serial` of the serial run's work is done in pre and post (half each),
  * the rest is split evenly into tasks, so Amdahl's law predicts the speedup
  * exactly and the harness's prediction can be checked against it. The loop
  * is a dependent LCG chain: no memory traffic, no vectorisation, and its
- * result feeds the checksum so the compiler cannot drop it. */
+ * result feeds the checksum so the compiler cannot drop it. The work is a
+ * fixed number of iterations by default, so that two runs (a CI baseline
+ * and a candidate) do the same work; `work=` asks for a duration instead,
+ * calibrated on this machine at setup. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -15,8 +18,10 @@ typedef struct { uint64_t task_iters, pre_iters, post_iters, pre_val; } amdahl_s
 static const cb_param_spec params[] = {
 	{ "serial", CB_PARAM_REAL, { "0.1", "0.1", "0.1", "0.1" }, 0, 0.99, NULL,
 	  "fraction of the serial run's work done serially in pre and post" },
-	{ "work", CB_PARAM_TIME, { "10ms", "200ms", "1s", "5s" }, 1e-4, 3600, NULL,
-	  "total work of one serial run, calibrated on this machine at setup" },
+	{ "iters", CB_PARAM_INT, { "1e7", "2e8", "1e9", "5e9" }, 1e3, 1e13, NULL,
+	  "total loop iterations of one serial run (about 1 ns each on a 3 GHz core)" },
+	{ "work", CB_PARAM_TIME, { "0", "0", "0", "0" }, 0, 3600, NULL,
+	  "total work of one serial run as a duration, calibrated at setup (0: use iters)" },
 	{ "tasks", CB_PARAM_INT, { "8", "64", "128", "256" }, 1, 1e6, NULL,
 	  "tasks the parallel part is split into" },
 	CB_SPIN_RATE_PARAM,
@@ -27,7 +32,8 @@ static int setup(cb_job *job, cb_error *err)
 	(void)err;
 	amdahl_state *s = cb_xcalloc(1, sizeof *s);
 	double f = cb_job_param(job, "serial");
-	double total = cb_job_param(job, "work") * cb_spin_rate(job);
+	double work = cb_job_param(job, "work");
+	double total = work > 0 ? work * cb_spin_rate(job) : cb_job_param(job, "iters");
 	size_t tasks = (size_t)cb_job_param(job, "tasks");
 	s->pre_iters = (uint64_t)llround(total * f / 2);
 	s->post_iters = s->pre_iters;
@@ -68,7 +74,7 @@ static void teardown(cb_job *job) { free(job->state); }
 
 const cb_workload cb_wl_amdahl = {
 	.name = "synth.amdahl",
-	.summary = "calibrated arithmetic loop with a known serial fraction (pre/post)",
+	.summary = "arithmetic loop with a known serial fraction (pre/post), fixed work or calibrated",
 	.kind = CB_KIND_CPU,
 	.params = params,
 	.nparams = sizeof params / sizeof *params,
