@@ -21,6 +21,8 @@ typedef struct compare_args {
 	const char *baseline;
 	const char *chart;
 	const char *base, *new;
+	const char *ignore[16];   /* --ignore-param: parameters left out of matching */
+	size_t nignore;
 	char *baseline_path;
 } compare_args;
 
@@ -41,6 +43,8 @@ static const char usage_text[] =
 	"  --chart FILE       draw the ratios with their intervals (.png or .svg, gnuplot)\n"
 	"  --seed N           bootstrap seed (default 1)\n"
 	"  --resamples N      bootstrap resamples (default 2000)\n"
+	"  --ignore-param K   match cells whatever parameter K is (repeatable): compare\n"
+	"                     runs that differ in K on purpose (a tuned or injected change)\n"
 	"\n"
 	"exit: 0 no regression, 1 regression (or any change with --fail-on any),\n"
 	"      2 usage or input error\n";
@@ -123,6 +127,11 @@ static int parse_option(int c, const char *arg, compare_args *a)
 	case 'c':
 		a->chart = arg;
 		return 0;
+	case 'i':
+		if (a->nignore == sizeof a->ignore / sizeof *a->ignore)
+			return usage_error("too many --ignore-param (at most %s)", "16", "16 names");
+		a->ignore[a->nignore++] = arg;
+		return 0;
 	}
 	return CB_EXIT_USAGE;
 }
@@ -136,6 +145,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{ "fail-on", required_argument, NULL, 'F' },   { "seed", required_argument, NULL, 's' },
 		{ "resamples", required_argument, NULL, 'r' }, { "baseline", required_argument, NULL, 'b' },
 		{ "chart", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
+		{ "ignore-param", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -149,7 +159,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		if (c == '?' || c == ':')
 			return usage_error("compare: bad option '%s'", argv[optind - 1],
 			                   "--threshold, --alpha, --metric, --format, --fail-on, "
-			                   "--baseline, --chart, --seed, --resamples");
+			                   "--baseline, --chart, --seed, --resamples, --ignore-param");
 		if ((rc = parse_option(c, optarg, a)))
 			return rc;
 	}
@@ -282,8 +292,13 @@ int cb_cmd_compare(int argc, char **argv)
 	if ((rc = resolve_baseline(&a)))
 		goto out;
 	if (cb_cmp_input_load(a.base, a.opts.metric, &base, &err) ||
-	    cb_cmp_input_load(a.new, a.opts.metric, &new, &err) ||
-	    cb_cmp_run(base, new, &a.opts, &r, &err))
+	    cb_cmp_input_load(a.new, a.opts.metric, &new, &err))
+		goto fail;
+	for (size_t k = 0; k < a.nignore; k++) {
+		cb_cmp_input_ignore_param(base, a.ignore[k]);
+		cb_cmp_input_ignore_param(new, a.ignore[k]);
+	}
+	if (cb_cmp_run(base, new, &a.opts, &r, &err))
 		goto fail;
 	report(r, a.format);
 	for (size_t i = 0; i < r->nwarnings; i++)

@@ -56,6 +56,9 @@ int cb_cmp_input_parse(const char *name, const char *data, size_t len, cb_metric
                        cb_cmp_input **out, cb_error *err);
 int cb_cmp_input_load(const char *path, cb_metric metric, cb_cmp_input **out, cb_error *err);
 void cb_cmp_input_free(cb_cmp_input *in);
+/* Leaves parameter `name` out of every cell's identity, so that cells that
+ * differ only in it match. */
+void cb_cmp_input_ignore_param(cb_cmp_input *in, const char *name);
 /* A whole regular file into memory (*data malloc'ed); a directory, a device
  * or an unreadable path is an error naming it. */
 int cb_cmp_read_file(const char *path, char **data, size_t *len, cb_error *err);

@@ -608,3 +608,27 @@ int cb_cmp_input_load(const char *path, cb_metric metric, cb_cmp_input **out, cb
 	free(data);
 	return rc;
 }
+
+/* Keys read "workload[k=v,k=v]/strategy/...": the entry for `name` is cut
+ * out of the bracket. */
+void cb_cmp_input_ignore_param(cb_cmp_input *in, const char *name)
+{
+	size_t nlen = strlen(name);
+	for (size_t i = 0; i < in->ncells; i++) {
+		char *key = in->cells[i].key;
+		char *open = strchr(key, '['), *close = open ? strchr(open, ']') : NULL;
+		if (!close)
+			continue;
+		for (char *p = open + 1; p < close;) {
+			char *end = p + strcspn(p, ",]");
+			if ((size_t)(end - p) > nlen && !strncmp(p, name, nlen) && p[nlen] == '=') {
+				/* Drop "k=v" and one comma next to it. */
+				char *from = *end == ',' ? end + 1 : end;
+				char *to = *end != ',' && p > open + 1 ? p - 1 : p;
+				memmove(to, from, strlen(from) + 1);
+				break;
+			}
+			p = *end == ',' ? end + 1 : end;
+		}
+	}
+}
