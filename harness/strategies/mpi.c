@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "hostfile.h"
 #include "strategy.h"
 
 #define PROTO "@cb "
@@ -92,47 +93,16 @@ static int find_mpirun(char *out, size_t n)
 	return rc ? -1 : 0;
 }
 
-/* Slots a host file offers: the sum of slots=N over its hosts, or -1
- * when a host gives none (Open MPI then counts that node's cores, which
- * only that node knows). Open MPI's syntax: "host [slots=N] [max_slots=N]",
- * '#' comments. */
-static int hostfile_slots(const char *path, int *hosts, cb_error *err)
+/* Slots a host file offers, or -1 when a host gives none (Open MPI then
+ * counts that node's cores, which only that node knows). */
+static int hostfile_slots(const char *path, int *nhosts, cb_error *err)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return cb_error_set(err, CB_EXIT_USAGE, "--hosts '%s': %s", path, strerror(errno));
-	char line[1024];
-	int total = 0, nhosts = 0;
-	bool unknown = false;
-	while (fgets(line, sizeof line, f)) {
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
-		char host[256];
-		if (sscanf(line, "%255s", host) != 1)
-			continue;
-		nhosts++;
-		char *s = strstr(line, "slots=");
-		while (s && s > line && s[-1] == '_')   /* skip max_slots= */
-			s = strstr(s + 1, "slots=");
-		long v;
-		if (!s) {
-			unknown = true;
-			continue;
-		}
-		char num[32];
-		if (sscanf(s + 6, "%31[0-9]", num) != 1 || cb_parse_long(num, &v) || v < 1) {
-			fclose(f);
-			return cb_error_set(err, CB_EXIT_USAGE, "--hosts '%s': host '%s' has a bad slots= value",
-			                    path, host);
-		}
-		total += (int)v;
-	}
-	fclose(f);
-	if (!nhosts)
-		return cb_error_set(err, CB_EXIT_USAGE, "--hosts '%s' names no host", path);
-	*hosts = nhosts;
-	return unknown ? -1 : total;
+	cb_host *hosts;
+	if (cb_hostfile_read(path, &hosts, nhosts, err))
+		return -2;
+	int total = cb_hostfile_slots(hosts, *nhosts);
+	free(hosts);
+	return total;
 }
 
 static int check(const cb_run_config *cfg, const cb_params *params, char *warn, size_t nwarn,
@@ -159,7 +129,7 @@ static int check(const cb_run_config *cfg, const cb_params *params, char *warn, 
 		                    "or point CONCBENCH_MPIRUN at it)");
 	if (cfg->hosts) {
 		int hosts = 0, slots = hostfile_slots(cfg->hosts, &hosts, err);
-		if (slots == -1 && err->code)
+		if (slots == -2)
 			return -1;
 		for (int i = 0; slots > 0 && i < cfg->nworkers; i++)
 			if (cfg->workers[i] > slots)
