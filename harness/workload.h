@@ -97,4 +97,15 @@ static inline uint64_t cb_mix64(uint64_t h, uint64_t v)
 	return h ^ (h >> 31);
 }
 
+/* The usual merge: an ordered hash of every partial, seeded with h (so a
+ * workload can fold its serial phases in). Usable as a workload's post. */
+static inline uint64_t cb_partials_hash_from(const cb_job *job, uint64_t h)
+{
+	for (size_t i = 0; i < job->ntasks; i++)
+		h = cb_mix64(h, job->partials[i]);
+	return h;
+}
+
+static inline uint64_t cb_partials_hash(cb_job *job) { return cb_partials_hash_from(job, 0); }
+
 #endif

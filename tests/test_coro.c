@@ -60,7 +60,9 @@ static void test_switch_pingpong_passes_values(void **state)
 
 /* ---- guard page ---- */
 
-static volatile char *guard_addr;
+/* The pointer itself is volatile too: the handler must see it set before
+ * the faulting store, whatever the optimiser would reorder. */
+static volatile char *volatile guard_addr;
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {

@@ -64,10 +64,7 @@ static int task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 static uint64_t post(cb_job *job)
 {
 	amdahl_state *s = job->state;
-	uint64_t h = cb_mix64(s->pre_val, cb_spin(s->pre_val, s->post_iters));
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
+	return cb_partials_hash_from(job, cb_mix64(s->pre_val, cb_spin(s->pre_val, s->post_iters)));
 }
 
 static void teardown(cb_job *job) { free(job->state); }

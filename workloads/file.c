@@ -224,10 +224,7 @@ static int task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 
 static uint64_t post(cb_job *job)
 {
-	uint64_t h = 0;
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
+	return cb_partials_hash(job);
 }
 
 static double work_units(const cb_job *job, const char **unit)

@@ -80,10 +80,7 @@ static int task(const cb_job *job, size_t t, cb_io *io, uint64_t *out)
 
 static uint64_t post(cb_job *job)
 {
-	uint64_t h = 0;
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
+	return cb_partials_hash(job);
 }
 
 static void teardown(cb_job *job)

@@ -162,10 +162,7 @@ static uint64_t post(cb_job *job)
 		madvise(s->c, s->bytes, MADV_REMOVE);
 		memset(s->ready, 0, job->ntasks);
 	}
-	uint64_t h = 0;
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
+	return cb_partials_hash(job);
 }
 
 static double work_units(const cb_job *job, const char **unit)

@@ -495,10 +495,7 @@ out:
 
 static uint64_t post(cb_job *job)
 {
-	uint64_t h = 0;
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
+	return cb_partials_hash(job);
 }
 
 static void teardown(cb_job *job)
