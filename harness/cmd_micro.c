@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "gnuplot.h"
 #include "gbench.h"
 #include "micro.h"
 #include "run.h"
@@ -450,39 +451,16 @@ static int write_locks_dat(const micro_run *mr, const char *path, char *names_ou
 	return f ? blocks : -1;
 }
 
-static const char *plots_dir(void)
-{
-	const char *d = getenv("CONCBENCH_PLOTS");
-	return d && *d ? d : CB_SOURCE_DIR "/plots";
-}
-
-/* gnuplot -e "<vars>" template; 0, or the reason there is no chart. */
+/* gnuplot on a template of plots/: 0, or the reason there is no chart. */
 static int run_gnuplot(const char *tmpl, const char *vars, char *why, size_t whylen)
 {
-	char *path = cb_xasprintf("%s/%s", plots_dir(), tmpl);
-	int rc = 0;
-	if (access(path, R_OK)) {
-		snprintf(why, whylen, "template %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		execlp("gnuplot", "gnuplot", "-e", vars, path, (char *)NULL);
-		_exit(127);
-	}
-	int status = 0;
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
-		snprintf(why, whylen, "cannot start gnuplot: %s", strerror(errno));
-		rc = -1;
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		snprintf(why, whylen, "gnuplot is not installed (apt-get install gnuplot-nox)");
-		rc = -1;
-	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, whylen, "gnuplot failed on %s (status %#x)", path, status);
-		rc = -1;
-	}
-	free(path);
+	cb_error err = { 0 };
+	char *dir = cb_plots_dir();
+	int rc = dir ? cb_gnuplot_run(dir, tmpl, vars, &err)
+	             : cb_error_set(&err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
+	if (rc)
+		snprintf(why, whylen, "%s", err.msg);
+	free(dir);
 	return rc;
 }
 
@@ -493,14 +471,24 @@ static void draw_charts(const micro_run *mr)
 	int rows = write_price_dat(mr, price, models, sizeof models);
 	int blocks = write_locks_dat(mr, locks, prims, sizeof prims);
 	if (rows > 0) {
-		vars = cb_xasprintf("datafile='%s'; outbase='%s/micro_price'; models='%s'; rows=%d", price, mr->dir,
-		                    models, rows);
+		char *out = cb_xasprintf("%s/micro_price", mr->dir);
+		vars = NULL;
+		cb_gp_set_str(&vars, "datafile", price);
+		cb_gp_set_str(&vars, "outbase", out);
+		cb_gp_set_str(&vars, "models", models);
+		cb_gp_set_num(&vars, "rows", rows);
+		free(out);
 		if (run_gnuplot("micro_price.gp", vars, why, sizeof why) && !mr->opts->quiet)
 			fprintf(stderr, "concbench: warning: no price-list chart: %s\n", why);
 		free(vars);
 	}
 	if (blocks > 0) {
-		vars = cb_xasprintf("datafile='%s'; outbase='%s/micro_locks'; names='%s'", locks, mr->dir, prims);
+		char *out = cb_xasprintf("%s/micro_locks", mr->dir);
+		vars = NULL;
+		cb_gp_set_str(&vars, "datafile", locks);
+		cb_gp_set_str(&vars, "outbase", out);
+		cb_gp_set_str(&vars, "names", prims);
+		free(out);
 		if (run_gnuplot("micro_locks.gp", vars, why, sizeof why) && !mr->opts->quiet)
 			fprintf(stderr, "concbench: warning: no lock-scaling chart: %s\n", why);
 		free(vars);
@@ -733,6 +721,13 @@ int cb_cmd_micro(int argc, char **argv)
 	draw_charts(&mr);
 	if (!o.quiet)
 		print_table(&mr);
+	/* The report of the price list, beside the results, as `run` has. */
+	char *file = cb_xasprintf("%s/results.json", mr.dir);
+	char *rargv[] = { "report", file, NULL };
+	fflush(stdout);
+	if (cb_cmd_report(2, rargv) == CB_EXIT_USAGE)
+		mr.failed = true;
+	free(file);
 	if (!o.quiet || mr.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", mr.dir,
 		        mr.failed ? " (a benchmark failed its verification)" : "");

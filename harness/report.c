@@ -363,8 +363,46 @@ static void section_workload(emitter *e, size_t first)
 	free(g);
 }
 
+/* A `concbench micro` run: the price list, one row per benchmark. */
+static void section_price_list(emitter *e)
+{
+	json_t *cells = json_object_get(e->in->doc->root, "cells"), *c;
+	size_t i;
+	rtable t = { .ncols = 6 };
+	row_add(&t, S("benchmark"), S("model"), S("ns per op"), S("ops/s"), S("p50 / p99"), S("note"));
+	json_array_foreach(cells, i, c) {
+		json_t *ns = json_object_get(c, "ns_per_op"), *ops = json_object_get(c, "ops_per_s");
+		json_t *lat = json_object_get(c, "latency");
+		const char *note = json_string_value(json_object_get(c, "error"));
+		if (!note)
+			note = json_string_value(json_object_get(c, "skipped"));
+		row_add(&t, S(json_string_value(json_object_get(c, "id"))),
+		        S(json_string_value(json_object_get(c, "model"))),
+		        json_is_number(ns) ? fmt("%.4g", json_number_value(ns)) : S(NULL),
+		        json_is_number(ops) ? fmt("%.4g", json_number_value(ops)) : S(NULL),
+		        json_is_object(lat) ? cb_xasprintf("%.3g us / %.3g us",
+		                1e6 * json_number_value(json_object_get(lat, "p50_s")),
+		                1e6 * json_number_value(json_object_get(lat, "p99_s"))) : S(NULL),
+		        S(note ? note : ""));
+	}
+	e->heading(e, 2, "Price list", "price-list");
+	e->para(e, "What each building block costs on this machine: ns per operation (median over the "
+	           "repetitions; for contended locks as one thread sees it), operations per second for all "
+	           "workers together, and latency percentiles where each operation was timed.");
+	e->table(e, &t);
+	table_free(&t);
+	section_charts(e, "micro");
+}
+
 static void walk(emitter *e)
 {
+	if (e->in->doc->micro) {
+		section_machine(e);
+		section_warnings(e);
+		section_config(e);
+		section_price_list(e);
+		return;
+	}
 	section_machine(e);
 	section_warnings(e);
 	section_config(e);

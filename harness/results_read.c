@@ -357,6 +357,11 @@ int cb_results_read(const char *path, cb_rdoc **out, cb_error *err)
 	json_t *cells = json_object_get(d->root, "cells"), *c;
 	size_t i;
 	d->cells = cb_xcalloc(json_array_size(cells), sizeof *d->cells);
+	/* A micro run holds only micro cells: a price list, not series. */
+	d->micro = json_array_size(cells) &&
+	           !strcmp(str_or(json_array_get(cells, 0), "kind", ""), "micro");
+	if (d->micro)
+		cells = NULL;
 	json_array_foreach(cells, i, c) {
 		d->ncells = i + 1;
 		if (read_cell(d, i, c, err))

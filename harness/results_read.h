@@ -40,6 +40,8 @@ typedef struct cb_rdoc {
 	int allowed_pus;       /* 0 when unknown */
 	bool weak_scaling;     /* config.scaling == "weak": Gustafson */
 	bool complete;
+	bool micro;            /* a `concbench micro` run: cells of kind micro,
+	                          read from `root` directly; `cells` is empty */
 	cb_rcell *cells;
 	size_t ncells;
 } cb_rdoc;

@@ -63,7 +63,7 @@ fi
 # Latency benchmarks carry p50/p99; without gnuplot the results stay.
 out=$(PATH=/nonexistent "$bin" micro 'handover/spsc_ring/8B/roundtrip' -r 1 --min-time 0.01 -o "$tmp/lat" 2>&1); rc=$?
 json="$tmp/lat/latest/results.json"
-if [ $rc -eq 0 ] && grep -q "no price-list chart: gnuplot is not installed" <<<"$out" &&
+if [ $rc -eq 0 ] && grep -q "no price-list chart: cannot run 'gnuplot'" <<<"$out" &&
    python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["cells"][0]; assert 0 < c["latency"]["p50_s"] <= c["latency"]["p99_s"], c' "$json"; then
   ok "roundtrip latency recorded, missing gnuplot only warns"
 else bad "latency/no-gnuplot run exited $rc: $out"; fi
