@@ -162,7 +162,8 @@ const char *cb_micro_model(const char *name, const char *label)
 	static const char *const derived[][2] = {
 		{ "threadpool", "threadpool" }, { "processpool", "processpool" },
 		{ "coroutine", "coroutines" }, { "fcontext", "coroutines" }, { "scheduler", "coroutines" },
-		{ "shim/", "shim" },
+		{ "shim/", "shim" }, { "pools/threads_", "threads" }, { "pools/processes_", "processes" },
+		{ "pools/serial_", "serial" }, { "pools/hybrid_", "hybrid" },
 	};
 	if (label && *label)
 		return label;

@@ -18,6 +18,11 @@ set ytics nomirror font ",7"
 set grid xtics mxtics lc rgb "#dddddd"
 set key outside right top title "model" box
 set style fill solid 0.85 border -1
+# Twelve distinguishable colours, one per model (gnuplot's default cycle
+# repeats after eight).
+array palette[12] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", \
+                     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#e7ba52"]
+do for [i=1:12] { set linetype i lc rgb palette[i] }
 set title "concbench micro: the price list"
 
 set terminal pngcairo size 1100, height font ",9" noenhanced
