@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "coro.h"
+#include "cell_fixture.h"
 #include "run.h"
 
 static const cb_loop_backend *const backends[] = { &cb_loop_uring, &cb_loop_epoll };
@@ -318,50 +319,20 @@ static void test_sched_reports_deadlock_instead_of_hanging(void **state)
 
 /* ---- the strategy through the runner ---- */
 
-typedef struct { cb_run_config cfg; cb_run run; cb_cell cell; cb_kv kv[2]; } fixture;
+typedef cell_fixture fixture;
 
 static fixture *make(const cb_workload *wl, int workers, int conc, const char *sched, const char *loop)
 {
-	fixture *f = cb_xcalloc(1, sizeof *f);
 	cb_error err = { 0 };
-	f->cfg.size = CB_SIZE_TINY;
-	f->cfg.reps = 2;
-	assert_int_equal(cb_pin_parse("compact", &f->cfg.pin, &err), 0);
-	assert_int_equal(cb_schedule_parse(sched, &f->cfg.sched, &err), 0);
-	if (loop) {
-		f->kv[0] = (cb_kv){ "loop", loop };
-		f->cfg.params = f->kv;
-		f->cfg.nparams = 1;
-	}
-	f->run.cfg = &f->cfg;
-	f->run.perf_fd = -1;
-	assert_int_equal(cb_topology_open(&f->run.topo, NULL, &err), 0);
-	cb_job *job;
-	assert_int_equal(cb_job_create(&job, wl, CB_SIZE_TINY, 1, NULL, 0, NULL, &err), 0);
-	f->cell.job = job;
-	f->cell.strategy = cb_strategy_find("coroutines");
-	assert_non_null(f->cell.strategy);
-	f->cell.workers = workers;
-	f->cell.concurrency = conc;
-	f->cell.threads = 1;
-	f->cell.reps_total = 2;
-	f->cell.run = &f->run;
-	assert_int_equal(cb_place(f->run.topo, &f->cfg.pin, workers, &f->cell.place, &err), 0);
-	assert_int_equal(cb_cell_open(&f->cell, &err), 0);
+	cb_kv kv = { "loop", loop };
+	fixture *f = cell_fixture_new(NULL, wl, cb_strategy_find("coroutines"), workers, conc, 1, "compact", sched,
+	                              &kv, loop ? 1 : 0, 2, &err);
+	if (!f)
+		fail_msg("%s", err.msg);
 	return f;
 }
 
-static void destroy(fixture *f)
-{
-	cb_cell_close(&f->cell);
-	cb_placement_free(&f->cell.place);
-	free(f->cell.reps);
-	free(f->cell.error);
-	cb_job_free(f->cell.job);
-	cb_topology_free(f->run.topo);
-	cb_pin_free(&f->cfg.pin);
-	free(f);
-}
+static void destroy(fixture *f) { cell_fixture_free(f); }
 
 static void rep_ok(fixture *f)
 {

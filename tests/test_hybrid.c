@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "cell_fixture.h"
 #include "run.h"
 
 /* A workload whose task 5 misbehaves once armed; the switch lives in
@@ -46,44 +47,19 @@ static const cb_workload misbehave = {
 	.checksum = "partials", .setup = misbehave_setup, .task = misbehave_task, .post = misbehave_post,
 };
 
-typedef struct { cb_run_config cfg; cb_run run; cb_cell cell; } fixture;
+typedef cell_fixture fixture;
 
 static fixture *make(cb_job *job, int procs, int threads, const char *sched, const char *pin)
 {
-	fixture *f = cb_xcalloc(1, sizeof *f);
 	cb_error err = { 0 };
-	f->cfg.size = CB_SIZE_TINY;
-	f->cfg.reps = 2;
-	assert_int_equal(cb_pin_parse(pin, &f->cfg.pin, &err), 0);
-	assert_int_equal(cb_schedule_parse(sched, &f->cfg.sched, &err), 0);
-	f->run.cfg = &f->cfg;
-	f->run.perf_fd = -1;
-	assert_int_equal(cb_topology_open(&f->run.topo, NULL, &err), 0);
-	f->cell.job = job;
-	f->cell.strategy = cb_strategy_find("hybrid");
-	assert_non_null(f->cell.strategy);
-	f->cell.workers = procs;
-	f->cell.concurrency = procs;
-	f->cell.threads = threads;
-	f->cell.reps_total = 2;
-	f->cell.run = &f->run;
-	assert_int_equal(cb_place_groups(f->run.topo, &f->cfg.pin, procs, threads, &f->cell.place, &err), 0);
-	int rc = cb_cell_open(&f->cell, &err);
-	if (rc)
+	fixture *f = cell_fixture_new(job, NULL, cb_strategy_find("hybrid"), procs, procs, threads, pin, sched,
+	                              NULL, 0, 2, &err);
+	if (!f)
 		fail_msg("cell_open: %s", err.msg);
 	return f;
 }
 
-static void destroy(fixture *f)
-{
-	cb_cell_close(&f->cell);
-	cb_placement_free(&f->cell.place);
-	free(f->cell.reps);
-	free(f->cell.error);
-	cb_topology_free(f->run.topo);
-	cb_pin_free(&f->cfg.pin);
-	free(f);
-}
+static void destroy(fixture *f) { cell_fixture_free(f); }
 
 static int count_fds(void)
 {

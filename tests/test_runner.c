@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "cell_fixture.h"
 #include "run.h"
 
 /* A strategy with a bug: it forgets the last task. */
@@ -46,44 +47,18 @@ static const cb_workload failing = {
 	.checksum = "partials", .setup = failing_setup, .task = failing_task, .post = failing_post,
 };
 
-typedef struct { cb_run_config cfg; cb_run run; cb_cell cell; } fixture;
+typedef cell_fixture fixture;
 
 static fixture *make(const cb_workload *wl, const cb_strategy *st, int workers, const char *sched)
 {
-	fixture *f = cb_xcalloc(1, sizeof *f);
 	cb_error err = { 0 };
-	f->cfg.size = CB_SIZE_TINY;
-	f->cfg.reps = 3;
-	assert_int_equal(cb_pin_parse("none", &f->cfg.pin, &err), 0);
-	assert_int_equal(cb_schedule_parse(sched, &f->cfg.sched, &err), 0);
-	f->run.cfg = &f->cfg;
-	f->run.perf_fd = -1;
-	assert_int_equal(cb_topology_open(&f->run.topo, NULL, &err), 0);
-	cb_job *job;
-	assert_int_equal(cb_job_create(&job, wl, CB_SIZE_TINY, 1, NULL, 0, NULL, &err), 0);
-	f->cell.job = job;
-	f->cell.strategy = st;
-	f->cell.workers = workers;
-	f->cell.concurrency = workers;
-	f->cell.threads = 1;
-	f->cell.reps_total = 3;
-	f->cell.run = &f->run;
-	assert_int_equal(cb_place(f->run.topo, &f->cfg.pin, workers, &f->cell.place, &err), 0);
-	assert_int_equal(cb_cell_open(&f->cell, &err), 0);
+	fixture *f = cell_fixture_new(NULL, wl, st, workers, workers, 1, "none", sched, NULL, 0, 3, &err);
+	if (!f)
+		fail_msg("%s", err.msg);
 	return f;
 }
 
-static void destroy(fixture *f)
-{
-	cb_cell_close(&f->cell);
-	cb_placement_free(&f->cell.place);
-	free(f->cell.reps);
-	free(f->cell.error);
-	cb_job_free(f->cell.job);
-	cb_topology_free(f->run.topo);
-	cb_pin_free(&f->cfg.pin);
-	free(f);
-}
+static void destroy(fixture *f) { cell_fixture_free(f); }
 
 static void test_rep_phases_add_up_to_wall(void **state)
 {
