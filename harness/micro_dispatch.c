@@ -70,9 +70,7 @@ static void empty_job(cb_gb_state *st, void *arg)
 	if (cb_pin_parse("compact", &cfg.pin, &err) || cb_topology_open(&run.topo, NULL, &err) ||
 	    cb_job_create(&cell.job, &empty, CB_SIZE_TINY, 1, &kv, 1, NULL, &err))
 		goto out;
-	int rc = s->flags & CB_STRATEGY_THREADS
-	         ? cb_place_groups(run.topo, &cfg.pin, workers, 1, &cell.place, &err)
-	         : cb_place(run.topo, &cfg.pin, workers, &cell.place, &err);
+	int rc = cb_cell_place(&cell, run.topo, &cfg.pin, &err);
 	if (rc)
 		goto out;
 	placed = true;

@@ -131,12 +131,7 @@ static cb_cell *add_cell(cb_run *run, int *cap, cb_job *job, const cb_strategy *
  * before anything runs. */
 static int place_cell(cb_run *run, cb_cell *c, cb_error *err)
 {
-	int rc;
-	if (c->strategy->flags & CB_STRATEGY_THREADS)
-		rc = cb_place_groups(run->topo, &run->cfg->pin, c->workers, c->threads, &c->place, err);
-	else
-		rc = cb_place(run->topo, &run->cfg->pin, c->workers, &c->place, err);
-	if (rc)
+	if (cb_cell_place(c, run->topo, &run->cfg->pin, err))
 		return -1;
 	if (c->place.oversubscribed && !run->cfg->quiet)
 		fprintf(stderr, "concbench: warning: cell %s is oversubscribed (%d workers on %d PUs)\n",

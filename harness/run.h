@@ -99,6 +99,10 @@ const cb_suite *cb_suite_find(const char *name);
 /* runner.c: runs every cell through the shim; writes results as cells end. */
 int cb_runner_run(cb_run *run, cb_error *err);
 /* One repetition of an open cell, outside Google Benchmark (tests use it). */
+/* Places the cell's executors: groups of threads for strategies with
+ * threads per process, one PU per worker otherwise (the one placement rule
+ * of a cell). */
+int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err);
 int cb_cell_open(cb_cell *c, cb_error *err);
 int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
 void cb_cell_close(cb_cell *c);

@@ -101,6 +101,13 @@ void cb_rep_clear(cb_rep *rep)
 	rep->cpus = NULL;
 }
 
+int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err)
+{
+	if (c->strategy->flags & CB_STRATEGY_THREADS)
+		return cb_place_groups(t, pin, c->workers, c->threads, &c->place, err);
+	return cb_place(t, pin, c->workers, &c->place, err);
+}
+
 int cb_cell_open(cb_cell *c, cb_error *err)
 {
 	if (c->open)

@@ -48,9 +48,7 @@ static inline cell_fixture *cell_fixture_new(cb_job *job, const cb_workload *wl,
 		f->own_job = true;
 	}
 	f->cell.job = job;
-	if (st->flags & CB_STRATEGY_THREADS ? cb_place_groups(f->run.topo, &f->cfg.pin, workers, threads,
-	                                                       &f->cell.place, err)
-	                                    : cb_place(f->run.topo, &f->cfg.pin, workers, &f->cell.place, err))
+	if (cb_cell_place(&f->cell, f->run.topo, &f->cfg.pin, err))
 		goto fail;
 	if (cb_cell_open(&f->cell, err))
 		goto fail;

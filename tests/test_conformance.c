@@ -159,10 +159,7 @@ static cellctx *cell_new(cb_job *job, const cb_strategy *st, int workers, int co
 	snprintf(c->id, sizeof c->id, "%s/%s/n%d/c%d/t%d/%s/%s", job->wl->name, st->name, workers,
 	         conc, threads, pin, sched);
 	snprintf(current, sizeof current, "%s", c->id);
-	int rc = st->flags & CB_STRATEGY_THREADS
-	         ? cb_place_groups(topo, &x->cfg.pin, workers, threads, &c->place, &err)
-	         : cb_place(topo, &x->cfg.pin, workers, &c->place, &err);
-	if (rc)
+	if (cb_cell_place(c, topo, &x->cfg.pin, &err))
 		fail_msg("%s: placement: %s", c->id, err.msg);
 	alarm(WATCHDOG_S);
 	if (cb_cell_open(c, &err))
@@ -286,17 +283,10 @@ static int armed_task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 	return 0;
 }
 
-static uint64_t armed_post(cb_job *job)
-{
-	uint64_t h = 0;
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
-}
 
 static const cb_workload armed = {
 	.name = "test.armed", .summary = "task 3 fails or dies when armed", .kind = CB_KIND_CPU,
-	.checksum = "partials", .setup = armed_setup, .task = armed_task, .post = armed_post,
+	.checksum = "partials", .setup = armed_setup, .task = armed_task, .post = cb_partials_hash,
 };
 
 static void test_task_error_fails_cell_every_strategy(void **state)

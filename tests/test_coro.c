@@ -386,16 +386,9 @@ static int failing_task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 	*out = i;
 	return rc ? rc : fail_armed && i == 3 ? -EIO : 0;
 }
-static uint64_t failing_post(cb_job *job)
-{
-	uint64_t h = 0;
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
-}
 static const cb_workload failing = {
 	.name = "test.failing", .summary = "task 3 fails", .kind = CB_KIND_IO,
-	.checksum = "partials", .setup = failing_setup, .task = failing_task, .post = failing_post,
+	.checksum = "partials", .setup = failing_setup, .task = failing_task, .post = cb_partials_hash,
 };
 
 static void test_task_error_fails_job(void **state)

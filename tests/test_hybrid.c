@@ -35,16 +35,9 @@ static int misbehave_task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 		_exit(3);
 	return i == 5 && *mode == FAIL ? -EIO : 0;
 }
-static uint64_t misbehave_post(cb_job *job)
-{
-	uint64_t h = 0;
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
-}
 static const cb_workload misbehave = {
 	.name = "test.misbehave", .summary = "task 5 crashes, exits or fails", .kind = CB_KIND_CPU,
-	.checksum = "partials", .setup = misbehave_setup, .task = misbehave_task, .post = misbehave_post,
+	.checksum = "partials", .setup = misbehave_setup, .task = misbehave_task, .post = cb_partials_hash,
 };
 
 typedef cell_fixture fixture;

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "cell_fixture.h"
 #include "run.h"
 
 static const char *const catalogue[] = {
@@ -37,41 +38,19 @@ static cb_job *job_with(const char *name, const cb_kv *kv, size_t nkv)
 	return job;
 }
 
-typedef struct { cb_run_config cfg; cb_run run; cb_cell cell; } fixture;
+typedef cell_fixture fixture;
 
 static fixture *open_cell(cb_job *job, const char *strategy, int workers, const char *sched)
 {
-	fixture *f = cb_xcalloc(1, sizeof *f);
 	cb_error err = { 0 };
-	f->cfg.size = CB_SIZE_TINY;
-	f->cfg.reps = 1;
-	assert_int_equal(cb_pin_parse("none", &f->cfg.pin, &err), 0);
-	assert_int_equal(cb_schedule_parse(sched, &f->cfg.sched, &err), 0);
-	f->run.cfg = &f->cfg;
-	f->run.perf_fd = -1;
-	assert_int_equal(cb_topology_open(&f->run.topo, NULL, &err), 0);
-	f->cell.job = job;
-	f->cell.strategy = cb_strategy_find(strategy);
-	f->cell.workers = workers;
-	f->cell.concurrency = workers;
-	f->cell.threads = 1;
-	f->cell.reps_total = 1;
-	f->cell.run = &f->run;
-	assert_int_equal(cb_place(f->run.topo, &f->cfg.pin, workers, &f->cell.place, &err), 0);
-	assert_int_equal(cb_cell_open(&f->cell, &err), 0);
+	fixture *f = cell_fixture_new(job, NULL, cb_strategy_find(strategy), workers, workers, 1, "none", sched,
+	                              NULL, 0, 1, &err);
+	if (!f)
+		fail_msg("%s: %s", strategy, err.msg);
 	return f;
 }
 
-static void close_cell(fixture *f)
-{
-	cb_cell_close(&f->cell);
-	cb_placement_free(&f->cell.place);
-	free(f->cell.reps);
-	free(f->cell.error);
-	cb_topology_free(f->run.topo);
-	cb_pin_free(&f->cfg.pin);
-	free(f);
-}
+static void close_cell(fixture *f) { cell_fixture_free(f); }
 
 /* One repetition; 0 with the answer checked, or -1 with err filled. */
 static int one_rep(cb_job *job, const char *strategy, int workers, const char *sched, cb_error *err)
