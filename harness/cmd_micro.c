@@ -466,7 +466,7 @@ static int run_gnuplot(const char *tmpl, const char *vars, char *why, size_t why
 
 static void draw_charts(const micro_run *mr)
 {
-	char models[512], prims[1024], why[512], *vars;
+	char models[512], prims[1024], why[sizeof ((cb_error *)0)->msg], *vars;
 	char *price = cb_xasprintf("%s/micro_price.dat", mr->dir), *locks = cb_xasprintf("%s/micro_locks.dat", mr->dir);
 	int rows = write_price_dat(mr, price, models, sizeof models);
 	int blocks = write_locks_dat(mr, locks, prims, sizeof prims);
