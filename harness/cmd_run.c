@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,19 +33,24 @@ static const char usage_text[] =
 	"      --size SIZE        tiny, quick, default, large (default: default)\n"
 	"      --param KEY=VALUE  a workload or strategy parameter (repeatable)\n"
 	"      --hosts FILE       MPI host file for strategies run by a launcher (mpi): mpirun --hostfile\n"
-	"  -r, --reps N           timed repetitions per cell (default: 10, suite's own with --suite)\n"
-	"      --warmup N         untimed repetitions before the first timed one (default: 1)\n"
+	"  -r, --reps N           timed repetitions per cell and round (default: 10, suite's own with --suite)\n"
+	"      --warmup N         untimed repetitions before the first timed one of each round (default: 1)\n"
 	"      --suite NAME       a named set of cells: quick, default\n"
 	"      --scaling MODE     strong (default: fixed problem) or weak (the problem grows\n"
 	"                         with the workers; speedup is Gustafson's scaled speedup)\n"
-	"      --rounds K         run the whole plan in K fresh processes and merge them\n"
-	"                         (independent samples for 'concbench compare')\n"
+	"      --rounds K         K rounds: each cell runs K times, each time in a fresh\n"
+	"                         process, cells in a new random order each round\n"
+	"                         (independent samples for 'concbench compare'; default 1)\n"
+	"      --timeout DURATION limit on one repetition (30s, 5m); a cell past it fails\n"
+	"                         and its processes are killed (default: 20 x the warmup,\n"
+	"                         at least 60 s; 10 min for the first repetition)\n"
+	"      --seed N           the order of the cells in each round (default: from the clock)\n"
 	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
 	"  -q, --quiet            no table, no progress line, no warnings\n"
 	"  -h, --help             this text\n"
 	"\n"
-	"Repetitions of all cells are interleaved at random (Google Benchmark's\n"
-	"--benchmark_enable_random_interleaving; pass =false to run cells in order).\n"
+	"Every round of every cell runs in a fresh process that holds only that\n"
+	"cell's job, so that no cell's figures depend on the other cells of the plan.\n"
 	"Exit status: 0 all cells ok, 1 a cell failed (wrong checksum, task error),\n"
 	"2 bad input, 3 this machine cannot run the request.\n";
 
@@ -145,117 +151,7 @@ static void print_table(json_t *root)
 	}
 }
 
-/* --rounds K: the whole plan again in K fresh processes, one after the
- * other, merged into one run folder. Repetitions inside one process share
- * its state (allocator, page cache, address layout); rounds are the
- * independent samples `compare` uses when there are enough of them. */
-static int run_rounds(int rounds, char **cmdline, int ncmd, char **record, int nrecord,
-                      const char *out_root, bool quiet, cb_error *err)
-{
-	char *tmp = cb_xasprintf("%s/.rounds-%ld", out_root, (long)getpid());
-	json_t *merged = NULL;
-	int rc = -1, status_all = CB_EXIT_OK;
-	char **args = cb_xcalloc((size_t)ncmd + 6, sizeof *args);
-	if (cb_mkdir_p(tmp, err))
-		goto out;
-	for (int k = 0; k < rounds; k++) {
-		char *root = cb_xasprintf("%s/round-%d", tmp, k + 1);
-		int n = 0;
-		args[n++] = "concbench";
-		for (int i = 1; i < ncmd; i++)
-			args[n++] = cmdline[i];
-		args[n++] = "-o";
-		args[n++] = root;
-		args[n++] = "--quiet";
-		args[n] = NULL;
-		if (!quiet)
-			fprintf(stderr, "concbench: round %d of %d\n", k + 1, rounds);
-		pid_t pid = fork();
-		if (pid == 0) {
-			execv("/proc/self/exe", args);
-			_exit(127);
-		}
-		int st = 0;
-		while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		int code = pid < 0 ? CB_EXIT_ENV : WIFEXITED(st) ? WEXITSTATUS(st) : CB_EXIT_FAIL;
-		char *path = cb_xasprintf("%s/latest/results.json", root);
-		free(root);
-		json_t *doc = NULL;
-		cb_rdoc *rdoc = NULL;
-		if (code == CB_EXIT_USAGE || code == CB_EXIT_ENV || cb_results_read(path, &rdoc, err)) {
-			free(path);
-			if (!err->code)
-				cb_error_set(err, code, "round %d failed (exit status %d)", k + 1, code);
-			goto out;
-		}
-		free(path);
-		doc = json_incref(rdoc->root);
-		cb_rdoc_free(rdoc);
-		if (code)
-			status_all = code;
-		if (!merged) {
-			merged = doc;
-			json_t *c;
-			size_t i;
-			json_array_foreach(json_object_get(merged, "cells"), i, c)
-				json_object_set_new(c, "rounds", json_array());
-		}
-		json_t *c;
-		size_t i;
-		json_array_foreach(json_object_get(merged, "cells"), i, c) {
-			size_t j;
-			json_t *d;
-			json_array_foreach(json_object_get(doc, "cells"), j, d) {
-				if (!json_equal(json_object_get(c, "id"), json_object_get(d, "id")))
-					continue;
-				json_array_append(json_object_get(c, "rounds"),
-				                  json_object_get(json_object_get(d, "stats"), "median_s"));
-				if (doc != merged)
-					json_array_extend(json_object_get(c, "reps"), json_object_get(d, "reps"));
-				if (!json_is_null(json_object_get(d, "error")))
-					json_object_set(c, "error", json_object_get(d, "error"));
-			}
-		}
-		if (!json_is_true(json_object_get(doc, "complete")))
-			json_object_set_new(merged, "complete", json_false());
-		if (doc != merged)
-			json_decref(doc);
-	}
-	json_t *c;
-	size_t i;
-	json_array_foreach(json_object_get(merged, "cells"), i, c)
-		cb_results_cell_stats(c);
-	cb_results_derive(merged);
-	json_t *cmd = json_array();
-	for (int k = 0; k < nrecord; k++)
-		json_array_append_new(cmd, json_string(record[k]));
-	json_object_set_new(merged, "command", cmd);
-	json_object_set_new(json_object_get(merged, "config"), "rounds", json_integer(rounds));
-	char created[32], *dir = NULL;
-	if (cb_run_dir_create(out_root, created, &dir, err) || cb_results_write_json(dir, merged, err)) {
-		free(dir);
-		goto out;
-	}
-	if (!quiet) {
-		print_table(merged);
-		fflush(stdout);
-		fprintf(stderr, "concbench: results in %s/results.json (%d rounds)\n", dir, rounds);
-	}
-	free(dir);
-	rc = status_all;
-out:
-	if (merged)
-		json_decref(merged);
-	char *rm = cb_xasprintf("rm -rf -- '%s'", tmp);
-	if (system(rm)) { /* best effort: nothing else to do */ }
-	free(rm);
-	free(tmp);
-	free(args);
-	return rc;
-}
-
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -273,6 +169,8 @@ static const struct option options[] = {
 	{ "rounds", required_argument, NULL, OPT_ROUNDS },
 	{ "scaling", required_argument, NULL, OPT_SCALING },
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "out", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -280,7 +178,8 @@ static const struct option options[] = {
 };
 
 typedef struct {
-	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds;
+	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
+	           *timeout, *seed;
 } raw_opts;
 
 static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
@@ -308,6 +207,8 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_WARMUP: raw->warmup = optarg; break;
 		case OPT_SUITE: cfg->suite = optarg; break;
 		case OPT_ROUNDS: raw->rounds = optarg; break;
+		case OPT_TIMEOUT: raw->timeout = optarg; break;
+		case OPT_SEED: raw->seed = optarg; break;
 		case OPT_SCALING:
 			if (strcmp(optarg, "strong") && strcmp(optarg, "weak"))
 				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
@@ -352,6 +253,7 @@ static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pu
 	}
 	cfg->size = suite ? suite->size : CB_SIZE_DEFAULT;
 	cfg->reps = suite ? suite->reps : 10;
+	cfg->rounds = suite ? suite->rounds : 1;
 	cfg->warmup = 1;
 	if (raw->size && cb_size_parse(raw->size, &cfg->size, err))
 		return -1;
@@ -364,6 +266,24 @@ static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pu
 		return cb_error_set(err, CB_EXIT_USAGE, "--warmup '%s' must be a whole number from 0 to 1000", raw->warmup);
 	if (raw->warmup)
 		cfg->warmup = (int)v;
+	if (raw->rounds && (cb_parse_long(raw->rounds, &v) || v < 1 || v > 1000))
+		return cb_error_set(err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 1 to 1000", raw->rounds);
+	if (raw->rounds)
+		cfg->rounds = (int)v;
+	if (raw->timeout && (cb_parse_duration(raw->timeout, &cfg->timeout_s) || cfg->timeout_s < 1e-3 ||
+	                     cfg->timeout_s > 7 * 86400))
+		return cb_error_set(err, CB_EXIT_USAGE, "--timeout '%s' is not a duration from 1ms to 7d "
+		                    "(a number with s, ms, m, h or d; seconds when bare)", raw->timeout);
+	cfg->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	if (raw->seed) {
+		char *end;
+		errno = 0;
+		unsigned long long sd = strtoull(raw->seed, &end, 10);
+		if (errno || end == raw->seed || *end || raw->seed[0] == '-' || sd > INT64_MAX)
+			return cb_error_set(err, CB_EXIT_USAGE, "--seed '%s' must be a whole number from 0 to %lld",
+			                    raw->seed, (long long)INT64_MAX);
+		cfg->seed = sd;
+	}
 	if (raw->workers) {
 		if (cb_parse_count_list(raw->workers, "-n/--workers", allowed_pus, MAX_WORKERS, &cfg->workers,
 		                        &cfg->nworkers, err))
@@ -432,30 +352,6 @@ int cb_cmd_run(int argc, char **argv)
 	cb_topology_summarize(run.topo, &sum);
 	if (apply_options(&cfg, &raw, sum.allowed_pus, &err) || cb_out_root_check(cfg.out_root, &err))
 		goto fail;
-	if (raw.rounds) {
-		long k;
-		if (cb_parse_long(raw.rounds, &k) || k < 1 || k > 1000) {
-			cb_error_set(&err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 1 to 1000", raw.rounds);
-			goto fail;
-		}
-		if (k > 1) {
-			/* Each round re-reads the same command line without --rounds. */
-			int n = 0;
-			char **round_cmd = cb_xcalloc((size_t)argc + 2, sizeof *round_cmd);
-			for (int i = 0; i < argc + 1; i++) {
-				if (!strcmp(cmdline[i], "--rounds")) { i++; continue; }
-				if (!strncmp(cmdline[i], "--rounds=", 9)) continue;
-				if ((!strcmp(cmdline[i], "-o") || !strcmp(cmdline[i], "--out"))) { i++; continue; }
-				if (!strncmp(cmdline[i], "--out=", 6)) continue;
-				round_cmd[n++] = cmdline[i];
-			}
-			rc = run_rounds((int)k, round_cmd, n, cmdline, argc + 1, cfg.out_root, cfg.quiet, &err);
-			free(round_cmd);
-			if (rc < 0)
-				goto fail;
-			goto out;
-		}
-	}
 	cb_gb_init(&gb_argc, gb_argv);
 	if (gb_argc > 1) {
 		cb_error_set(&err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);

@@ -92,8 +92,8 @@ int cb_parse_bytes(const char *s, double *out)
 
 int cb_parse_duration(const char *s, double *out)
 {
-	static const char *const sfx[] = { "ns", "us", "ms", "s", "m", "min" };
-	static const double mult[] = { 1e-9, 1e-6, 1e-3, 1, 60, 60 };
+	static const char *const sfx[] = { "ns", "us", "ms", "s", "m", "min", "h", "d" };
+	static const double mult[] = { 1e-9, 1e-6, 1e-3, 1, 60, 60, 3600, 86400 };
 	return parse_suffixed(s, out, sfx, mult, sizeof mult / sizeof *mult, 1);
 }
 

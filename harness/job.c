@@ -2,6 +2,7 @@
  * serial reference answer, computed once when the job is created so that
  * every cell of every strategy is checked against the same number. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,18 +43,29 @@ static int compute_reference(cb_job *job, cb_error *err)
 	cb_io_ops ops = cb_io_blocking_ops;
 	ops.sleep = no_sleep;
 	cb_io io = { &ops, NULL };
-	if (job->wl->pre && job->wl->pre(job, err))
-		return -1;
-	for (size_t i = 0; i < job->base_ntasks; i++) {
-		int rc = cb_job_task(job, i, &io);
-		if (rc)
-			return cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run failed at task %zu: %s",
-			                    job->wl->name, i, strerror(-rc));
+	job->reference_run = true;
+	int rc = job->wl->pre ? job->wl->pre(job, err) : 0;
+	for (size_t i = 0; !rc && i < job->base_ntasks; i++) {
+		rc = cb_job_task(job, i, &io);
+		if (rc) {
+			cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run failed at task %zu: %s",
+			             job->wl->name, i, strerror(-rc));
+			rc = -1;
+		}
 	}
-	for (size_t i = job->base_ntasks; i < job->ntasks; i++)
+	for (size_t i = job->base_ntasks; !rc && i < job->ntasks; i++)
 		job->partials[i] = job->partials[i % job->base_ntasks];
-	job->reference = job->wl->post(job);
-	return 0;
+	if (!rc)
+		job->reference = job->wl->post(job);
+	job->reference_run = false;
+	return rc;
+}
+
+static void alloc_shared(cb_job *job)
+{
+	job->partials = cb_shared_alloc(job->ntasks * sizeof *job->partials);
+	if (job->wl->kind == CB_KIND_IO)
+		job->task_s = cb_shared_alloc(job->ntasks * sizeof *job->task_s);
 }
 
 int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
@@ -78,9 +90,10 @@ int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
 	}
 	job->base_ntasks = job->ntasks;
 	job->ntasks *= (size_t)job->scale;
-	job->partials = cb_shared_alloc(job->ntasks * sizeof *job->partials);
-	if (wl->kind == CB_KIND_IO)
-		job->task_s = cb_shared_alloc(job->ntasks * sizeof *job->task_s);
+	alloc_shared(job);
+	job->work = NAN;
+	if (wl->work_units)
+		job->work = wl->work_units(job, &job->work_unit);
 	if (compute_reference(job, err))
 		goto fail;
 	*out = job;
@@ -90,16 +103,55 @@ fail:
 	return -1;
 }
 
-void cb_job_free(cb_job *job)
+static void free_inputs(cb_job *job)
 {
-	if (!job)
-		return;
 	if (job->state && job->wl->teardown)
 		job->wl->teardown(job);
+	job->state = NULL;
 	if (job->partials)
 		cb_shared_free(job->partials, job->ntasks * sizeof *job->partials);
 	if (job->task_s)
 		cb_shared_free(job->task_s, job->ntasks * sizeof *job->task_s);
+	job->partials = NULL;
+	job->task_s = NULL;
+}
+
+void cb_job_release(cb_job *job)
+{
+	if (job->error || job->released)
+		return;
+	free_inputs(job);
+	job->released = true;
+}
+
+int cb_job_reopen(cb_job *job, cb_error *err)
+{
+	if (!job->released)
+		return 0;
+	size_t want = job->base_ntasks;
+	if (job->wl->setup(job, err)) {
+		free_inputs(job);
+		job->ntasks = want * (size_t)job->scale;
+		return -1;
+	}
+	if (job->ntasks != want) {
+		size_t got = job->ntasks;
+		job->ntasks = want * (size_t)job->scale;
+		free_inputs(job);
+		return cb_error_set(err, CB_EXIT_FAIL, "%s: setup gave %zu tasks in the measuring process, "
+		                    "%zu when the job was created", job->wl->name, got, want);
+	}
+	job->ntasks = want * (size_t)job->scale;
+	alloc_shared(job);
+	job->released = false;
+	return 0;
+}
+
+void cb_job_free(cb_job *job)
+{
+	if (!job)
+		return;
+	free_inputs(job);
 	cb_params_free(&job->params);
 	free(job->error);
 	free(job);
@@ -118,5 +170,6 @@ cb_job *cb_job_failed(const cb_workload *wl, cb_size size, const cb_kv *kv, size
 		return NULL;
 	}
 	job->error = cb_xstrdup(why);
+	job->work = NAN;
 	return job;
 }

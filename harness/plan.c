@@ -18,11 +18,11 @@
  * counter 23, file 17, mandelbrot 15, stream 10 s). A workload added
  * later brings its own share: keep its default repetition near 0.3 s. */
 const cb_suite cb_suites[] = {
-	{ "quick", "every workload and strategy at size quick, 1, 2, 4 ... all PUs, 5 repetitions (CI)",
-	  "all", "all", "pow2", CB_SIZE_QUICK, 5 },
-	{ "default", "every workload and strategy at size default, 1, 2, 4 ... all PUs, 10 repetitions",
-	  "all", "all", "pow2", CB_SIZE_DEFAULT, 10 },
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0 },
+	{ "quick", "every workload and strategy at size quick, 1, 2, 4 ... all PUs, 5 rounds of 2 repetitions (CI)",
+	  "all", "all", "pow2", CB_SIZE_QUICK, 2, 5 },
+	{ "default", "every workload and strategy at size default, 1, 2, 4 ... all PUs, 3 rounds of 4 repetitions",
+	  "all", "all", "pow2", CB_SIZE_DEFAULT, 4, 3 },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0 },
 };
 
 const cb_suite *cb_suite_find(const char *name)
@@ -359,8 +359,6 @@ int cb_plan_build(cb_run *run, cb_error *err)
 			}
 	if (expand(run, wls, nwl, sts, nst, err))
 		goto out;
-	for (int i = 0; i < run->ncells; i++)
-		run->reps_total += cfg->reps;
 	rc = 0;
 out:
 	free(wls);
@@ -378,6 +376,7 @@ void cb_plan_free(cb_run *run)
 		for (int r = 0; r < c->reps_done; r++)
 			cb_rep_clear(&c->reps[r]);
 		free(c->reps);
+		free(c->rounds);
 		free(c->error);
 		if (c->record)
 			json_decref(c->record);

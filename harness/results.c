@@ -19,20 +19,6 @@ static json_t *num_or_null(bool ok, double v)
 	return ok && isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *rep_json(const cb_rep *r)
-{
-	json_t *j = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:b}",
-	                      "wall_s", r->wall_s, "pre_s", r->pre_s, "par_s", r->par_s,
-	                      "post_s", r->post_s, "user_s", r->user_s, "sys_s", r->sys_s,
-	                      "vcsw", (json_int_t)r->vcsw, "ivcsw", (json_int_t)r->ivcsw,
-	                      "maxrss_kib", (json_int_t)r->maxrss_kib, "checksum_ok", r->checksum_ok);
-	json_object_set_new(j, "migrations", r->migrations >= 0 ? json_integer(r->migrations) : json_null());
-	json_object_set_new(j, "start_moves", json_integer(r->start_moves));
-	json_object_set_new(j, "comm_s", num_or_null(true, r->comm_s));
-	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
-	return j;
-}
-
 static json_t *cell_json(const cb_run *run, const cb_cell *c)
 {
 	const cb_job *job = c->job;
@@ -64,8 +50,12 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "baseline_added", json_boolean(c->added_baseline));
 	json_t *reps = json_array();
 	for (int r = 0; r < c->reps_done; r++)
-		json_array_append_new(reps, rep_json(&c->reps[r]));
+		json_array_append_new(reps, cb_rep_json(&c->reps[r]));
 	json_object_set_new(j, "reps", reps);
+	json_t *rounds = json_array();
+	for (int r = 0; r < c->nrounds; r++)
+		json_array_append_new(rounds, json_real(c->rounds[r]));
+	json_object_set_new(j, "rounds", rounds);
 	bool have = c->reps_done > 0;
 	cb_results_cell_stats(j);
 	json_object_set_new(j, "checksum", have ? json_sprintf("%#018llx", (unsigned long long)c->checksum) : json_null());
@@ -89,8 +79,8 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 		json_object_update_missing(j, c->record);
 	/* The workload's own figure of merit (flop/s, B/s): its work per job
 	 * here, the rate at the median in cb_results_derive(). */
-	const char *unit = NULL;
-	double units = job->wl->work_units && !job->error ? job->wl->work_units(job, &unit) : NAN;
+	const char *unit = job->work_unit;
+	double units = job->error ? NAN : job->work;
 	bool rated = have && !c->error && unit && isfinite(units);
 	json_object_set_new(j, "work_per_job", num_or_null(rated, units));
 	json_object_set_new(j, "rate_unit", rated ? json_sprintf("%s/s", unit) : json_null());
@@ -228,10 +218,14 @@ static json_t *config_json(const cb_run *run)
 	json_object_set_new(c, "size", json_string(cb_size_names[cfg->size]));
 	json_object_set_new(c, "reps", json_integer(cfg->reps));
 	json_object_set_new(c, "warmup", json_integer(cfg->warmup));
+	json_object_set_new(c, "rounds", json_integer(cfg->rounds > 0 ? cfg->rounds : 1));
+	json_object_set_new(c, "isolation", json_string("process per cell and round"));
+	json_object_set_new(c, "order_seed", json_integer((json_int_t)(cfg->seed & INT64_MAX)));
+	json_object_set_new(c, "timeout_s", cfg->timeout_s > 0 ? json_real(cfg->timeout_s) : json_null());
 	json_object_set_new(c, "pin", json_string(cfg->pin.text));
 	json_object_set_new(c, "schedule", json_string(sched));
 	json_object_set_new(c, "scaling", json_string(cfg->weak ? "weak" : "strong"));
-	json_object_set_new(c, "interleave", json_true());
+	json_object_set_new(c, "interleave", json_true());   /* cells in a new random order each round */
 	json_object_set_new(c, "workloads", strings_json(cfg->workloads, cfg->nworkloads));
 	json_object_set_new(c, "strategies", strings_json(cfg->strategies, cfg->nstrategies));
 	json_object_set_new(c, "workers", ints_json(cfg->workers, cfg->nworkers));
@@ -254,7 +248,7 @@ json_t *cb_results_json(const cb_run *run)
 	json_object_set_new(root, "config", config_json(run));
 	json_t *cells = json_array();
 	for (int i = 0; i < run->ncells; i++)
-		if (run->cells[i].done)
+		if (run->cells[i].done || run->cells[i].reps_done)
 			json_array_append_new(cells, cell_json(run, &run->cells[i]));
 	json_object_set_new(root, "cells", cells);
 	cb_results_derive(root);

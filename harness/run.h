@@ -6,6 +6,7 @@
 #define CB_RUN_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "common.h"
 #include "params.h"
@@ -26,7 +27,10 @@ typedef struct cb_run_config {
 	char sched_text[32];
 	cb_size size;
 	cb_kv *params; size_t nparams;
-	int reps, warmup;
+	int reps, warmup;          /* per round: each round is a fresh process */
+	int rounds;                /* fresh processes per cell (>= 1) */
+	double timeout_s;          /* limit on one repetition; 0: derived */
+	uint64_t seed;             /* order of the cells in each round */
 	bool weak;                 /* --scaling weak: the job grows with the workers */
 	bool quiet;
 	const char *hosts;         /* --hosts FILE for launcher strategies, or NULL */
@@ -43,6 +47,7 @@ typedef struct cb_rep {
 	                             PU and moved once onto their own (in migrations) */
 	long maxrss_kib;
 	bool checksum_ok;
+	int round;                /* the round (fresh process) it ran in, from 0 */
 	json_t *cpus;             /* per worker: array of OS indices */
 } cb_rep;
 
@@ -60,6 +65,10 @@ typedef struct cb_cell {
 	bool open, done;
 	int reps_done, reps_total;
 	cb_rep *reps;
+	double *rounds;           /* median wall time of each round run so far */
+	int nrounds;
+	int reps_on_disk;         /* what the last results.json written holds */
+	bool done_on_disk;
 	uint64_t checksum;
 	bool checksum_ok;
 	char *error;
@@ -82,6 +91,7 @@ typedef struct cb_run {
 	int cells_done, reps_done, reps_total;
 	double t_start;
 	bool interrupted, failed;
+	char *write_error;        /* the last results write failed: why */
 } cb_run;
 
 /* plan.c: suites, validation, expansion into cells (jobs created here). */
@@ -91,14 +101,18 @@ void cb_plan_free(cb_run *run);
 typedef struct cb_suite {
 	const char *name, *summary, *workloads, *strategies, *workers;
 	cb_size size;
-	int reps;
+	int reps, rounds;          /* repetitions per round, rounds per cell */
 } cb_suite;
 extern const cb_suite cb_suites[];
 const cb_suite *cb_suite_find(const char *name);
 
-/* runner.c: runs every cell through the shim; writes results as cells end. */
+/* runner.c: runs every cell, each round in a fresh process, through the
+ * shim; writes results after every cell round. Fails (CB_EXIT_FAIL) when
+ * the results could not be written, naming the cells not on disk. */
 int cb_runner_run(cb_run *run, cb_error *err);
-/* One repetition of an open cell, outside Google Benchmark (tests use it). */
+/* A repetition as results.json holds it, and back (-1: not a repetition). */
+json_t *cb_rep_json(const cb_rep *r);
+int cb_rep_from_json(const json_t *j, cb_rep *r);
 /* Places the cell's executors: groups of threads for strategies with
  * threads per process, one PU per worker otherwise (the one placement rule
  * of a cell). */

@@ -1,19 +1,24 @@
-/* The runner: every cell is one Google Benchmark benchmark (manual time,
- * one iteration per repetition, repetitions interleaved at random across
- * cells), and each repetition is setup | pre | parallel | post | verify,
- * with CPU time, context switches, migrations, peak RSS and the CPUs each
- * worker ran on recorded beside the three timed phases. Cells open lazily
- * on their first repetition and close after their last, and results.json
- * is rewritten after every cell that closes. */
+/* The runner: a lean parent runs every cell in rounds, each round of each
+ * cell in a fresh process that holds only that cell's job (so that no cell
+ * measures another's footprint), in a new random order every round. In
+ * that process the cell is one Google Benchmark benchmark (manual time,
+ * one iteration per repetition), and each repetition is
+ * setup | pre | parallel | post | verify, with CPU time, context switches,
+ * migrations, peak RSS and the CPUs each worker ran on recorded beside the
+ * three timed phases. results.json is rewritten after every cell round. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
 #include <linux/perf_event.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gsl/gsl_sort.h>
@@ -311,11 +316,241 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	return 0;
 }
 
+json_t *cb_rep_json(const cb_rep *r)
+{
+	json_t *j = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:b}",
+	                      "wall_s", r->wall_s, "pre_s", r->pre_s, "par_s", r->par_s,
+	                      "post_s", r->post_s, "user_s", r->user_s, "sys_s", r->sys_s,
+	                      "vcsw", (json_int_t)r->vcsw, "ivcsw", (json_int_t)r->ivcsw,
+	                      "maxrss_kib", (json_int_t)r->maxrss_kib, "checksum_ok", r->checksum_ok);
+	json_object_set_new(j, "migrations", r->migrations >= 0 ? json_integer(r->migrations) : json_null());
+	json_object_set_new(j, "start_moves", json_integer(r->start_moves));
+	json_object_set_new(j, "comm_s", isfinite(r->comm_s) ? json_real(r->comm_s) : json_null());
+	json_object_set_new(j, "round", json_integer(r->round));
+	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
+	return j;
+}
+
+static double jreal(const json_t *o, const char *key, double dflt)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+int cb_rep_from_json(const json_t *j, cb_rep *r)
+{
+	memset(r, 0, sizeof *r);
+	if (!json_is_object(j) || !json_is_number(json_object_get(j, "wall_s")))
+		return -1;
+	r->wall_s = jreal(j, "wall_s", NAN);
+	r->pre_s = jreal(j, "pre_s", NAN);
+	r->par_s = jreal(j, "par_s", NAN);
+	r->post_s = jreal(j, "post_s", NAN);
+	r->user_s = jreal(j, "user_s", NAN);
+	r->sys_s = jreal(j, "sys_s", NAN);
+	r->comm_s = jreal(j, "comm_s", NAN);
+	r->vcsw = (long)jreal(j, "vcsw", 0);
+	r->ivcsw = (long)jreal(j, "ivcsw", 0);
+	r->maxrss_kib = (long)jreal(j, "maxrss_kib", -1);
+	r->migrations = (long long)jreal(j, "migrations", -1);
+	r->start_moves = (int)jreal(j, "start_moves", 0);
+	r->round = (int)jreal(j, "round", 0);
+	r->checksum_ok = json_is_true(json_object_get(j, "checksum_ok"));
+	json_t *cpus = json_object_get(j, "cpus");
+	r->cpus = json_is_array(cpus) ? json_incref(cpus) : json_array();
+	return 0;
+}
+
 static void fail_cell(cb_cell *c, const char *msg)
 {
 	if (!c->error)
 		c->error = cb_xstrdup(msg);
 	c->run->failed = true;
+}
+
+/* ---- the measuring process: one per cell and round ------------------
+ *
+ * It is forked from a parent that holds no job's inputs, so that what it
+ * measures (and what a forking strategy copies) is this cell's job alone.
+ * It sets the job up again, opens the cell (pools start here, untimed),
+ * runs the warmup and then the round's repetitions through Google
+ * Benchmark, and streams one JSON line per event to the parent:
+ *   {"warm": s}  {"rep": {...}}  {"error": "..."}  {"end": {...}}
+ * Each line is also the parent's sign of progress for --timeout. */
+
+typedef struct child_ctx {
+	cb_cell *c;
+	int fd, round;
+} child_ctx;
+
+static void send_line(int fd, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(j);
+	if (!text)
+		return;
+	size_t len = strlen(text);
+	text[len] = '\n';   /* json_dumps' terminator becomes the line end */
+	for (size_t off = 0; off < len + 1;) {
+		ssize_t n = write(fd, text + off, len + 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(text);
+}
+
+static void child_body(cb_gb_state *st, void *arg)
+{
+	child_ctx *x = arg;
+	cb_cell *c = x->c;
+	cb_error err = { 0 };
+	const char *skip = interrupted ? "interrupted" : c->error;
+	/* The engine's loop runs even for a repetition that is skipped: it
+	 * checks that every repetition reports the same iteration count. */
+	cb_rep rep = { 0 };
+	int rc = 0;
+	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
+		for (int64_t i = 0; i < n; i++)
+			if (!skip)
+				rc |= cb_cell_rep(c, &rep, &err);
+	if (!skip && rc) {
+		cb_rep_clear(&rep);
+		fail_cell(c, err.msg);
+		send_line(x->fd, json_pack("{s:s}", "error", c->error));
+		skip = c->error;
+	}
+	if (skip) {
+		cb_gb_skip_with_error(st, skip);
+		return;
+	}
+	cb_gb_set_iteration_time(st, rep.wall_s);
+	rep.round = x->round;
+	send_line(x->fd, json_pack("{s:o}", "rep", cb_rep_json(&rep)));
+	cb_rep_clear(&rep);
+}
+
+static void ignore_report(const struct cb_gb_run *r, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+}
+
+static int child_main(cb_cell *c, int fd, int round)
+{
+	cb_run *run = c->run;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGINT, SIG_IGN);   /* Ctrl-C is the parent's; it sends SIGTERM */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	run->perf_fd = perf_open_migrations();
+	cb_error err = { 0 };
+	int rc = cb_job_reopen(c->job, &err);
+	if (!rc)
+		rc = cb_cell_open(c, &err);
+	for (int w = 0; !rc && !interrupted && w < run->cfg->warmup; w++) {
+		cb_rep warm;
+		rc = cb_cell_rep(c, &warm, &err);
+		if (!rc)
+			send_line(fd, json_pack("{s:f}", "warm", warm.wall_s));
+		cb_rep_clear(&warm);
+	}
+	if (rc) {
+		fail_cell(c, err.msg);
+		send_line(fd, json_pack("{s:s}", "error", c->error));
+	} else if (!interrupted) {
+		child_ctx x = { c, fd, round };
+		cb_gb_bench *b = cb_gb_register(c->id, child_body, &x);
+		cb_gb_use_manual_time(b);
+		cb_gb_iterations(b, 1);
+		cb_gb_repetitions(b, run->cfg->reps);
+		cb_gb_time_unit(b, CB_GB_MS);
+		long n = cb_gb_run(NULL, ignore_report, NULL);
+		cb_gb_clear();
+		if (n < 0)
+			send_line(fd, json_pack("{s:s}", "error", "the measurement engine refused to run"));
+	}
+	cb_cell_close(c);
+	json_t *end = json_object();
+	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
+	json_object_set_new(end, "record", c->record ? json_incref(c->record) : json_null());
+	json_object_set_new(end, "note", json_string(c->ex.note));
+	if (c->has_latency)
+		json_object_set_new(end, "latency", json_pack("[f, f, f, f]", c->latency[0], c->latency[1],
+		                                              c->latency[2], c->latency[3]));
+	send_line(fd, json_pack("{s:o}", "end", end));
+	cb_job_release(c->job);
+	if (run->perf_fd >= 0)
+		close(run->perf_fd);
+	return 0;
+}
+
+/* ---- the parent ------------------------------------------------------ */
+
+/* The limit on one repetition unless --timeout says otherwise: generous
+ * before the first repetition (setup, pools, a cold warmup), then a
+ * multiple of the warmup's time with a floor. A sane cell never reaches
+ * it; a hung one fails well inside a CI job's budget. */
+#define TIMEOUT_FIRST_S 600.0
+#define TIMEOUT_FLOOR_S 60.0
+#define TIMEOUT_WARM_FACTOR 20.0
+/* How long an interrupted measuring process gets to clean up. */
+#define INTERRUPT_GRACE_S 10.0
+
+typedef struct round_state {
+	cb_cell *c;
+	int round, reps;       /* repetitions received this round */
+	double warm_s;         /* slowest warmup seen, or 0 */
+	bool ended;
+} round_state;
+
+static void handle_line(round_state *rs, const char *line)
+{
+	cb_cell *c = rs->c;
+	cb_run *run = c->run;
+	json_t *j = json_loads(line, 0, NULL), *v;
+	if (!j)
+		return;
+	if ((v = json_object_get(j, "warm")) && json_is_number(v)) {
+		double w = json_number_value(v);
+		rs->warm_s = w > rs->warm_s ? w : rs->warm_s;
+	} else if ((v = json_object_get(j, "rep"))) {
+		cb_rep rep;
+		if (!cb_rep_from_json(v, &rep) && c->reps_done < c->reps_total) {
+			c->reps[c->reps_done++] = rep;
+			rs->reps++;
+			run->reps_done++;
+			if (!rep.checksum_ok)
+				c->checksum_ok = false;
+		} else {
+			cb_rep_clear(&rep);
+		}
+	} else if ((v = json_object_get(j, "error")) && json_is_string(v)) {
+		fail_cell(c, json_string_value(v));
+	} else if ((v = json_object_get(j, "end"))) {
+		rs->ended = true;
+		const char *sum = json_string_value(json_object_get(v, "checksum"));
+		if (sum && rs->reps)
+			c->checksum = strtoull(sum, NULL, 10);
+		json_t *rec = json_object_get(v, "record");
+		if (json_is_object(rec)) {
+			if (c->record)
+				json_decref(c->record);
+			c->record = json_incref(rec);
+		}
+		const char *note = json_string_value(json_object_get(v, "note"));
+		if (note)
+			snprintf(c->ex.note, sizeof c->ex.note, "%s", note);
+		json_t *lat = json_object_get(v, "latency");
+		for (size_t k = 0; k < 4 && json_array_size(lat) == 4; k++) {
+			c->latency[k] = json_number_value(json_array_get(lat, k));
+			c->has_latency = true;
+		}
+	}
+	json_decref(j);
 }
 
 static void progress(cb_run *run, const cb_cell *c)
@@ -329,136 +564,289 @@ static void progress(cb_run *run, const cb_cell *c)
 	fflush(stderr);
 }
 
-static void finish_cell(cb_cell *c)
+/* Children of a killed measuring process (forked workers, a pool) come to
+ * the parent, which is their subreaper: none is left a zombie. */
+static void reap_orphans(void)
 {
-	cb_run *run = c->run;
-	if (c->done)
+	int st;
+	while (waitpid(-1, &st, WNOHANG | __WALL) > 0)
+		;
+}
+
+static double rep_limit(const cb_run *run, const round_state *rs)
+{
+	if (run->cfg->timeout_s > 0)
+		return run->cfg->timeout_s;
+	if (!rs->warm_s && !rs->reps)
+		return TIMEOUT_FIRST_S;
+	double w = TIMEOUT_WARM_FACTOR * rs->warm_s;
+	return w > TIMEOUT_FLOOR_S ? w : TIMEOUT_FLOOR_S;
+}
+
+/* Runs round `round` of cell c in a fresh process and folds what it sends
+ * into the cell. */
+static void measure_round(cb_run *run, cb_cell *c, int round)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC)) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "cannot create a pipe to the measuring process: %s", strerror(errno));
+		fail_cell(c, msg);
 		return;
-	c->done = true;
-	cb_cell_close(c);
-	run->cells_done++;
-	cb_error err = { 0 };
-	if (cb_results_write(run, &err))
-		fprintf(stderr, "\nconcbench: %s\n", err.msg);
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		setpgid(0, 0);
+		_exit(child_main(c, fds[1], round));
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "cannot fork the measuring process: %s", strerror(errno));
+		close(fds[0]);
+		fail_cell(c, msg);
+		return;
+	}
+	setpgid(pid, pid);
+
+	round_state rs = { .c = c, .round = round };
+	size_t cap = 1 << 16, len = 0;
+	char *buf = cb_xmalloc(cap);
+	double last = cb_now(), limit = rep_limit(run, &rs), term_at = 0;
+	bool timed_out = false;
+	for (;;) {
+		if (interrupted && !term_at) {
+			kill(pid, SIGTERM);
+			term_at = cb_now();
+		}
+		double now = cb_now(), left = last + limit - now;
+		if (term_at)
+			left = term_at + INTERRUPT_GRACE_S - now;
+		if (left <= 0) {
+			timed_out = !term_at;
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			break;
+		}
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int pr = poll(&p, 1, (int)(left * 1000) + 1);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		if (len + 4096 > cap)
+			buf = realloc(buf, cap *= 2);
+		if (!buf)
+			abort();
+		ssize_t n = read(fds[0], buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = 0;
+		char *nl, *line = buf;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = 0;
+			int before = rs.reps;
+			double warm = rs.warm_s;
+			handle_line(&rs, line);
+			line = nl + 1;
+			if (rs.reps != before || rs.warm_s != warm) {
+				last = cb_now();
+				limit = rep_limit(run, &rs);
+				progress(run, c);
+			}
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+	}
+	free(buf);
+	close(fds[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL);   /* a worker that outlived its process */
+	reap_orphans();
+	char msg[256];
+	if (timed_out) {
+		snprintf(msg, sizeof msg, "timed out: round %d, repetition %d made no progress in %.0f s "
+		         "(--timeout); the cell's processes were killed", round + 1, rs.reps + 1, limit);
+		fail_cell(c, msg);
+	} else if (!rs.ended && !interrupted) {
+		if (WIFSIGNALED(st))
+			snprintf(msg, sizeof msg, "the measuring process was killed by signal %d (%s)",
+			         WTERMSIG(st), strsignal(WTERMSIG(st)));
+		else
+			snprintf(msg, sizeof msg, "the measuring process ended early (exit status %d)",
+			         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		fail_cell(c, msg);
+	}
+	if (rs.reps) {
+		double *w = cb_xmalloc((size_t)rs.reps * sizeof *w);
+		for (int k = 0; k < rs.reps; k++)
+			w[k] = c->reps[c->reps_done - rs.reps + k].wall_s;
+		cb_stats s;
+		cb_stats_compute(w, (size_t)rs.reps, &s);
+		free(w);
+		c->rounds[c->nrounds++] = s.median;
+	}
 }
 
-static void cell_body(cb_gb_state *st, void *arg)
+/* Writes what is finished; a failed write fails the run, and the file on
+ * disk stays the last complete document. */
+static void write_results(cb_run *run)
 {
-	cb_cell *c = arg;
-	cb_run *run = c->run;
 	cb_error err = { 0 };
-	const char *skip = NULL;
-
-	if (interrupted && !run->interrupted) {
-		run->interrupted = true;
+	if (cb_results_write(run, &err)) {
+		if (!run->write_error && !run->cfg->quiet)
+			fprintf(stderr, "\nconcbench: %s\n", err.msg);
+		free(run->write_error);
+		run->write_error = cb_xstrdup(err.msg);
 		run->failed = true;
+		return;
 	}
-	if (run->interrupted)
-		skip = "interrupted";
-	else if (c->error || c->done)
-		skip = c->error ? c->error : "done";
-	else if (!c->open) {
-		int rc = cb_cell_open(c, &err);
-		for (int w = 0; !rc && w < run->cfg->warmup; w++) {
-			cb_rep warm;
-			rc = cb_cell_rep(c, &warm, &err);
-			cb_rep_clear(&warm);
-		}
-		if (rc) {
-			fail_cell(c, err.msg);
-			skip = c->error;
-		}
+	free(run->write_error);
+	run->write_error = NULL;
+	for (int i = 0; i < run->ncells; i++) {
+		run->cells[i].reps_on_disk = run->cells[i].reps_done;
+		run->cells[i].done_on_disk = run->cells[i].done;
 	}
-	/* The engine's loop runs even for a repetition that is skipped: it
-	 * checks that every repetition of a benchmark, failed ones included,
-	 * reports the same iteration count. */
-	cb_rep rep = { 0 };
-	int rc = 0;
-	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
-		for (int64_t i = 0; i < n; i++)
-			if (!skip)
-				rc |= cb_cell_rep(c, &rep, &err);
-	if (!skip && rc) {
-		cb_rep_clear(&rep);
-		fail_cell(c, err.msg);
-		skip = c->error;
-	}
-	if (skip) {
-		cb_gb_skip_with_error(st, skip);
-	} else {
-		cb_gb_set_iteration_time(st, rep.wall_s);
-		c->reps[c->reps_done++] = rep;
-	}
-	run->reps_done++;
-	if (!c->done && (c->error || run->interrupted || c->reps_done == c->reps_total)) {
-		/* Repetitions this cell will not run still count for the ETA. */
-		finish_cell(c);
-	}
-	progress(run, c);
 }
 
-static void ignore_report(const struct cb_gb_run *r, void *ctx)
+typedef struct filter_ctx {
+	cb_run *run;
+	bool *selected;
+} filter_ctx;
+
+static void mark_selected(const char *name, void *arg)
 {
-	(void)r;
-	(void)ctx;
+	filter_ctx *f = arg;
+	for (int i = 0; i < f->run->ncells; i++) {
+		size_t n = strlen(f->run->cells[i].id);
+		if (!strncmp(name, f->run->cells[i].id, n) && (name[n] == '/' || name[n] == 0))
+			f->selected[i] = true;
+	}
 }
 
-/* Runs what is registered, then forgets it. */
-static int run_registered(cb_run *run, cb_error *err)
+/* Cells that an engine filter (--benchmark_filter) leaves out are recorded
+ * as skipped and never get a process. */
+static int apply_engine_filter(cb_run *run, cb_error *err)
 {
-	long n = cb_gb_run(NULL, ignore_report, run);
+	filter_ctx f = { run, cb_xcalloc((size_t)run->ncells + 1, sizeof *f.selected) };
+	for (int i = 0; i < run->ncells; i++) {
+		cb_gb_bench *b = cb_gb_register(run->cells[i].id, NULL, NULL);
+		cb_gb_iterations(b, 1);
+	}
+	long n = cb_gb_list(NULL, mark_selected, &f);
 	cb_gb_clear();
-	return n < 0 ? cb_error_set(err, CB_EXIT_FAIL, "the measurement engine refused to run") : 0;
+	for (int i = 0; n >= 0 && i < run->ncells; i++)
+		if (!f.selected[i] && !run->cells[i].error)
+			run->cells[i].skipped = "not run: left out by --benchmark_filter";
+	free(f.selected);
+	return n < 0 ? cb_error_set(err, CB_EXIT_USAGE, "the measurement engine's filter is not a valid "
+	                            "regular expression (--benchmark_filter)") : 0;
+}
+
+/* A small generator for the order of the cells in each round: the seed is
+ * recorded, so an order can be replayed. */
+static uint64_t next_random(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void shuffle(int *v, int n, uint64_t *seed)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)(next_random(seed) % (uint64_t)(i + 1));
+		int t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
 }
 
 int cb_runner_run(cb_run *run, cb_error *err)
 {
+	cb_run_config *cfg = run->cfg;
+	if (apply_engine_filter(run, err))
+		return -1;
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	run->perf_fd = perf_open_migrations();
+	int was_reaper = 0;
+	prctl(PR_GET_CHILD_SUBREAPER, &was_reaper);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* The parent keeps only what describes each job. */
+	for (int j = 0; j < run->njobs; j++)
+		cb_job_release(run->jobs[j]);
+	malloc_trim(0);
 	run->t_start = cb_now();
-	/* Cells of strategies run by a launcher (mpirun and its daemons, whose
-	 * helper threads wake now and then even when idle) are kept out of the
-	 * interleaving: each runs alone, after the rest, so that no launcher
-	 * sits beside another cell's measurement. */
-	int rc = 0, interleaved = 0;
-	for (int pass = 0; pass < 2 && !rc; pass++) {
-		for (int i = 0; i < run->ncells; i++) {
-			cb_cell *c = &run->cells[i];
-			bool external = c->strategy->flags & CB_STRATEGY_EXTERNAL;
-			if (external != (pass == 1))
-				continue;
-			c->reps_total = run->cfg->reps;
-			cb_gb_bench *b = cb_gb_register(c->id, cell_body, c);
-			cb_gb_use_manual_time(b);
-			cb_gb_iterations(b, 1);
-			cb_gb_repetitions(b, run->cfg->reps);
-			cb_gb_time_unit(b, CB_GB_MS);
-			interleaved += !external;
-			if (external) {
-				rc = run_registered(run, err);
-				if (rc)
-					break;
-			}
+	int rounds = cfg->rounds > 0 ? cfg->rounds : 1;
+	int *order = cb_xcalloc((size_t)run->ncells + 1, sizeof *order), n = 0;
+	run->reps_total = 0;
+	for (int i = 0; i < run->ncells; i++) {
+		cb_cell *c = &run->cells[i];
+		c->reps_total = rounds * cfg->reps;
+		c->reps = cb_xcalloc((size_t)c->reps_total, sizeof *c->reps);
+		c->rounds = cb_xcalloc((size_t)rounds, sizeof *c->rounds);
+		c->checksum_ok = true;
+		if (!c->error && !c->skipped) {
+			order[n++] = i;
+			run->reps_total += c->reps_total;
 		}
-		if (pass == 0 && interleaved)
-			rc = run_registered(run, err);
 	}
-	/* Cells that never got a repetition (an engine-level filter) close too. */
-	for (int i = 0; i < run->ncells; i++)
-		if (!run->cells[i].done) {
-			if (!run->cells[i].reps_done && !run->interrupted)
-				run->cells[i].skipped = "not run: left out by --benchmark_filter";
-			finish_cell(&run->cells[i]);
+	uint64_t seed = cfg->seed;
+	for (int r = 0; r < rounds && !interrupted; r++) {
+		shuffle(order, n, &seed);
+		for (int k = 0; k < n && !interrupted; k++) {
+			cb_cell *c = &run->cells[order[k]];
+			if (c->error)
+				continue;
+			measure_round(run, c, r);
+			if (c->error || r == rounds - 1) {
+				c->done = true;
+				run->cells_done++;
+			}
+			write_results(run);
 		}
-	if (!run->cfg->quiet && isatty(STDERR_FILENO))
+	}
+	free(order);
+	if (interrupted) {
+		run->interrupted = true;
+		run->failed = true;
+	}
+	for (int i = 0; i < run->ncells; i++)
+		if (!run->cells[i].done && (run->cells[i].reps_done || !run->interrupted)) {
+			run->cells[i].done = true;
+			run->cells_done++;
+		}
+	write_results(run);
+	if (!cfg->quiet && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r\033[K");
-	if (run->perf_fd >= 0)
-		close(run->perf_fd);
-	run->perf_fd = -1;
+	prctl(PR_SET_CHILD_SUBREAPER, was_reaper);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	return rc;
+	if (run->write_error) {
+		char lost[1024] = "";
+		size_t off = 0;
+		int nlost = 0;
+		for (int i = 0; i < run->ncells; i++) {
+			const cb_cell *c = &run->cells[i];
+			if (c->reps_on_disk == c->reps_done && c->done_on_disk == c->done)
+				continue;
+			nlost++;
+			if (off < sizeof lost - 80)
+				off += (size_t)snprintf(lost + off, sizeof lost - off, "%s%s", nlost > 1 ? ", " : "", c->id);
+		}
+		return cb_error_set(err, CB_EXIT_FAIL, "%s; %s/results.json is the last complete document, "
+		                    "without these %d cells or their latest repetitions: %s", run->write_error,
+		                    run->dir, nlost, lost);
+	}
+	return 0;
 }

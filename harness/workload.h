@@ -59,6 +59,12 @@ struct cb_job {
 	                        recorded for kind CB_KIND_IO only, else NULL */
 	uint64_t reference;  /* the serial answer, computed once at job setup */
 	char *error;         /* set on a job whose setup failed (cb_job_failed) */
+	/* The work one job does (wl->work_units), taken at creation so that a
+	 * released job still states it; NAN and NULL when not declared. */
+	double work;
+	const char *work_unit;
+	bool released;       /* inputs given back (cb_job_release); see reopen */
+	bool reference_run;  /* true while the serial reference is computed */
 };
 
 extern const cb_workload *const cb_workloads[];  /* NULL-terminated */
@@ -71,6 +77,15 @@ void cb_workload_names(char *buf, size_t n);
 int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
                   const cb_kv *kv, size_t nkv, bool *used, cb_error *err);
 void cb_job_free(cb_job *job);
+/* Gives back a job's inputs (teardown, partials) and keeps what describes
+ * it: parameters, task count, work and the serial reference. The runner's
+ * parent process holds only released jobs, so that what it forks carries no
+ * other cell's footprint. */
+void cb_job_release(cb_job *job);
+/* Sets a released job up again in the process that measures it: setup and
+ * shared partials, the reference kept (never recomputed). The task count
+ * must come out as it did at creation. */
+int cb_job_reopen(cb_job *job, cb_error *err);
 /* Runs task i of the (possibly scaled) job into its partial: the one way
  * every strategy calls a task. */
 static inline int cb_job_task(const cb_job *job, size_t i, cb_io *io)

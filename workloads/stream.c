@@ -6,8 +6,8 @@
  * First touch. The arrays are shared memory, so forked workers see them;
  * a page of shared memory lands on the NUMA node of the first process or
  * thread that touches it. The reference run at job creation would be that
- * toucher (the main thread, every page), so the first post() - which is
- * always the reference run's - hands every page back (MADV_REMOVE) and
+ * toucher (the main thread, every page), so the reference run's post()
+ * hands every page back (MADV_REMOVE) and
  * clears the per-chunk "initialised" marks. The first task to run a chunk
  * afterwards writes b and c of that chunk before its triad: the worker
  * that uses a page is the one that places it, as STREAM's parallel
@@ -29,7 +29,6 @@ typedef struct {
 	size_t n, chunk, bytes;  /* elements per array, per task; bytes of one array */
 	double *a, *b, *c;
 	unsigned char *ready;    /* [ntasks], shared: chunk's b and c written */
-	int posts;               /* post() calls so far (main process only) */
 } stream_state;
 
 static const cb_param_spec params[] = {
@@ -153,10 +152,12 @@ static int task(const cb_job *job, size_t t, cb_io *io, uint64_t *out)
 static uint64_t post(cb_job *job)
 {
 	stream_state *s = job->state;
-	if (s->posts++ == 0) {
+	if (job->reference_run) {
 		/* The reference run's post: give the pages back so that the
 		 * workers of the first repetition touch them first. Where the
-		 * kernel refuses, the main thread's placement stays. */
+		 * kernel refuses, the main thread's placement stays. (A job
+		 * reopened in a measuring process never ran the reference
+		 * there: its pages are untouched already.) */
 		madvise(s->a, s->bytes, MADV_REMOVE);
 		madvise(s->b, s->bytes, MADV_REMOVE);
 		madvise(s->c, s->bytes, MADV_REMOVE);
