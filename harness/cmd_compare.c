@@ -45,6 +45,9 @@ static const char usage_text[] =
 	"  --resamples N      bootstrap resamples (default 2000)\n"
 	"  --ignore-param K   match cells whatever parameter K is (repeatable): compare\n"
 	"                     runs that differ in K on purpose (a tuned or injected change)\n"
+	"  --paired           round k of BASE ran beside round k of NEW (concbench merge of\n"
+	"                     runs made alternately, docs/ci.md): test each cell on the log\n"
+	"                     ratios of its paired rounds, so the machine's drift cancels\n"
 	"\n"
 	"exit: 0 no regression, 1 regression (or any change with --fail-on any),\n"
 	"      2 usage or input error\n";
@@ -127,6 +130,9 @@ static int parse_option(int c, const char *arg, compare_args *a)
 	case 'c':
 		a->chart = arg;
 		return 0;
+	case 'p':
+		a->opts.paired = true;
+		return 0;
 	case 'i':
 		if (a->nignore == sizeof a->ignore / sizeof *a->ignore)
 			return usage_error("too many --ignore-param (at most %s)", "16", "16 names");
@@ -145,7 +151,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{ "fail-on", required_argument, NULL, 'F' },   { "seed", required_argument, NULL, 's' },
 		{ "resamples", required_argument, NULL, 'r' }, { "baseline", required_argument, NULL, 'b' },
 		{ "chart", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
-		{ "ignore-param", required_argument, NULL, 'i' },
+		{ "ignore-param", required_argument, NULL, 'i' }, { "paired", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -159,7 +165,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		if (c == '?' || c == ':')
 			return usage_error("compare: bad option '%s'", argv[optind - 1],
 			                   "--threshold, --alpha, --metric, --format, --fail-on, "
-			                   "--baseline, --chart, --seed, --resamples, --ignore-param");
+			                   "--baseline, --chart, --seed, --resamples, --ignore-param, --paired");
 		if ((rc = parse_option(c, optarg, a)))
 			return rc;
 	}

@@ -20,5 +20,6 @@ int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **
 int cb_cmd_compare(int argc, char **argv);
 int cb_cmd_baseline(int argc, char **argv);
 int cb_cmd_micro(int argc, char **argv);
+int cb_cmd_merge(int argc, char **argv);
 
 #endif

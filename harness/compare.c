@@ -12,13 +12,10 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-/* Below this many samples on a side, Mann-Whitney's exact distribution is
- * cheap and R's wilcox.test uses it too; above it the normal approximation is
- * accurate. */
-#define EXACT_MAX 50
 /* Power at which the minimum detectable change is stated. */
 #define MDC_POWER 0.8
 /* Machine-state detection: at least this many cells, this share of them on
@@ -94,154 +91,102 @@ static double cv_of(const double *x, size_t n)
 	return mean > 0 ? gsl_stats_sd_m(x, 1, n, mean) / mean : NAN;
 }
 
-/* Sample standard deviation of log values pooled over both sides: the
- * relative noise that decides how small a change the test can see. */
-static double pooled_log_sd(const double *x, size_t nx, const double *y, size_t ny)
-{
-	if (nx + ny < 3)
-		return NAN;
-	double ss = 0;
-	const double *v[2] = { x, y };
-	size_t n[2] = { nx, ny };
-	for (int s = 0; s < 2; s++) {
-		double mean = 0;
-		for (size_t i = 0; i < n[s]; i++)
-			mean += log(v[s][i]);
-		mean /= (double)n[s];
-		for (size_t i = 0; i < n[s]; i++)
-			ss += (log(v[s][i]) - mean) * (log(v[s][i]) - mean);
-	}
-	return sqrt(ss / (double)(nx + ny - 2));
-}
-
 /* ---- tests ----------------------------------------------------------- */
 
-/* P(U = u) for sample sizes m and n with no ties, u in [0, m*n]. The largest
- * of the m+n values belongs to the first sample with probability m/(m+n)
- * and then beats all n of the other, which gives the recurrence
- * p[m][n](u) = m/(m+n) p[m-1][n](u-n) + n/(m+n) p[m][n-1](u); working in
- * probabilities rather than counts keeps every term positive and in range. */
-static double *mw_exact_pmf(size_t m, size_t n)
+/* The test is Student's t on log samples with the cell's variance moderated
+ * across all cells (Smyth 2004, the empirical Bayes of limma): with 5 rounds
+ * a side a cell's own variance has 8 degrees of freedom, too few to reach
+ * the per-cell level Holm asks of a hundred cells, while the cells of one
+ * run share most of their noise. Each cell's variance is shrunk toward a
+ * prior fitted to all of them, by the prior's weight d0 against the
+ * cell's own df, and the test has d0 + df degrees of freedom. A cell that
+ * is noisier than the rest keeps most of its own variance. */
+
+/* limma's trigammaInverse: y with trigamma(y) = x, by Newton's method. */
+static double trigamma_inverse(double x)
 {
-	size_t len = m * n + 1;
-	double *prev = cb_xcalloc((n + 1) * len, sizeof *prev);
-	double *cur = cb_xcalloc((n + 1) * len, sizeof *cur);
-	for (size_t j = 0; j <= n; j++)
-		prev[j * len] = 1;
-	for (size_t i = 1; i <= m; i++) {
-		memset(cur, 0, (n + 1) * len * sizeof *cur);
-		cur[0] = 1;
-		for (size_t j = 1; j <= n; j++) {
-			double a = (double)i / (double)(i + j), b = (double)j / (double)(i + j);
-			for (size_t u = 0; u <= i * j; u++) {
-				double v = 0;
-				if (u >= j)
-					v += a * prev[j * len + u - j];
-				v += b * cur[(j - 1) * len + u];
-				cur[j * len + u] = v;
-			}
+	if (x > 1e7)
+		return 1 / sqrt(x);
+	if (x < 1e-6)
+		return 1 / x;
+	double y = 0.5 + 1 / x;
+	for (int i = 0; i < 50; i++) {
+		double tri = gsl_sf_psi_1(y);
+		double dif = tri * (1 - tri / x) / gsl_sf_psi_n(2, y);
+		y += dif;
+		if (-dif / y < 1e-8)
+			break;
+	}
+	return y;
+}
+
+void cb_cmp_prior(const double *s2, const double *d, size_t n, double *d0, double *s02)
+{
+	size_t k = 0;
+	double em = 0, sum_d = 0;
+	*d0 = 0;
+	*s02 = NAN;
+	for (size_t i = 0; i < n; i++)
+		if (s2[i] > 0 && d[i] > 0 && isfinite(s2[i])) {
+			em += log(s2[i]) - gsl_sf_psi(d[i] / 2) + log(d[i] / 2);
+			sum_d += d[i];
+			k++;
 		}
-		double *t = prev;
-		prev = cur;
-		cur = t;
-	}
-	double *pmf = cb_xmalloc(len * sizeof *pmf);
-	memcpy(pmf, prev + n * len, len * sizeof *pmf);
-	free(prev);
-	free(cur);
-	return pmf;
+	if (k < 3)
+		return;
+	em /= (double)k;
+	double ev = 0, tri = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s2[i] > 0 && d[i] > 0 && isfinite(s2[i])) {
+			double e = log(s2[i]) - gsl_sf_psi(d[i] / 2) + log(d[i] / 2);
+			ev += (e - em) * (e - em);
+			tri += gsl_sf_psi_1(d[i] / 2);
+		}
+	ev = ev / (double)(k - 1) - tri / (double)k;
+	/* No more spread than sampling alone explains: the cells share one
+	 * variance, known to the df of all of them together. */
+	*d0 = ev > 0 ? 2 * trigamma_inverse(ev) : sum_d;
+	if (*d0 > sum_d)
+		*d0 = sum_d;
+	*s02 = exp(em + gsl_sf_psi(*d0 / 2) - log(*d0 / 2));
 }
 
-static double mw_exact_p(size_t nx, size_t ny, double u)
+double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, double s02,
+                           double *s2_post, double *df)
 {
-	double *pmf = mw_exact_pmf(nx, ny);
-	double lo = 0, hi = 0;
-	for (size_t k = 0; k <= nx * ny; k++) {
-		if ((double)k <= u + 1e-9)
-			lo += pmf[k];
-		if ((double)k >= u - 1e-9)
-			hi += pmf[k];
-	}
-	free(pmf);
-	double p = 2 * (lo < hi ? lo : hi);
-	return p < 1 ? p : 1;
+	*s2_post = NAN;
+	*df = NAN;
+	if (n < 2)
+		return NAN;
+	double m = gsl_stats_mean(d, 1, n), s2 = gsl_stats_variance_m(d, 1, n, m);
+	double dd = (double)(n - 1);
+	bool prior = d0 > 0 && s02 > 0;
+	*s2_post = prior ? (d0 * s02 + dd * s2) / (d0 + dd) : s2;
+	*df = prior ? d0 + dd : dd;
+	double se = sqrt(*s2_post / (double)n), diff = m - shift;
+	if (!(se > 0))
+		return diff == 0 ? 1 : 0;
+	return 2 * gsl_cdf_tdist_Q(fabs(diff) / se, *df);
 }
 
-typedef struct ranked {
-	double v;
-	int side;
-} ranked;
-
-static int ranked_cmp(const void *a, const void *b)
+double cb_cmp_moderated_t(const double *lx, size_t nx, const double *ly, size_t ny, double shift,
+                          double d0, double s02, double *s2_post, double *df)
 {
-	double x = ((const ranked *)a)->v, y = ((const ranked *)b)->v;
-	return (x > y) - (x < y);
-}
-
-/* Rank sum of x (mid-ranks for ties) and sum(t^3 - t) over tie groups. */
-static double rank_sum(const double *x, size_t nx, const double *y, size_t ny, double *ties)
-{
-	size_t n = nx + ny;
-	ranked *r = cb_xmalloc(n * sizeof *r);
-	for (size_t i = 0; i < nx; i++)
-		r[i] = (ranked){ x[i], 0 };
-	for (size_t i = 0; i < ny; i++)
-		r[nx + i] = (ranked){ y[i], 1 };
-	qsort(r, n, sizeof *r, ranked_cmp);
-	double rx = 0;
-	*ties = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && r[j + 1].v == r[i].v)
-			j++;
-		double t = (double)(j - i + 1), mid = (double)(i + j) / 2 + 1;
-		*ties += t * t * t - t;
-		for (size_t k = i; k <= j; k++)
-			if (r[k].side == 0)
-				rx += mid;
-		i = j + 1;
-	}
-	free(r);
-	return rx;
-}
-
-double cb_cmp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
-                           double *u_out, bool *exact_out)
-{
-	double ties, u = rank_sum(x, nx, y, ny, &ties) - (double)nx * (double)(nx + 1) / 2;
-	bool exact = nx < EXACT_MAX && ny < EXACT_MAX && ties == 0;
-	double p;
-	if (u_out)
-		*u_out = u;
-	if (exact_out)
-		*exact_out = exact;
-	if (!nx || !ny)
-		return 1;
-	if (exact)
-		return mw_exact_p(nx, ny, u);
-	double n = (double)(nx + ny), mn = (double)nx * (double)ny;
-	double var = mn / 12 * ((n + 1) - ties / (n * (n - 1)));
-	if (!(var > 0))
-		return 1;
-	double z = u - mn / 2;
-	z = (z - (z > 0 ? 0.5 : z < 0 ? -0.5 : 0)) / sqrt(var);
-	p = 2 * gsl_cdf_ugaussian_Q(fabs(z));
-	return p < 1 ? p : 1;
-}
-
-double cb_cmp_welch(const double *x, size_t nx, const double *y, size_t ny)
-{
+	*s2_post = NAN;
+	*df = NAN;
 	if (nx < 2 || ny < 2)
 		return NAN;
-	double mx = gsl_stats_mean(x, 1, nx), my = gsl_stats_mean(y, 1, ny);
-	double vx = gsl_stats_variance_m(x, 1, nx, mx) / (double)nx;
-	double vy = gsl_stats_variance_m(y, 1, ny, my) / (double)ny;
-	double se2 = vx + vy;
-	if (!(se2 > 0))
-		return mx == my ? 1 : 0;
-	double t = (my - mx) / sqrt(se2);
-	double df = se2 * se2 / (vx * vx / (double)(nx - 1) + vy * vy / (double)(ny - 1));
-	return 2 * gsl_cdf_tdist_Q(fabs(t), df);
+	double mx = gsl_stats_mean(lx, 1, nx), my = gsl_stats_mean(ly, 1, ny);
+	double ss = gsl_stats_tss_m(lx, 1, nx, mx) + gsl_stats_tss_m(ly, 1, ny, my);
+	double d = (double)(nx + ny - 2), s2 = ss / d;
+	bool prior = d0 > 0 && s02 > 0;
+	*s2_post = prior ? (d0 * s02 + d * s2) / (d0 + d) : s2;
+	*df = prior ? d0 + d : d;
+	double se = sqrt(*s2_post * (1.0 / (double)nx + 1.0 / (double)ny));
+	double diff = my - mx - shift;
+	if (!(se > 0))
+		return diff == 0 ? 1 : 0;
+	return 2 * gsl_cdf_tdist_Q(fabs(diff) / se, *df);
 }
 
 typedef struct pidx {
@@ -402,30 +347,98 @@ static void samples(const cb_cmp_row *row, const double **x, const double **y)
 	*y = row->rounds ? row->new->rounds : row->new->reps;
 }
 
-/* p of new against base scaled by `factor` (1: no change expected). */
-static double test_row(cb_cmp_row *row, double factor)
+static double *logs_of(const double *x, size_t n)
+{
+	double *l = cb_xmalloc((n ? n : 1) * sizeof *l);
+	for (size_t i = 0; i < n; i++)
+		l[i] = log(x[i]);
+	return l;
+}
+
+/* Rounds run in pairs (base round k beside new round k, --paired): the
+ * test is on the k log ratios, so what the machine did at that time, common
+ * to both, cancels. */
+static bool row_paired(const cb_cmp_row *row, const cb_cmp_opts *o)
+{
+	return o->paired && row->rounds && row->nb == row->nn && row->nb >= 2;
+}
+
+/* log(new_k) - log(base_k) for every pair k. */
+static double *log_ratios(const cb_cmp_row *row)
 {
 	const double *x, *y;
 	samples(row, &x, &y);
+	double *d = cb_xmalloc(row->nb * sizeof *d);
+	for (size_t k = 0; k < row->nb; k++)
+		d[k] = log(y[k]) - log(x[k]);
+	return d;
+}
+
+/* The row's own variance of log samples (both sides pooled, or of the log
+ * ratios when paired) and its df. */
+static void row_variance(const cb_cmp_row *row, const cb_cmp_opts *o, double *s2, double *d)
+{
+	const double *x, *y;
+	samples(row, &x, &y);
+	*s2 = NAN;
+	*d = 0;
 	if (row->nb < 2 || row->nn < 2)
-		return NAN;
-	double *xs = cb_xmalloc(row->nb * sizeof *xs), *ly = cb_xmalloc(row->nn * sizeof *ly);
-	double p;
-	if (row->rounds) {
-		for (size_t i = 0; i < row->nb; i++)
-			xs[i] = log(x[i] * factor);
-		for (size_t i = 0; i < row->nn; i++)
-			ly[i] = log(y[i]);
-		p = cb_cmp_welch(xs, row->nb, ly, row->nn);
-		row->test = "Welch t on log rounds";
-	} else {
-		bool exact;
-		for (size_t i = 0; i < row->nb; i++)
-			xs[i] = x[i] * factor;
-		p = cb_cmp_mann_whitney(xs, row->nb, y, row->nn, NULL, &exact);
-		row->test = exact ? "Mann-Whitney U, exact" : "Mann-Whitney U, normal approx.";
+		return;
+	if (row_paired(row, o)) {
+		double *lr = log_ratios(row);
+		*d = (double)(row->nb - 1);
+		*s2 = gsl_stats_variance(lr, 1, row->nb);
+		free(lr);
+		return;
 	}
-	free(xs);
+	double *lx = logs_of(x, row->nb), *ly = logs_of(y, row->nn);
+	double ss = gsl_stats_tss(lx, 1, row->nb) + gsl_stats_tss(ly, 1, row->nn);
+	*d = (double)(row->nb + row->nn - 2);
+	*s2 = ss / *d;
+	free(lx);
+	free(ly);
+}
+
+/* The prior of each unit of replication, from the rows in that unit. */
+static void fit_priors(cb_cmp_result *r)
+{
+	for (int u = 0; u < 2; u++) {
+		double *s2 = cb_xmalloc((r->nrows + 1) * sizeof *s2), *d = cb_xmalloc((r->nrows + 1) * sizeof *d);
+		size_t k = 0;
+		for (size_t i = 0; i < r->nrows; i++)
+			if (r->rows[i].rounds == (u == 1)) {
+				row_variance(&r->rows[i], &r->opts, &s2[k], &d[k]);
+				k++;
+			}
+		cb_cmp_prior(s2, d, k, &r->prior_df[u], &r->prior_s2[u]);
+		free(s2);
+		free(d);
+	}
+}
+
+/* p of new against base scaled by `factor` (1: no change expected). */
+static double test_row(cb_cmp_row *row, const cb_cmp_result *r, double factor)
+{
+	const double *x, *y;
+	samples(row, &x, &y);
+	if (row->nb < 2 || row->nn < 2) {
+		row->test = "none (fewer than 2 samples a side)";
+		return NAN;
+	}
+	if (row_paired(row, &r->opts)) {
+		double *lr = log_ratios(row);
+		double p = cb_cmp_moderated_t1(lr, row->nb, log(factor), r->prior_df[1], r->prior_s2[1],
+		                               &row->s2, &row->df);
+		row->paired = true;
+		row->test = "moderated paired t on log round ratios";
+		free(lr);
+		return p;
+	}
+	double *lx = logs_of(x, row->nb), *ly = logs_of(y, row->nn);
+	double p = cb_cmp_moderated_t(lx, row->nb, ly, row->nn, log(factor), r->prior_df[row->rounds],
+	                              r->prior_s2[row->rounds], &row->s2, &row->df);
+	row->test = row->rounds ? "moderated t on log rounds" : "moderated t on log repetitions";
+	free(lx);
 	free(ly);
 	return p;
 }
@@ -445,32 +458,18 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	row->boot = cb_xmalloc((size_t)o->resamples * sizeof *row->boot);
 	cb_cmp_bootstrap(x, row->nb, y, row->nn, o->resamples, 1 - o->alpha,
 	                 o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
-	row->test = "none (fewer than 2 samples)";
-	row->p = test_row(row, 1);
 }
 
 /* Smallest change the cell's test would find with MDC_POWER at the
  * strictest per-cell level Holm may apply (alpha / m). */
 static double min_detectable(const cb_cmp_row *row, double alpha_cell)
 {
-	const double *x, *y;
-	samples(row, &x, &y);
-	if (row->nb < 2 || row->nn < 2)
+	if (row->nb < 2 || row->nn < 2 || !(row->df > 0) || isnan(row->s2))
 		return INFINITY;
-	double s = pooled_log_sd(x, row->nb, y, row->nn);
-	double spread = s * sqrt(1.0 / (double)row->nb + 1.0 / (double)row->nn);
-	if (row->rounds) {
-		double df = (double)(row->nb + row->nn - 2);
-		return expm1((gsl_cdf_tdist_Qinv(alpha_cell / 2, df) +
-		              gsl_cdf_tdist_Pinv(MDC_POWER, df)) * spread);
-	}
-	/* Even total separation cannot reach alpha_cell with too few samples. */
-	if (log(2) - gsl_sf_lnchoose((unsigned)(row->nb + row->nn), (unsigned)row->nb) >
-	    log(alpha_cell))
-		return INFINITY;
-	/* Mann-Whitney's efficiency against the t test is 3/pi for normal data. */
-	return expm1((gsl_cdf_ugaussian_Qinv(alpha_cell / 2) + gsl_cdf_ugaussian_Pinv(MDC_POWER)) *
-	             spread / sqrt(3 / M_PI));
+	double spread = row->paired ? sqrt(row->s2 / (double)row->nb)
+	                : sqrt(row->s2 * (1.0 / (double)row->nb + 1.0 / (double)row->nn));
+	return expm1((gsl_cdf_tdist_Qinv(alpha_cell / 2, row->df) +
+	              gsl_cdf_tdist_Pinv(MDC_POWER, row->df)) * spread);
 }
 
 static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
@@ -497,16 +496,15 @@ static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
 	}
 }
 
-/* Tests every row against base * factor (the rows already hold p for a
- * factor of 1), holds the family to alpha with Holm, and judges. */
+/* Tests every row against base * factor, holds the family to alpha with
+ * Holm, and judges. */
 static void test_and_judge(cb_cmp_result *r, double factor)
 {
 	size_t n = r->nrows;
 	double *p = cb_xmalloc((n + 1) * sizeof *p), *adj = cb_xmalloc((n + 1) * sizeof *adj);
 	r->ntested = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (factor != 1)
-			r->rows[i].p = test_row(&r->rows[i], factor);
+		r->rows[i].p = test_row(&r->rows[i], r, factor);
 		p[i] = r->rows[i].p;
 		r->ntested += !isnan(p[i]);
 	}
@@ -586,6 +584,51 @@ static void machine_warnings(cb_cmp_result *r)
 	}
 }
 
+/* The smallest number of samples a side (pairs when paired) with which the
+ * row's test would see a change of the threshold's size, its variance and
+ * prior held: the df grow with n too. 0 when even 1000 would not. */
+static double samples_needed(const cb_cmp_row *w, double alpha_cell, double threshold)
+{
+	if (!(w->s2 > 0) || !(w->df > 0))
+		return 0;
+	double own = w->paired ? (double)w->nb - 1 : (double)(w->nb + w->nn) - 2;
+	for (double n = 2; n <= 1000; n++) {
+		double d = w->paired ? n - 1 : 2 * n - 2, df = w->df - own + d;
+		double spread = sqrt(w->s2 * (w->paired ? 1 / n : 2 / n));
+		double mdc = expm1((gsl_cdf_tdist_Qinv(alpha_cell / 2, df) + gsl_cdf_tdist_Pinv(MDC_POWER, df)) *
+		                   spread);
+		if (mdc <= threshold)
+			return n;
+	}
+	return 0;
+}
+
+/* How many cells could not have seen a change of the threshold's size,
+ * and the samples a side that would let half of them. */
+static void power(cb_cmp_result *r)
+{
+	double *need = cb_xmalloc((r->nrows + 1) * sizeof *need), *mdc = cb_xmalloc((r->nrows + 1) * sizeof *mdc);
+	double alpha_cell = r->opts.alpha / (double)(r->ntested ? r->ntested : 1);
+	size_t k = 0, m = 0;
+	r->underpowered = 0;
+	for (size_t i = 0; i < r->nrows; i++) {
+		const cb_cmp_row *w = &r->rows[i];
+		if (w->mdc <= r->opts.threshold)
+			continue;
+		r->underpowered++;
+		if (isfinite(w->mdc))
+			mdc[m++] = w->mdc;
+		double n = samples_needed(w, alpha_cell, r->opts.threshold);
+		need[k++] = n > 0 ? n : INFINITY;
+	}
+	r->needed_n = k ? cb_cmp_median(need, k) : NAN;
+	if (!isfinite(r->needed_n))
+		r->needed_n = NAN;
+	r->underpowered_mdc = m ? cb_cmp_median(mdc, m) : INFINITY;
+	free(need);
+	free(mdc);
+}
+
 static void summarize(cb_cmp_result *r)
 {
 	size_t rounds = 0;
@@ -595,6 +638,7 @@ static void summarize(cb_cmp_result *r)
 	}
 	r->unit = rounds == r->nrows ? (r->nrows ? "rounds" : "repetitions")
 	          : rounds ? "mixed" : "repetitions";
+	power(r);
 	geometric_mean(r);
 	machine_warnings(r);
 }
@@ -626,6 +670,7 @@ int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_o
 	match_cells(r);
 	for (size_t i = 0; i < r->nrows; i++)
 		measure_row(&r->rows[i], o);
+	fit_priors(r);
 	test_and_judge(r, 1);
 	r->shifted = detect_shift(r, &r->shift);
 	if (r->shifted)

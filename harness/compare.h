@@ -79,6 +79,7 @@ typedef struct cb_cmp_opts {
 	unsigned long seed;  /* bootstrap seed: the same inputs give the same output */
 	int resamples;       /* bootstrap resamples per cell */
 	size_t min_rounds;   /* rounds needed on each side to use them as the unit */
+	bool paired;         /* round k of BASE ran beside round k of NEW: test the ratios */
 } cb_cmp_opts;
 
 void cb_cmp_opts_default(cb_cmp_opts *o);
@@ -94,6 +95,8 @@ typedef struct cb_cmp_row {
 	double ratio, lo, hi;      /* ratio of medians, bootstrap interval */
 	double p, p_adj;           /* raw and Holm-adjusted p (NAN when untested) */
 	double mdc;                /* smallest change detectable, fraction; INFINITY: none */
+	double s2, df;             /* moderated variance of log samples, its df */
+	bool paired;               /* tested on the log ratios of paired rounds */
 	cb_verdict verdict;
 	const char *why;           /* one short reason for the verdict */
 	double *boot;              /* bootstrap log ratios (internal) */
@@ -120,6 +123,10 @@ typedef struct cb_cmp_result {
 	bool shifted;                  /* nearly all cells moved alike: machine state */
 	double shift;                  /* that common ratio; cells judged against it */
 	const char *unit;              /* "rounds", "repetitions" or "mixed" */
+	double prior_df[2], prior_s2[2];   /* moderated t's prior: [0] repetitions, [1] rounds */
+	size_t underpowered;           /* cells whose MDC exceeds the threshold */
+	double underpowered_mdc;       /* their median MDC (INFINITY: untestable) */
+	double needed_n;               /* samples a side that would let half of them see it */
 	char *warnings[CB_FACT_COUNT + 2];
 	size_t nwarnings;
 } cb_cmp_result;
@@ -144,13 +151,19 @@ bool cb_cmp_lower_is_better(cb_metric m);
 
 /* The statistics, exported for the tests. */
 double cb_cmp_median(const double *x, size_t n);
-/* Two-sided Mann-Whitney U: exact when both n < 50 and there are no ties,
- * else the normal approximation with tie and continuity correction (as R's
- * wilcox.test). *u is the statistic of x: pairs with x > y, ties count 1/2. */
-double cb_cmp_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
-                           double *u, bool *exact);
-/* Two-sided Welch t test of the means. */
-double cb_cmp_welch(const double *x, size_t nx, const double *y, size_t ny);
+/* The prior of the moderated t (limma's fitFDist): from n cells' variances
+ * s2[i] with d[i] degrees of freedom, the prior df d0 and variance s02 by
+ * the method of moments on log s2. Fewer than 3 usable cells: d0 = 0 (no
+ * moderation). d0 is capped at the df of all cells together. */
+void cb_cmp_prior(const double *s2, const double *d, size_t n, double *d0, double *s02);
+/* Two-sided p of mean(ly) - mean(lx) - shift with the pooled variance of lx
+ * and ly moderated by the prior (d0 = 0: Student's t with equal variances);
+ * *s2_post and *df: the variance and degrees of freedom it used. */
+double cb_cmp_moderated_t(const double *lx, size_t nx, const double *ly, size_t ny, double shift,
+                          double d0, double s02, double *s2_post, double *df);
+/* The same for one sample: p of mean(d) - shift (paired differences). */
+double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, double s02,
+                           double *s2_post, double *df);
 /* Holm's step-down adjustment of m p-values (NAN entries are left out). */
 void cb_cmp_holm(const double *p, double *adj, size_t m);
 /* Percentile bootstrap interval of median(y) / median(x); log ratios of every

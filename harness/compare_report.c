@@ -104,14 +104,36 @@ static void shift_note(FILE *f, const cb_cmp_result *r, const char *prefix)
 static void method_line(FILE *f, const cb_cmp_result *r)
 {
 	const cb_cmp_opts *o = &r->opts;
+	int u = strcmp(r->unit, "repetitions") != 0;
 	fprintf(f, "method: unit of replication %s (fresh-process rounds when both sides have "
-	        "at least %zu); Mann-Whitney U on repetitions (exact below 50 without ties), "
-	        "Welch t on log rounds; p adjusted across %zu tested cells by Holm, family-wise "
-	        "alpha %g; ratio of medians new/base with %g%% percentile bootstrap interval "
-	        "(%d resamples, seed %lu); threshold %g%%; MDC = smallest change detectable with "
-	        "80%% power at alpha/%zu.\n",
-	        r->unit, o->min_rounds, r->ntested, o->alpha, (1 - o->alpha) * 100, o->resamples,
-	        o->seed, o->threshold * 100, r->ntested ? r->ntested : 1);
+	        "at least %zu%s); t test on log samples with each cell's variance moderated across "
+	        "the cells (empirical Bayes, prior df %.1f, prior sd %.2f%%); p adjusted across %zu "
+	        "tested cells by Holm, family-wise alpha %g; ratio of medians new/base with %g%% "
+	        "percentile bootstrap interval (%d resamples, seed %lu); threshold %g%%; MDC = "
+	        "smallest change detectable with 80%% power at alpha/%zu.\n",
+	        r->unit, o->min_rounds, o->paired ? ", paired round by round" : "", r->prior_df[u], 100 * sqrt(r->prior_s2[u] > 0 ? r->prior_s2[u] : 0),
+	        r->ntested, o->alpha, (1 - o->alpha) * 100, o->resamples, o->seed, o->threshold * 100,
+	        r->ntested ? r->ntested : 1);
+}
+
+/* Said before any table: cells that could not have had any verdict but
+ * noisy at these sample sizes, and what would give them one. */
+static void power_note(FILE *f, const cb_cmp_result *r, const char *prefix)
+{
+	if (!r->underpowered)
+		return;
+	if (!r->ntested) {
+		fprintf(f, "%sno cell can be tested: each needs at least 2 samples a side. Run both sides "
+		        "with --rounds 5 or more (or more repetitions).\n", prefix);
+		return;
+	}
+	fprintf(f, "%s%zu of %zu cells cannot see a change of %g%% at these sample sizes (%s; median "
+	        "MDC %.1f%%)", prefix, r->underpowered, r->nrows, r->opts.threshold * 100, r->unit,
+	        100 * r->underpowered_mdc);
+	if (isfinite(r->needed_n))
+		fprintf(f, "; about %.0f %s a side would let half of them", r->needed_n,
+		        strcmp(r->unit, "rounds") ? "repetitions" : "rounds");
+	fprintf(f, ". Their verdict is noisy because no other was possible.\n");
 }
 
 void cb_cmp_report_text(FILE *f, const cb_cmp_result *r)
@@ -123,10 +145,11 @@ void cb_cmp_report_text(FILE *f, const cb_cmp_result *r)
 	for (size_t i = 0; i < r->nwarnings; i++)
 		fprintf(f, "WARNING: %s\n", r->warnings[i]);
 	shift_note(f, r, "NOTE: ");
-	if (r->nrows)
+	power_note(f, r, "POWER: ");
+	if (r->ntested)
 		fprintf(f, "\n%-10s %8s  %-22s %10s %10s %8s %6s %7s %6s %6s  %s\n", "verdict", "change",
 		        "ratio [interval]", "base", "new", "p(Holm)", "MDC", "n", "cv b", "cv n", "cell");
-	for (size_t i = 0; i < r->nrows; i++) {
+	for (size_t i = 0; r->ntested && i < r->nrows; i++) {
 		const cb_cmp_row *w = rows[i];
 		char ci[64], n[32], cvb[16], cvn[16];
 		snprintf(ci, sizeof ci, "%.3f [%.3f, %.3f]", w->ratio, w->lo, w->hi);
@@ -170,12 +193,13 @@ void cb_cmp_report_md(FILE *f, const cb_cmp_result *r)
 	for (size_t i = 0; i < r->nwarnings; i++)
 		fprintf(f, "> **WARNING**: %s\n>\n", r->warnings[i]);
 	shift_note(f, r, "> **NOTE**: ");
-	if (r->nwarnings || r->shifted)
+	power_note(f, r, "> **POWER**: ");
+	if (r->nwarnings || r->shifted || r->underpowered)
 		fprintf(f, "\n");
-	if (r->nrows)
+	if (r->ntested)
 		fprintf(f, "| verdict | cell | base | new | change | %g%% interval | p (Holm) | MDC | n |\n"
 		        "|---|---|--:|--:|--:|--:|--:|--:|--:|\n", (1 - r->opts.alpha) * 100);
-	for (size_t i = 0; i < r->nrows; i++) {
+	for (size_t i = 0; r->ntested && i < r->nrows; i++) {
 		const cb_cmp_row *w = rows[i];
 		bool loud = w->verdict <= CB_VERDICT_IMPROVED;
 		fprintf(f, "| %s%s%s | ", loud ? "**" : "", cb_cmp_verdict_name(w->verdict), loud ? "**" : "");
@@ -207,7 +231,7 @@ static json_t *num(double v)
 static json_t *row_json(const cb_cmp_row *w)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
-	                 "s:o, s:o, s:o, s:o}",
+	                 "s:o, s:o, s:o, s:o, s:o}",
 	                 "cell", w->base->label, "key", w->base->key,
 	                 "verdict", cb_cmp_verdict_name(w->verdict), "why", w->why,
 	                 "unit", w->rounds ? "rounds" : "repetitions", "test", w->test,
@@ -215,12 +239,12 @@ static json_t *row_json(const cb_cmp_row *w)
 	                 "base_median", num(w->base_med), "new_median", num(w->new_med),
 	                 "ratio", num(w->ratio), "ci_low", num(w->lo), "ci_high", num(w->hi),
 	                 "p", num(w->p), "p_holm", num(w->p_adj), "mdc", num(w->mdc),
-	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new));
+	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new), "df", num(w->df));
 }
 
 static json_t *summary_json(const cb_cmp_result *r)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:o, s:I, s:o, s:o}",
 	                 "compared", (json_int_t)r->nrows, "not_compared", (json_int_t)r->nskips,
 	                 "regressed", (json_int_t)r->count[CB_VERDICT_REGRESSED],
 	                 "improved", (json_int_t)r->count[CB_VERDICT_IMPROVED],
@@ -228,7 +252,9 @@ static json_t *summary_json(const cb_cmp_result *r)
 	                 "unchanged", (json_int_t)r->count[CB_VERDICT_UNCHANGED],
 	                 "geomean", num(r->gm), "geomean_low", num(r->gm_lo),
 	                 "geomean_high", num(r->gm_hi), "machine_state_changed", r->shifted,
-	                 "shift", r->shifted ? json_real(r->shift) : json_null());
+	                 "shift", r->shifted ? json_real(r->shift) : json_null(),
+	                 "underpowered", (json_int_t)r->underpowered,
+	                 "underpowered_mdc", num(r->underpowered_mdc), "needed_samples", num(r->needed_n));
 }
 
 int cb_cmp_report_json(FILE *f, const cb_cmp_result *r)

@@ -119,6 +119,17 @@ static int parse_value(const cb_param_spec *s, const char *text, double *v, cons
 	return 0;
 }
 
+/* "name", or "owner:name" for one workload or strategy only
+ * (--param cpu.primes:n=2e6). */
+static bool key_matches(const char *key, const char *name, const char *owner)
+{
+	const char *colon = strrchr(key, ':');
+	if (!colon)
+		return !strcmp(key, name);
+	return owner && strlen(owner) == (size_t)(colon - key) && !strncmp(key, owner, (size_t)(colon - key)) &&
+	       !strcmp(colon + 1, name);
+}
+
 int cb_params_init(cb_params *p, const cb_param_spec *spec, size_t n, cb_size size,
                    const cb_kv *kv, size_t nkv, bool *used, const char *owner, cb_error *err)
 {
@@ -130,7 +141,7 @@ int cb_params_init(cb_params *p, const cb_param_spec *spec, size_t n, cb_size si
 	for (size_t i = 0; i < n; i++) {
 		const char *text = spec[i].dflt[size];
 		for (size_t k = 0; k < nkv; k++)
-			if (!strcmp(kv[k].key, spec[i].name)) {
+			if (key_matches(kv[k].key, spec[i].name, owner)) {
 				text = kv[k].value;   /* the last one given wins */
 				if (used)
 					used[k] = true;

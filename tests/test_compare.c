@@ -23,6 +23,8 @@ typedef struct synth {
 	size_t ncells, reps, rounds;
 	double scale;   /* every value multiplied by this */
 	double cv;      /* relative noise per sample */
+	size_t heavier; /* the first `heavier` cells are multiplied by heavy too */
+	double heavy;
 	unsigned long seed;
 	const char *host;
 } synth;
@@ -40,7 +42,7 @@ static cb_cmp_input *make_input(synth s)
 	in->ncells = s.ncells;
 	for (size_t c = 0; c < s.ncells; c++) {
 		cb_cmp_cell *cell = &in->cells[c];
-		double mean = 0.01 * (double)(c + 1) * s.scale;
+		double mean = 0.01 * (double)(c + 1) * s.scale * (c < s.heavier ? s.heavy : 1);
 		cell->key = cb_xasprintf("synth.cell%zu[]/threads/n2/c2/t1/compact/static", c);
 		cell->label = cb_xstrdup(cell->key);
 		cell->nreps = s.reps;
@@ -270,67 +272,89 @@ static void test_rounds_used_when_three_each_side(void **state)
 	release(r, b, n);
 }
 
-/* ---- statistics against independent values --------------------------- */
+/* ---- the quick suite's shape: 133 cells, 5 rounds a side ------------- */
 
-/* Hollander & Wolfe's permeability example, as in R's ?wilcox.test:
- * W = 35, one-sided p = 0.1272; the two-sided value below was found by
- * enumerating all C(15,5) = 3003 splits. Checked here by enumeration too. */
-static void test_mann_whitney_exact_matches_enumeration(void **state)
+/* Two runs of one build, rounds whose medians scatter by 1%: nothing
+ * regressed, few cells noisy, whatever the seed. */
+static void test_quick_suite_same_build_no_false_alarm(void **state)
 {
 	(void)state;
-	const double x[] = { 0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46 };
-	const double y[] = { 1.15, 0.88, 0.90, 0.74, 1.21 };
-	double u;
-	bool exact;
-	double p = cb_cmp_mann_whitney(x, 10, y, 5, &u, &exact);
-	assert_true(exact);
-	assert_true(u == 35);
-	assert_true(fabs(p - 0.2544122544122544) < 1e-12);
-
-	/* brute force: every way to pick 10 of the 15 values as x */
-	double all[15];
-	memcpy(all, x, sizeof x);
-	memcpy(all + 10, y, sizeof y);
-	unsigned le = 0, ge = 0, total = 0;
-	for (unsigned mask = 0; mask < (1u << 15); mask++) {
-		if (__builtin_popcount(mask) != 10)
-			continue;
-		double uu = 0;
-		for (int i = 0; i < 15; i++)
-			for (int j = 0; j < 15; j++)
-				if ((mask >> i & 1) && !(mask >> j & 1) && all[i] > all[j])
-					uu++;
-		total++;
-		le += uu <= u;
-		ge += uu >= u;
+	for (unsigned long seed = 1; seed <= 20; seed++) {
+		synth base = { .ncells = 133, .reps = 2, .rounds = 5, .scale = 1, .cv = 0.01, .seed = seed };
+		synth new = base;
+		new.seed = seed + 1000;
+		cb_cmp_input *b, *n;
+		cb_cmp_result *r = compare(base, new, &b, &n);
+		assert_int_equal(r->count[CB_VERDICT_REGRESSED], 0);
+		assert_int_equal(r->count[CB_VERDICT_IMPROVED], 0);
+		assert_true(r->count[CB_VERDICT_NOISY] <= 133 * 15 / 100);
+		assert_string_equal(r->unit, "rounds");
+		release(r, b, n);
 	}
-	double brute = 2.0 * (le < ge ? le : ge) / total;
-	assert_int_equal(total, 3003);
-	assert_true(fabs(p - (brute < 1 ? brute : 1)) < 1e-12);
 }
 
-/* With ties: the normal approximation with tie and continuity correction,
- * as R's wilcox.test(x, y, exact = FALSE); reference computed separately
- * from the textbook formula (W = 13). */
-static void test_mann_whitney_ties_normal_approximation(void **state)
+/* One workload (15 cells) made 10% heavier: most of its cells regressed,
+ * fewer than 2 of the others. */
+static void test_quick_suite_power_one_workload_10pct(void **state)
 {
 	(void)state;
-	const double x[] = { 1, 2, 2, 3, 4, 5, 5, 5 };
-	const double y[] = { 3, 4, 4, 5, 6, 6, 7, 8, 9 };
-	double u;
-	bool exact;
-	double p = cb_cmp_mann_whitney(x, 8, y, 9, &u, &exact);
-	assert_false(exact);
-	assert_true(u == 13);
-	assert_true(fabs(p - 0.028671432706729057) < 1e-12);
+	for (unsigned long seed = 1; seed <= 20; seed++) {
+		synth base = { .ncells = 133, .reps = 2, .rounds = 5, .scale = 1, .cv = 0.01, .seed = seed };
+		synth new = base;
+		new.seed = seed + 1000;
+		new.heavier = 15;
+		new.heavy = 1.10;
+		cb_cmp_input *b, *n;
+		cb_cmp_result *r = compare(base, new, &b, &n);
+		size_t hit = 0, other = 0;
+		for (size_t i = 0; i < r->nrows; i++) {
+			bool heavy = strstr(r->rows[i].base->key, "cell") &&
+			             atoi(strstr(r->rows[i].base->key, "cell") + 4) < 15;
+			if (r->rows[i].verdict == CB_VERDICT_REGRESSED)
+				heavy ? hit++ : other++;
+		}
+		assert_true(hit >= 11);
+		assert_true(other < 2);
+		release(r, b, n);
+	}
 }
 
-static void test_mann_whitney_identical_samples_p1(void **state)
+/* One repetition a side cannot be tested: said first, and no table of
+ * rows that could never have been anything but noisy. */
+static void test_untestable_inputs_said_first_no_table(void **state)
 {
 	(void)state;
-	const double x[] = { 1, 1, 1, 1 };
-	assert_true(cb_cmp_mann_whitney(x, 4, x, 4, NULL, NULL) == 1);
+	synth s = { .ncells = 10, .reps = 1, .scale = 1, .cv = 0.01, .seed = 3 };
+	cb_cmp_input *b, *n;
+	cb_cmp_result *r = compare(s, s, &b, &n);
+	assert_int_equal(r->ntested, 0);
+	assert_int_equal(r->underpowered, 10);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cb_cmp_report_text(f, r);
+	fclose(f);
+	assert_non_null(strstr(text, "POWER: no cell can be tested"));
+	assert_true(strstr(text, "POWER") < strstr(text, "BASE") || strstr(text, "BASE") < strstr(text, "POWER"));
+	assert_null(strstr(text, "verdict"));
+	free(text);
+	release(r, b, n);
+
+	/* 3 repetitions a side, 2% noise, 40 cells: testable, but not to 5% */
+	synth t = { .ncells = 40, .reps = 3, .scale = 1, .cv = 0.05, .seed = 4 };
+	r = compare(t, t, &b, &n);
+	assert_true(r->underpowered > 0);
+	assert_true(isfinite(r->needed_n) && r->needed_n > 3);
+	f = open_memstream(&text, &len);
+	cb_cmp_report_text(f, r);
+	fclose(f);
+	assert_non_null(strstr(text, "cannot see a change of 5%"));
+	assert_true(strstr(text, "POWER") < strstr(text, "verdict"));
+	free(text);
+	release(r, b, n);
 }
+
+/* ---- statistics against independent values --------------------------- */
 
 /* Holm (1979): sorted p 0.005 0.01 0.03 0.04 times 4 3 2 1, made monotone. */
 static void test_holm_known_example(void **state)
@@ -348,15 +372,60 @@ static void test_holm_known_example(void **state)
 	}
 }
 
-static void test_welch_known_example(void **state)
+static void test_moderated_t_without_prior_is_student(void **state)
 {
 	(void)state;
-	/* t = 3 / sqrt(2/3) = 3.6742, df = 4 exactly (equal variances and
-	 * sizes); for 4 degrees of freedom the two-sided p has the closed form
-	 * 1 - 3/2 (s - s^3/3) with s = t / sqrt(t^2 + 4): 0.0213116411. */
+	/* t = 3 / sqrt(2/3) = 3.6742 on 4 df; for 4 degrees of freedom the
+	 * two-sided p has the closed form 1 - 3/2 (s - s^3/3) with
+	 * s = t / sqrt(t^2 + 4): 0.0213116411. */
 	const double x[] = { 1, 2, 3 }, y[] = { 4, 5, 6 };
-	double p = cb_cmp_welch(x, 3, y, 3);
+	double s2, df;
+	double p = cb_cmp_moderated_t(x, 3, y, 3, 0, 0, NAN, &s2, &df);
 	assert_true(fabs(p - 0.02131164112875661) < 1e-9);
+	assert_true(s2 == 1 && df == 4);
+	/* the shift is taken off the difference: y - 3 equals x */
+	p = cb_cmp_moderated_t(x, 3, y, 3, 3, 0, NAN, &s2, &df);
+	assert_true(fabs(p - 1) < 1e-12);
+}
+
+static void test_moderated_t_prior_adds_degrees_of_freedom(void **state)
+{
+	(void)state;
+	const double x[] = { 1, 2, 3 }, y[] = { 4, 5, 6 };
+	double s2, df;
+	/* a prior equal to the cell's own variance: same t, 20 more df */
+	double p = cb_cmp_moderated_t(x, 3, y, 3, 0, 20, 1, &s2, &df);
+	assert_true(fabs(s2 - 1) < 1e-12 && df == 24);
+	assert_true(p < 0.002 && p > 0.0005);
+	/* a smaller prior variance shrinks the cell's toward it */
+	cb_cmp_moderated_t(x, 3, y, 3, 0, 4, 0.25, &s2, &df);
+	assert_true(fabs(s2 - (4 * 0.25 + 4 * 1) / 8) < 1e-12 && df == 8);
+}
+
+/* Cells whose variances are all draws of one variance: the prior finds it
+ * and weighs it heavily; cells of very different variances: a light prior. */
+static void test_prior_recovers_common_variance(void **state)
+{
+	(void)state;
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, 11);
+	enum { N = 400 };
+	double s2[N], d[N], d0, s02;
+	for (int i = 0; i < N; i++) {
+		d[i] = 8;
+		s2[i] = 0.0004 * gsl_ran_chisq(rng, 8) / 8;
+	}
+	cb_cmp_prior(s2, d, N, &d0, &s02);
+	assert_true(d0 > 40);
+	assert_true(fabs(s02 / 0.0004 - 1) < 0.1);
+	for (int i = 0; i < N; i++)
+		s2[i] = 0.0004 * exp(gsl_ran_gaussian(rng, 2)) * gsl_ran_chisq(rng, 8) / 8;
+	cb_cmp_prior(s2, d, N, &d0, &s02);
+	assert_true(d0 > 0 && d0 < 2);
+	/* too few cells to learn from: no prior */
+	cb_cmp_prior(s2, d, 2, &d0, &s02);
+	assert_true(d0 == 0);
+	gsl_rng_free(rng);
 }
 
 static void test_bootstrap_interval_contains_true_ratio(void **state)
@@ -537,11 +606,13 @@ int main(void)
 		cmocka_unit_test(test_shift_all_20_cells_8pct_machine_state),
 		cmocka_unit_test(test_one_regressed_cell_among_20_no_shift),
 		cmocka_unit_test(test_rounds_used_when_three_each_side),
-		cmocka_unit_test(test_mann_whitney_exact_matches_enumeration),
-		cmocka_unit_test(test_mann_whitney_ties_normal_approximation),
-		cmocka_unit_test(test_mann_whitney_identical_samples_p1),
 		cmocka_unit_test(test_holm_known_example),
-		cmocka_unit_test(test_welch_known_example),
+		cmocka_unit_test(test_moderated_t_without_prior_is_student),
+		cmocka_unit_test(test_moderated_t_prior_adds_degrees_of_freedom),
+		cmocka_unit_test(test_prior_recovers_common_variance),
+		cmocka_unit_test(test_quick_suite_same_build_no_false_alarm),
+		cmocka_unit_test(test_quick_suite_power_one_workload_10pct),
+		cmocka_unit_test(test_untestable_inputs_said_first_no_table),
 		cmocka_unit_test(test_bootstrap_interval_contains_true_ratio),
 		cmocka_unit_test(test_median_even_and_odd),
 		cmocka_unit_test(test_reader_malformed_inputs_rejected),

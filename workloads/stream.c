@@ -32,7 +32,7 @@ typedef struct {
 } stream_state;
 
 static const cb_param_spec params[] = {
-	{ "bytes", CB_PARAM_BYTES, { "768k", "192M", "0", "0" }, 0, 1ULL << 40, NULL,
+	{ "bytes", CB_PARAM_BYTES, { "768k", "48M", "0", "0" }, 0, 1ULL << 40, NULL,
 	  "memory of the three arrays together; 0 = auto: 3 arrays of 4x the last-level cache "
 	  "(hwloc), capped at 1/8 of RAM and 1G in all (VMs often report a huge L3 - 480M here - "
 	  "and the cap decides); results record the size used" },
