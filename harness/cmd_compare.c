@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 
 enum format { FMT_TEXT, FMT_MD, FMT_JSON };
@@ -231,33 +232,33 @@ static void chart_range(const cb_cmp_result *r, double *lo, double *hi)
 	*hi += pad;
 }
 
-/* The data goes beside the chart (FILE.dat), as every chart's data does. */
+/* The data goes beside the chart (FILE.dat), as every chart's data does.
+ * Both replace the old files only when written whole. */
 static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 {
 	const char *dot = strrchr(chart, '.'), *slash = strrchr(chart, '/');
 	bool svg = dot && (!slash || dot > slash) && !strcmp(dot, ".svg");
 	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chart) : strlen(chart);
-	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart);
-	char *dir = cb_plots_dir(), *vars = NULL;
+	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart), *tmp = cb_gp_temp_path(chart);
+	char *dir = cb_plots_dir(), *vars = NULL, *data = NULL;
+	size_t len = 0;
 	int rc = -1;
 	if (!dir) {
 		cb_error_set(err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
 		goto out;
 	}
-	FILE *f = fopen(dat, "w");
-	if (!f) {
-		cb_error_set(err, CB_EXIT_USAGE, "cannot write '%s': %s", dat, strerror(errno));
-		goto out;
-	}
+	FILE *f = open_memstream(&data, &len);
+	if (!f)
+		abort();
 	cb_cmp_chart_data(f, r);
-	if (fclose(f)) {
-		cb_error_set(err, CB_EXIT_USAGE, "cannot write '%s': %s", dat, strerror(errno));
+	if (fclose(f))
+		abort();
+	if (cb_write_file_atomic(dat, data, len, err))
 		goto out;
-	}
 	double xlo, xhi;
 	chart_range(r, &xlo, &xhi);
 	cb_gp_set_str(&vars, "datafile", dat);
-	cb_gp_set_str(&vars, "outfile", chart);
+	cb_gp_set_str(&vars, "outfile", tmp);
 	cb_gp_set_str(&vars, "fmt", svg ? "svg" : "png");
 	cb_gp_set_num(&vars, "threshold", r->opts.threshold);
 	cb_gp_set_str(&vars, "metric", cb_cmp_metric_name(r->opts.metric));
@@ -266,15 +267,23 @@ static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 	cb_gp_set_num(&vars, "xlo", xlo);
 	cb_gp_set_num(&vars, "xhi", xhi);
 	cb_gp_set_num(&vars, "shift", r->shift);
-	rc = cb_gnuplot_run(dir, "compare.gp", vars, err);
+	if (cb_gnuplot_run(dir, "compare.gp", vars, err)) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = cb_gp_commit(tmp, chart, svg ? "svg" : "png", err);
 out:
 	free(vars);
 	free(dir);
+	free(data);
+	free(tmp);
 	free(dat);
 	return rc;
 }
 
-static void report(const cb_cmp_result *r, enum format fmt)
+/* The report goes to standard output, often redirected to a file in CI: a
+ * write that failed there must not pass for a report. */
+static int report(const cb_cmp_result *r, enum format fmt, cb_error *err)
 {
 	if (fmt == FMT_MD)
 		cb_cmp_report_md(stdout, r);
@@ -282,7 +291,10 @@ static void report(const cb_cmp_result *r, enum format fmt)
 		cb_cmp_report_json(stdout, r);
 	else
 		cb_cmp_report_text(stdout, r);
-	fflush(stdout);
+	if (fflush(stdout) || ferror(stdout))
+		return cb_error_set(err, CB_EXIT_FAIL, "cannot write the report to standard output: %s",
+		                    strerror(errno));
+	return 0;
 }
 
 int cb_cmd_compare(int argc, char **argv)
@@ -306,7 +318,8 @@ int cb_cmd_compare(int argc, char **argv)
 	}
 	if (cb_cmp_run(base, new, &a.opts, &r, &err))
 		goto fail;
-	report(r, a.format);
+	if (report(r, a.format, &err))
+		goto fail;
 	for (size_t i = 0; i < r->nwarnings; i++)
 		if (a.format != FMT_TEXT)   /* loud even when stdout goes to a file */
 			fprintf(stderr, "concbench: warning: %s\n", r->warnings[i]);

@@ -16,6 +16,7 @@
 #include "gnuplot.h"
 #include "gbench.h"
 #include "micro.h"
+#include "micro_chart.h"
 #include "run.h"
 
 #define SCHEMA "concbench.results/1"
@@ -322,135 +323,6 @@ static void on_run(const struct cb_gb_run *r, void *ctx)
 
 /* ---- charts ---- */
 
-static int model_index(json_t *models, const char *m)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(models, i, v)
-		if (!strcmp(json_string_value(v), m))
-			return (int)i;
-	json_array_append_new(models, json_string(m));
-	return (int)json_array_size(models) - 1;
-}
-
-/* micro_price.dat: one block per model (gnuplot `index`), rows
- * `y ns_per_op "id"`, families in table order with a gap between them;
- * then a block of family labels `y "family"`. Returns the row count. */
-static int write_price_dat(const micro_run *mr, const char *path, char *models_out, size_t mlen)
-{
-	json_t *models = json_array();
-	size_t i;
-	json_t *c;
-	json_array_foreach(mr->cells, i, c)
-		if (json_is_number(json_object_get(c, "ns_per_op")))
-			model_index(models, json_string_value(json_object_get(c, "model")));
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		json_decref(models);
-		return -1;
-	}
-	fprintf(f, "# concbench micro price list: y ns_per_op id, one block per model\n");
-	int rows = 0;
-	size_t m;
-	json_t *mv;
-	json_array_foreach(models, m, mv) {
-		fprintf(f, "# model %s\n", json_string_value(mv));
-		int y = 0;
-		const char *prev = NULL;
-		json_array_foreach(mr->cells, i, c) {
-			json_t *ns = json_object_get(c, "ns_per_op");
-			if (!json_is_number(ns))
-				continue;
-			const char *fam = json_string_value(json_object_get(c, "family"));
-			if (prev && strcmp(prev, fam))
-				y++;
-			prev = fam;
-			if (!strcmp(json_string_value(json_object_get(c, "model")), json_string_value(mv)))
-				fprintf(f, "%d %.6g \"%s\"\n", y, json_number_value(ns),
-				        json_string_value(json_object_get(c, "id")));
-			y++;
-		}
-		rows = y;
-		fprintf(f, "\n\n");
-	}
-	fprintf(f, "# family labels: y family\n");
-	int y = 0;
-	const char *prev = NULL;
-	json_array_foreach(mr->cells, i, c) {
-		if (!json_is_number(json_object_get(c, "ns_per_op")))
-			continue;
-		const char *fam = json_string_value(json_object_get(c, "family"));
-		if (!prev || strcmp(prev, fam)) {
-			if (prev)
-				y++;
-			fprintf(f, "%.2f \"%s\"\n", y - 0.75, fam);
-		}
-		prev = fam;
-		y++;
-	}
-	fclose(f);
-	*models_out = 0;
-	json_array_foreach(models, m, mv)
-		snprintf(models_out + strlen(models_out), mlen - strlen(models_out), "%s%s", m ? " " : "",
-		         json_string_value(mv));
-	json_decref(models);
-	return rows;
-}
-
-/* micro_locks.dat: the contended series sync/<primitive>/n<k>, one block
- * per primitive: `threads ops_per_s`. Returns the number of blocks. */
-static int write_locks_dat(const micro_run *mr, const char *path, char *names_out, size_t nlen)
-{
-	json_t *series = json_object();
-	json_t *order = json_array();
-	size_t i;
-	json_t *c;
-	json_array_foreach(mr->cells, i, c) {
-		const char *id = json_string_value(json_object_get(c, "id"));
-		const char *last = strrchr(id, '/');
-		int k;
-		char tail;
-		if (strncmp(id, "sync/", 5) || !last || sscanf(last, "/n%d%c", &k, &tail) != 1 ||
-		    !json_is_number(json_object_get(c, "ops_per_s")))
-			continue;
-		char *prim = strndup(id + 5, (size_t)(last - id - 5));
-		json_t *s = json_object_get(series, prim);
-		if (!s) {
-			s = json_array();
-			json_object_set_new(series, prim, s);
-			json_array_append_new(order, json_string(prim));
-		}
-		json_array_append_new(s, json_pack("[i, f]", k, json_number_value(json_object_get(c, "ops_per_s"))));
-		free(prim);
-	}
-	FILE *f = fopen(path, "w");
-	int blocks = 0;
-	*names_out = 0;
-	if (f) {
-		fprintf(f, "# concbench micro contended sync: threads ops_per_s, one block per primitive\n");
-		json_t *p;
-		json_array_foreach(order, i, p) {
-			json_t *s = json_object_get(series, json_string_value(p));
-			if (json_array_size(s) < 2)
-				continue;   /* a primitive measured at one count is no series */
-			fprintf(f, "# %s\n", json_string_value(p));
-			size_t k;
-			json_t *pt;
-			json_array_foreach(s, k, pt)
-				fprintf(f, "%lld %.6g\n", (long long)json_integer_value(json_array_get(pt, 0)),
-				        json_real_value(json_array_get(pt, 1)));
-			fprintf(f, "\n\n");
-			snprintf(names_out + strlen(names_out), nlen - strlen(names_out), "%s%s", blocks ? " " : "",
-			         json_string_value(p));
-			blocks++;
-		}
-		fclose(f);
-	}
-	json_decref(series);
-	json_decref(order);
-	return f ? blocks : -1;
-}
-
 /* gnuplot on a template of plots/: 0, or the reason there is no chart. */
 static int run_gnuplot(const char *tmpl, const char *vars, char *why, size_t whylen)
 {
@@ -464,37 +336,59 @@ static int run_gnuplot(const char *tmpl, const char *vars, char *why, size_t why
 	return rc;
 }
 
+/* A chart's data, then the chart in both formats, each replacing the old
+ * one only when whole; a failure is a warning (the results are already
+ * written) that names the file. The price list's template also wants its
+ * row count. */
+static void draw_chart(const micro_run *mr, const char *name, const cb_micro_chart *data,
+                       const char *words_var, bool rows, const char *what)
+{
+	static const char *const formats[] = { "png", "svg" };
+	char why[sizeof ((cb_error *)0)->msg];
+	char *dat = cb_xasprintf("%s/%s.dat", mr->dir, name), *out = cb_xasprintf("%s/%s", mr->dir, name);
+	char *tmpl = cb_xasprintf("%s.gp", name), *tmpbase = cb_gp_temp_path(out), *vars = NULL;
+	cb_error err = { 0 };
+	if (cb_write_file_atomic(dat, data->dat, data->len, &err)) {
+		fprintf(stderr, "concbench: warning: no %s chart: %s\n", what, err.msg);
+		goto out;
+	}
+	if (data->count <= 0)
+		goto out;
+	cb_gp_set_str(&vars, "datafile", dat);
+	cb_gp_set_str(&vars, "outbase", tmpbase);
+	cb_gp_set_str(&vars, words_var, data->words);
+	if (rows)
+		cb_gp_set_num(&vars, "rows", data->count);
+	bool drawn = !run_gnuplot(tmpl, vars, why, sizeof why);
+	if (!drawn && !mr->opts->quiet)
+		fprintf(stderr, "concbench: warning: no %s chart: %s\n", what, why);
+	for (size_t i = 0; i < 2; i++) {
+		char *tmp = cb_xasprintf("%s.%s", tmpbase, formats[i]);
+		char *path = cb_xasprintf("%s.%s", out, formats[i]);
+		if (!drawn || err.code)
+			unlink(tmp);
+		else if (cb_gp_commit(tmp, path, formats[i], &err))
+			fprintf(stderr, "concbench: warning: no %s chart: %s\n", what, err.msg);
+		free(tmp);
+		free(path);
+	}
+out:
+	free(vars);
+	free(tmpbase);
+	free(tmpl);
+	free(out);
+	free(dat);
+}
+
 static void draw_charts(const micro_run *mr)
 {
-	char models[512], prims[1024], why[sizeof ((cb_error *)0)->msg], *vars;
-	char *price = cb_xasprintf("%s/micro_price.dat", mr->dir), *locks = cb_xasprintf("%s/micro_locks.dat", mr->dir);
-	int rows = write_price_dat(mr, price, models, sizeof models);
-	int blocks = write_locks_dat(mr, locks, prims, sizeof prims);
-	if (rows > 0) {
-		char *out = cb_xasprintf("%s/micro_price", mr->dir);
-		vars = NULL;
-		cb_gp_set_str(&vars, "datafile", price);
-		cb_gp_set_str(&vars, "outbase", out);
-		cb_gp_set_str(&vars, "models", models);
-		cb_gp_set_num(&vars, "rows", rows);
-		free(out);
-		if (run_gnuplot("micro_price.gp", vars, why, sizeof why) && !mr->opts->quiet)
-			fprintf(stderr, "concbench: warning: no price-list chart: %s\n", why);
-		free(vars);
-	}
-	if (blocks > 0) {
-		char *out = cb_xasprintf("%s/micro_locks", mr->dir);
-		vars = NULL;
-		cb_gp_set_str(&vars, "datafile", locks);
-		cb_gp_set_str(&vars, "outbase", out);
-		cb_gp_set_str(&vars, "names", prims);
-		free(out);
-		if (run_gnuplot("micro_locks.gp", vars, why, sizeof why) && !mr->opts->quiet)
-			fprintf(stderr, "concbench: warning: no lock-scaling chart: %s\n", why);
-		free(vars);
-	}
-	free(price);
-	free(locks);
+	cb_micro_chart price, locks;
+	cb_micro_price_data(mr->cells, &price);
+	cb_micro_locks_data(mr->cells, &locks);
+	draw_chart(mr, "micro_price", &price, "models", true, "price-list");
+	draw_chart(mr, "micro_locks", &locks, "names", false, "lock-scaling");
+	cb_micro_chart_free(&price);
+	cb_micro_chart_free(&locks);
 }
 
 static void print_table(const micro_run *mr)

@@ -10,6 +10,8 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,4 +156,61 @@ out:
 	free(said);
 	free(script);
 	return rc;
+}
+
+char *cb_gp_temp_path(const char *path)
+{
+	return cb_xasprintf("%s.tmp.%ld", path, (long)getpid());
+}
+
+/* A whole PNG ends with its IEND chunk, a whole SVG with </svg>. */
+static bool output_whole(const char *path, const char *format)
+{
+	static const unsigned char iend[] = { 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82 };
+	unsigned char tail[64];
+	struct stat st;
+	bool whole = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof iend)
+		goto out;
+	size_t want = st.st_size < (off_t)sizeof tail ? (size_t)st.st_size : sizeof tail;
+	if (pread(fd, tail, want, st.st_size - (off_t)want) != (ssize_t)want)
+		goto out;
+	if (!strcmp(format, "png")) {
+		whole = !memcmp(tail + want - sizeof iend, iend, sizeof iend);
+	} else {
+		size_t n = want;
+		while (n && (tail[n - 1] == '\n' || tail[n - 1] == ' ' || tail[n - 1] == '\r'))
+			n--;
+		whole = n >= 6 && !memcmp(tail + n - 6, "</svg>", 6);
+	}
+out:
+	close(fd);
+	return whole;
+}
+
+static bool fs_full(const char *path)
+{
+	struct statvfs vfs;
+	return !statvfs(path, &vfs) && vfs.f_bavail == 0;
+}
+
+int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error *err)
+{
+	if (access(tmp, F_OK))
+		return cb_error_set(err, CB_EXIT_FAIL, "cannot write '%s': gnuplot wrote nothing", path);
+	if (!output_whole(tmp, format)) {
+		cb_error_set(err, CB_EXIT_FAIL, "cannot write '%s': %s", path,
+		             fs_full(tmp) ? strerror(ENOSPC) : "gnuplot left it incomplete");
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path)) {
+		cb_error_set(err, CB_EXIT_FAIL, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

@@ -20,4 +20,12 @@ int cb_gnuplot_run(const char *plots_dir, const char *template, const char *prea
 void cb_gp_set_str(char **pre, const char *name, const char *value);
 void cb_gp_set_num(char **pre, const char *name, double value);
 
+/* gnuplot exits 0 when a full disk cuts its output short, so charts are
+ * drawn into cb_gp_temp_path(path) (malloc'ed) and cb_gp_commit checks the
+ * file is a whole PNG or SVG (format "png" or "svg") before renaming it
+ * over path. On failure the temp file is removed, path is left as it was,
+ * and the error (CB_EXIT_FAIL) names path. */
+char *cb_gp_temp_path(const char *path);
+int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error *err);
+
 #endif

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gnuplot.h"
 
@@ -280,19 +281,29 @@ static void chart_add(cb_chart_list *l, const wl_group *g, const chart_kind *k)
 	c->rendered = false;
 }
 
-/* Both formats of one chart; stops at the first failure. */
+/* Both formats of one chart, each drawn into a temp file and renamed over
+ * the old chart only when whole; stops at the first failure. */
 static int render(const char *pre, const char *dir, const char *plots, cb_chart *c,
                   const chart_kind *k, cb_error *err)
 {
 	static const char *const terms[] = { "png", "svg" };
 	for (size_t t = 0; t < 2; t++) {
-		char *all = cb_xstrdup(pre), *out = cb_xasprintf("%s/%s", dir, c->base);
-		cb_gp_set_str(&all, "outbase", out);
+		char *base = cb_xasprintf("%s/%s", dir, c->base), *tmpbase = cb_gp_temp_path(base);
+		char *path = cb_xasprintf("%s.%s", base, terms[t]);
+		char *tmp = cb_xasprintf("%s.%s", tmpbase, terms[t]), *all = cb_xstrdup(pre);
+		cb_gp_set_str(&all, "outbase", tmpbase);
 		cb_gp_set_str(&all, "term", terms[t]);
 		cb_gp_set_str(&all, "chart_title", c->title);
 		int rc = cb_gnuplot_run(plots, k->template, all, err);
+		if (rc)
+			unlink(tmp);
+		else
+			rc = cb_gp_commit(tmp, path, terms[t], err);
 		free(all);
-		free(out);
+		free(tmp);
+		free(path);
+		free(tmpbase);
+		free(base);
 		if (rc)
 			return -1;
 	}
@@ -317,7 +328,8 @@ static double group_f(const wl_group *g, const char **src)
 }
 
 /* Data errors go to err; rendering errors to rerr, which stops rendering
- * but not the data of the groups after it. */
+ * but not the data of the groups after it. A chart that could not be
+ * written (CB_EXIT_FAIL, not CB_EXIT_ENV) is as fatal as a .dat file. */
 static int plot_group(const cb_rdoc *d, const wl_group *g, const char *dir, const char *plots,
                       cb_chart_list *out, cb_error *err, cb_error *rerr)
 {

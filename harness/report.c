@@ -200,12 +200,15 @@ static bool group_first(const cb_series_set *set, size_t i)
 	return true;
 }
 
+/* Every point of the group at load n competes, however many series there are. */
 static void add_verdict_row(rtable *t, const cb_series **g, size_t ng, double n)
 {
-	cb_timing tm[64];
-	const cb_series *who[64];
-	size_t k = 0;
-	for (size_t i = 0; i < ng && k < 64; i++)
+	size_t most = 0, k = 0;
+	for (size_t i = 0; i < ng; i++)
+		most += g[i]->npts;
+	cb_timing *tm = cb_xcalloc(most, sizeof *tm);
+	const cb_series **who = cb_xcalloc(most, sizeof *who);
+	for (size_t i = 0; i < ng; i++)
 		for (size_t j = 0; j < g[i]->npts; j++)
 			if (g[i]->pts[j].n == n) {
 				const cb_rcell *c = g[i]->pts[j].cell;
@@ -214,7 +217,7 @@ static void add_verdict_row(rtable *t, const cb_series **g, size_t ng, double n)
 			}
 	cb_verdict v = cb_verdict_pick(tm, k);
 	if (v.best < 0)
-		return;
+		goto out;
 	bool two = v.runner_up >= 0;
 	row_add(t, cb_xasprintf("%g", n), S(who[v.best]->short_name),
 	        cb_xasprintf("%.4g ms", tm[v.best].median_s * 1e3),
@@ -222,33 +225,42 @@ static void add_verdict_row(rtable *t, const cb_series **g, size_t ng, double n)
 	        two ? cb_xasprintf("%.1f%%", v.margin * 100) : S("–"),
 	        S(!two ? "only one strategy" : v.beyond_noise ? "yes: min-max ranges do not overlap"
 	                                                      : "no: min-max ranges overlap"));
+out:
+	free(tm);
+	free(who);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* One row per distinct load of any series of the group, in order. */
 static void section_verdicts(emitter *e, const cb_series **g, size_t ng)
 {
-	double loads[256];
-	size_t nl = 0;
+	size_t most = 0, nl = 0;
 	for (size_t i = 0; i < ng; i++)
-		for (size_t j = 0; j < g[i]->npts; j++) {
-			size_t k = 0;
-			while (k < nl && loads[k] != g[i]->pts[j].n)
-				k++;
-			if (k == nl && nl < 256)
-				loads[nl++] = g[i]->pts[j].n;
-		}
-	for (size_t i = 1; i < nl; i++)
-		for (size_t j = i; j > 0 && loads[j - 1] > loads[j]; j--) {
-			double x = loads[j]; loads[j] = loads[j - 1]; loads[j - 1] = x;
-		}
+		most += g[i]->npts;
+	double *loads = cb_xcalloc(most, sizeof *loads);
+	for (size_t i = 0; i < ng; i++)
+		for (size_t j = 0; j < g[i]->npts; j++)
+			loads[nl++] = g[i]->pts[j].n;
+	qsort(loads, nl, sizeof *loads, cmp_double);
+	size_t nu = 0;
+	for (size_t i = 0; i < nl; i++)
+		if (!nu || loads[nu - 1] != loads[i])
+			loads[nu++] = loads[i];
 	rtable t = { .ncols = 6 };
 	bool io = g[0]->kind && !strcmp(g[0]->kind, "io");
 	row_add(&t, S(io ? "concurrency" : "workers"), S("fastest"), S("median"), S("runner-up"),
 	        S("margin"), S("beyond noise"));
-	for (size_t i = 0; i < nl; i++)
+	for (size_t i = 0; i < nu; i++)
 		add_verdict_row(&t, g, ng, loads[i]);
 	e->heading(e, 3, "Verdict: fastest strategy per load", NULL);
 	e->table(e, &t);
 	table_free(&t);
+	free(loads);
 }
 
 static void section_fits(emitter *e, const cb_series **g, size_t ng)
@@ -486,16 +498,20 @@ static void html_chart(emitter *e, const cb_chart *c)
 	free(path);
 }
 
+/* Split at the title, which holds the host name: text from the file. */
 static const char html_head[] =
 	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	"<title>concbench report: %s</title>\n<style>\n"
+	"<title>concbench report: ";
+
+static const char html_style[] =
+	"</title>\n<style>\n"
 	"body { font-family: Helvetica, Arial, sans-serif; max-width: 1100px; margin: 2em auto; "
 	"padding: 0 1em; color: #222; }\n"
 	"table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }\n"
 	"th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }\n"
 	"th { background: #f2f2f2; }\n"
 	"ul.warn li { color: #8a4b00; }\n"
-	"figure { margin: 1em 0 2em; } figure svg { max-width: 100%%; height: auto; }\n"
+	"figure { margin: 1em 0 2em; } figure svg { max-width: 100%; height: auto; }\n"
 	"figcaption { color: #555; font-size: 0.9em; }\n"
 	"</style>\n</head>\n<body>\n";
 
@@ -504,8 +520,12 @@ char *cb_report_html(const cb_report_in *in)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
 	emitter e = { f, in, html_heading, html_para, html_list, html_table, html_chart };
-	fprintf(f, html_head, in->doc->host);
+	fputs(html_head, f);
+	html_text(f, in->doc->host);
+	fputs(html_style, f);
 	fputs("<h1>concbench report: ", f);
 	html_text(f, in->doc->host);
 	fputs("</h1>\n", f);
@@ -582,6 +602,8 @@ char *cb_report_md(const cb_report_in *in)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
 	emitter e = { f, in, md_heading, md_para, md_list, md_table, md_chart };
 	fputs("# concbench report: ", f);
 	md_text(f, in->doc->host);

@@ -207,26 +207,30 @@ static int cmp_key(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* "k=v;k=v" sorted by key, so equal parameter sets compare equal. */
+/* "k=v;k=v" sorted by key, so equal parameter sets compare equal. Built in a
+ * growing buffer: the values are whatever the file holds, of any length. */
 static char *params_text(json_t *params)
 {
-	size_t n = json_object_size(params), i = 0, len = 1;
+	size_t n = json_object_size(params), i = 0, len = 0;
 	const char **keys = cb_xcalloc(n, sizeof *keys);
 	const char *key;
+	char *s = NULL;
 	json_t *val;
-	json_object_foreach(params, key, val) {
+	json_object_foreach(params, key, val)
 		keys[i++] = key;
-		len += strlen(key) + 2 + (json_is_string(val) ? strlen(json_string_value(val)) : 24);
-	}
 	qsort(keys, n, sizeof *keys, cmp_key);
-	char *s = cb_xcalloc(len, 1), *p = s;
+	FILE *f = open_memstream(&s, &len);
+	if (!f)
+		abort();
 	for (i = 0; i < n; i++) {
 		json_t *v = json_object_get(params, keys[i]);
 		if (json_is_string(v))
-			p += sprintf(p, "%s%s=%s", i ? ";" : "", keys[i], json_string_value(v));
+			fprintf(f, "%s%s=%s", i ? ";" : "", keys[i], json_string_value(v));
 		else
-			p += sprintf(p, "%s%s=%.17g", i ? ";" : "", keys[i], json_number_value(v));
+			fprintf(f, "%s%s=%.17g", i ? ";" : "", keys[i], json_number_value(v));
 	}
+	if (fclose(f))
+		abort();
 	free(keys);
 	return s;
 }
@@ -337,15 +341,12 @@ static int read_top(cb_rdoc *d, cb_error *err)
 	return 0;
 }
 
-int cb_results_read(const char *path, cb_rdoc **out, cb_error *err)
+int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
+                     cb_error *err)
 {
-	char *text = NULL;
-	size_t len = 0;
 	json_error_t jerr;
 	cb_rdoc *d = cb_xcalloc(1, sizeof *d);
 	d->path = path;
-	if (cb_read_text_file(path, &text, &len, err))
-		goto fail;
 	d->root = json_loadb(text, len, 0, &jerr);
 	if (!d->root) {
 		cb_error_set(err, CB_EXIT_USAGE, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
@@ -367,13 +368,24 @@ int cb_results_read(const char *path, cb_rdoc **out, cb_error *err)
 		if (read_cell(d, i, c, err))
 			goto fail;
 	}
-	free(text);
 	*out = d;
 	return 0;
 fail:
-	free(text);
 	cb_rdoc_free(d);
 	return -1;
+}
+
+int cb_results_read(const char *path, cb_rdoc **out, cb_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+	if (cb_read_text_file(path, &text, &len, err))
+		goto out;
+	rc = cb_results_parse(path, text, len, out, err);
+out:
+	free(text);
+	return rc;
 }
 
 void cb_rdoc_free(cb_rdoc *doc)

@@ -47,6 +47,10 @@ typedef struct cb_rdoc {
 } cb_rdoc;
 
 int cb_results_read(const char *path, cb_rdoc **out, cb_error *err);
+/* The same from text in memory (len bytes, NUL not needed); path only names
+ * the input in errors and must outlive the document. */
+int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
+                     cb_error *err);
 void cb_rdoc_free(cb_rdoc *doc);
 
 /* N,X rows, optional header line, '#' comments and blank lines ignored.

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "micro.h"
+#include "micro_chart.h"
 
 #define MAX_NAMES 1024
 
@@ -194,6 +195,44 @@ static void test_real_benchmarks_pass_their_verification(void **state)
 	cb_gb_clear();
 }
 
+/* Many models and primitives with long names: the word lists the templates
+ * read name every block, in block order, however long they grow. */
+static void test_chart_words_name_every_block(void **state)
+{
+	(void)state;
+	json_t *cells = json_array();
+	for (int m = 0; m < 60; m++) {
+		char model[64];
+		snprintf(model, sizeof model, "a_rather_long_model_name_%02d", m);
+		json_array_append_new(cells, json_pack("{s:s, s:s, s:s, s:f}", "id", "shim/op",
+		                      "family", "shim", "model", model, "ns_per_op", 10.0 + m));
+	}
+	for (int p = 0; p < 60; p++)
+		for (int n = 1; n <= 2; n++) {
+			char id[96];
+			snprintf(id, sizeof id, "sync/a_rather_long_primitive_name_%02d/n%d", p, n);
+			json_array_append_new(cells, json_pack("{s:s, s:s, s:s, s:f}", "id", id,
+			                      "family", "sync", "model", "threads", "ops_per_s", 1e6 * n));
+		}
+	cb_micro_chart price, locks;
+	cb_micro_price_data(cells, &price);
+	cb_micro_locks_data(cells, &locks);
+	assert_int_equal(locks.count, 60);
+	assert_true(strlen(price.words) > 1024 && strlen(locks.words) > 1024);
+	assert_non_null(strstr(price.words, "a_rather_long_model_name_00 a_rather_long_model_name_01 "));
+	assert_non_null(strstr(price.words, " a_rather_long_model_name_59"));
+	assert_non_null(strstr(locks.words, " a_rather_long_primitive_name_59"));
+	assert_non_null(strstr(locks.dat, "# a_rather_long_primitive_name_59\n1 1e+06\n2 2e+06\n"));
+	assert_non_null(strstr(price.dat, "# model a_rather_long_model_name_59\n"));
+	size_t words = 1;
+	for (const char *p = price.words; *p; p++)
+		words += *p == ' ';
+	assert_int_equal(words, 60);
+	cb_micro_chart_free(&price);
+	cb_micro_chart_free(&locks);
+	json_decref(cells);
+}
+
 int main(void)
 {
 	char *argv[] = { "test_micro", "--benchmark_min_time=0.002", "--benchmark_repetitions=1",
@@ -207,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_verification_failure_is_an_error),
 		cmocka_unit_test(test_unavailable_placement_is_a_skip),
 		cmocka_unit_test(test_real_benchmarks_pass_their_verification),
+		cmocka_unit_test(test_chart_words_name_every_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

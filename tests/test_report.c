@@ -77,11 +77,124 @@ static void test_report_without_charts_says_why(void **state)
 	free(md);
 }
 
+/* A results document from cells built here: n cells of one workload. */
+static cb_rdoc *doc_of(const char *host, json_t *cells)
+{
+	json_t *root = json_pack("{s:s, s:{s:s}, s:o}", "schema", CB_RESULTS_SCHEMA, "machine",
+	                         "host", host, "cells", cells);
+	char *text = json_dumps(root, JSON_COMPACT);
+	cb_rdoc *doc = NULL;
+	cb_error err = { 0 };
+	assert_non_null(text);
+	if (cb_results_parse("generated.json", text, strlen(text), &doc, &err))
+		fail_msg("%s", err.msg);
+	free(text);
+	json_decref(root);
+	return doc;
+}
+
+static json_t *cell(const char *workload, const char *strategy, int workers, double median_s)
+{
+	char *id = cb_xasprintf("%s/%s/n%d", workload, strategy, workers);
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:{s:f, s:f, s:f}, s:[]}", "id", id,
+	                      "workload", workload, "kind", "cpu", "strategy", strategy,
+	                      "workers", workers, "ntasks", 64, "stats", "median_s", median_s,
+	                      "min_s", median_s, "max_s", median_s, "reps");
+	free(id);
+	return c;
+}
+
+/* Both reports of a document, with its series and no charts. */
+static void reports_of(const cb_rdoc *doc, char **html, char **md)
+{
+	cb_series_set set = { 0 };
+	cb_chart_list charts = { 0 };
+	cb_warnings w = { 0 };
+	cb_error err = { 0 };
+	if (cb_series_from_doc(doc, &set, &err))
+		fail_msg("%s", err.msg);
+	cb_report_warnings(doc, &w);
+	cb_report_in in = { doc, &set, &charts, "/nonexistent", "not drawn here", &w };
+	*html = cb_report_html(&in);
+	*md = cb_report_md(&in);
+	cb_warnings_free(&w);
+	cb_series_set_free(&set);
+}
+
+/* 70 strategies of one workload, the last the fastest: the verdict must
+ * weigh every one of them, not the first few. */
+static void test_verdict_many_strategies_names_the_fastest(void **state)
+{
+	(void)state;
+	json_t *cells = json_array();
+	for (int i = 0; i < 70; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "s%02d", i);
+		for (int n = 1; n <= 2; n++)
+			json_array_append_new(cells, cell("w", name, n, 1.0 - i * 0.001 - n * 0.1));
+	}
+	cb_rdoc *doc = doc_of("h", cells);
+	char *html, *md;
+	reports_of(doc, &html, &md);
+	assert_non_null(strstr(md, "| 1 | s69 | 831 ms | s68 |"));
+	assert_non_null(strstr(md, "| 2 | s69 | 731 ms | s68 |"));
+	free(html);
+	free(md);
+	cb_rdoc_free(doc);
+}
+
+/* 300 worker counts: one verdict row for each, none dropped. */
+static void test_verdict_many_loads_keeps_every_row(void **state)
+{
+	(void)state;
+	json_t *cells = json_array();
+	for (int n = 1; n <= 300; n++)
+		json_array_append_new(cells, cell("w", "threads", n, 1.0 / n));
+	cb_rdoc *doc = doc_of("h", cells);
+	char *html, *md;
+	reports_of(doc, &html, &md);
+	for (int n = 1; n <= 300; n++) {
+		char row[32];
+		snprintf(row, sizeof row, "\n| %d | threads |", n);
+		if (!strstr(md, row))
+			fail_msg("no verdict row for %d workers", n);
+	}
+	free(html);
+	free(md);
+	cb_rdoc_free(doc);
+}
+
+/* Host, workload and strategy come from the file: in HTML they are text,
+ * in the <title> as much as anywhere else. */
+static void test_report_html_escapes_every_string_from_the_file(void **state)
+{
+	(void)state;
+	json_t *cells = json_array();
+	for (int n = 1; n <= 2; n++)
+		json_array_append_new(cells, cell("w<script>&", "<b>s&t</b>", n, 1.0 / n));
+	cb_rdoc *doc = doc_of("<script>alert(1)</script> & co", cells);
+	char *html, *md;
+	reports_of(doc, &html, &md);
+	assert_non_null(strstr(html, "<title>concbench report: &lt;script&gt;alert(1)&lt;/script&gt; "
+	                             "&amp; co</title>"));
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<b>"));
+	assert_null(strstr(html, "& "));
+	assert_non_null(strstr(html, "w&lt;script&gt;&amp;"));
+	assert_non_null(strstr(md, "\\<script>"));
+	free(html);
+	free(md);
+	cb_rdoc_free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_warnings_fixture_names_each_hazard),
 		cmocka_unit_test(test_report_without_charts_says_why),
+		cmocka_unit_test(test_verdict_many_strategies_names_the_fastest),
+		cmocka_unit_test(test_verdict_many_loads_keeps_every_row),
+		cmocka_unit_test(test_report_html_escapes_every_string_from_the_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -63,6 +63,16 @@ grep -q "clocksource is 'hpet'" "$tmp/mach.err" || fail "no clocksource warning"
 grep -q "run is incomplete" "$tmp/mach.err" || fail "no incomplete-run warning"
 ! grep -q "governor" "$tmp/mach.err" || fail "warned about the performance governor"
 
+# Names from the results file are text everywhere in report.html: in the
+# title, the tables and the inline SVG charts alike.
+jq '.machine.host = "<script>x</script> & co" | .cells |= map(.workload |= sub("cpu.primes"; "cpu<i>p&q"))' \
+	"$FIXTURE" >"$tmp/markup.json"
+"$CONCBENCH" report "$tmp/markup.json" -o "$tmp/markup" >/dev/null 2>"$tmp/markup.err" || fail "markup: exit $?"
+! grep -q '<script\|<i>' "$tmp/markup/report.html" || fail "markup: report.html holds markup from the file"
+grep -qF '<title>concbench report: &lt;script&gt;x&lt;/script&gt; &amp; co</title>' "$tmp/markup/report.html" ||
+	fail "markup: title not escaped"
+[ "$(grep -c '<svg' "$tmp/markup/report.html")" -eq 10 ] || fail "markup: want 10 inline SVG charts"
+
 # gnuplot failing or missing: reports written without charts, exit 3.
 CONCBENCH_GNUPLOT=/bin/false "$CONCBENCH" report "$FIXTURE" -o "$tmp/false" >/dev/null 2>"$tmp/false.err"
 rc=$?
