@@ -1,8 +1,9 @@
-/* `concbench merge -o OUT IN...`: several runs of the same plan, one results
- * file. Each input's rounds follow the previous input's, in the order given,
- * so that runs made alternately with another build (docs/ci.md: base, new,
- * base, new ...) become one file per side whose round k ran beside the other
- * side's round k, ready for `concbench compare --paired`. */
+/* `concbench merge -o OUT IN...`: several runs of one plan, one results
+ * file. A cell's rounds are its rounds in the inputs, in the order given;
+ * cells found in one input only (a workload measured on its own) are added.
+ * Runs made alternately with another build (docs/ci.md: base, new, new,
+ * base ...) become one file per side whose round k of a cell ran beside the
+ * other side's round k, ready for `concbench compare --paired`. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,17 @@
 static const char usage_text[] =
 	"usage: concbench merge -o OUT IN...\n"
 	"\n"
-	"Merges results files of the same plan (the same cells) into OUT: every\n"
-	"repetition and every round median of each cell, the rounds of IN... in the\n"
-	"order given. A cell that failed in any input is failed in OUT.\n"
+	"Merges results files of one plan into OUT: every repetition and every round\n"
+	"median of each cell, its rounds in the order of IN...; cells found in some\n"
+	"inputs only (workloads run one at a time) are added. A cell that failed in\n"
+	"any input is failed in OUT.\n"
 	"\n"
 	"  -o, --out FILE   the merged results.json to write (atomically)\n"
 	"  -h, --help       this text\n"
 	"\n"
 	"exit: 0 merged, 1 OUT could not be written, 2 bad input (a file that is\n"
-	"not a results file, cells that differ between inputs, a micro run)\n";
+	"not a results file, a cell with other parameters than before, runs of\n"
+	"different machines, a micro run)\n";
 
 static json_t *find_cell(json_t *cells, const json_t *id)
 {
@@ -34,27 +37,46 @@ static json_t *find_cell(json_t *cells, const json_t *id)
 	return NULL;
 }
 
-/* Appends doc's cells to merged's; rounds numbered on from `first_round`. */
-static int merge_one(json_t *merged, json_t *doc, const char *path, int first_round, cb_error *err)
+static json_t *empty_copy(const json_t *cell)
 {
-	json_t *mcells = json_object_get(merged, "cells"), *dcells = json_object_get(doc, "cells");
-	if (json_array_size(mcells) != json_array_size(dcells))
-		return cb_error_set(err, CB_EXIT_USAGE, "%s has %zu cells and the first input %zu: merge "
-		                    "takes runs of the same plan", path, json_array_size(dcells),
-		                    json_array_size(mcells));
+	json_t *c = json_deep_copy(cell);
+	json_object_set_new(c, "reps", json_array());
+	json_object_set_new(c, "rounds", json_array());
+	json_object_set_new(c, "checksum_ok", json_true());
+	json_object_set_new(c, "error", json_null());
+	return c;
+}
+
+/* Adds doc's cells to merged's: a cell already there gets doc's rounds
+ * after its own (its repetitions' rounds numbered on), a new cell (another
+ * workload measured on its own) is added. */
+static int merge_one(json_t *merged, json_t *doc, const char *path, cb_error *err)
+{
+	json_t *mcells = json_object_get(merged, "cells");
+	const char *mh = json_string_value(json_object_get(json_object_get(merged, "machine"), "host"));
+	const char *dh = json_string_value(json_object_get(json_object_get(doc, "machine"), "host"));
+	if (mh && dh && strcmp(mh, dh))
+		return cb_error_set(err, CB_EXIT_USAGE, "%s was measured on '%s' and the first input on '%s': "
+		                    "merge takes runs of one machine", path, dh, mh);
 	size_t i;
-	json_t *c;
-	json_array_foreach(mcells, i, c) {
-		json_t *d = find_cell(dcells, json_object_get(c, "id"));
-		if (!d)
-			return cb_error_set(err, CB_EXIT_USAGE, "%s has no cell '%s': merge takes runs of the "
-			                    "same plan", path, json_string_value(json_object_get(c, "id")));
+	json_t *d;
+	json_array_foreach(json_object_get(doc, "cells"), i, d) {
+		json_t *c = find_cell(mcells, json_object_get(d, "id"));
+		if (!c) {
+			c = empty_copy(d);
+			json_array_append_new(mcells, c);
+		} else if (!json_equal(json_object_get(c, "params"), json_object_get(d, "params"))) {
+			return cb_error_set(err, CB_EXIT_USAGE, "%s: cell '%s' has other parameters than in the "
+			                    "inputs before it: merge takes runs of the same plan", path,
+			                    json_string_value(json_object_get(d, "id")));
+		}
+		json_int_t first = (json_int_t)json_array_size(json_object_get(c, "rounds"));
 		size_t k;
 		json_t *rep;
 		json_array_foreach(json_object_get(d, "reps"), k, rep) {
 			json_t *copy = json_deep_copy(rep);
 			json_int_t r = json_integer_value(json_object_get(rep, "round"));
-			json_object_set_new(copy, "round", json_integer(first_round + r));
+			json_object_set_new(copy, "round", json_integer(first + r));
 			json_array_append_new(json_object_get(c, "reps"), copy);
 		}
 		json_array_extend(json_object_get(c, "rounds"), json_object_get(d, "rounds"));
@@ -66,12 +88,6 @@ static int merge_one(json_t *merged, json_t *doc, const char *path, int first_ro
 	if (!json_is_true(json_object_get(doc, "complete")))
 		json_object_set_new(merged, "complete", json_false());
 	return 0;
-}
-
-static int rounds_of(const json_t *doc)
-{
-	json_int_t k = json_integer_value(json_object_get(json_object_get(doc, "config"), "rounds"));
-	return k > 0 ? (int)k : 1;
 }
 
 int cb_cmd_merge(int argc, char **argv)
@@ -104,7 +120,6 @@ int cb_cmd_merge(int argc, char **argv)
 	}
 	cb_error err = { 0 };
 	json_t *merged = NULL;
-	int rounds = 0;
 	for (int i = optind; i < argc; i++) {
 		cb_rdoc *doc = NULL;
 		if (cb_results_read(argv[i], &doc, &err))
@@ -117,34 +132,27 @@ int cb_cmd_merge(int argc, char **argv)
 		}
 		json_t *root = json_incref(doc->root);
 		cb_rdoc_free(doc);
-		int k = rounds_of(root);
 		if (!merged) {
 			merged = json_deep_copy(root);
-			json_t *cell;
-			size_t j;
-			json_array_foreach(json_object_get(merged, "cells"), j, cell) {
-				json_object_set_new(cell, "reps", json_array());
-				json_object_set_new(cell, "rounds", json_array());
-				json_object_set_new(cell, "checksum_ok", json_true());
-				json_object_set_new(cell, "error", json_null());
-			}
+			json_object_set_new(merged, "cells", json_array());
 			json_object_set_new(merged, "complete", json_true());
 		}
-		int rc = merge_one(merged, root, argv[i], rounds, &err);
+		int rc = merge_one(merged, root, argv[i], &err);
 		json_decref(root);
 		if (rc)
 			goto fail;
-		rounds += k;
 	}
 	json_t *cell;
-	size_t j;
+	size_t j, rounds = 0;
 	json_array_foreach(json_object_get(merged, "cells"), j, cell) {
+		size_t k = json_array_size(json_object_get(cell, "rounds"));
+		rounds = k > rounds ? k : rounds;
 		cb_results_cell_stats(cell);
 		if (!json_is_null(json_object_get(cell, "error")))
 			json_object_set_new(cell, "checksum_ok", json_false());
 	}
 	cb_results_derive(merged);
-	json_object_set_new(json_object_get(merged, "config"), "rounds", json_integer(rounds));
+	json_object_set_new(json_object_get(merged, "config"), "rounds", json_integer((json_int_t)rounds));
 	json_t *from = json_array(), *cmd = json_array();
 	for (int i = optind; i < argc; i++)
 		json_array_append_new(from, json_string(argv[i]));

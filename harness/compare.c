@@ -94,13 +94,13 @@ static double cv_of(const double *x, size_t n)
 /* ---- tests ----------------------------------------------------------- */
 
 /* The test is Student's t on log samples with the cell's variance moderated
- * across all cells (Smyth 2004, the empirical Bayes of limma): with 5 rounds
- * a side a cell's own variance has 8 degrees of freedom, too few to reach
- * the per-cell level Holm asks of a hundred cells, while the cells of one
- * run share most of their noise. Each cell's variance is shrunk toward a
- * prior fitted to all of them, by the prior's weight d0 against the
- * cell's own df, and the test has d0 + df degrees of freedom. A cell that
- * is noisier than the rest keeps most of its own variance. */
+ * across cells (Smyth 2004, the empirical Bayes of limma): with 5 rounds
+ * a side a cell's own variance has 8 degrees of freedom (4 paired), too few
+ * to reach the per-cell level Holm asks of a hundred cells, while the cells
+ * of one workload share most of their noise. Each cell's variance is shrunk
+ * toward a prior fitted to its workload's cells, by the prior's weight d0
+ * against the cell's own df, and the test has d0 + df degrees of freedom.
+ * A cell that is noisier than the rest keeps most of its own variance. */
 
 /* limma's trigammaInverse: y with trigamma(y) = x, by Newton's method. */
 static double trigamma_inverse(double x)
@@ -399,21 +399,44 @@ static void row_variance(const cb_cmp_row *row, const cb_cmp_opts *o, double *s2
 	free(ly);
 }
 
-/* The prior of each unit of replication, from the rows in that unit. */
+/* The group a cell's noise is pooled in: its workload (the label up to
+ * its first '/'), and its unit of replication. Workloads differ in noise by
+ * an order of magnitude (a CPU loop against a contended lock), which one
+ * prior over all cells would read as cells too unlike to lend each other
+ * anything; within a workload the strategies' cells share most of it. */
+static bool same_group(const cb_cmp_row *a, const cb_cmp_row *b)
+{
+	const char *x = a->base->label, *y = b->base->label;
+	size_t nx = strcspn(x, "/"), ny = strcspn(y, "/");
+	return a->rounds == b->rounds && nx == ny && !strncmp(x, y, nx);
+}
+
+/* The prior of each group, fitted to the rows of that group. */
 static void fit_priors(cb_cmp_result *r)
 {
-	for (int u = 0; u < 2; u++) {
-		double *s2 = cb_xmalloc((r->nrows + 1) * sizeof *s2), *d = cb_xmalloc((r->nrows + 1) * sizeof *d);
+	double *s2 = cb_xmalloc((r->nrows + 1) * sizeof *s2), *d = cb_xmalloc((r->nrows + 1) * sizeof *d);
+	bool *done = cb_xcalloc(r->nrows + 1, sizeof *done);
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (done[i])
+			continue;
 		size_t k = 0;
-		for (size_t i = 0; i < r->nrows; i++)
-			if (r->rows[i].rounds == (u == 1)) {
-				row_variance(&r->rows[i], &r->opts, &s2[k], &d[k]);
+		for (size_t j = i; j < r->nrows; j++)
+			if (!done[j] && same_group(&r->rows[i], &r->rows[j])) {
+				row_variance(&r->rows[j], &r->opts, &s2[k], &d[k]);
 				k++;
 			}
-		cb_cmp_prior(s2, d, k, &r->prior_df[u], &r->prior_s2[u]);
-		free(s2);
-		free(d);
+		double d0, s02;
+		cb_cmp_prior(s2, d, k, &d0, &s02);
+		for (size_t j = i; j < r->nrows; j++)
+			if (!done[j] && same_group(&r->rows[i], &r->rows[j])) {
+				r->rows[j].prior_df = d0;
+				r->rows[j].prior_s2 = s02;
+				done[j] = true;
+			}
 	}
+	free(s2);
+	free(d);
+	free(done);
 }
 
 /* p of new against base scaled by `factor` (1: no change expected). */
@@ -427,7 +450,7 @@ static double test_row(cb_cmp_row *row, const cb_cmp_result *r, double factor)
 	}
 	if (row_paired(row, &r->opts)) {
 		double *lr = log_ratios(row);
-		double p = cb_cmp_moderated_t1(lr, row->nb, log(factor), r->prior_df[1], r->prior_s2[1],
+		double p = cb_cmp_moderated_t1(lr, row->nb, log(factor), row->prior_df, row->prior_s2,
 		                               &row->s2, &row->df);
 		row->paired = true;
 		row->test = "moderated paired t on log round ratios";
@@ -435,8 +458,8 @@ static double test_row(cb_cmp_row *row, const cb_cmp_result *r, double factor)
 		return p;
 	}
 	double *lx = logs_of(x, row->nb), *ly = logs_of(y, row->nn);
-	double p = cb_cmp_moderated_t(lx, row->nb, ly, row->nn, log(factor), r->prior_df[row->rounds],
-	                              r->prior_s2[row->rounds], &row->s2, &row->df);
+	double p = cb_cmp_moderated_t(lx, row->nb, ly, row->nn, log(factor), row->prior_df,
+	                              row->prior_s2, &row->s2, &row->df);
 	row->test = row->rounds ? "moderated t on log rounds" : "moderated t on log repetitions";
 	free(lx);
 	free(ly);

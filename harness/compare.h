@@ -97,6 +97,7 @@ typedef struct cb_cmp_row {
 	double mdc;                /* smallest change detectable, fraction; INFINITY: none */
 	double s2, df;             /* moderated variance of log samples, its df */
 	bool paired;               /* tested on the log ratios of paired rounds */
+	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */
 	cb_verdict verdict;
 	const char *why;           /* one short reason for the verdict */
 	double *boot;              /* bootstrap log ratios (internal) */
@@ -123,7 +124,6 @@ typedef struct cb_cmp_result {
 	bool shifted;                  /* nearly all cells moved alike: machine state */
 	double shift;                  /* that common ratio; cells judged against it */
 	const char *unit;              /* "rounds", "repetitions" or "mixed" */
-	double prior_df[2], prior_s2[2];   /* moderated t's prior: [0] repetitions, [1] rounds */
 	size_t underpowered;           /* cells whose MDC exceeds the threshold */
 	double underpowered_mdc;       /* their median MDC (INFINITY: untestable) */
 	double needed_n;               /* samples a side that would let half of them see it */

@@ -104,14 +104,18 @@ static void shift_note(FILE *f, const cb_cmp_result *r, const char *prefix)
 static void method_line(FILE *f, const cb_cmp_result *r)
 {
 	const cb_cmp_opts *o = &r->opts;
-	int u = strcmp(r->unit, "repetitions") != 0;
+	double *df = cb_xmalloc((r->nrows + 1) * sizeof *df);
+	for (size_t i = 0; i < r->nrows; i++)
+		df[i] = r->rows[i].prior_df;
+	double med_df = r->nrows ? cb_cmp_median(df, r->nrows) : 0;
+	free(df);
 	fprintf(f, "method: unit of replication %s (fresh-process rounds when both sides have "
 	        "at least %zu%s); t test on log samples with each cell's variance moderated across "
-	        "the cells (empirical Bayes, prior df %.1f, prior sd %.2f%%); p adjusted across %zu "
+	        "its workload's cells (empirical Bayes, median prior df %.1f); p adjusted across %zu "
 	        "tested cells by Holm, family-wise alpha %g; ratio of medians new/base with %g%% "
 	        "percentile bootstrap interval (%d resamples, seed %lu); threshold %g%%; MDC = "
 	        "smallest change detectable with 80%% power at alpha/%zu.\n",
-	        r->unit, o->min_rounds, o->paired ? ", paired round by round" : "", r->prior_df[u], 100 * sqrt(r->prior_s2[u] > 0 ? r->prior_s2[u] : 0),
+	        r->unit, o->min_rounds, o->paired ? ", paired round by round" : "", med_df,
 	        r->ntested, o->alpha, (1 - o->alpha) * 100, o->resamples, o->seed, o->threshold * 100,
 	        r->ntested ? r->ntested : 1);
 }
@@ -231,7 +235,7 @@ static json_t *num(double v)
 static json_t *row_json(const cb_cmp_row *w)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
-	                 "s:o, s:o, s:o, s:o, s:o}",
+	                 "s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "cell", w->base->label, "key", w->base->key,
 	                 "verdict", cb_cmp_verdict_name(w->verdict), "why", w->why,
 	                 "unit", w->rounds ? "rounds" : "repetitions", "test", w->test,
@@ -239,7 +243,8 @@ static json_t *row_json(const cb_cmp_row *w)
 	                 "base_median", num(w->base_med), "new_median", num(w->new_med),
 	                 "ratio", num(w->ratio), "ci_low", num(w->lo), "ci_high", num(w->hi),
 	                 "p", num(w->p), "p_holm", num(w->p_adj), "mdc", num(w->mdc),
-	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new), "df", num(w->df));
+	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new), "df", num(w->df),
+	                 "prior_df", num(w->prior_df));
 }
 
 static json_t *summary_json(const cb_cmp_result *r)

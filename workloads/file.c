@@ -153,7 +153,14 @@ static int verify(const unsigned char *p, size_t n, uint64_t seed, size_t off, u
 
 static int write_file(const file_state *s, cb_io *io, const char *path, unsigned char *buf, uint64_t seed)
 {
-	int flags = O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | (s->direct ? O_DIRECT : 0);
+	/* A new file every repetition, never an old one truncated: ext4
+	 * (auto_da_alloc) forces the data of a file truncated to zero and
+	 * rewritten out to the device at close, so from the second repetition
+	 * on every task would wait for writeback that fsync=0 does not ask
+	 * for, and for whatever else the device had queued. */
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	int flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | (s->direct ? O_DIRECT : 0);
 	int fd = open(path, flags, 0600), rc = 0;
 	if (fd < 0)
 		return -errno;

@@ -27,6 +27,7 @@
 
 typedef struct {
 	size_t n, chunk, bytes;  /* elements per array, per task; bytes of one array */
+	int passes;              /* triads per task */
 	double *a, *b, *c;
 	unsigned char *ready;    /* [ntasks], shared: chunk's b and c written */
 } stream_state;
@@ -38,6 +39,9 @@ static const cb_param_spec params[] = {
 	  "and the cap decides); results record the size used" },
 	{ "tasks", CB_PARAM_INT, { "8", "32", "64", "256" }, 1, 1e6, NULL,
 	  "equal chunks the arrays are split into (page-aligned)" },
+	{ "passes", CB_PARAM_INT, { "1", "16", "1", "1" }, 1, 1e6, NULL,
+	  "times each task runs the triad over its chunk, pass p with q = 3 + p: a repetition long "
+	  "enough to time without arrays so large that setting them up dominates (quick)" },
 };
 
 /* The auto size: 3 x 4 x LLC, capped at min(RAM / 8, 1 GiB). */
@@ -99,6 +103,7 @@ static int setup(cb_job *job, cb_error *err)
 		                    cb_params_text(&job->params, "bytes"));
 	s->n = n;
 	s->chunk = chunk;
+	s->passes = (int)cb_job_param(job, "passes");
 	s->bytes = n * sizeof(double);
 	job->ntasks = (n + chunk - 1) / chunk;
 	s->ready = cb_shared_alloc(job->ntasks);
@@ -129,23 +134,29 @@ static int task(const cb_job *job, size_t t, cb_io *io, uint64_t *out)
 	}
 	double *restrict a = s->a;
 	const double *restrict b = s->b, *restrict c = s->c;
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-	size_t i = lo;
-	for (; i + 4 <= hi; i += 4) {
-		a[i] = b[i] + Q * c[i];
-		a[i + 1] = b[i + 1] + Q * c[i + 1];
-		a[i + 2] = b[i + 2] + Q * c[i + 2];
-		a[i + 3] = b[i + 3] + Q * c[i + 3];
-		s0 += a[i];
-		s1 += a[i + 1];
-		s2 += a[i + 2];
-		s3 += a[i + 3];
+	uint64_t h = 0;
+	for (int p = 0; p < s->passes; p++) {
+		/* Each pass its own q: no pass repeats another's work. */
+		const double q = Q + p;
+		double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+		size_t i = lo;
+		for (; i + 4 <= hi; i += 4) {
+			a[i] = b[i] + q * c[i];
+			a[i + 1] = b[i + 1] + q * c[i + 1];
+			a[i + 2] = b[i + 2] + q * c[i + 2];
+			a[i + 3] = b[i + 3] + q * c[i + 3];
+			s0 += a[i];
+			s1 += a[i + 1];
+			s2 += a[i + 2];
+			s3 += a[i + 3];
+		}
+		for (; i < hi; i++) {
+			a[i] = b[i] + q * c[i];
+			s0 += a[i];
+		}
+		h = p ? cb_mix64(h, (uint64_t)(s0 + s1 + s2 + s3)) : (uint64_t)(s0 + s1 + s2 + s3);
 	}
-	for (; i < hi; i++) {
-		a[i] = b[i] + Q * c[i];
-		s0 += a[i];
-	}
-	*out = (uint64_t)(s0 + s1 + s2 + s3);
+	*out = h;
 	return 0;
 }
 
@@ -170,7 +181,7 @@ static double work_units(const cb_job *job, const char **unit)
 {
 	const stream_state *s = job->state;
 	*unit = "B";
-	return 3.0 * (double)s->bytes;
+	return 3.0 * (double)s->bytes * s->passes;
 }
 
 const cb_workload cb_wl_stream = {

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A cell measures only itself: every round of every cell runs in a fresh
+# process that holds only that cell's job, so a small cell's peak memory
+# does not hold a big cell's inputs; the results say how cells were
+# isolated, every repetition names its round, and rounds are ordered anew.
+set -u
+bin=${CONCBENCH:?CONCBENCH must point at the concbench binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+# stream's arrays (96 MiB) are touched by its serial cell; in one process
+# they would sit in every later cell's resident set.
+"$bin" run -q --size tiny -w mem.stream,cpu.primes -s serial,processes -n 1 -r 2 --rounds 3 --seed 7 \
+  --param mem.stream:bytes=96M -o "$tmp/res" || fail "run exited $?"
+f="$tmp/res/latest/results.json"
+jq -e '.config.isolation == "process per cell and round" and .config.rounds == 3 and .config.order_seed == 7' \
+  "$f" >/dev/null || fail "config does not record the isolation, rounds and seed"
+jq -e '[.cells[] | (.reps | length) == 6 and ([.reps[].round] | sort) == [0,0,1,1,2,2] and (.rounds | length) == 3] | all' \
+  "$f" >/dev/null || fail "each cell should have 2 repetitions in each of rounds 0, 1, 2 and 3 round medians"
+jq -e '[.cells[] | select(.workload == "mem.stream" and .strategy == "serial") | .reps[].maxrss_kib] | min > 90000' \
+  "$f" >/dev/null || fail "the stream cell did not touch its arrays (maxrss)"
+jq -e '[.cells[] | select(.workload == "cpu.primes") | .reps[].maxrss_kib] | max < 60000' \
+  "$f" >/dev/null || fail "a primes cell's peak memory holds another cell's inputs: $(jq -c '[.cells[] | select(.workload == "cpu.primes") | .reps[].maxrss_kib]' "$f")"
+jq -e '[.cells[].checksum_ok] | all' "$f" >/dev/null || fail "a checksum was wrong"
+echo "isolation ok"

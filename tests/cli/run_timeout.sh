@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A repetition that makes no progress within --timeout fails its cell with
+# "timed out", its processes are killed and reaped, and the run goes on
+# with the next cell. A blocking task (io.sleep waiting 60 s) under every
+# in-process and forking strategy, and a stopped pool worker (SIGSTOP).
+set -u
+bin=${CONCBENCH:?CONCBENCH must point at the concbench binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+start=$(date +%s)
+"$bin" run -q --size tiny -w io.sleep -s serial,threads,threadpool,processes,processpool,coroutines,hybrid -n 2 \
+  -r 1 --warmup 0 --param latency=60 --timeout 1s -o "$tmp/res"
+rc=$?
+took=$(( $(date +%s) - start ))
+[ "$rc" -eq 1 ] || fail "run with hung cells exited $rc, expected 1"
+[ "$took" -lt 40 ] || fail "7 hung cells took $took s with --timeout 1s"
+f="$tmp/res/latest/results.json"
+n=$(jq '[.cells[] | select(.error != null and (.error | test("timed out")))] | length' "$f")
+[ "$n" -eq 7 ] || fail "expected 7 cells timed out, got $n: $(jq -c '[.cells[] | {id, error}]' "$f")"
+jq -e '.complete == true' "$f" >/dev/null || fail "the run did not go on to the end"
+left=$(pgrep -f "$tmp/res" | wc -l)
+[ "$left" -eq 0 ] || fail "$left processes left behind"
+
+# A stopped pool worker: the cell fails within the limit, the others run.
+"$bin" run -q --size quick -w synth.amdahl -s processpool,threads -n 2 -r 50 --warmup 0 --timeout 2s \
+  --param synth.amdahl:iters=2e7 -o "$tmp/stop" &
+pid=$!
+worker=""
+for _ in $(seq 1 100); do
+  for kid in $(pgrep -P "$pid"); do
+    worker=$(pgrep -P "$kid" | head -1)
+    [ -n "$worker" ] && break
+  done
+  [ -n "$worker" ] && break
+  sleep 0.05
+done
+[ -n "$worker" ] || { kill "$pid"; fail "no pool worker found"; }
+kill -STOP "$worker"
+wait "$pid"; rc=$?
+[ "$rc" -eq 1 ] || fail "run with a stopped worker exited $rc, expected 1"
+g="$tmp/stop/latest/results.json"
+jq -e '[.cells[] | select(.strategy == "processpool") | .error | test("timed out")] | all' "$g" >/dev/null ||
+  fail "the stopped worker's cell did not time out: $(jq -c '[.cells[] | {id, error}]' "$g")"
+jq -e '[.cells[] | select(.strategy == "threads") | .error == null and (.reps | length) == 50] | all' "$g" >/dev/null ||
+  fail "the other cell did not run to the end"
+kill -0 "$worker" 2>/dev/null && fail "the stopped worker $worker is still there"
+echo "timeout ok"
