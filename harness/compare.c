@@ -341,12 +341,6 @@ static void match_cells(cb_cmp_result *r)
 
 /* ---- per-cell measurement and verdicts ------------------------------- */
 
-static void samples(const cb_cmp_row *row, const double **x, const double **y)
-{
-	*x = row->rounds ? row->base->rounds : row->base->reps;
-	*y = row->rounds ? row->new->rounds : row->new->reps;
-}
-
 static double *logs_of(const double *x, size_t n)
 {
 	double *l = cb_xmalloc((n ? n : 1) * sizeof *l);
@@ -355,12 +349,74 @@ static double *logs_of(const double *x, size_t n)
 	return l;
 }
 
+static void samples(const cb_cmp_row *row, const double **x, const double **y)
+{
+	*x = row->x;
+	*y = row->y;
+}
+
+/* Rounds slowed by something outside the code. On a shared host a whole
+ * measuring process now and then runs at half speed (its vCPU descheduled
+ * for a while): one such round among five decides a t test by itself.
+ * Interference only ever makes a round worse, never better, so a round
+ * that is worse than its side's median by more than OUTLIER_SDS robust
+ * standard deviations (1.4826 MAD of the log values) and by more than
+ * OUTLIER_MIN is set aside, and the report says how many were. */
+#define OUTLIER_SDS 3.5
+#define OUTLIER_MIN 0.15
+
+static void flag_worse_outliers(const double *v, size_t n, bool lower_better, bool *out)
+{
+	double *l = logs_of(v, n), *dev = cb_xmalloc((n ? n : 1) * sizeof *dev);
+	double med = cb_cmp_median(l, n);
+	for (size_t i = 0; i < n; i++)
+		dev[i] = fabs(l[i] - med);
+	double lim = OUTLIER_SDS * 1.4826 * cb_cmp_median(dev, n);
+	if (lim < log1p(OUTLIER_MIN))
+		lim = log1p(OUTLIER_MIN);
+	for (size_t i = 0; i < n; i++)
+		out[i] = n >= 4 && (lower_better ? l[i] - med : med - l[i]) > lim;
+	free(l);
+	free(dev);
+}
+
+/* The samples the row is tested on: repetitions, or rounds without the
+ * rounds set aside (with --paired, a pair goes when either round does). */
+static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
+{
+	const double *x = row->rounds ? row->base->rounds : row->base->reps;
+	const double *y = row->rounds ? row->new->rounds : row->new->reps;
+	size_t nb = row->rounds ? row->base->nrounds : row->base->nreps;
+	size_t nn = row->rounds ? row->new->nrounds : row->new->nreps;
+	bool *fx = cb_xcalloc(nb + 1, sizeof *fx), *fy = cb_xcalloc(nn + 1, sizeof *fy);
+	bool lower = cb_cmp_lower_is_better(o->metric);
+	if (row->rounds) {
+		flag_worse_outliers(x, nb, lower, fx);
+		flag_worse_outliers(y, nn, lower, fy);
+	}
+	bool pair = o->paired && row->rounds && nb == nn;
+	row->x = cb_xmalloc((nb + 1) * sizeof *row->x);
+	row->y = cb_xmalloc((nn + 1) * sizeof *row->y);
+	row->nb = row->nn = 0;
+	for (size_t i = 0; i < nb; i++)
+		if (pair ? !fx[i] && !fy[i] : !fx[i])
+			row->x[row->nb++] = x[i];
+	for (size_t i = 0; i < nn; i++)
+		if (pair ? !fx[i] && !fy[i] : !fy[i])
+			row->y[row->nn++] = y[i];
+	row->set_aside = (nb - row->nb) + (nn - row->nn);
+	row->pairable = pair;
+	free(fx);
+	free(fy);
+}
+
 /* Rounds run in pairs (base round k beside new round k, --paired): the
  * test is on the k log ratios, so what the machine did at that time, common
  * to both, cancels. */
 static bool row_paired(const cb_cmp_row *row, const cb_cmp_opts *o)
 {
-	return o->paired && row->rounds && row->nb == row->nn && row->nb >= 2;
+	(void)o;
+	return row->pairable && row->nb == row->nn && row->nb >= 2;
 }
 
 /* log(new_k) - log(base_k) for every pair k. */
@@ -470,8 +526,7 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 {
 	const double *x, *y;
 	row->rounds = use_rounds(row->base, row->new, o->min_rounds);
-	row->nb = row->rounds ? row->base->nrounds : row->base->nreps;
-	row->nn = row->rounds ? row->new->nrounds : row->new->nreps;
+	choose_samples(row, o);
 	samples(row, &x, &y);
 	row->base_med = cb_cmp_median(x, row->nb);
 	row->new_med = cb_cmp_median(y, row->nn);
@@ -655,9 +710,11 @@ static void power(cb_cmp_result *r)
 static void summarize(cb_cmp_result *r)
 {
 	size_t rounds = 0;
+	r->set_aside = 0;
 	for (size_t i = 0; i < r->nrows; i++) {
 		r->count[r->rows[i].verdict]++;
 		rounds += r->rows[i].rounds;
+		r->set_aside += r->rows[i].set_aside;
 	}
 	r->unit = rounds == r->nrows ? (r->nrows ? "rounds" : "repetitions")
 	          : rounds ? "mixed" : "repetitions";
@@ -709,8 +766,11 @@ void cb_cmp_result_free(cb_cmp_result *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nrows; i++)
+	for (size_t i = 0; i < r->nrows; i++) {
 		free(r->rows[i].boot);
+		free(r->rows[i].x);
+		free(r->rows[i].y);
+	}
 	for (size_t i = 0; i < r->nskips; i++)
 		free(r->skips[i].owned);
 	for (size_t i = 0; i < r->nwarnings; i++)

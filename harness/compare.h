@@ -97,6 +97,9 @@ typedef struct cb_cmp_row {
 	double mdc;                /* smallest change detectable, fraction; INFINITY: none */
 	double s2, df;             /* moderated variance of log samples, its df */
 	bool paired;               /* tested on the log ratios of paired rounds */
+	bool pairable;             /* --paired and as many rounds on both sides */
+	double *x, *y;             /* the samples tested (rounds set aside left out) */
+	size_t set_aside;          /* rounds left out as slowed by interference */
 	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */
 	cb_verdict verdict;
 	const char *why;           /* one short reason for the verdict */
@@ -125,6 +128,7 @@ typedef struct cb_cmp_result {
 	double shift;                  /* that common ratio; cells judged against it */
 	const char *unit;              /* "rounds", "repetitions" or "mixed" */
 	size_t underpowered;           /* cells whose MDC exceeds the threshold */
+	size_t set_aside;              /* rounds set aside as slowed by interference, all cells */
 	double underpowered_mdc;       /* their median MDC (INFINITY: untestable) */
 	double needed_n;               /* samples a side that would let half of them see it */
 	char *warnings[CB_FACT_COUNT + 2];

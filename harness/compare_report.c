@@ -114,10 +114,11 @@ static void method_line(FILE *f, const cb_cmp_result *r)
 	        "its workload's cells (empirical Bayes, median prior df %.1f); p adjusted across %zu "
 	        "tested cells by Holm, family-wise alpha %g; ratio of medians new/base with %g%% "
 	        "percentile bootstrap interval (%d resamples, seed %lu); threshold %g%%; MDC = "
-	        "smallest change detectable with 80%% power at alpha/%zu.\n",
+	        "smallest change detectable with 80%% power at alpha/%zu; %zu rounds set aside as slowed "
+	        "by interference (worse than their side's median by over 15%% and 3.5 robust sd).\n",
 	        r->unit, o->min_rounds, o->paired ? ", paired round by round" : "", med_df,
 	        r->ntested, o->alpha, (1 - o->alpha) * 100, o->resamples, o->seed, o->threshold * 100,
-	        r->ntested ? r->ntested : 1);
+	        r->ntested ? r->ntested : 1, r->set_aside);
 }
 
 /* Said before any table: cells that could not have had any verdict but
@@ -235,7 +236,7 @@ static json_t *num(double v)
 static json_t *row_json(const cb_cmp_row *w)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
-	                 "s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
 	                 "cell", w->base->label, "key", w->base->key,
 	                 "verdict", cb_cmp_verdict_name(w->verdict), "why", w->why,
 	                 "unit", w->rounds ? "rounds" : "repetitions", "test", w->test,
@@ -244,7 +245,7 @@ static json_t *row_json(const cb_cmp_row *w)
 	                 "ratio", num(w->ratio), "ci_low", num(w->lo), "ci_high", num(w->hi),
 	                 "p", num(w->p), "p_holm", num(w->p_adj), "mdc", num(w->mdc),
 	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new), "df", num(w->df),
-	                 "prior_df", num(w->prior_df));
+	                 "prior_df", num(w->prior_df), "set_aside", (json_int_t)w->set_aside);
 }
 
 static json_t *summary_json(const cb_cmp_result *r)

@@ -355,6 +355,42 @@ static void test_untestable_inputs_said_first_no_table(void **state)
 	release(r, b, n);
 }
 
+/* A round slowed by the host (the whole process at half speed) is set
+ * aside and said, and does not turn a cell noisy or regressed; a change in
+ * every round is no outlier. */
+static void test_slowed_round_set_aside(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 26, .reps = 2, .rounds = 10, .scale = 1, .cv = 0.005, .seed = 3 };
+	synth new = base;
+	new.seed = 4;
+	cb_cmp_input *b = make_input(base), *n = make_input(new);
+	n->cells[0].rounds[2] *= 2;
+	b->cells[1].rounds[7] *= 1.8;
+	cb_cmp_opts o;
+	cb_cmp_opts_default(&o);
+	o.paired = true;
+	cb_cmp_result *r = NULL;
+	cb_error err = { 0 };
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_int_equal(r->set_aside, 4);   /* two pairs, both rounds of each */
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 0);
+	for (size_t i = 0; i < r->nrows; i++) {
+		assert_true(r->rows[i].paired);
+		assert_int_equal(r->rows[i].nb, r->rows[i].set_aside ? 9 : 10);
+	}
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(n);
+	/* one workload 10% slower in every round: regressed, nothing set aside */
+	new.heavier = 13;
+	new.heavy = 1.10;
+	n = make_input(new);
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_true(r->count[CB_VERDICT_REGRESSED] >= 12);
+	assert_int_equal(r->set_aside, 2);   /* b's slowed round, and its pair */
+	release(r, b, n);
+}
+
 /* ---- statistics against independent values --------------------------- */
 
 /* Holm (1979): sorted p 0.005 0.01 0.03 0.04 times 4 3 2 1, made monotone. */
@@ -614,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_quick_suite_same_build_no_false_alarm),
 		cmocka_unit_test(test_quick_suite_power_one_workload_10pct),
 		cmocka_unit_test(test_untestable_inputs_said_first_no_table),
+		cmocka_unit_test(test_slowed_round_set_aside),
 		cmocka_unit_test(test_bootstrap_interval_contains_true_ratio),
 		cmocka_unit_test(test_median_even_and_odd),
 		cmocka_unit_test(test_reader_malformed_inputs_rejected),
