@@ -361,16 +361,25 @@ int cb_cmd_run(int argc, char **argv)
 	if (cb_plan_build(&run, &err))
 		goto fail;
 	run.machine = cb_machine_json(run.topo);
-	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err) || cb_results_write(&run, &err))
+	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
 		goto fail;
-	if (cb_runner_run(&run, &err))
+	if (cb_results_write(&run, &err)) {
+		/* Nothing ran: leave no empty folder behind, and latest as it was. */
+		cb_run_dir_remove(run.dir);
 		goto fail;
-	if (!cfg.quiet) {
+	}
+	cb_run_dir_publish(cfg.out_root, run.dir);
+	int run_rc = cb_runner_run(&run, &err);
+	/* Cells the disk could not take are still measured: the table on
+	 * standard output is then their only record. */
+	if (!cfg.quiet && (!run_rc || run.write_error)) {
 		json_t *root = cb_results_json(&run);
 		print_table(root);
 		json_decref(root);
 	}
 	fflush(stdout);
+	if (run_rc)
+		goto fail;
 	if (!cfg.quiet || run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
 		        run.interrupted ? " (interrupted: finished cells kept)" : "");
@@ -379,16 +388,6 @@ int cb_cmd_run(int argc, char **argv)
 fail:
 	fprintf(stderr, "concbench: %s\n", err.msg);
 	rc = err.code ? err.code : CB_EXIT_FAIL;
-	if (run.dir && run.ncells == 0) {
-		/* Nothing ran: leave no empty folder behind. */
-		char *jp = cb_xasprintf("%s/results.json", run.dir);
-		char *cp = cb_xasprintf("%s/results.csv", run.dir);
-		unlink(jp);
-		unlink(cp);
-		rmdir(run.dir);
-		free(jp);
-		free(cp);
-	}
 out:
 	cb_plan_free(&run);
 	if (run.machine)
@@ -396,6 +395,7 @@ out:
 	if (run.topo)
 		cb_topology_free(run.topo);
 	free(run.dir);
+	free(run.write_error);
 	free(gb_argv);
 	free(cmdline);
 	config_free(&cfg);

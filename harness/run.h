@@ -138,9 +138,14 @@ int cb_results_write_json(const char *dir, json_t *root, cb_error *err);
 
 /* rundir.c: the --out root is checked before any work (CB_EXIT_USAGE
  * naming the problem), then <root>/<timestamp>-<host> is created (*dir
- * malloc'ed, created = ISO 8601 UTC) and <root>/latest points at it. */
+ * malloc'ed, created = ISO 8601 UTC). Once the folder holds a first
+ * results file, publish points <root>/latest at it; a folder whose first
+ * write failed is removed instead (its results files, then itself), so
+ * that latest never names an empty run. */
 int cb_out_root_check(const char *root, cb_error *err);
 int cb_run_dir_create(const char *root, char created[32], char **dir, cb_error *err);
+void cb_run_dir_publish(const char *root, const char *dir);
+void cb_run_dir_remove(const char *dir);
 
 /* machine.c: the machine record (host, kernel, CPU, clocksource, load,
  * governor, topology). */

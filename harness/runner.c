@@ -701,8 +701,8 @@ static void write_results(cb_run *run)
 {
 	cb_error err = { 0 };
 	if (cb_results_write(run, &err)) {
-		if (!run->write_error && !run->cfg->quiet)
-			fprintf(stderr, "\nconcbench: %s\n", err.msg);
+		if (!run->write_error && !run->cfg->quiet)   /* past the progress line, if any */
+			fprintf(stderr, "%sconcbench: %s\n", isatty(STDERR_FILENO) ? "\n" : "", err.msg);
 		free(run->write_error);
 		run->write_error = cb_xstrdup(err.msg);
 		run->failed = true;
@@ -833,20 +833,25 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (run->write_error) {
-		char lost[1024] = "";
+		char lost[640] = "";
 		size_t off = 0;
-		int nlost = 0;
+		int nlost = 0, named = 0;
 		for (int i = 0; i < run->ncells; i++) {
 			const cb_cell *c = &run->cells[i];
 			if (c->reps_on_disk == c->reps_done && c->done_on_disk == c->done)
 				continue;
 			nlost++;
-			if (off < sizeof lost - 80)
-				off += (size_t)snprintf(lost + off, sizeof lost - off, "%s%s", nlost > 1 ? ", " : "", c->id);
+			if (named == nlost - 1 && off + strlen(c->id) + 3 < sizeof lost) {
+				off += (size_t)snprintf(lost + off, sizeof lost - off, "%s%s", named ? ", " : "", c->id);
+				named++;
+			}
 		}
+		char more[32] = "";
+		if (named < nlost)
+			snprintf(more, sizeof more, " and %d more", nlost - named);
 		return cb_error_set(err, CB_EXIT_FAIL, "%s; %s/results.json is the last complete document, "
-		                    "without these %d cells or their latest repetitions: %s", run->write_error,
-		                    run->dir, nlost, lost);
+		                    "without these %d cells or their latest repetitions: %s%s", run->write_error,
+		                    run->dir, nlost, lost, more);
 	}
 	return 0;
 }
