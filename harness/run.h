@@ -62,6 +62,8 @@ typedef struct cb_cell {
 	/* runtime */
 	cb_placement place;
 	cb_exec ex;
+	cb_watch *watch;          /* the parent's window on the measuring process
+	                             of the round under way, or NULL */
 	bool open, done;
 	int reps_done, reps_total;
 	cb_rep *reps;

@@ -129,6 +129,7 @@ int cb_cell_open(cb_cell *c, cb_error *err)
 	ex->place = &c->place;
 	ex->cfg = run->cfg;
 	ex->trace = cb_shared_alloc((size_t)(c->workers * c->threads) * sizeof *ex->trace);
+	ex->watch = c->watch;
 	ex->ctl = cb_shared_alloc(sizeof *ex->ctl);
 	if (cb_params_init(&ex->params, c->strategy->params, c->strategy->nparams, run->cfg->size,
 	                   run->cfg->params, run->cfg->nparams, NULL, c->strategy->name, err))
@@ -238,6 +239,10 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	 * previous repetition's correct partial. */
 	memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
 	memset(ex->trace, 0, (size_t)nw * sizeof *ex->trace);
+	for (int w = 0; ex->watch && w < nw; w++) {
+		atomic_store(&ex->watch->worker[w].task, -1);
+		atomic_store(&ex->watch->worker[w].active, 0);
+	}
 	atomic_store(&ex->ctl->next, 0);
 	atomic_store(&ex->ctl->err, 0);
 	atomic_store(&ex->ctl->err_task, -1);
@@ -503,6 +508,7 @@ static int child_main(cb_cell *c, int fd, int round)
 typedef struct round_state {
 	cb_cell *c;
 	int round, reps;       /* repetitions received this round */
+	int warms;             /* warmup repetitions received this round */
 	double warm_s;         /* slowest warmup seen, or 0 */
 	bool ended;
 } round_state;
@@ -517,6 +523,7 @@ static void handle_line(round_state *rs, const char *line)
 	if ((v = json_object_get(j, "warm")) && json_is_number(v)) {
 		double w = json_number_value(v);
 		rs->warm_s = w > rs->warm_s ? w : rs->warm_s;
+		rs->warms++;
 	} else if ((v = json_object_get(j, "rep"))) {
 		cb_rep rep;
 		if (!cb_rep_from_json(v, &rep) && c->reps_done < c->reps_total) {
@@ -583,16 +590,56 @@ static double rep_limit(const cb_run *run, const round_state *rs)
 	return w > TIMEOUT_FLOOR_S ? w : TIMEOUT_FLOOR_S;
 }
 
+/* "worker 1 (pid 4242) on task 17": the workers the progress record shows
+ * inside a task when the limit passed (a coroutine scheduler with several
+ * shares running says how many more are in flight on it), or what the
+ * record cannot tell. */
+static int describe_stuck(const cb_cell *c, pid_t measuring, char *buf, size_t n)
+{
+	const cb_worker_progress *pr = c->watch ? c->watch->worker : NULL;
+	int nw = c->watch ? c->watch->nworkers : 0, named = 0, busy = 0;
+	size_t off = 0;
+	buf[0] = 0;
+	/* Executors under a launcher run elsewhere and write no record. */
+	if (!pr || (c->strategy->flags & CB_STRATEGY_EXTERNAL))
+		return -1;
+	for (int w = 0; w < nw; w++) {
+		int active = atomic_load_explicit(&pr[w].active, memory_order_relaxed);
+		long task = atomic_load_explicit(&pr[w].task, memory_order_relaxed);
+		if (active <= 0 || task < 0)
+			continue;
+		busy++;
+		if (named == 3 || off + 96 > n)
+			continue;
+		int pid = atomic_load_explicit(&pr[w].pid, memory_order_relaxed);
+		off += (size_t)snprintf(buf + off, n - off, "%sworker %d (pid %ld) on task %ld", named ? ", " : "",
+		                        w, (long)(pid > 0 ? pid : measuring), task);
+		if (active > 1 && off < n)
+			off += (size_t)snprintf(buf + off, n - off, " and %d more in flight", active - 1);
+		named++;
+	}
+	if (busy > named && off < n)
+		snprintf(buf + off, n - off, " and %d more workers", busy - named);
+	return busy;
+}
+
 /* Runs round `round` of cell c in a fresh process and folds what it sends
  * into the cell. */
 static void measure_round(cb_run *run, cb_cell *c, int round)
 {
 	int fds[2];
+	/* Made before the fork so that the measuring process's workers
+	 * inherit it and this process can still read it after killing them. */
+	size_t watch_size = sizeof *c->watch + (size_t)(c->workers * c->threads) * sizeof c->watch->worker[0];
+	c->watch = cb_shared_alloc(watch_size);
+	c->watch->nworkers = c->workers * c->threads;
+	for (int w = 0; w < c->watch->nworkers; w++)
+		atomic_store(&c->watch->worker[w].task, -1);
 	if (pipe2(fds, O_CLOEXEC)) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "cannot create a pipe to the measuring process: %s", strerror(errno));
 		fail_cell(c, msg);
-		return;
+		goto out;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
@@ -607,7 +654,7 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		snprintf(msg, sizeof msg, "cannot fork the measuring process: %s", strerror(errno));
 		close(fds[0]);
 		fail_cell(c, msg);
-		return;
+		goto out;
 	}
 	setpgid(pid, pid);
 
@@ -616,6 +663,8 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 	char *buf = cb_xmalloc(cap);
 	double last = cb_now(), limit = rep_limit(run, &rs), term_at = 0;
 	bool timed_out = false;
+	char stuck[320] = "";
+	int busy = -1;
 	for (;;) {
 		if (interrupted && !term_at) {
 			kill(pid, SIGTERM);
@@ -626,6 +675,8 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 			left = term_at + INTERRUPT_GRACE_S - now;
 		if (left <= 0) {
 			timed_out = !term_at;
+			if (timed_out)
+				busy = describe_stuck(c, pid, stuck, sizeof stuck);
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			break;
@@ -670,10 +721,25 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		;
 	kill(-pid, SIGKILL);   /* a worker that outlived its process */
 	reap_orphans();
-	char msg[256];
+	char msg[640];
 	if (timed_out) {
-		snprintf(msg, sizeof msg, "timed out: round %d, repetition %d made no progress in %.0f s "
-		         "(--timeout); the cell's processes were killed", round + 1, rs.reps + 1, limit);
+		char when[64];
+		if (!rs.reps && rs.warms < run->cfg->warmup)
+			snprintf(when, sizeof when, "round %d, warmup %d", round + 1, rs.warms + 1);
+		else
+			snprintf(when, sizeof when, "round %d, repetition %d", round + 1, rs.reps + 1);
+		char lim[32];
+		if (limit >= 1)
+			snprintf(lim, sizeof lim, "%.0f s", limit);
+		else
+			snprintf(lim, sizeof lim, "%.0f ms", limit * 1e3);
+		const char *why = run->cfg->timeout_s > 0 ? "--timeout" : "the limit derived from the warmup; see --timeout";
+		if (busy > 0)
+			snprintf(msg, sizeof msg, "timed out: %s made no progress in %s (%s, %s); the cell's "
+			         "processes were killed", stuck, lim, when, why);
+		else
+			snprintf(msg, sizeof msg, "timed out: %s made no progress in %s%s (%s); the cell's "
+			         "processes were killed", when, lim, busy ? "" : " with no worker inside a task", why);
 		fail_cell(c, msg);
 	} else if (!rs.ended && !interrupted) {
 		if (WIFSIGNALED(st))
@@ -693,6 +759,9 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		free(w);
 		c->rounds[c->nrounds++] = s.median;
 	}
+out:
+	cb_shared_free(c->watch, watch_size);
+	c->watch = NULL;
 }
 
 /* Writes what is finished; a failed write fails the run, and the file on

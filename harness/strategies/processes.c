@@ -54,6 +54,7 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 			break;
 		}
 		pid[w] = p;
+		cb_exec_worker_pid(ex, w, p);
 		started++;
 	}
 	/* Every child is reaped, in the order they end. The first that fails
