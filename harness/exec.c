@@ -137,6 +137,12 @@ void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid)
 		atomic_store_explicit(&ex->watch->worker[w].pid, pid, memory_order_relaxed);
 }
 
+void cb_exec_launcher_group(cb_exec *ex, pid_t pgid)
+{
+	if (ex->watch)
+		atomic_store(&ex->watch->launcher_pgid, pgid);
+}
+
 int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr)
 {
 	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w] ||

@@ -6,6 +6,7 @@
  * setup | pre | parallel | post | verify, with CPU time, context switches,
  * migrations, peak RSS and the CPUs each worker ran on recorded beside the
  * three timed phases. results.json is rewritten after every cell round. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -19,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gsl/gsl_sort.h>
@@ -504,6 +506,8 @@ static int child_main(cb_cell *c, int fd, int round)
 #define TIMEOUT_WARM_FACTOR 20.0
 /* How long an interrupted measuring process gets to clean up. */
 #define INTERRUPT_GRACE_S 10.0
+/* How long the processes a failed cell left behind get to die. */
+#define SWEEP_S 2.0
 
 typedef struct round_state {
 	cb_cell *c;
@@ -578,6 +582,77 @@ static void reap_orphans(void)
 	int st;
 	while (waitpid(-1, &st, WNOHANG | __WALL) > 0)
 		;
+}
+
+/* Kills what a measuring process started: its own process group and a
+ * launcher's group that it recorded (mpirun leads one of its own). */
+static void kill_cell(const cb_cell *c, pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
+	if (launcher > 0)
+		kill(-launcher, SIGKILL);
+}
+
+/* Pids whose parent is this process (at most max). */
+static int own_children(pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	pid_t self = getpid();
+	while (d && n < max && (e = readdir(d))) {
+		char path[sizeof e->d_name + 16], stat[512];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, stat, sizeof stat - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		stat[len] = 0;
+		/* "pid (comm) S ppid ...": comm may hold anything, even ')'. */
+		char *rp = strrchr(stat, ')');
+		long ppid;
+		char st;
+		if (rp && sscanf(rp + 1, " %c %ld", &st, &ppid) == 2 && ppid == self)
+			out[n++] = (pid_t)atol(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* After a measuring process that did not end cleanly: whatever it started
+ * outside its process group (mpi ranks lead groups of their own) comes to
+ * this process, their subreaper, once the launcher between them is gone;
+ * none may outlive the cell. This process has no other children between
+ * rounds. */
+static void sweep_leftovers(const cb_cell *c)
+{
+	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
+	if (launcher > 0) {
+		/* Its parent is dead, so it is ours: reaping it hands us its
+		 * children. ECHILD: the measuring process reaped it already. */
+		kill(-launcher, SIGKILL);
+		while (waitpid(launcher, NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	for (double end = cb_now() + SWEEP_S; cb_now() < end;) {
+		pid_t kids[64];
+		int n = own_children(kids, 64);
+		if (!n)
+			break;
+		for (int k = 0; k < n; k++)
+			kill(kids[k], SIGKILL);
+		struct timespec ts = { 0, 5 * 1000 * 1000L };
+		nanosleep(&ts, NULL);
+		reap_orphans();
+	}
 }
 
 static double rep_limit(const cb_run *run, const round_state *rs)
@@ -677,8 +752,7 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 			timed_out = !term_at;
 			if (timed_out)
 				busy = describe_stuck(c, pid, stuck, sizeof stuck);
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
+			kill_cell(c, pid);
 			break;
 		}
 		struct pollfd p = { .fd = fds[0], .events = POLLIN };
@@ -721,6 +795,8 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		;
 	kill(-pid, SIGKILL);   /* a worker that outlived its process */
 	reap_orphans();
+	if (!rs.ended || timed_out || term_at)
+		sweep_leftovers(c);
 	char msg[640];
 	if (timed_out) {
 		char when[64];

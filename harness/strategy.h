@@ -67,6 +67,10 @@ typedef struct cb_worker_progress {
 
 typedef struct cb_watch {
 	int nworkers;                    /* slots in worker[] */
+	/* A process group the cell started outside its own (a launcher such
+	 * as mpirun, which its ranks' runtime needs to lead): the runner kills
+	 * it together with the measuring process's group. 0: none. */
+	_Atomic int launcher_pgid;
 	cb_worker_progress worker[];     /* [workers * threads] */
 } cb_watch;
 
@@ -180,6 +184,9 @@ void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one);
 /* Records that worker w runs in process pid (forking strategies, after
  * the fork), for the runner's timeout message. */
 void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid);
+/* Records (pgid > 0) or clears (0) the process group of a launcher the
+ * cell started outside its own group, for the runner to kill with it. */
+void cb_exec_launcher_group(cb_exec *ex, pid_t pgid);
 /* A forked worker that cannot bind itself exits with this status. */
 #define CB_CHILD_EXIT_BIND 125
 /* Turns a worker process's wait status into an error naming the signal or
