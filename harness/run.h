@@ -93,6 +93,7 @@ typedef struct cb_run {
 	int cells_done, reps_done, reps_total;
 	double t_start;
 	bool interrupted, failed;
+	bool selected;            /* the engine filter has been applied */
 	char *write_error;        /* the last results write failed: why */
 } cb_run;
 
@@ -108,10 +109,30 @@ typedef struct cb_suite {
 extern const cb_suite cb_suites[];
 const cb_suite *cb_suite_find(const char *name);
 
+/* How long a plan will run, as the parent can tell before anything runs:
+ * per cell and round, the job's setup plus (warmup + reps) repetitions,
+ * each the serial reference run's time plus the workload's declared wait
+ * for a serial cell, and for the others the larger of that compute over
+ * min(executors, usable PUs) and compute plus wait over the tasks in
+ * flight. Cells that will not run (failed, skipped) are left out. */
+#define CB_ESTIMATE_TOP 3
+typedef struct cb_estimate {
+	int cells, rounds, warmup, reps;
+	double total_s;
+	int ntop;                      /* the cells that dominate it, largest first */
+	int top[CB_ESTIMATE_TOP];      /* indices into run->cells */
+	double top_s[CB_ESTIMATE_TOP];
+} cb_estimate;
+void cb_plan_estimate(const cb_run *run, cb_estimate *e);
+
 /* runner.c: runs every cell, each round in a fresh process, through the
  * shim; writes results after every cell round. Fails (CB_EXIT_FAIL) when
  * the results could not be written, naming the cells not on disk. */
 int cb_runner_run(cb_run *run, cb_error *err);
+/* Marks the cells an engine filter (--benchmark_filter) leaves out as
+ * skipped; CB_EXIT_USAGE for a filter that is not a valid expression.
+ * cb_runner_run does it unless it was done before. */
+int cb_runner_select(cb_run *run, cb_error *err);
 /* A repetition as results.json holds it, and back (-1: not a repetition). */
 json_t *cb_rep_json(const cb_rep *r);
 int cb_rep_from_json(const json_t *j, cb_rep *r);

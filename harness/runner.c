@@ -878,8 +878,9 @@ static void mark_selected(const char *name, void *arg)
 
 /* Cells that an engine filter (--benchmark_filter) leaves out are recorded
  * as skipped and never get a process. */
-static int apply_engine_filter(cb_run *run, cb_error *err)
+int cb_runner_select(cb_run *run, cb_error *err)
 {
+	run->selected = true;
 	filter_ctx f = { run, cb_xcalloc((size_t)run->ncells + 1, sizeof *f.selected) };
 	for (int i = 0; i < run->ncells; i++) {
 		cb_gb_bench *b = cb_gb_register(run->cells[i].id, NULL, NULL);
@@ -918,7 +919,7 @@ static void shuffle(int *v, int n, uint64_t *seed)
 int cb_runner_run(cb_run *run, cb_error *err)
 {
 	cb_run_config *cfg = run->cfg;
-	if (apply_engine_filter(run, err))
+	if (!run->selected && cb_runner_select(run, err))
 		return -1;
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
