@@ -595,8 +595,11 @@ int cb_cmd_micro(int argc, char **argv)
 	mr.machine = cb_machine_json(topo);
 	mr.config = config_json(&o, &pin, (int)reps, min_time);
 	mr.cells = json_array();
-	if (write_results(&mr, false, &err))
+	if (write_results(&mr, false, &err)) {
+		cb_run_dir_remove(mr.dir);
 		goto fail;
+	}
+	cb_run_dir_publish(o.out ? o.out : "results", mr.dir);
 	regex = cb_micro_regex(mr.names, mr.nnames);
 	mr.t_start = cb_now();
 	if (cb_gb_run(regex, on_run, &mr) < 0) {

@@ -3,6 +3,7 @@
  * it, and print the table. Google Benchmark's own --benchmark_* flags pass
  * through to the measurement engine. */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
@@ -47,7 +48,7 @@ static const char usage_text[] =
 	"                         at least 60 s; 10 min for the first repetition)\n"
 	"      --seed N           the order of the cells in each round (default: from the clock)\n"
 	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
-	"  -q, --quiet            no table, no progress line, no warnings\n"
+	"  -q, --quiet            no table, no plan estimate, no progress line, no warnings\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Every round of every cell runs in a fresh process that holds only that\n"
@@ -150,6 +151,49 @@ static void print_table(json_t *root)
 		       skipped ? "-" : json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err || skipped ? "  " : "", err ? err : skipped ? skipped : "");
 	}
+}
+
+/* "about 42 s", "about 7 min", "about 1 h 15 min". */
+static void format_duration(double s, char *buf, size_t n)
+{
+	long m = lround(s / 60);
+	if (s < 1)
+		snprintf(buf, n, "under a second");
+	else if (s < 90)
+		snprintf(buf, n, "about %.0f s", s);
+	else if (m < 60)
+		snprintf(buf, n, "about %ld min", m);
+	else
+		snprintf(buf, n, "about %ld h %ld min", m / 60, m % 60);
+}
+
+/* A plan past this length is worth a warning before it starts. */
+#define LONG_PLAN_S 600.0
+
+/* The plan's size and how long it will take, before anything is measured:
+ * a plan can run far longer than its command line suggests (a serial cell
+ * of 10,000 sleeps of 10 ms waits 100 s a repetition). */
+static void print_estimate(const cb_run *run)
+{
+	cb_estimate e;
+	cb_plan_estimate(run, &e);
+	char total[48];
+	format_duration(e.total_s, total, sizeof total);
+	fprintf(stderr, "concbench: %d cell%s x %d round%s x (%d warmup + %d repetition%s): %s, estimated "
+	        "from the serial reference runs\n", e.cells, e.cells == 1 ? "" : "s", e.rounds,
+	        e.rounds == 1 ? "" : "s", e.warmup, e.reps, e.reps == 1 ? "" : "s", total);
+	if (e.total_s <= LONG_PLAN_S)
+		return;
+	char top[1024] = "";
+	size_t off = 0;
+	for (int k = 0; k < e.ntop && off < sizeof top; k++) {
+		char d[48];
+		format_duration(e.top_s[k], d, sizeof d);
+		off += (size_t)snprintf(top + off, sizeof top - off, "%s%s (%s)",
+		                        k == 0 ? "" : k == e.ntop - 1 ? " and " : ", ", run->cells[e.top[k]].id, d);
+	}
+	fprintf(stderr, "concbench: warning: this plan runs for %s, most of it in %s; fewer cells, "
+	        "repetitions (-r, --warmup) or rounds, or a smaller --size or --param, shorten it\n", total, top);
 }
 
 enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED };
@@ -358,19 +402,30 @@ int cb_cmd_run(int argc, char **argv)
 		cb_error_set(&err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);
 		goto fail;
 	}
-	if (cb_plan_build(&run, &err))
+	if (cb_plan_build(&run, &err) || cb_runner_select(&run, &err))
 		goto fail;
+	if (!cfg.quiet)
+		print_estimate(&run);
 	run.machine = cb_machine_json(run.topo);
-	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err) || cb_results_write(&run, &err))
+	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
 		goto fail;
-	if (cb_runner_run(&run, &err))
+	if (cb_results_write(&run, &err)) {
+		/* Nothing ran: leave no empty folder behind, and latest as it was. */
+		cb_run_dir_remove(run.dir);
 		goto fail;
-	if (!cfg.quiet) {
+	}
+	cb_run_dir_publish(cfg.out_root, run.dir);
+	int run_rc = cb_runner_run(&run, &err);
+	/* Cells the disk could not take are still measured: the table on
+	 * standard output is then their only record. */
+	if (!cfg.quiet && (!run_rc || run.write_error)) {
 		json_t *root = cb_results_json(&run);
 		print_table(root);
 		json_decref(root);
 	}
 	fflush(stdout);
+	if (run_rc)
+		goto fail;
 	if (!cfg.quiet || run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
 		        run.interrupted ? " (interrupted: finished cells kept)" : "");
@@ -379,16 +434,6 @@ int cb_cmd_run(int argc, char **argv)
 fail:
 	fprintf(stderr, "concbench: %s\n", err.msg);
 	rc = err.code ? err.code : CB_EXIT_FAIL;
-	if (run.dir && run.ncells == 0) {
-		/* Nothing ran: leave no empty folder behind. */
-		char *jp = cb_xasprintf("%s/results.json", run.dir);
-		char *cp = cb_xasprintf("%s/results.csv", run.dir);
-		unlink(jp);
-		unlink(cp);
-		rmdir(run.dir);
-		free(jp);
-		free(cp);
-	}
 out:
 	cb_plan_free(&run);
 	if (run.machine)
@@ -396,6 +441,7 @@ out:
 	if (run.topo)
 		cb_topology_free(run.topo);
 	free(run.dir);
+	free(run.write_error);
 	free(gb_argv);
 	free(cmdline);
 	config_free(&cfg);

@@ -184,44 +184,72 @@ int cb_mkdir_p(const char *path, cb_error *err)
 	return 0;
 }
 
-int cb_write_file_atomic(const char *path, const void *data, size_t len, cb_error *err)
+/* Writes one temp file next to path; on failure nothing is left. */
+static int write_temp(const char *path, const char *tmp, const void *data, size_t len, cb_error *err)
 {
-	char *tmp = cb_xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		cb_error_set(err, CB_EXIT_USAGE, "cannot write '%s': %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
+	if (fd < 0)
+		return cb_error_set(err, CB_EXIT_USAGE, "cannot write '%s': %s", path, strerror(errno));
 	const char *p = data;
 	size_t left = len;
 	while (left) {
 		ssize_t w = write(fd, p, left);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			if (!w)
+				errno = ENOSPC;
 			goto fail;
+		}
 		p += w;
 		left -= (size_t)w;
 	}
 	if (fsync(fd))
 		goto fail;
-	if (close(fd)) {
-		fd = -1;
-		goto fail;
-	}
+	int rc = close(fd);
 	fd = -1;
-	if (rename(tmp, path))
+	if (rc)
 		goto fail;
-	free(tmp);
 	return 0;
 fail:
 	cb_error_set(err, CB_EXIT_FAIL, "cannot write '%s': %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	free(tmp);
 	return -1;
+}
+
+int cb_write_files_atomic(int n, const char *const *path, const void *const *data, const size_t *len,
+                          cb_error *err)
+{
+	char **tmp = cb_xcalloc((size_t)n + 1, sizeof *tmp);
+	int written = 0, rc = -1;
+	for (; written < n; written++) {
+		tmp[written] = cb_xasprintf("%s.tmp.%ld", path[written], (long)getpid());
+		if (write_temp(path[written], tmp[written], data[written], len[written], err))
+			goto out;
+	}
+	/* Every file is on disk: only now does any of them replace its old
+	 * version. A rename within a folder needs no new space. */
+	for (int i = 0; i < n; i++)
+		if (rename(tmp[i], path[i])) {
+			cb_error_set(err, CB_EXIT_FAIL, "cannot write '%s': %s", path[i], strerror(errno));
+			goto out;
+		}
+	rc = 0;
+out:
+	for (int i = 0; i < n && tmp[i]; i++) {
+		if (rc)
+			unlink(tmp[i]);
+		free(tmp[i]);
+	}
+	free(tmp);
+	return rc;
+}
+
+int cb_write_file_atomic(const char *path, const void *data, size_t len, cb_error *err)
+{
+	return cb_write_files_atomic(1, &path, &data, &len, err);
 }
 
 void *cb_xmalloc(size_t n)

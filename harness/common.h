@@ -51,6 +51,11 @@ int cb_parse_long(const char *s, long *out);
 
 /* Writes data to path via a temp file in the same directory + rename. */
 int cb_write_file_atomic(const char *path, const void *data, size_t len, cb_error *err);
+/* The same for n files that belong together: every temp file is written
+ * before any is renamed, so on failure (a full disk) every path keeps its
+ * old version and no temp file is left. */
+int cb_write_files_atomic(int n, const char *const *path, const void *const *data, const size_t *len,
+                          cb_error *err);
 /* mkdir -p; error names the path and errno. */
 int cb_mkdir_p(const char *path, cb_error *err);
 /* malloc/calloc/strdup that abort on exhaustion (nothing sensible to do). */

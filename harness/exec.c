@@ -67,12 +67,14 @@ static inline void note_cpu(cpu_set_t *seen)
 }
 
 /* Runs tasks [lo, hi); returns nonzero once any task of the job failed. */
-static int run_range(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io)
+static int run_range(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io, cb_worker_progress *me)
 {
 	cb_jobctl *ctl = ex->ctl;
 	for (size_t i = lo; i < hi; i++) {
 		if (atomic_load_explicit(&ctl->err, memory_order_relaxed))
 			return 1;
+		if (me)
+			atomic_store_explicit(&me->task, (long)i, memory_order_relaxed);
 		double t0 = job->task_s ? cb_now() : 0;
 		int rc = cb_job_task(job, i, io);
 		if (job->task_s)
@@ -96,14 +98,19 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 {
 	size_t n = job->ntasks, nw = nparts, w = part, c = ex->sched.chunk;
 	cpu_set_t *seen = ex->trace ? &ex->trace[trace_w].ran_on : NULL;
+	/* Only this executor writes its slot: no read-modify-write needed. */
+	cb_worker_progress *me = ex->watch ? &ex->watch->worker[trace_w] : NULL;
+	if (me)
+		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) + 1,
+		                      memory_order_relaxed);
 	note_cpu(seen);
 	if (ex->sched.kind == CB_SCHED_STATIC && c == 0) {
 		size_t lo = n * w / nw, hi = n * (w + 1) / nw;
-		run_range(ex, job, lo, hi, io);
+		run_range(ex, job, lo, hi, io, me);
 	} else if (ex->sched.kind == CB_SCHED_STATIC) {
 		for (size_t lo = w * c; lo < n; lo += nw * c) {
 			note_cpu(seen);
-			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io))
+			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io, me))
 				break;
 		}
 	} else {
@@ -113,12 +120,27 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 			if (lo >= n)
 				break;
 			note_cpu(seen);
-			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io))
+			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io, me))
 				break;
 		}
 	}
 	note_cpu(seen);
+	if (me)
+		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) - 1,
+		                      memory_order_relaxed);
 	return atomic_load(&ex->ctl->err);
+}
+
+void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid)
+{
+	if (ex->watch)
+		atomic_store_explicit(&ex->watch->worker[w].pid, pid, memory_order_relaxed);
+}
+
+void cb_exec_launcher_group(cb_exec *ex, pid_t pgid)
+{
+	if (ex->watch)
+		atomic_store(&ex->watch->launcher_pgid, pgid);
 }
 
 int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr)

@@ -77,8 +77,10 @@ int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
 	job->scale = scale > 0 ? scale : 1;
 	if (cb_params_init(&job->params, wl->params, wl->nparams, size, kv, nkv, used, wl->name, err))
 		goto fail;
+	double t0 = cb_now();
 	if (wl->setup(job, err))
 		goto fail;
+	job->setup_s = cb_now() - t0;
 	if (!job->ntasks) {
 		cb_error_set(err, CB_EXIT_USAGE, "%s: the parameters give no tasks", wl->name);
 		goto fail;
@@ -94,8 +96,10 @@ int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
 	job->work = NAN;
 	if (wl->work_units)
 		job->work = wl->work_units(job, &job->work_unit);
+	double t1 = cb_now();
 	if (compute_reference(job, err))
 		goto fail;
+	job->reference_s = cb_now() - t1;
 	*out = job;
 	return 0;
 fail:

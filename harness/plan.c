@@ -395,6 +395,57 @@ out:
 	return rc;
 }
 
+/* One repetition of cell c. The reference run skips the workload's waits,
+ * so it measures the compute; the waits overlap up to the tasks in flight,
+ * the compute up to the PUs. */
+static double rep_estimate_s(const cb_cell *c)
+{
+	const cb_job *job = c->job;
+	double cpu = job->reference_s * job->scale;
+	double wait = job->wl->serial_wait_s ? job->wl->serial_wait_s(job) * job->scale : 0;
+	if (c->strategy->flags & CB_STRATEGY_BASELINE)
+		return cpu + wait;
+	int units = c->workers * c->threads;
+	if (c->place.usable_pus > 0 && units > c->place.usable_pus)
+		units = c->place.usable_pus;
+	int inflight = c->concurrency > c->workers * c->threads ? c->concurrency : c->workers * c->threads;
+	double compute = cpu / (units > 0 ? units : 1), waits = (cpu + wait) / (inflight > 0 ? inflight : 1);
+	return compute > waits ? compute : waits;
+}
+
+void cb_plan_estimate(const cb_run *run, cb_estimate *e)
+{
+	const cb_run_config *cfg = run->cfg;
+	memset(e, 0, sizeof *e);
+	e->rounds = cfg->rounds > 0 ? cfg->rounds : 1;
+	e->warmup = cfg->warmup;
+	e->reps = cfg->reps;
+	double *cell_s = cb_xcalloc((size_t)run->ncells + 1, sizeof *cell_s);
+	for (int i = 0; i < run->ncells; i++) {
+		const cb_cell *c = &run->cells[i];
+		if (c->error || c->skipped)
+			continue;
+		e->cells++;
+		cell_s[i] = e->rounds * (c->job->setup_s + (e->warmup + e->reps) * rep_estimate_s(c));
+		e->total_s += cell_s[i];
+	}
+	/* The largest cells until they make most of the total. */
+	double named = 0;
+	while (e->ntop < CB_ESTIMATE_TOP && e->total_s > 0 && named < 0.8 * e->total_s) {
+		int best = -1;
+		for (int i = 0; i < run->ncells; i++)
+			if (cell_s[i] > 0 && (best < 0 || cell_s[i] > cell_s[best]))
+				best = i;
+		if (best < 0)
+			break;
+		e->top[e->ntop] = best;
+		e->top_s[e->ntop++] = cell_s[best];
+		named += cell_s[best];
+		cell_s[best] = 0;
+	}
+	free(cell_s);
+}
+
 void cb_plan_free(cb_run *run)
 {
 	for (int i = 0; i < run->ncells; i++) {

@@ -62,6 +62,8 @@ typedef struct cb_cell {
 	/* runtime */
 	cb_placement place;
 	cb_exec ex;
+	cb_watch *watch;          /* the parent's window on the measuring process
+	                             of the round under way, or NULL */
 	bool open, done;
 	int reps_done, reps_total;
 	cb_rep *reps;
@@ -91,6 +93,7 @@ typedef struct cb_run {
 	int cells_done, reps_done, reps_total;
 	double t_start;
 	bool interrupted, failed;
+	bool selected;            /* the engine filter has been applied */
 	char *write_error;        /* the last results write failed: why */
 } cb_run;
 
@@ -106,10 +109,30 @@ typedef struct cb_suite {
 extern const cb_suite cb_suites[];
 const cb_suite *cb_suite_find(const char *name);
 
+/* How long a plan will run, as the parent can tell before anything runs:
+ * per cell and round, the job's setup plus (warmup + reps) repetitions,
+ * each the serial reference run's time plus the workload's declared wait
+ * for a serial cell, and for the others the larger of that compute over
+ * min(executors, usable PUs) and compute plus wait over the tasks in
+ * flight. Cells that will not run (failed, skipped) are left out. */
+#define CB_ESTIMATE_TOP 3
+typedef struct cb_estimate {
+	int cells, rounds, warmup, reps;
+	double total_s;
+	int ntop;                      /* the cells that dominate it, largest first */
+	int top[CB_ESTIMATE_TOP];      /* indices into run->cells */
+	double top_s[CB_ESTIMATE_TOP];
+} cb_estimate;
+void cb_plan_estimate(const cb_run *run, cb_estimate *e);
+
 /* runner.c: runs every cell, each round in a fresh process, through the
  * shim; writes results after every cell round. Fails (CB_EXIT_FAIL) when
  * the results could not be written, naming the cells not on disk. */
 int cb_runner_run(cb_run *run, cb_error *err);
+/* Marks the cells an engine filter (--benchmark_filter) leaves out as
+ * skipped; CB_EXIT_USAGE for a filter that is not a valid expression.
+ * cb_runner_run does it unless it was done before. */
+int cb_runner_select(cb_run *run, cb_error *err);
 /* A repetition as results.json holds it, and back (-1: not a repetition). */
 json_t *cb_rep_json(const cb_rep *r);
 int cb_rep_from_json(const json_t *j, cb_rep *r);
@@ -138,9 +161,14 @@ int cb_results_write_json(const char *dir, json_t *root, cb_error *err);
 
 /* rundir.c: the --out root is checked before any work (CB_EXIT_USAGE
  * naming the problem), then <root>/<timestamp>-<host> is created (*dir
- * malloc'ed, created = ISO 8601 UTC) and <root>/latest points at it. */
+ * malloc'ed, created = ISO 8601 UTC). Once the folder holds a first
+ * results file, publish points <root>/latest at it; a folder whose first
+ * write failed is removed instead (its results files, then itself), so
+ * that latest never names an empty run. */
 int cb_out_root_check(const char *root, cb_error *err);
 int cb_run_dir_create(const char *root, char created[32], char **dir, cb_error *err);
+void cb_run_dir_publish(const char *root, const char *dir);
+void cb_run_dir_remove(const char *dir);
 
 /* machine.c: the machine record (host, kernel, CPU, clocksource, load,
  * governor, topology). */

@@ -1,6 +1,7 @@
 /* The run folder shared by every command that writes results (`run`,
  * `micro`): the --out root checked before any work is done, then
- * <root>/<timestamp>-<host>/ created and <root>/latest pointed at it. */
+ * <root>/<timestamp>-<host>/ created, and <root>/latest pointed at it once
+ * its first results file is on disk. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -66,6 +67,12 @@ int cb_run_dir_create(const char *root, char created[32], char **out, cb_error *
 	}
 	if (!dir)
 		return cb_error_set(err, CB_EXIT_FAIL, "cannot find a free run folder name in '%s'", root);
+	*out = dir;
+	return 0;
+}
+
+void cb_run_dir_publish(const char *root, const char *dir)
+{
 	/* <root>/latest -> the new folder, replaced atomically. */
 	char *link = cb_xasprintf("%s/latest", root);
 	char *tmp = cb_xasprintf("%s/.latest.%ld", root, (long)getpid());
@@ -76,6 +83,15 @@ int cb_run_dir_create(const char *root, char created[32], char **out, cb_error *
 	free(link);
 	free(tmp);
 	free(target);
-	*out = dir;
-	return 0;
+}
+
+void cb_run_dir_remove(const char *dir)
+{
+	static const char *const files[] = { "results.json", "results.csv" };
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		char *p = cb_xasprintf("%s/%s", dir, files[i]);
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
 }

@@ -6,6 +6,7 @@
  * setup | pre | parallel | post | verify, with CPU time, context switches,
  * migrations, peak RSS and the CPUs each worker ran on recorded beside the
  * three timed phases. results.json is rewritten after every cell round. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -19,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gsl/gsl_sort.h>
@@ -129,6 +131,7 @@ int cb_cell_open(cb_cell *c, cb_error *err)
 	ex->place = &c->place;
 	ex->cfg = run->cfg;
 	ex->trace = cb_shared_alloc((size_t)(c->workers * c->threads) * sizeof *ex->trace);
+	ex->watch = c->watch;
 	ex->ctl = cb_shared_alloc(sizeof *ex->ctl);
 	if (cb_params_init(&ex->params, c->strategy->params, c->strategy->nparams, run->cfg->size,
 	                   run->cfg->params, run->cfg->nparams, NULL, c->strategy->name, err))
@@ -238,6 +241,10 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	 * previous repetition's correct partial. */
 	memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
 	memset(ex->trace, 0, (size_t)nw * sizeof *ex->trace);
+	for (int w = 0; ex->watch && w < nw; w++) {
+		atomic_store(&ex->watch->worker[w].task, -1);
+		atomic_store(&ex->watch->worker[w].active, 0);
+	}
 	atomic_store(&ex->ctl->next, 0);
 	atomic_store(&ex->ctl->err, 0);
 	atomic_store(&ex->ctl->err_task, -1);
@@ -499,10 +506,13 @@ static int child_main(cb_cell *c, int fd, int round)
 #define TIMEOUT_WARM_FACTOR 20.0
 /* How long an interrupted measuring process gets to clean up. */
 #define INTERRUPT_GRACE_S 10.0
+/* How long the processes a failed cell left behind get to die. */
+#define SWEEP_S 2.0
 
 typedef struct round_state {
 	cb_cell *c;
 	int round, reps;       /* repetitions received this round */
+	int warms;             /* warmup repetitions received this round */
 	double warm_s;         /* slowest warmup seen, or 0 */
 	bool ended;
 } round_state;
@@ -517,6 +527,7 @@ static void handle_line(round_state *rs, const char *line)
 	if ((v = json_object_get(j, "warm")) && json_is_number(v)) {
 		double w = json_number_value(v);
 		rs->warm_s = w > rs->warm_s ? w : rs->warm_s;
+		rs->warms++;
 	} else if ((v = json_object_get(j, "rep"))) {
 		cb_rep rep;
 		if (!cb_rep_from_json(v, &rep) && c->reps_done < c->reps_total) {
@@ -573,6 +584,77 @@ static void reap_orphans(void)
 		;
 }
 
+/* Kills what a measuring process started: its own process group and a
+ * launcher's group that it recorded (mpirun leads one of its own). */
+static void kill_cell(const cb_cell *c, pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
+	if (launcher > 0)
+		kill(-launcher, SIGKILL);
+}
+
+/* Pids whose parent is this process (at most max). */
+static int own_children(pid_t *out, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	pid_t self = getpid();
+	while (d && n < max && (e = readdir(d))) {
+		char path[sizeof e->d_name + 16], stat[512];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, stat, sizeof stat - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		stat[len] = 0;
+		/* "pid (comm) S ppid ...": comm may hold anything, even ')'. */
+		char *rp = strrchr(stat, ')');
+		long ppid;
+		char st;
+		if (rp && sscanf(rp + 1, " %c %ld", &st, &ppid) == 2 && ppid == self)
+			out[n++] = (pid_t)atol(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* After a measuring process that did not end cleanly: whatever it started
+ * outside its process group (mpi ranks lead groups of their own) comes to
+ * this process, their subreaper, once the launcher between them is gone;
+ * none may outlive the cell. This process has no other children between
+ * rounds. */
+static void sweep_leftovers(const cb_cell *c)
+{
+	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
+	if (launcher > 0) {
+		/* Its parent is dead, so it is ours: reaping it hands us its
+		 * children. ECHILD: the measuring process reaped it already. */
+		kill(-launcher, SIGKILL);
+		while (waitpid(launcher, NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	for (double end = cb_now() + SWEEP_S; cb_now() < end;) {
+		pid_t kids[64];
+		int n = own_children(kids, 64);
+		if (!n)
+			break;
+		for (int k = 0; k < n; k++)
+			kill(kids[k], SIGKILL);
+		struct timespec ts = { 0, 5 * 1000 * 1000L };
+		nanosleep(&ts, NULL);
+		reap_orphans();
+	}
+}
+
 static double rep_limit(const cb_run *run, const round_state *rs)
 {
 	if (run->cfg->timeout_s > 0)
@@ -583,16 +665,56 @@ static double rep_limit(const cb_run *run, const round_state *rs)
 	return w > TIMEOUT_FLOOR_S ? w : TIMEOUT_FLOOR_S;
 }
 
+/* "worker 1 (pid 4242) on task 17": the workers the progress record shows
+ * inside a task when the limit passed (a coroutine scheduler with several
+ * shares running says how many more are in flight on it), or what the
+ * record cannot tell. */
+static int describe_stuck(const cb_cell *c, pid_t measuring, char *buf, size_t n)
+{
+	const cb_worker_progress *pr = c->watch ? c->watch->worker : NULL;
+	int nw = c->watch ? c->watch->nworkers : 0, named = 0, busy = 0;
+	size_t off = 0;
+	buf[0] = 0;
+	/* Executors under a launcher run elsewhere and write no record. */
+	if (!pr || (c->strategy->flags & CB_STRATEGY_EXTERNAL))
+		return -1;
+	for (int w = 0; w < nw; w++) {
+		int active = atomic_load_explicit(&pr[w].active, memory_order_relaxed);
+		long task = atomic_load_explicit(&pr[w].task, memory_order_relaxed);
+		if (active <= 0 || task < 0)
+			continue;
+		busy++;
+		if (named == 3 || off + 96 > n)
+			continue;
+		int pid = atomic_load_explicit(&pr[w].pid, memory_order_relaxed);
+		off += (size_t)snprintf(buf + off, n - off, "%sworker %d (pid %ld) on task %ld", named ? ", " : "",
+		                        w, (long)(pid > 0 ? pid : measuring), task);
+		if (active > 1 && off < n)
+			off += (size_t)snprintf(buf + off, n - off, " and %d more in flight", active - 1);
+		named++;
+	}
+	if (busy > named && off < n)
+		snprintf(buf + off, n - off, " and %d more workers", busy - named);
+	return busy;
+}
+
 /* Runs round `round` of cell c in a fresh process and folds what it sends
  * into the cell. */
 static void measure_round(cb_run *run, cb_cell *c, int round)
 {
 	int fds[2];
+	/* Made before the fork so that the measuring process's workers
+	 * inherit it and this process can still read it after killing them. */
+	size_t watch_size = sizeof *c->watch + (size_t)(c->workers * c->threads) * sizeof c->watch->worker[0];
+	c->watch = cb_shared_alloc(watch_size);
+	c->watch->nworkers = c->workers * c->threads;
+	for (int w = 0; w < c->watch->nworkers; w++)
+		atomic_store(&c->watch->worker[w].task, -1);
 	if (pipe2(fds, O_CLOEXEC)) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "cannot create a pipe to the measuring process: %s", strerror(errno));
 		fail_cell(c, msg);
-		return;
+		goto out;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
@@ -607,7 +729,7 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		snprintf(msg, sizeof msg, "cannot fork the measuring process: %s", strerror(errno));
 		close(fds[0]);
 		fail_cell(c, msg);
-		return;
+		goto out;
 	}
 	setpgid(pid, pid);
 
@@ -616,6 +738,8 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 	char *buf = cb_xmalloc(cap);
 	double last = cb_now(), limit = rep_limit(run, &rs), term_at = 0;
 	bool timed_out = false;
+	char stuck[320] = "";
+	int busy = -1;
 	for (;;) {
 		if (interrupted && !term_at) {
 			kill(pid, SIGTERM);
@@ -626,8 +750,9 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 			left = term_at + INTERRUPT_GRACE_S - now;
 		if (left <= 0) {
 			timed_out = !term_at;
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
+			if (timed_out)
+				busy = describe_stuck(c, pid, stuck, sizeof stuck);
+			kill_cell(c, pid);
 			break;
 		}
 		struct pollfd p = { .fd = fds[0], .events = POLLIN };
@@ -670,10 +795,27 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		;
 	kill(-pid, SIGKILL);   /* a worker that outlived its process */
 	reap_orphans();
-	char msg[256];
+	if (!rs.ended || timed_out || term_at)
+		sweep_leftovers(c);
+	char msg[640];
 	if (timed_out) {
-		snprintf(msg, sizeof msg, "timed out: round %d, repetition %d made no progress in %.0f s "
-		         "(--timeout); the cell's processes were killed", round + 1, rs.reps + 1, limit);
+		char when[64];
+		if (!rs.reps && rs.warms < run->cfg->warmup)
+			snprintf(when, sizeof when, "round %d, warmup %d", round + 1, rs.warms + 1);
+		else
+			snprintf(when, sizeof when, "round %d, repetition %d", round + 1, rs.reps + 1);
+		char lim[32];
+		if (limit >= 1)
+			snprintf(lim, sizeof lim, "%.0f s", limit);
+		else
+			snprintf(lim, sizeof lim, "%.0f ms", limit * 1e3);
+		const char *why = run->cfg->timeout_s > 0 ? "--timeout" : "the limit derived from the warmup; see --timeout";
+		if (busy > 0)
+			snprintf(msg, sizeof msg, "timed out: %s made no progress in %s (%s, %s); the cell's "
+			         "processes were killed", stuck, lim, when, why);
+		else
+			snprintf(msg, sizeof msg, "timed out: %s made no progress in %s%s (%s); the cell's "
+			         "processes were killed", when, lim, busy ? "" : " with no worker inside a task", why);
 		fail_cell(c, msg);
 	} else if (!rs.ended && !interrupted) {
 		if (WIFSIGNALED(st))
@@ -693,6 +835,9 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		free(w);
 		c->rounds[c->nrounds++] = s.median;
 	}
+out:
+	cb_shared_free(c->watch, watch_size);
+	c->watch = NULL;
 }
 
 /* Writes what is finished; a failed write fails the run, and the file on
@@ -701,8 +846,8 @@ static void write_results(cb_run *run)
 {
 	cb_error err = { 0 };
 	if (cb_results_write(run, &err)) {
-		if (!run->write_error && !run->cfg->quiet)
-			fprintf(stderr, "\nconcbench: %s\n", err.msg);
+		if (!run->write_error && !run->cfg->quiet)   /* past the progress line, if any */
+			fprintf(stderr, "%sconcbench: %s\n", isatty(STDERR_FILENO) ? "\n" : "", err.msg);
 		free(run->write_error);
 		run->write_error = cb_xstrdup(err.msg);
 		run->failed = true;
@@ -733,8 +878,9 @@ static void mark_selected(const char *name, void *arg)
 
 /* Cells that an engine filter (--benchmark_filter) leaves out are recorded
  * as skipped and never get a process. */
-static int apply_engine_filter(cb_run *run, cb_error *err)
+int cb_runner_select(cb_run *run, cb_error *err)
 {
+	run->selected = true;
 	filter_ctx f = { run, cb_xcalloc((size_t)run->ncells + 1, sizeof *f.selected) };
 	for (int i = 0; i < run->ncells; i++) {
 		cb_gb_bench *b = cb_gb_register(run->cells[i].id, NULL, NULL);
@@ -773,7 +919,7 @@ static void shuffle(int *v, int n, uint64_t *seed)
 int cb_runner_run(cb_run *run, cb_error *err)
 {
 	cb_run_config *cfg = run->cfg;
-	if (apply_engine_filter(run, err))
+	if (!run->selected && cb_runner_select(run, err))
 		return -1;
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
@@ -833,20 +979,25 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (run->write_error) {
-		char lost[1024] = "";
+		char lost[640] = "";
 		size_t off = 0;
-		int nlost = 0;
+		int nlost = 0, named = 0;
 		for (int i = 0; i < run->ncells; i++) {
 			const cb_cell *c = &run->cells[i];
 			if (c->reps_on_disk == c->reps_done && c->done_on_disk == c->done)
 				continue;
 			nlost++;
-			if (off < sizeof lost - 80)
-				off += (size_t)snprintf(lost + off, sizeof lost - off, "%s%s", nlost > 1 ? ", " : "", c->id);
+			if (named == nlost - 1 && off + strlen(c->id) + 3 < sizeof lost) {
+				off += (size_t)snprintf(lost + off, sizeof lost - off, "%s%s", named ? ", " : "", c->id);
+				named++;
+			}
 		}
+		char more[32] = "";
+		if (named < nlost)
+			snprintf(more, sizeof more, " and %d more", nlost - named);
 		return cb_error_set(err, CB_EXIT_FAIL, "%s; %s/results.json is the last complete document, "
-		                    "without these %d cells or their latest repetitions: %s", run->write_error,
-		                    run->dir, nlost, lost);
+		                    "without these %d cells or their latest repetitions: %s%s", run->write_error,
+		                    run->dir, nlost, lost, more);
 	}
 	return 0;
 }

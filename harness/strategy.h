@@ -46,6 +46,34 @@ typedef struct cb_jobctl {
 	_Atomic long err_task;  /* the task that failed */
 } cb_jobctl;
 
+/* What the runner watches in a measuring process: shared memory that the
+ * runner maps before it forks that process, so that it can still read it,
+ * and act on it, when a repetition makes no progress and it kills the
+ * process.
+ *
+ * Where each worker is, for the timeout message: each executor writes
+ * only its own slot (one cache line, no sharing): one relaxed store per
+ * task (its index), and one relaxed load and store on entering and on
+ * leaving its share of a job; plain moves on x86 and arm64, nothing that
+ * orders or waits, so the timed region keeps the cost of a store per task.
+ * A forking strategy records each worker's pid once after the fork (0:
+ * the worker runs in the measuring process itself). */
+typedef struct cb_worker_progress {
+	_Alignas(64) _Atomic long task;  /* the task it started last, -1 before any */
+	_Atomic int active;              /* its shares of the job still running
+	                                    (a coroutine scheduler runs several) */
+	_Atomic int pid;                 /* its process; 0: the measuring process */
+} cb_worker_progress;
+
+typedef struct cb_watch {
+	int nworkers;                    /* slots in worker[] */
+	/* A process group the cell started outside its own (a launcher such
+	 * as mpirun, which its ranks' runtime needs to lead): the runner kills
+	 * it together with the measuring process's group. 0: none. */
+	_Atomic int launcher_pgid;
+	cb_worker_progress worker[];     /* [workers * threads] */
+} cb_watch;
+
 struct cb_strategy;
 struct cb_run_config;
 
@@ -69,6 +97,8 @@ typedef struct cb_exec {
 	const cb_placement *place;  /* one set per worker (NULL sets = unpinned) */
 	cb_params params;   /* the strategy's own --param values */
 	cb_worker_trace *trace;     /* [workers * threads], shared memory */
+	cb_watch *watch;            /* shared memory; NULL when nobody watches
+	                               (tests driving a strategy, mpi ranks) */
 	cb_jobctl *ctl;             /* shared memory */
 	/* Dynamic schedule: claims the next `chunk` tasks and returns the first
 	 * one (>= ntasks when none are left). NULL: ctl->next, which is shared
@@ -151,6 +181,12 @@ int cb_exec_bind_process(cb_exec *ex, int w);
 void cb_cpu_times_self(cb_cpu_times *out);
 /* Adds one process's usage to a sum (maxrss: the largest). */
 void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one);
+/* Records that worker w runs in process pid (forking strategies, after
+ * the fork), for the runner's timeout message. */
+void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid);
+/* Records (pgid > 0) or clears (0) the process group of a launcher the
+ * cell started outside its own group, for the runner to kill with it. */
+void cb_exec_launcher_group(cb_exec *ex, pid_t pgid);
 /* A forked worker that cannot bind itself exits with this status. */
 #define CB_CHILD_EXIT_BIND 125
 /* Turns a worker process's wait status into an error naming the signal or

@@ -44,6 +44,12 @@ typedef struct cb_workload {
 	 * "inc"), for the workload's own figure of merit: the results carry
 	 * rate = units / median wall time, rate_unit = "<unit>/s". */
 	double (*work_units)(const cb_job *job, const char **unit);
+	/* May be NULL. A lower bound on one serial repetition of the unscaled
+	 * job that no CPU shortens, where the workload knows it (io.sleep:
+	 * tasks x latency): the serial reference run skips such waits, so the
+	 * plan's estimate of how long a run takes adds it back (divided by the
+	 * tasks in flight for a concurrent cell). */
+	double (*serial_wait_s)(const cb_job *job);
 } cb_workload;
 
 struct cb_job {
@@ -63,6 +69,10 @@ struct cb_job {
 	 * released job still states it; NAN and NULL when not declared. */
 	double work;
 	const char *work_unit;
+	/* How long the workload's setup and the serial reference run took
+	 * when the job was created (sleeps skipped): what the plan's estimate
+	 * starts from. 0 for a failed job. */
+	double setup_s, reference_s;
 	bool released;       /* inputs given back (cb_job_release); see reopen */
 	bool reference_run;  /* true while the serial reference is computed */
 };

@@ -50,6 +50,12 @@ static uint64_t post(cb_job *job)
 
 static void teardown(cb_job *job) { free(job->state); }
 
+/* Every task waits `latency` whatever runs it. */
+static double serial_wait_s(const cb_job *job)
+{
+	return cb_job_param(job, "tasks") * cb_job_param(job, "latency");
+}
+
 const cb_workload cb_wl_sleep = {
 	.name = "io.sleep",
 	.summary = "each task sleeps `latency` through the I/O interface, then computes `cpu`",
@@ -61,4 +67,5 @@ const cb_workload cb_wl_sleep = {
 	.task = task,
 	.post = post,
 	.teardown = teardown,
+	.serial_wait_s = serial_wait_s,
 };

@@ -207,6 +207,8 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 		if (pid == 0)
 			child_main(ex, p, g, self);
 		p->pid[g] = pid;
+		for (int k = 0; k < ex->threads; k++)
+			cb_exec_worker_pid(ex, g * ex->threads + k, pid);
 	}
 	return wait_for(p, &p->ctl->ready, (uint32_t)p->total, err);
 }

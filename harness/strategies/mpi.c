@@ -12,7 +12,11 @@
  * mpirun runs in its own process group with PR_SET_PDEATHSIG; Open MPI
  * puts each rank in a group of its own, so the ranks report their pids and
  * a cell that fails or ends kills mpirun's group and then every rank of
- * this machine still running: no rank outlives its cell. */
+ * this machine still running: no rank outlives its cell. The limit on a
+ * start-up or a repetition is the runner's (--timeout): mpirun's group is
+ * recorded where the runner reads it, and a cell past its limit loses
+ * mpirun with its measuring process; the runner then kills the ranks,
+ * which come to it as their subreaper. */
 #include <errno.h>
 #include <fcntl.h>
 #include <hwloc/glibc-sched.h>
@@ -41,8 +45,6 @@
 #endif
 
 static const cb_param_spec params[] = {
-	{ "mpi_timeout", CB_PARAM_TIME, { "2min", "10min", "30min", "2h" }, 1, 7 * 86400, NULL,
-	  "mpi: longest wait for the ranks (start-up or one repetition) before the cell fails" },
 	{ "mpi_queue", CB_PARAM_ENUM, { "rma", "rma", "rma", "rma" }, 0, 0, "rma|messages",
 	  "mpi, dynamic schedule: rank 0's work queue as a one-sided counter (MPI_Fetch_and_op) "
 	  "or as requests rank 0 answers between its own tasks (MPI_Send/MPI_Recv)" },
@@ -146,8 +148,8 @@ typedef struct {
 	int to_fd, from_fd, err_fd;
 	char *buf;          /* unparsed output of rank 0 */
 	size_t len, cap;
-	double timeout;
 	char worker[PATH_MAX];
+	cb_exec *ex;        /* for the runner's record of mpirun's group */
 	pid_t *rank_pid;    /* ranks on this machine, from the hello message */
 	int nrank_pid;
 } mpi_priv;
@@ -191,13 +193,20 @@ static void kill_ranks(mpi_priv *p)
 	p->nrank_pid = 0;
 }
 
+/* mpirun is reaped: its group is no longer the runner's to kill. */
+static void reaped(mpi_priv *p)
+{
+	p->pid = 0;
+	cb_exec_launcher_group(p->ex, 0);
+}
+
 static void kill_group(mpi_priv *p)
 {
 	if (p->pid > 0) {
 		kill(-p->pid, SIGKILL);
 		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		p->pid = 0;
+		reaped(p);
 	}
 	kill_ranks(p);
 }
@@ -247,7 +256,7 @@ static int ranks_failed(mpi_priv *p, const char *what, cb_error *err)
 		}
 		if (exited) {
 			kill(-p->pid, SIGKILL);   /* anything left in mpirun's group */
-			p->pid = 0;
+			reaped(p);
 			kill_ranks(p);
 		} else {
 			kill_group(p);
@@ -263,11 +272,12 @@ static int ranks_failed(mpi_priv *p, const char *what, cb_error *err)
 }
 
 /* Next "@cb {json}" line from rank 0; other output is skipped. NULL on
- * EOF or timeout (*timed_out says which). */
-static json_t *read_message(mpi_priv *p, bool *timed_out)
+ * EOF. There is no limit of its own: the runner's (--timeout, or the one
+ * it derives) covers a start-up or a repetition that never answers, and
+ * the runner kills mpirun's group, recorded in ex->watch, with this
+ * process. */
+static json_t *read_message(mpi_priv *p)
 {
-	double deadline = cb_now() + p->timeout;
-	*timed_out = false;
 	for (;;) {
 		char *nl;
 		while (p->len && (nl = memchr(p->buf, '\n', p->len))) {
@@ -281,13 +291,8 @@ static json_t *read_message(mpi_priv *p, bool *timed_out)
 			if (msg)
 				return msg;
 		}
-		double left = deadline - cb_now();
-		if (left <= 0) {
-			*timed_out = true;
-			return NULL;
-		}
 		struct pollfd pfd = { p->from_fd, POLLIN, 0 };
-		int r = poll(&pfd, 1, left > 1 ? 1000 : (int)(left * 1000) + 1);
+		int r = poll(&pfd, 1, -1);
 		if (r < 0 && errno != EINTR)
 			return NULL;
 		if (r <= 0)
@@ -367,7 +372,7 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 	if (!realpath(worker, p->worker))
 		snprintf(p->worker, sizeof p->worker, "%s", worker);
 	p->to_fd = p->from_fd = p->err_fd = -1;
-	p->timeout = cb_params_get(&ex->params, "mpi_timeout");
+	p->ex = ex;
 	ex->priv = p;
 	int argc, rc = -1;
 	char **argv = build_argv(ex, job, mpirun, worker, &argc);
@@ -407,16 +412,16 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 	}
 	setpgid(pid, pid);
 	p->pid = pid;
+	cb_exec_launcher_group(ex, pid);
 	p->to_fd = in[0];
 	p->from_fd = out[0];
 	close(in[1]);
 	close(out[1]);
 	in[1] = out[1] = -1;
 
-	bool timed_out;
-	json_t *hello = read_message(p, &timed_out);
+	json_t *hello = read_message(p);
 	if (!hello) {
-		ranks_failed(p, timed_out ? "the ranks did not start in time" : "the ranks did not start", err);
+		ranks_failed(p, "the ranks did not start", err);
 		goto out;
 	}
 	char host[256] = "";
@@ -467,10 +472,9 @@ static int run_rep(cb_exec *ex, cb_job *job, cb_remote_rep *out, cb_error *err)
 		return cb_error_set(err, CB_EXIT_FAIL, "mpi: the ranks are down");
 	if (send_command(p, "run\n"))
 		return ranks_failed(p, "a rank died", err);
-	bool timed_out;
-	json_t *m = read_message(p, &timed_out);
+	json_t *m = read_message(p);
 	if (!m)
-		return ranks_failed(p, timed_out ? "no answer from the ranks in time" : "a rank died", err);
+		return ranks_failed(p, "a rank died", err);
 	out->pre_s = json_real_value(json_object_get(m, "pre_s"));
 	out->par_s = json_real_value(json_object_get(m, "par_s"));
 	out->post_s = json_real_value(json_object_get(m, "post_s"));
@@ -521,7 +525,7 @@ static void cell_teardown(cb_exec *ex)
 			pid_t r = waitpid(p->pid, NULL, WNOHANG);
 			if (r == p->pid || (r < 0 && errno != EINTR)) {
 				kill(-p->pid, SIGKILL);   /* nothing of the group may stay */
-				p->pid = 0;
+				reaped(p);
 				kill_ranks(p);
 			} else if (cb_now() > deadline) {
 				kill_group(p);

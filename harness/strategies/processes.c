@@ -5,7 +5,8 @@
  * schedule's counter, the first task error) are MAP_SHARED mappings made
  * by the job and the runner before the fork. Each child binds itself to its
  * cpuset before its first task and leaves with _exit, so no atexit handler
- * or stdio buffer of the parent runs twice.
+ * or stdio buffer of the parent runs twice. A worker that dies fails the
+ * job at once: the others are killed rather than waited for.
  *
  * Forking is only safe here because run_job is called from the runner's
  * thread while no thread of this cell runs: the child holds just that
@@ -53,21 +54,38 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 			break;
 		}
 		pid[w] = p;
+		cb_exec_worker_pid(ex, w, p);
 		started++;
 	}
-	/* Every child is reaped, whatever happened to the others. */
-	for (int w = 0; w < started; w++) {
+	/* Every child is reaped, in the order they end. The first that fails
+	 * (a signal, an exit status) fails the job and takes the others down
+	 * at once: one of them deep in a long task would otherwise hold the
+	 * join, and the cell's failure, until it finished. Nothing else in
+	 * this process has children while a job runs. */
+	for (int left = started; left > 0;) {
 		int status = 0;
-		pid_t r;
-		do
-			r = waitpid(pid[w], &status, 0);
-		while (r < 0 && errno == EINTR);
-		if (r < 0 && !failed) {
+		pid_t r = waitpid(-1, &status, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			if (!failed)
+				cb_error_set(err, CB_EXIT_ENV, "cannot wait for the workers: %s", strerror(errno));
 			failed = 1;
-			cb_error_set(err, CB_EXIT_ENV, "cannot wait for worker %d: %s", w, strerror(errno));
+			break;
 		}
-		if (r > 0 && !failed && cb_exec_child_status(w, status, err))
+		int w = 0;
+		while (w < started && pid[w] != r)
+			w++;
+		if (w == started)
+			continue;
+		pid[w] = 0;
+		left--;
+		if (!failed && cb_exec_child_status(w, status, err)) {
 			failed = 1;
+			for (int k = 0; k < started; k++)
+				if (pid[k] > 0)
+					kill(pid[k], SIGKILL);
+		}
 	}
 	if (fork_errno && !failed)
 		return cb_error_set(err, CB_EXIT_ENV, "cannot fork worker %d (of %d): %s", started,

@@ -176,6 +176,7 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 			return cb_error_set(err, CB_EXIT_ENV, "cannot fork worker %d (of %d): %s", w,
 			                    ex->workers, strerror(errno));
 		p->pid[w] = pid;
+		cb_exec_worker_pid(ex, w, pid);
 		p->started++;
 	}
 	/* Every child bound and asleep on the epoch before the first timed job. */

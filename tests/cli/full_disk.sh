@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Outputs on a full disk: report, compare --chart, compare's standard output
-# and baseline save, each on a tiny tmpfs. Every one must exit non-zero with
+# Outputs on a full disk: report, compare --chart, compare's standard output,
+# baseline save and run, each on a tiny tmpfs. Every one must exit non-zero with
 # a message naming the file, keep the previous file as it was and leave no
 # temp file behind; with the space back, the same command must succeed.
 # Needs root to mount the tmpfs: skips (exit 77) where that is not allowed.
@@ -129,6 +129,67 @@ if [ -n "$have_gnuplot" ]; then
 	done
 else
 	echo "skip: compare --chart (no gnuplot)"
+fi
+
+# run -o with no room at all: nothing is measured, the run fails naming
+# the file, and neither a run folder nor a latest link is left behind.
+runargs=(run -w cpu.primes,synth.amdahl -s serial,threads -n 1,2 --size tiny -r 2 --warmup 0 --seed 1)
+mkdir -p "$mnt/run0"
+fill
+"$CB" "${runargs[@]}" -q -o "$mnt/run0" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -ne 0 ] || fail "run-none: exit 0 on a full disk"
+grep -qE "^concbench: cannot write '$mnt/run0/[^']*/results.json': No space left on device$" "$tmp/err" ||
+	fail "run-none: no message naming results.json: $(cat "$tmp/err")"
+[ -z "$(ls -A "$mnt/run0")" ] || fail "run-none: left in the results root: $(ls -A "$mnt/run0")"
+unfill
+rm -rf "$mnt/run0"
+
+# run -o with room for only some of its results writes (results.json is
+# rewritten after every cell): every cell is measured and shown, the run
+# exits 1 with a last line naming the cells not on disk, and the files on
+# disk are the last complete pair written, with no temp file left.
+"$CB" "${runargs[@]}" -q -o "$tmp/ref" >/dev/null 2>&1 || fail "run-ref: exit $?"
+ref=$tmp/ref/latest
+jq -r '.cells[].id' "$ref/results.json" | sort >"$tmp/ids"
+ncells=$(wc -l <"$tmp/ids")
+# Each write holds the old pair and the new one at once: room for the pair
+# of the whole run, and a page, lets the early writes through and stops
+# the late ones.
+bytes=$(( $(stat -c %s "$ref/results.json") + $(stat -c %s "$ref/results.csv") ))
+room=$(( (bytes + 4095) / 4096 + 1 ))
+rmnt=$tmp/runmnt
+mkdir -p "$rmnt"
+if mount -t tmpfs -o size=$(( (room + 16) * 4 ))k tmpfs "$rmnt" 2>/dev/null; then
+	trap 'umount "$rmnt" 2>/dev/null; umount "$mnt"; rm -rf "$tmp"' EXIT
+	mkdir -p "$rmnt/res"
+	free=$(( $(stat -f -c %a "$rmnt") - room ))
+	dd if=/dev/zero of="$rmnt/fill" bs=4096 count="$free" 2>/dev/null
+	"$CB" "${runargs[@]}" -o "$rmnt/res" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 1 ] || fail "run-some: want exit 1, got $rc: $(cat "$tmp/err")"
+	last=$(tail -n 1 "$tmp/err")
+	grep -qE "^concbench: cannot write '$rmnt/res/[^']*': No space left on device; .*results.json is the last complete document, without these [0-9]+ cells" <<<"$last" ||
+		fail "run-some: last line does not name the cells not on disk: $last"
+	doc=$rmnt/res/latest/results.json
+	jq -e '.schema == "concbench.results/1" and .complete == false' "$doc" >/dev/null ||
+		fail "run-some: results.json is not a complete document of an unfinished run"
+	jq -r '.cells[] | select((.reps | length) == 2) | .id' "$doc" | sort >"$tmp/on_disk"
+	comm -23 "$tmp/ids" "$tmp/on_disk" >"$tmp/lost_want"
+	sed -e 's/.*or their latest repetitions: //' -e 's/, /\n/g' <<<"$last" | sort >"$tmp/lost_said"
+	[ -s "$tmp/on_disk" ] || fail "run-some: no cell reached the disk (room for $room pages of $bytes bytes)"
+	[ -s "$tmp/lost_want" ] || fail "run-some: every cell reached the disk (room for $room pages of $bytes bytes)"
+	cmp -s "$tmp/lost_want" "$tmp/lost_said" ||
+		fail "run-some: the cells named are not the cells missing: said $(tr '\n' ' ' <"$tmp/lost_said"), missing $(tr '\n' ' ' <"$tmp/lost_want")"
+	[ "$(( $(wc -l <"$rmnt/res/latest/results.csv") - 1 ))" -eq "$(jq '.cells | length' "$doc")" ] ||
+		fail "run-some: results.csv and results.json describe different cells"
+	[ "$(grep -cE '^(cpu.primes|synth.amdahl)/' "$tmp/out")" -eq "$ncells" ] ||
+		fail "run-some: the table does not show every measured cell: $(cat "$tmp/out")"
+	[ -z "$(find "$rmnt" -name '*.tmp.*')" ] || fail "run-some: temp files left: $(find "$rmnt" -name '*.tmp.*')"
+	if grep -qE 'Sanitizer|runtime error' "$tmp/err"; then fail "run-some: sanitizer report"; cat "$tmp/err"; fi
+	umount "$rmnt"
+else
+	echo "skip: run with room for some writes (cannot mount a second tmpfs)"
 fi
 
 [ "$fails" -eq 0 ] && echo "full disk: all passed"

@@ -2,7 +2,8 @@
 # The mpi strategy end to end: mpirun launched once per cell over
 # concbench-mpi, 1 and 2 ranks under static and dynamic schedules giving
 # the serial answer, a rank that dies failing its cell and leaving no rank
-# behind, and host-file checks. Skipped (exit 0) only where MPI is not built.
+# behind, a cell past --timeout leaving neither mpirun nor a rank, and
+# host-file checks. Skipped (exit 0) only where MPI is not built.
 set -u
 bin=${CONCBENCH:?CONCBENCH must point at the concbench binary}
 if [ ! -x "$(dirname "$bin")/concbench-mpi" ]; then
@@ -48,6 +49,22 @@ if [ $rc -eq 1 ] && grep -q '"error": "mpi: a rank died: .*rank 1.*signal 9' "$j
 else fail "dead rank: exited $rc: $out $(grep '"error"' "$json" 2>/dev/null)"; fi
 sleep 0.2
 [ "$(live_ranks)" -le "$before" ] && echo "ok: no rank left behind" || fail "ranks left behind: $(ps -eo pid,stat,comm | grep concbench-mpi)"
+
+# A repetition that never answers: --timeout is the limit for mpi cells
+# too; the cell fails "timed out" and neither mpirun nor a rank is left
+# (mpirun leads its own process group, each rank one of its own).
+live_launchers() { ps -eo stat=,comm= | awk '$2 ~ /^(mpirun|orterun|prterun|mpiexec)$/ && $1 !~ /^Z/' | wc -l; }
+launchers=$(live_launchers)
+start=$(date +%s)
+out=$("$bin" run -o "$tmp/hang" -s mpi -n 2 --size tiny -w io.sleep --param tasks=2 --param latency=60 -r 1 \
+      --warmup 0 --timeout 5s --benchmark_filter=-serial -q 2>&1); rc=$?
+took=$(( $(date +%s) - start ))
+json="$tmp/hang/latest/results.json"
+if [ $rc -eq 1 ] && [ "$took" -lt 30 ] && grep -q '"error": "timed out: .*(--timeout)' "$json"; then echo "ok: --timeout limits an mpi cell"
+else fail "hung mpi cell: exited $rc after $took s: $out $(grep '"error"' "$json" 2>/dev/null)"; fi
+sleep 0.2
+[ "$(live_ranks)" -le "$before" ] && [ "$(live_launchers)" -le "$launchers" ] && echo "ok: no rank or mpirun left after a timeout" ||
+  fail "left after a timeout: $(ps -eo pid,stat,comm | grep -E 'concbench-mpi|mpirun|orterun|prterun')"
 
 # Host files: the slots bound -n (exit 2, one line); within them it runs.
 printf '# one machine\nlocalhost slots=2\n' >"$tmp/hosts"

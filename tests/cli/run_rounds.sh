@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # --rounds K: K fresh processes merged into one run folder, each cell with
-# one median per round and every repetition of every round.
+# one median per round and every repetition of every round; the same under
+# the abbreviation --round, and in an -o path that a shell would split.
 set -u
 bin=${CONCBENCH:?CONCBENCH must point at the concbench binary}
 tmp=$(mktemp -d)
@@ -16,3 +17,26 @@ grep -q '"--rounds"' "$f" || { echo "FAIL: command line not recorded"; exit 1; }
 reps=$(grep -c '"wall_s"' "$f")
 [ "$reps" -eq 12 ] || { echo "FAIL: expected 12 repetitions (2 cells x 2 reps x 3 rounds), got $reps"; exit 1; }
 echo "rounds ok"
+
+# --round 2, an abbreviation getopt accepts: one run folder holding both
+# rounds, nothing nested, no second run started from inside the first.
+timeout 120 "$bin" run -q --size tiny -w cpu.primes -s serial -r 1 --warmup 0 --round 2 -o "$tmp/abbr" ||
+  { echo "FAIL: --round 2 exited $?"; exit 1; }
+runs=$(find "$tmp/abbr" -mindepth 1 -maxdepth 1 -type d | wc -l)
+[ "$runs" -eq 1 ] || { echo "FAIL: --round 2 made $runs run folders: $(ls -A "$tmp/abbr")"; exit 1; }
+[ -z "$(find "$tmp/abbr" -mindepth 2 -type d)" ] || { echo "FAIL: --round 2 left nested folders: $(find "$tmp/abbr" -mindepth 2 -type d)"; exit 1; }
+jq -e '.config.rounds == 2 and ([.cells[].rounds | length] | all(. == 2))' "$tmp/abbr/latest/results.json" >/dev/null ||
+  { echo "FAIL: --round 2 did not run 2 rounds: $(jq -c '.config.rounds' "$tmp/abbr/latest/results.json")"; exit 1; }
+
+# An -o path with a single quote and a space: the run lands there and
+# nothing is left beside it (no path reaches a shell).
+odd="$tmp/it's a dir/res"
+"$bin" run -q --size tiny -w cpu.primes -s serial -r 1 --warmup 0 --rounds 2 -o "$odd" ||
+  { echo "FAIL: -o \"$odd\" exited $?"; exit 1; }
+jq -e '.config.rounds == 2' "$odd/latest/results.json" >/dev/null || { echo "FAIL: no results under \"$odd\""; exit 1; }
+[ "$(ls -A "$odd" | grep -vc '^latest$')" -eq 1 ] || { echo "FAIL: left under \"$odd\": $(ls -A "$odd")"; exit 1; }
+[ "$(ls -A "$tmp/it's a dir")" = res ] || { echo "FAIL: left beside \"$odd\": $(ls -A "$tmp/it's a dir")"; exit 1; }
+src=${CB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+shell=$(grep -rnE '\b(system|popen)\(' "$src/harness" "$src/workloads")
+[ -z "$shell" ] || { echo "FAIL: a command line goes through a shell: $shell"; exit 1; }
+echo "rounds abbreviation and odd paths ok"

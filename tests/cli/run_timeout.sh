@@ -19,6 +19,12 @@ f="$tmp/res/latest/results.json"
 n=$(jq '[.cells[] | select(.error != null and (.error | test("timed out")))] | length' "$f")
 [ "$n" -eq 7 ] || fail "expected 7 cells timed out, got $n: $(jq -c '[.cells[] | {id, error}]' "$f")"
 jq -e '.complete == true' "$f" >/dev/null || fail "the run did not go on to the end"
+# Each names the worker and the task it was stuck on (the task of worker 0
+# of serial is the first one).
+jq -e '[.cells[].error | test("^timed out: worker [0-9]+ \\(pid [0-9]+\\) on task [0-9]+.* made no progress in 1 s \\(round 1, repetition 1, --timeout\\)")] | all' \
+  "$f" >/dev/null || fail "a timed-out cell does not name its worker and task: $(jq -c '[.cells[] | {id, error}]' "$f")"
+jq -e '[.cells[] | select(.strategy == "serial") | .error | test("^timed out: worker 0 \\(pid [0-9]+\\) on task 0 made")] == [true]' \
+  "$f" >/dev/null || fail "the serial cell does not say worker 0 on task 0: $(jq -c '[.cells[] | {id, error}]' "$f")"
 left=$(pgrep -f "$tmp/res" | wc -l)
 [ "$left" -eq 0 ] || fail "$left processes left behind"
 
@@ -40,8 +46,8 @@ kill -STOP "$worker"
 wait "$pid"; rc=$?
 [ "$rc" -eq 1 ] || fail "run with a stopped worker exited $rc, expected 1"
 g="$tmp/stop/latest/results.json"
-jq -e '[.cells[] | select(.strategy == "processpool") | .error | test("timed out")] | all' "$g" >/dev/null ||
-  fail "the stopped worker's cell did not time out: $(jq -c '[.cells[] | {id, error}]' "$g")"
+jq -e --arg pid "$worker" '[.cells[] | select(.strategy == "processpool") | .error | test("timed out: worker [01] \\(pid " + $pid + "\\) on task [0-9]+ made no progress")] | all' "$g" >/dev/null ||
+  fail "the stopped worker's cell did not time out naming worker $worker: $(jq -c '[.cells[] | {id, error}]' "$g")"
 jq -e '[.cells[] | select(.strategy == "threads") | .error == null and (.reps | length) == 50] | all' "$g" >/dev/null ||
   fail "the other cell did not run to the end"
 kill -0 "$worker" 2>/dev/null && fail "the stopped worker $worker is still there"
