@@ -16,7 +16,7 @@
  * build and the report). Sizes are tuned per workload
  * (their quick and default presets) so that a serial repetition costs
  * 0.1-0.35 s at default (primes and amdahl about 1 s) and 10-150 ms at
- * quick. Measured 2026-12-01, 113 quick cells (9 workloads, 7 strategies
+ * quick. Measured 2026-12-01, 117 quick cells (9 workloads, 7 strategies
  * without mpi, 1 and 2 workers), load average under 1: quick 139 and 144 s.
  * mpi is left out of quick: its launcher starts once per cell round (about
  * 0.6 s each). A workload added later brings its own share: keep its quick
