@@ -47,7 +47,17 @@ for st in processpool hybrid; do
   done
   [ -n "$worker" ] || { kill "$pid"; fail "$st: no worker process found"; }
   kill -STOP "$worker"
+  # The run's open descriptors: as many during the next cell as during
+  # this one (its pipe to the measuring process); a cell that timed out
+  # leaves none behind.
+  ref=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l) hi=0
+  while kill -0 "$pid" 2>/dev/null; do
+    n=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
+    [ "$n" -gt "$hi" ] && hi=$n
+    sleep 0.02
+  done
   wait "$pid"; rc=$?
+  [ "$hi" -le "$ref" ] || fail "$st: the run held $ref descriptors during the cell and $hi later: one left behind"
   [ "$rc" -eq 1 ] || fail "$st: run with a stopped worker exited $rc, expected 1"
   g="$tmp/stop-$st/latest/results.json"
   # It names the stopped worker, unless the worker was stopped between two
