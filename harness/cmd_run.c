@@ -8,12 +8,10 @@
 #include <string.h>
 #include <errno.h>
 #include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "gbench.h"
-#include "results_read.h"
 #include "run.h"
 
 #define MAX_WORKERS 4096

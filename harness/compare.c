@@ -413,9 +413,8 @@ static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
 /* Rounds run in pairs (base round k beside new round k, --paired): the
  * test is on the k log ratios, so what the machine did at that time, common
  * to both, cancels. */
-static bool row_paired(const cb_cmp_row *row, const cb_cmp_opts *o)
+static bool row_paired(const cb_cmp_row *row)
 {
-	(void)o;
 	return row->pairable && row->nb == row->nn && row->nb >= 2;
 }
 
@@ -432,7 +431,7 @@ static double *log_ratios(const cb_cmp_row *row)
 
 /* The row's own variance of log samples (both sides pooled, or of the log
  * ratios when paired) and its df. */
-static void row_variance(const cb_cmp_row *row, const cb_cmp_opts *o, double *s2, double *d)
+static void row_variance(const cb_cmp_row *row, double *s2, double *d)
 {
 	const double *x, *y;
 	samples(row, &x, &y);
@@ -440,7 +439,7 @@ static void row_variance(const cb_cmp_row *row, const cb_cmp_opts *o, double *s2
 	*d = 0;
 	if (row->nb < 2 || row->nn < 2)
 		return;
-	if (row_paired(row, o)) {
+	if (row_paired(row)) {
 		double *lr = log_ratios(row);
 		*d = (double)(row->nb - 1);
 		*s2 = gsl_stats_variance(lr, 1, row->nb);
@@ -478,7 +477,7 @@ static void fit_priors(cb_cmp_result *r)
 		size_t k = 0;
 		for (size_t j = i; j < r->nrows; j++)
 			if (!done[j] && same_group(&r->rows[i], &r->rows[j])) {
-				row_variance(&r->rows[j], &r->opts, &s2[k], &d[k]);
+				row_variance(&r->rows[j], &s2[k], &d[k]);
 				k++;
 			}
 		double d0, s02;
@@ -496,7 +495,7 @@ static void fit_priors(cb_cmp_result *r)
 }
 
 /* p of new against base scaled by `factor` (1: no change expected). */
-static double test_row(cb_cmp_row *row, const cb_cmp_result *r, double factor)
+static double test_row(cb_cmp_row *row, double factor)
 {
 	const double *x, *y;
 	samples(row, &x, &y);
@@ -504,7 +503,7 @@ static double test_row(cb_cmp_row *row, const cb_cmp_result *r, double factor)
 		row->test = "none (fewer than 2 samples a side)";
 		return NAN;
 	}
-	if (row_paired(row, &r->opts)) {
+	if (row_paired(row)) {
 		double *lr = log_ratios(row);
 		double p = cb_cmp_moderated_t1(lr, row->nb, log(factor), row->prior_df, row->prior_s2,
 		                               &row->s2, &row->df);
@@ -582,7 +581,7 @@ static void test_and_judge(cb_cmp_result *r, double factor)
 	double *p = cb_xmalloc((n + 1) * sizeof *p), *adj = cb_xmalloc((n + 1) * sizeof *adj);
 	r->ntested = 0;
 	for (size_t i = 0; i < n; i++) {
-		r->rows[i].p = test_row(&r->rows[i], r, factor);
+		r->rows[i].p = test_row(&r->rows[i], factor);
 		p[i] = r->rows[i].p;
 		r->ntested += !isnan(p[i]);
 	}
