@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#include "run.h"
+#include "engine/run.h"
 
 typedef struct cell_fixture {
 	cb_run_config cfg;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 
 #define NELEM(a) (sizeof(a) / sizeof *(a))
 

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "results_read.h"
-#include "run.h"
+#include "resultfile/read.h"
+#include "engine/run.h"
 
 static char dir[] = "/tmp/concbench-smoke-XXXXXX";
 

@@ -15,7 +15,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "compare.h"
+#include "compare/compare.h"
 
 /* ---- synthetic inputs ------------------------------------------------ */
 

@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run.h"
+#include "engine/run.h"
 
 #define WATCHDOG_S 60   /* a cell that takes longer has hung */
 

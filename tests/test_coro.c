@@ -26,9 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "coro.h"
+#include "coro/coro.h"
 #include "cell_fixture.h"
-#include "run.h"
+#include "engine/run.h"
 
 static const cb_loop_backend *const backends[] = { &cb_loop_uring, &cb_loop_epoll };
 #define NBACKENDS 2

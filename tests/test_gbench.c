@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gbench.h"
+#include "engine/gbench.h"
 
 #define MAX_RUNS 64
 #define MAX_COUNTERS 4

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "cell_fixture.h"
-#include "run.h"
+#include "engine/run.h"
 
 /* A workload whose task 5 misbehaves once armed; the switch lives in
  * shared memory so that the already forked pool sees it. */

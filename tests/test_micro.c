@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "micro.h"
-#include "micro_chart.h"
+#include "micro/micro.h"
+#include "render/micro_chart.h"
 
 #define MAX_NAMES 1024
 

@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gbench.h"
-#include "micro.h"
-#include "strategy.h"
+#include "engine/gbench.h"
+#include "micro/micro.h"
+#include "engine/strategy.h"
 
 static int seen[64];
 

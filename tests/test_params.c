@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "run.h"
+#include "engine/run.h"
 
 static void test_duration_and_bytes_parse_suffixes(void **state)
 {

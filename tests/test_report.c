@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "report.h"
+#include "render/report.h"
 
 typedef struct fixture {
 	cb_rdoc *doc;

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "report.h"
-#include "results_read.h"
-#include "series.h"
+#include "render/report.h"
+#include "resultfile/read.h"
+#include "analysis/series.h"
 
 static const char *src_dir(void)
 {

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "cell_fixture.h"
-#include "run.h"
+#include "engine/run.h"
 
 /* A strategy with a bug: it forgets the last task. */
 static int broken_run_job(cb_exec *ex, cb_job *job, cb_error *err)

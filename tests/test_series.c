@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "results_read.h"
-#include "series.h"
+#include "resultfile/read.h"
+#include "analysis/series.h"
 
 static char *fixture_path(void)
 {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "topology.h"
+#include "base/topology.h"
 
 #define TWO_PACKAGES "synthetic:pack:2 numa:2 core:8 pu:2"  /* 64 PUs, 4 NUMA */
 #define FOUR_CORES "synthetic:pack:1 core:4 pu:1"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "cell_fixture.h"
-#include "run.h"
+#include "engine/run.h"
 
 static const char *const catalogue[] = {
 	"cpu.mandelbrot", "cpu.matmul", "mem.stream", "sync.counter", "io.tcp", "io.file", NULL,

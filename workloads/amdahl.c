@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "spin.h"
-#include "workload.h"
+#include "engine/workload.h"
 
 typedef struct { uint64_t task_iters, pre_iters, post_iters, pre_val; } amdahl_state;
 

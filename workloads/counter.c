@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "workload.h"
+#include "engine/workload.h"
 
 enum { MODE_MUTEX, MODE_SPIN, MODE_ATOMIC, MODE_SHARDED };
 #define LINE 128   /* two 64-byte lines: adjacent-line prefetch pairs them */

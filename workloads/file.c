@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "workload.h"
+#include "engine/workload.h"
 
 #define ALIGN 4096   /* O_DIRECT: covers 512-byte and 4 KiB logical blocks */
 

@@ -5,7 +5,7 @@
  * not, which is what this workload is for. */
 #include <stdlib.h>
 
-#include "workload.h"
+#include "engine/workload.h"
 
 typedef struct { int width, height, iters; double x0, y0, dx, dy; } mandel_state;
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workload.h"
+#include "engine/workload.h"
 
 typedef struct { size_t n, bs; double *a, *b, *c; } matmul_state;
 

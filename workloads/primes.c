@@ -4,7 +4,7 @@
  * every prime found. */
 #include <stdlib.h>
 
-#include "workload.h"
+#include "engine/workload.h"
 
 #define COUNT_SHIFT 40  /* partial = count << 40 | 40-bit hash of the range */
 

@@ -1,6 +1,6 @@
 /* The workload table: one line per workload. Listing, lookup and "unknown
  * workload" errors are all generated from it. */
-#include "workload.h"
+#include "engine/workload.h"
 
 extern const cb_workload cb_wl_primes;
 extern const cb_workload cb_wl_amdahl;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "spin.h"
-#include "workload.h"
+#include "engine/workload.h"
 
 typedef struct { double latency; uint64_t iters; } sleep_state;
 

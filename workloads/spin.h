@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "common.h"
-#include "workload.h"
+#include "base/common.h"
+#include "engine/workload.h"
 
 static inline uint64_t cb_spin(uint64_t seed, uint64_t iters)
 {

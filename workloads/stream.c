@@ -19,8 +19,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "topology.h"
-#include "workload.h"
+#include "base/topology.h"
+#include "engine/workload.h"
 
 #define QUANTUM 512          /* elements per 4 KiB page: chunks never share a page */
 #define Q 3.0

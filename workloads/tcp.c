@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "workload.h"
+#include "engine/workload.h"
 
 enum { CONN_PER_REQUEST, CONN_PERSISTENT };
 

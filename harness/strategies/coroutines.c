@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coro.h"
-#include "strategy.h"
+#include "coro/coro.h"
+#include "engine/strategy.h"
 
 enum { LOOP_AUTO, LOOP_URING, LOOP_EPOLL };
 

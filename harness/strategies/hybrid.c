@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "strategy.h"
+#include "engine/strategy.h"
 
 /* How often the parent looks for a dead child while it waits. */
 #define POLL_NS (20 * 1000 * 1000L)

@@ -32,9 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "run.h"
-#include "hostfile.h"
-#include "strategy.h"
+#include "engine/run.h"
+#include "base/hostfile.h"
+#include "engine/strategy.h"
 
 #define PROTO "@cb "
 #define STOP_GRACE_S 5.0

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "strategy.h"
+#include "engine/strategy.h"
 
 __attribute__((noreturn)) static void child_main(cb_exec *ex, cb_job *job, int w)
 {

@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "futex.h"
-#include "strategy.h"
+#include "base/futex.h"
+#include "engine/strategy.h"
 
 #define CHILD_POLL_MS 50      /* crash detection while a job runs */
 #define STOP_GRACE_S 2.0      /* then SIGKILL at teardown */

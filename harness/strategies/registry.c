@@ -1,6 +1,6 @@
 /* The strategy table: one line per concurrency model. Listing, lookup and
  * "unknown strategy" errors are generated from it. */
-#include "strategy.h"
+#include "engine/strategy.h"
 
 extern const cb_strategy cb_st_serial;
 extern const cb_strategy cb_st_threads;

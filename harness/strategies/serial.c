@@ -1,7 +1,7 @@
 /* serial: one loop in the calling thread, the baseline T1 every speedup is
  * measured against. The runner has already bound the calling thread to the
  * cell's cpuset. */
-#include "strategy.h"
+#include "engine/strategy.h"
 
 static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 {

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "futex.h"
-#include "strategy.h"
+#include "base/futex.h"
+#include "engine/strategy.h"
 
 typedef struct tpool tpool;
 typedef struct { tpool *pool; int w; pthread_t tid; } tp_worker;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strategy.h"
+#include "engine/strategy.h"
 
 typedef struct { cb_exec *ex; cb_job *job; int w; } thread_arg;
 typedef struct { pthread_t *tid; thread_arg *args; pthread_attr_t *attr; } threads_priv;

@@ -3,7 +3,7 @@
  * naming the file, never a crash or a leak. Each input is also compared with
  * itself, so the statistics see whatever the readers let through.
  * Built by scripts/fuzz, not by the default CMake build. */
-#include "compare.h"
+#include "compare/compare.h"
 
 #include <stdint.h>
 #include <stdlib.h>

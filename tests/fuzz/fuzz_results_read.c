@@ -4,9 +4,9 @@
  * into series, warnings and both reports, so that whatever the reader lets
  * through meets the code that trusts it. Built by scripts/fuzz, not by the
  * default CMake build. */
-#include "report.h"
-#include "results_read.h"
-#include "series.h"
+#include "render/report.h"
+#include "resultfile/read.h"
+#include "analysis/series.h"
 
 #include <stdint.h>
 #include <stdlib.h>

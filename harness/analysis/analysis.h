@@ -1,0 +1,85 @@
+/* The scaling laws measured results are held against: speedup, efficiency,
+ * Amdahl (prediction and least-squares fit), Karp-Flatt, Gustafson, the
+ * Universal Scalability Law fit, the I/O bound with Little's law, and the
+ * per-worker-count verdict. Pure functions: no I/O, no globals. */
+#ifndef CB_ANALYSIS_H
+#define CB_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/common.h"
+
+/* S = t1 / tp; NAN when either time is not positive. */
+double cb_speedup(double t1, double tp);
+/* E = S / p; p is min(workers, usable PUs) for a measured cell. */
+double cb_efficiency(double speedup, double p);
+/* Amdahl: S(p) = 1 / (f + (1 - f) / p). */
+double cb_amdahl_speedup(double f, double p);
+/* Karp-Flatt: e(p) = (1/S - 1/p) / (1 - 1/p); NAN at p <= 1. Rising e(p)
+ * means overhead that grows with p rather than a fixed serial part. */
+double cb_karp_flatt(double speedup, double p);
+/* Gustafson's prediction for weak scaling: S(p) = p - f (p - 1). */
+double cb_gustafson_speedup(double f, double p);
+/* Measured scaled speedup for weak scaling: the job at p workers is p times
+ * the job at 1, so S = p * t1 / tp. */
+double cb_scaled_speedup(double t1, double tp, double p);
+
+typedef struct cb_amdahl_fit {
+	double f;      /* serial fraction, clamped to [0, 1] */
+	double se;     /* its standard error; NAN with a single informative point */
+	size_t used;   /* points with p > 1 that carried information */
+} cb_amdahl_fit;
+
+/* Least-squares serial fraction from measured (p, S) points. */
+int cb_amdahl_fit_points(const double *p, const double *s, size_t n,
+                         cb_amdahl_fit *out, cb_error *err);
+
+typedef struct cb_usl_fit {
+	double alpha, beta, gamma;          /* contention, coherency, scale */
+	double se_alpha, se_beta, se_gamma; /* NAN for a parameter held at its bound or with no dof */
+	double r2;
+	double peak_n;  /* sqrt((1 - alpha) / beta); INFINITY when beta == 0 or alpha >= 1 */
+	double peak_x;  /* X(peak_n); INFINITY or gamma/alpha asymptote when unbounded */
+	double sse;
+} cb_usl_fit;
+
+/* X(N) = gamma N / (1 + alpha (N - 1) + beta N (N - 1)). */
+double cb_usl_eval(const cb_usl_fit *fit, double n);
+/* Nonlinear least squares with alpha, beta >= 0; needs >= 3 distinct N. */
+int cb_usl_fit_points(const double *n, const double *x, size_t k,
+                      cb_usl_fit *out, cb_error *err);
+
+/* Throughput ceiling of an I/O-bound cell: min(concurrency / latency,
+ * cores / cpu_per_task). A cpu_per_task of 0 removes the CPU term. */
+double cb_io_bound(double concurrency, double latency_s, double cores,
+                   double cpu_per_task_s);
+
+typedef struct cb_little {
+	double implied;   /* throughput x latency: the concurrency Little's law sees */
+	double ratio;     /* implied / concurrency; 1 when the numbers agree */
+	bool consistent;  /* within tolerance */
+} cb_little;
+
+/* Little's law L = X W checked against the concurrency the cell asked for. */
+cb_little cb_little_check(double concurrency, double throughput, double latency_s,
+                          double tolerance);
+
+/* One competitor at one worker count, by its wall-time statistics. */
+typedef struct cb_timing {
+	double median_s, min_s, max_s;
+} cb_timing;
+
+typedef struct cb_verdict {
+	int best;          /* index of the fastest median; -1 with no candidate */
+	int runner_up;     /* index of the second; -1 with a single candidate */
+	double margin;     /* runner_up median / best median - 1 */
+	bool beyond_noise; /* best's slowest repetition beat the runner-up's fastest */
+} cb_verdict;
+
+cb_verdict cb_verdict_pick(const cb_timing *t, size_t n);
+
+/* Median of n values (copied, not reordered); NAN for n == 0. */
+double cb_median(const double *v, size_t n);
+
+#endif

@@ -1,0 +1,302 @@
+/* Groups result cells into scaling series and derives every per-point and
+ * per-series number the analysis commands show. The grouping key is all
+ * that holds still along the series; the load is workers x threads for
+ * computing workloads and concurrency for I/O, as the USL wants it. */
+#include "analysis/series.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_io(const cb_rcell *c)
+{
+	return c->kind && !strcmp(c->kind, "io");
+}
+
+static double cell_load(const cb_rcell *c)
+{
+	return is_io(c) ? (double)c->concurrency : (double)c->workers * c->threads;
+}
+
+/* What holds still along a series besides workload, params and strategy.
+ * For I/O the load is concurrency, so the executors behind it are part of
+ * the series where the strategy sets them apart (coroutines: loops). */
+static char *cell_qualifier(const cb_rcell *c, bool decoupled, bool with_pin)
+{
+	char extra[64] = "";
+	if (is_io(c) && decoupled)
+		snprintf(extra, sizeof extra, "/w%d", c->workers);
+	else if (!is_io(c) && c->concurrency != c->workers)
+		snprintf(extra, sizeof extra, "/c%d", c->concurrency);
+	if (c->threads > 1)
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "/t%d", c->threads);
+	if (!with_pin)
+		return cb_xstrdup(extra);
+	return cb_xasprintf("%s%s%s%s%s", extra, strcmp(c->pin, "none") ? "/" : "",
+	                    strcmp(c->pin, "none") ? c->pin : "",
+	                    strcmp(c->schedule, "static") ? "/" : "",
+	                    strcmp(c->schedule, "static") ? c->schedule : "");
+}
+
+/* True when some cell of this strategy runs more tasks than executors. */
+static bool strategy_decoupled(const cb_rdoc *d, const char *strategy)
+{
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cells[i].strategy, strategy) &&
+		    d->cells[i].workers != d->cells[i].concurrency)
+			return true;
+	return false;
+}
+
+static bool same_group(const cb_rcell *a, const char *qa, const cb_rcell *b, const char *qb)
+{
+	return !strcmp(a->workload, b->workload) && !strcmp(a->params, b->params) &&
+	       !strcmp(a->strategy, b->strategy) && !strcmp(qa, qb);
+}
+
+static cb_series *series_add(cb_series_set *set)
+{
+	set->s = realloc(set->s, (set->n + 1) * sizeof *set->s);
+	if (!set->s)
+		abort();
+	cb_series *s = &set->s[set->n++];
+	memset(s, 0, sizeof *s);
+	s->f_measured = NAN;
+	s->x_base = NAN;
+	return s;
+}
+
+static void point_add(cb_series *s, const cb_rcell *c)
+{
+	s->pts = realloc(s->pts, (s->npts + 1) * sizeof *s->pts);
+	if (!s->pts)
+		abort();
+	cb_point *p = &s->pts[s->npts++];
+	memset(p, 0, sizeof *p);
+	p->cell = c;
+	p->n = cell_load(c);
+	p->p = p->n;
+	if (!is_io(c) && c->usable_pus > 0 && c->usable_pus < p->n)
+		p->p = c->usable_pus;
+	/* Throughput is work / median time, so the time spread maps onto it. */
+	double work = c->throughput * c->median_s;
+	p->x = c->throughput;
+	p->x_lo = work / c->max_s;
+	p->x_hi = work / c->min_s;
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+	double x = ((const cb_point *)a)->n, y = ((const cb_point *)b)->n;
+	return (x > y) - (x < y);
+}
+
+static int check_distinct(const cb_series *s, cb_error *err)
+{
+	for (size_t i = 1; i < s->npts; i++)
+		if (s->pts[i].n == s->pts[i - 1].n)
+			return cb_error_set(err, CB_EXIT_USAGE,
+			                    "cells '%s' and '%s' are the same point of one series",
+			                    s->pts[i - 1].cell->id, s->pts[i].cell->id);
+	return 0;
+}
+
+/* The serial strategy's one-worker throughput for this workload and
+ * parameter set: what speedup is measured against. */
+static double serial_base(const cb_rdoc *d, const cb_rcell *like, double *f)
+{
+	double base = NAN;
+	*f = NAN;
+	for (size_t i = 0; i < d->ncells; i++) {
+		const cb_rcell *c = &d->cells[i];
+		if (strcmp(c->workload, like->workload) || strcmp(c->params, like->params) || c->error ||
+		    c->skipped)
+			continue;
+		if (!strcmp(c->strategy, "serial") && cell_load(c) == 1 && isnan(base))
+			base = c->throughput;
+		if (isfinite(c->serial_fraction) && (isnan(*f) || !strcmp(c->strategy, "serial")))
+			*f = c->serial_fraction;
+	}
+	return base;
+}
+
+double cb_series_f(const cb_series *s)
+{
+	if (isfinite(s->f_measured))
+		return s->f_measured;
+	return s->has_amdahl ? s->amdahl.f : NAN;
+}
+
+static void fit_usl(cb_series *s)
+{
+	cb_error err = { 0 };
+	double *n = cb_xcalloc(s->npts, sizeof *n), *x = cb_xcalloc(s->npts, sizeof *x);
+	for (size_t i = 0; i < s->npts; i++) {
+		n[i] = s->pts[i].n;
+		x[i] = s->pts[i].x;
+	}
+	s->has_usl = cb_usl_fit_points(n, x, s->npts, &s->usl, &err) == 0;
+	if (!s->has_usl)
+		snprintf(s->usl_note, sizeof s->usl_note, "%.150s", err.msg);
+	free(n);
+	free(x);
+}
+
+static void fit_amdahl(cb_series *s)
+{
+	cb_error err = { 0 };
+	double *p = cb_xcalloc(s->npts, sizeof *p), *sp = cb_xcalloc(s->npts, sizeof *sp);
+	for (size_t i = 0; i < s->npts; i++) {
+		p[i] = s->pts[i].p;
+		sp[i] = s->pts[i].speedup;
+	}
+	s->has_amdahl = cb_amdahl_fit_points(p, sp, s->npts, &s->amdahl, &err) == 0;
+	free(p);
+	free(sp);
+}
+
+/* Everything derived from the points once x_base is known (or guessed). */
+static void derive(cb_series *s)
+{
+	double self = NAN;
+	if (s->npts && s->pts[0].n == 1)
+		self = s->pts[0].x;
+	if (s->npts >= 3)
+		fit_usl(s);
+	else
+		snprintf(s->usl_note, sizeof s->usl_note, "needs 3 load levels, the series has %zu",
+		         s->npts);
+	if (isnan(s->x_base) && isfinite(self)) {
+		s->x_base = self;
+		s->baseline = "n=1";
+	}
+	if (isnan(s->x_base) && s->has_usl) {
+		s->x_base = s->usl.gamma;
+		s->baseline = "USL gamma";
+	}
+	for (size_t i = 0; i < s->npts; i++) {
+		cb_point *p = &s->pts[i];
+		p->speedup = p->x / s->x_base;
+		p->speedup_lo = p->x_lo / s->x_base;
+		p->speedup_hi = p->x_hi / s->x_base;
+		p->self_speedup = p->x / self;
+		p->efficiency = cb_efficiency(p->speedup, p->p);
+		p->karp_flatt = cb_karp_flatt(p->speedup, p->p);
+	}
+	fit_amdahl(s);
+	double f = cb_series_f(s);
+	for (size_t i = 0; i < s->npts; i++) {
+		cb_point *p = &s->pts[i];
+		p->amdahl = p->p == 1 ? 1.0 : isnan(f) ? NAN : s->weak ? cb_gustafson_speedup(f, p->p)
+		                                     : cb_amdahl_speedup(f, p->p);
+	}
+}
+
+/* A label names params only where one workload ran with several sets; a
+ * short name adds pin and schedule only where they tell series apart. */
+static void label_series(cb_series_set *set)
+{
+	bool *clash = cb_xcalloc(set->n, sizeof *clash);
+	for (size_t i = 0; i < set->n; i++) {
+		cb_series *s = &set->s[i];
+		bool several = false;
+		for (size_t j = 0; j < set->n; j++) {
+			const cb_series *o = &set->s[j];
+			several |= !strcmp(s->workload, o->workload) && strcmp(s->params, o->params);
+			clash[i] |= j != i && !strcmp(s->workload, o->workload) &&
+			            !strcmp(s->params, o->params) && !strcmp(s->short_name, o->short_name);
+		}
+		const char *q = s->qualifier ? s->qualifier : "";
+		s->label = several ? cb_xasprintf("%s[%s]/%s%s", s->workload, s->params, s->strategy, q)
+		                   : cb_xasprintf("%s/%s%s", s->workload, s->strategy, q);
+	}
+	for (size_t i = 0; i < set->n; i++)
+		if (clash[i]) {
+			free(set->s[i].short_name);
+			set->s[i].short_name = cb_xasprintf("%s%s", set->s[i].strategy, set->s[i].qualifier);
+		}
+	free(clash);
+}
+
+int cb_series_from_doc(const cb_rdoc *d, cb_series_set *out, cb_error *err)
+{
+	cb_series_set set = { 0 };
+	for (size_t i = 0; i < d->ncells; i++) {
+		const cb_rcell *c = &d->cells[i];
+		if (c->error || c->skipped || !(c->throughput > 0))
+			continue;
+		bool dec = strategy_decoupled(d, c->strategy);
+		char *q = cell_qualifier(c, dec, true);
+		cb_series *s = NULL;
+		for (size_t j = 0; j < set.n && !s; j++)
+			if (same_group(set.s[j].pts[0].cell, set.s[j].qualifier, c, q))
+				s = &set.s[j];
+		if (!s) {
+			s = series_add(&set);
+			s->workload = c->workload;
+			s->strategy = c->strategy;
+			s->kind = c->kind;
+			s->params = c->params;
+			s->qualifier = q;
+			q = NULL;
+			char *extra = cell_qualifier(c, dec, false);
+			s->short_name = cb_xasprintf("%s%s", c->strategy, extra);
+			free(extra);
+			s->weak = d->weak_scaling;
+			s->x_base = serial_base(d, c, &s->f_measured);
+			s->baseline = "serial";
+		}
+		free(q);
+		point_add(s, c);
+	}
+	for (size_t i = 0; i < set.n; i++) {
+		cb_series *s = &set.s[i];
+		qsort(s->pts, s->npts, sizeof *s->pts, cmp_point);
+		if (check_distinct(s, err))
+			goto fail;
+		derive(s);
+	}
+	label_series(&set);
+	*out = set;
+	return 0;
+fail:
+	cb_series_set_free(&set);
+	return -1;
+}
+
+int cb_series_from_points(const char *name, const double *n, const double *x, size_t k,
+                          cb_series_set *out, cb_error *err)
+{
+	(void)err;
+	cb_series_set set = { 0 };
+	cb_series *s = series_add(&set);
+	s->workload = name;
+	s->strategy = "";
+	s->kind = "";
+	s->params = "";
+	s->label = cb_xstrdup(name);
+	s->short_name = cb_xstrdup(name);
+	s->pts = cb_xcalloc(k, sizeof *s->pts);
+	s->npts = k;
+	for (size_t i = 0; i < k; i++) {
+		cb_point *p = &s->pts[i];
+		p->n = p->p = n[i];
+		p->x = p->x_lo = p->x_hi = x[i];
+	}
+	derive(s);
+	*out = set;
+	return 0;
+}
+
+void cb_series_set_free(cb_series_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		free(set->s[i].label);
+		free(set->s[i].qualifier);
+		free(set->s[i].short_name);
+		free(set->s[i].pts);
+	}
+	free(set->s);
+	set->s = NULL;
+	set->n = 0;
+}

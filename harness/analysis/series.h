@@ -1,0 +1,60 @@
+/* Scaling series: the cells of one workload, parameter set and strategy
+ * (plus whatever else holds still: pin, schedule, threads per process),
+ * ordered by load, with speedup, efficiency, Amdahl, Karp-Flatt and the
+ * USL fit computed once for analyze, plot and report alike. */
+#ifndef CB_SERIES_H
+#define CB_SERIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "analysis/analysis.h"
+#include "resultfile/read.h"
+
+typedef struct cb_point {
+	double n;               /* load: workers x threads, concurrency for I/O */
+	double p;               /* processors it may use: min(n, usable PUs); n for I/O, CSV */
+	double x, x_lo, x_hi;   /* throughput (tasks/s) or the CSV's X; lo/hi from max/min time */
+	double speedup, speedup_lo, speedup_hi;  /* against the baseline */
+	double self_speedup;    /* against the same series at n = 1 */
+	double efficiency, amdahl, karp_flatt;
+	const cb_rcell *cell;   /* NULL for CSV points */
+} cb_point;
+
+typedef struct cb_series {
+	char *label;            /* "cpu.primes/threads", qualified only where needed */
+	char *short_name;       /* "threads", "coroutines/w1": unique within its workload */
+	const char *workload, *strategy, *kind;
+	const char *params;     /* "" for CSV */
+	char *qualifier;        /* "/w1/compact": what else holds still; NULL for CSV */
+	cb_point *pts;
+	size_t npts;
+	double x_base;          /* the X that speedup 1 stands for */
+	const char *baseline;   /* what x_base is: "serial", "n=1", "USL gamma" */
+	double f_measured;      /* serial fraction measured on the serial cell; NAN */
+	bool weak;              /* Gustafson: speedup is scaled speedup */
+	bool has_usl;
+	cb_usl_fit usl;
+	bool has_amdahl;
+	cb_amdahl_fit amdahl;
+	char usl_note[200];     /* why there is no USL fit */
+} cb_series;
+
+typedef struct cb_series_set {
+	cb_series *s;
+	size_t n;
+} cb_series_set;
+
+/* Cells with an error (wrong checksum, crashed worker) are left out: a
+ * wrong answer measures nothing. */
+int cb_series_from_doc(const cb_rdoc *doc, cb_series_set *out, cb_error *err);
+/* One series from N,X pairs (sorted, distinct, > 0). */
+int cb_series_from_points(const char *name, const double *n, const double *x, size_t k,
+                          cb_series_set *out, cb_error *err);
+void cb_series_set_free(cb_series_set *set);
+
+/* The serial fraction the Amdahl column and curve use: measured when the
+ * file has it, fitted otherwise; NAN when neither. */
+double cb_series_f(const cb_series *s);
+
+#endif

@@ -1,0 +1,345 @@
+/* `concbench compare BASE NEW`: the CLI over compare.h. Parses options,
+ * loads both inputs, prints the report in the chosen format, draws the ratio
+ * chart on request, and turns the verdicts into the exit code CI acts on. */
+#include "cli/commands.h"
+#include "render/gnuplot.h"
+#include "compare/compare.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+enum format { FMT_TEXT, FMT_MD, FMT_JSON };
+
+typedef struct compare_args {
+	cb_cmp_opts opts;
+	enum format format;
+	bool fail_any;
+	const char *baseline;
+	const char *chart;
+	const char *base, *new;
+	const char *ignore[16];   /* --ignore-param: parameters left out of matching */
+	size_t nignore;
+	char *baseline_path;
+} compare_args;
+
+static const char usage_text[] =
+	"usage: concbench compare [options] BASE NEW\n"
+	"       concbench compare [options] --baseline NAME NEW\n"
+	"\n"
+	"Compares two results files (concbench results.json or Google Benchmark JSON)\n"
+	"cell by cell and exits 1 on a significant regression beyond the threshold.\n"
+	"\n"
+	"  --threshold PCT    smallest change that matters, in percent (default 5)\n"
+	"  --alpha A          family-wise error rate across all cells, Holm (default 0.01)\n"
+	"  --metric M         time | throughput | cpu (default time)\n"
+	"  --format F         text | md | json (default text)\n"
+	"  --fail-on W        regressed | any (default regressed; any: improvements, a\n"
+	"                     changed machine state and cells not compared fail too)\n"
+	"  --baseline NAME    BASE is the baseline saved as NAME (concbench baseline save)\n"
+	"  --chart FILE       draw the ratios with their intervals (.png or .svg, gnuplot)\n"
+	"  --seed N           bootstrap seed (default 1)\n"
+	"  --resamples N      bootstrap resamples (default 2000)\n"
+	"  --ignore-param K   match cells whatever parameter K is (repeatable): compare\n"
+	"                     runs that differ in K on purpose (a tuned or injected change)\n"
+	"  --paired           round k of BASE ran beside round k of NEW (concbench merge of\n"
+	"                     runs made alternately, docs/ci.md): test each cell on the log\n"
+	"                     ratios of its paired rounds, so the machine's drift cancels\n"
+	"\n"
+	"exit: 0 no regression, 1 regression (or any change with --fail-on any),\n"
+	"      2 usage or input error\n";
+
+static int usage_error(const char *fmt, const char *arg, const char *valid)
+{
+	fprintf(stderr, "concbench: ");
+	fprintf(stderr, fmt, arg);
+	if (valid)
+		fprintf(stderr, " (valid: %s)", valid);
+	fprintf(stderr, "\n");
+	return CB_EXIT_USAGE;
+}
+
+static int parse_choice(const char *s, const char *const *names, int n, int *out)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_threshold(const char *s, double *out)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n + 1);
+	if (buf[n - 1] == '%')
+		buf[n - 1] = 0;
+	if (cb_parse_double(buf, out) || *out < 0 || *out > 1000)
+		return -1;
+	*out /= 100;
+	return 0;
+}
+
+static int parse_option(int c, const char *arg, compare_args *a)
+{
+	static const char *const formats[] = { "text", "md", "json" };
+	static const char *const fails[] = { "regressed", "any" };
+	long l;
+	int i;
+	switch (c) {
+	case 't':
+		return parse_threshold(arg, &a->opts.threshold) ?
+		       usage_error("--threshold '%s' is not a percentage", arg, "0 to 1000, e.g. 5") : 0;
+	case 'a':
+		if (cb_parse_double(arg, &a->opts.alpha) || !(a->opts.alpha > 0 && a->opts.alpha < 1))
+			return usage_error("--alpha '%s' is out of range", arg, "0 < alpha < 1, e.g. 0.01");
+		return 0;
+	case 'm':
+		return cb_cmp_metric_parse(arg, &a->opts.metric) ?
+		       usage_error("unknown metric '%s'", arg, "time, throughput, cpu") : 0;
+	case 'f':
+		if (parse_choice(arg, formats, 3, &i))
+			return usage_error("unknown format '%s'", arg, "text, md, json");
+		a->format = (enum format)i;
+		return 0;
+	case 'F':
+		if (parse_choice(arg, fails, 2, &i))
+			return usage_error("unknown --fail-on '%s'", arg, "regressed, any");
+		a->fail_any = i == 1;
+		return 0;
+	case 's':
+		if (cb_parse_long(arg, &l) || l < 0)
+			return usage_error("--seed '%s' is not a number", arg, "0 or more");
+		a->opts.seed = (unsigned long)l;
+		return 0;
+	case 'r':
+		if (cb_parse_long(arg, &l) || l < 100 || l > 1000000)
+			return usage_error("--resamples '%s' is out of range", arg, "100 to 1000000");
+		a->opts.resamples = (int)l;
+		return 0;
+	case 'b':
+		a->baseline = arg;
+		return 0;
+	case 'c':
+		a->chart = arg;
+		return 0;
+	case 'p':
+		a->opts.paired = true;
+		return 0;
+	case 'i':
+		if (a->nignore == sizeof a->ignore / sizeof *a->ignore)
+			return usage_error("too many --ignore-param (at most %s)", "16", "16 names");
+		a->ignore[a->nignore++] = arg;
+		return 0;
+	}
+	return CB_EXIT_USAGE;
+}
+
+/* 0 to go on, -1 when --help was answered, else an exit code. */
+static int parse_args(int argc, char **argv, compare_args *a)
+{
+	static const struct option longopts[] = {
+		{ "threshold", required_argument, NULL, 't' }, { "alpha", required_argument, NULL, 'a' },
+		{ "metric", required_argument, NULL, 'm' },    { "format", required_argument, NULL, 'f' },
+		{ "fail-on", required_argument, NULL, 'F' },   { "seed", required_argument, NULL, 's' },
+		{ "resamples", required_argument, NULL, 'r' }, { "baseline", required_argument, NULL, 'b' },
+		{ "chart", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
+		{ "ignore-param", required_argument, NULL, 'i' }, { "paired", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return -1;
+		}
+		if (c == '?' || c == ':')
+			return usage_error("compare: bad option '%s'", argv[optind - 1],
+			                   "--threshold, --alpha, --metric, --format, --fail-on, "
+			                   "--baseline, --chart, --seed, --resamples, --ignore-param, --paired");
+		if ((rc = parse_option(c, optarg, a)))
+			return rc;
+	}
+	int want = a->baseline ? 1 : 2, got = argc - optind;
+	if (got != want) {
+		fprintf(stderr, "concbench: compare takes %s, got %d (see concbench compare --help)\n",
+		        a->baseline ? "one file (NEW) with --baseline" : "two files (BASE NEW)", got);
+		return CB_EXIT_USAGE;
+	}
+	a->base = a->baseline ? NULL : argv[optind];
+	a->new = argv[argc - 1];
+	return 0;
+}
+
+static void list_baselines(FILE *f)
+{
+	char **names;
+	size_t n;
+	cb_error err = { 0 };
+	if (cb_baseline_list(&names, &n, &err))
+		return;
+	fprintf(f, n ? " (saved:" : " (none saved: concbench baseline save NAME FILE)");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s %s", i ? "," : "", names[i]);
+		free(names[i]);
+	}
+	fprintf(f, n ? ")" : "");
+	free(names);
+}
+
+static int resolve_baseline(compare_args *a)
+{
+	cb_error err = { 0 };
+	if (!a->baseline)
+		return 0;
+	if (cb_baseline_path(a->baseline, &a->baseline_path, &err)) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		return err.code;
+	}
+	FILE *f = fopen(a->baseline_path, "r");
+	if (!f) {
+		fprintf(stderr, "concbench: no baseline '%s' in %s", a->baseline, CB_BASELINE_DIR);
+		list_baselines(stderr);
+		fprintf(stderr, "\n");
+		return CB_EXIT_USAGE;
+	}
+	fclose(f);
+	a->base = a->baseline_path;
+	return 0;
+}
+
+/* The x range always shows 1 and the threshold band, whatever the ratios. */
+static void chart_range(const cb_cmp_result *r, double *lo, double *hi)
+{
+	*lo = 1 / (1 + r->opts.threshold);
+	*hi = 1 + r->opts.threshold;
+	for (size_t i = 0; i < r->nrows; i++) {
+		*lo = r->rows[i].lo < *lo ? r->rows[i].lo : *lo;
+		*hi = r->rows[i].hi > *hi ? r->rows[i].hi : *hi;
+	}
+	double pad = (*hi - *lo) * 0.05;
+	*lo -= pad;
+	*hi += pad;
+}
+
+/* The data goes beside the chart (FILE.dat), as every chart's data does.
+ * Both replace the old files only when written whole. */
+static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
+{
+	const char *dot = strrchr(chart, '.'), *slash = strrchr(chart, '/');
+	bool svg = dot && (!slash || dot > slash) && !strcmp(dot, ".svg");
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chart) : strlen(chart);
+	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart), *tmp = cb_gp_temp_path(chart);
+	char *dir = cb_plots_dir(), *vars = NULL, *data = NULL;
+	size_t len = 0;
+	int rc = -1;
+	if (!dir) {
+		cb_error_set(err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
+		goto out;
+	}
+	FILE *f = open_memstream(&data, &len);
+	if (!f)
+		abort();
+	cb_cmp_chart_data(f, r);
+	if (fclose(f))
+		abort();
+	if (cb_write_file_atomic(dat, data, len, err))
+		goto out;
+	double xlo, xhi;
+	chart_range(r, &xlo, &xhi);
+	cb_gp_set_str(&vars, "datafile", dat);
+	cb_gp_set_str(&vars, "outfile", tmp);
+	cb_gp_set_str(&vars, "fmt", svg ? "svg" : "png");
+	cb_gp_set_num(&vars, "threshold", r->opts.threshold);
+	cb_gp_set_str(&vars, "metric", cb_cmp_metric_name(r->opts.metric));
+	cb_gp_set_str(&vars, "better", cb_cmp_lower_is_better(r->opts.metric) ? "lower" : "higher");
+	cb_gp_set_num(&vars, "n", (double)r->nrows);
+	cb_gp_set_num(&vars, "xlo", xlo);
+	cb_gp_set_num(&vars, "xhi", xhi);
+	cb_gp_set_num(&vars, "shift", r->shift);
+	if (cb_gnuplot_run(dir, "compare.gp", vars, err)) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = cb_gp_commit(tmp, chart, svg ? "svg" : "png", err);
+out:
+	free(vars);
+	free(dir);
+	free(data);
+	free(tmp);
+	free(dat);
+	return rc;
+}
+
+/* The report goes to standard output, often redirected to a file in CI: a
+ * write that failed there must not pass for a report. */
+static int report(const cb_cmp_result *r, enum format fmt, cb_error *err)
+{
+	if (fmt == FMT_MD)
+		cb_cmp_report_md(stdout, r);
+	else if (fmt == FMT_JSON)
+		cb_cmp_report_json(stdout, r);
+	else
+		cb_cmp_report_text(stdout, r);
+	if (fflush(stdout) || ferror(stdout))
+		return cb_error_set(err, CB_EXIT_FAIL, "cannot write the report to standard output: %s",
+		                    strerror(errno));
+	return 0;
+}
+
+int cb_cmd_compare(int argc, char **argv)
+{
+	compare_args a = { .format = FMT_TEXT };
+	cb_cmp_input *base = NULL, *new = NULL;
+	cb_cmp_result *r = NULL;
+	cb_error err = { 0 };
+	cb_cmp_opts_default(&a.opts);
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? CB_EXIT_OK : rc;
+	if ((rc = resolve_baseline(&a)))
+		goto out;
+	if (cb_cmp_input_load(a.base, a.opts.metric, &base, &err) ||
+	    cb_cmp_input_load(a.new, a.opts.metric, &new, &err))
+		goto fail;
+	for (size_t k = 0; k < a.nignore; k++) {
+		cb_cmp_input_ignore_param(base, a.ignore[k]);
+		cb_cmp_input_ignore_param(new, a.ignore[k]);
+	}
+	if (cb_cmp_run(base, new, &a.opts, &r, &err))
+		goto fail;
+	if (report(r, a.format, &err))
+		goto fail;
+	for (size_t i = 0; i < r->nwarnings; i++)
+		if (a.format != FMT_TEXT)   /* loud even when stdout goes to a file */
+			fprintf(stderr, "concbench: warning: %s\n", r->warnings[i]);
+	if (a.chart && draw_chart(r, a.chart, &err))
+		goto fail;
+	if (!r->nrows && r->nskips) {
+		/* Most likely the wrong pair of files: never a silent pass. */
+		cb_error_set(&err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
+		             "BASE, %zu only in NEW)", a.base, a.new, r->only_base, r->only_new);
+		goto fail;
+	}
+	rc = cb_cmp_exit_code(r, a.fail_any);
+	goto out;
+fail:
+	fprintf(stderr, "concbench: %s\n", err.msg);
+	rc = err.code ? err.code : CB_EXIT_USAGE;
+out:
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(base);
+	cb_cmp_input_free(new);
+	free(a.baseline_path);
+	return rc;
+}

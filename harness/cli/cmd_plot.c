@@ -1,0 +1,86 @@
+/* `concbench plot FILE [-o DIR]`: redraws the charts of any results file
+ * as PNG and SVG (with their .dat files) into DIR, by default the results
+ * file's folder. */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "render/plot.h"
+#include "resultfile/read.h"
+#include "analysis/series.h"
+
+static const char plot_usage[] =
+	"usage: concbench plot FILE [-o DIR]\n"
+	"\n"
+	"Draws the charts of a results.json into DIR (default: the file's folder):\n"
+	"per workload speedup, efficiency, phases at the largest worker count and\n"
+	"Karp-Flatt; per I/O workload throughput and latency against concurrency.\n"
+	"Each chart is written as .png and .svg beside its .dat data.\n"
+	"$CONCBENCH_PLOTS overrides the template folder, $CONCBENCH_GNUPLOT the binary.\n";
+
+int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **file,
+                           char **dir, cb_error *err)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *o = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (c != 'o')
+			return cb_error_set(err, CB_EXIT_USAGE, "%s: unknown option or missing value '%s' "
+			                    "(valid: -o DIR, --help)", cmd, argv[optind - 1]);
+		o = optarg;
+	}
+	if (optind != argc - 1)
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: expected one results file, got %d "
+		                    "(valid: concbench %s FILE [-o DIR])", cmd, argc - optind, cmd);
+	*file = argv[optind];
+	if (o) {
+		*dir = cb_xstrdup(o);
+	} else {
+		char *copy = cb_xstrdup(*file);
+		*dir = cb_xstrdup(dirname(copy));
+		free(copy);
+	}
+	return 0;
+}
+
+int cb_cmd_plot(int argc, char **argv)
+{
+	const char *file = NULL;
+	char *dir = NULL;
+	cb_error err = { 0 };
+	cb_rdoc *doc = NULL;
+	cb_series_set set = { 0 };
+	cb_chart_list charts = { 0 };
+	int r = cb_parse_file_dir_opts("plot", argc, argv, &file, &dir, &err);
+	if (r > 0) {
+		fputs(plot_usage, stdout);
+		return CB_EXIT_OK;
+	}
+	if (r < 0 || cb_results_read(file, &doc, &err) || cb_series_from_doc(doc, &set, &err) ||
+	    cb_mkdir_p(dir, &err))
+		goto out;
+	cb_plot_all(doc, &set, dir, &charts, &err);
+	for (size_t i = 0; i < charts.n; i++)
+		if (charts.c[i].rendered)
+			printf("%s/%s.png\n%s/%s.svg\n", dir, charts.c[i].base, dir, charts.c[i].base);
+out:
+	cb_chart_list_free(&charts);
+	cb_series_set_free(&set);
+	cb_rdoc_free(doc);
+	free(dir);
+	if (err.code)
+		fprintf(stderr, "concbench: %s\n", err.msg);
+	return err.code;
+}

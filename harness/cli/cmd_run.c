@@ -1,0 +1,447 @@
+/* `concbench run`: parse the options into a cb_run_config, build the plan
+ * (every name and value validated before anything runs or is written), run
+ * it, and print the table. Google Benchmark's own --benchmark_* flags pass
+ * through to the measurement engine. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "engine/gbench.h"
+#include "engine/run.h"
+
+#define MAX_WORKERS 4096
+
+static const char usage_text[] =
+	"usage: concbench run [options] [--benchmark_* flags]\n"
+	"\n"
+	"Runs workloads x strategies x workers on pinned cores and writes\n"
+	"results/<timestamp>-<host>/results.json and results.csv.\n"
+	"\n"
+	"  -w, --workload LIST    workloads (default: all; see 'concbench list workloads')\n"
+	"  -s, --strategy LIST    strategies (default: all; see 'concbench list strategies')\n"
+	"  -n, --workers LIST     worker counts: 4, 1,2,4, 1-8, all (default: 1,2,4 ... all PUs)\n"
+	"  -c, --concurrency LIST tasks in flight, for strategies that take it (coroutines)\n"
+	"  -t, --threads LIST     threads per process, for strategies that take it (hybrid)\n"
+	"      --pin POLICY       none, compact, spread, cores, or PUs like 0,2,4-7 (default: compact)\n"
+	"      --schedule S       static[:CHUNK] or dynamic[:CHUNK] (default: dynamic:1)\n"
+	"      --size SIZE        tiny, quick, default, large (default: default)\n"
+	"      --param KEY=VALUE  a workload or strategy parameter (repeatable); OWNER:KEY=VALUE\n"
+	"                         sets it for one workload or strategy only (cpu.primes:n=2e6)\n"
+	"      --hosts FILE       MPI host file for strategies run by a launcher (mpi): mpirun --hostfile\n"
+	"  -r, --reps N           timed repetitions per cell and round (default: 10, suite's own with --suite)\n"
+	"      --warmup N         untimed repetitions before the first timed one of each round (default: 1)\n"
+	"      --suite NAME       a named set of cells: quick, default\n"
+	"      --scaling MODE     strong (default: fixed problem) or weak (the problem grows\n"
+	"                         with the workers; speedup is Gustafson's scaled speedup)\n"
+	"      --rounds K         K rounds: each cell runs K times, each time in a fresh\n"
+	"                         process, cells in a new random order each round\n"
+	"                         (independent samples for 'concbench compare'; default 1)\n"
+	"      --timeout DURATION limit on one repetition (30s, 5m); a cell past it fails\n"
+	"                         and its processes are killed (default: 20 x the warmup,\n"
+	"                         at least 60 s; 10 min for the first repetition)\n"
+	"      --seed N           the order of the cells in each round (default: from the clock)\n"
+	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
+	"  -q, --quiet            no table, no plan estimate, no progress line, no warnings\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Every round of every cell runs in a fresh process that holds only that\n"
+	"cell's job, so that no cell's figures depend on the other cells of the plan.\n"
+	"Exit status: 0 all cells ok, 1 a cell failed (wrong checksum, task error),\n"
+	"2 bad input, 3 this machine cannot run the request.\n";
+
+static char **split_list(const char *s, int *n)
+{
+	char *copy = cb_xstrdup(s), *save = NULL;
+	char **v = NULL;
+	int cnt = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		v = realloc(v, (size_t)(cnt + 1) * sizeof *v);
+		if (!v)
+			abort();
+		v[cnt++] = cb_xstrdup(t);
+	}
+	free(copy);
+	*n = cnt;
+	return v;
+}
+
+static void free_list(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* 1, 2, 4, ... up to max, and max itself. */
+static int *pow2_list(int max, int *n)
+{
+	int *v = cb_xcalloc(32, sizeof *v), cnt = 0;
+	for (int w = 1; w < max; w *= 2)
+		v[cnt++] = w;
+	v[cnt++] = max;
+	*n = cnt;
+	return v;
+}
+
+static void format_seconds(double s, char *buf, size_t n)
+{
+	if (s >= 1)
+		snprintf(buf, n, "%.3fs", s);
+	else if (s >= 1e-3)
+		snprintf(buf, n, "%.2fms", s * 1e3);
+	else
+		snprintf(buf, n, "%.1fus", s * 1e6);
+}
+
+/* "2.41 Gflop/s": the workload's rate with an SI prefix. */
+static void format_rate(const json_t *cell, char *buf, size_t n)
+{
+	json_t *r = json_object_get(cell, "rate");
+	const char *unit = json_string_value(json_object_get(cell, "rate_unit"));
+	if (!json_is_real(r) || !unit) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	double v = json_real_value(r);
+	const char *prefix = "";
+	static const char *const prefixes[] = { "k", "M", "G", "T" };
+	for (int k = 0; k < 4 && v >= 1000; k++) {
+		v /= 1000;
+		prefix = prefixes[k];
+	}
+	snprintf(buf, n, "%.3g %s%s", v, prefix, unit);
+}
+
+static void print_table(json_t *root)
+{
+	size_t i;
+	json_t *c;
+	int width = 4;
+	json_array_foreach(json_object_get(root, "cells"), i, c) {
+		int len = (int)strlen(json_string_value(json_object_get(c, "id")));
+		width = len > width ? len : width;
+	}
+	printf("%-*s %10s %8s %6s %7s %6s %14s %s\n", width, "cell", "median", "speedup", "eff", "amdahl", "cv",
+	       "rate", "ok");
+	json_array_foreach(json_object_get(root, "cells"), i, c) {
+		json_t *st = json_object_get(c, "stats");
+		double med = json_real_value(json_object_get(st, "median_s"));
+		json_t *s = json_object_get(c, "speedup"), *e = json_object_get(c, "efficiency"),
+		       *a = json_object_get(c, "amdahl_speedup"), *cv = json_object_get(st, "cv");
+		char ms[16] = "-", ss[16] = "-", es[16] = "-", as[16] = "-", cs[16] = "-";
+		if (json_is_real(json_object_get(st, "median_s")))
+			format_seconds(med, ms, sizeof ms);
+		if (json_is_real(s)) snprintf(ss, sizeof ss, "%.3f", json_real_value(s));
+		if (json_is_real(e)) snprintf(es, sizeof es, "%.3f", json_real_value(e));
+		if (json_is_real(a)) snprintf(as, sizeof as, "%.3f", json_real_value(a));
+		if (json_is_real(cv)) snprintf(cs, sizeof cs, "%.1f%%", 100 * json_real_value(cv));
+		char rs[32];
+		format_rate(c, rs, sizeof rs);
+		const char *err = json_string_value(json_object_get(c, "error"));
+		const char *skipped = json_string_value(json_object_get(c, "skipped"));
+		printf("%-*s %10s %8s %6s %7s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
+		       ss, es, as, cs, rs,
+		       skipped ? "-" : json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
+		       err || skipped ? "  " : "", err ? err : skipped ? skipped : "");
+	}
+}
+
+/* "about 42 s", "about 7 min", "about 1 h 15 min". */
+static void format_duration(double s, char *buf, size_t n)
+{
+	long m = lround(s / 60);
+	if (s < 1)
+		snprintf(buf, n, "under a second");
+	else if (s < 90)
+		snprintf(buf, n, "about %.0f s", s);
+	else if (m < 60)
+		snprintf(buf, n, "about %ld min", m);
+	else
+		snprintf(buf, n, "about %ld h %ld min", m / 60, m % 60);
+}
+
+/* A plan past this length is worth a warning before it starts. */
+#define LONG_PLAN_S 600.0
+
+/* The plan's size and how long it will take, before anything is measured:
+ * a plan can run far longer than its command line suggests (a serial cell
+ * of 10,000 sleeps of 10 ms waits 100 s a repetition). */
+static void print_estimate(const cb_run *run)
+{
+	cb_estimate e;
+	cb_plan_estimate(run, &e);
+	char total[48];
+	format_duration(e.total_s, total, sizeof total);
+	fprintf(stderr, "concbench: %d cell%s x %d round%s x (%d warmup + %d repetition%s): %s, estimated "
+	        "from the serial reference runs\n", e.cells, e.cells == 1 ? "" : "s", e.rounds,
+	        e.rounds == 1 ? "" : "s", e.warmup, e.reps, e.reps == 1 ? "" : "s", total);
+	if (e.total_s <= LONG_PLAN_S)
+		return;
+	char top[1024] = "";
+	size_t off = 0;
+	for (int k = 0; k < e.ntop && off < sizeof top; k++) {
+		char d[48];
+		format_duration(e.top_s[k], d, sizeof d);
+		off += (size_t)snprintf(top + off, sizeof top - off, "%s%s (%s)",
+		                        k == 0 ? "" : k == e.ntop - 1 ? " and " : ", ", run->cells[e.top[k]].id, d);
+	}
+	fprintf(stderr, "concbench: warning: this plan runs for %s, most of it in %s; fewer cells, "
+	        "repetitions (-r, --warmup) or rounds, or a smaller --size or --param, shorten it\n", total, top);
+}
+
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED };
+
+static const struct option options[] = {
+	{ "workload", required_argument, NULL, 'w' },
+	{ "strategy", required_argument, NULL, 's' },
+	{ "workers", required_argument, NULL, 'n' },
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "reps", required_argument, NULL, 'r' },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "rounds", required_argument, NULL, OPT_ROUNDS },
+	{ "scaling", required_argument, NULL, OPT_SCALING },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "out", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+typedef struct {
+	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
+	           *timeout, *seed;
+} raw_opts;
+
+static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
+                         int *gb_argc, char **gb_argv, cb_error *err)
+{
+	/* Google Benchmark's flags are taken out before getopt sees them. */
+	argc = cb_gb_take_flags(argc, argv, gb_argc, gb_argv);
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":w:s:n:c:t:r:o:qh", options, NULL)) != -1) {
+		switch (ch) {
+		case 'w': free_list(cfg->workloads, cfg->nworkloads); cfg->workloads = split_list(optarg, &cfg->nworkloads); break;
+		case 's': free_list(cfg->strategies, cfg->nstrategies); cfg->strategies = split_list(optarg, &cfg->nstrategies); break;
+		case 'n': raw->workers = optarg; break;
+		case 'c': raw->concurrency = optarg; break;
+		case 't': raw->threads = optarg; break;
+		case 'r': raw->reps = optarg; break;
+		case 'o': cfg->out_root = optarg; break;
+		case 'q': cfg->quiet = true; break;
+		case 'h': fputs(usage_text, stdout); return 1;
+		case OPT_PIN: raw->pin = optarg; break;
+		case OPT_SCHEDULE: raw->schedule = optarg; break;
+		case OPT_SIZE: raw->size = optarg; break;
+		case OPT_WARMUP: raw->warmup = optarg; break;
+		case OPT_SUITE: cfg->suite = optarg; break;
+		case OPT_ROUNDS: raw->rounds = optarg; break;
+		case OPT_TIMEOUT: raw->timeout = optarg; break;
+		case OPT_SEED: raw->seed = optarg; break;
+		case OPT_SCALING:
+			if (strcmp(optarg, "strong") && strcmp(optarg, "weak"))
+				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
+			cfg->weak = !strcmp(optarg, "weak");
+			break;
+		case OPT_HOSTS: cfg->hosts = optarg; break;
+		case OPT_PARAM: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return cb_error_set(err, CB_EXIT_USAGE, "--param '%s' is not KEY=VALUE", optarg);
+			cfg->params = realloc(cfg->params, (cfg->nparams + 1) * sizeof *cfg->params);
+			if (!cfg->params)
+				abort();
+			char *key = cb_xstrdup(optarg);   /* argv stays intact for the record */
+			key[eq - optarg] = 0;
+			cfg->params[cfg->nparams++] = (cb_kv){ key, key + (eq - optarg) + 1 };
+			break;
+		}
+		case ':':
+			return cb_error_set(err, CB_EXIT_USAGE, "option '%s' needs a value (see 'concbench run --help')",
+			                    argv[optind - 1]);
+		default:
+			return cb_error_set(err, CB_EXIT_USAGE, "unknown option '%s' (see 'concbench run --help')",
+			                    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench run --help')",
+		                    argv[optind]);
+	return 0;
+}
+
+static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pus, cb_error *err)
+{
+	const cb_suite *suite = NULL;
+	if (cfg->suite && !(suite = cb_suite_find(cfg->suite))) {
+		char names[256] = "";
+		for (const cb_suite *s = cb_suites; s->name; s++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+			         s == cb_suites ? "" : ", ", s->name);
+		return cb_error_set(err, CB_EXIT_USAGE, "unknown suite '%s' (known: %s)", cfg->suite, names);
+	}
+	cfg->size = suite ? suite->size : CB_SIZE_DEFAULT;
+	cfg->reps = suite ? suite->reps : 10;
+	cfg->rounds = suite ? suite->rounds : 1;
+	cfg->warmup = 1;
+	if (raw->size && cb_size_parse(raw->size, &cfg->size, err))
+		return -1;
+	long v;
+	if (raw->reps && (cb_parse_long(raw->reps, &v) || v < 1 || v > 100000))
+		return cb_error_set(err, CB_EXIT_USAGE, "-r/--reps '%s' must be a whole number from 1 to 100000", raw->reps);
+	if (raw->reps)
+		cfg->reps = (int)v;
+	if (raw->warmup && (cb_parse_long(raw->warmup, &v) || v < 0 || v > 1000))
+		return cb_error_set(err, CB_EXIT_USAGE, "--warmup '%s' must be a whole number from 0 to 1000", raw->warmup);
+	if (raw->warmup)
+		cfg->warmup = (int)v;
+	if (raw->rounds && (cb_parse_long(raw->rounds, &v) || v < 1 || v > 1000))
+		return cb_error_set(err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 1 to 1000", raw->rounds);
+	if (raw->rounds)
+		cfg->rounds = (int)v;
+	if (raw->timeout && (cb_parse_duration(raw->timeout, &cfg->timeout_s) || cfg->timeout_s < 1e-3 ||
+	                     cfg->timeout_s > 7 * 86400))
+		return cb_error_set(err, CB_EXIT_USAGE, "--timeout '%s' is not a duration from 1ms to 7d "
+		                    "(a number with s, ms, m, h or d; seconds when bare)", raw->timeout);
+	cfg->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	if (raw->seed) {
+		char *end;
+		errno = 0;
+		unsigned long long sd = strtoull(raw->seed, &end, 10);
+		if (errno || end == raw->seed || *end || raw->seed[0] == '-' || sd > INT64_MAX)
+			return cb_error_set(err, CB_EXIT_USAGE, "--seed '%s' must be a whole number from 0 to %lld",
+			                    raw->seed, (long long)INT64_MAX);
+		cfg->seed = sd;
+	}
+	if (raw->workers) {
+		if (cb_parse_count_list(raw->workers, "-n/--workers", allowed_pus, MAX_WORKERS, &cfg->workers,
+		                        &cfg->nworkers, err))
+			return -1;
+	} else {
+		cfg->workers = pow2_list(allowed_pus, &cfg->nworkers);
+	}
+	if (raw->concurrency && cb_parse_count_list(raw->concurrency, "-c/--concurrency", 10000, 1000000,
+	                                            &cfg->concurrency, &cfg->nconcurrency, err))
+		return -1;
+	if (raw->threads && cb_parse_count_list(raw->threads, "-t/--threads", allowed_pus, MAX_WORKERS,
+	                                        &cfg->threads, &cfg->nthreads, err))
+		return -1;
+	if (cb_pin_parse(raw->pin ? raw->pin : "compact", &cfg->pin, err))
+		return -1;
+	if (cb_schedule_parse(raw->schedule ? raw->schedule : "dynamic", &cfg->sched, err))
+		return -1;
+	cb_schedule_format(&cfg->sched, cfg->sched_text, sizeof cfg->sched_text);
+	if (suite && !cfg->nworkloads && strcmp(suite->workloads, "all"))
+		cfg->workloads = split_list(suite->workloads, &cfg->nworkloads);
+	if (suite && !cfg->nstrategies && strcmp(suite->strategies, "all"))
+		cfg->strategies = split_list(suite->strategies, &cfg->nstrategies);
+	return 0;
+}
+
+static void config_free(cb_run_config *cfg)
+{
+	free_list(cfg->workloads, cfg->nworkloads);
+	free_list(cfg->strategies, cfg->nstrategies);
+	free(cfg->workers);
+	free(cfg->concurrency);
+	free(cfg->threads);
+	for (size_t i = 0; i < cfg->nparams; i++)
+		free((char *)cfg->params[i].key);
+	free(cfg->params);
+	cb_pin_free(&cfg->pin);
+}
+
+int cb_cmd_run(int argc, char **argv)
+{
+	cb_run_config cfg = { .out_root = "results", .argc = argc + 1 };
+	cb_run run = { .cfg = &cfg, .perf_fd = -1 };
+	cb_error err = { 0 };
+	raw_opts raw = { 0 };
+	char **gb_argv = cb_xcalloc((size_t)argc + 2, sizeof *gb_argv);
+	int gb_argc = 1, rc;
+	gb_argv[0] = "concbench";
+
+	/* The recorded command line is taken before getopt permutes argv. */
+	char **cmdline = cb_xcalloc((size_t)argc + 1, sizeof *cmdline);
+	cmdline[0] = "concbench";
+	for (int i = 0; i < argc; i++)
+		cmdline[i + 1] = argv[i];
+	cfg.argv = cmdline;
+
+	rc = parse_options(argc, argv, &cfg, &raw, &gb_argc, gb_argv, &err);
+	if (rc > 0) {
+		rc = CB_EXIT_OK;
+		goto out;
+	}
+	if (rc)
+		goto fail;
+	if (cb_topology_open(&run.topo, NULL, &err))
+		goto fail;
+	cb_topology_summary sum;
+	cb_topology_summarize(run.topo, &sum);
+	if (apply_options(&cfg, &raw, sum.allowed_pus, &err) || cb_out_root_check(cfg.out_root, &err))
+		goto fail;
+	cb_gb_init(&gb_argc, gb_argv);
+	if (gb_argc > 1) {
+		cb_error_set(&err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);
+		goto fail;
+	}
+	if (cb_plan_build(&run, &err) || cb_runner_select(&run, &err))
+		goto fail;
+	if (!cfg.quiet)
+		print_estimate(&run);
+	run.machine = cb_machine_json(run.topo);
+	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
+		goto fail;
+	if (cb_results_write(&run, &err)) {
+		/* Nothing ran: leave no empty folder behind, and latest as it was. */
+		cb_run_dir_remove(run.dir);
+		goto fail;
+	}
+	cb_run_dir_publish(cfg.out_root, run.dir);
+	int run_rc = cb_runner_run(&run, &err);
+	/* Cells the disk could not take are still measured: the table on
+	 * standard output is then their only record. */
+	if (!cfg.quiet && (!run_rc || run.write_error)) {
+		json_t *root = cb_results_json(&run);
+		print_table(root);
+		json_decref(root);
+	}
+	fflush(stdout);
+	if (run_rc)
+		goto fail;
+	if (!cfg.quiet || run.failed)
+		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
+		        run.interrupted ? " (interrupted: finished cells kept)" : "");
+	rc = run.failed ? CB_EXIT_FAIL : CB_EXIT_OK;
+	goto out;
+fail:
+	fprintf(stderr, "concbench: %s\n", err.msg);
+	rc = err.code ? err.code : CB_EXIT_FAIL;
+out:
+	cb_plan_free(&run);
+	if (run.machine)
+		json_decref(run.machine);
+	if (run.topo)
+		cb_topology_free(run.topo);
+	free(run.dir);
+	free(run.write_error);
+	free(gb_argv);
+	free(cmdline);
+	config_free(&cfg);
+	return rc;
+}

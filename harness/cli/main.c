@@ -1,0 +1,68 @@
+/* concbench CLI: one table of subcommands; usage, dispatch and "unknown
+ * command" errors are generated from it. Only this layer prints errors and
+ * picks the exit code. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "base/common.h"
+
+typedef struct cb_command {
+	const char *name;
+	const char *summary;
+	int (*fn)(int argc, char **argv);
+} cb_command;
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("concbench %s\n", CB_VERSION_STRING);
+	return CB_EXIT_OK;
+}
+
+static const cb_command commands[] = {
+	{ "run", "run workloads x strategies x workers and write results", cb_cmd_run },
+	{ "micro", "run the micro-benchmark price list (start, switch, sync, handover, timers)", cb_cmd_micro },
+	{ "list", "list workloads, strategies, pin policies and suites", cb_cmd_list },
+	{ "topo", "show the machine and where each pin policy places workers", cb_cmd_topo },
+	{ "analyze", "scaling table, Amdahl and USL fits of a results file or N,X CSV", cb_cmd_analyze },
+	{ "plot", "draw the charts of a results file (PNG and SVG)", cb_cmd_plot },
+	{ "report", "write report.html and report.md for a results file", cb_cmd_report },
+	{ "compare", "compare two results files cell by cell; exit 1 on a regression", cb_cmd_compare },
+	{ "baseline", "save a results file under a name for compare --baseline", cb_cmd_baseline },
+	{ "merge", "merge runs of the same plan into one file, rounds in order (compare --paired)", cb_cmd_merge },
+	{ "version", "print the version", cmd_version },
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: concbench <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'concbench <command> --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CB_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "concbench: unknown command '%s' (known:", argv[1]);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+	fprintf(stderr, ")\n");
+	return CB_EXIT_USAGE;
+}

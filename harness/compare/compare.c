@@ -1,0 +1,789 @@
+/* compare, the statistics: match the cells of two inputs, put a bootstrap
+ * interval on each ratio of medians, test each cell, hold the family of tests
+ * to one error rate (Holm), and judge. Also notices when nearly every cell
+ * moved alike, which is the machine changing rather than the code. */
+#include "compare/compare.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+/* Power at which the minimum detectable change is stated. */
+#define MDC_POWER 0.8
+/* Machine-state detection: at least this many cells, this share of them on
+ * the same side of 1, and ratios this tightly packed around their median. */
+#define SHIFT_MIN_CELLS 5
+#define SHIFT_SAME_SHARE 0.9
+#define SHIFT_MAX_SPREAD 0.25
+
+void cb_cmp_opts_default(cb_cmp_opts *o)
+{
+	*o = (cb_cmp_opts){
+		.metric = CB_METRIC_TIME,
+		.threshold = 0.05,
+		.alpha = 0.01,
+		.seed = 1,
+		.resamples = 2000,
+		.min_rounds = 3,
+	};
+}
+
+bool cb_cmp_lower_is_better(cb_metric m)
+{
+	return m != CB_METRIC_THROUGHPUT;
+}
+
+const char *cb_cmp_metric_name(cb_metric m)
+{
+	static const char *const names[] = { "time", "throughput", "cpu" };
+	return names[m];
+}
+
+int cb_cmp_metric_parse(const char *s, cb_metric *m)
+{
+	for (int i = CB_METRIC_TIME; i <= CB_METRIC_CPU; i++)
+		if (s && !strcmp(s, cb_cmp_metric_name((cb_metric)i))) {
+			*m = (cb_metric)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *cb_cmp_verdict_name(cb_verdict v)
+{
+	static const char *const names[] = { "regressed", "improved", "noisy", "unchanged" };
+	return v < CB_VERDICT_COUNT ? names[v] : "?";
+}
+
+/* ---- descriptive statistics ---------------------------------------- */
+
+static double *sorted_copy(const double *x, size_t n)
+{
+	double *s = cb_xmalloc(n * sizeof *s);
+	memcpy(s, x, n * sizeof *s);
+	gsl_sort(s, 1, n);
+	return s;
+}
+
+double cb_cmp_median(const double *x, size_t n)
+{
+	if (!n)
+		return NAN;
+	double *s = sorted_copy(x, n);
+	double m = gsl_stats_median_from_sorted_data(s, 1, n);
+	free(s);
+	return m;
+}
+
+static double cv_of(const double *x, size_t n)
+{
+	if (n < 2)
+		return NAN;
+	double mean = gsl_stats_mean(x, 1, n);
+	return mean > 0 ? gsl_stats_sd_m(x, 1, n, mean) / mean : NAN;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+/* The test is Student's t on log samples with the cell's variance moderated
+ * across cells (Smyth 2004, the empirical Bayes of limma): with 5 rounds
+ * a side a cell's own variance has 8 degrees of freedom (4 paired), too few
+ * to reach the per-cell level Holm asks of a hundred cells, while the cells
+ * of one workload share most of their noise. Each cell's variance is shrunk
+ * toward a prior fitted to its workload's cells, by the prior's weight d0
+ * against the cell's own df, and the test has d0 + df degrees of freedom.
+ * A cell that is noisier than the rest keeps most of its own variance. */
+
+/* limma's trigammaInverse: y with trigamma(y) = x, by Newton's method. */
+static double trigamma_inverse(double x)
+{
+	if (x > 1e7)
+		return 1 / sqrt(x);
+	if (x < 1e-6)
+		return 1 / x;
+	double y = 0.5 + 1 / x;
+	for (int i = 0; i < 50; i++) {
+		double tri = gsl_sf_psi_1(y);
+		double dif = tri * (1 - tri / x) / gsl_sf_psi_n(2, y);
+		y += dif;
+		if (-dif / y < 1e-8)
+			break;
+	}
+	return y;
+}
+
+void cb_cmp_prior(const double *s2, const double *d, size_t n, double *d0, double *s02)
+{
+	size_t k = 0;
+	double em = 0, sum_d = 0;
+	*d0 = 0;
+	*s02 = NAN;
+	for (size_t i = 0; i < n; i++)
+		if (s2[i] > 0 && d[i] > 0 && isfinite(s2[i])) {
+			em += log(s2[i]) - gsl_sf_psi(d[i] / 2) + log(d[i] / 2);
+			sum_d += d[i];
+			k++;
+		}
+	if (k < 3)
+		return;
+	em /= (double)k;
+	double ev = 0, tri = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s2[i] > 0 && d[i] > 0 && isfinite(s2[i])) {
+			double e = log(s2[i]) - gsl_sf_psi(d[i] / 2) + log(d[i] / 2);
+			ev += (e - em) * (e - em);
+			tri += gsl_sf_psi_1(d[i] / 2);
+		}
+	ev = ev / (double)(k - 1) - tri / (double)k;
+	/* No more spread than sampling alone explains: the cells share one
+	 * variance, known to the df of all of them together. */
+	*d0 = ev > 0 ? 2 * trigamma_inverse(ev) : sum_d;
+	if (*d0 > sum_d)
+		*d0 = sum_d;
+	*s02 = exp(em + gsl_sf_psi(*d0 / 2) - log(*d0 / 2));
+}
+
+double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, double s02,
+                           double *s2_post, double *df)
+{
+	*s2_post = NAN;
+	*df = NAN;
+	if (n < 2)
+		return NAN;
+	double m = gsl_stats_mean(d, 1, n), s2 = gsl_stats_variance_m(d, 1, n, m);
+	double dd = (double)(n - 1);
+	bool prior = d0 > 0 && s02 > 0;
+	*s2_post = prior ? (d0 * s02 + dd * s2) / (d0 + dd) : s2;
+	*df = prior ? d0 + dd : dd;
+	double se = sqrt(*s2_post / (double)n), diff = m - shift;
+	if (!(se > 0))
+		return diff == 0 ? 1 : 0;
+	return 2 * gsl_cdf_tdist_Q(fabs(diff) / se, *df);
+}
+
+double cb_cmp_moderated_t(const double *lx, size_t nx, const double *ly, size_t ny, double shift,
+                          double d0, double s02, double *s2_post, double *df)
+{
+	*s2_post = NAN;
+	*df = NAN;
+	if (nx < 2 || ny < 2)
+		return NAN;
+	double mx = gsl_stats_mean(lx, 1, nx), my = gsl_stats_mean(ly, 1, ny);
+	double ss = gsl_stats_tss_m(lx, 1, nx, mx) + gsl_stats_tss_m(ly, 1, ny, my);
+	double d = (double)(nx + ny - 2), s2 = ss / d;
+	bool prior = d0 > 0 && s02 > 0;
+	*s2_post = prior ? (d0 * s02 + d * s2) / (d0 + d) : s2;
+	*df = prior ? d0 + d : d;
+	double se = sqrt(*s2_post * (1.0 / (double)nx + 1.0 / (double)ny));
+	double diff = my - mx - shift;
+	if (!(se > 0))
+		return diff == 0 ? 1 : 0;
+	return 2 * gsl_cdf_tdist_Q(fabs(diff) / se, *df);
+}
+
+typedef struct pidx {
+	double p;
+	size_t i;
+} pidx;
+
+static int pidx_cmp(const void *a, const void *b)
+{
+	double x = ((const pidx *)a)->p, y = ((const pidx *)b)->p;
+	return (x > y) - (x < y);
+}
+
+void cb_cmp_holm(const double *p, double *adj, size_t m)
+{
+	pidx *s = cb_xmalloc((m ? m : 1) * sizeof *s);
+	size_t k = 0;
+	for (size_t i = 0; i < m; i++) {
+		adj[i] = NAN;
+		if (!isnan(p[i]))
+			s[k++] = (pidx){ p[i], i };
+	}
+	qsort(s, k, sizeof *s, pidx_cmp);
+	double run = 0;
+	for (size_t r = 0; r < k; r++) {
+		double v = (double)(k - r) * s[r].p;
+		v = v < 1 ? v : 1;
+		run = v > run ? v : run;
+		adj[s[r].i] = run;
+	}
+	free(s);
+}
+
+/* ---- bootstrap ------------------------------------------------------- */
+
+static double resampled_median(gsl_rng *rng, const double *x, size_t n, double *buf)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = x[gsl_rng_uniform_int(rng, n)];
+	gsl_sort(buf, 1, n);
+	return gsl_stats_median_from_sorted_data(buf, 1, n);
+}
+
+void cb_cmp_bootstrap(const double *x, size_t nx, const double *y, size_t ny, int resamples,
+                      double level, unsigned long seed, double *lo, double *hi, double *boot)
+{
+	size_t b = resamples > 0 ? (size_t)resamples : 1;
+	double *lr = cb_xmalloc(b * sizeof *lr);
+	double *buf = cb_xmalloc((nx > ny ? nx : ny) * sizeof *buf + 1);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		abort();
+	gsl_rng_set(rng, seed);
+	for (size_t i = 0; i < b; i++) {
+		double mx = resampled_median(rng, x, nx, buf);
+		double my = resampled_median(rng, y, ny, buf);
+		lr[i] = log(my / mx);
+	}
+	if (boot)
+		memcpy(boot, lr, b * sizeof *lr);
+	gsl_sort(lr, 1, b);
+	*lo = exp(gsl_stats_quantile_from_sorted_data(lr, 1, b, (1 - level) / 2));
+	*hi = exp(gsl_stats_quantile_from_sorted_data(lr, 1, b, 1 - (1 - level) / 2));
+	gsl_rng_free(rng);
+	free(buf);
+	free(lr);
+}
+
+/* ---- matching -------------------------------------------------------- */
+
+static const cb_cmp_cell *find_cell(const cb_cmp_input *in, const char *key)
+{
+	for (size_t i = 0; i < in->ncells; i++)
+		if (!strcmp(in->cells[i].key, key))
+			return &in->cells[i];
+	return NULL;
+}
+
+static void add_skip(cb_cmp_result *r, const char *label, const char *why, char *owned)
+{
+	r->skips = realloc(r->skips, (r->nskips + 1) * sizeof *r->skips);
+	if (!r->skips)
+		abort();
+	r->skips[r->nskips++] = (cb_cmp_skip){ label, owned ? owned : why, owned };
+}
+
+static bool all_positive(const double *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(x[i] > 0) || !isfinite(x[i]))
+			return false;
+	return true;
+}
+
+static bool use_rounds(const cb_cmp_cell *b, const cb_cmp_cell *n, size_t min_rounds)
+{
+	return b->nrounds >= min_rounds && n->nrounds >= min_rounds;
+}
+
+/* Why a matched pair cannot be compared, or NULL (owned string). */
+static char *pair_problem(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_cmp_opts *o)
+{
+	if (b->failed)
+		return cb_xasprintf("failed in BASE: %s", b->failed);
+	if (n->failed)
+		return cb_xasprintf("failed in NEW: %s", n->failed);
+	bool rounds = use_rounds(b, n, o->min_rounds);
+	const cb_cmp_cell *c[2] = { b, n };
+	for (int s = 0; s < 2; s++) {
+		size_t cnt = rounds ? c[s]->nrounds : c[s]->nreps;
+		if (!cnt)
+			return cb_xasprintf("no samples in %s", s ? "NEW" : "BASE");
+		if (!all_positive(rounds ? c[s]->rounds : c[s]->reps, cnt))
+			return cb_xasprintf("zero or negative %s in %s", cb_cmp_metric_name(o->metric),
+			                    s ? "NEW" : "BASE");
+	}
+	return NULL;
+}
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void match_cells(cb_cmp_result *r)
+{
+	const cb_cmp_input *base = r->base, *new = r->new;
+	r->rows = cb_xcalloc(base->ncells, sizeof *r->rows);
+	for (size_t i = 0; i < base->ncells; i++) {
+		const cb_cmp_cell *b = &base->cells[i], *n = find_cell(new, b->key);
+		if (!n) {
+			add_skip(r, b->label, "only in BASE", NULL);
+			r->only_base++;
+			continue;
+		}
+		char *why = pair_problem(b, n, &r->opts);
+		if (why) {
+			add_skip(r, b->label, NULL, why);
+			continue;
+		}
+		r->rows[r->nrows++] = (cb_cmp_row){ .base = b, .new = n };
+	}
+	for (size_t i = 0; i < new->ncells; i++)
+		if (!find_cell(base, new->cells[i].key)) {
+			add_skip(r, new->cells[i].label, "only in NEW", NULL);
+			r->only_new++;
+		}
+}
+
+/* ---- per-cell measurement and verdicts ------------------------------- */
+
+static double *logs_of(const double *x, size_t n)
+{
+	double *l = cb_xmalloc((n ? n : 1) * sizeof *l);
+	for (size_t i = 0; i < n; i++)
+		l[i] = log(x[i]);
+	return l;
+}
+
+static void samples(const cb_cmp_row *row, const double **x, const double **y)
+{
+	*x = row->x;
+	*y = row->y;
+}
+
+/* Rounds slowed by something outside the code. On a shared host a whole
+ * measuring process now and then runs at half speed (its vCPU descheduled
+ * for a while): one such round among five decides a t test by itself.
+ * Interference only ever makes a round worse, never better, so a round
+ * that is worse than its side's median by more than OUTLIER_SDS robust
+ * standard deviations (1.4826 MAD of the log values) and by more than
+ * OUTLIER_MIN is set aside, and the report says how many were. */
+#define OUTLIER_SDS 3.5
+#define OUTLIER_MIN 0.15
+
+static void flag_worse_outliers(const double *v, size_t n, bool lower_better, bool *out)
+{
+	double *l = logs_of(v, n), *dev = cb_xmalloc((n ? n : 1) * sizeof *dev);
+	double med = cb_cmp_median(l, n);
+	for (size_t i = 0; i < n; i++)
+		dev[i] = fabs(l[i] - med);
+	double lim = OUTLIER_SDS * 1.4826 * cb_cmp_median(dev, n);
+	if (lim < log1p(OUTLIER_MIN))
+		lim = log1p(OUTLIER_MIN);
+	for (size_t i = 0; i < n; i++)
+		out[i] = n >= 4 && (lower_better ? l[i] - med : med - l[i]) > lim;
+	free(l);
+	free(dev);
+}
+
+/* The samples the row is tested on: repetitions, or rounds without the
+ * rounds set aside (with --paired, a pair goes when either round does). */
+static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
+{
+	const double *x = row->rounds ? row->base->rounds : row->base->reps;
+	const double *y = row->rounds ? row->new->rounds : row->new->reps;
+	size_t nb = row->rounds ? row->base->nrounds : row->base->nreps;
+	size_t nn = row->rounds ? row->new->nrounds : row->new->nreps;
+	bool *fx = cb_xcalloc(nb + 1, sizeof *fx), *fy = cb_xcalloc(nn + 1, sizeof *fy);
+	bool lower = cb_cmp_lower_is_better(o->metric);
+	if (row->rounds) {
+		flag_worse_outliers(x, nb, lower, fx);
+		flag_worse_outliers(y, nn, lower, fy);
+	}
+	bool pair = o->paired && row->rounds && nb == nn;
+	row->x = cb_xmalloc((nb + 1) * sizeof *row->x);
+	row->y = cb_xmalloc((nn + 1) * sizeof *row->y);
+	row->nb = row->nn = 0;
+	for (size_t i = 0; i < nb; i++)
+		if (pair ? !fx[i] && !fy[i] : !fx[i])
+			row->x[row->nb++] = x[i];
+	for (size_t i = 0; i < nn; i++)
+		if (pair ? !fx[i] && !fy[i] : !fy[i])
+			row->y[row->nn++] = y[i];
+	row->set_aside = (nb - row->nb) + (nn - row->nn);
+	row->pairable = pair;
+	free(fx);
+	free(fy);
+}
+
+/* Rounds run in pairs (base round k beside new round k, --paired): the
+ * test is on the k log ratios, so what the machine did at that time, common
+ * to both, cancels. */
+static bool row_paired(const cb_cmp_row *row)
+{
+	return row->pairable && row->nb == row->nn && row->nb >= 2;
+}
+
+/* log(new_k) - log(base_k) for every pair k. */
+static double *log_ratios(const cb_cmp_row *row)
+{
+	const double *x, *y;
+	samples(row, &x, &y);
+	double *d = cb_xmalloc(row->nb * sizeof *d);
+	for (size_t k = 0; k < row->nb; k++)
+		d[k] = log(y[k]) - log(x[k]);
+	return d;
+}
+
+/* The row's own variance of log samples (both sides pooled, or of the log
+ * ratios when paired) and its df. */
+static void row_variance(const cb_cmp_row *row, double *s2, double *d)
+{
+	const double *x, *y;
+	samples(row, &x, &y);
+	*s2 = NAN;
+	*d = 0;
+	if (row->nb < 2 || row->nn < 2)
+		return;
+	if (row_paired(row)) {
+		double *lr = log_ratios(row);
+		*d = (double)(row->nb - 1);
+		*s2 = gsl_stats_variance(lr, 1, row->nb);
+		free(lr);
+		return;
+	}
+	double *lx = logs_of(x, row->nb), *ly = logs_of(y, row->nn);
+	double ss = gsl_stats_tss(lx, 1, row->nb) + gsl_stats_tss(ly, 1, row->nn);
+	*d = (double)(row->nb + row->nn - 2);
+	*s2 = ss / *d;
+	free(lx);
+	free(ly);
+}
+
+/* The group a cell's noise is pooled in: its workload (the label up to
+ * its first '/'), and its unit of replication. Workloads differ in noise by
+ * an order of magnitude (a CPU loop against a contended lock), which one
+ * prior over all cells would read as cells too unlike to lend each other
+ * anything; within a workload the strategies' cells share most of it. */
+static bool same_group(const cb_cmp_row *a, const cb_cmp_row *b)
+{
+	const char *x = a->base->label, *y = b->base->label;
+	size_t nx = strcspn(x, "/"), ny = strcspn(y, "/");
+	return a->rounds == b->rounds && nx == ny && !strncmp(x, y, nx);
+}
+
+/* The prior of each group, fitted to the rows of that group. */
+static void fit_priors(cb_cmp_result *r)
+{
+	double *s2 = cb_xmalloc((r->nrows + 1) * sizeof *s2), *d = cb_xmalloc((r->nrows + 1) * sizeof *d);
+	bool *done = cb_xcalloc(r->nrows + 1, sizeof *done);
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (done[i])
+			continue;
+		size_t k = 0;
+		for (size_t j = i; j < r->nrows; j++)
+			if (!done[j] && same_group(&r->rows[i], &r->rows[j])) {
+				row_variance(&r->rows[j], &s2[k], &d[k]);
+				k++;
+			}
+		double d0, s02;
+		cb_cmp_prior(s2, d, k, &d0, &s02);
+		for (size_t j = i; j < r->nrows; j++)
+			if (!done[j] && same_group(&r->rows[i], &r->rows[j])) {
+				r->rows[j].prior_df = d0;
+				r->rows[j].prior_s2 = s02;
+				done[j] = true;
+			}
+	}
+	free(s2);
+	free(d);
+	free(done);
+}
+
+/* p of new against base scaled by `factor` (1: no change expected). */
+static double test_row(cb_cmp_row *row, double factor)
+{
+	const double *x, *y;
+	samples(row, &x, &y);
+	if (row->nb < 2 || row->nn < 2) {
+		row->test = "none (fewer than 2 samples a side)";
+		return NAN;
+	}
+	if (row_paired(row)) {
+		double *lr = log_ratios(row);
+		double p = cb_cmp_moderated_t1(lr, row->nb, log(factor), row->prior_df, row->prior_s2,
+		                               &row->s2, &row->df);
+		row->paired = true;
+		row->test = "moderated paired t on log round ratios";
+		free(lr);
+		return p;
+	}
+	double *lx = logs_of(x, row->nb), *ly = logs_of(y, row->nn);
+	double p = cb_cmp_moderated_t(lx, row->nb, ly, row->nn, log(factor), row->prior_df,
+	                              row->prior_s2, &row->s2, &row->df);
+	row->test = row->rounds ? "moderated t on log rounds" : "moderated t on log repetitions";
+	free(lx);
+	free(ly);
+	return p;
+}
+
+static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
+{
+	const double *x, *y;
+	row->rounds = use_rounds(row->base, row->new, o->min_rounds);
+	choose_samples(row, o);
+	samples(row, &x, &y);
+	row->base_med = cb_cmp_median(x, row->nb);
+	row->new_med = cb_cmp_median(y, row->nn);
+	row->cv_base = cv_of(x, row->nb);
+	row->cv_new = cv_of(y, row->nn);
+	row->ratio = row->new_med / row->base_med;
+	row->boot = cb_xmalloc((size_t)o->resamples * sizeof *row->boot);
+	cb_cmp_bootstrap(x, row->nb, y, row->nn, o->resamples, 1 - o->alpha,
+	                 o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
+}
+
+/* Smallest change the cell's test would find with MDC_POWER at the
+ * strictest per-cell level Holm may apply (alpha / m). */
+static double min_detectable(const cb_cmp_row *row, double alpha_cell)
+{
+	if (row->nb < 2 || row->nn < 2 || !(row->df > 0) || isnan(row->s2))
+		return INFINITY;
+	double spread = row->paired ? sqrt(row->s2 / (double)row->nb)
+	                : sqrt(row->s2 * (1.0 / (double)row->nb + 1.0 / (double)row->nn));
+	return expm1((gsl_cdf_tdist_Qinv(alpha_cell / 2, row->df) +
+	              gsl_cdf_tdist_Pinv(MDC_POWER, row->df)) * spread);
+}
+
+static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
+{
+	double r = row->ratio / factor;
+	double worse = cb_cmp_lower_is_better(o->metric) ? r : 1 / r;
+	double lim = 1 + o->threshold;
+	bool sig = !isnan(row->p_adj) && row->p_adj <= o->alpha;
+	if (isnan(row->p_adj)) {
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "too few samples to test";
+	} else if (sig && worse > lim) {
+		row->verdict = CB_VERDICT_REGRESSED;
+		row->why = "significant, beyond threshold";
+	} else if (sig && worse < 1 / lim) {
+		row->verdict = CB_VERDICT_IMPROVED;
+		row->why = "significant, beyond threshold";
+	} else if (row->mdc > o->threshold) {
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "too noisy to see a change of the threshold's size";
+	} else {
+		row->verdict = CB_VERDICT_UNCHANGED;
+		row->why = sig ? "significant, within threshold" : "no significant change";
+	}
+}
+
+/* Tests every row against base * factor, holds the family to alpha with
+ * Holm, and judges. */
+static void test_and_judge(cb_cmp_result *r, double factor)
+{
+	size_t n = r->nrows;
+	double *p = cb_xmalloc((n + 1) * sizeof *p), *adj = cb_xmalloc((n + 1) * sizeof *adj);
+	r->ntested = 0;
+	for (size_t i = 0; i < n; i++) {
+		r->rows[i].p = test_row(&r->rows[i], factor);
+		p[i] = r->rows[i].p;
+		r->ntested += !isnan(p[i]);
+	}
+	cb_cmp_holm(p, adj, n);
+	double alpha_cell = r->opts.alpha / (double)(r->ntested ? r->ntested : 1);
+	for (size_t i = 0; i < n; i++) {
+		r->rows[i].p_adj = adj[i];
+		r->rows[i].mdc = min_detectable(&r->rows[i], alpha_cell);
+		judge_row(&r->rows[i], &r->opts, factor);
+	}
+	free(p);
+	free(adj);
+}
+
+/* Nearly every cell on the same side of 1 by a similar amount: what a change
+ * of the machine's state between the two runs (frequency, thermal, a noisy
+ * neighbour) looks like, and what a code change rarely does across
+ * workloads of different kinds. */
+static bool detect_shift(const cb_cmp_result *r, double *factor)
+{
+	size_t k = r->nrows;
+	if (k < SHIFT_MIN_CELLS)
+		return false;
+	double *l = cb_xmalloc(k * sizeof *l), *dev = cb_xmalloc(k * sizeof *dev);
+	for (size_t i = 0; i < k; i++)
+		l[i] = log(r->rows[i].ratio);
+	double med = cb_cmp_median(l, k);
+	size_t same = 0;
+	for (size_t i = 0; i < k; i++) {
+		same += l[i] * (med > 0 ? 1 : -1) >= fabs(med) / 2;
+		dev[i] = fabs(l[i] - med);
+	}
+	double mad = cb_cmp_median(dev, k);
+	free(l);
+	free(dev);
+	bool shifted = fabs(med) >= log1p(r->opts.threshold) / 2 &&
+	               (double)same >= ceil(SHIFT_SAME_SHARE * (double)k) &&
+	               mad <= SHIFT_MAX_SPREAD * fabs(med);
+	*factor = exp(med);
+	return shifted;
+}
+
+/* Geometric mean of the ratios; its interval from the cells' bootstrap
+ * resamples taken together (each cell's resamples are independent). */
+static void geometric_mean(cb_cmp_result *r)
+{
+	size_t b = (size_t)r->opts.resamples;
+	r->gm = r->gm_lo = r->gm_hi = NAN;
+	if (!r->nrows)
+		return;
+	double sum = 0, *g = cb_xcalloc(b, sizeof *g);
+	for (size_t i = 0; i < r->nrows; i++) {
+		sum += log(r->rows[i].ratio);
+		for (size_t j = 0; j < b; j++)
+			g[j] += r->rows[i].boot[j] / (double)r->nrows;
+	}
+	gsl_sort(g, 1, b);
+	r->gm = exp(sum / (double)r->nrows);
+	r->gm_lo = exp(gsl_stats_quantile_from_sorted_data(g, 1, b, r->opts.alpha / 2));
+	r->gm_hi = exp(gsl_stats_quantile_from_sorted_data(g, 1, b, 1 - r->opts.alpha / 2));
+	free(g);
+}
+
+static void machine_warnings(cb_cmp_result *r)
+{
+	static const char *const fact[] = { "host", "cpu", "kernel", "governor", "topology" };
+	if (strcmp(r->base->format, r->new->format))
+		r->warnings[r->nwarnings++] = cb_xasprintf(
+			"BASE is %s JSON and NEW is %s JSON: their cells cannot match",
+			r->base->format, r->new->format);
+	for (int f = 0; f < CB_FACT_COUNT; f++) {
+		const char *a = r->base->facts[f], *b = r->new->facts[f];
+		if (a && b && strcmp(a, b))
+			r->warnings[r->nwarnings++] = cb_xasprintf(
+				"different machines: %s '%s' in BASE, '%s' in NEW; timings may not be comparable",
+				fact[f], a, b);
+	}
+}
+
+/* The smallest number of samples a side (pairs when paired) with which the
+ * row's test would see a change of the threshold's size, its variance and
+ * prior held: the df grow with n too. 0 when even 1000 would not. */
+static double samples_needed(const cb_cmp_row *w, double alpha_cell, double threshold)
+{
+	if (!(w->s2 > 0) || !(w->df > 0))
+		return 0;
+	double own = w->paired ? (double)w->nb - 1 : (double)(w->nb + w->nn) - 2;
+	for (double n = 2; n <= 1000; n++) {
+		double d = w->paired ? n - 1 : 2 * n - 2, df = w->df - own + d;
+		double spread = sqrt(w->s2 * (w->paired ? 1 / n : 2 / n));
+		double mdc = expm1((gsl_cdf_tdist_Qinv(alpha_cell / 2, df) + gsl_cdf_tdist_Pinv(MDC_POWER, df)) *
+		                   spread);
+		if (mdc <= threshold)
+			return n;
+	}
+	return 0;
+}
+
+/* How many cells could not have seen a change of the threshold's size,
+ * and the samples a side that would let half of them. */
+static void power(cb_cmp_result *r)
+{
+	double *need = cb_xmalloc((r->nrows + 1) * sizeof *need), *mdc = cb_xmalloc((r->nrows + 1) * sizeof *mdc);
+	double alpha_cell = r->opts.alpha / (double)(r->ntested ? r->ntested : 1);
+	size_t k = 0, m = 0;
+	r->underpowered = 0;
+	for (size_t i = 0; i < r->nrows; i++) {
+		const cb_cmp_row *w = &r->rows[i];
+		if (w->mdc <= r->opts.threshold)
+			continue;
+		r->underpowered++;
+		if (isfinite(w->mdc))
+			mdc[m++] = w->mdc;
+		double n = samples_needed(w, alpha_cell, r->opts.threshold);
+		need[k++] = n > 0 ? n : INFINITY;
+	}
+	r->needed_n = k ? cb_cmp_median(need, k) : NAN;
+	if (!isfinite(r->needed_n))
+		r->needed_n = NAN;
+	r->underpowered_mdc = m ? cb_cmp_median(mdc, m) : INFINITY;
+	free(need);
+	free(mdc);
+}
+
+static void summarize(cb_cmp_result *r)
+{
+	size_t rounds = 0;
+	r->set_aside = 0;
+	for (size_t i = 0; i < r->nrows; i++) {
+		r->count[r->rows[i].verdict]++;
+		rounds += r->rows[i].rounds;
+		r->set_aside += r->rows[i].set_aside;
+	}
+	r->unit = rounds == r->nrows ? (r->nrows ? "rounds" : "repetitions")
+	          : rounds ? "mixed" : "repetitions";
+	power(r);
+	geometric_mean(r);
+	machine_warnings(r);
+}
+
+static int check_opts(const cb_cmp_opts *o, cb_error *err)
+{
+	if (!(o->threshold >= 0) || o->threshold > 10)
+		return cb_error_set(err, CB_EXIT_USAGE, "threshold %g%% is out of range (valid: 0 to 1000)",
+		                    o->threshold * 100);
+	if (!(o->alpha > 0 && o->alpha < 1))
+		return cb_error_set(err, CB_EXIT_USAGE, "alpha %g is out of range (valid: 0 < alpha < 1)",
+		                    o->alpha);
+	if (o->resamples < 100 || o->resamples > 1000000)
+		return cb_error_set(err, CB_EXIT_USAGE, "%d resamples is out of range (valid: 100 to 1000000)",
+		                    o->resamples);
+	return 0;
+}
+
+int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_opts *o,
+               cb_cmp_result **out, cb_error *err)
+{
+	if (check_opts(o, err))
+		return -1;
+	cb_cmp_result *r = cb_xcalloc(1, sizeof *r);
+	r->opts = *o;
+	r->base = base;
+	r->new = new;
+	r->shift = 1;
+	match_cells(r);
+	for (size_t i = 0; i < r->nrows; i++)
+		measure_row(&r->rows[i], o);
+	fit_priors(r);
+	test_and_judge(r, 1);
+	r->shifted = detect_shift(r, &r->shift);
+	if (r->shifted)
+		test_and_judge(r, r->shift);
+	else
+		r->shift = 1;
+	summarize(r);
+	*out = r;
+	return 0;
+}
+
+void cb_cmp_result_free(cb_cmp_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nrows; i++) {
+		free(r->rows[i].boot);
+		free(r->rows[i].x);
+		free(r->rows[i].y);
+	}
+	for (size_t i = 0; i < r->nskips; i++)
+		free(r->skips[i].owned);
+	for (size_t i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i]);
+	free(r->rows);
+	free(r->skips);
+	free(r);
+}
+
+int cb_cmp_exit_code(const cb_cmp_result *r, bool fail_any)
+{
+	if (r->count[CB_VERDICT_REGRESSED])
+		return CB_EXIT_FAIL;
+	if (fail_any && (r->count[CB_VERDICT_IMPROVED] || r->shifted || r->nskips))
+		return CB_EXIT_FAIL;
+	return CB_EXIT_OK;
+}

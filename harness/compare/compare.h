@@ -1,0 +1,178 @@
+/* compare: two results files in, one verdict per cell out. The readers turn a
+ * concbench results.json or a Google Benchmark JSON file into samples of one
+ * metric per cell; the statistics match cells, test them, and judge them;
+ * the reporters print what was judged. Everything here is pure: only the
+ * CLI (cmd_compare.c) prints errors and picks the exit code. */
+#ifndef CB_COMPARE_H
+#define CB_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "base/common.h"
+
+typedef enum cb_metric {
+	CB_METRIC_TIME,       /* wall seconds per repetition; lower is better */
+	CB_METRIC_THROUGHPUT, /* tasks (items) per second; higher is better */
+	CB_METRIC_CPU,        /* user + sys seconds per repetition; lower is better */
+} cb_metric;
+
+/* In the order reports list them: what a reader must act on first. */
+typedef enum cb_verdict {
+	CB_VERDICT_REGRESSED,
+	CB_VERDICT_IMPROVED,
+	CB_VERDICT_NOISY,
+	CB_VERDICT_UNCHANGED,
+	CB_VERDICT_COUNT
+} cb_verdict;
+
+/* Machine facts held side by side; a difference is a loud warning. */
+enum { CB_FACT_HOST, CB_FACT_CPU, CB_FACT_KERNEL, CB_FACT_GOVERNOR, CB_FACT_TOPOLOGY,
+       CB_FACT_COUNT };
+
+/* One cell of one input, already in the chosen metric. */
+typedef struct cb_cmp_cell {
+	char *key;       /* identity for matching (workload, params, strategy, ...) */
+	char *label;     /* what the user sees: the cell id, or the benchmark name */
+	double *reps;    /* metric per repetition */
+	size_t nreps;
+	double *rounds;  /* metric per fresh-process round (its median), if any */
+	size_t nrounds;
+	char *failed;    /* why the cell has no usable result; NULL when it has */
+} cb_cmp_cell;
+
+typedef struct cb_cmp_input {
+	char *path;
+	const char *format;            /* "concbench" or "gbench" */
+	char *facts[CB_FACT_COUNT];    /* NULL where the file does not say */
+	cb_cmp_cell *cells;
+	size_t ncells;
+} cb_cmp_input;
+
+/* Readers. `name` is the file name used in error messages. A cell that the
+ * file marks as failed is kept with `failed` set, so that it is listed. */
+int cb_cmp_input_parse(const char *name, const char *data, size_t len, cb_metric metric,
+                       cb_cmp_input **out, cb_error *err);
+int cb_cmp_input_load(const char *path, cb_metric metric, cb_cmp_input **out, cb_error *err);
+void cb_cmp_input_free(cb_cmp_input *in);
+/* Leaves parameter `name` out of every cell's identity, so that cells that
+ * differ only in it match. */
+void cb_cmp_input_ignore_param(cb_cmp_input *in, const char *name);
+/* A whole regular file into memory (*data malloc'ed); a directory, a device
+ * or an unreadable path is an error naming it. */
+int cb_cmp_read_file(const char *path, char **data, size_t *len, cb_error *err);
+
+/* Baselines: named copies of a results file under results/baselines/. */
+#define CB_BASELINE_DIR "results/baselines"
+/* results/baselines/NAME.json (malloc'ed) once NAME is [A-Za-z0-9._-]+. */
+int cb_baseline_path(const char *name, char **path, cb_error *err);
+/* Checks that `file` is a results file, then copies it atomically. */
+int cb_baseline_save(const char *name, const char *file, char **saved, cb_error *err);
+/* Names of the saved baselines, sorted; *names and each name malloc'ed. */
+int cb_baseline_list(char ***names, size_t *n, cb_error *err);
+
+typedef struct cb_cmp_opts {
+	cb_metric metric;
+	double threshold;    /* smallest change that matters, as a fraction (0.05) */
+	double alpha;        /* family-wise error rate across all tested cells */
+	unsigned long seed;  /* bootstrap seed: the same inputs give the same output */
+	int resamples;       /* bootstrap resamples per cell */
+	size_t min_rounds;   /* rounds needed on each side to use them as the unit */
+	bool paired;         /* round k of BASE ran beside round k of NEW: test the ratios */
+} cb_cmp_opts;
+
+void cb_cmp_opts_default(cb_cmp_opts *o);
+
+/* One matched cell. Ratios are new / base of the metric. */
+typedef struct cb_cmp_row {
+	const cb_cmp_cell *base, *new;
+	bool rounds;               /* unit of replication: rounds, else repetitions */
+	const char *test;          /* the test that gave p */
+	size_t nb, nn;             /* samples per side in that unit */
+	double base_med, new_med;
+	double cv_base, cv_new;
+	double ratio, lo, hi;      /* ratio of medians, bootstrap interval */
+	double p, p_adj;           /* raw and Holm-adjusted p (NAN when untested) */
+	double mdc;                /* smallest change detectable, fraction; INFINITY: none */
+	double s2, df;             /* moderated variance of log samples, its df */
+	bool paired;               /* tested on the log ratios of paired rounds */
+	bool pairable;             /* --paired and as many rounds on both sides */
+	double *x, *y;             /* the samples tested (rounds set aside left out) */
+	size_t set_aside;          /* rounds left out as slowed by interference */
+	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */
+	cb_verdict verdict;
+	const char *why;           /* one short reason for the verdict */
+	double *boot;              /* bootstrap log ratios (internal) */
+} cb_cmp_row;
+
+/* A cell that could not be compared, and why. */
+typedef struct cb_cmp_skip {
+	const char *label;
+	const char *why;           /* "only in BASE", "failed in NEW: ...", ... */
+	char *owned;
+} cb_cmp_skip;
+
+typedef struct cb_cmp_result {
+	cb_cmp_opts opts;
+	const cb_cmp_input *base, *new;
+	cb_cmp_row *rows;
+	size_t nrows;
+	cb_cmp_skip *skips;
+	size_t nskips;
+	size_t only_base, only_new;    /* how many of the skips are one-sided */
+	size_t count[CB_VERDICT_COUNT];
+	size_t ntested;                /* cells in the Holm family */
+	double gm, gm_lo, gm_hi;       /* geometric mean of ratios and its interval */
+	bool shifted;                  /* nearly all cells moved alike: machine state */
+	double shift;                  /* that common ratio; cells judged against it */
+	const char *unit;              /* "rounds", "repetitions" or "mixed" */
+	size_t underpowered;           /* cells whose MDC exceeds the threshold */
+	size_t set_aside;              /* rounds set aside as slowed by interference, all cells */
+	double underpowered_mdc;       /* their median MDC (INFINITY: untestable) */
+	double needed_n;               /* samples a side that would let half of them see it */
+	char *warnings[CB_FACT_COUNT + 2];
+	size_t nwarnings;
+} cb_cmp_result;
+
+int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_opts *o,
+               cb_cmp_result **out, cb_error *err);
+void cb_cmp_result_free(cb_cmp_result *r);
+/* Exit status for CI: 1 when a cell regressed; with fail_any also when one
+ * improved, the machine's state changed, or a cell was not compared. */
+int cb_cmp_exit_code(const cb_cmp_result *r, bool fail_any);
+
+/* Reporters: pure functions of the result. */
+void cb_cmp_report_text(FILE *f, const cb_cmp_result *r);
+void cb_cmp_report_md(FILE *f, const cb_cmp_result *r);
+int cb_cmp_report_json(FILE *f, const cb_cmp_result *r);
+/* Chart data for plots/compare.gp: index, ratio, lo, hi, verdict, label. */
+void cb_cmp_chart_data(FILE *f, const cb_cmp_result *r);
+const char *cb_cmp_verdict_name(cb_verdict v);
+const char *cb_cmp_metric_name(cb_metric m);
+int cb_cmp_metric_parse(const char *s, cb_metric *m);
+bool cb_cmp_lower_is_better(cb_metric m);
+
+/* The statistics, exported for the tests. */
+double cb_cmp_median(const double *x, size_t n);
+/* The prior of the moderated t (limma's fitFDist): from n cells' variances
+ * s2[i] with d[i] degrees of freedom, the prior df d0 and variance s02 by
+ * the method of moments on log s2. Fewer than 3 usable cells: d0 = 0 (no
+ * moderation). d0 is capped at the df of all cells together. */
+void cb_cmp_prior(const double *s2, const double *d, size_t n, double *d0, double *s02);
+/* Two-sided p of mean(ly) - mean(lx) - shift with the pooled variance of lx
+ * and ly moderated by the prior (d0 = 0: Student's t with equal variances);
+ * *s2_post and *df: the variance and degrees of freedom it used. */
+double cb_cmp_moderated_t(const double *lx, size_t nx, const double *ly, size_t ny, double shift,
+                          double d0, double s02, double *s2_post, double *df);
+/* The same for one sample: p of mean(d) - shift (paired differences). */
+double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, double s02,
+                           double *s2_post, double *df);
+/* Holm's step-down adjustment of m p-values (NAN entries are left out). */
+void cb_cmp_holm(const double *p, double *adj, size_t m);
+/* Percentile bootstrap interval of median(y) / median(x); log ratios of every
+ * resample into boot[resamples] when boot is not NULL. */
+void cb_cmp_bootstrap(const double *x, size_t nx, const double *y, size_t ny, int resamples,
+                      double level, unsigned long seed, double *lo, double *hi, double *boot);
+
+#endif

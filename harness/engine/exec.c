@@ -1,0 +1,216 @@
+/* What every strategy shares: the schedule (OpenMP's static and dynamic),
+ * the one loop that runs a worker's share of a job, binding a worker to its
+ * cpuset, and turning a failed task into an error. No strategy has its own
+ * copy of any of these. */
+#include <errno.h>
+#include <hwloc/glibc-sched.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "engine/strategy.h"
+
+const cb_strategy *cb_strategy_find(const char *name)
+{
+	for (const cb_strategy *const *s = cb_strategies; *s; s++)
+		if (!strcmp((*s)->name, name))
+			return *s;
+	return NULL;
+}
+
+void cb_strategy_names(char *buf, size_t n)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (const cb_strategy *const *s = cb_strategies; *s && off < n; s++)
+		off += (size_t)snprintf(buf + off, n - off, "%s%s", s == cb_strategies ? "" : ", ", (*s)->name);
+}
+
+int cb_schedule_parse(const char *s, cb_schedule *out, cb_error *err)
+{
+	const char *colon = strchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : strlen(s);
+	if (len == 6 && !strncmp(s, "static", 6)) {
+		out->kind = CB_SCHED_STATIC;
+		out->chunk = 0;
+	} else if (len == 7 && !strncmp(s, "dynamic", 7)) {
+		out->kind = CB_SCHED_DYNAMIC;
+		out->chunk = 1;
+	} else {
+		goto bad;
+	}
+	if (colon) {
+		long c;
+		if (cb_parse_long(colon + 1, &c) || c < 1)
+			goto bad;
+		out->chunk = (size_t)c;
+	}
+	return 0;
+bad:
+	return cb_error_set(err, CB_EXIT_USAGE,
+	                    "invalid schedule '%s' (valid: static, static:CHUNK, dynamic, dynamic:CHUNK with CHUNK >= 1)", s);
+}
+
+void cb_schedule_format(const cb_schedule *s, char *buf, size_t n)
+{
+	if (s->kind == CB_SCHED_STATIC && !s->chunk)
+		snprintf(buf, n, "static");
+	else
+		snprintf(buf, n, "%s:%zu", s->kind == CB_SCHED_STATIC ? "static" : "dynamic", s->chunk);
+}
+
+static inline void note_cpu(cpu_set_t *seen)
+{
+	int cpu = sched_getcpu();
+	if (seen && cpu >= 0 && cpu < CPU_SETSIZE)
+		CPU_SET(cpu, seen);
+}
+
+/* Runs tasks [lo, hi); returns nonzero once any task of the job failed. */
+static int run_range(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io, cb_worker_progress *me)
+{
+	cb_jobctl *ctl = ex->ctl;
+	for (size_t i = lo; i < hi; i++) {
+		if (atomic_load_explicit(&ctl->err, memory_order_relaxed))
+			return 1;
+		if (me)
+			atomic_store_explicit(&me->task, (long)i, memory_order_relaxed);
+		double t0 = job->task_s ? cb_now() : 0;
+		int rc = cb_job_task(job, i, io);
+		if (job->task_s)
+			job->task_s[i] = cb_now() - t0;
+		if (rc) {
+			int zero = 0;
+			if (atomic_compare_exchange_strong(&ctl->err, &zero, rc ? rc : -EIO))
+				atomic_store(&ctl->err_task, (long)i);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
+{
+	return cb_worker_run_part(ex, job, (size_t)w, (size_t)nworkers, w, io);
+}
+
+int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io)
+{
+	size_t n = job->ntasks, nw = nparts, w = part, c = ex->sched.chunk;
+	cpu_set_t *seen = ex->trace ? &ex->trace[trace_w].ran_on : NULL;
+	/* Only this executor writes its slot: no read-modify-write needed. */
+	cb_worker_progress *me = ex->watch ? &ex->watch->worker[trace_w] : NULL;
+	if (me)
+		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) + 1,
+		                      memory_order_relaxed);
+	note_cpu(seen);
+	if (ex->sched.kind == CB_SCHED_STATIC && c == 0) {
+		size_t lo = n * w / nw, hi = n * (w + 1) / nw;
+		run_range(ex, job, lo, hi, io, me);
+	} else if (ex->sched.kind == CB_SCHED_STATIC) {
+		for (size_t lo = w * c; lo < n; lo += nw * c) {
+			note_cpu(seen);
+			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io, me))
+				break;
+		}
+	} else {
+		for (;;) {
+			size_t lo = ex->claim ? ex->claim(ex, c)
+			                      : atomic_fetch_add_explicit(&ex->ctl->next, c, memory_order_relaxed);
+			if (lo >= n)
+				break;
+			note_cpu(seen);
+			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io, me))
+				break;
+		}
+	}
+	note_cpu(seen);
+	if (me)
+		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) - 1,
+		                      memory_order_relaxed);
+	return atomic_load(&ex->ctl->err);
+}
+
+void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid)
+{
+	if (ex->watch)
+		atomic_store_explicit(&ex->watch->worker[w].pid, pid, memory_order_relaxed);
+}
+
+void cb_exec_launcher_group(cb_exec *ex, pid_t pgid)
+{
+	if (ex->watch)
+		atomic_store(&ex->watch->launcher_pgid, pgid);
+}
+
+int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr)
+{
+	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w] ||
+	    !cb_topology_is_this_system(ex->topo))
+		return 0;
+	cpu_set_t set;
+	if (hwloc_cpuset_to_glibc_sched_affinity(cb_topology_hwloc(ex->topo), ex->place->sets[w], &set,
+	                                         sizeof set))
+		return -errno;
+	return -pthread_attr_setaffinity_np(attr, sizeof set, &set);
+}
+
+int cb_exec_bind_thread(cb_exec *ex, int w)
+{
+	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w])
+		return 0;
+	return cb_bind_thread(ex->topo, ex->place->sets[w]);
+}
+
+int cb_exec_bind_process(cb_exec *ex, int w)
+{
+	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w])
+		return 0;
+	return cb_bind_process(ex->topo, ex->place->sets[w]);
+}
+
+void cb_cpu_times_self(cb_cpu_times *out)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	out->user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6;
+	out->sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+	out->vcsw = ru.ru_nvcsw;
+	out->ivcsw = ru.ru_nivcsw;
+	out->maxrss_kib = ru.ru_maxrss;
+}
+
+int cb_exec_child_status(int w, int status, cb_error *err)
+{
+	if (WIFSIGNALED(status))
+		return cb_error_set(err, CB_EXIT_FAIL, "worker %d killed by signal %d (%s)%s", w,
+		                    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		                    WCOREDUMP(status) ? ", core dumped" : "");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CB_CHILD_EXIT_BIND)
+		return cb_error_set(err, CB_EXIT_ENV, "worker %d could not bind itself to its cpuset", w);
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return cb_error_set(err, CB_EXIT_FAIL, "worker %d exited with status %d", w,
+		                    WEXITSTATUS(status));
+	if (!WIFEXITED(status))
+		return cb_error_set(err, CB_EXIT_FAIL, "worker %d stopped (wait status %#x)", w, status);
+	return 0;
+}
+
+int cb_exec_check(cb_exec *ex, cb_error *err)
+{
+	int rc = atomic_load(&ex->ctl->err);
+	if (!rc)
+		return 0;
+	return cb_error_set(err, CB_EXIT_FAIL, "task %ld failed: %s", atomic_load(&ex->ctl->err_task),
+	                    strerror(-rc));
+}
+
+void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one)
+{
+	sum->user_s += one->user_s;
+	sum->sys_s += one->sys_s;
+	sum->vcsw += one->vcsw;
+	sum->ivcsw += one->ivcsw;
+	if (one->maxrss_kib > sum->maxrss_kib)
+		sum->maxrss_kib = one->maxrss_kib;
+}

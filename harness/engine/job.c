@@ -1,0 +1,179 @@
+/* Jobs: one workload instance (parameters, inputs, shared partials) and its
+ * serial reference answer, computed once when the job is created so that
+ * every cell of every strategy is checked against the same number. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/workload.h"
+
+const char *const cb_kind_names[CB_NKINDS] = { "cpu", "memory", "io", "sync" };
+
+const cb_workload *cb_workload_find(const char *name)
+{
+	for (const cb_workload *const *w = cb_workloads; *w; w++)
+		if (!strcmp((*w)->name, name))
+			return *w;
+	return NULL;
+}
+
+void cb_workload_names(char *buf, size_t n)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (const cb_workload *const *w = cb_workloads; *w && off < n; w++)
+		off += (size_t)snprintf(buf + off, n - off, "%s%s", w == cb_workloads ? "" : ", ", (*w)->name);
+}
+
+static int no_sleep(cb_io *io, double s)
+{
+	(void)io;
+	(void)s;
+	return 0;
+}
+
+/* The serial answer: pre, every task in order, post, in the calling thread
+ * with the blocking I/O interface, except that sleeps return at once: a
+ * sleep cannot change an answer, and io.sleep's 10,000 tasks of 10 ms would
+ * make every job cost 100 s before its first cell. A scaled job's replicated
+ * tasks have their base task's partial, so only the base tasks are run. */
+static int compute_reference(cb_job *job, cb_error *err)
+{
+	cb_io_ops ops = cb_io_blocking_ops;
+	ops.sleep = no_sleep;
+	cb_io io = { &ops, NULL };
+	job->reference_run = true;
+	int rc = job->wl->pre ? job->wl->pre(job, err) : 0;
+	for (size_t i = 0; !rc && i < job->base_ntasks; i++) {
+		rc = cb_job_task(job, i, &io);
+		if (rc) {
+			cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run failed at task %zu: %s",
+			             job->wl->name, i, strerror(-rc));
+			rc = -1;
+		}
+	}
+	for (size_t i = job->base_ntasks; !rc && i < job->ntasks; i++)
+		job->partials[i] = job->partials[i % job->base_ntasks];
+	if (!rc)
+		job->reference = job->wl->post(job);
+	job->reference_run = false;
+	return rc;
+}
+
+static void alloc_shared(cb_job *job)
+{
+	job->partials = cb_shared_alloc(job->ntasks * sizeof *job->partials);
+	if (job->wl->kind == CB_KIND_IO)
+		job->task_s = cb_shared_alloc(job->ntasks * sizeof *job->task_s);
+}
+
+int cb_job_create(cb_job **out, const cb_workload *wl, cb_size size, int scale,
+                  const cb_kv *kv, size_t nkv, bool *used, cb_error *err)
+{
+	cb_job *job = cb_xcalloc(1, sizeof *job);
+	job->wl = wl;
+	job->size = size;
+	job->scale = scale > 0 ? scale : 1;
+	if (cb_params_init(&job->params, wl->params, wl->nparams, size, kv, nkv, used, wl->name, err))
+		goto fail;
+	double t0 = cb_now();
+	if (wl->setup(job, err))
+		goto fail;
+	job->setup_s = cb_now() - t0;
+	if (!job->ntasks) {
+		cb_error_set(err, CB_EXIT_USAGE, "%s: the parameters give no tasks", wl->name);
+		goto fail;
+	}
+	if (job->scale > 1 && !wl->pure_tasks) {
+		cb_error_set(err, CB_EXIT_USAGE, "%s cannot be scaled (weak scaling needs tasks that are pure "
+		             "functions of their index; use --scaling strong)", wl->name);
+		goto fail;
+	}
+	job->base_ntasks = job->ntasks;
+	job->ntasks *= (size_t)job->scale;
+	alloc_shared(job);
+	job->work = NAN;
+	if (wl->work_units)
+		job->work = wl->work_units(job, &job->work_unit);
+	double t1 = cb_now();
+	if (compute_reference(job, err))
+		goto fail;
+	job->reference_s = cb_now() - t1;
+	*out = job;
+	return 0;
+fail:
+	cb_job_free(job);
+	return -1;
+}
+
+static void free_inputs(cb_job *job)
+{
+	if (job->state && job->wl->teardown)
+		job->wl->teardown(job);
+	job->state = NULL;
+	if (job->partials)
+		cb_shared_free(job->partials, job->ntasks * sizeof *job->partials);
+	if (job->task_s)
+		cb_shared_free(job->task_s, job->ntasks * sizeof *job->task_s);
+	job->partials = NULL;
+	job->task_s = NULL;
+}
+
+void cb_job_release(cb_job *job)
+{
+	if (job->error || job->released)
+		return;
+	free_inputs(job);
+	job->released = true;
+}
+
+int cb_job_reopen(cb_job *job, cb_error *err)
+{
+	if (!job->released)
+		return 0;
+	size_t want = job->base_ntasks;
+	if (job->wl->setup(job, err)) {
+		free_inputs(job);
+		job->ntasks = want * (size_t)job->scale;
+		return -1;
+	}
+	if (job->ntasks != want) {
+		size_t got = job->ntasks;
+		job->ntasks = want * (size_t)job->scale;
+		free_inputs(job);
+		return cb_error_set(err, CB_EXIT_FAIL, "%s: setup gave %zu tasks in the measuring process, "
+		                    "%zu when the job was created", job->wl->name, got, want);
+	}
+	job->ntasks = want * (size_t)job->scale;
+	alloc_shared(job);
+	job->released = false;
+	return 0;
+}
+
+void cb_job_free(cb_job *job)
+{
+	if (!job)
+		return;
+	free_inputs(job);
+	cb_params_free(&job->params);
+	free(job->error);
+	free(job);
+}
+
+cb_job *cb_job_failed(const cb_workload *wl, cb_size size, const cb_kv *kv, size_t nkv,
+                      const char *why)
+{
+	cb_error err = { 0 };
+	cb_job *job = cb_xcalloc(1, sizeof *job);
+	job->wl = wl;
+	job->size = size;
+	job->scale = 1;
+	if (cb_params_init(&job->params, wl->params, wl->nparams, size, kv, nkv, NULL, wl->name, &err)) {
+		free(job);
+		return NULL;
+	}
+	job->error = cb_xstrdup(why);
+	job->work = NAN;
+	return job;
+}

@@ -1,0 +1,79 @@
+/* The machine record written into every results file: enough to tell two
+ * runs' machines apart and to warn about what distorts measurements
+ * (frequency governor, clocksource, load at start). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "engine/run.h"
+
+static char *read_first_line(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char buf[256];
+	if (!f)
+		return NULL;
+	char *r = fgets(buf, sizeof buf, f);
+	fclose(f);
+	if (!r)
+		return NULL;
+	buf[strcspn(buf, "\n")] = 0;
+	return cb_xstrdup(buf);
+}
+
+static json_t *string_or_null(char *s)
+{
+	json_t *j = s ? json_string(s) : json_null();
+	free(s);
+	return j;
+}
+
+static char *cpu_model(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[512];
+	char *model = NULL;
+	if (!f)
+		return NULL;
+	while (!model && fgets(line, sizeof line, f)) {
+		/* x86: "model name"; aarch64 has no name, only part numbers. */
+		if (!strncmp(line, "model name", 10) || !strncmp(line, "CPU part", 8)) {
+			char *colon = strchr(line, ':');
+			if (colon) {
+				colon += 1 + strspn(colon + 1, " \t");
+				colon[strcspn(colon, "\n")] = 0;
+				model = cb_xstrdup(colon);
+			}
+		}
+	}
+	fclose(f);
+	return model;
+}
+
+json_t *cb_machine_json(const cb_topology *t)
+{
+	json_t *m = json_object();
+	char host[256] = "unknown";
+	gethostname(host, sizeof host - 1);
+	struct utsname u;
+	uname(&u);
+	double load[3] = { 0, 0, 0 };
+	int nload = getloadavg(load, 3);
+
+	json_object_set_new(m, "host", json_string(host));
+	json_object_set_new(m, "kernel", json_sprintf("%s %s %s", u.sysname, u.release, u.machine));
+	json_object_set_new(m, "arch", json_string(u.machine));
+	json_object_set_new(m, "cpu_model", string_or_null(cpu_model()));
+	json_object_set_new(m, "clocksource",
+	                    string_or_null(read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource")));
+	json_object_set_new(m, "governor",
+	                    string_or_null(read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")));
+	json_t *l = json_array();
+	for (int i = 0; i < 3; i++)
+		json_array_append_new(l, nload > i ? json_real(load[i]) : json_null());
+	json_object_set_new(m, "loadavg", l);
+	json_object_set_new(m, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(m, "topology", cb_topology_to_json(t));
+	return m;
+}

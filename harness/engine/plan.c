@@ -1,0 +1,470 @@
+/* The plan: named suites, validation of every name and value before
+ * anything runs (so bad input never leaves a results folder behind), and
+ * the expansion into cells. Jobs are created here, once per workload, and
+ * shared by every cell of that workload. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/run.h"
+
+/* Budgets on the 2-core machine: quick within 3 minutes, default within
+ * 10, every workload under every strategy. Every round of every cell is a
+ * fresh process that pays its setup and one warmup repetition, so rounds
+ * cost more than repetitions: quick runs 5 rounds (the unit compare tests)
+ * of 2 repetitions, default 2 rounds of 4 (its timed work measured 680 s
+ * at 2 x 5 on a busy afternoon of the shared host, 14 minutes with the
+ * build and the report). Sizes are tuned per workload
+ * (their quick and default presets) so that a serial repetition costs
+ * 0.1-0.35 s at default (primes and amdahl about 1 s) and 10-150 ms at
+ * quick. Measured 2026-12-01, 117 quick cells (9 workloads, 7 strategies
+ * without mpi, 1 and 2 workers), load average under 1: quick 139 and 144 s.
+ * mpi is left out of quick: its launcher starts once per cell round (about
+ * 0.6 s each). A workload added later brings its own share: keep its quick
+ * repetition near 50 ms and its default one near 0.3 s. */
+const cb_suite cb_suites[] = {
+	{ "quick", "every workload, every strategy but mpi, at size quick, 1, 2, 4 ... all PUs, "
+	  "5 rounds of 2 repetitions (CI)",
+	  "all", "serial,threads,threadpool,processes,processpool,coroutines,hybrid", "pow2", CB_SIZE_QUICK, 2, 5 },
+	{ "default", "every workload and strategy at size default, 1, 2, 4 ... all PUs, 2 rounds of 4 repetitions",
+	  "all", "all", "pow2", CB_SIZE_DEFAULT, 4, 2 },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0 },
+};
+
+const cb_suite *cb_suite_find(const char *name)
+{
+	for (const cb_suite *s = cb_suites; s->name; s++)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+static int resolve_workloads(cb_run_config *cfg, const cb_workload ***out, int *n, cb_error *err)
+{
+	const cb_workload **v;
+	if (cfg->nworkloads == 0) {
+		int cnt = 0;
+		while (cb_workloads[cnt])
+			cnt++;
+		v = cb_xcalloc((size_t)cnt, sizeof *v);
+		for (int i = 0; i < cnt; i++)
+			v[i] = cb_workloads[i];
+		*out = v;
+		*n = cnt;
+		return 0;
+	}
+	v = cb_xcalloc((size_t)cfg->nworkloads, sizeof *v);
+	for (int i = 0; i < cfg->nworkloads; i++) {
+		v[i] = cb_workload_find(cfg->workloads[i]);
+		if (!v[i]) {
+			char names[1024];
+			cb_workload_names(names, sizeof names);
+			free(v);
+			return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s)",
+			                    cfg->workloads[i], names);
+		}
+	}
+	*out = v;
+	*n = cfg->nworkloads;
+	return 0;
+}
+
+static int resolve_strategies(cb_run_config *cfg, const cb_strategy ***out, int *n, cb_error *err)
+{
+	const cb_strategy **v;
+	if (cfg->nstrategies == 0) {
+		int cnt = 0;
+		while (cb_strategies[cnt])
+			cnt++;
+		v = cb_xcalloc((size_t)cnt, sizeof *v);
+		for (int i = 0; i < cnt; i++)
+			v[i] = cb_strategies[i];
+		*out = v;
+		*n = cnt;
+		return 0;
+	}
+	v = cb_xcalloc((size_t)cfg->nstrategies, sizeof *v);
+	for (int i = 0; i < cfg->nstrategies; i++) {
+		v[i] = cb_strategy_find(cfg->strategies[i]);
+		if (!v[i]) {
+			char names[1024];
+			cb_strategy_names(names, sizeof names);
+			free(v);
+			return cb_error_set(err, CB_EXIT_USAGE, "unknown strategy '%s' (known: %s)",
+			                    cfg->strategies[i], names);
+		}
+	}
+	*out = v;
+	*n = cfg->nstrategies;
+	return 0;
+}
+
+static void cell_id(cb_cell *c, const cb_run_config *cfg)
+{
+	char extra[64] = "";
+	size_t off = 0;
+	if (c->strategy->flags & CB_STRATEGY_CONCURRENCY)
+		off += (size_t)snprintf(extra + off, sizeof extra - off, "/c%d", c->concurrency);
+	if (c->strategy->flags & CB_STRATEGY_THREADS)
+		snprintf(extra + off, sizeof extra - off, "/t%d", c->threads);
+	snprintf(c->id, sizeof c->id, "%s/%s/n%d%s/%s/%s%s", c->job->wl->name, c->strategy->name,
+	         c->workers, extra, cfg->pin.text, cfg->sched_text, cfg->weak ? "/weak" : "");
+}
+
+static cb_cell *add_cell(cb_run *run, int *cap, cb_job *job, const cb_strategy *st, int workers,
+                         int concurrency, int threads)
+{
+	if (run->ncells == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		run->cells = realloc(run->cells, (size_t)*cap * sizeof *run->cells);
+		if (!run->cells)
+			abort();
+	}
+	cb_cell *c = &run->cells[run->ncells++];
+	memset(c, 0, sizeof *c);
+	c->job = job;
+	c->strategy = st;
+	c->workers = workers;
+	c->concurrency = concurrency;
+	c->threads = threads;
+	c->run = run;
+	cell_id(c, run->cfg);
+	return c;
+}
+
+/* Placement is computed now so that a policy that cannot be honoured
+ * (cores beyond the core count, a PU that does not exist) is a usage error
+ * before anything runs. */
+static int place_cell(cb_run *run, cb_cell *c, cb_error *err)
+{
+	if (cb_cell_place(c, run->topo, &run->cfg->pin, err))
+		return -1;
+	if (c->place.oversubscribed && !run->cfg->quiet)
+		fprintf(stderr, "concbench: warning: cell %s is oversubscribed (%d workers on %d PUs)\n",
+		        c->id, c->workers * c->threads, c->place.usable_pus);
+	return 0;
+}
+
+/* One job per workload, or under weak scaling one per workload and scale
+ * (the scaled jobs share nothing but their definition). */
+static cb_job *get_job(cb_run *run, const cb_workload *wl, int scale, cb_error *err)
+{
+	for (int j = 0; j < run->njobs; j++)
+		if (run->jobs[j]->wl == wl && run->jobs[j]->scale == scale)
+			return run->jobs[j];
+	cb_run_config *cfg = run->cfg;
+	cb_job *job;
+	cb_error jerr = { 0 };
+	if (cb_job_create(&job, wl, cfg->size, scale, cfg->params, cfg->nparams, NULL, &jerr)) {
+		/* Bad input stops the run before anything is measured; a refusal
+		 * of the environment (a port in use, a full disk) fails this
+		 * workload's cells and the others still run. */
+		if (jerr.code == CB_EXIT_USAGE ||
+		    !(job = cb_job_failed(wl, cfg->size, cfg->params, cfg->nparams, jerr.msg))) {
+			*err = jerr;
+			return NULL;
+		}
+		job->scale = scale;
+		if (!cfg->quiet)
+			fprintf(stderr, "concbench: %s (its cells fail, the run goes on)\n", jerr.msg);
+	}
+	run->jobs = realloc(run->jobs, (size_t)(run->njobs + 1) * sizeof *run->jobs);
+	if (!run->jobs)
+		abort();
+	run->jobs[run->njobs++] = job;
+	return job;
+}
+
+static int expand(cb_run *run, const cb_workload **wls, int nwl, const cb_strategy **sts, int nst,
+                  cb_error *err)
+{
+	cb_run_config *cfg = run->cfg;
+	int cap = 0;
+	static const int one = 1;
+	for (int wi = 0; wi < nwl; wi++) {
+		cb_job *base_job = get_job(run, wls[wi], 1, err);
+		if (!base_job)
+			return -1;
+		bool have_baseline = false;
+		for (int s = 0; s < nst; s++)
+			have_baseline |= (sts[s]->flags & CB_STRATEGY_BASELINE) != 0;
+		if (!have_baseline) {
+			cb_cell *c = add_cell(run, &cap, base_job, cb_strategy_find("serial"), 1, 1, 1);
+			c->added_baseline = true;
+		}
+		for (int s = 0; s < nst; s++) {
+			const cb_strategy *st = sts[s];
+			bool base = st->flags & CB_STRATEGY_BASELINE;
+			if ((st->flags & CB_STRATEGY_EXTERNAL) && wls[wi]->shared_memory) {
+				if (!cfg->quiet)
+					fprintf(stderr, "concbench: note: no %s cells for %s: its tasks meet in shared "
+					        "memory, which ranks on several machines do not have\n", st->name, wls[wi]->name);
+				continue;
+			}
+			int nw = base ? 1 : cfg->nworkers;
+			const int *ws = base ? &one : cfg->workers;
+			bool takes_c = st->flags & CB_STRATEGY_CONCURRENCY;
+			bool takes_t = st->flags & CB_STRATEGY_THREADS;
+			for (int k = 0; k < nw; k++) {
+				int nc = takes_c && cfg->nconcurrency ? cfg->nconcurrency : 1;
+				int nt = takes_t && cfg->nthreads ? cfg->nthreads : 1;
+				for (int ci = 0; ci < nc; ci++)
+					for (int ti = 0; ti < nt; ti++) {
+						int thr = takes_t && cfg->nthreads ? cfg->threads[ti] : 1;
+						cb_job *job = base_job;
+						if (cfg->weak && !base && !(job = get_job(run, wls[wi], ws[k] * thr, err)))
+							return -1;
+						int conc = ws[k];
+						if (takes_c)
+							conc = cfg->nconcurrency ? cfg->concurrency[ci]
+							       : (int)(job->ntasks < 10000 ? job->ntasks : 10000);
+						add_cell(run, &cap, job, st, ws[k], conc, thr);
+					}
+			}
+		}
+	}
+	for (int i = 0; i < run->ncells; i++) {
+		cb_cell *c = &run->cells[i];
+		if (place_cell(run, c, err))
+			return -1;
+		if (c->job->error) {
+			c->error = cb_xstrdup(c->job->error);
+			run->failed = true;
+		}
+	}
+	return 0;
+}
+
+static int check_combinations(const cb_run_config *cfg, const cb_strategy **sts, int nst, cb_error *err)
+{
+	bool any_c = false, any_t = false;
+	for (int s = 0; s < nst; s++) {
+		any_c |= (sts[s]->flags & CB_STRATEGY_CONCURRENCY) != 0;
+		any_t |= (sts[s]->flags & CB_STRATEGY_THREADS) != 0;
+	}
+	if (cfg->nconcurrency && !any_c)
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "-c/--concurrency applies to strategies with tasks in flight beyond their workers, and none was selected");
+	if (cfg->nthreads && !any_t)
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "-t/--threads applies to strategies with threads per process, and none was selected");
+	bool any_ext = false;
+	for (int s = 0; s < nst; s++)
+		any_ext |= (sts[s]->flags & CB_STRATEGY_EXTERNAL) != 0;
+	if (cfg->hosts && !any_ext)
+		return cb_error_set(err, CB_EXIT_USAGE,
+		                    "--hosts applies to strategies that run under a launcher across machines (mpi), and none was selected");
+	return 0;
+}
+
+/* Each strategy's parameters are parsed (marking the --param pairs they
+ * use), and each says whether it can run the request here. One named on
+ * the command line that cannot is an error; one that came in with "all"
+ * and lacks something in this environment (mpi not built) is left out
+ * with a note, so that the default run still runs everything else. */
+static int check_strategies(const cb_run_config *cfg, const cb_strategy **sts, int *nst, bool *used,
+                            cb_error *err)
+{
+	int kept = 0;
+	for (int s = 0; s < *nst; s++) {
+		cb_params tmp;
+		if (cb_params_init(&tmp, sts[s]->params, sts[s]->nparams, cfg->size, cfg->params,
+		                   cfg->nparams, used, sts[s]->name, err))
+			return -1;
+		char warn[256] = "";
+		cb_error e = { 0 };
+		int rc = sts[s]->check ? sts[s]->check(cfg, &tmp, warn, sizeof warn, &e) : 0;
+		cb_params_free(&tmp);
+		if (rc) {
+			if (cfg->nstrategies || e.code != CB_EXIT_ENV)
+				return cb_error_set(err, e.code, "%s", e.msg);
+			if (!cfg->quiet)
+				fprintf(stderr, "concbench: note: leaving out strategy %s: %s\n", sts[s]->name, e.msg);
+			continue;
+		}
+		if (warn[0] && !cfg->quiet)
+			fprintf(stderr, "concbench: warning: %s: %s\n", sts[s]->name, warn);
+		sts[kept++] = sts[s];
+	}
+	*nst = kept;
+	return 0;
+}
+
+static void add_names(const cb_param_spec *spec, size_t n, char *buf, size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf), nl = strlen(spec[i].name);
+		bool dup = false;
+		for (const char *p = buf; (p = strstr(p, spec[i].name)); p += nl)
+			dup |= (p == buf || p[-1] == ' ') && (p[nl] == ',' || p[nl] == 0);
+		if (!dup && used + nl + 3 < len)
+			snprintf(buf + used, len - used, "%s%s", used ? ", " : "", spec[i].name);
+	}
+}
+
+/* "n, tasks, conn, ...": every parameter of the selection, once. */
+static void known_params(const cb_workload **wls, int nwl, const cb_strategy **sts, int nst, char *buf,
+                         size_t len)
+{
+	buf[0] = 0;
+	for (int w = 0; w < nwl; w++)
+		add_names(wls[w]->params, wls[w]->nparams, buf, len);
+	for (int s = 0; s < nst; s++)
+		add_names(sts[s]->params, sts[s]->nparams, buf, len);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+/* OWNER:KEY for a workload or strategy that this run does not select is
+ * not an error (one command line can serve runs of one workload at a time,
+ * as scripts/compare-builds makes); an OWNER that names nothing is. Returns
+ * true when the pair is for another run. */
+static bool for_other(const char *key, cb_error *err)
+{
+	const char *colon = strrchr(key, ':');
+	if (!colon)
+		return false;
+	char owner[128];
+	snprintf(owner, sizeof owner, "%.*s", (int)(colon - key), key);
+	if (cb_workload_find(owner) || cb_strategy_find(owner))
+		return true;
+	char wl[1024], st[1024];
+	cb_workload_names(wl, sizeof wl);
+	cb_strategy_names(st, sizeof st);
+	cb_error_set(err, CB_EXIT_USAGE, "--param %s: no workload or strategy is called '%s' (workloads: %s; "
+	             "strategies: %s)", key, owner, wl, st);
+	return false;
+}
+
+int cb_plan_build(cb_run *run, cb_error *err)
+{
+	cb_run_config *cfg = run->cfg;
+	const cb_workload **wls = NULL;
+	const cb_strategy **sts = NULL;
+	int nwl = 0, nst = 0, rc = -1;
+	bool *used = cb_xcalloc(cfg->nparams + 1, sizeof *used);
+
+	if (resolve_workloads(cfg, &wls, &nwl, err) || resolve_strategies(cfg, &sts, &nst, err))
+		goto out;
+	/* Strategy parameters are checked (and marked used) here; each cell
+	 * parses its own copy when it opens. */
+	if (check_combinations(cfg, sts, nst, err) || check_strategies(cfg, sts, &nst, used, err))
+		goto out;
+	/* Parameters of workloads are validated before any job is set up, so a
+	 * typo costs no setup time. */
+	for (int w = 0; w < nwl; w++) {
+		cb_params tmp;
+		if (cb_params_init(&tmp, wls[w]->params, wls[w]->nparams, cfg->size, cfg->params,
+		                   cfg->nparams, used, wls[w]->name, err))
+			goto out;
+		cb_params_free(&tmp);
+	}
+	for (size_t k = 0; k < cfg->nparams; k++)
+		if (!used[k] && !for_other(cfg->params[k].key, err)) {
+			if (err->code)
+				goto out;
+			char known[1024];
+			known_params(wls, nwl, sts, nst, known, sizeof known);
+			cb_error_set(err, CB_EXIT_USAGE,
+			             "unknown parameter '%s' for the selected workloads and strategies "
+			             "(known: %s; see 'concbench list workloads -v')", cfg->params[k].key, known);
+			goto out;
+		}
+	/* The pin policy is checked against every worker count before any job
+	 * is set up: a PU that does not exist is a usage error, not a wait. */
+	for (int i = 0; i < cfg->nworkers; i++) {
+		cb_placement p;
+		if (cb_place(run->topo, &cfg->pin, cfg->workers[i], &p, err))
+			goto out;
+		cb_placement_free(&p);
+	}
+	if (cfg->weak)
+		for (int w = 0; w < nwl; w++)
+			if (!wls[w]->pure_tasks) {
+				cb_error_set(err, CB_EXIT_USAGE, "--scaling weak: %s cannot be scaled (its tasks are "
+				             "not pure functions of their index); choose other workloads or --scaling strong",
+				             wls[w]->name);
+				goto out;
+			}
+	if (expand(run, wls, nwl, sts, nst, err))
+		goto out;
+	rc = 0;
+out:
+	free(wls);
+	free(sts);
+	free(used);
+	return rc;
+}
+
+/* One repetition of cell c. The reference run skips the workload's waits,
+ * so it measures the compute; the waits overlap up to the tasks in flight,
+ * the compute up to the PUs. */
+static double rep_estimate_s(const cb_cell *c)
+{
+	const cb_job *job = c->job;
+	double cpu = job->reference_s * job->scale;
+	double wait = job->wl->serial_wait_s ? job->wl->serial_wait_s(job) * job->scale : 0;
+	if (c->strategy->flags & CB_STRATEGY_BASELINE)
+		return cpu + wait;
+	int units = c->workers * c->threads;
+	if (c->place.usable_pus > 0 && units > c->place.usable_pus)
+		units = c->place.usable_pus;
+	int inflight = c->concurrency > c->workers * c->threads ? c->concurrency : c->workers * c->threads;
+	double compute = cpu / (units > 0 ? units : 1), waits = (cpu + wait) / (inflight > 0 ? inflight : 1);
+	return compute > waits ? compute : waits;
+}
+
+void cb_plan_estimate(const cb_run *run, cb_estimate *e)
+{
+	const cb_run_config *cfg = run->cfg;
+	memset(e, 0, sizeof *e);
+	e->rounds = cfg->rounds > 0 ? cfg->rounds : 1;
+	e->warmup = cfg->warmup;
+	e->reps = cfg->reps;
+	double *cell_s = cb_xcalloc((size_t)run->ncells + 1, sizeof *cell_s);
+	for (int i = 0; i < run->ncells; i++) {
+		const cb_cell *c = &run->cells[i];
+		if (c->error || c->skipped)
+			continue;
+		e->cells++;
+		cell_s[i] = e->rounds * (c->job->setup_s + (e->warmup + e->reps) * rep_estimate_s(c));
+		e->total_s += cell_s[i];
+	}
+	/* The largest cells until they make most of the total. */
+	double named = 0;
+	while (e->ntop < CB_ESTIMATE_TOP && e->total_s > 0 && named < 0.8 * e->total_s) {
+		int best = -1;
+		for (int i = 0; i < run->ncells; i++)
+			if (cell_s[i] > 0 && (best < 0 || cell_s[i] > cell_s[best]))
+				best = i;
+		if (best < 0)
+			break;
+		e->top[e->ntop] = best;
+		e->top_s[e->ntop++] = cell_s[best];
+		named += cell_s[best];
+		cell_s[best] = 0;
+	}
+	free(cell_s);
+}
+
+void cb_plan_free(cb_run *run)
+{
+	for (int i = 0; i < run->ncells; i++) {
+		cb_cell *c = &run->cells[i];
+		cb_cell_close(c);
+		cb_placement_free(&c->place);
+		for (int r = 0; r < c->reps_done; r++)
+			cb_rep_clear(&c->reps[r]);
+		free(c->reps);
+		free(c->rounds);
+		free(c->error);
+		if (c->record)
+			json_decref(c->record);
+	}
+	free(run->cells);
+	for (int j = 0; j < run->njobs; j++)
+		cb_job_free(run->jobs[j]);
+	free(run->jobs);
+	run->cells = NULL;
+	run->jobs = NULL;
+	run->ncells = run->njobs = 0;
+}

@@ -1,0 +1,352 @@
+/* results.json (schema concbench.results/1, see results/README.md) and
+ * results.csv, both rewritten atomically after every cell that ends, with
+ * the derived figures (speedup, efficiency, serial fraction, Amdahl)
+ * recomputed from the cells finished so far. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analysis/analysis.h"
+#include "engine/run.h"
+#include "engine/strategy.h"
+
+#define SCHEMA "concbench.results/1"
+
+static json_t *num_or_null(bool ok, double v)
+{
+	return ok && isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *cell_json(const cb_run *run, const cb_cell *c)
+{
+	const cb_job *job = c->job;
+	char sched[32];
+	cb_schedule_format(&run->cfg->sched, sched, sizeof sched);
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_string(c->id));
+	json_object_set_new(j, "workload", json_string(job->wl->name));
+	json_object_set_new(j, "kind", json_string(cb_kind_names[job->wl->kind]));
+	json_object_set_new(j, "size", json_string(cb_size_names[job->size]));
+	json_t *params = json_object(), *measured = json_object();
+	for (size_t i = 0; i < job->params.n; i++)
+		json_object_set_new(job->params.spec[i].type == CB_PARAM_MEASURED ? measured : params, job->params.spec[i].name,
+		                    json_string(job->params.text[i]));
+	json_object_set_new(j, "params", params);
+	json_object_set_new(j, "measured_params", measured);
+	json_object_set_new(j, "strategy", json_string(c->strategy->name));
+	json_object_set_new(j, "workers", json_integer(c->workers));
+	json_object_set_new(j, "concurrency", json_integer(c->concurrency));
+	json_object_set_new(j, "threads", json_integer(c->threads));
+	json_object_set_new(j, "pin", json_string(run->cfg->pin.text));
+	json_t *pl = json_array();
+	for (int w = 0; w < c->place.workers; w++)
+		json_array_append_new(pl, json_integer(c->place.pu ? c->place.pu[w] : -1));
+	json_object_set_new(j, "placement", pl);
+	json_object_set_new(j, "schedule", json_string(sched));
+	json_object_set_new(j, "ntasks", json_integer((json_int_t)job->ntasks));
+	json_object_set_new(j, "scale", json_integer(job->scale));
+	json_object_set_new(j, "baseline_added", json_boolean(c->added_baseline));
+	json_t *reps = json_array();
+	for (int r = 0; r < c->reps_done; r++)
+		json_array_append_new(reps, cb_rep_json(&c->reps[r]));
+	json_object_set_new(j, "reps", reps);
+	json_t *rounds = json_array();
+	for (int r = 0; r < c->nrounds; r++)
+		json_array_append_new(rounds, json_real(c->rounds[r]));
+	json_object_set_new(j, "rounds", rounds);
+	bool have = c->reps_done > 0;
+	cb_results_cell_stats(j);
+	json_object_set_new(j, "checksum", have ? json_sprintf("%#018llx", (unsigned long long)c->checksum) : json_null());
+	json_object_set_new(j, "reference", json_sprintf("%#018llx", (unsigned long long)job->reference));
+	json_object_set_new(j, "checksum_ok", json_boolean(have && c->checksum_ok && !c->error));
+	json_object_set_new(j, "error", c->error ? json_string(c->error) : json_null());
+	json_object_set_new(j, "skipped", c->skipped ? json_string(c->skipped) : json_null());
+	json_object_set_new(j, "strategy_note", c->ex.note[0] ? json_string(c->ex.note) : json_null());
+
+	json_object_set_new(j, "usable_pus", json_integer(c->place.usable_pus));
+	json_object_set_new(j, "oversubscribed", json_boolean(c->place.oversubscribed));
+	/* Peak memory per unit of concurrency: a thread's stack against a
+	 * coroutine's, when the same workload runs at high concurrency. */
+	long rss = 0;
+	for (int r = 0; r < c->reps_done; r++)
+		if (c->reps[r].maxrss_kib > rss)
+			rss = c->reps[r].maxrss_kib;
+	json_object_set_new(j, "maxrss_kib_per_concurrency",
+	                    num_or_null(have && rss > 0 && c->concurrency > 0, (double)rss / c->concurrency));
+	if (c->record)
+		json_object_update_missing(j, c->record);
+	/* The workload's own figure of merit (flop/s, B/s): its work per job
+	 * here, the rate at the median in cb_results_derive(). */
+	const char *unit = job->work_unit;
+	double units = job->error ? NAN : job->work;
+	bool rated = have && !c->error && unit && isfinite(units);
+	json_object_set_new(j, "work_per_job", num_or_null(rated, units));
+	json_object_set_new(j, "rate_unit", rated ? json_sprintf("%s/s", unit) : json_null());
+	if (c->has_latency)
+		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
+		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
+	return j;
+}
+
+static double jnum(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Stats over the cell's repetitions (wall_s). */
+void cb_results_cell_stats(json_t *cell)
+{
+	json_t *reps = json_object_get(cell, "reps");
+	size_t n = json_array_size(reps), i;
+	json_t *r;
+	double *w = cb_xmalloc((n + 1) * sizeof *w);
+	json_array_foreach(reps, i, r)
+		w[i] = jnum(r, "wall_s");
+	cb_stats st;
+	cb_stats_compute(w, n, &st);
+	free(w);
+	json_object_set_new(cell, "stats", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	        "median_s", num_or_null(n, st.median), "mean_s", num_or_null(n, st.mean),
+	        "stddev_s", num_or_null(n, st.stddev), "cv", num_or_null(n, st.cv),
+	        "min_s", num_or_null(n, st.min), "max_s", num_or_null(n, st.max)));
+}
+
+/* Files written before weak scaling existed have no scale: 1. */
+static double scale_of(const json_t *cell)
+{
+	return json_is_number(json_object_get(cell, "scale")) ? jnum(cell, "scale") : 1;
+}
+
+static bool is_baseline(const json_t *cell)
+{
+	const cb_strategy *st = cb_strategy_find(json_string_value(json_object_get(cell, "strategy")));
+	return st && (st->flags & CB_STRATEGY_BASELINE);
+}
+
+/* The serial cell of the same job (workload, size, parameters). */
+static const json_t *baseline_of(const json_t *cells, const json_t *c)
+{
+	size_t i;
+	json_t *b;
+	json_array_foreach(cells, i, b) {
+		if (!is_baseline(b) || !json_is_null(json_object_get(b, "error")) ||
+		    !json_array_size(json_object_get(b, "reps")))
+			continue;
+		if (scale_of(b) == 1 &&
+		    json_equal(json_object_get(b, "workload"), json_object_get(c, "workload")) &&
+		    json_equal(json_object_get(b, "size"), json_object_get(c, "size")) &&
+		    json_equal(json_object_get(b, "params"), json_object_get(c, "params")))
+			return b;
+	}
+	return NULL;
+}
+
+/* Median over the serial cell's repetitions of (pre + post) / wall. */
+static double serial_fraction(const json_t *b)
+{
+	json_t *reps = json_object_get(b, "reps"), *r;
+	size_t n = json_array_size(reps), i;
+	double *f = cb_xmalloc((n + 1) * sizeof *f);
+	json_array_foreach(reps, i, r) {
+		double w = jnum(r, "wall_s");
+		f[i] = w > 0 ? (jnum(r, "pre_s") + jnum(r, "post_s")) / w : 0;
+	}
+	cb_stats s;
+	cb_stats_compute(f, n, &s);
+	free(f);
+	return s.median;
+}
+
+void cb_results_derive(json_t *root)
+{
+	json_t *cells = json_object_get(root, "cells"), *c;
+	size_t i;
+	json_array_foreach(cells, i, c) {
+		const json_t *b = baseline_of(cells, c);
+		json_t *stats = json_object_get(c, "stats");
+		double med = jnum(stats, "median_s");
+		bool ok = b && isfinite(med) && json_is_null(json_object_get(c, "error"));
+		/* Parallel units: executors, capped by the PUs the cell may use. */
+		int p = (int)(jnum(c, "workers") * jnum(c, "threads"));
+		int usable = (int)jnum(c, "usable_pus");
+		if (usable > 0 && p > usable)
+			p = usable;
+		double f = b ? serial_fraction(b) : NAN;
+		/* Under weak scaling the cell's job is `scale` times the serial
+		 * one: its speedup is Gustafson's scaled speedup. */
+		double s = ok ? cb_scaled_speedup(jnum(json_object_get(b, "stats"), "median_s"), med, scale_of(c)) : NAN;
+		json_object_set_new(c, "speedup", num_or_null(ok, s));
+		json_object_set_new(c, "efficiency", num_or_null(ok, cb_efficiency(s, p)));
+		json_object_set_new(c, "serial_fraction", num_or_null(b != NULL, f));
+		json_object_set_new(c, "amdahl_speedup", num_or_null(b != NULL, cb_amdahl_speedup(f, p)));
+		json_object_set_new(c, "gustafson_speedup", num_or_null(b != NULL, cb_gustafson_speedup(f, p)));
+		json_object_set_new(c, "throughput", num_or_null(med > 0, jnum(c, "ntasks") / med));
+		json_object_set_new(c, "rate", num_or_null(med > 0 && json_is_string(json_object_get(c, "rate_unit")),
+		                                           jnum(c, "work_per_job") / med));
+	}
+}
+
+static json_t *strings_json(char **v, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *ints_json(const int *v, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+static json_t *config_json(const cb_run *run)
+{
+	const cb_run_config *cfg = run->cfg;
+	char sched[32];
+	cb_schedule_format(&cfg->sched, sched, sizeof sched);
+	json_t *params = json_object();
+	for (size_t i = 0; i < cfg->nparams; i++)
+		json_object_set_new(params, cfg->params[i].key, json_string(cfg->params[i].value));
+	json_t *c = json_object();
+	json_object_set_new(c, "suite", cfg->suite ? json_string(cfg->suite) : json_null());
+	json_object_set_new(c, "size", json_string(cb_size_names[cfg->size]));
+	json_object_set_new(c, "reps", json_integer(cfg->reps));
+	json_object_set_new(c, "warmup", json_integer(cfg->warmup));
+	json_object_set_new(c, "rounds", json_integer(cfg->rounds > 0 ? cfg->rounds : 1));
+	json_object_set_new(c, "isolation", json_string("process per cell and round"));
+	json_object_set_new(c, "order_seed", json_integer((json_int_t)(cfg->seed & INT64_MAX)));
+	json_object_set_new(c, "timeout_s", cfg->timeout_s > 0 ? json_real(cfg->timeout_s) : json_null());
+	json_object_set_new(c, "pin", json_string(cfg->pin.text));
+	json_object_set_new(c, "schedule", json_string(sched));
+	json_object_set_new(c, "scaling", json_string(cfg->weak ? "weak" : "strong"));
+	json_object_set_new(c, "interleave", json_true());   /* cells in a new random order each round */
+	json_object_set_new(c, "workloads", strings_json(cfg->workloads, cfg->nworkloads));
+	json_object_set_new(c, "strategies", strings_json(cfg->strategies, cfg->nstrategies));
+	json_object_set_new(c, "workers", ints_json(cfg->workers, cfg->nworkers));
+	json_object_set_new(c, "concurrency", ints_json(cfg->concurrency, cfg->nconcurrency));
+	json_object_set_new(c, "params", params);
+	json_object_set_new(c, "hosts", cfg->hosts ? json_string(cfg->hosts) : json_null());
+	return c;
+}
+
+json_t *cb_results_json(const cb_run *run)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "schema", json_string(SCHEMA));
+	json_object_set_new(root, "concbench_version", json_string(CB_VERSION_STRING));
+	json_object_set_new(root, "created", json_string(run->created));
+	json_object_set_new(root, "command", strings_json(run->cfg->argv, run->cfg->argc));
+	bool complete = !run->interrupted && run->cells_done == run->ncells;
+	json_object_set_new(root, "complete", json_boolean(complete));
+	json_object_set_new(root, "machine", run->machine ? json_incref(run->machine) : json_null());
+	json_object_set_new(root, "config", config_json(run));
+	json_t *cells = json_array();
+	for (int i = 0; i < run->ncells; i++)
+		if (run->cells[i].done || run->cells[i].reps_done)
+			json_array_append_new(cells, cell_json(run, &run->cells[i]));
+	json_object_set_new(root, "cells", cells);
+	cb_results_derive(root);
+	return root;
+}
+
+/* CSV: one row per cell, the cell's scalars, in the order of the README. */
+static const char *const csv_columns[] = {
+	"id", "workload", "kind", "size", "params", "strategy", "workers", "concurrency", "threads",
+	"pin", "schedule", "ntasks", "median_s", "mean_s", "stddev_s", "cv", "min_s", "max_s",
+	"checksum", "checksum_ok", "speedup", "efficiency", "serial_fraction", "amdahl_speedup",
+	"usable_pus", "oversubscribed", "throughput", "error", "rate", "rate_unit", NULL,
+};
+
+static void csv_field(FILE *f, const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return;
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (strpbrk(s, ",\"\n")) {
+			fputc('"', f);
+			for (; *s; s++) {
+				if (*s == '"')
+					fputc('"', f);
+				fputc(*s, f);
+			}
+			fputc('"', f);
+		} else {
+			fputs(s, f);
+		}
+	} else if (json_is_integer(v)) {
+		fprintf(f, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		fprintf(f, "%.9g", json_real_value(v));
+	} else if (json_is_boolean(v)) {
+		fputs(json_is_true(v) ? "true" : "false", f);
+	}
+}
+
+static char *csv_text(const json_t *root, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	for (int k = 0; csv_columns[k]; k++)
+		fprintf(f, "%s%s", k ? "," : "", csv_columns[k]);
+	fputc('\n', f);
+	size_t i;
+	json_t *cell;
+	json_array_foreach(json_object_get(root, "cells"), i, cell) {
+		json_t *stats = json_object_get(cell, "stats");
+		for (int k = 0; csv_columns[k]; k++) {
+			const char *col = csv_columns[k];
+			if (k)
+				fputc(',', f);
+			if (!strcmp(col, "params")) {
+				const char *key;
+				json_t *v;
+				int first = 1;
+				json_object_foreach(json_object_get(cell, "params"), key, v) {
+					fprintf(f, "%s%s=%s", first ? "" : ";", key, json_string_value(v));
+					first = 0;
+				}
+			} else {
+				json_t *v = json_object_get(cell, col);
+				csv_field(f, v ? v : json_object_get(stats, col));
+			}
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+	return buf;
+}
+
+int cb_results_write(const cb_run *run, cb_error *err)
+{
+	json_t *root = cb_results_json(run);
+	int rc = cb_results_write_json(run->dir, root, err);
+	json_decref(root);
+	return rc;
+}
+
+int cb_results_write_json(const char *dir, json_t *root, cb_error *err)
+{
+	char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+	size_t csv_len;
+	char *csv = csv_text(root, &csv_len);
+	char *jp = cb_xasprintf("%s/results.json", dir);
+	char *cp = cb_xasprintf("%s/results.csv", dir);
+	/* Both or neither: results.csv never describes other cells than
+	 * results.json, and what the runner counts as on disk is in both. */
+	const char *paths[2] = { jp, cp };
+	const void *data[2] = { text, csv };
+	size_t len[2] = { strlen(text), csv_len };
+	int rc = cb_write_files_atomic(2, paths, data, len, err);
+	free(jp);
+	free(cp);
+	free(text);
+	free(csv);
+	return rc;
+}

@@ -1,0 +1,177 @@
+/* A run: the plan (workloads x strategies x workers x concurrency x threads
+ * under one pin policy and schedule, expanded into cells), the runner that
+ * measures each cell through the Google Benchmark shim, and the results
+ * those cells produce. */
+#ifndef CB_RUN_H
+#define CB_RUN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "base/common.h"
+#include "base/params.h"
+#include "engine/strategy.h"
+#include "base/topology.h"
+#include "engine/workload.h"
+
+/* What the user asked for (the CLI fills it; plan.c expands it). */
+typedef struct cb_run_config {
+	const char *suite;         /* NULL, "quick", "default" */
+	char **workloads; int nworkloads;
+	char **strategies; int nstrategies;
+	int *workers; int nworkers;
+	int *concurrency; int nconcurrency;   /* NULL: strategy default */
+	int *threads; int nthreads;           /* NULL: 1 */
+	cb_pin pin;
+	cb_schedule sched;
+	char sched_text[32];
+	cb_size size;
+	cb_kv *params; size_t nparams;
+	int reps, warmup;          /* per round: each round is a fresh process */
+	int rounds;                /* fresh processes per cell (>= 1) */
+	double timeout_s;          /* limit on one repetition; 0: derived */
+	uint64_t seed;             /* order of the cells in each round */
+	bool weak;                 /* --scaling weak: the job grows with the workers */
+	bool quiet;
+	const char *hosts;         /* --hosts FILE for launcher strategies, or NULL */
+	const char *out_root;      /* "results" */
+	char **argv; int argc;     /* the command line, for the record */
+} cb_run_config;
+
+typedef struct cb_rep {
+	double wall_s, pre_s, par_s, post_s, user_s, sys_s;
+	double comm_s;            /* communication inside par; NAN: not measured */
+	long vcsw, ivcsw;
+	long long migrations;     /* -1: unavailable */
+	int start_moves;          /* executors created for the job on their creator's
+	                             PU and moved once onto their own (in migrations) */
+	long maxrss_kib;
+	bool checksum_ok;
+	int round;                /* the round (fresh process) it ran in, from 0 */
+	json_t *cpus;             /* per worker: array of OS indices */
+} cb_rep;
+
+typedef struct cb_stats { double median, mean, stddev, cv, min, max; } cb_stats;
+
+typedef struct cb_cell {
+	char id[256];
+	cb_job *job;
+	const cb_strategy *strategy;
+	int workers, concurrency, threads;
+	bool added_baseline;      /* serial cell the plan added for T1 */
+	/* runtime */
+	cb_placement place;
+	cb_exec ex;
+	cb_watch *watch;          /* the parent's window on the measuring process
+	                             of the round under way, or NULL */
+	bool open, done;
+	int reps_done, reps_total;
+	cb_rep *reps;
+	double *rounds;           /* median wall time of each round run so far */
+	int nrounds;
+	int reps_on_disk;         /* what the last results.json written holds */
+	bool done_on_disk;
+	uint64_t checksum;
+	bool checksum_ok;
+	char *error;
+	const char *skipped;      /* why the cell never ran (an engine filter), or NULL */
+	json_t *record;           /* the strategy's own keys for the cell, or NULL */
+	double latency[4];        /* p50, p90, p99, max of the last repetition (I/O) */
+	bool has_latency;
+	struct cb_run *run;
+} cb_cell;
+
+typedef struct cb_run {
+	cb_run_config *cfg;
+	cb_topology *topo;
+	cb_job **jobs; int njobs;
+	cb_cell *cells; int ncells;
+	char *dir;                /* the run folder */
+	char created[32];
+	json_t *machine;
+	int perf_fd;              /* migrations counter, -1 if unavailable */
+	int cells_done, reps_done, reps_total;
+	double t_start;
+	bool interrupted, failed;
+	bool selected;            /* the engine filter has been applied */
+	char *write_error;        /* the last results write failed: why */
+} cb_run;
+
+/* plan.c: suites, validation, expansion into cells (jobs created here). */
+int cb_plan_build(cb_run *run, cb_error *err);
+void cb_plan_free(cb_run *run);
+/* The named suites, for --help and list. */
+typedef struct cb_suite {
+	const char *name, *summary, *workloads, *strategies, *workers;
+	cb_size size;
+	int reps, rounds;          /* repetitions per round, rounds per cell */
+} cb_suite;
+extern const cb_suite cb_suites[];
+const cb_suite *cb_suite_find(const char *name);
+
+/* How long a plan will run, as the parent can tell before anything runs:
+ * per cell and round, the job's setup plus (warmup + reps) repetitions,
+ * each the serial reference run's time plus the workload's declared wait
+ * for a serial cell, and for the others the larger of that compute over
+ * min(executors, usable PUs) and compute plus wait over the tasks in
+ * flight. Cells that will not run (failed, skipped) are left out. */
+#define CB_ESTIMATE_TOP 3
+typedef struct cb_estimate {
+	int cells, rounds, warmup, reps;
+	double total_s;
+	int ntop;                      /* the cells that dominate it, largest first */
+	int top[CB_ESTIMATE_TOP];      /* indices into run->cells */
+	double top_s[CB_ESTIMATE_TOP];
+} cb_estimate;
+void cb_plan_estimate(const cb_run *run, cb_estimate *e);
+
+/* runner.c: runs every cell, each round in a fresh process, through the
+ * shim; writes results after every cell round. Fails (CB_EXIT_FAIL) when
+ * the results could not be written, naming the cells not on disk. */
+int cb_runner_run(cb_run *run, cb_error *err);
+/* Marks the cells an engine filter (--benchmark_filter) leaves out as
+ * skipped; CB_EXIT_USAGE for a filter that is not a valid expression.
+ * cb_runner_run does it unless it was done before. */
+int cb_runner_select(cb_run *run, cb_error *err);
+/* A repetition as results.json holds it, and back (-1: not a repetition). */
+json_t *cb_rep_json(const cb_rep *r);
+int cb_rep_from_json(const json_t *j, cb_rep *r);
+/* Places the cell's executors: groups of threads for strategies with
+ * threads per process, one PU per worker otherwise (the one placement rule
+ * of a cell). */
+int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err);
+int cb_cell_open(cb_cell *c, cb_error *err);
+int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
+void cb_cell_close(cb_cell *c);
+void cb_rep_clear(cb_rep *rep);
+
+/* stats over n samples (copied and sorted internally). */
+void cb_stats_compute(const double *x, size_t n, cb_stats *s);
+
+/* results.c: results.json and results.csv. */
+json_t *cb_results_json(const cb_run *run);
+int cb_results_write(const cb_run *run, cb_error *err);
+/* Recomputes a cell's stats from its reps, and every cell's derived
+ * figures (speedup, efficiency, serial fraction, Amdahl, throughput) from
+ * the cells in the file: the one place these are computed. */
+void cb_results_cell_stats(json_t *cell);
+void cb_results_derive(json_t *root);
+/* Writes results.json and results.csv for an already built document. */
+int cb_results_write_json(const char *dir, json_t *root, cb_error *err);
+
+/* rundir.c: the --out root is checked before any work (CB_EXIT_USAGE
+ * naming the problem), then <root>/<timestamp>-<host> is created (*dir
+ * malloc'ed, created = ISO 8601 UTC). Once the folder holds a first
+ * results file, publish points <root>/latest at it; a folder whose first
+ * write failed is removed instead (its results files, then itself), so
+ * that latest never names an empty run. */
+int cb_out_root_check(const char *root, cb_error *err);
+int cb_run_dir_create(const char *root, char created[32], char **dir, cb_error *err);
+void cb_run_dir_publish(const char *root, const char *dir);
+void cb_run_dir_remove(const char *dir);
+
+/* machine.c: the machine record (host, kernel, CPU, clocksource, load,
+ * governor, topology). */
+json_t *cb_machine_json(const cb_topology *t);
+
+#endif

@@ -1,0 +1,199 @@
+/* A strategy executes the tasks of a job with `workers` OS-level executors
+ * placed on the cell's cpusets. One file per strategy under
+ * harness/strategies/, one line per strategy in strategies/registry.c; the
+ * core never switches on a strategy's name, only on its flags. */
+#ifndef CB_STRATEGY_H
+#define CB_STRATEGY_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#include "base/common.h"
+#include "base/params.h"
+#include "base/topology.h"
+#include "engine/workload.h"
+
+enum {
+	CB_STRATEGY_BASELINE = 1u << 0, /* the serial baseline T1 */
+	CB_STRATEGY_FORKS = 1u << 1,    /* workers are processes */
+	CB_STRATEGY_YIELDS = 1u << 2,   /* tasks yield on I/O (coroutines) */
+	CB_STRATEGY_POOL = 1u << 3,     /* executors persist across jobs */
+	CB_STRATEGY_CONCURRENCY = 1u << 4, /* takes -c: concurrency != workers */
+	CB_STRATEGY_THREADS = 1u << 5,  /* takes -t: threads per process */
+	/* Executors run outside this process tree, under a launcher (mpirun),
+	 * possibly on other machines: takes --hosts; in-process conformance
+	 * suites skip it, it has its own test (tests/cli/mpi.sh). */
+	CB_STRATEGY_EXTERNAL = 1u << 6,
+};
+
+typedef enum { CB_SCHED_STATIC, CB_SCHED_DYNAMIC } cb_sched_kind;
+typedef struct cb_schedule {
+	cb_sched_kind kind;
+	size_t chunk;   /* static: 0 = one block per worker; dynamic: >= 1 */
+} cb_schedule;
+/* "static", "static:4", "dynamic", "dynamic:8" (OpenMP's meaning). */
+int cb_schedule_parse(const char *s, cb_schedule *out, cb_error *err);
+void cb_schedule_format(const cb_schedule *s, char *buf, size_t n);
+
+/* Per-worker record of where it actually ran (shared memory). */
+typedef struct cb_worker_trace { cpu_set_t ran_on; } cb_worker_trace;
+
+/* Per-job control block (shared memory; reset before every repetition). */
+typedef struct cb_jobctl {
+	_Atomic size_t next;    /* dynamic schedule: next task to claim */
+	_Atomic int err;        /* first task error (-errno), 0 if none */
+	_Atomic long err_task;  /* the task that failed */
+} cb_jobctl;
+
+/* What the runner watches in a measuring process: shared memory that the
+ * runner maps before it forks that process, so that it can still read it,
+ * and act on it, when a repetition makes no progress and it kills the
+ * process.
+ *
+ * Where each worker is, for the timeout message: each executor writes
+ * only its own slot (one cache line, no sharing): one relaxed store per
+ * task (its index), and one relaxed load and store on entering and on
+ * leaving its share of a job; plain moves on x86 and arm64, nothing that
+ * orders or waits, so the timed region keeps the cost of a store per task.
+ * A forking strategy records each worker's pid once after the fork (0:
+ * the worker runs in the measuring process itself). */
+typedef struct cb_worker_progress {
+	_Alignas(64) _Atomic long task;  /* the task it started last, -1 before any */
+	_Atomic int active;              /* its shares of the job still running
+	                                    (a coroutine scheduler runs several) */
+	_Atomic int pid;                 /* its process; 0: the measuring process */
+} cb_worker_progress;
+
+typedef struct cb_watch {
+	int nworkers;                    /* slots in worker[] */
+	/* A process group the cell started outside its own (a launcher such
+	 * as mpirun, which its ranks' runtime needs to lead): the runner kills
+	 * it together with the measuring process's group. 0: none. */
+	_Atomic int launcher_pgid;
+	cb_worker_progress worker[];     /* [workers * threads] */
+} cb_watch;
+
+struct cb_strategy;
+struct cb_run_config;
+
+/* Resource usage of executors that getrusage() cannot see from the runner:
+ * pool processes are reaped only when their cell closes, so until then
+ * their CPU time is in neither RUSAGE_SELF nor RUSAGE_CHILDREN. */
+typedef struct cb_cpu_times {
+	double user_s, sys_s;
+	long vcsw, ivcsw;
+	long maxrss_kib;    /* the largest peak of any of them (lifetime) */
+} cb_cpu_times;
+
+/* One cell's execution context, built by the runner. */
+typedef struct cb_exec {
+	const struct cb_strategy *strategy;
+	const cb_topology *topo;
+	int workers;        /* OS-level executors (threads, processes, schedulers) */
+	int concurrency;    /* tasks in flight; == workers unless CONCURRENCY */
+	int threads;        /* threads per process (THREADS strategies), else 1 */
+	cb_schedule sched;
+	const cb_placement *place;  /* one set per worker (NULL sets = unpinned) */
+	cb_params params;   /* the strategy's own --param values */
+	cb_worker_trace *trace;     /* [workers * threads], shared memory */
+	cb_watch *watch;            /* shared memory; NULL when nobody watches
+	                               (tests driving a strategy, mpi ranks) */
+	cb_jobctl *ctl;             /* shared memory */
+	/* Dynamic schedule: claims the next `chunk` tasks and returns the first
+	 * one (>= ntasks when none are left). NULL: ctl->next, which is shared
+	 * by every thread and forked process; a strategy whose executors share
+	 * no memory (mpi ranks) supplies its own. */
+	size_t (*claim)(struct cb_exec *ex, size_t chunk);
+	const struct cb_run_config *cfg;  /* the run's options (hosts, pin ...) */
+	/* What the strategy reports about the cell (mpi: the launcher command
+	 * and each rank's host and topology): its keys are added to the cell
+	 * in results.json. The runner takes ownership at teardown. */
+	json_t *record;
+	void *priv;         /* the strategy's own */
+	char note[160];     /* what the strategy chose at run time (its event
+	                       loop, a fallback), recorded with the cell */
+} cb_exec;
+
+/* One whole repetition as a strategy that runs pre and post itself
+ * reports it (mpi: rank 0 times the phases inside the allocation). */
+typedef struct cb_remote_rep {
+	double pre_s, par_s, post_s;
+	double comm_s;           /* inside par: time in communication calls */
+	double user_s, sys_s;    /* CPU time of executors outside this tree */
+	uint64_t checksum;
+} cb_remote_rep;
+
+typedef struct cb_strategy {
+	const char *name;
+	const char *summary;
+	unsigned flags;
+	const cb_param_spec *params;
+	size_t nparams;
+	/* Optional, at plan time, before anything runs: can this machine run
+	 * the request with these parameters? 0, with a one-line warning in warn
+	 * when it will run degraded (a fallback), or -1 with err set:
+	 * CB_EXIT_ENV when the environment lacks something (not built, io_uring
+	 * refused, launcher missing), CB_EXIT_USAGE for a bad combination. */
+	int (*check)(const struct cb_run_config *cfg, const cb_params *params, char *warn, size_t nwarn,
+	             cb_error *err);
+	/* Untimed, once per cell, after the job is set up: pools start here. */
+	int (*cell_setup)(cb_exec *ex, cb_job *job, cb_error *err);
+	/* The timed parallel section: run every task of job, dispatch and join
+	 * included. Returns 0, or -1 with err set (a task error, a crashed
+	 * worker: name the signal or status). */
+	int (*run_job)(cb_exec *ex, cb_job *job, cb_error *err);
+	/* Untimed: stop pools, free everything; no child or mapping left. */
+	void (*cell_teardown)(cb_exec *ex);
+	/* Optional, for strategies whose processes outlive a job (FORKS with
+	 * POOL): the usage those processes have accumulated so far, summed
+	 * (maxrss: the largest). The runner reads it before and after each
+	 * repetition and adds the difference to what getrusage() reports. */
+	void (*cpu_times)(cb_exec *ex, cb_cpu_times *out);
+	/* Optional, replaces pre | run_job | post for strategies whose
+	 * executors run the serial phases too: runs one repetition, reports
+	 * its phases and the checksum (which the runner verifies). */
+	int (*run_rep)(cb_exec *ex, cb_job *job, cb_remote_rep *out, cb_error *err);
+} cb_strategy;
+
+extern const cb_strategy *const cb_strategies[];  /* NULL-terminated */
+const cb_strategy *cb_strategy_find(const char *name);
+void cb_strategy_names(char *buf, size_t n);
+
+/* The one schedule loop every strategy uses: runs worker w's share of the
+ * job (static blocks, static chunks round-robin, or dynamic claims on
+ * ex->ctl->next), records partials, task latencies and where the worker
+ * ran, and stops early once any task has failed. `w` in [0, nworkers). */
+int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io);
+/* The same loop for part `part` of `nparts` executors that record where
+ * they ran under worker `trace_w` (cb_worker_run is part w of nworkers,
+ * traced as w). Coroutines use it: part = the coroutine's index across all
+ * schedulers, nparts = the concurrency, trace_w = its scheduler. */
+int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io);
+/* Sets worker w's cpuset as the affinity of a thread about to be created,
+ * so that it starts on its PU instead of migrating there. 0 or -errno. */
+int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr);
+/* Binds the calling thread (or process) to worker w's cpuset, if any. */
+int cb_exec_bind_thread(cb_exec *ex, int w);
+int cb_exec_bind_process(cb_exec *ex, int w);
+/* The calling process's own usage (getrusage RUSAGE_SELF), for a pool
+ * process to publish into shared memory after each job. */
+void cb_cpu_times_self(cb_cpu_times *out);
+/* Adds one process's usage to a sum (maxrss: the largest). */
+void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one);
+/* Records that worker w runs in process pid (forking strategies, after
+ * the fork), for the runner's timeout message. */
+void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid);
+/* Records (pgid > 0) or clears (0) the process group of a launcher the
+ * cell started outside its own group, for the runner to kill with it. */
+void cb_exec_launcher_group(cb_exec *ex, pid_t pgid);
+/* A forked worker that cannot bind itself exits with this status. */
+#define CB_CHILD_EXIT_BIND 125
+/* Turns a worker process's wait status into an error naming the signal or
+ * the exit status ("worker 1 killed by signal 11 (Segmentation fault)");
+ * 0 for a clean exit. */
+int cb_exec_child_status(int w, int status, cb_error *err);
+/* After run_job: turns ex->ctl->err into an error message. */
+int cb_exec_check(cb_exec *ex, cb_error *err);
+
+#endif

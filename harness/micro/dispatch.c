@@ -1,0 +1,137 @@
+/* The price of a job before any task runs: for every strategy in the
+ * registry, a cell on a one-task job whose task does nothing, and run_job
+ * timed alone (no pre, post, checksum or getrusage around it). For the
+ * pools that is a wake-up and a join; for threads and processes, creating
+ * and reaping the executors; for serial, a function call. Pinned compact,
+ * static schedule, 1 and 2 workers (with 2, one worker gets no task but is
+ * still woken and joined). The cell opens before the timing starts, so a
+ * pool's creation is not in the figure, as it is not in a real cell's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/gbench.h"
+#include "micro/micro.h"
+#include "engine/run.h"
+
+static const cb_param_spec empty_params[] = {
+	{ "tasks", CB_PARAM_INT, { "1", "1", "1", "1" }, 1, 1e7, NULL, "tasks per job" },
+};
+
+static int empty_setup(cb_job *job, cb_error *err)
+{
+	(void)err;
+	job->ntasks = (size_t)cb_job_param(job, "tasks");
+	job->state = job;
+	return 0;
+}
+
+static int empty_task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
+{
+	(void)job;
+	(void)io;
+	*out = i + 1;
+	return 0;
+}
+
+static uint64_t empty_post(cb_job *job)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < job->ntasks; i++)
+		sum += job->partials[i];
+	return sum;
+}
+
+static const cb_workload empty = {
+	.name = "micro.empty", .summary = "tasks that do nothing", .kind = CB_KIND_CPU,
+	.params = empty_params, .nparams = 1,
+	.checksum = "the sum of every task's index + 1", .setup = empty_setup, .task = empty_task,
+	.post = empty_post,
+};
+
+/* What a benchmark here runs: a job of `tasks` empty tasks under `sched`. */
+typedef struct { const cb_strategy *s; const char *tasks, *sched; } dispatch_case;
+
+static void empty_job(cb_gb_state *st, void *arg)
+{
+	const dispatch_case *dc = arg;
+	const cb_strategy *s = dc->s;
+	cb_kv kv = { "tasks", dc->tasks };
+	int workers = (int)cb_gb_range(st, 0);
+	cb_run_config cfg = { .size = CB_SIZE_TINY, .reps = 1 };
+	cb_run run = { .cfg = &cfg, .perf_fd = -1 };
+	cb_cell cell = { .strategy = s, .workers = workers, .concurrency = workers, .threads = 1,
+	                 .reps_total = 1, .run = &run };
+	cb_error err = { 0 };
+	hwloc_bitmap_t saved = hwloc_bitmap_alloc();
+	bool placed = false;
+
+	cb_schedule_parse(dc->sched, &cfg.sched, &err);
+	snprintf(cfg.sched_text, sizeof cfg.sched_text, "%s", dc->sched);
+	if (cb_pin_parse("compact", &cfg.pin, &err) || cb_topology_open(&run.topo, NULL, &err) ||
+	    cb_job_create(&cell.job, &empty, CB_SIZE_TINY, 1, &kv, 1, NULL, &err))
+		goto out;
+	int rc = cb_cell_place(&cell, run.topo, &cfg.pin, &err);
+	if (rc)
+		goto out;
+	placed = true;
+	if (cb_cell_open(&cell, &err))
+		goto out;
+	/* Where the runner would put the calling thread: on worker 0's PU. */
+	hwloc_topology_t h = cb_topology_hwloc(run.topo);
+	hwloc_get_cpubind(h, saved, HWLOC_CPUBIND_THREAD);
+	cb_bind_thread(run.topo, cell.place.sets[0]);
+	cb_exec *ex = &cell.ex;
+	while (cb_gb_keep_running(st)) {
+		atomic_store(&ex->ctl->next, 0);
+		memset(cell.job->partials, 0, cell.job->ntasks * sizeof *cell.job->partials);
+		double t0 = cb_now();
+		rc = s->run_job(ex, cell.job, &err);
+		cb_gb_set_iteration_time(st, cb_now() - t0);
+		if (rc)
+			cb_gb_skip_with_error(st, err.msg);   /* ends the loop */
+		else if (empty_post(cell.job) != cell.job->reference)
+			cb_gb_skip_with_error(st, "verification failed: a task was not run exactly once");
+	}
+	if (!cb_gb_error_occurred(st))
+		cb_gb_counter(st, "items_per_second", (double)cb_gb_max_iterations(st) * (double)cell.job->ntasks,
+		              CB_GB_COUNTER_RATE);
+	hwloc_set_cpubind(h, saved, HWLOC_CPUBIND_THREAD);
+	cb_cell_close(&cell);
+out:
+	if (err.msg[0] && !cb_gb_error_occurred(st))
+		cb_gb_skip_with_error(st, err.msg);
+	if (placed)
+		cb_placement_free(&cell.place);
+	hwloc_bitmap_free(saved);
+	free(cell.reps);
+	cb_job_free(cell.job);
+	if (run.topo)
+		cb_topology_free(run.topo);
+	cb_pin_free(&cfg.pin);
+}
+
+/* Per strategy: the empty-job round trip (what apply_async costs), and a
+ * map over 100,000 empty tasks claimed one by one (what Pool.map hides:
+ * the per-task claim and the dispatch amortised over many tasks). */
+void cb_micro_register_dispatch(void)
+{
+	static dispatch_case cases[64][2];
+	int k = 0;
+	for (const cb_strategy *const *s = cb_strategies; *s && k < 64; s++, k++) {
+		/* Strategies run by a launcher cannot see a private workload. */
+		if ((*s)->flags & CB_STRATEGY_EXTERNAL)
+			continue;
+		cases[k][0] = (dispatch_case){ *s, "1", "static" };
+		cases[k][1] = (dispatch_case){ *s, "100000", "dynamic:1" };
+		for (int v = 0; v < 2; v++) {
+			char name[128];
+			snprintf(name, sizeof name, "pools/%s_%s", (*s)->name, v ? "map_100k" : "empty_job");
+			cb_gb_bench *b = cb_gb_register(name, empty_job, &cases[k][v]);
+			cb_gb_use_manual_time(b);
+			cb_gb_time_unit(b, CB_GB_US);
+			cb_gb_arg(b, 1);
+			if (!((*s)->flags & CB_STRATEGY_BASELINE))
+				cb_gb_arg(b, 2);
+		}
+	}
+}

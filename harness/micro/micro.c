@@ -1,0 +1,362 @@
+/* The micro-benchmark family table and what the families share: the
+ * environment (where workers go), filters, the pinned crew of threads or
+ * processes started behind one gate, skip and verification messages, and
+ * latency percentiles. */
+#include <fnmatch.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/common.h"
+#include "micro/micro.h"
+
+const cb_micro_family cb_micro_families[] = {
+	{ "shim", "the measurement shim's own cost: C batch loop, per-iteration loop, native C++",
+	  cb_gb_register_shim_overhead },
+	{ "start", "start a worker and wait for it: thread, fork, vfork+exec, posix_spawn",
+	  cb_micro_register_start },
+	{ "switch", "coroutine switches: fcontext round trip, scheduler yield, create+first switch",
+	  cb_micro_register_coro },
+	{ "pingpong", "round trip between two threads (futex, condvar, eventfd) or processes (pipe), same PU and across PUs",
+	  cb_micro_register_pingpong },
+	{ "sync", "locks, semaphores, condvars, events, barriers, atomics: 1..N pinned threads, and across processes",
+	  cb_micro_register_sync },
+	{ "handover", "producer to consumer, 8 B and 4 KiB items: queues, rings, pipe, sockets, mqueue, TCP",
+	  cb_micro_register_handover },
+	{ "pools", "submit-to-result of an empty job: every strategy's dispatch and join, 1 and 2 workers",
+	  cb_micro_register_dispatch },
+	{ "timers", "lateness of 1 us .. 10 ms waits: clock_nanosleep, timerfd, io_uring timeout",
+	  cb_micro_register_timers },
+	{ NULL, NULL, NULL },
+};
+
+const cb_micro_family *cb_micro_family_find(const char *name)
+{
+	for (const cb_micro_family *f = cb_micro_families; f->name; f++)
+		if (!strcmp(f->name, name))
+			return f;
+	return NULL;
+}
+
+const char *cb_micro_family_names(void)
+{
+	static char buf[512];
+	if (!*buf)
+		for (const cb_micro_family *f = cb_micro_families; f->name; f++)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
+			         f == cb_micro_families ? "" : ", ", f->name);
+	return buf;
+}
+
+static const cb_micro_env *current_env;
+
+void cb_micro_env_set(const cb_micro_env *env) { current_env = env; }
+const cb_micro_env *cb_micro_env_get(void) { return current_env; }
+
+int cb_micro_max_threads(void)
+{
+	return current_env && current_env->max_threads > 0 ? current_env->max_threads : 2;
+}
+
+cb_gb_bench *cb_micro_add(const char *name, cb_gb_fn fn, void *arg)
+{
+	cb_gb_bench *b = cb_gb_register(name, fn, arg);
+	cb_gb_use_manual_time(b);
+	cb_gb_time_unit(b, CB_GB_NS);
+	return b;
+}
+
+static void skip_v(cb_gb_state *st, const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t k = (size_t)snprintf(msg, sizeof msg, "%s", prefix);
+	vsnprintf(msg + k, sizeof msg - k, fmt, ap);
+	cb_gb_skip_with_error(st, msg);
+}
+
+void cb_micro_skip(cb_gb_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	skip_v(st, CB_MICRO_SKIP_PREFIX, fmt, ap);
+	va_end(ap);
+}
+
+void cb_micro_fail(cb_gb_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	skip_v(st, CB_MICRO_FAIL_PREFIX, fmt, ap);
+	va_end(ap);
+}
+
+bool cb_micro_is_skip(const char *msg)
+{
+	return msg && !strncmp(msg, CB_MICRO_SKIP_PREFIX, strlen(CB_MICRO_SKIP_PREFIX));
+}
+
+/* ---- filters ---- */
+
+bool cb_micro_match(const char *pattern, const char *name)
+{
+	if (!pattern || !*pattern || !fnmatch(pattern, name, 0))
+		return true;
+	char buf[512];
+	snprintf(buf, sizeof buf, "%s", name);
+	for (char *slash = strrchr(buf, '/'); slash; slash = strrchr(buf, '/')) {
+		*slash = 0;
+		if (!fnmatch(pattern, buf, 0))
+			return true;
+	}
+	return false;
+}
+
+bool cb_micro_pattern_is_family(const char *pattern)
+{
+	return pattern && *pattern && !strpbrk(pattern, "/*?[");
+}
+
+char *cb_micro_regex(char *const *names, int n)
+{
+	size_t len = 8;
+	for (int i = 0; i < n; i++)
+		len += 2 * strlen(names[i]) + 1;
+	char *re = cb_xmalloc(len), *p = re;
+	*p++ = '^';
+	*p++ = '(';
+	for (int i = 0; i < n; i++) {
+		if (i)
+			*p++ = '|';
+		for (const char *s = names[i]; *s; s++) {
+			if (strchr(".[]()*+?{}|^$\\", *s))
+				*p++ = '\\';
+			*p++ = *s;
+		}
+	}
+	*p++ = ')';
+	*p++ = '$';
+	*p = 0;
+	return re;
+}
+
+char *cb_micro_id(const char *name)
+{
+	static const char *const suffixes[] = { "/manual_time", "/real_time" };
+	char *id = cb_xstrdup(name);
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		size_t n = strlen(id), k = strlen(suffixes[i]);
+		if (n > k && !strcmp(id + n - k, suffixes[i]))
+			id[n - k] = 0;
+	}
+	return id;
+}
+
+const char *cb_micro_model(const char *name, const char *label)
+{
+	static const char *const derived[][2] = {
+		{ "threadpool", "threadpool" }, { "processpool", "processpool" },
+		{ "coroutine", "coroutines" }, { "fcontext", "coroutines" }, { "scheduler", "coroutines" },
+		{ "shim/", "shim" }, { "pools/threads_", "threads" }, { "pools/processes_", "processes" },
+		{ "pools/serial_", "serial" }, { "pools/hybrid_", "hybrid" },
+	};
+	if (label && *label)
+		return label;
+	for (size_t i = 0; i < sizeof derived / sizeof *derived; i++)
+		if (strstr(name, derived[i][0]))
+			return derived[i][1];
+	return "other";
+}
+
+/* ---- futex ---- */
+
+void cb_futex_wait(_Atomic uint32_t *addr, uint32_t expected)
+{
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, expected, NULL, NULL, 0);
+}
+
+void cb_futex_wake(_Atomic uint32_t *addr, int n)
+{
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+/* ---- the crew ---- */
+
+typedef struct crew_ctl {
+	_Atomic uint32_t ready;
+	_Atomic uint32_t go;
+	double t_end[CB_MICRO_MAX_CREW];
+	int bind_err[CB_MICRO_MAX_CREW];
+} crew_ctl;
+
+typedef struct crew_member {
+	crew_ctl *ctl;
+	int idx;
+	bool process;
+	hwloc_const_bitmap_t set;
+	cb_micro_work_fn fn;
+	void *ctx;
+	int64_t iters;
+} crew_member;
+
+static void member_run(crew_member *m)
+{
+	const cb_micro_env *env = cb_micro_env_get();
+	if (env && env->topo && m->set)
+		m->ctl->bind_err[m->idx] = m->process ? cb_bind_process(env->topo, m->set)
+		                                      : cb_bind_thread(env->topo, m->set);
+	atomic_fetch_add(&m->ctl->ready, 1);
+	cb_futex_wake(&m->ctl->ready, 1);
+	while (!atomic_load(&m->ctl->go))
+		cb_futex_wait(&m->ctl->go, 0);
+	m->fn(m->ctx, m->idx, m->iters);
+	m->ctl->t_end[m->idx] = cb_now();
+}
+
+static void *member_thread(void *arg)
+{
+	member_run(arg);
+	return NULL;
+}
+
+static hwloc_const_bitmap_t member_set(const cb_micro_env *env, cb_micro_place place, int idx)
+{
+	if (!env || !env->topo)
+		return NULL;
+	switch (place) {
+	case CB_MICRO_SAME_PU: return env->pair[0];
+	case CB_MICRO_CROSS_PU: return env->pair[idx % 2];
+	case CB_MICRO_UNBOUND: return NULL;
+	default: return env->sets[idx % CB_MICRO_MAX_CREW];
+	}
+}
+
+int cb_micro_crew_run(int n, cb_micro_place place, bool processes, cb_micro_work_fn fn, void *ctx,
+                      int64_t iters, double *elapsed, char *why, size_t whylen)
+{
+	const cb_micro_env *env = cb_micro_env_get();
+	if (n < 1 || n > CB_MICRO_MAX_CREW) {
+		snprintf(why, whylen, "crew of %d workers (1..%d)", n, CB_MICRO_MAX_CREW);
+		return -1;
+	}
+	if (place == CB_MICRO_CROSS_PU && env && env->cross_why) {
+		snprintf(why, whylen, "%s", env->cross_why);
+		return 1;
+	}
+	crew_ctl *ctl = cb_shared_alloc(sizeof *ctl);
+	crew_member m[CB_MICRO_MAX_CREW];
+	pthread_t tid[CB_MICRO_MAX_CREW];
+	pid_t pid[CB_MICRO_MAX_CREW];
+	int started = 0, rc = 0;
+	for (int i = 0; i < n; i++) {
+		m[i] = (crew_member){ ctl, i, processes, member_set(env, place, i), fn, ctx, iters };
+		if (processes) {
+			pid[i] = fork();
+			if (pid[i] == 0) {
+				member_run(&m[i]);
+				_exit(0);
+			}
+			if (pid[i] < 0)
+				break;
+		} else if (pthread_create(&tid[i], NULL, member_thread, &m[i])) {
+			break;
+		}
+		started++;
+	}
+	if (started < n) {
+		snprintf(why, whylen, "cannot start worker %d of %d", started + 1, n);
+		rc = -1;
+	}
+	for (uint32_t r; (r = atomic_load(&ctl->ready)) < (uint32_t)started;)
+		cb_futex_wait(&ctl->ready, r);
+	double t0 = cb_now();
+	atomic_store(&ctl->go, 1);
+	cb_futex_wake(&ctl->go, INT_MAX);
+	for (int i = 0; i < started; i++) {
+		if (!processes) {
+			pthread_join(tid[i], NULL);
+			continue;
+		}
+		int status;
+		while (waitpid(pid[i], &status, 0) < 0)
+			;
+		if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+			snprintf(why, whylen, "worker process %d died (status %#x)", i, status);
+			rc = -1;
+		}
+	}
+	double t1 = t0;
+	for (int i = 0; i < started; i++) {
+		if (ctl->t_end[i] > t1)
+			t1 = ctl->t_end[i];
+		if (!rc && ctl->bind_err[i]) {
+			snprintf(why, whylen, "cannot bind worker %d: %s", i, strerror(-ctl->bind_err[i]));
+			rc = 1;
+		}
+	}
+	*elapsed = t1 - t0;
+	cb_shared_free(ctl, sizeof *ctl);
+	return rc;
+}
+
+bool cb_micro_crew_body(cb_gb_state *st, int n, cb_micro_place place, bool processes,
+                        cb_micro_work_fn fn, void *ctx, int64_t *iters_out)
+{
+	char why[256] = "";
+	double el = 0;
+	int64_t total = 0;
+	int rc = 0;
+	for (int64_t k; (k = cb_gb_batch(st)) > 0;) {
+		rc = cb_micro_crew_run(n, place, processes, fn, ctx, k, &el, why, sizeof why);
+		total = k;
+	}
+	if (rc > 0)
+		cb_micro_skip(st, "%s", why);
+	else if (rc < 0)
+		cb_micro_fail(st, "%s", why);
+	if (rc)
+		return false;
+	cb_gb_set_iteration_time(st, el);
+	if (iters_out)
+		*iters_out = total;
+	return true;
+}
+
+/* ---- latency ---- */
+
+void cb_micro_lat_init(cb_micro_lat *l, size_t cap)
+{
+	l->v = cb_xmalloc(cap * sizeof *l->v);
+	l->cap = cap;
+	l->n = 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+void cb_micro_lat_report(cb_gb_state *st, cb_micro_lat *l)
+{
+	size_t n = l->n < l->cap ? (size_t)l->n : l->cap;
+	if (!n)
+		return;
+	qsort(l->v, n, sizeof *l->v, cmp_double);
+	/* Nearest rank. */
+	size_t i50 = (n * 50 + 99) / 100, i99 = (n * 99 + 99) / 100;
+	cb_gb_counter(st, "p50_ns", l->v[i50 ? i50 - 1 : 0] * 1e9, CB_GB_COUNTER_DEFAULT);
+	cb_gb_counter(st, "p99_ns", l->v[i99 ? i99 - 1 : 0] * 1e9, CB_GB_COUNTER_DEFAULT);
+	cb_gb_counter(st, "max_ns", l->v[n - 1] * 1e9, CB_GB_COUNTER_DEFAULT);
+}
+
+void cb_micro_lat_free(cb_micro_lat *l)
+{
+	free(l->v);
+	l->v = NULL;
+}

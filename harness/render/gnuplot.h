@@ -1,0 +1,31 @@
+/* Running gnuplot on the chart templates in plots/: finding the templates
+ * and the binary, passing a preamble of variables with -e, and turning a
+ * missing or failing gnuplot into a CB_EXIT_ENV error with its last words. */
+#ifndef CB_GNUPLOT_H
+#define CB_GNUPLOT_H
+
+#include "base/common.h"
+
+/* $CONCBENCH_PLOTS, else the source tree's plots/, else plots/ or
+ * ../share/concbench/plots next to the executable. NULL when none has
+ * common.gp; the result is malloc'ed. */
+char *cb_plots_dir(void);
+
+/* Runs `gnuplot -e PREAMBLE DIR/TEMPLATE` ($CONCBENCH_GNUPLOT overrides
+ * the binary). CB_EXIT_ENV when gnuplot is missing or fails. */
+int cb_gnuplot_run(const char *plots_dir, const char *template, const char *preamble,
+                   cb_error *err);
+
+/* Appends `name = 'value'; ` with gnuplot quoting to a malloc'ed string. */
+void cb_gp_set_str(char **pre, const char *name, const char *value);
+void cb_gp_set_num(char **pre, const char *name, double value);
+
+/* gnuplot exits 0 when a full disk cuts its output short, so charts are
+ * drawn into cb_gp_temp_path(path) (malloc'ed) and cb_gp_commit checks the
+ * file is a whole PNG or SVG (format "png" or "svg") before renaming it
+ * over path. On failure the temp file is removed, path is left as it was,
+ * and the error (CB_EXIT_FAIL) names path. */
+char *cb_gp_temp_path(const char *path);
+int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error *err);
+
+#endif

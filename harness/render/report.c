@@ -1,0 +1,614 @@
+/* Report writer: one walk over the results produces headings, paragraphs,
+ * tables and charts, and two small back ends turn them into HTML (charts
+ * inline as SVG, one self-contained file) and Markdown (charts as PNG
+ * links), so the two reports cannot drift apart. */
+#include "render/report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CV_LIMIT 0.05
+#define LOAD_PER_PU_LIMIT 0.5
+#define LITTLE_TOLERANCE 0.2
+
+/* ---- warnings ---- */
+
+static void warn(cb_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(cb_warnings *w, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	w->msg = realloc(w->msg, (w->n + 1) * sizeof *w->msg);
+	if (!w->msg)
+		abort();
+	w->msg[w->n++] = s;
+}
+
+static void warn_cell(cb_warnings *w, const cb_rcell *c)
+{
+	if (c->skipped)
+		return;
+	if (!c->checksum_ok && (!c->error || strstr(c->error, "checksum")))
+		warn(w, "%s: wrong answer, left out of the analysis: %s", c->id,
+		     c->error ? c->error : "checksum differs from the serial reference");
+	else if (c->error)
+		warn(w, "%s: failed, left out of the analysis: %s", c->id, c->error);
+	if (c->cv > CV_LIMIT)
+		warn(w, "%s: cv %.1f%% above %.0f%%: repetitions disagree, compare with care", c->id,
+		     c->cv * 100, CV_LIMIT * 100);
+	if (c->oversubscribed)
+		warn(w, "%s: oversubscribed (%d workers on %d usable PUs)", c->id, c->workers,
+		     c->usable_pus);
+	if (c->migrations > 0 && strcmp(c->pin, "none"))
+		warn(w, "%s: %ld CPU migrations in a repetition despite pin '%s'", c->id,
+		     c->migrations, c->pin);
+}
+
+void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
+{
+	memset(w, 0, sizeof *w);
+	if (!d->complete)
+		warn(w, "the run is incomplete: it was interrupted or stopped early");
+	if (d->governor && strcmp(d->governor, "performance"))
+		warn(w, "CPU frequency governor is '%s', not 'performance': clock speed may vary "
+		     "between cells", d->governor);
+	if (d->allowed_pus > 0 && d->loadavg1 > LOAD_PER_PU_LIMIT * d->allowed_pus)
+		warn(w, "load average %.2f at the start is above %.1f per PU (%d PUs): other work "
+		     "competed with the benchmark", d->loadavg1, LOAD_PER_PU_LIMIT, d->allowed_pus);
+	if (d->clocksource && strcmp(d->clocksource, "tsc"))
+		warn(w, "clocksource is '%s', not 'tsc': reading the clock is slower and coarser",
+		     d->clocksource);
+	for (size_t i = 0; i < d->ncells; i++)
+		warn_cell(w, &d->cells[i]);
+}
+
+void cb_warnings_free(cb_warnings *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->msg[i]);
+	free(w->msg);
+	w->msg = NULL;
+	w->n = 0;
+}
+
+/* ---- a tiny document model: tables of text ---- */
+
+typedef struct rtable {
+	char **cell;
+	size_t ncols, nrows;  /* row 0 is the header */
+} rtable;
+
+static void row_add(rtable *t, ...)
+{
+	va_list ap;
+	t->cell = realloc(t->cell, (t->nrows + 1) * t->ncols * sizeof *t->cell);
+	if (!t->cell)
+		abort();
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++)
+		t->cell[t->nrows * t->ncols + i] = va_arg(ap, char *);  /* owned */
+	va_end(ap);
+	t->nrows++;
+}
+
+static void table_free(rtable *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+}
+
+static char *fmt(const char *f, double v)
+{
+	return isfinite(v) ? cb_xasprintf(f, v) : cb_xstrdup("–");
+}
+
+static char *S(const char *s)
+{
+	return cb_xstrdup(s ? s : "–");
+}
+
+/* The back end: HTML or Markdown. */
+typedef struct emitter {
+	FILE *f;
+	const cb_report_in *in;
+	void (*heading)(struct emitter *e, int level, const char *text, const char *anchor);
+	void (*para)(struct emitter *e, const char *text);
+	void (*list)(struct emitter *e, char *const *items, size_t n);
+	void (*table)(struct emitter *e, const rtable *t);
+	void (*chart)(struct emitter *e, const cb_chart *c);
+} emitter;
+
+/* ---- sections ---- */
+
+static void section_machine(emitter *e)
+{
+	const cb_rdoc *d = e->in->doc;
+	json_t *m = json_object_get(d->root, "machine"), *topo = json_object_get(m, "topology");
+	rtable t = { .ncols = 2 };
+	char *la = json_dumps(json_object_get(m, "loadavg"), JSON_COMPACT | JSON_REAL_PRECISION(4));
+	char *cmd = json_dumps(json_object_get(d->root, "command"), JSON_COMPACT);
+	row_add(&t, S("machine"), S(""));
+	row_add(&t, S("host"), S(d->host));
+	row_add(&t, S("CPU"), S(d->cpu_model));
+	row_add(&t, S("kernel"), S(d->kernel));
+	row_add(&t, S("topology"), cb_xasprintf("%lld packages, %lld cores, %lld PUs (%d allowed)",
+	        json_integer_value(json_object_get(topo, "packages")),
+	        json_integer_value(json_object_get(topo, "cores")),
+	        json_integer_value(json_object_get(topo, "pus")), d->allowed_pus));
+	row_add(&t, S("governor"), S(d->governor ? d->governor : "unknown"));
+	row_add(&t, S("clocksource"), S(d->clocksource ? d->clocksource : "unknown"));
+	row_add(&t, S("load average at start"), S(la ? la : "unknown"));
+	row_add(&t, S("run started"), S(d->created));
+	row_add(&t, S("command"), S(cmd ? cmd : ""));
+	e->heading(e, 2, "Machine", "machine");
+	e->table(e, &t);
+	table_free(&t);
+	free(la);
+	free(cmd);
+}
+
+static void section_config(emitter *e)
+{
+	json_t *cfg = json_object_get(e->in->doc->root, "config"), *v;
+	const char *k;
+	rtable t = { .ncols = 2 };
+	row_add(&t, S("setting"), S("value"));
+	json_object_foreach(cfg, k, v) {
+		char *s = json_is_string(v) ? cb_xstrdup(json_string_value(v))
+		                            : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+		row_add(&t, S(k), s ? s : S(""));
+	}
+	e->heading(e, 2, "Configuration", "configuration");
+	e->table(e, &t);
+	table_free(&t);
+}
+
+static void section_warnings(emitter *e)
+{
+	const cb_warnings *w = e->in->warnings;
+	e->heading(e, 2, "Warnings", "warnings");
+	if (!w->n)
+		e->para(e, "None: no cell or machine condition is known to distort these numbers.");
+	else
+		e->list(e, w->msg, w->n);
+}
+
+/* The series of one workload (and parameter set) as in the charts. */
+static size_t group_of(const cb_series_set *set, size_t first, const cb_series **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->s[i].workload, set->s[first].workload) &&
+		    !strcmp(set->s[i].params, set->s[first].params))
+			out[n++] = &set->s[i];
+	return n;
+}
+
+static bool group_first(const cb_series_set *set, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(set->s[j].workload, set->s[i].workload) &&
+		    !strcmp(set->s[j].params, set->s[i].params))
+			return false;
+	return true;
+}
+
+/* Every point of the group at load n competes, however many series there are. */
+static void add_verdict_row(rtable *t, const cb_series **g, size_t ng, double n)
+{
+	size_t most = 0, k = 0;
+	for (size_t i = 0; i < ng; i++)
+		most += g[i]->npts;
+	cb_timing *tm = cb_xcalloc(most, sizeof *tm);
+	const cb_series **who = cb_xcalloc(most, sizeof *who);
+	for (size_t i = 0; i < ng; i++)
+		for (size_t j = 0; j < g[i]->npts; j++)
+			if (g[i]->pts[j].n == n) {
+				const cb_rcell *c = g[i]->pts[j].cell;
+				tm[k] = (cb_timing){ c->median_s, c->min_s, c->max_s };
+				who[k++] = g[i];
+			}
+	cb_verdict v = cb_verdict_pick(tm, k);
+	if (v.best < 0)
+		goto out;
+	bool two = v.runner_up >= 0;
+	row_add(t, cb_xasprintf("%g", n), S(who[v.best]->short_name),
+	        cb_xasprintf("%.4g ms", tm[v.best].median_s * 1e3),
+	        S(two ? who[v.runner_up]->short_name : "–"),
+	        two ? cb_xasprintf("%.1f%%", v.margin * 100) : S("–"),
+	        S(!two ? "only one strategy" : v.beyond_noise ? "yes: min-max ranges do not overlap"
+	                                                      : "no: min-max ranges overlap"));
+out:
+	free(tm);
+	free(who);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* One row per distinct load of any series of the group, in order. */
+static void section_verdicts(emitter *e, const cb_series **g, size_t ng)
+{
+	size_t most = 0, nl = 0;
+	for (size_t i = 0; i < ng; i++)
+		most += g[i]->npts;
+	double *loads = cb_xcalloc(most, sizeof *loads);
+	for (size_t i = 0; i < ng; i++)
+		for (size_t j = 0; j < g[i]->npts; j++)
+			loads[nl++] = g[i]->pts[j].n;
+	qsort(loads, nl, sizeof *loads, cmp_double);
+	size_t nu = 0;
+	for (size_t i = 0; i < nl; i++)
+		if (!nu || loads[nu - 1] != loads[i])
+			loads[nu++] = loads[i];
+	rtable t = { .ncols = 6 };
+	bool io = g[0]->kind && !strcmp(g[0]->kind, "io");
+	row_add(&t, S(io ? "concurrency" : "workers"), S("fastest"), S("median"), S("runner-up"),
+	        S("margin"), S("beyond noise"));
+	for (size_t i = 0; i < nu; i++)
+		add_verdict_row(&t, g, ng, loads[i]);
+	e->heading(e, 3, "Verdict: fastest strategy per load", NULL);
+	e->table(e, &t);
+	table_free(&t);
+	free(loads);
+}
+
+static void section_fits(emitter *e, const cb_series **g, size_t ng)
+{
+	rtable t = { .ncols = 8 };
+	row_add(&t, S("series"), S("USL alpha (contention)"), S("USL beta (coherency)"),
+	        S("USL gamma (tasks/s)"), S("R²"), S("peak N*"), S("Amdahl f (fit ± se)"),
+	        S("f measured"));
+	for (size_t i = 0; i < ng; i++) {
+		const cb_series *s = g[i];
+		const cb_usl_fit *u = &s->usl;
+		bool U = s->has_usl;
+		char *amd = !s->has_amdahl ? S("–")
+		            : isfinite(s->amdahl.se) ? cb_xasprintf("%.4g ± %.2g", s->amdahl.f, s->amdahl.se)
+		                                     : cb_xasprintf("%.4g", s->amdahl.f);
+		row_add(&t, S(s->short_name), U ? fmt("%.4g", u->alpha) : S(s->usl_note),
+		        U ? fmt("%.4g", u->beta) : S("–"), U ? fmt("%.4g", u->gamma) : S("–"),
+		        U ? fmt("%.4f", u->r2) : S("–"),
+		        U ? (isfinite(u->peak_n) ? fmt("%.3g", u->peak_n) : S("none")) : S("–"),
+		        amd, fmt("%.4g", s->f_measured));
+	}
+	e->heading(e, 3, "Fits: Universal Scalability Law and Amdahl", NULL);
+	e->table(e, &t);
+	table_free(&t);
+}
+
+static void section_scaling(emitter *e, const cb_series **g, size_t ng)
+{
+	rtable t = { .ncols = 11 };
+	bool weak = g[0]->weak;
+	row_add(&t, S("series"), S("N"), S("median"), S("min"), S("max"), S("cv"),
+	        S(weak ? "scaled speedup" : "speedup"), S("efficiency"),
+	        S(weak ? "Gustafson" : "Amdahl"), S("Karp-Flatt"), S("throughput (tasks/s)"));
+	for (size_t i = 0; i < ng; i++)
+		for (size_t j = 0; j < g[i]->npts; j++) {
+			const cb_point *p = &g[i]->pts[j];
+			const cb_rcell *c = p->cell;
+			row_add(&t, S(g[i]->short_name), cb_xasprintf("%g", p->n),
+			        fmt("%.4g ms", c->median_s * 1e3), fmt("%.4g ms", c->min_s * 1e3),
+			        fmt("%.4g ms", c->max_s * 1e3), fmt("%.1f%%", c->cv * 100),
+			        fmt("%.3f", p->speedup), fmt("%.3f", p->efficiency), fmt("%.3f", p->amdahl),
+			        fmt("%.4f", p->karp_flatt), fmt("%.5g", p->x));
+		}
+	e->heading(e, 3, "Scaling table", NULL);
+	e->table(e, &t);
+	table_free(&t);
+}
+
+/* Little's law: with c tasks in flight, throughput x latency should give c
+ * back; less means tasks were not all in flight (ramp-up, a bottleneck
+ * upstream), more means latency was measured over something else. */
+static void section_little(emitter *e, const cb_series **g, size_t ng)
+{
+	rtable t = { .ncols = 7 };
+	row_add(&t, S("series"), S("concurrency"), S("throughput (tasks/s)"), S("p50 latency"),
+	        S("X × W"), S("X × W / c"), S("Little's law"));
+	for (size_t i = 0; i < ng; i++)
+		for (size_t j = 0; j < g[i]->npts; j++) {
+			const cb_point *p = &g[i]->pts[j];
+			cb_little l = cb_little_check(p->n, p->x, p->cell->lat_p50, LITTLE_TOLERANCE);
+			row_add(&t, S(g[i]->short_name), cb_xasprintf("%g", p->n), fmt("%.5g", p->x),
+			        fmt("%.4g ms", p->cell->lat_p50 * 1e3), fmt("%.3g", l.implied),
+			        fmt("%.2f", l.ratio),
+			        S(isnan(l.ratio) ? "no latency" : l.consistent ? "holds (within 20%)"
+			                                                      : "off by more than 20%"));
+		}
+	e->heading(e, 3, "I/O: Little's law (c = X × W, W = p50 latency)", NULL);
+	e->table(e, &t);
+	table_free(&t);
+}
+
+static void section_charts(emitter *e, const char *workload)
+{
+	const cb_chart_list *cl = e->in->charts;
+	bool any = false;
+	for (size_t i = 0; i < cl->n; i++)
+		if (cl->c[i].rendered && !strcmp(cl->c[i].workload, workload)) {
+			if (!any)
+				e->heading(e, 3, "Charts", NULL);
+			any = true;
+			e->chart(e, &cl->c[i]);
+		}
+	if (!any && e->in->charts_note) {
+		char *s = cb_xasprintf("Charts: none drawn. %s.", e->in->charts_note);
+		e->heading(e, 3, "Charts", NULL);
+		e->para(e, s);
+		free(s);
+	}
+}
+
+static void section_workload(emitter *e, size_t first)
+{
+	const cb_series_set *set = e->in->set;
+	const cb_series **g = cb_xcalloc(set->n, sizeof *g);
+	size_t ng = group_of(set, first, g);
+	bool several = strchr(g[0]->label, '[') != NULL;
+	char *name = several ? cb_xasprintf("%s[%s]", g[0]->workload, g[0]->params)
+	                     : cb_xstrdup(g[0]->workload);
+	char *about = cb_xasprintf("Kind %s, parameters %s; speedup is measured against the serial "
+	                           "strategy%s.", g[0]->kind, *g[0]->params ? g[0]->params : "none",
+	                           g[0]->weak ? " (weak scaling: scaled speedup, Gustafson)" : "");
+	e->heading(e, 2, name, NULL);
+	e->para(e, about);
+	section_verdicts(e, g, ng);
+	section_fits(e, g, ng);
+	section_scaling(e, g, ng);
+	if (g[0]->kind && !strcmp(g[0]->kind, "io"))
+		section_little(e, g, ng);
+	section_charts(e, name);
+	free(about);
+	free(name);
+	free(g);
+}
+
+/* A `concbench micro` run: the price list, one row per benchmark. */
+static void section_price_list(emitter *e)
+{
+	json_t *cells = json_object_get(e->in->doc->root, "cells"), *c;
+	size_t i;
+	rtable t = { .ncols = 6 };
+	row_add(&t, S("benchmark"), S("model"), S("ns per op"), S("ops/s"), S("p50 / p99"), S("note"));
+	json_array_foreach(cells, i, c) {
+		json_t *ns = json_object_get(c, "ns_per_op"), *ops = json_object_get(c, "ops_per_s");
+		json_t *lat = json_object_get(c, "latency");
+		const char *note = json_string_value(json_object_get(c, "error"));
+		if (!note)
+			note = json_string_value(json_object_get(c, "skipped"));
+		row_add(&t, S(json_string_value(json_object_get(c, "id"))),
+		        S(json_string_value(json_object_get(c, "model"))),
+		        json_is_number(ns) ? fmt("%.4g", json_number_value(ns)) : S(NULL),
+		        json_is_number(ops) ? fmt("%.4g", json_number_value(ops)) : S(NULL),
+		        json_is_object(lat) ? cb_xasprintf("%.3g us / %.3g us",
+		                1e6 * json_number_value(json_object_get(lat, "p50_s")),
+		                1e6 * json_number_value(json_object_get(lat, "p99_s"))) : S(NULL),
+		        S(note ? note : ""));
+	}
+	e->heading(e, 2, "Price list", "price-list");
+	e->para(e, "What each building block costs on this machine: ns per operation (median over the "
+	           "repetitions; for contended locks as one thread sees it), operations per second for all "
+	           "workers together, and latency percentiles where each operation was timed.");
+	e->table(e, &t);
+	table_free(&t);
+	section_charts(e, "micro");
+}
+
+static void walk(emitter *e)
+{
+	if (e->in->doc->micro) {
+		section_machine(e);
+		section_warnings(e);
+		section_config(e);
+		section_price_list(e);
+		return;
+	}
+	section_machine(e);
+	section_warnings(e);
+	section_config(e);
+	for (size_t i = 0; i < e->in->set->n; i++)
+		if (group_first(e->in->set, i))
+			section_workload(e, i);
+}
+
+/* ---- HTML ---- */
+
+static void html_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void html_heading(emitter *e, int level, const char *text, const char *anchor)
+{
+	fprintf(e->f, "<h%d%s%s%s>", level, anchor ? " id=\"" : "", anchor ? anchor : "",
+	        anchor ? "\"" : "");
+	html_text(e->f, text);
+	fprintf(e->f, "</h%d>\n", level);
+}
+
+static void html_para(emitter *e, const char *text)
+{
+	fputs("<p>", e->f);
+	html_text(e->f, text);
+	fputs("</p>\n", e->f);
+}
+
+static void html_list(emitter *e, char *const *items, size_t n)
+{
+	fputs("<ul class=\"warn\">\n", e->f);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<li>", e->f);
+		html_text(e->f, items[i]);
+		fputs("</li>\n", e->f);
+	}
+	fputs("</ul>\n", e->f);
+}
+
+static void html_table(emitter *e, const rtable *t)
+{
+	fputs("<table>\n", e->f);
+	for (size_t r = 0; r < t->nrows; r++) {
+		fputs("<tr>", e->f);
+		for (size_t c = 0; c < t->ncols; c++) {
+			fputs(r ? "<td>" : "<th>", e->f);
+			html_text(e->f, t->cell[r * t->ncols + c]);
+			fputs(r ? "</td>" : "</th>", e->f);
+		}
+		fputs("</tr>\n", e->f);
+	}
+	fputs("</table>\n", e->f);
+}
+
+/* The SVG inline, from its <svg element on: the XML prolog and doctype are
+ * not allowed in the middle of an HTML document. */
+static void html_chart(emitter *e, const cb_chart *c)
+{
+	char *path = cb_xasprintf("%s/%s.svg", e->in->chart_dir, c->base), *svg = NULL;
+	size_t len;
+	cb_error err = { 0 };
+	fputs("<figure>\n", e->f);
+	if (cb_read_text_file(path, &svg, &len, &err) == 0 && strstr(svg, "<svg"))
+		fputs(strstr(svg, "<svg"), e->f);
+	else
+		html_para(e, err.code ? err.msg : "chart file is not SVG");
+	fputs("<figcaption>", e->f);
+	html_text(e->f, c->title);
+	fputs("</figcaption>\n</figure>\n", e->f);
+	free(svg);
+	free(path);
+}
+
+/* Split at the title, which holds the host name: text from the file. */
+static const char html_head[] =
+	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<title>concbench report: ";
+
+static const char html_style[] =
+	"</title>\n<style>\n"
+	"body { font-family: Helvetica, Arial, sans-serif; max-width: 1100px; margin: 2em auto; "
+	"padding: 0 1em; color: #222; }\n"
+	"table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }\n"
+	"th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }\n"
+	"th { background: #f2f2f2; }\n"
+	"ul.warn li { color: #8a4b00; }\n"
+	"figure { margin: 1em 0 2em; } figure svg { max-width: 100%; height: auto; }\n"
+	"figcaption { color: #555; font-size: 0.9em; }\n"
+	"</style>\n</head>\n<body>\n";
+
+char *cb_report_html(const cb_report_in *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	emitter e = { f, in, html_heading, html_para, html_list, html_table, html_chart };
+	fputs(html_head, f);
+	html_text(f, in->doc->host);
+	fputs(html_style, f);
+	fputs("<h1>concbench report: ", f);
+	html_text(f, in->doc->host);
+	fputs("</h1>\n", f);
+	walk(&e);
+	fputs("</body>\n</html>\n", f);
+	fclose(f);
+	return buf;
+}
+
+/* ---- Markdown ---- */
+
+static void md_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|' || *s == '*' || *s == '_' || *s == '[' || *s == ']' || *s == '<')
+			fputc('\\', f);
+		fputc(*s == '\n' ? ' ' : *s, f);
+	}
+}
+
+static void md_heading(emitter *e, int level, const char *text, const char *anchor)
+{
+	(void)anchor;
+	fprintf(e->f, "\n%.*s ", level, "######");
+	md_text(e->f, text);
+	fputs("\n\n", e->f);
+}
+
+static void md_para(emitter *e, const char *text)
+{
+	md_text(e->f, text);
+	fputs("\n\n", e->f);
+}
+
+static void md_list(emitter *e, char *const *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs("- :warning: ", e->f);
+		md_text(e->f, items[i]);
+		fputc('\n', e->f);
+	}
+	fputc('\n', e->f);
+}
+
+static void md_table(emitter *e, const rtable *t)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		fputc('|', e->f);
+		for (size_t c = 0; c < t->ncols; c++) {
+			fputc(' ', e->f);
+			md_text(e->f, t->cell[r * t->ncols + c]);
+			fputs(" |", e->f);
+		}
+		fputc('\n', e->f);
+		if (r == 0) {
+			fputc('|', e->f);
+			for (size_t c = 0; c < t->ncols; c++)
+				fputs("---|", e->f);
+			fputc('\n', e->f);
+		}
+	}
+	fputc('\n', e->f);
+}
+
+static void md_chart(emitter *e, const cb_chart *c)
+{
+	fputs("![", e->f);
+	md_text(e->f, c->title);
+	fprintf(e->f, "](%s.png)\n\n", c->base);
+}
+
+char *cb_report_md(const cb_report_in *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	emitter e = { f, in, md_heading, md_para, md_list, md_table, md_chart };
+	fputs("# concbench report: ", f);
+	md_text(f, in->doc->host);
+	fputc('\n', f);
+	walk(&e);
+	fclose(f);
+	return buf;
+}

@@ -1,0 +1,37 @@
+/* The report of a results file: warnings a reader could be misled without,
+ * verdicts per workload, fit and scaling tables, and the charts, as one
+ * self-contained report.html and a report.md for CI job summaries. */
+#ifndef CB_REPORT_H
+#define CB_REPORT_H
+
+#include <stddef.h>
+
+#include "render/plot.h"
+#include "resultfile/read.h"
+#include "analysis/series.h"
+
+typedef struct cb_warnings {
+	char **msg;
+	size_t n;
+} cb_warnings;
+
+/* cv above 5%, oversubscription, wrong checksums, migrations on pinned
+ * cells, a governor other than performance, load above 0.5 per PU at the
+ * start, a clocksource other than tsc, an incomplete run. */
+void cb_report_warnings(const cb_rdoc *doc, cb_warnings *out);
+void cb_warnings_free(cb_warnings *w);
+
+typedef struct cb_report_in {
+	const cb_rdoc *doc;
+	const cb_series_set *set;
+	const cb_chart_list *charts;
+	const char *chart_dir;    /* where the .svg files are, to inline them */
+	const char *charts_note;  /* why charts are missing; NULL when all were drawn */
+	const cb_warnings *warnings;
+} cb_report_in;
+
+/* Both return a malloc'ed document. */
+char *cb_report_html(const cb_report_in *in);
+char *cb_report_md(const cb_report_in *in);
+
+#endif

@@ -1,0 +1,67 @@
+/* Reading measured data back for analyze, plot and report: a results.json
+ * (schema concbench.results/1, see results/README.md) into a flat view of
+ * the fields those commands use, or a CSV of `N,X` rows from any source.
+ * Every input problem is a CB_EXIT_USAGE error naming file, place and field. */
+#ifndef CB_RESULTS_READ_H
+#define CB_RESULTS_READ_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/common.h"
+
+#define CB_RESULTS_SCHEMA "concbench.results/1"
+
+/* One cell; strings point into the document's JSON tree. Times in seconds,
+ * NAN where the file has null or nothing. */
+typedef struct cb_rcell {
+	const char *id, *workload, *kind, *strategy, *pin, *schedule, *error;
+	const char *skipped;   /* why the cell never ran, or NULL */
+	char *params;          /* "k=v;k=v", sorted by key; owned */
+	int workers, concurrency, threads, usable_pus;
+	bool oversubscribed, checksum_ok;
+	double median_s, min_s, max_s, cv;
+	double throughput;     /* tasks/s at the median */
+	double serial_fraction;
+	long ntasks;
+	size_t nreps;
+	double pre_s, par_s, post_s;  /* medians over the repetitions */
+	double cpu_s;                 /* median user + sys per repetition */
+	long migrations;              /* most in one repetition; -1 when unknown */
+	double lat_p50, lat_p90, lat_p99, lat_max;
+} cb_rcell;
+
+typedef struct cb_rdoc {
+	json_t *root;
+	const char *path;
+	const char *host, *kernel, *cpu_model, *clocksource, *governor, *created;
+	double loadavg1;       /* NAN when unknown */
+	int allowed_pus;       /* 0 when unknown */
+	bool weak_scaling;     /* config.scaling == "weak": Gustafson */
+	bool complete;
+	bool micro;            /* a `concbench micro` run: cells of kind micro,
+	                          read from `root` directly; `cells` is empty */
+	cb_rcell *cells;
+	size_t ncells;
+} cb_rdoc;
+
+int cb_results_read(const char *path, cb_rdoc **out, cb_error *err);
+/* The same from text in memory (len bytes, NUL not needed); path only names
+ * the input in errors and must outlive the document. */
+int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
+                     cb_error *err);
+void cb_rdoc_free(cb_rdoc *doc);
+
+/* N,X rows, optional header line, '#' comments and blank lines ignored.
+ * *n and *x are malloc'ed, sorted by N. */
+int cb_points_read_csv(const char *path, const char *text, double **n, double **x,
+                       size_t *k, cb_error *err);
+
+/* Whole file into a NUL-terminated malloc'ed buffer; refuses directories. */
+int cb_read_text_file(const char *path, char **text, size_t *len, cb_error *err);
+
+/* True when the text looks like JSON (first non-blank byte '{'). */
+bool cb_text_is_json(const char *text);
+
+#endif
