@@ -123,12 +123,12 @@ static void test_results_read_rejects_non_results(void **state)
 	fclose(f);
 	assert_int_equal(cb_results_read(path, &root, &e1), -1);
 	assert_int_equal(e1.code, CB_EXIT_USAGE);
-	assert_non_null(strstr(e1.msg, "has schema 'other/2'"));
+	assert_non_null(strstr(e1.msg, "unsupported schema 'other/2'"));
 	f = fopen(path, "w");
 	fputs("{\"schema\": \"concbench.results/1\", \"cells\": [", f);
 	fclose(f);
 	assert_int_equal(cb_results_read(path, &root, &e2), -1);
-	assert_non_null(strstr(e2.msg, "invalid JSON"));
+	assert_non_null(strstr(e2.msg, "not valid JSON"));
 	assert_int_equal(cb_results_read(dir, &root, &e3), -1);
 	assert_non_null(strstr(e3.msg, "directory"));
 }

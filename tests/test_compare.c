@@ -490,8 +490,8 @@ static void test_median_even_and_odd(void **state)
 {
 	(void)state;
 	const double a[] = { 3, 1, 2 }, b[] = { 4, 1, 3, 2 };
-	assert_true(cb_cmp_median(a, 3) == 2);
-	assert_true(cb_cmp_median(b, 4) == 2.5);
+	assert_true(cb_median(a, 3) == 2);
+	assert_true(cb_median(b, 4) == 2.5);
 }
 
 /* ---- readers --------------------------------------------------------- */
@@ -555,7 +555,7 @@ static void test_reader_concbench_cells_and_metrics(void **state)
 	cb_cmp_input *in;
 	cb_error err = { 0 };
 	assert_int_equal(parse(json, CB_METRIC_TIME, &in, &err), 0);
-	assert_string_equal(in->cells[0].key, "w[a=1,b=2]/serial/n1/c1/t1/none/static");
+	assert_string_equal(in->cells[0].key, "w[a=1;b=2]/serial/n1/c1/t1/none/static");
 	assert_string_equal(in->cells[0].label, "w[a=1]/serial");
 	assert_string_equal(in->facts[CB_FACT_HOST], "h");
 	assert_string_equal(in->facts[CB_FACT_TOPOLOGY], "cores=2 pus=2");

@@ -133,62 +133,40 @@ static void on_alarm(int sig)
 
 /* --- one cell, outside the plan -------------------------------------------- */
 
-typedef struct { cb_run_config cfg; cb_run run; cb_cell cell; } cellctx;
+typedef cb_cell cellctx;
 
 static cellctx *cell_new(cb_job *job, const cb_strategy *st, int workers, int conc, int threads,
                          const char *pin, const char *sched, int reps)
 {
-	cellctx *x = cb_xcalloc(1, sizeof *x);
 	cb_error err = { 0 };
-	x->cfg.size = CB_SIZE_TINY;
-	x->cfg.reps = reps;
-	assert_int_equal(cb_pin_parse(pin, &x->cfg.pin, &err), 0);
-	assert_int_equal(cb_schedule_parse(sched, &x->cfg.sched, &err), 0);
-	snprintf(x->cfg.sched_text, sizeof x->cfg.sched_text, "%s", sched);
-	x->run.cfg = &x->cfg;
-	x->run.topo = topo;
-	x->run.perf_fd = -1;
-	cb_cell *c = &x->cell;
-	c->job = job;
-	c->strategy = st;
-	c->workers = workers;
-	c->concurrency = conc;
-	c->threads = threads;
-	c->reps_total = reps;
-	c->run = &x->run;
-	snprintf(c->id, sizeof c->id, "%s/%s/n%d/c%d/t%d/%s/%s", job->wl->name, st->name, workers,
+	snprintf(current, sizeof current, "%s/%s/n%d/c%d/t%d/%s/%s", job->wl->name, st->name, workers,
 	         conc, threads, pin, sched);
-	snprintf(current, sizeof current, "%s", c->id);
-	if (cb_cell_place(c, topo, &x->cfg.pin, &err))
-		fail_msg("%s: placement: %s", c->id, err.msg);
+	cb_solo_spec spec = { .job = job, .strategy = st, .workers = workers, .concurrency = conc,
+	                      .threads = threads, .reps = reps, .pin = pin, .sched = sched,
+	                      .size = CB_SIZE_TINY, .topo = topo };
 	alarm(WATCHDOG_S);
-	if (cb_cell_open(c, &err))
-		fail_msg("%s: cannot open: %s", c->id, err.msg);
-	return x;
+	cb_cell *c = cb_solo_open(&spec, &err);
+	if (!c)
+		fail_msg("%s: cannot place or open: %s", current, err.msg);
+	return c;
 }
 
 static void cell_free(cellctx *x)
 {
-	cb_cell_close(&x->cell);
+	cb_solo_free(x);
 	alarm(0);
-	cb_placement_free(&x->cell.place);
-	free(x->cell.reps);
-	free(x->cell.error);
-	cb_pin_free(&x->cfg.pin);
-	free(x);
 }
 
-/* Runs n repetitions that must all give the serial answer. */
 static void expect_ok(cellctx *x, int n)
 {
 	for (int r = 0; r < n; r++) {
 		cb_rep rep;
 		cb_error err = { 0 };
-		if (cb_cell_rep(&x->cell, &rep, &err))
-			fail_msg("%s: repetition %d failed: %s", x->cell.id, r, err.msg);
+		if (cb_cell_rep(x, &rep, &err))
+			fail_msg("%s: repetition %d failed: %s", x->id, r, err.msg);
 		cb_rep_clear(&rep);
 		if (!rep.checksum_ok)
-			fail_msg("%s: wrong checksum", x->cell.id);
+			fail_msg("%s: wrong checksum", x->id);
 	}
 }
 
@@ -307,11 +285,11 @@ static void test_task_error_fails_cell_every_strategy(void **state)
 			cb_rep rep;
 			memset(&err, 0, sizeof err);
 			atomic_store(&arm->fail, 1);
-			int rc = cb_cell_rep(&x->cell, &rep, &err);
+			int rc = cb_cell_rep(x, &rep, &err);
 			atomic_store(&arm->fail, 0);
 			cb_rep_clear(&rep);
 			if (rc != -1 || !strstr(err.msg, "task 3 failed"))
-				fail_msg("%s: expected 'task 3 failed', got rc %d '%s'", x->cell.id, rc, err.msg);
+				fail_msg("%s: expected 'task 3 failed', got rc %d '%s'", x->id, rc, err.msg);
 			/* The executors are fine afterwards: the next job runs. */
 			expect_ok(x, 1);
 			cell_free(x);
@@ -346,11 +324,11 @@ static void test_dead_worker_fails_cell_and_next_cell_runs(void **state)
 				cb_rep rep;
 				memset(&err, 0, sizeof err);
 				atomic_store(&arm->crash, modes[m].mode);
-				int rc = cb_cell_rep(&x->cell, &rep, &err);
+				int rc = cb_cell_rep(x, &rep, &err);
 				atomic_store(&arm->crash, CRASH_NONE);
 				cb_rep_clear(&rep);
 				if (rc != -1 || !strstr(err.msg, modes[m].msg) || !strstr(err.msg, "worker "))
-					fail_msg("%s: expected '%s', got rc %d '%s'", x->cell.id, modes[m].msg, rc,
+					fail_msg("%s: expected '%s', got rc %d '%s'", x->id, modes[m].msg, rc,
 					         err.msg);
 				cell_free(x);
 				assert_same(before, "after a dead worker");
@@ -387,7 +365,7 @@ static void test_cpu_time_covers_the_workers(void **state)
 	for (int r = 0; r < 3; r++) {
 		cb_rep rep;
 		cb_error err = { 0 };
-		assert_int_equal(cb_cell_rep(&x->cell, &rep, &err), 0);
+		assert_int_equal(cb_cell_rep(x, &rep, &err), 0);
 		if (rep.user_s + rep.sys_s > serial_cpu)
 			serial_cpu = rep.user_s + rep.sys_s;
 		cb_rep_clear(&rep);
@@ -402,13 +380,13 @@ static void test_cpu_time_covers_the_workers(void **state)
 		for (int r = 0; r < 3; r++) {
 			cb_rep rep;
 			cb_error err = { 0 };
-			assert_int_equal(cb_cell_rep(&x->cell, &rep, &err), 0);
+			assert_int_equal(cb_cell_rep(x, &rep, &err), 0);
 			if (rep.user_s + rep.sys_s > best)
 				best = rep.user_s + rep.sys_s;
 			cb_rep_clear(&rep);
 		}
 		if (best < 0.6 * serial_cpu)
-			fail_msg("%s: %.4f s of CPU, the serial run used %.4f s", x->cell.id, best, serial_cpu);
+			fail_msg("%s: %.4f s of CPU, the serial run used %.4f s", x->id, best, serial_cpu);
 		cell_free(x);
 	}
 }

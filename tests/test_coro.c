@@ -338,7 +338,7 @@ static void rep_ok(fixture *f)
 {
 	cb_rep rep;
 	cb_error err = { 0 };
-	int rc = cb_cell_rep(&f->cell, &rep, &err);
+	int rc = cb_cell_rep(f->cell, &rep, &err);
 	if (rc)
 		fprintf(stderr, "%s\n", err.msg);
 	assert_int_equal(rc, 0);
@@ -367,11 +367,11 @@ static void test_epoll_selected_explicitly(void **state)
 {
 	(void)state;
 	fixture *f = make(cb_workload_find("io.sleep"), 2, 64, "dynamic", "epoll");
-	assert_string_equal(f->cell.ex.note, "loop=epoll");
+	assert_string_equal(f->cell->ex.note, "loop=epoll");
 	rep_ok(f);
 	destroy(f);
 	f = make(cb_workload_find("io.sleep"), 1, 64, "dynamic", "uring");
-	assert_string_equal(f->cell.ex.note, "loop=uring");
+	assert_string_equal(f->cell->ex.note, "loop=uring");
 	rep_ok(f);
 	destroy(f);
 }
@@ -402,7 +402,7 @@ static void test_task_error_fails_job(void **state)
 		for (int r = 0; r < 2; r++) {   /* and the next job runs, and fails, too */
 			cb_rep rep;
 			cb_error err = { 0 };
-			assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), -1);
+			assert_int_equal(cb_cell_rep(f->cell, &rep, &err), -1);
 			assert_non_null(strstr(err.msg, "task 3 failed"));
 			cb_rep_clear(&rep);
 		}

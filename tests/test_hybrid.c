@@ -89,7 +89,7 @@ static void test_hybrid_every_workload_matches_serial(void **state)
 					fixture *f = make(job, P, T, scheds[s], "compact");
 					for (int r = 0; r < 2; r++) {
 						cb_rep rep;
-						if (cb_cell_rep(&f->cell, &rep, &err))
+						if (cb_cell_rep(f->cell, &rep, &err))
 							fail_msg("%s P=%d T=%d %s: %s", (*wl)->name, P, T, scheds[s], err.msg);
 						assert_true(rep.checksum_ok);
 						assert_int_equal(json_array_size(rep.cpus), (size_t)(P * T));
@@ -114,7 +114,7 @@ static void test_hybrid_static_gives_each_process_a_block(void **state)
 	assert_int_equal(cb_job_create(&job, &misbehave, CB_SIZE_TINY, 1, NULL, 0, NULL, &err), 0);
 	fixture *f = make(job, 2, 3, "static", "compact");
 	cb_rep rep;
-	assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), 0);
+	assert_int_equal(cb_cell_rep(f->cell, &rep, &err), 0);
 	cb_rep_clear(&rep);
 	size_t n = job->ntasks;
 	for (size_t i = 0; i < n; i++)
@@ -134,10 +134,10 @@ static void run_misbehaving(int m, int P, int T, const char *expect)
 	assert_int_equal(cb_job_create(&job, &misbehave, CB_SIZE_TINY, 1, NULL, 0, NULL, &err), 0);
 	fixture *f = make(job, P, T, "dynamic", "compact");
 	cb_rep rep;
-	assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), 0);   /* healthy first */
+	assert_int_equal(cb_cell_rep(f->cell, &rep, &err), 0);   /* healthy first */
 	cb_rep_clear(&rep);
 	*mode = m;
-	assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), -1);
+	assert_int_equal(cb_cell_rep(f->cell, &rep, &err), -1);
 	if (!strstr(err.msg, expect))
 		fail_msg("expected '%s' in '%s'", expect, err.msg);
 	*mode = CALM;

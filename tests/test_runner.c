@@ -59,7 +59,7 @@ static void test_rep_phases_add_up_to_wall(void **state)
 	fixture *f = make(cb_workload_find("synth.amdahl"), cb_strategy_find("threads"), 2, "dynamic");
 	cb_rep rep;
 	cb_error err = { 0 };
-	assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), 0);
+	assert_int_equal(cb_cell_rep(f->cell, &rep, &err), 0);
 	assert_true(rep.pre_s > 0 && rep.par_s > 0 && rep.post_s > 0);
 	assert_float_equal(rep.wall_s, rep.pre_s + rep.par_s + rep.post_s, 1e-9);
 	assert_true(rep.checksum_ok);
@@ -79,9 +79,9 @@ static void test_every_schedule_matches_serial(void **state)
 			fixture *f = make(cb_workload_find("cpu.primes"), cb_strategy_find("threads"), w, scheds[s]);
 			cb_rep rep;
 			cb_error err = { 0 };
-			assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), 0);
+			assert_int_equal(cb_cell_rep(f->cell, &rep, &err), 0);
 			assert_true(rep.checksum_ok);
-			assert_int_equal(f->cell.checksum, f->cell.job->reference);
+			assert_int_equal(f->cell->checksum, f->cell->job->reference);
 			cb_rep_clear(&rep);
 			destroy(f);
 		}
@@ -93,10 +93,10 @@ static void test_dropped_task_fails_checksum(void **state)
 	fixture *f = make(cb_workload_find("cpu.primes"), &broken, 1, "dynamic");
 	cb_rep rep;
 	cb_error err = { 0 };
-	assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), -1);
+	assert_int_equal(cb_cell_rep(f->cell, &rep, &err), -1);
 	assert_int_equal(err.code, CB_EXIT_FAIL);
 	assert_non_null(strstr(err.msg, "wrong checksum"));
-	assert_false(f->cell.checksum_ok);
+	assert_false(f->cell->checksum_ok);
 	cb_rep_clear(&rep);
 	destroy(f);
 }
@@ -109,7 +109,7 @@ static void test_failing_task_fails_cell(void **state)
 	fail_armed = 1;
 	cb_rep rep;
 	cb_error err = { 0 };
-	assert_int_equal(cb_cell_rep(&f->cell, &rep, &err), -1);
+	assert_int_equal(cb_cell_rep(f->cell, &rep, &err), -1);
 	assert_non_null(strstr(err.msg, "task 3 failed"));
 	fail_armed = 0;
 	cb_rep_clear(&rep);

@@ -57,7 +57,7 @@ static int one_rep(cb_job *job, const char *strategy, int workers, const char *s
 {
 	fixture *f = open_cell(job, strategy, workers, sched);
 	cb_rep rep;
-	int rc = cb_cell_rep(&f->cell, &rep, err);
+	int rc = cb_cell_rep(f->cell, &rep, err);
 	if (!rc)
 		assert_true(rep.checksum_ok);
 	cb_rep_clear(&rep);

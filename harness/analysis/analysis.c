@@ -308,20 +308,4 @@ cb_verdict cb_verdict_pick(const cb_timing *t, size_t n)
 	return v;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
-double cb_median(const double *v, size_t n)
-{
-	if (!n)
-		return NAN;
-	double *c = cb_xmalloc(n * sizeof *c);
-	memcpy(c, v, n * sizeof *c);
-	qsort(c, n, sizeof *c, cmp_double);
-	double m = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
-	free(c);
-	return m;
-}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "base/common.h"
+#include "base/stats.h"
 
 /* S = t1 / tp; NAN when either time is not positive. */
 double cb_speedup(double t1, double tp);
@@ -79,7 +80,5 @@ typedef struct cb_verdict {
 
 cb_verdict cb_verdict_pick(const cb_timing *t, size_t n);
 
-/* Median of n values (copied, not reordered); NAN for n == 0. */
-double cb_median(const double *v, size_t n);
 
 #endif

@@ -101,9 +101,9 @@ static int check_distinct(const cb_series *s, cb_error *err)
 	return 0;
 }
 
-/* The serial strategy's one-worker throughput for this workload and
+/* The baseline cell's one-worker throughput for this workload and
  * parameter set: what speedup is measured against. */
-static double serial_base(const cb_rdoc *d, const cb_rcell *like, double *f)
+static double serial_base(const cb_rdoc *d, const cb_rcell *like, double *f, const char **name)
 {
 	double base = NAN;
 	*f = NAN;
@@ -112,9 +112,11 @@ static double serial_base(const cb_rdoc *d, const cb_rcell *like, double *f)
 		if (strcmp(c->workload, like->workload) || strcmp(c->params, like->params) || c->error ||
 		    c->skipped)
 			continue;
-		if (!strcmp(c->strategy, "serial") && cell_load(c) == 1 && isnan(base))
+		if (c->baseline && cell_load(c) == 1 && isnan(base)) {
 			base = c->throughput;
-		if (isfinite(c->serial_fraction) && (isnan(*f) || !strcmp(c->strategy, "serial")))
+			*name = c->strategy;
+		}
+		if (isfinite(c->serial_fraction) && (isnan(*f) || c->baseline))
 			*f = c->serial_fraction;
 	}
 	return base;
@@ -243,8 +245,8 @@ int cb_series_from_doc(const cb_rdoc *d, cb_series_set *out, cb_error *err)
 			s->short_name = cb_xasprintf("%s%s", c->strategy, extra);
 			free(extra);
 			s->weak = d->weak_scaling;
-			s->x_base = serial_base(d, c, &s->f_measured);
 			s->baseline = "serial";
+			s->x_base = serial_base(d, c, &s->f_measured, &s->baseline);
 		}
 		free(q);
 		point_add(s, c);

@@ -27,6 +27,20 @@ int cb_error_set(cb_error *err, int code, const char *fmt, ...)
 	return -1;
 }
 
+void cb_say(const cb_sayer *s, cb_say_kind kind, const char *fmt, ...)
+{
+	if (!s || !s->fn)
+		return;
+	char *text = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	s->fn(s->ctx, kind, text);
+	free(text);
+}
+
 double cb_now(void)
 {
 	struct timespec ts;

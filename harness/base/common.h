@@ -31,6 +31,20 @@ typedef struct cb_error {
 int cb_error_set(cb_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* What the core has to tell the user while it works: a note, a warning, a
+ * problem it goes on past, or the progress line (empty text: the line is
+ * done). It hands the text to the CLI's hook, which alone prints and
+ * decides how (prefix, terminal, --quiet); with no hook nothing is said. */
+typedef enum cb_say_kind {
+	CB_SAY_NOTE, CB_SAY_WARNING, CB_SAY_PROBLEM, CB_SAY_PROGRESS,
+} cb_say_kind;
+typedef struct cb_sayer {
+	void (*fn)(void *ctx, cb_say_kind kind, const char *text);
+	void *ctx;
+} cb_sayer;
+void cb_say(const cb_sayer *s, cb_say_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* CLOCK_MONOTONIC in seconds. */
 double cb_now(void);
 

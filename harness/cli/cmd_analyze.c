@@ -72,7 +72,7 @@ static int load_series(const analyze_opts *o, cb_rdoc **doc, cb_series_set *set,
 	double *n = NULL, *x = NULL;
 	size_t len, k;
 	int rc = -1;
-	if (cb_read_text_file(o->file, &text, &len, err))
+	if (cb_results_load(o->file, &text, &len, err))
 		goto out;
 	if (cb_text_is_json(text)) {
 		rc = cb_results_read(o->file, doc, err) || cb_series_from_doc(*doc, set, err) ? -1 : 0;

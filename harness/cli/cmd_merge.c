@@ -93,9 +93,9 @@ static int merge_one(json_t *merged, json_t *doc, const char *path, cb_error *er
 int cb_cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CB_OPT_OUT,
+		CB_OPT_HELP,
+		CB_OPT_END,
 	};
 	const char *out = NULL;
 	int c;

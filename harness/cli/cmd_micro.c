@@ -18,8 +18,8 @@
 #include "micro/micro.h"
 #include "render/micro_chart.h"
 #include "engine/run.h"
+#include "resultfile/file.h"
 
-#define SCHEMA "concbench.results/1"
 
 static const char usage_text[] =
 	"usage: concbench micro [FILTER] [options] [--benchmark_* flags]\n"
@@ -73,13 +73,6 @@ typedef struct micro_run {
 	cb_error err;
 } micro_run;
 
-static double median_of(double *v, int n)
-{
-	cb_stats s;
-	cb_stats_compute(v, (size_t)n, &s);
-	return s.median;
-}
-
 static json_t *num_or_null(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
@@ -102,7 +95,7 @@ static json_t *counter_medians(json_t *reps)
 			if (json_is_number(c))
 				x[k++] = json_number_value(c);
 		}
-		json_object_set_new(out, key, num_or_null(k ? median_of(x, k) : NAN));
+		json_object_set_new(out, key, num_or_null(k ? cb_median(x, (size_t)k) : NAN));
 		free(x);
 	}
 	return out;
@@ -139,7 +132,7 @@ static json_t *cell_json(const micro_run *mr, const micro_cell *c)
 		json_t *r;
 		json_array_foreach(c->reps, i, r)
 			x[i] = json_number_value(json_object_get(r, "ops_per_s"));
-		ops = median_of(x, c->nreps);
+		ops = cb_median(x, (size_t)c->nreps);
 		free(x);
 	}
 	json_object_set_new(j, "ops_per_s", num_or_null(ops));
@@ -163,7 +156,7 @@ static json_t *results_root(const micro_run *mr, bool complete)
 	json_t *cmd = json_array();
 	for (int i = 0; i < mr->argc; i++)
 		json_array_append_new(cmd, json_string(mr->argv[i]));
-	json_object_set_new(root, "schema", json_string(SCHEMA));
+	json_object_set_new(root, "schema", json_string(CB_RESULTS_SCHEMA));
 	json_object_set_new(root, "concbench_version", json_string(CB_VERSION_STRING));
 	json_object_set_new(root, "created", json_string(mr->created));
 	json_object_set_new(root, "command", cmd);
@@ -179,58 +172,11 @@ static const char *const csv_columns[] = {
 	"mean_s", "stddev_s", "cv", "min_s", "max_s", "p50_s", "p99_s", "skipped", "error", NULL,
 };
 
-static void csv_value(FILE *f, json_t *v)
-{
-	if (json_is_string(v)) {
-		fputc('"', f);
-		for (const char *s = json_string_value(v); *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else if (json_is_integer(v)) {
-		fprintf(f, "%lld", (long long)json_integer_value(v));
-	} else if (json_is_real(v)) {
-		fprintf(f, "%.9g", json_real_value(v));
-	}
-}
-
 static int write_results(micro_run *mr, bool complete, cb_error *err)
 {
+	static const char *const within[] = { "stats", "latency", NULL };
 	json_t *root = results_root(mr, complete);
-	char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
-	char *csv = NULL;
-	size_t csv_len = 0;
-	FILE *f = open_memstream(&csv, &csv_len);
-	for (int k = 0; csv_columns[k]; k++)
-		fprintf(f, "%s%s", k ? "," : "", csv_columns[k]);
-	fputc('\n', f);
-	size_t i;
-	json_t *c;
-	json_array_foreach(mr->cells, i, c) {
-		for (int k = 0; csv_columns[k]; k++) {
-			const char *col = csv_columns[k];
-			json_t *v = json_object_get(c, col);
-			if (!v)
-				v = json_object_get(json_object_get(c, "stats"), col);
-			if (!v)
-				v = json_object_get(json_object_get(c, "latency"), col);
-			if (k)
-				fputc(',', f);
-			csv_value(f, v);
-		}
-		fputc('\n', f);
-	}
-	fclose(f);
-	char *jp = cb_xasprintf("%s/results.json", mr->dir), *cp = cb_xasprintf("%s/results.csv", mr->dir);
-	int rc = cb_write_file_atomic(jp, text, strlen(text), err);
-	if (!rc)
-		rc = cb_write_file_atomic(cp, csv, csv_len, err);
-	free(jp);
-	free(cp);
-	free(text);
-	free(csv);
+	int rc = cb_results_write_files(mr->dir, root, csv_columns, within, err);
 	json_decref(root);
 	return rc;
 }
@@ -420,12 +366,12 @@ enum { OPT_PIN = 256, OPT_MIN_TIME };
 
 static const struct option options[] = {
 	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "reps", required_argument, NULL, 'r' },
+	CB_OPT_REPS,
 	{ "min-time", required_argument, NULL, OPT_MIN_TIME },
-	{ "out", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	CB_OPT_OUT,
+	CB_OPT_QUIET,
+	CB_OPT_HELP,
+	CB_OPT_END,
 };
 
 static int parse_options(int argc, char **argv, micro_opts *o, int *gb_argc, char **gb_argv, cb_error *err)
@@ -443,12 +389,8 @@ static int parse_options(int argc, char **argv, micro_opts *o, int *gb_argc, cha
 		case 'h': fputs(usage_text, stdout); return 1;
 		case OPT_PIN: o->pin = optarg; break;
 		case OPT_MIN_TIME: o->min_time = optarg; break;
-		case ':':
-			return cb_error_set(err, CB_EXIT_USAGE, "option '%s' needs a value (see 'concbench micro --help')",
-			                    argv[optind - 1]);
 		default:
-			return cb_error_set(err, CB_EXIT_USAGE, "unknown option '%s' (see 'concbench micro --help')",
-			                    argv[optind - 1]);
+			return cb_cli_opt_error("micro", ch, argv, err);
 		}
 	}
 	if (optind < argc)
@@ -620,9 +562,8 @@ int cb_cmd_micro(int argc, char **argv)
 		print_table(&mr);
 	/* The report of the price list, beside the results, as `run` has. */
 	char *file = cb_xasprintf("%s/results.json", mr.dir);
-	char *rargv[] = { "report", file, NULL };
 	fflush(stdout);
-	if (cb_cmd_report(2, rargv) == CB_EXIT_USAGE)
+	if (cb_cli_report(file, mr.dir) == CB_EXIT_USAGE)
 		mr.failed = true;
 	free(file);
 	if (!o.quiet || mr.failed)

@@ -21,40 +21,6 @@ static const char plot_usage[] =
 	"Each chart is written as .png and .svg beside its .dat data.\n"
 	"$CONCBENCH_PLOTS overrides the template folder, $CONCBENCH_GNUPLOT the binary.\n";
 
-int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **file,
-                           char **dir, cb_error *err)
-{
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *o = NULL;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return 1;
-		if (c != 'o')
-			return cb_error_set(err, CB_EXIT_USAGE, "%s: unknown option or missing value '%s' "
-			                    "(valid: -o DIR, --help)", cmd, argv[optind - 1]);
-		o = optarg;
-	}
-	if (optind != argc - 1)
-		return cb_error_set(err, CB_EXIT_USAGE, "%s: expected one results file, got %d "
-		                    "(valid: concbench %s FILE [-o DIR])", cmd, argc - optind, cmd);
-	*file = argv[optind];
-	if (o) {
-		*dir = cb_xstrdup(o);
-	} else {
-		char *copy = cb_xstrdup(*file);
-		*dir = cb_xstrdup(dirname(copy));
-		free(copy);
-	}
-	return 0;
-}
-
 int cb_cmd_plot(int argc, char **argv)
 {
 	const char *file = NULL;

@@ -206,7 +206,7 @@ static const struct option options[] = {
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "param", required_argument, NULL, OPT_PARAM },
-	{ "reps", required_argument, NULL, 'r' },
+	CB_OPT_REPS,
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "suite", required_argument, NULL, OPT_SUITE },
 	{ "rounds", required_argument, NULL, OPT_ROUNDS },
@@ -214,10 +214,10 @@ static const struct option options[] = {
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "out", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	CB_OPT_OUT,
+	CB_OPT_QUIET,
+	CB_OPT_HELP,
+	CB_OPT_END,
 };
 
 typedef struct {
@@ -270,12 +270,8 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 			cfg->params[cfg->nparams++] = (cb_kv){ key, key + (eq - optarg) + 1 };
 			break;
 		}
-		case ':':
-			return cb_error_set(err, CB_EXIT_USAGE, "option '%s' needs a value (see 'concbench run --help')",
-			                    argv[optind - 1]);
 		default:
-			return cb_error_set(err, CB_EXIT_USAGE, "unknown option '%s' (see 'concbench run --help')",
-			                    argv[optind - 1]);
+			return cb_cli_opt_error("run", ch, argv, err);
 		}
 	}
 	if (optind < argc)
@@ -368,7 +364,8 @@ static void config_free(cb_run_config *cfg)
 int cb_cmd_run(int argc, char **argv)
 {
 	cb_run_config cfg = { .out_root = "results", .argc = argc + 1 };
-	cb_run run = { .cfg = &cfg, .perf_fd = -1 };
+	cb_cli_voice voice = { 0 };
+	cb_run run = { .cfg = &cfg, .perf_fd = -1, .say = { cb_cli_say, &voice } };
 	cb_error err = { 0 };
 	raw_opts raw = { 0 };
 	char **gb_argv = cb_xcalloc((size_t)argc + 2, sizeof *gb_argv);
@@ -395,6 +392,7 @@ int cb_cmd_run(int argc, char **argv)
 	cb_topology_summarize(run.topo, &sum);
 	if (apply_options(&cfg, &raw, sum.allowed_pus, &err) || cb_out_root_check(cfg.out_root, &err))
 		goto fail;
+	voice.quiet = cfg.quiet;
 	cb_gb_init(&gb_argc, gb_argv);
 	if (gb_argc > 1) {
 		cb_error_set(&err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);

@@ -1,4 +1,4 @@
-/* Subcommands, one file each (harness/cmd_*.c); main.c lists them in its
+/* Subcommands, one file each (cli/cmd_*.c); main.c lists them in its
  * command table. Each returns an exit code. */
 #ifndef CB_COMMANDS_H
 #define CB_COMMANDS_H
@@ -12,10 +12,27 @@ int cb_cmd_analyze(int argc, char **argv);
 int cb_cmd_plot(int argc, char **argv);
 int cb_cmd_report(int argc, char **argv);
 
+/* options.c. The options that mean the same in every command that has
+ * them, for the commands' getopt_long tables. */
+#define CB_OPT_OUT   { "out", required_argument, NULL, 'o' }
+#define CB_OPT_REPS  { "reps", required_argument, NULL, 'r' }
+#define CB_OPT_QUIET { "quiet", no_argument, NULL, 'q' }
+#define CB_OPT_HELP  { "help", no_argument, NULL, 'h' }
+#define CB_OPT_END   { NULL, 0, NULL, 0 }
+/* The error for what getopt_long returned as ':' (a missing value) or '?'
+ * (an unknown option) in command cmd; returns -1. */
+int cb_cli_opt_error(const char *cmd, int ch, char **argv, cb_error *err);
 /* FILE [-o DIR] for plot and report; DIR defaults to FILE's folder and is
  * malloc'ed. Returns 1 for --help, -1 with err on a usage error. */
 int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **file,
                            char **dir, cb_error *err);
+
+/* output.c: the CLI's hook for what the core says (ctx is a cb_cli_voice),
+ * and a report written and told: its warnings on stderr, the files written
+ * on stdout; returns the exit code (3 when charts could not be drawn). */
+typedef struct cb_cli_voice { bool quiet, progress_open; } cb_cli_voice;
+void cb_cli_say(void *ctx, cb_say_kind kind, const char *text);
+int cb_cli_report(const char *file, const char *dir);
 
 int cb_cmd_compare(int argc, char **argv);
 int cb_cmd_baseline(int argc, char **argv);

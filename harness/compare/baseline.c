@@ -2,6 +2,7 @@
  * run against "main" or "v1.2" without keeping the path around. A baseline
  * is an exact copy of the file, checked to be readable by compare first. */
 #include "compare/compare.h"
+#include "resultfile/file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +35,7 @@ int cb_baseline_save(const char *name, const char *file, char **saved, cb_error 
 	size_t len;
 	cb_cmp_input *in = NULL;
 	int rc = -1;
-	if (cb_baseline_path(name, &path, err) || cb_cmp_read_file(file, &data, &len, err) ||
+	if (cb_baseline_path(name, &path, err) || cb_results_load(file, &data, &len, err) ||
 	    cb_cmp_input_parse(file, data, len, CB_METRIC_TIME, &in, err) ||
 	    cb_mkdir_p(CB_BASELINE_DIR, err) || cb_write_file_atomic(path, data, len, err))
 		goto out;

@@ -65,24 +65,6 @@ const char *cb_cmp_verdict_name(cb_verdict v)
 
 /* ---- descriptive statistics ---------------------------------------- */
 
-static double *sorted_copy(const double *x, size_t n)
-{
-	double *s = cb_xmalloc(n * sizeof *s);
-	memcpy(s, x, n * sizeof *s);
-	gsl_sort(s, 1, n);
-	return s;
-}
-
-double cb_cmp_median(const double *x, size_t n)
-{
-	if (!n)
-		return NAN;
-	double *s = sorted_copy(x, n);
-	double m = gsl_stats_median_from_sorted_data(s, 1, n);
-	free(s);
-	return m;
-}
-
 static double cv_of(const double *x, size_t n)
 {
 	if (n < 2)
@@ -306,11 +288,20 @@ static char *pair_problem(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_c
 	return NULL;
 }
 
+/* FNV-1a of the cell's key, the bootstrap seed of its row. Parameters are
+ * hashed with ',' between them, as compare's keys once wrote them, so that
+ * comparing the same two files draws the same intervals as it always did. */
 static uint64_t hash_key(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	bool in_params = false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		in_params = c == '[' ? true : c == ']' ? false : in_params;
+		if (in_params && c == ';')
+			c = ',';
+		h = (h ^ c) * 1099511628211ull;
+	}
 	return h;
 }
 
@@ -368,10 +359,10 @@ static void samples(const cb_cmp_row *row, const double **x, const double **y)
 static void flag_worse_outliers(const double *v, size_t n, bool lower_better, bool *out)
 {
 	double *l = logs_of(v, n), *dev = cb_xmalloc((n ? n : 1) * sizeof *dev);
-	double med = cb_cmp_median(l, n);
+	double med = cb_median(l, n);
 	for (size_t i = 0; i < n; i++)
 		dev[i] = fabs(l[i] - med);
-	double lim = OUTLIER_SDS * 1.4826 * cb_cmp_median(dev, n);
+	double lim = OUTLIER_SDS * 1.4826 * cb_median(dev, n);
 	if (lim < log1p(OUTLIER_MIN))
 		lim = log1p(OUTLIER_MIN);
 	for (size_t i = 0; i < n; i++)
@@ -527,8 +518,8 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	row->rounds = use_rounds(row->base, row->new, o->min_rounds);
 	choose_samples(row, o);
 	samples(row, &x, &y);
-	row->base_med = cb_cmp_median(x, row->nb);
-	row->new_med = cb_cmp_median(y, row->nn);
+	row->base_med = cb_median(x, row->nb);
+	row->new_med = cb_median(y, row->nn);
 	row->cv_base = cv_of(x, row->nb);
 	row->cv_new = cv_of(y, row->nn);
 	row->ratio = row->new_med / row->base_med;
@@ -608,13 +599,13 @@ static bool detect_shift(const cb_cmp_result *r, double *factor)
 	double *l = cb_xmalloc(k * sizeof *l), *dev = cb_xmalloc(k * sizeof *dev);
 	for (size_t i = 0; i < k; i++)
 		l[i] = log(r->rows[i].ratio);
-	double med = cb_cmp_median(l, k);
+	double med = cb_median(l, k);
 	size_t same = 0;
 	for (size_t i = 0; i < k; i++) {
 		same += l[i] * (med > 0 ? 1 : -1) >= fabs(med) / 2;
 		dev[i] = fabs(l[i] - med);
 	}
-	double mad = cb_cmp_median(dev, k);
+	double mad = cb_median(dev, k);
 	free(l);
 	free(dev);
 	bool shifted = fabs(med) >= log1p(r->opts.threshold) / 2 &&
@@ -698,10 +689,10 @@ static void power(cb_cmp_result *r)
 		double n = samples_needed(w, alpha_cell, r->opts.threshold);
 		need[k++] = n > 0 ? n : INFINITY;
 	}
-	r->needed_n = k ? cb_cmp_median(need, k) : NAN;
+	r->needed_n = k ? cb_median(need, k) : NAN;
 	if (!isfinite(r->needed_n))
 		r->needed_n = NAN;
-	r->underpowered_mdc = m ? cb_cmp_median(mdc, m) : INFINITY;
+	r->underpowered_mdc = m ? cb_median(mdc, m) : INFINITY;
 	free(need);
 	free(mdc);
 }

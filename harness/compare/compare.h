@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "base/common.h"
+#include "base/stats.h"
 
 typedef enum cb_metric {
 	CB_METRIC_TIME,       /* wall seconds per repetition; lower is better */
@@ -59,9 +60,6 @@ void cb_cmp_input_free(cb_cmp_input *in);
 /* Leaves parameter `name` out of every cell's identity, so that cells that
  * differ only in it match. */
 void cb_cmp_input_ignore_param(cb_cmp_input *in, const char *name);
-/* A whole regular file into memory (*data malloc'ed); a directory, a device
- * or an unreadable path is an error naming it. */
-int cb_cmp_read_file(const char *path, char **data, size_t *len, cb_error *err);
 
 /* Baselines: named copies of a results file under results/baselines/. */
 #define CB_BASELINE_DIR "results/baselines"
@@ -154,7 +152,6 @@ int cb_cmp_metric_parse(const char *s, cb_metric *m);
 bool cb_cmp_lower_is_better(cb_metric m);
 
 /* The statistics, exported for the tests. */
-double cb_cmp_median(const double *x, size_t n);
 /* The prior of the moderated t (limma's fitFDist): from n cells' variances
  * s2[i] with d[i] degrees of freedom, the prior df d0 and variance s02 by
  * the method of moments on log s2. Fewer than 3 usable cells: d0 = 0 (no

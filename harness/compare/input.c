@@ -15,100 +15,33 @@
 
 #include <jansson.h>
 
-#define SCHEMA "concbench.results/1"
-/* Larger inputs are refused rather than read: no results file comes near it. */
-#define MAX_INPUT_BYTES (512u << 20)
+#include "resultfile/read.h"
 
 typedef struct reader {
 	const char *name;   /* the file, for messages */
 	cb_metric metric;
 	cb_error *err;
+	cb_jreader jr;
 } reader;
 
-static const char *type_name(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
+#define type_name cb_json_type_name
 
-static int missing(reader *rd, const char *where, const char *what)
-{
-	return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s%smissing '%s'", rd->name, where,
-	                    *where ? ": " : "", what);
-}
-
-/* Typed field access: 0 and the value, or -1 with the error set. A missing
- * optional field leaves *out untouched. */
 static int get_string(reader *rd, const json_t *obj, const char *key, const char *where,
                       bool required, const char **out)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v)
-		return required ? missing(rd, where, key) : 0;
-	if (!json_is_string(v))
-		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s%s'%s' must be a string, not %s",
-		                    rd->name, where, *where ? ": " : "", key, type_name(v));
-	*out = json_string_value(v);
-	return 0;
-}
-
-static int get_int(reader *rd, const json_t *obj, const char *key, const char *where,
-                   bool required, long long *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v)
-		return required ? missing(rd, where, key) : 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return cb_error_set(rd->err, CB_EXIT_USAGE,
-		                    "%s: %s%s'%s' must be a non-negative integer, not %s", rd->name,
-		                    where, *where ? ": " : "", key,
-		                    json_is_integer(v) ? "negative" : type_name(v));
-	*out = json_integer_value(v);
-	return 0;
+	return cb_jget_string(&rd->jr, obj, key, where, required, out);
 }
 
 static int get_number(reader *rd, const json_t *obj, const char *key, const char *where,
                       bool required, double *out)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v)
-		return required ? missing(rd, where, key) : 0;
-	double d = json_number_value(v);
-	if (!json_is_number(v) || !isfinite(d) || d < 0)
-		return cb_error_set(rd->err, CB_EXIT_USAGE,
-		                    "%s: %s%s'%s' must be a non-negative number, not %s", rd->name,
-		                    where, *where ? ": " : "", key,
-		                    json_is_number(v) ? "negative" : type_name(v));
-	*out = d;
-	return 0;
+	return cb_jget_number(&rd->jr, obj, key, where, required, out);
 }
 
 static json_t *get_typed(reader *rd, const json_t *obj, const char *key, const char *where,
                          json_type type, bool required, int *rc)
 {
-	static const char *const names[] = { "an object", "an array" };
-	json_t *v = json_object_get(obj, key);
-	*rc = 0;
-	if (!v) {
-		if (required)
-			*rc = missing(rd, where, key);
-		return NULL;
-	}
-	if (json_typeof(v) != type) {
-		*rc = cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s%s'%s' must be %s, not %s", rd->name,
-		                   where, *where ? ": " : "", key, names[type == JSON_ARRAY],
-		                   type_name(v));
-		return NULL;
-	}
-	return v;
+	return cb_jget_typed(&rd->jr, obj, key, where, type, required, rc);
 }
 
 /* ---- cells ----------------------------------------------------------- */
@@ -158,176 +91,47 @@ static void push(double **v, size_t *n, double x)
 
 /* ---- concbench results.json ------------------------------------------ */
 
-static int cmp_str(const void *a, const void *b)
+/* One cell of the one reader's view: its key (what matches it in the other
+ * file), its samples of the metric per repetition and per round. */
+static int map_cell(reader *rd, cb_cmp_input *in, const cb_rcell *r, size_t idx)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* "k=v,k=v" in key order; values as the text the file holds. */
-static int params_text(reader *rd, const json_t *params, const char *where, char **out)
-{
-	size_t n = json_object_size(params), len = 1, i = 0;
-	const char **keys = cb_xcalloc(n + 1, sizeof *keys);
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)params, k, v) {
-		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v)) {
-			free(keys);
-			return cb_error_set(rd->err, CB_EXIT_USAGE,
-			                    "%s: %s: parameter '%s' must be text, not %s", rd->name, where,
-			                    k, type_name(v));
+	char where[300];
+	snprintf(where, sizeof where, "cells[%zu] '%.200s'", idx, r->id);
+	if (rd->metric == CB_METRIC_THROUGHPUT && !r->has_ntasks)
+		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s: missing 'ntasks'", rd->name, where);
+	cb_cmp_cell *c = add_cell(in);
+	c->key = cb_xasprintf("%s[%s]/%s/n%d/c%d/t%d/%s/%s", r->workload, r->params, r->strategy,
+	                      r->workers, r->concurrency, r->threads, r->pin, r->schedule);
+	c->label = cb_xstrdup(strcmp(r->id, "?") ? r->id : c->key);
+	if (r->error)
+		c->failed = cb_xstrdup(r->error);
+	else if (!r->checksum_ok)
+		c->failed = cb_xstrdup("wrong checksum");
+	for (size_t i = 0; i < r->nreps; i++) {
+		double wall = r->wall[i], v = wall;
+		if (rd->metric == CB_METRIC_THROUGHPUT) {
+			v = wall > 0 ? (double)r->ntasks / wall : 0;
+		} else if (rd->metric == CB_METRIC_CPU) {
+			if (isnan(r->user[i]) || isnan(r->sys[i]))
+				return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s: reps[%zu]: missing '%s'",
+				                    rd->name, where, i, isnan(r->user[i]) ? "user_s" : "sys_s");
+			v = r->user[i] + r->sys[i];
 		}
-		keys[i++] = k;
-	}
-	qsort(keys, n, sizeof *keys, cmp_str);
-	char **vals = cb_xcalloc(n + 1, sizeof *vals);
-	for (i = 0; i < n; i++) {
-		v = json_object_get(params, keys[i]);
-		vals[i] = json_is_string(v) ? cb_xstrdup(json_string_value(v))
-		                            : json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-		if (!vals[i])
-			abort();
-		len += strlen(keys[i]) + strlen(vals[i]) + 2;
-	}
-	char *s = cb_xmalloc(len), *p = s;
-	*p = 0;
-	for (i = 0; i < n; i++) {
-		p += sprintf(p, "%s%s=%s", i ? "," : "", keys[i], vals[i]);
-		free(vals[i]);
-	}
-	free(vals);
-	free(keys);
-	*out = s;
-	return 0;
-}
-
-/* One repetition's value of the metric. */
-static int rep_value(reader *rd, const json_t *rep, const char *where, long long ntasks,
-                     double *out)
-{
-	double wall = 0, user = 0, sys = 0;
-	if (!json_is_object(rep))
-		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s must be an object, not %s",
-		                    rd->name, where, type_name(rep));
-	if (get_number(rd, rep, "wall_s", where, true, &wall))
-		return -1;
-	switch (rd->metric) {
-	case CB_METRIC_TIME:
-		*out = wall;
-		return 0;
-	case CB_METRIC_THROUGHPUT:
-		*out = wall > 0 ? (double)ntasks / wall : 0;
-		return 0;
-	case CB_METRIC_CPU:
-		if (get_number(rd, rep, "user_s", where, true, &user) ||
-		    get_number(rd, rep, "sys_s", where, true, &sys))
-			return -1;
-		*out = user + sys;
-		return 0;
-	}
-	return 0;
-}
-
-static int read_samples(reader *rd, const json_t *cell, const char *where, long long ntasks,
-                        cb_cmp_cell *c)
-{
-	int rc;
-	char at[400];
-	json_t *reps = get_typed(rd, cell, "reps", where, JSON_ARRAY, true, &rc);
-	if (rc)
-		return -1;
-	for (size_t i = 0; i < json_array_size(reps); i++) {
-		double v = 0;
-		snprintf(at, sizeof at, "%s: reps[%zu]", where, i);
-		if (rep_value(rd, json_array_get(reps, i), at, ntasks, &v))
-			return -1;
 		push(&c->reps, &c->nreps, v);
 	}
-	json_t *rounds = get_typed(rd, cell, "rounds", where, JSON_ARRAY, false, &rc);
-	if (rc)
-		return -1;
-	for (size_t i = 0; i < json_array_size(rounds); i++) {
-		json_t *v = json_array_get(rounds, i);
-		double d = json_number_value(v);
-		if (!json_is_number(v) || !isfinite(d) || d < 0)
-			return cb_error_set(rd->err, CB_EXIT_USAGE,
-			                    "%s: %s: rounds[%zu] must be a non-negative number, not %s",
-			                    rd->name, where, i, json_is_number(v) ? "negative" : type_name(v));
-		/* Rounds hold wall seconds; CPU time is not kept per round. */
+	/* Rounds hold wall seconds; CPU time is not kept per round. */
+	for (size_t i = 0; i < r->nrounds; i++) {
+		double d = r->rounds[i];
 		if (rd->metric == CB_METRIC_TIME)
 			push(&c->rounds, &c->nrounds, d);
 		else if (rd->metric == CB_METRIC_THROUGHPUT)
-			push(&c->rounds, &c->nrounds, d > 0 ? (double)ntasks / d : 0);
+			push(&c->rounds, &c->nrounds, d > 0 ? (double)r->ntasks / d : 0);
 	}
-	return 0;
-}
-
-typedef struct cell_id {
-	const char *workload, *strategy, *schedule, *pin, *id;
-	long long workers, concurrency, threads, ntasks;
-} cell_id;
-
-static int read_identity(reader *rd, const json_t *cell, const char *where, cell_id *ci)
-{
-	*ci = (cell_id){ .schedule = "static", .pin = "none", .concurrency = -1, .threads = 1,
-	                 .ntasks = -1 };
-	if (get_string(rd, cell, "id", where, false, &ci->id) ||
-	    get_string(rd, cell, "workload", where, true, &ci->workload) ||
-	    get_string(rd, cell, "strategy", where, true, &ci->strategy) ||
-	    get_string(rd, cell, "schedule", where, false, &ci->schedule) ||
-	    get_string(rd, cell, "pin", where, false, &ci->pin) ||
-	    get_int(rd, cell, "workers", where, true, &ci->workers) ||
-	    get_int(rd, cell, "concurrency", where, false, &ci->concurrency) ||
-	    get_int(rd, cell, "threads", where, false, &ci->threads) ||
-	    get_int(rd, cell, "ntasks", where, rd->metric == CB_METRIC_THROUGHPUT, &ci->ntasks))
-		return -1;
-	if (ci->concurrency < 0)
-		ci->concurrency = ci->workers;
-	return 0;
-}
-
-static int read_cell(reader *rd, cb_cmp_input *in, const json_t *cell, size_t idx)
-{
-	char where[300];
-	cell_id ci;
-	char *params = NULL;
-	int rc;
-	snprintf(where, sizeof where, "cells[%zu]", idx);
-	if (!json_is_object(cell))
-		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s must be an object, not %s",
-		                    rd->name, where, type_name(cell));
-	if (read_identity(rd, cell, where, &ci))
-		return -1;
-	if (ci.id)
-		snprintf(where, sizeof where, "cells[%zu] '%.200s'", idx, ci.id);
-	json_t *pj = get_typed(rd, cell, "params", where, JSON_OBJECT, false, &rc);
-	if (rc)
-		goto fail;
-	if (!pj)
-		params = cb_xstrdup("");
-	else if (params_text(rd, pj, where, &params))
-		goto fail;
-	cb_cmp_cell *c = add_cell(in);
-	c->key = cb_xasprintf("%s[%s]/%s/n%lld/c%lld/t%lld/%s/%s", ci.workload, params, ci.strategy,
-	                      ci.workers, ci.concurrency, ci.threads, ci.pin, ci.schedule);
-	c->label = cb_xstrdup(ci.id ? ci.id : c->key);
-	free(params);
-	params = NULL;
-	json_t *e = json_object_get(cell, "error");
-	if (e && json_is_string(e))
-		c->failed = cb_xstrdup(json_string_value(e));
-	else if (json_is_false(json_object_get(cell, "checksum_ok")))
-		c->failed = cb_xstrdup("wrong checksum");
-	if (read_samples(rd, cell, where, ci.ntasks, c))
-		goto fail;
 	for (size_t i = 0; i + 1 < in->ncells; i++)
 		if (!strcmp(in->cells[i].key, c->key))
 			return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s: the same cell as cells[%zu]",
 			                    rd->name, where, i);
 	return 0;
-fail:
-	free(params);
-	return -1;
 }
 
 static char *topology_fact(const json_t *topo)
@@ -353,20 +157,21 @@ static char *string_fact(const json_t *obj, const char *key)
 	return json_is_string(v) ? cb_xstrdup(json_string_value(v)) : NULL;
 }
 
-static int read_concbench(reader *rd, const json_t *root, cb_cmp_input *in)
+/* A concbench results.json, through the one reader (resultfile/read.c). */
+static int read_concbench(reader *rd, json_t *root, cb_cmp_input *in)
 {
-	int rc;
-	const char *schema = NULL;
+	cb_rdoc *doc = NULL;
 	in->format = "concbench";
-	if (get_string(rd, root, "schema", "", true, &schema))
+	if (cb_results_parse_json(rd->name, root, &doc, rd->err))
 		return -1;
-	if (strcmp(schema, SCHEMA))
-		return cb_error_set(rd->err, CB_EXIT_USAGE,
-		                    "%s: unsupported schema '%.100s' (valid: " SCHEMA ")", rd->name,
-		                    schema);
-	json_t *m = get_typed(rd, root, "machine", "", JSON_OBJECT, false, &rc);
-	if (rc)
-		return -1;
+	int rc = 0;
+	if (doc->micro) {
+		rc = cb_error_set(rd->err, CB_EXIT_USAGE, "%s: a micro run (cells of kind micro) is a "
+		                  "price list, not cells to compare (valid: results of concbench run "
+		                  "or Google Benchmark JSON)", rd->name);
+		goto out;
+	}
+	const json_t *m = doc->machine;
 	if (m) {
 		in->facts[CB_FACT_HOST] = string_fact(m, "host");
 		in->facts[CB_FACT_CPU] = string_fact(m, "cpu_model");
@@ -374,13 +179,11 @@ static int read_concbench(reader *rd, const json_t *root, cb_cmp_input *in)
 		in->facts[CB_FACT_GOVERNOR] = string_fact(m, "governor");
 		in->facts[CB_FACT_TOPOLOGY] = topology_fact(json_object_get(m, "topology"));
 	}
-	json_t *cells = get_typed(rd, root, "cells", "", JSON_ARRAY, true, &rc);
-	if (rc)
-		return -1;
-	for (size_t i = 0; i < json_array_size(cells); i++)
-		if (read_cell(rd, in, json_array_get(cells, i), i))
-			return -1;
-	return 0;
+	for (size_t i = 0; i < doc->ncells && !rc; i++)
+		rc = map_cell(rd, in, &doc->cells[i], i);
+out:
+	cb_rdoc_free(doc);
+	return rc;
 }
 
 /* ---- Google Benchmark JSON ------------------------------------------- */
@@ -490,28 +293,13 @@ static int read_gbench(reader *rd, const json_t *root, cb_cmp_input *in)
 
 /* ---- entry points ---------------------------------------------------- */
 
-/* Control bytes other than whitespace near the start: an executable or an
- * archive handed over by mistake, which deserves a plainer word than a
- * JSON syntax error. */
-static bool looks_binary(const char *data, size_t len)
-{
-	for (size_t i = 0; i < len && i < 512; i++) {
-		unsigned char c = (unsigned char)data[i];
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-			return true;
-		if (c == 0x7f)
-			return true;
-	}
-	return false;
-}
-
 static int parse_root(reader *rd, const char *data, size_t len, json_t **root)
 {
 	json_error_t je;
 	if (!len)
 		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: empty file (valid: a concbench "
 		                    "results.json or Google Benchmark JSON)", rd->name);
-	if (looks_binary(data, len))
+	if (cb_text_is_binary(data, len))
 		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: binary data, not JSON (valid: a "
 		                    "concbench results.json or Google Benchmark JSON)", rd->name);
 	*root = json_loadb(data, len, 0, &je);
@@ -528,7 +316,7 @@ static int parse_root(reader *rd, const char *data, size_t len, json_t **root)
 int cb_cmp_input_parse(const char *name, const char *data, size_t len, cb_metric metric,
                        cb_cmp_input **out, cb_error *err)
 {
-	reader rd = { name, metric, err };
+	reader rd = { name, metric, err, { name, err } };
 	json_t *root = NULL;
 	cb_cmp_input *in = cb_xcalloc(1, sizeof *in);
 	int rc = -1;
@@ -553,63 +341,18 @@ out:
 	return 0;
 }
 
-int cb_cmp_read_file(const char *path, char **data, size_t *len, cb_error *err)
-{
-	struct stat st;
-	int rc = -1, fd = open(path, O_RDONLY | O_CLOEXEC);
-	*data = NULL;
-	if (fd < 0)
-		return cb_error_set(err, CB_EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st)) {
-		cb_error_set(err, CB_EXIT_USAGE, "%s: cannot stat: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		cb_error_set(err, CB_EXIT_USAGE, "%s: is a directory (valid: a results.json file)", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_INPUT_BYTES) {
-		cb_error_set(err, CB_EXIT_USAGE, "%s: not a regular file of at most %u MiB", path,
-		             MAX_INPUT_BYTES >> 20);
-		goto out;
-	}
-	*data = cb_xmalloc((size_t)st.st_size + 1);
-	*len = 0;
-	for (ssize_t r; *len < (size_t)st.st_size; *len += (size_t)r) {
-		r = read(fd, *data + *len, (size_t)st.st_size - *len);
-		if (r < 0 && errno == EINTR) {
-			r = 0;
-			continue;
-		}
-		if (r < 0) {
-			cb_error_set(err, CB_EXIT_USAGE, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
-		}
-		if (!r)
-			break;
-	}
-	rc = 0;
-out:
-	close(fd);
-	if (rc) {
-		free(*data);
-		*data = NULL;
-	}
-	return rc;
-}
-
 int cb_cmp_input_load(const char *path, cb_metric metric, cb_cmp_input **out, cb_error *err)
 {
 	char *data;
 	size_t len;
-	if (cb_cmp_read_file(path, &data, &len, err))
+	if (cb_results_load(path, &data, &len, err))
 		return -1;
 	int rc = cb_cmp_input_parse(path, data, len, metric, out, err);
 	free(data);
 	return rc;
 }
 
-/* Keys read "workload[k=v,k=v]/strategy/...": the entry for `name` is cut
+/* Keys read "workload[k=v;k=v]/strategy/...": the entry for `name` is cut
  * out of the bracket. */
 void cb_cmp_input_ignore_param(cb_cmp_input *in, const char *name)
 {
@@ -620,15 +363,15 @@ void cb_cmp_input_ignore_param(cb_cmp_input *in, const char *name)
 		if (!close)
 			continue;
 		for (char *p = open + 1; p < close;) {
-			char *end = p + strcspn(p, ",]");
+			char *end = p + strcspn(p, ";]");
 			if ((size_t)(end - p) > nlen && !strncmp(p, name, nlen) && p[nlen] == '=') {
-				/* Drop "k=v" and one comma next to it. */
-				char *from = *end == ',' ? end + 1 : end;
-				char *to = *end != ',' && p > open + 1 ? p - 1 : p;
+				/* Drop "k=v" and one separator next to it. */
+				char *from = *end == ';' ? end + 1 : end;
+				char *to = *end != ';' && p > open + 1 ? p - 1 : p;
 				memmove(to, from, strlen(from) + 1);
 				break;
 			}
-			p = *end == ',' ? end + 1 : end;
+			p = *end == ';' ? end + 1 : end;
 		}
 	}
 }

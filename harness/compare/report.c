@@ -107,7 +107,7 @@ static void method_line(FILE *f, const cb_cmp_result *r)
 	double *df = cb_xmalloc((r->nrows + 1) * sizeof *df);
 	for (size_t i = 0; i < r->nrows; i++)
 		df[i] = r->rows[i].prior_df;
-	double med_df = r->nrows ? cb_cmp_median(df, r->nrows) : 0;
+	double med_df = r->nrows ? cb_median(df, r->nrows) : 0;
 	free(df);
 	fprintf(f, "method: unit of replication %s (fresh-process rounds when both sides have "
 	        "at least %zu%s); t test on log samples with each cell's variance moderated across "

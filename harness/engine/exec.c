@@ -10,6 +10,14 @@
 
 #include "engine/strategy.h"
 
+const cb_strategy *cb_strategy_baseline(void)
+{
+	for (const cb_strategy *const *s = cb_strategies; *s; s++)
+		if ((*s)->flags & CB_STRATEGY_BASELINE)
+			return *s;
+	abort();   /* the table has one: serial.c */
+}
+
 const cb_strategy *cb_strategy_find(const char *name)
 {
 	for (const cb_strategy *const *s = cb_strategies; *s; s++)

@@ -282,14 +282,22 @@ bool cb_gb_error_occurred(const cb_gb_state *st)
 	return state_of(st).error_occurred();
 }
 
-long cb_gb_run(const char *filter, cb_gb_report_fn fn, void *ctx)
+/* The library initialised (once) and the filter as it takes it; false for
+ * a filter that is not a valid expression. */
+static bool prepare(const char *filter, std::string *spec)
 {
 	if (!initialised) {
 		int argc = 0;
 		cb_gb_init(&argc, nullptr);
 	}
-	const std::string spec = filter_spec(filter);
-	if (!filter_is_valid(spec))
+	*spec = filter_spec(filter);
+	return filter_is_valid(*spec);
+}
+
+long cb_gb_run(const char *filter, cb_gb_report_fn fn, void *ctx)
+{
+	std::string spec;
+	if (!prepare(filter, &spec))
 		return -1;
 	/* No file reporter of ours: given none, the library itself opens
 	 * --benchmark_out and writes it in --benchmark_out_format. */
@@ -299,12 +307,8 @@ long cb_gb_run(const char *filter, cb_gb_report_fn fn, void *ctx)
 
 long cb_gb_list(const char *filter, cb_gb_list_fn fn, void *ctx)
 {
-	if (!initialised) {
-		int argc = 0;
-		cb_gb_init(&argc, nullptr);
-	}
-	const std::string spec = filter_spec(filter);
-	if (!filter_is_valid(spec))
+	std::string spec;
+	if (!prepare(filter, &spec))
 		return -1;
 	/* --benchmark_list_tests prints each instance's name to the display
 	 * reporter's stream instead of running it. */

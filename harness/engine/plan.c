@@ -120,13 +120,7 @@ static cb_cell *add_cell(cb_run *run, int *cap, cb_job *job, const cb_strategy *
 			abort();
 	}
 	cb_cell *c = &run->cells[run->ncells++];
-	memset(c, 0, sizeof *c);
-	c->job = job;
-	c->strategy = st;
-	c->workers = workers;
-	c->concurrency = concurrency;
-	c->threads = threads;
-	c->run = run;
+	cb_cell_init(c, run, job, st, workers, concurrency, threads, 0);
 	cell_id(c, run->cfg);
 	return c;
 }
@@ -138,9 +132,9 @@ static int place_cell(cb_run *run, cb_cell *c, cb_error *err)
 {
 	if (cb_cell_place(c, run->topo, &run->cfg->pin, err))
 		return -1;
-	if (c->place.oversubscribed && !run->cfg->quiet)
-		fprintf(stderr, "concbench: warning: cell %s is oversubscribed (%d workers on %d PUs)\n",
-		        c->id, c->workers * c->threads, c->place.usable_pus);
+	if (c->place.oversubscribed)
+		cb_say(&run->say, CB_SAY_WARNING, "cell %s is oversubscribed (%d workers on %d PUs)",
+		       c->id, c->workers * c->threads, c->place.usable_pus);
 	return 0;
 }
 
@@ -164,8 +158,7 @@ static cb_job *get_job(cb_run *run, const cb_workload *wl, int scale, cb_error *
 			return NULL;
 		}
 		job->scale = scale;
-		if (!cfg->quiet)
-			fprintf(stderr, "concbench: %s (its cells fail, the run goes on)\n", jerr.msg);
+		cb_say(&run->say, CB_SAY_PROBLEM, "%s (its cells fail, the run goes on)", jerr.msg);
 	}
 	run->jobs = realloc(run->jobs, (size_t)(run->njobs + 1) * sizeof *run->jobs);
 	if (!run->jobs)
@@ -188,16 +181,15 @@ static int expand(cb_run *run, const cb_workload **wls, int nwl, const cb_strate
 		for (int s = 0; s < nst; s++)
 			have_baseline |= (sts[s]->flags & CB_STRATEGY_BASELINE) != 0;
 		if (!have_baseline) {
-			cb_cell *c = add_cell(run, &cap, base_job, cb_strategy_find("serial"), 1, 1, 1);
+			cb_cell *c = add_cell(run, &cap, base_job, cb_strategy_baseline(), 1, 1, 1);
 			c->added_baseline = true;
 		}
 		for (int s = 0; s < nst; s++) {
 			const cb_strategy *st = sts[s];
 			bool base = st->flags & CB_STRATEGY_BASELINE;
 			if ((st->flags & CB_STRATEGY_EXTERNAL) && wls[wi]->shared_memory) {
-				if (!cfg->quiet)
-					fprintf(stderr, "concbench: note: no %s cells for %s: its tasks meet in shared "
-					        "memory, which ranks on several machines do not have\n", st->name, wls[wi]->name);
+				cb_say(&run->say, CB_SAY_NOTE, "no %s cells for %s: its tasks meet in shared "
+				       "memory, which ranks on several machines do not have", st->name, wls[wi]->name);
 				continue;
 			}
 			int nw = base ? 1 : cfg->nworkers;
@@ -261,9 +253,10 @@ static int check_combinations(const cb_run_config *cfg, const cb_strategy **sts,
  * the command line that cannot is an error; one that came in with "all"
  * and lacks something in this environment (mpi not built) is left out
  * with a note, so that the default run still runs everything else. */
-static int check_strategies(const cb_run_config *cfg, const cb_strategy **sts, int *nst, bool *used,
+static int check_strategies(const cb_run *run, const cb_strategy **sts, int *nst, bool *used,
                             cb_error *err)
 {
+	const cb_run_config *cfg = run->cfg;
 	int kept = 0;
 	for (int s = 0; s < *nst; s++) {
 		cb_params tmp;
@@ -277,12 +270,11 @@ static int check_strategies(const cb_run_config *cfg, const cb_strategy **sts, i
 		if (rc) {
 			if (cfg->nstrategies || e.code != CB_EXIT_ENV)
 				return cb_error_set(err, e.code, "%s", e.msg);
-			if (!cfg->quiet)
-				fprintf(stderr, "concbench: note: leaving out strategy %s: %s\n", sts[s]->name, e.msg);
+			cb_say(&run->say, CB_SAY_NOTE, "leaving out strategy %s: %s", sts[s]->name, e.msg);
 			continue;
 		}
-		if (warn[0] && !cfg->quiet)
-			fprintf(stderr, "concbench: warning: %s: %s\n", sts[s]->name, warn);
+		if (warn[0])
+			cb_say(&run->say, CB_SAY_WARNING, "%s: %s", sts[s]->name, warn);
 		sts[kept++] = sts[s];
 	}
 	*nst = kept;
@@ -347,7 +339,7 @@ int cb_plan_build(cb_run *run, cb_error *err)
 		goto out;
 	/* Strategy parameters are checked (and marked used) here; each cell
 	 * parses its own copy when it opens. */
-	if (check_combinations(cfg, sts, nst, err) || check_strategies(cfg, sts, &nst, used, err))
+	if (check_combinations(cfg, sts, nst, err) || check_strategies(run, sts, &nst, used, err))
 		goto out;
 	/* Parameters of workloads are validated before any job is set up, so a
 	 * typo costs no setup time. */
@@ -449,16 +441,7 @@ void cb_plan_estimate(const cb_run *run, cb_estimate *e)
 void cb_plan_free(cb_run *run)
 {
 	for (int i = 0; i < run->ncells; i++) {
-		cb_cell *c = &run->cells[i];
-		cb_cell_close(c);
-		cb_placement_free(&c->place);
-		for (int r = 0; r < c->reps_done; r++)
-			cb_rep_clear(&c->reps[r]);
-		free(c->reps);
-		free(c->rounds);
-		free(c->error);
-		if (c->record)
-			json_decref(c->record);
+		cb_cell_free(&run->cells[i]);
 	}
 	free(run->cells);
 	for (int j = 0; j < run->njobs; j++)

@@ -10,9 +10,9 @@
 
 #include "analysis/analysis.h"
 #include "engine/run.h"
+#include "resultfile/file.h"
 #include "engine/strategy.h"
 
-#define SCHEMA "concbench.results/1"
 
 static json_t *num_or_null(bool ok, double v)
 {
@@ -47,6 +47,7 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "schedule", json_string(sched));
 	json_object_set_new(j, "ntasks", json_integer((json_int_t)job->ntasks));
 	json_object_set_new(j, "scale", json_integer(job->scale));
+	json_object_set_new(j, "baseline", json_boolean(c->strategy->flags & CB_STRATEGY_BASELINE));
 	json_object_set_new(j, "baseline_added", json_boolean(c->added_baseline));
 	json_t *reps = json_array();
 	for (int r = 0; r < c->reps_done; r++)
@@ -120,8 +121,13 @@ static double scale_of(const json_t *cell)
 	return json_is_number(json_object_get(cell, "scale")) ? jnum(cell, "scale") : 1;
 }
 
+/* The cell's own flag; files written before it was recorded are read
+ * through the strategy table's flag. */
 static bool is_baseline(const json_t *cell)
 {
+	json_t *flag = json_object_get(cell, "baseline");
+	if (json_is_boolean(flag))
+		return json_is_true(flag);
 	const cb_strategy *st = cb_strategy_find(json_string_value(json_object_get(cell, "strategy")));
 	return st && (st->flags & CB_STRATEGY_BASELINE);
 }
@@ -238,7 +244,7 @@ static json_t *config_json(const cb_run *run)
 json_t *cb_results_json(const cb_run *run)
 {
 	json_t *root = json_object();
-	json_object_set_new(root, "schema", json_string(SCHEMA));
+	json_object_set_new(root, "schema", json_string(CB_RESULTS_SCHEMA));
 	json_object_set_new(root, "concbench_version", json_string(CB_VERSION_STRING));
 	json_object_set_new(root, "created", json_string(run->created));
 	json_object_set_new(root, "command", strings_json(run->cfg->argv, run->cfg->argc));
@@ -263,66 +269,6 @@ static const char *const csv_columns[] = {
 	"usable_pus", "oversubscribed", "throughput", "error", "rate", "rate_unit", NULL,
 };
 
-static void csv_field(FILE *f, const json_t *v)
-{
-	if (!v || json_is_null(v))
-		return;
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		if (strpbrk(s, ",\"\n")) {
-			fputc('"', f);
-			for (; *s; s++) {
-				if (*s == '"')
-					fputc('"', f);
-				fputc(*s, f);
-			}
-			fputc('"', f);
-		} else {
-			fputs(s, f);
-		}
-	} else if (json_is_integer(v)) {
-		fprintf(f, "%lld", (long long)json_integer_value(v));
-	} else if (json_is_real(v)) {
-		fprintf(f, "%.9g", json_real_value(v));
-	} else if (json_is_boolean(v)) {
-		fputs(json_is_true(v) ? "true" : "false", f);
-	}
-}
-
-static char *csv_text(const json_t *root, size_t *len)
-{
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-	for (int k = 0; csv_columns[k]; k++)
-		fprintf(f, "%s%s", k ? "," : "", csv_columns[k]);
-	fputc('\n', f);
-	size_t i;
-	json_t *cell;
-	json_array_foreach(json_object_get(root, "cells"), i, cell) {
-		json_t *stats = json_object_get(cell, "stats");
-		for (int k = 0; csv_columns[k]; k++) {
-			const char *col = csv_columns[k];
-			if (k)
-				fputc(',', f);
-			if (!strcmp(col, "params")) {
-				const char *key;
-				json_t *v;
-				int first = 1;
-				json_object_foreach(json_object_get(cell, "params"), key, v) {
-					fprintf(f, "%s%s=%s", first ? "" : ";", key, json_string_value(v));
-					first = 0;
-				}
-			} else {
-				json_t *v = json_object_get(cell, col);
-				csv_field(f, v ? v : json_object_get(stats, col));
-			}
-		}
-		fputc('\n', f);
-	}
-	fclose(f);
-	return buf;
-}
-
 int cb_results_write(const cb_run *run, cb_error *err)
 {
 	json_t *root = cb_results_json(run);
@@ -333,20 +279,6 @@ int cb_results_write(const cb_run *run, cb_error *err)
 
 int cb_results_write_json(const char *dir, json_t *root, cb_error *err)
 {
-	char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
-	size_t csv_len;
-	char *csv = csv_text(root, &csv_len);
-	char *jp = cb_xasprintf("%s/results.json", dir);
-	char *cp = cb_xasprintf("%s/results.csv", dir);
-	/* Both or neither: results.csv never describes other cells than
-	 * results.json, and what the runner counts as on disk is in both. */
-	const char *paths[2] = { jp, cp };
-	const void *data[2] = { text, csv };
-	size_t len[2] = { strlen(text), csv_len };
-	int rc = cb_write_files_atomic(2, paths, data, len, err);
-	free(jp);
-	free(cp);
-	free(text);
-	free(csv);
-	return rc;
+	static const char *const within[] = { "stats", NULL };
+	return cb_results_write_files(dir, root, csv_columns, within, err);
 }

@@ -10,6 +10,7 @@
 
 #include "base/common.h"
 #include "base/params.h"
+#include "base/stats.h"
 #include "engine/strategy.h"
 #include "base/topology.h"
 #include "engine/workload.h"
@@ -51,7 +52,6 @@ typedef struct cb_rep {
 	json_t *cpus;             /* per worker: array of OS indices */
 } cb_rep;
 
-typedef struct cb_stats { double median, mean, stddev, cv, min, max; } cb_stats;
 
 typedef struct cb_cell {
 	char id[256];
@@ -79,6 +79,7 @@ typedef struct cb_cell {
 	double latency[4];        /* p50, p90, p99, max of the last repetition (I/O) */
 	bool has_latency;
 	struct cb_run *run;
+	struct cb_solo *solo;      /* cb_solo_open's, or NULL in a plan */
 } cb_cell;
 
 typedef struct cb_run {
@@ -95,6 +96,7 @@ typedef struct cb_run {
 	bool interrupted, failed;
 	bool selected;            /* the engine filter has been applied */
 	char *write_error;        /* the last results write failed: why */
+	cb_sayer say;             /* where notes, warnings and progress go (the CLI) */
 } cb_run;
 
 /* plan.c: suites, validation, expansion into cells (jobs created here). */
@@ -133,20 +135,41 @@ int cb_runner_run(cb_run *run, cb_error *err);
  * skipped; CB_EXIT_USAGE for a filter that is not a valid expression.
  * cb_runner_run does it unless it was done before. */
 int cb_runner_select(cb_run *run, cb_error *err);
-/* A repetition as results.json holds it, and back (-1: not a repetition). */
-json_t *cb_rep_json(const cb_rep *r);
-int cb_rep_from_json(const json_t *j, cb_rep *r);
-/* Places the cell's executors: groups of threads for strategies with
- * threads per process, one PU per worker otherwise (the one placement rule
- * of a cell). */
+/* cell.c: the one cell lifecycle, init -> place -> open -> rep... ->
+ * close -> free. init fills what the cell is (nothing allocated); place
+ * computes its executors' cpusets (groups of threads for strategies with
+ * threads per process, one PU per worker otherwise: the one placement rule
+ * of a cell); open runs the strategy's cell setup (pools start, untimed);
+ * rep times one repetition and verifies its checksum; close tears the
+ * strategy's cell down (keeping its record); free closes and releases what
+ * the cell owns (not its job or run). */
+void cb_cell_init(cb_cell *c, cb_run *run, cb_job *job, const cb_strategy *st, int workers,
+                  int concurrency, int threads, int reps_total);
 int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err);
 int cb_cell_open(cb_cell *c, cb_error *err);
 int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
 void cb_cell_close(cb_cell *c);
+void cb_cell_free(cb_cell *c);
+/* A repetition as results.json holds it, and back (-1: not a repetition). */
+json_t *cb_rep_json(const cb_rep *r);
+int cb_rep_from_json(const json_t *j, cb_rep *r);
 void cb_rep_clear(cb_rep *rep);
 
-/* stats over n samples (copied and sorted internally). */
-void cb_stats_compute(const double *x, size_t n, cb_stats *s);
+/* A cell outside a plan (micro, tests): the configuration and run a plan
+ * would give it, placed and opened. topo NULL opens the machine's; the
+ * job stays the caller's. NULL with err set when it cannot open. */
+typedef struct cb_solo_spec {
+	cb_job *job;
+	const cb_strategy *strategy;
+	int workers, concurrency, threads, reps;
+	const char *pin, *sched;
+	const cb_kv *params; size_t nparams;   /* the strategy's --param pairs */
+	cb_size size;
+	cb_topology *topo;
+} cb_solo_spec;
+cb_cell *cb_solo_open(const cb_solo_spec *s, cb_error *err);
+void cb_solo_free(cb_cell *c);
+
 
 /* results.c: results.json and results.csv. */
 json_t *cb_results_json(const cb_run *run);

@@ -157,6 +157,8 @@ typedef struct cb_strategy {
 } cb_strategy;
 
 extern const cb_strategy *const cb_strategies[];  /* NULL-terminated */
+/* The first strategy of the table flagged CB_STRATEGY_BASELINE. */
+const cb_strategy *cb_strategy_baseline(void);
 const cb_strategy *cb_strategy_find(const char *name);
 void cb_strategy_names(char *buf, size_t n);
 

@@ -57,57 +57,45 @@ static void empty_job(cb_gb_state *st, void *arg)
 	const cb_strategy *s = dc->s;
 	cb_kv kv = { "tasks", dc->tasks };
 	int workers = (int)cb_gb_range(st, 0);
-	cb_run_config cfg = { .size = CB_SIZE_TINY, .reps = 1 };
-	cb_run run = { .cfg = &cfg, .perf_fd = -1 };
-	cb_cell cell = { .strategy = s, .workers = workers, .concurrency = workers, .threads = 1,
-	                 .reps_total = 1, .run = &run };
 	cb_error err = { 0 };
+	cb_job *job = NULL;
+	cb_cell *cell = NULL;
 	hwloc_bitmap_t saved = hwloc_bitmap_alloc();
-	bool placed = false;
 
-	cb_schedule_parse(dc->sched, &cfg.sched, &err);
-	snprintf(cfg.sched_text, sizeof cfg.sched_text, "%s", dc->sched);
-	if (cb_pin_parse("compact", &cfg.pin, &err) || cb_topology_open(&run.topo, NULL, &err) ||
-	    cb_job_create(&cell.job, &empty, CB_SIZE_TINY, 1, &kv, 1, NULL, &err))
+	if (cb_job_create(&job, &empty, CB_SIZE_TINY, 1, &kv, 1, NULL, &err))
 		goto out;
-	int rc = cb_cell_place(&cell, run.topo, &cfg.pin, &err);
-	if (rc)
-		goto out;
-	placed = true;
-	if (cb_cell_open(&cell, &err))
+	cb_solo_spec spec = { .job = job, .strategy = s, .workers = workers, .concurrency = workers,
+	                      .threads = 1, .reps = 1, .pin = "compact", .sched = dc->sched,
+	                      .size = CB_SIZE_TINY };
+	cell = cb_solo_open(&spec, &err);
+	if (!cell)
 		goto out;
 	/* Where the runner would put the calling thread: on worker 0's PU. */
-	hwloc_topology_t h = cb_topology_hwloc(run.topo);
+	hwloc_topology_t h = cb_topology_hwloc(cell->run->topo);
 	hwloc_get_cpubind(h, saved, HWLOC_CPUBIND_THREAD);
-	cb_bind_thread(run.topo, cell.place.sets[0]);
-	cb_exec *ex = &cell.ex;
+	cb_bind_thread(cell->run->topo, cell->place.sets[0]);
+	cb_exec *ex = &cell->ex;
 	while (cb_gb_keep_running(st)) {
 		atomic_store(&ex->ctl->next, 0);
-		memset(cell.job->partials, 0, cell.job->ntasks * sizeof *cell.job->partials);
+		memset(job->partials, 0, job->ntasks * sizeof *job->partials);
 		double t0 = cb_now();
-		rc = s->run_job(ex, cell.job, &err);
+		int rc = s->run_job(ex, job, &err);
 		cb_gb_set_iteration_time(st, cb_now() - t0);
 		if (rc)
 			cb_gb_skip_with_error(st, err.msg);   /* ends the loop */
-		else if (empty_post(cell.job) != cell.job->reference)
+		else if (empty_post(job) != job->reference)
 			cb_gb_skip_with_error(st, "verification failed: a task was not run exactly once");
 	}
 	if (!cb_gb_error_occurred(st))
-		cb_gb_counter(st, "items_per_second", (double)cb_gb_max_iterations(st) * (double)cell.job->ntasks,
+		cb_gb_counter(st, "items_per_second", (double)cb_gb_max_iterations(st) * (double)job->ntasks,
 		              CB_GB_COUNTER_RATE);
 	hwloc_set_cpubind(h, saved, HWLOC_CPUBIND_THREAD);
-	cb_cell_close(&cell);
 out:
 	if (err.msg[0] && !cb_gb_error_occurred(st))
 		cb_gb_skip_with_error(st, err.msg);
-	if (placed)
-		cb_placement_free(&cell.place);
+	cb_solo_free(cell);
 	hwloc_bitmap_free(saved);
-	free(cell.reps);
-	cb_job_free(cell.job);
-	if (run.topo)
-		cb_topology_free(run.topo);
-	cb_pin_free(&cfg.pin);
+	cb_job_free(job);
 }
 
 /* Per strategy: the empty-job round trip (what apply_async costs), and a

@@ -1,4 +1,4 @@
-/* The micro-benchmark family table and what the families share: the
+/* What the micro-benchmark families share (their table is registry.c): the
  * environment (where workers go), filters, the pinned crew of threads or
  * processes started behind one gate, skip and verification messages, and
  * latency percentiles. */
@@ -14,45 +14,8 @@
 #include <unistd.h>
 
 #include "base/common.h"
+#include "base/stats.h"
 #include "micro/micro.h"
-
-const cb_micro_family cb_micro_families[] = {
-	{ "shim", "the measurement shim's own cost: C batch loop, per-iteration loop, native C++",
-	  cb_gb_register_shim_overhead },
-	{ "start", "start a worker and wait for it: thread, fork, vfork+exec, posix_spawn",
-	  cb_micro_register_start },
-	{ "switch", "coroutine switches: fcontext round trip, scheduler yield, create+first switch",
-	  cb_micro_register_coro },
-	{ "pingpong", "round trip between two threads (futex, condvar, eventfd) or processes (pipe), same PU and across PUs",
-	  cb_micro_register_pingpong },
-	{ "sync", "locks, semaphores, condvars, events, barriers, atomics: 1..N pinned threads, and across processes",
-	  cb_micro_register_sync },
-	{ "handover", "producer to consumer, 8 B and 4 KiB items: queues, rings, pipe, sockets, mqueue, TCP",
-	  cb_micro_register_handover },
-	{ "pools", "submit-to-result of an empty job: every strategy's dispatch and join, 1 and 2 workers",
-	  cb_micro_register_dispatch },
-	{ "timers", "lateness of 1 us .. 10 ms waits: clock_nanosleep, timerfd, io_uring timeout",
-	  cb_micro_register_timers },
-	{ NULL, NULL, NULL },
-};
-
-const cb_micro_family *cb_micro_family_find(const char *name)
-{
-	for (const cb_micro_family *f = cb_micro_families; f->name; f++)
-		if (!strcmp(f->name, name))
-			return f;
-	return NULL;
-}
-
-const char *cb_micro_family_names(void)
-{
-	static char buf[512];
-	if (!*buf)
-		for (const cb_micro_family *f = cb_micro_families; f->name; f++)
-			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
-			         f == cb_micro_families ? "" : ", ", f->name);
-	return buf;
-}
 
 static const cb_micro_env *current_env;
 
@@ -336,22 +299,15 @@ void cb_micro_lat_init(cb_micro_lat *l, size_t cap)
 	l->n = 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 void cb_micro_lat_report(cb_gb_state *st, cb_micro_lat *l)
 {
 	size_t n = l->n < l->cap ? (size_t)l->n : l->cap;
 	if (!n)
 		return;
-	qsort(l->v, n, sizeof *l->v, cmp_double);
-	/* Nearest rank. */
-	size_t i50 = (n * 50 + 99) / 100, i99 = (n * 99 + 99) / 100;
-	cb_gb_counter(st, "p50_ns", l->v[i50 ? i50 - 1 : 0] * 1e9, CB_GB_COUNTER_DEFAULT);
-	cb_gb_counter(st, "p99_ns", l->v[i99 ? i99 - 1 : 0] * 1e9, CB_GB_COUNTER_DEFAULT);
+	cb_sort(l->v, n);
+	cb_gb_counter(st, "p50_ns", cb_percentile_sorted(l->v, n, 0.50) * 1e9, CB_GB_COUNTER_DEFAULT);
+	cb_gb_counter(st, "p99_ns", cb_percentile_sorted(l->v, n, 0.99) * 1e9, CB_GB_COUNTER_DEFAULT);
 	cb_gb_counter(st, "max_ns", l->v[n - 1] * 1e9, CB_GB_COUNTER_DEFAULT);
 }
 

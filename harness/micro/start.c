@@ -74,24 +74,34 @@ static void fork_wait(cb_gb_state *st, void *arg)
 		cb_micro_fail(st, "%lld of %lld forked children exited 42", (long long)ok, (long long)total);
 }
 
+static char *const true_argv[] = { (char *)true_path, NULL };
+
+/* What the exec benchmarks share: their label, and a skip where the
+ * program they start cannot run here. */
+static bool true_runs(cb_gb_state *st)
+{
+	cb_gb_set_label(st, "processes");
+	if (access(true_path, X_OK)) {
+		cb_micro_skip(st, "%s is not executable here", true_path);
+		return false;
+	}
+	return true;
+}
+
 static void vfork_exec_wait(cb_gb_state *st, void *arg)
 {
 	(void)arg;
 	/* The child borrows this stack until it execs: what lives across
 	 * vfork() must be in memory, not in registers it could clobber. */
 	volatile int64_t ok = 0, total = 0;
-	char *const argv[] = { (char *)true_path, NULL };
-	cb_gb_set_label(st, "processes");
-	if (access(true_path, X_OK)) {
-		cb_micro_skip(st, "%s is not executable here", true_path);
+	if (!true_runs(st))
 		return;
-	}
 	double t0 = cb_now();
 	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
 		for (int64_t i = 0; i < n; i++, total++) {
 			pid_t pid = vfork();
 			if (pid == 0) {
-				execve(true_path, argv, environ);
+				execve(true_path, true_argv, environ);
 				_exit(127);
 			}
 			if (pid > 0)
@@ -106,17 +116,13 @@ static void posix_spawn_wait(cb_gb_state *st, void *arg)
 {
 	(void)arg;
 	int64_t ok = 0, total = 0;
-	char *const argv[] = { (char *)true_path, NULL };
-	cb_gb_set_label(st, "processes");
-	if (access(true_path, X_OK)) {
-		cb_micro_skip(st, "%s is not executable here", true_path);
+	if (!true_runs(st))
 		return;
-	}
 	double t0 = cb_now();
 	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
 		for (int64_t i = 0; i < n; i++, total++) {
 			pid_t pid;
-			if (!posix_spawn(&pid, true_path, NULL, NULL, argv, environ))
+			if (!posix_spawn(&pid, true_path, NULL, NULL, true_argv, environ))
 				ok += reap(pid, 0);
 		}
 	cb_gb_set_iteration_time(st, cb_now() - t0);

@@ -230,12 +230,6 @@ out:
 	free(who);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* One row per distinct load of any series of the group, in order. */
 static void section_verdicts(emitter *e, const cb_series **g, size_t ng)
 {
@@ -246,7 +240,7 @@ static void section_verdicts(emitter *e, const cb_series **g, size_t ng)
 	for (size_t i = 0; i < ng; i++)
 		for (size_t j = 0; j < g[i]->npts; j++)
 			loads[nl++] = g[i]->pts[j].n;
-	qsort(loads, nl, sizeof *loads, cmp_double);
+	cb_sort(loads, nl);
 	size_t nu = 0;
 	for (size_t i = 0; i < nl; i++)
 		if (!nu || loads[nu - 1] != loads[i])
@@ -487,7 +481,7 @@ static void html_chart(emitter *e, const cb_chart *c)
 	size_t len;
 	cb_error err = { 0 };
 	fputs("<figure>\n", e->f);
-	if (cb_read_text_file(path, &svg, &len, &err) == 0 && strstr(svg, "<svg"))
+	if (cb_results_load(path, &svg, &len, &err) == 0 && strstr(svg, "<svg"))
 		fputs(strstr(svg, "<svg"), e->f);
 	else
 		html_para(e, err.code ? err.msg : "chart file is not SVG");

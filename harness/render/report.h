@@ -34,4 +34,16 @@ typedef struct cb_report_in {
 char *cb_report_html(const cb_report_in *in);
 char *cb_report_md(const cb_report_in *in);
 
+/* report_file.c: the whole report of a results file into dir. Warnings
+ * about the data, a chart that could not be drawn (charts.code, with the
+ * reports still written) and the files written come back in out, for the
+ * CLI to print. */
+typedef struct cb_report_out {
+	cb_warnings warnings;
+	cb_error charts;
+	char *html, *md;
+} cb_report_out;
+int cb_report_file(const char *file, const char *dir, cb_report_out *out, cb_error *err);
+void cb_report_out_free(cb_report_out *out);
+
 #endif

@@ -9,60 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "analysis/analysis.h"
-
-int cb_read_text_file(const char *path, char **text, size_t *len, cb_error *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t cap = 0, used = 0;
-	FILE *f = NULL;
-	int rc = -1;
-
-	if (stat(path, &st))
-		return cb_error_set(err, CB_EXIT_USAGE, "cannot open '%s': %s", path, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return cb_error_set(err, CB_EXIT_USAGE,
-		                    "'%s' is a directory (valid: a results.json or a CSV of N,X rows)", path);
-	f = fopen(path, "rb");
-	if (!f) {
-		cb_error_set(err, CB_EXIT_USAGE, "cannot open '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	for (;;) {
-		if (cap - used < 4096) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		size_t r = fread(buf + used, 1, cap - used - 1, f);
-		used += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		cb_error_set(err, CB_EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	buf[used] = 0;
-	*text = buf;
-	*len = used;
-	buf = NULL;
-	rc = 0;
-out:
-	if (f)
-		fclose(f);
-	free(buf);
-	return rc;
-}
-
-bool cb_text_is_json(const char *text)
-{
-	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
-		text++;
-	return *text == '{' || *text == '[';
-}
+#include "base/stats.h"
 
 /* ---- CSV ---- */
 
@@ -175,10 +122,14 @@ out:
 
 /* ---- results.json ---- */
 
-static const char *str_or(json_t *o, const char *key, const char *dflt)
+static void push(double **v, size_t *n, double x)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : dflt;
+	if (*n == 0 || !(*n & (*n - 1))) {
+		*v = realloc(*v, (*n < 4 ? 4 : *n * 2) * sizeof **v);
+		if (!*v)
+			abort();
+	}
+	(*v)[(*n)++] = x;
 }
 
 static double num_or(json_t *o, const char *key, double dflt)
@@ -193,61 +144,44 @@ static long int_or(json_t *o, const char *key, long dflt)
 	return json_is_integer(v) ? (long)json_integer_value(v) : dflt;
 }
 
-static int need(bool ok, const cb_rdoc *d, size_t i, json_t *cell, const char *what,
-                cb_error *err)
+/* An optional non-negative number, NAN when missing or null. */
+static int opt_number(cb_jreader *rd, json_t *o, const char *key, const char *where, double *out)
 {
-	if (ok)
+	*out = NAN;
+	if (json_is_null(json_object_get(o, key)))
 		return 0;
-	return cb_error_set(err, CB_EXIT_USAGE, "%s: cells[%zu] (%s): %s", d->path, i,
-	                    str_or(cell, "id", "no id"), what);
+	return cb_jget_number(rd, o, key, where, false, out);
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* "k=v;k=v" sorted by key, so equal parameter sets compare equal. Built in a
- * growing buffer: the values are whatever the file holds, of any length. */
-static char *params_text(json_t *params)
-{
-	size_t n = json_object_size(params), i = 0, len = 0;
-	const char **keys = cb_xcalloc(n, sizeof *keys);
-	const char *key;
-	char *s = NULL;
-	json_t *val;
-	json_object_foreach(params, key, val)
-		keys[i++] = key;
-	qsort(keys, n, sizeof *keys, cmp_key);
-	FILE *f = open_memstream(&s, &len);
-	if (!f)
-		abort();
-	for (i = 0; i < n; i++) {
-		json_t *v = json_object_get(params, keys[i]);
-		if (json_is_string(v))
-			fprintf(f, "%s%s=%s", i ? ";" : "", keys[i], json_string_value(v));
-		else
-			fprintf(f, "%s%s=%.17g", i ? ";" : "", keys[i], json_number_value(v));
-	}
-	if (fclose(f))
-		abort();
-	free(keys);
-	return s;
-}
-
-/* Medians of the phase times over the repetitions, the most migrations. */
-static void read_reps(cb_rcell *c, json_t *reps)
+/* The repetitions: their samples, the medians of their phases, the most
+ * migrations in one. */
+static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *where)
 {
 	size_t n = json_array_size(reps), i;
-	double *pre = cb_xcalloc(n, sizeof *pre), *par = cb_xcalloc(n, sizeof *par);
-	double *post = cb_xcalloc(n, sizeof *post), *cpu = cb_xcalloc(n, sizeof *cpu);
+	double *pre = cb_xcalloc(n + 1, sizeof *pre), *par = cb_xcalloc(n + 1, sizeof *par);
+	double *post = cb_xcalloc(n + 1, sizeof *post), *cpu = cb_xcalloc(n + 1, sizeof *cpu);
+	c->wall = cb_xcalloc(n + 1, sizeof *c->wall);
+	c->user = cb_xcalloc(n + 1, sizeof *c->user);
+	c->sys = cb_xcalloc(n + 1, sizeof *c->sys);
 	json_t *r;
+	char at[400];
+	int rc = -1;
 	c->migrations = -1;
 	json_array_foreach(reps, i, r) {
+		snprintf(at, sizeof at, "%s: reps[%zu]", where, i);
+		if (!json_is_object(r)) {
+			cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s must be an object, not %s", rd->name,
+			             at, cb_json_type_name(r));
+			goto out;
+		}
+		if (cb_jget_number(rd, r, "wall_s", at, true, &c->wall[i]) ||
+		    opt_number(rd, r, "user_s", at, &c->user[i]) ||
+		    opt_number(rd, r, "sys_s", at, &c->sys[i]))
+			goto out;
 		pre[i] = num_or(r, "pre_s", NAN);
 		par[i] = num_or(r, "par_s", NAN);
 		post[i] = num_or(r, "post_s", NAN);
-		cpu[i] = num_or(r, "user_s", NAN) + num_or(r, "sys_s", NAN);
+		cpu[i] = c->user[i] + c->sys[i];
 		long m = int_or(r, "migrations", -1);
 		/* Moves of freshly created executors onto their PUs are part of
 		 * starting them, not migrations of running work. */
@@ -261,72 +195,146 @@ static void read_reps(cb_rcell *c, json_t *reps)
 	c->par_s = cb_median(par, n);
 	c->post_s = cb_median(post, n);
 	c->cpu_s = cb_median(cpu, n);
+	rc = 0;
+out:
 	free(pre);
 	free(par);
 	free(post);
 	free(cpu);
+	return rc;
 }
 
-static int read_cell(cb_rdoc *d, size_t i, json_t *j, cb_error *err)
+static int read_rounds(cb_jreader *rd, cb_rcell *c, json_t *j, const char *where)
+{
+	int rc;
+	json_t *rounds = cb_jget_typed(rd, j, "rounds", where, JSON_ARRAY, false, &rc);
+	if (rc)
+		return -1;
+	for (size_t i = 0; i < json_array_size(rounds); i++) {
+		json_t *v = json_array_get(rounds, i);
+		double d = json_number_value(v);
+		if (!json_is_number(v) || !isfinite(d) || d < 0)
+			return cb_error_set(rd->err, CB_EXIT_USAGE,
+			                    "%s: %s: rounds[%zu] must be a non-negative number, not %s",
+			                    rd->name, where, i,
+			                    json_is_number(v) ? "negative" : cb_json_type_name(v));
+		push(&c->rounds, &c->nrounds, d);
+	}
+	return 0;
+}
+
+static int read_cell(cb_rdoc *d, cb_jreader *rd, size_t i, json_t *j)
 {
 	cb_rcell *c = &d->cells[i];
-	json_t *stats = json_object_get(j, "stats"), *lat = json_object_get(j, "latency");
-	/* A cell that failed or never ran has no times, and need none. */
-	bool ran = json_is_object(j) && !json_is_string(json_object_get(j, "error")) &&
-	           !json_is_string(json_object_get(j, "skipped"));
-	if (need(json_is_object(j), d, i, j, "not an object", err) ||
-	    need(json_is_string(json_object_get(j, "workload")), d, i, j, "'workload' is missing or not a string", err) ||
-	    need(json_is_string(json_object_get(j, "strategy")), d, i, j, "'strategy' is missing or not a string", err) ||
-	    need(int_or(j, "workers", 0) >= 1, d, i, j, "'workers' is missing or not an integer >= 1", err) ||
-	    need(json_is_object(stats), d, i, j, "'stats' is missing or not an object", err) ||
-	    need(!ran || num_or(stats, "median_s", 0) > 0, d, i, j, "'stats.median_s' is missing or not a number > 0", err) ||
-	    need(json_is_array(json_object_get(j, "reps")), d, i, j, "'reps' is missing or not an array", err))
+	char where[300];
+	long long workers = 0, conc = -1, threads = 1, ntasks = 0, usable = d->allowed_pus;
+	int rc;
+	snprintf(where, sizeof where, "cells[%zu]", i);
+	if (!json_is_object(j))
+		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s must be an object, not %s",
+		                    rd->name, where, cb_json_type_name(j));
+	c->json = j;
+	c->id = NULL;
+	c->kind = "cpu";
+	c->pin = "none";
+	c->schedule = "static";
+	if (cb_jget_string(rd, j, "id", where, false, &c->id))
 		return -1;
-	c->id = str_or(j, "id", "?");
-	c->workload = str_or(j, "workload", "?");
-	c->kind = str_or(j, "kind", "cpu");
-	c->strategy = str_or(j, "strategy", "?");
-	c->pin = str_or(j, "pin", "none");
-	c->schedule = str_or(j, "schedule", "static");
-	c->error = str_or(j, "error", NULL);
-	c->skipped = str_or(j, "skipped", NULL);
-	c->params = params_text(json_object_get(j, "params"));
-	c->workers = (int)int_or(j, "workers", 1);
-	c->concurrency = (int)int_or(j, "concurrency", c->workers);
-	c->threads = (int)int_or(j, "threads", 1);
-	c->usable_pus = (int)int_or(j, "usable_pus", d->allowed_pus);
+	if (c->id)
+		snprintf(where, sizeof where, "cells[%zu] '%.200s'", i, c->id);
+	if (cb_jget_string(rd, j, "workload", where, true, &c->workload) ||
+	    cb_jget_string(rd, j, "strategy", where, true, &c->strategy) ||
+	    cb_jget_string(rd, j, "kind", where, false, &c->kind) ||
+	    cb_jget_string(rd, j, "schedule", where, false, &c->schedule) ||
+	    cb_jget_string(rd, j, "pin", where, false, &c->pin) ||
+	    cb_jget_int(rd, j, "workers", where, true, &workers) ||
+	    cb_jget_int(rd, j, "concurrency", where, false, &conc) ||
+	    cb_jget_int(rd, j, "threads", where, false, &threads) ||
+	    cb_jget_int(rd, j, "ntasks", where, false, &ntasks) ||
+	    cb_jget_int(rd, j, "usable_pus", where, false, &usable))
+		return -1;
+	if (workers < 1)
+		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s: 'workers' must be at least 1",
+		                    rd->name, where);
+	c->has_ntasks = json_object_get(j, "ntasks") != NULL;
+	json_t *e = json_object_get(j, "error"), *sk = json_object_get(j, "skipped");
+	c->error = json_is_string(e) ? json_string_value(e) : NULL;
+	c->skipped = json_is_string(sk) ? json_string_value(sk) : NULL;
+	json_t *pj = cb_jget_typed(rd, j, "params", where, JSON_OBJECT, false, &rc);
+	if (rc || cb_params_key(rd, pj, where, &c->params))
+		return -1;
+	c->workers = (int)workers;
+	c->concurrency = conc < 0 ? c->workers : (int)conc;
+	c->threads = (int)threads;
+	c->ntasks = (long)ntasks;
+	c->usable_pus = (int)usable;
 	c->oversubscribed = json_is_true(json_object_get(j, "oversubscribed"));
 	c->checksum_ok = !json_is_false(json_object_get(j, "checksum_ok"));
-	c->median_s = num_or(stats, "median_s", NAN);
+	/* The baseline cell (T1) says so; in files written before the flag it
+	 * was the strategy named serial. */
+	json_t *bl = json_object_get(j, "baseline");
+	c->baseline = json_is_boolean(bl) ? json_is_true(bl) : !strcmp(c->strategy, "serial");
+	json_t *reps = cb_jget_typed(rd, j, "reps", where, JSON_ARRAY, true, &rc);
+	if (rc || read_reps(rd, c, reps, where) || read_rounds(rd, c, j, where))
+		return -1;
+	json_t *stats = cb_jget_typed(rd, j, "stats", where, JSON_OBJECT, false, &rc);
+	if (rc)
+		return -1;
+	/* A cell that failed, was left out or has not run yet has no times,
+	 * and needs none; one that ran has a median, written or taken from its
+	 * repetitions. */
+	bool ran = !c->error && !c->skipped && c->nreps > 0;
+	c->median_s = num_or(stats, "median_s", cb_median(c->wall, c->nreps));
+	if (ran && !(c->median_s > 0))
+		return cb_error_set(rd->err, CB_EXIT_USAGE,
+		                    "%s: %s: 'stats.median_s' is missing or not a number > 0", rd->name,
+		                    where);
 	c->min_s = num_or(stats, "min_s", c->median_s);
 	c->max_s = num_or(stats, "max_s", c->median_s);
 	c->cv = num_or(stats, "cv", NAN);
-	c->ntasks = int_or(j, "ntasks", 0);
 	c->throughput = num_or(j, "throughput", c->ntasks > 0 ? (double)c->ntasks / c->median_s : NAN);
 	c->serial_fraction = num_or(j, "serial_fraction", NAN);
+	json_t *lat = json_object_get(j, "latency");
 	c->lat_p50 = num_or(lat, "p50_s", NAN);
 	c->lat_p90 = num_or(lat, "p90_s", NAN);
 	c->lat_p99 = num_or(lat, "p99_s", NAN);
 	c->lat_max = num_or(lat, "max_s", NAN);
-	read_reps(c, json_object_get(j, "reps"));
+	if (!c->id)
+		c->id = "?";
 	return 0;
 }
 
-static int read_top(cb_rdoc *d, cb_error *err)
+static const char *str_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : dflt;
+}
+
+static int read_top(cb_rdoc *d, cb_jreader *rd)
 {
 	json_t *root = d->root;
-	const char *schema = str_or(root, "schema", NULL);
-	if (!json_is_object(root) || !schema)
-		return cb_error_set(err, CB_EXIT_USAGE,
-		                    "'%s' is not a concbench results file: no 'schema' (valid: %s)",
-		                    d->path, CB_RESULTS_SCHEMA);
+	const char *schema = NULL;
+	int rc;
+	if (!json_is_object(root))
+		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: top level must be an object, not %s",
+		                    rd->name, cb_json_type_name(root));
+	if (!json_object_get(root, "schema"))
+		return cb_error_set(rd->err, CB_EXIT_USAGE,
+		                    "%s: not a concbench results file: no 'schema' (valid: %s)",
+		                    rd->name, CB_RESULTS_SCHEMA);
+	if (cb_jget_string(rd, root, "schema", "", true, &schema))
+		return -1;
 	if (strcmp(schema, CB_RESULTS_SCHEMA))
-		return cb_error_set(err, CB_EXIT_USAGE, "'%s' has schema '%s' (valid: %s)",
-		                    d->path, schema, CB_RESULTS_SCHEMA);
-	if (!json_is_array(json_object_get(root, "cells")))
-		return cb_error_set(err, CB_EXIT_USAGE, "%s: 'cells' is missing or not an array", d->path);
-	json_t *m = json_object_get(root, "machine"), *topo = json_object_get(m, "topology");
+		return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: unsupported schema '%.100s' (valid: %s)",
+		                    rd->name, schema, CB_RESULTS_SCHEMA);
+	if (!cb_jget_typed(rd, root, "cells", "", JSON_ARRAY, true, &rc))
+		return -1;
+	json_t *m = cb_jget_typed(rd, root, "machine", "", JSON_OBJECT, false, &rc);
+	if (rc)
+		return -1;
+	json_t *topo = json_object_get(m, "topology");
 	json_t *cfg = json_object_get(root, "config");
+	d->machine = m;
 	d->host = str_or(m, "host", "unknown host");
 	d->kernel = str_or(m, "kernel", "");
 	d->cpu_model = str_or(m, "cpu_model", "");
@@ -341,23 +349,17 @@ static int read_top(cb_rdoc *d, cb_error *err)
 	return 0;
 }
 
-int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
-                     cb_error *err)
+int cb_results_parse_json(const char *path, json_t *root, cb_rdoc **out, cb_error *err)
 {
-	json_error_t jerr;
+	cb_jreader rd = { path, err };
 	cb_rdoc *d = cb_xcalloc(1, sizeof *d);
 	d->path = path;
-	d->root = json_loadb(text, len, 0, &jerr);
-	if (!d->root) {
-		cb_error_set(err, CB_EXIT_USAGE, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
-		             jerr.column, jerr.text);
-		goto fail;
-	}
-	if (read_top(d, err))
+	d->root = json_incref(root);
+	if (read_top(d, &rd))
 		goto fail;
 	json_t *cells = json_object_get(d->root, "cells"), *c;
 	size_t i;
-	d->cells = cb_xcalloc(json_array_size(cells), sizeof *d->cells);
+	d->cells = cb_xcalloc(json_array_size(cells) + 1, sizeof *d->cells);
 	/* A micro run holds only micro cells: a price list, not series. */
 	d->micro = json_array_size(cells) &&
 	           !strcmp(str_or(json_array_get(cells, 0), "kind", ""), "micro");
@@ -365,7 +367,7 @@ int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **o
 		cells = NULL;
 	json_array_foreach(cells, i, c) {
 		d->ncells = i + 1;
-		if (read_cell(d, i, c, err))
+		if (read_cell(d, &rd, i, c))
 			goto fail;
 	}
 	*out = d;
@@ -375,12 +377,31 @@ fail:
 	return -1;
 }
 
+int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
+                     cb_error *err)
+{
+	json_error_t jerr;
+	if (!len)
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: empty file (valid: a concbench "
+		                    "results.json)", path);
+	if (cb_text_is_binary(text, len))
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: binary data, not JSON (valid: a "
+		                    "concbench results.json)", path);
+	json_t *root = json_loadb(text, len, 0, &jerr);
+	if (!root)
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: not valid JSON at line %d, column %d: %s",
+		                    path, jerr.line, jerr.column, jerr.text);
+	int rc = cb_results_parse_json(path, root, out, err);
+	json_decref(root);
+	return rc;
+}
+
 int cb_results_read(const char *path, cb_rdoc **out, cb_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc = -1;
-	if (cb_read_text_file(path, &text, &len, err))
+	if (cb_results_load(path, &text, &len, err))
 		goto out;
 	rc = cb_results_parse(path, text, len, out, err);
 out:
@@ -392,8 +413,14 @@ void cb_rdoc_free(cb_rdoc *doc)
 {
 	if (!doc)
 		return;
-	for (size_t i = 0; i < doc->ncells; i++)
-		free(doc->cells[i].params);
+	for (size_t i = 0; i < doc->ncells; i++) {
+		cb_rcell *c = &doc->cells[i];
+		free(c->params);
+		free(c->wall);
+		free(c->user);
+		free(c->sys);
+		free(c->rounds);
+	}
 	free(doc->cells);
 	json_decref(doc->root);
 	free(doc);

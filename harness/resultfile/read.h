@@ -1,7 +1,9 @@
-/* Reading measured data back for analyze, plot and report: a results.json
- * (schema concbench.results/1, see results/README.md) into a flat view of
- * the fields those commands use, or a CSV of `N,X` rows from any source.
- * Every input problem is a CB_EXIT_USAGE error naming file, place and field. */
+/* The one reader of results.json (see results/README.md), for analyze,
+ * plot, report, compare, baseline and merge: the document into a flat view
+ * of its cells, with the samples of every repetition and round. Also a CSV
+ * of `N,X` rows from any source for analyze. Every input problem is a
+ * CB_EXIT_USAGE error naming the file and the JSON path (typed field
+ * access, file.h); fields added later within version 1 are ignored. */
 #ifndef CB_RESULTS_READ_H
 #define CB_RESULTS_READ_H
 
@@ -10,8 +12,7 @@
 #include <stddef.h>
 
 #include "base/common.h"
-
-#define CB_RESULTS_SCHEMA "concbench.results/1"
+#include "resultfile/file.h"
 
 /* One cell; strings point into the document's JSON tree. Times in seconds,
  * NAN where the file has null or nothing. */
@@ -30,11 +31,18 @@ typedef struct cb_rcell {
 	double cpu_s;                 /* median user + sys per repetition */
 	long migrations;              /* most in one repetition; -1 when unknown */
 	double lat_p50, lat_p90, lat_p99, lat_max;
+	bool has_ntasks;              /* the file names the task count */
+	bool baseline;                /* the T1 cell of its job (speedup's base) */
+	double *wall, *user, *sys;    /* per repetition; user and sys NAN if absent */
+	double *rounds;               /* median wall time of each round */
+	size_t nrounds;
+	const json_t *json;           /* the cell in the document */
 } cb_rcell;
 
 typedef struct cb_rdoc {
 	json_t *root;
 	const char *path;
+	const json_t *machine;  /* NULL when the file has none */
 	const char *host, *kernel, *cpu_model, *clocksource, *governor, *created;
 	double loadavg1;       /* NAN when unknown */
 	int allowed_pus;       /* 0 when unknown */
@@ -51,17 +59,13 @@ int cb_results_read(const char *path, cb_rdoc **out, cb_error *err);
  * the input in errors and must outlive the document. */
 int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
                      cb_error *err);
+/* The same from a parsed document (a reference is taken). */
+int cb_results_parse_json(const char *path, json_t *root, cb_rdoc **out, cb_error *err);
 void cb_rdoc_free(cb_rdoc *doc);
 
 /* N,X rows, optional header line, '#' comments and blank lines ignored.
  * *n and *x are malloc'ed, sorted by N. */
 int cb_points_read_csv(const char *path, const char *text, double **n, double **x,
                        size_t *k, cb_error *err);
-
-/* Whole file into a NUL-terminated malloc'ed buffer; refuses directories. */
-int cb_read_text_file(const char *path, char **text, size_t *len, cb_error *err);
-
-/* True when the text looks like JSON (first non-blank byte '{'). */
-bool cb_text_is_json(const char *text);
 
 #endif

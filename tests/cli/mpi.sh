@@ -23,8 +23,15 @@ trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 
-# Ranks still running (zombies waiting for init do not count).
-live_ranks() { ps -eo stat=,comm= | awk '$2 == "concbench-mpi" && $1 !~ /^Z/' | wc -l; }
+# This test's ranks still running: they inherit a tag in their environment,
+# so that ranks of other runs on the machine do not count (zombies have no
+# environment left, and do not count either).
+export CB_MPI_TEST_TAG="$tmp"
+live_ranks() {
+  for p in $(pgrep -x concbench-mpi); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "CB_MPI_TEST_TAG=$tmp" && echo "$p"
+  done | wc -l
+}
 before=$(live_ranks)
 
 for sched in static dynamic dynamic:3/messages; do
@@ -53,7 +60,11 @@ sleep 0.2
 # A repetition that never answers: --timeout is the limit for mpi cells
 # too; the cell fails "timed out" and neither mpirun nor a rank is left
 # (mpirun leads its own process group, each rank one of its own).
-live_launchers() { ps -eo stat=,comm= | awk '$2 ~ /^(mpirun|orterun|prterun|mpiexec)$/ && $1 !~ /^Z/' | wc -l; }
+live_launchers() {
+  for p in $(pgrep -x 'mpirun|orterun|prterun|mpiexec'); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "CB_MPI_TEST_TAG=$tmp" && echo "$p"
+  done | wc -l
+}
 launchers=$(live_launchers)
 start=$(date +%s)
 out=$("$bin" run -o "$tmp/hang" -s mpi -n 2 --size tiny -w io.sleep --param tasks=2 --param latency=60 -r 1 \

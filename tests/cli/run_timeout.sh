@@ -47,12 +47,14 @@ for st in processpool hybrid; do
   done
   [ -n "$worker" ] || { kill "$pid"; fail "$st: no worker process found"; }
   kill -STOP "$worker"
-  # The run's open descriptors: as many during the next cell as during
-  # this one (its pipe to the measuring process); a cell that timed out
-  # leaves none behind.
-  ref=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l) hi=0
+  # The run's pipes, sockets and other non-file descriptors: as many
+  # during the next cell as during this one (its pipe to the measuring
+  # process); a cell that timed out leaves none behind. Files are left out
+  # of the count: the parent briefly holds one while it rewrites results.
+  fds() { find /proc/"$1"/fd -mindepth 1 -printf '%l\n' 2>/dev/null | { grep -vc '^/' || true; }; }
+  ref=$(fds "$pid") hi=0
   while kill -0 "$pid" 2>/dev/null; do
-    n=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
+    n=$(fds "$pid")
     [ "$n" -gt "$hi" ] && hi=$n
     sleep 0.02
   done

@@ -1,0 +1,52 @@
+/* The options every command shares: one spelling each (--out, never
+ * --output), the FILE [-o DIR] form of plot and report, and the one
+ * wording of an option getopt could not take. */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+
+#include "cli/commands.h"
+
+int cb_cli_opt_error(const char *cmd, int ch, char **argv, cb_error *err)
+{
+	if (ch == ':')
+		return cb_error_set(err, CB_EXIT_USAGE, "option '%s' needs a value (see 'concbench %s --help')",
+		                    argv[optind - 1], cmd);
+	return cb_error_set(err, CB_EXIT_USAGE, "unknown option '%s' (see 'concbench %s --help')",
+	                    argv[optind - 1], cmd);
+}
+
+int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **file,
+                           char **dir, cb_error *err)
+{
+	static const struct option longopts[] = {
+		CB_OPT_OUT,
+		CB_OPT_HELP,
+		CB_OPT_END,
+	};
+	const char *o = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (c != 'o')
+			return cb_error_set(err, CB_EXIT_USAGE, "%s: unknown option or missing value '%s' "
+			                    "(valid: -o/--out DIR, --help)", cmd, argv[optind - 1]);
+		o = optarg;
+	}
+	if (optind != argc - 1)
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: expected one results file, got %d "
+		                    "(valid: concbench %s FILE [-o DIR])", cmd, argc - optind, cmd);
+	*file = argv[optind];
+	if (o) {
+		*dir = cb_xstrdup(o);
+	} else {
+		char *copy = cb_xstrdup(*file);
+		*dir = cb_xstrdup(dirname(copy));
+		free(copy);
+	}
+	return 0;
+}
+
