@@ -45,6 +45,12 @@ static const char usage_text[] =
 	"                         and its processes are killed (default: 20 x the warmup,\n"
 	"                         at least 60 s; 10 min for the first repetition)\n"
 	"      --seed N           the order of the cells in each round (default: from the clock)\n"
+	"      --trace[=CAP]      after the timed repetitions of round 1, run one more per cell\n"
+	"                         (left out of the statistics) recording every task: executor,\n"
+	"                         start, end, time blocked in I/O; written to trace.json (Chrome\n"
+	"                         trace events: Perfetto, chrome://tracing). Each executor keeps\n"
+	"                         its first CAP tasks (default 5000), the rest are counted\n"
+	"                         as dropped\n"
 	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
 	"  -q, --quiet            no table, no plan estimate, no progress line, no warnings\n"
 	"  -h, --help             this text\n"
@@ -194,7 +200,7 @@ static void print_estimate(const cb_run *run)
 	        "repetitions (-r, --warmup) or rounds, or a smaller --size or --param, shorten it\n", total, top);
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -214,6 +220,7 @@ static const struct option options[] = {
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "trace", optional_argument, NULL, OPT_TRACE },
 	CB_OPT_OUT,
 	CB_OPT_QUIET,
 	CB_OPT_HELP,
@@ -222,7 +229,7 @@ static const struct option options[] = {
 
 typedef struct {
 	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
-	           *timeout, *seed;
+	           *timeout, *seed, *trace;
 } raw_opts;
 
 static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
@@ -252,6 +259,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_ROUNDS: raw->rounds = optarg; break;
 		case OPT_TIMEOUT: raw->timeout = optarg; break;
 		case OPT_SEED: raw->seed = optarg; break;
+		case OPT_TRACE: raw->trace = optarg ? optarg : ""; break;
 		case OPT_SCALING:
 			if (strcmp(optarg, "strong") && strcmp(optarg, "weak"))
 				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
@@ -323,6 +331,11 @@ static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pu
 			                    raw->seed, (long long)INT64_MAX);
 		cfg->seed = sd;
 	}
+	if (raw->trace && *raw->trace && (cb_parse_long(raw->trace, &v) || v < 1 || v > 10000000))
+		return cb_error_set(err, CB_EXIT_USAGE, "--trace=%s: the cap must be a whole number of tasks per "
+		                    "executor from 1 to 10000000", raw->trace);
+	if (raw->trace)
+		cfg->trace_cap = *raw->trace ? (size_t)v : CB_TRACE_CAP_DEFAULT;
 	if (raw->workers) {
 		if (cb_parse_count_list(raw->workers, "-n/--workers", allowed_pus, MAX_WORKERS, &cfg->workers,
 		                        &cfg->nworkers, err))

@@ -83,6 +83,9 @@ int cb_cell_open(cb_cell *c, cb_error *err)
 	ex->trace = cb_shared_alloc((size_t)(c->workers * c->threads) * sizeof *ex->trace);
 	ex->watch = c->watch;
 	ex->ctl = cb_shared_alloc(sizeof *ex->ctl);
+	/* Mapped before cell_setup, so that pool processes inherit it. */
+	if (run->cfg->trace_cap && !(c->strategy->flags & CB_STRATEGY_EXTERNAL))
+		ex->tracer = cb_tracer_alloc(c->workers * c->threads, run->cfg->trace_cap);
 	if (cb_params_init(&ex->params, c->strategy->params, c->strategy->nparams, run->cfg->size,
 	                   run->cfg->params, run->cfg->nparams, NULL, c->strategy->name, err))
 		goto fail;
@@ -98,8 +101,10 @@ int cb_cell_open(cb_cell *c, cb_error *err)
 fail:
 	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
 	cb_shared_free(ex->ctl, sizeof *ex->ctl);
+	cb_tracer_free(ex->tracer);
 	ex->trace = NULL;
 	ex->ctl = NULL;
+	ex->tracer = NULL;
 	return -1;
 }
 
@@ -119,8 +124,10 @@ void cb_cell_close(cb_cell *c)
 	cb_params_free(&ex->params);
 	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
 	cb_shared_free(ex->ctl, sizeof *ex->ctl);
+	cb_tracer_free(ex->tracer);
 	ex->trace = NULL;
 	ex->ctl = NULL;
+	ex->tracer = NULL;
 	c->open = false;
 }
 
@@ -234,6 +241,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	}
 
 	long long m1 = perf_read(c->run->perf_fd);
+	c->rep_t[0] = t0, c->rep_t[1] = t1, c->rep_t[2] = t2, c->rep_t[3] = t3;
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &k1);
 	if (rc)
@@ -343,6 +351,9 @@ void cb_cell_free(cb_cell *c)
 	free(c->error);
 	if (c->record)
 		json_decref(c->record);
+	if (c->trace)
+		json_decref(c->trace);
+	c->trace = NULL;
 	c->reps = NULL;
 	c->rounds = NULL;
 	c->error = NULL;

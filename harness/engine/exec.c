@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/strategy.h"
 
@@ -74,6 +75,14 @@ static inline void note_cpu(cpu_set_t *seen)
 		CPU_SET(cpu, seen);
 }
 
+static int task_failed(cb_jobctl *ctl, size_t i, int rc)
+{
+	int zero = 0;
+	if (atomic_compare_exchange_strong(&ctl->err, &zero, rc ? rc : -EIO))
+		atomic_store(&ctl->err_task, (long)i);
+	return 1;
+}
+
 /* Runs tasks [lo, hi); returns nonzero once any task of the job failed. */
 static int run_range(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io, cb_worker_progress *me)
 {
@@ -87,14 +96,95 @@ static int run_range(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io, 
 		int rc = cb_job_task(job, i, io);
 		if (job->task_s)
 			job->task_s[i] = cb_now() - t0;
-		if (rc) {
-			int zero = 0;
-			if (atomic_compare_exchange_strong(&ctl->err, &zero, rc ? rc : -EIO))
-				atomic_store(&ctl->err_task, (long)i);
-			return 1;
-		}
+		if (rc)
+			return task_failed(ctl, i, rc);
 	}
 	return 0;
+}
+
+/* ---- the traced repetition (run --trace) ------------------------------
+ * A separate loop, so that an untraced repetition runs the loop above
+ * unchanged. I/O tasks see the I/O interface through a wrapper that sums
+ * the time spent inside it: the task's blocked time. */
+
+typedef struct traced_io {
+	cb_io io;          /* what the task sees: { traced_ops, this } */
+	cb_io *inner;
+	double blocked;
+} traced_io;
+
+#define TIMED(io_, call)                                   \
+	traced_io *t_ = (traced_io *)(io_)->ctx;               \
+	double s_ = cb_now();                                  \
+	__typeof__(call) r_ = call;                            \
+	t_->blocked += cb_now() - s_;                          \
+	return r_
+#define IN (((traced_io *)io->ctx)->inner)
+
+static int t_sleep(cb_io *io, double s) { TIMED(io, IN->ops->sleep(IN, s)); }
+static ssize_t t_read(cb_io *io, int fd, void *b, size_t n) { TIMED(io, IN->ops->read(IN, fd, b, n)); }
+static ssize_t t_write(cb_io *io, int fd, const void *b, size_t n) { TIMED(io, IN->ops->write(IN, fd, b, n)); }
+static ssize_t t_pread(cb_io *io, int fd, void *b, size_t n, off_t o) { TIMED(io, IN->ops->pread(IN, fd, b, n, o)); }
+static ssize_t t_pwrite(cb_io *io, int fd, const void *b, size_t n, off_t o) { TIMED(io, IN->ops->pwrite(IN, fd, b, n, o)); }
+static int t_connect(cb_io *io, int fd, const struct sockaddr *a, socklen_t l) { TIMED(io, IN->ops->connect(IN, fd, a, l)); }
+static int t_accept(cb_io *io, int fd, struct sockaddr *a, socklen_t *l) { TIMED(io, IN->ops->accept(IN, fd, a, l)); }
+static ssize_t t_send(cb_io *io, int fd, const void *b, size_t n, int f) { TIMED(io, IN->ops->send(IN, fd, b, n, f)); }
+static ssize_t t_recv(cb_io *io, int fd, void *b, size_t n, int f) { TIMED(io, IN->ops->recv(IN, fd, b, n, f)); }
+static int t_wait_fd(cb_io *io, int fd, int ev, double t) { TIMED(io, IN->ops->wait_fd(IN, fd, ev, t)); }
+static int t_fsync(cb_io *io, int fd) { TIMED(io, IN->ops->fsync(IN, fd)); }
+#undef TIMED
+#undef IN
+
+static const cb_io_ops traced_ops = {
+	"traced", t_sleep, t_read, t_write, t_pread, t_pwrite, t_connect, t_accept, t_send, t_recv,
+	t_wait_fd, t_fsync,
+};
+
+static int run_range_traced(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io,
+                            cb_worker_progress *me, cb_trace_lane *lane, size_t part)
+{
+	cb_jobctl *ctl = ex->ctl;
+	size_t cap = ex->tracer->cap;
+	traced_io tio = { { &traced_ops, NULL }, io, 0 };
+	tio.io.ctx = &tio;
+	bool wrap = job->wl->kind == CB_KIND_IO;
+	for (size_t i = lo; i < hi; i++) {
+		if (atomic_load_explicit(&ctl->err, memory_order_relaxed))
+			return 1;
+		if (me)
+			atomic_store_explicit(&me->task, (long)i, memory_order_relaxed);
+		tio.blocked = 0;
+		double t0 = cb_now();
+		int rc = cb_job_task(job, i, wrap ? &tio.io : io);
+		double t1 = cb_now();
+		if (job->task_s)
+			job->task_s[i] = t1 - t0;
+		/* A coroutine scheduler's lane holds several tasks in flight:
+		 * its busy time is the time it ran them, not the time they took. */
+		lane->busy_s += t1 - t0 - tio.blocked;
+		lane->blocked_s += tio.blocked;
+		if (!lane->n && !lane->dropped)
+			lane->first_t0 = t0;
+		if (t0 < lane->first_t0)
+			lane->first_t0 = t0;
+		if (t1 > lane->last_t1)
+			lane->last_t1 = t1;
+		if (lane->n < cap)
+			lane->ev[lane->n++] = (cb_trace_event){ (uint32_t)i, (uint32_t)part, t0, t1, tio.blocked };
+		else
+			lane->dropped++;
+		if (rc)
+			return task_failed(ctl, i, rc);
+	}
+	return 0;
+}
+
+static int run_share(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io, cb_worker_progress *me,
+                     cb_trace_lane *lane, size_t part)
+{
+	if (lane)
+		return run_range_traced(ex, job, lo, hi, io, me, lane, part);
+	return run_range(ex, job, lo, hi, io, me);
 }
 
 int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
@@ -108,17 +198,27 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 	cpu_set_t *seen = ex->trace ? &ex->trace[trace_w].ran_on : NULL;
 	/* Only this executor writes its slot: no read-modify-write needed. */
 	cb_worker_progress *me = ex->watch ? &ex->watch->worker[trace_w] : NULL;
+	/* One load per share: an untraced repetition pays nothing per task. */
+	cb_trace_lane *lane = NULL;
+	if (ex->tracer && trace_w < ex->tracer->nlanes &&
+	    atomic_load_explicit(&ex->tracer->on, memory_order_relaxed)) {
+		lane = &ex->tracer->lane[trace_w];
+		if (!lane->pid) {
+			lane->pid = (int)getpid();
+			lane->tid = (int)gettid();
+		}
+	}
 	if (me)
 		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) + 1,
 		                      memory_order_relaxed);
 	note_cpu(seen);
 	if (ex->sched.kind == CB_SCHED_STATIC && c == 0) {
 		size_t lo = n * w / nw, hi = n * (w + 1) / nw;
-		run_range(ex, job, lo, hi, io, me);
+		run_share(ex, job, lo, hi, io, me, lane, part);
 	} else if (ex->sched.kind == CB_SCHED_STATIC) {
 		for (size_t lo = w * c; lo < n; lo += nw * c) {
 			note_cpu(seen);
-			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io, me))
+			if (run_share(ex, job, lo, lo + c < n ? lo + c : n, io, me, lane, part))
 				break;
 		}
 	} else {
@@ -128,7 +228,7 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 			if (lo >= n)
 				break;
 			note_cpu(seen);
-			if (run_range(ex, job, lo, lo + c < n ? lo + c : n, io, me))
+			if (run_share(ex, job, lo, lo + c < n ? lo + c : n, io, me, lane, part))
 				break;
 		}
 	}
@@ -137,6 +237,40 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) - 1,
 		                      memory_order_relaxed);
 	return atomic_load(&ex->ctl->err);
+}
+
+cb_tracer *cb_tracer_alloc(int nlanes, size_t cap)
+{
+	size_t head = sizeof(cb_tracer) + (size_t)nlanes * sizeof(cb_trace_lane);
+	head = (head + 63) & ~(size_t)63;
+	cb_tracer *t = cb_shared_alloc(head + (size_t)nlanes * cap * sizeof(cb_trace_event));
+	if (!t)
+		return NULL;
+	t->nlanes = nlanes;
+	t->cap = cap;
+	cb_trace_event *ev = (cb_trace_event *)((char *)t + head);
+	for (int l = 0; l < nlanes; l++)
+		t->lane[l].ev = ev + (size_t)l * cap;
+	return t;
+}
+
+void cb_tracer_free(cb_tracer *t)
+{
+	if (!t)
+		return;
+	size_t head = sizeof(cb_tracer) + (size_t)t->nlanes * sizeof(cb_trace_lane);
+	head = (head + 63) & ~(size_t)63;
+	cb_shared_free(t, head + (size_t)t->nlanes * t->cap * sizeof(cb_trace_event));
+}
+
+void cb_tracer_reset(cb_tracer *t)
+{
+	for (int l = 0; l < t->nlanes; l++) {
+		cb_trace_lane *ln = &t->lane[l];
+		cb_trace_event *ev = ln->ev;
+		memset(ln, 0, sizeof *ln);
+		ln->ev = ev;
+	}
 }
 
 void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid)

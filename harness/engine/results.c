@@ -76,6 +76,8 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 			rss = c->reps[r].maxrss_kib;
 	json_object_set_new(j, "maxrss_kib_per_concurrency",
 	                    num_or_null(have && rss > 0 && c->concurrency > 0, (double)rss / c->concurrency));
+	if (c->trace)
+		json_object_set_new(j, "trace", cb_trace_summary(c->trace));
 	if (c->record)
 		json_object_update_missing(j, c->record);
 	/* The workload's own figure of merit (flop/s, B/s): its work per job
@@ -227,6 +229,7 @@ static json_t *config_json(const cb_run *run)
 	json_object_set_new(c, "rounds", json_integer(cfg->rounds > 0 ? cfg->rounds : 1));
 	json_object_set_new(c, "isolation", json_string("process per cell and round"));
 	json_object_set_new(c, "order_seed", json_integer((json_int_t)(cfg->seed & INT64_MAX)));
+	json_object_set_new(c, "trace_cap", cfg->trace_cap ? json_integer((json_int_t)cfg->trace_cap) : json_null());
 	json_object_set_new(c, "timeout_s", cfg->timeout_s > 0 ? json_real(cfg->timeout_s) : json_null());
 	json_object_set_new(c, "pin", json_string(cfg->pin.text));
 	json_object_set_new(c, "schedule", json_string(sched));

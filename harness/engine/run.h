@@ -33,6 +33,10 @@ typedef struct cb_run_config {
 	double timeout_s;          /* limit on one repetition; 0: derived */
 	uint64_t seed;             /* order of the cells in each round */
 	bool weak;                 /* --scaling weak: the job grows with the workers */
+	/* --trace: one extra repetition per cell (round 1), outside the
+	 * statistics, records every task into trace.json; trace_cap bounds the
+	 * records kept per executor. 0: no tracing. */
+	size_t trace_cap;
 	bool quiet;
 	const char *hosts;         /* --hosts FILE for launcher strategies, or NULL */
 	const char *out_root;      /* "results" */
@@ -80,6 +84,9 @@ typedef struct cb_cell {
 	bool has_latency;
 	struct cb_run *run;
 	struct cb_solo *solo;      /* cb_solo_open's, or NULL in a plan */
+	double rep_t[4];          /* cb_now() at the last repetition's start, par
+	                             start, par end and end (0 for run_rep) */
+	json_t *trace;            /* the traced repetition (trace.c), or NULL */
 } cb_cell;
 
 typedef struct cb_run {
@@ -181,6 +188,19 @@ void cb_results_cell_stats(json_t *cell);
 void cb_results_derive(json_t *root);
 /* Writes results.json and results.csv for an already built document. */
 int cb_results_write_json(const char *dir, json_t *root, cb_error *err);
+
+/* trace.c: run --trace. The measuring process runs one traced repetition
+ * of its cell after the timed ones (round 1 only, outside the statistics)
+ * and sends it as a JSON object (cb_trace_rep: NULL when the cell cannot
+ * be traced); the parent keeps it in cell->trace, adds its summary to the
+ * cell in results.json (cb_trace_summary: events, dropped, per-executor
+ * busy and blocked time, imbalance = max / mean busy) and writes every
+ * cell's timeline into <dir>/trace.json (Chrome trace event format),
+ * atomically (cb_trace_write). */
+#define CB_TRACE_CAP_DEFAULT 5000
+int cb_trace_rep(cb_cell *c, json_t **out, cb_error *err);
+json_t *cb_trace_summary(const json_t *trace);
+int cb_trace_write(const cb_run *run, cb_error *err);
 
 /* rundir.c: the --out root is checked before any work (CB_EXIT_USAGE
  * naming the problem), then <root>/<timestamp>-<host> is created (*dir

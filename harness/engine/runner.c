@@ -161,6 +161,16 @@ static int child_main(cb_cell *c, int fd, int round)
 		if (n < 0)
 			send_line(fd, json_pack("{s:s}", "error", "the measurement engine refused to run"));
 	}
+	/* The traced repetition: after the timed ones, outside the statistics. */
+	if (!rc && !interrupted && !c->error && round == 0 && run->cfg->trace_cap) {
+		json_t *tr = NULL;
+		if (cb_trace_rep(c, &tr, &err)) {
+			fail_cell(c, err.msg);
+			send_line(fd, json_pack("{s:s}", "error", c->error));
+		} else if (tr) {
+			send_line(fd, json_pack("{s:o}", "trace", tr));
+		}
+	}
 	cb_cell_close(c);
 	json_t *end = json_object();
 	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
@@ -196,6 +206,7 @@ typedef struct round_state {
 	int warms;             /* warmup repetitions received this round */
 	double warm_s;         /* slowest warmup seen, or 0 */
 	bool ended;
+	bool traced;           /* its traced repetition arrived */
 } round_state;
 
 static void handle_line(round_state *rs, const char *line)
@@ -220,6 +231,11 @@ static void handle_line(round_state *rs, const char *line)
 		} else {
 			cb_rep_clear(&rep);
 		}
+	} else if ((v = json_object_get(j, "trace")) && json_is_object(v)) {
+		if (c->trace)
+			json_decref(c->trace);
+		c->trace = json_incref(v);
+		rs->traced = true;
 	} else if ((v = json_object_get(j, "error")) && json_is_string(v)) {
 		fail_cell(c, json_string_value(v));
 	} else if ((v = json_object_get(j, "end"))) {
@@ -378,6 +394,8 @@ static int describe_stuck(const cb_cell *c, pid_t measuring, char *buf, size_t n
 
 /* Runs round `round` of cell c in a fresh process and folds what it sends
  * into the cell. */
+static void write_trace(cb_run *run);
+
 static void measure_round(cb_run *run, cb_cell *c, int round)
 {
 	int fds[2];
@@ -513,6 +531,8 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		free(w);
 		c->rounds[c->nrounds++] = s.median;
 	}
+	if (rs.traced)
+		write_trace(run);
 out:
 	cb_shared_free(c->watch, watch_size);
 	c->watch = NULL;
@@ -537,6 +557,15 @@ static void write_results(cb_run *run)
 		run->cells[i].reps_on_disk = run->cells[i].reps_done;
 		run->cells[i].done_on_disk = run->cells[i].done;
 	}
+}
+
+/* trace.json holds every cell traced so far; a failed write is a problem
+ * said once, not a failed run: the measurements are in results.json. */
+static void write_trace(cb_run *run)
+{
+	cb_error err = { 0 };
+	if (cb_trace_write(run, &err))
+		cb_say(&run->say, CB_SAY_PROBLEM, "trace: %s", err.msg);
 }
 
 typedef struct filter_ctx {

@@ -74,6 +74,40 @@ typedef struct cb_watch {
 	cb_worker_progress worker[];     /* [workers * threads] */
 } cb_watch;
 
+/* Task timelines (run --trace): one lane per OS-level executor (thread,
+ * process, coroutine scheduler), each written by that executor alone, in
+ * shared memory mapped before any pool forks. A traced task costs two clock
+ * reads and one store of its record; past `cap` records a lane keeps
+ * counting (busy time, dropped) but stores nothing. I/O tasks add the time
+ * spent inside the I/O interface (blocked), two clock reads per call. */
+typedef struct cb_trace_event {
+	uint32_t task, part;     /* task index; the share that ran it (a coroutine) */
+	double t0, t1;           /* cb_now() at its start and end */
+	double blocked_s;        /* inside the I/O interface (I/O kinds), else 0 */
+} cb_trace_event;
+
+typedef struct cb_trace_lane {
+	_Alignas(64) size_t n;   /* records stored (<= cap) */
+	size_t dropped;          /* tasks past cap */
+	double busy_s, blocked_s;/* over every task, stored or not */
+	double first_t0, last_t1;
+	int pid, tid;            /* the executor's process and thread */
+	cb_trace_event *ev;      /* [cap] */
+} cb_trace_lane;
+
+typedef struct cb_tracer {
+	_Atomic int on;          /* read once per share of a job */
+	int nlanes;
+	size_t cap;              /* records per lane */
+	cb_trace_lane lane[];
+} cb_tracer;
+
+/* One mapping: header, lanes, then every lane's records. NULL on failure. */
+cb_tracer *cb_tracer_alloc(int nlanes, size_t cap);
+void cb_tracer_free(cb_tracer *t);
+/* Empties every lane (untimed, before the traced repetition). */
+void cb_tracer_reset(cb_tracer *t);
+
 struct cb_strategy;
 struct cb_run_config;
 
@@ -97,6 +131,7 @@ typedef struct cb_exec {
 	const cb_placement *place;  /* one set per worker (NULL sets = unpinned) */
 	cb_params params;   /* the strategy's own --param values */
 	cb_worker_trace *trace;     /* [workers * threads], shared memory */
+	cb_tracer *tracer;          /* run --trace: task timelines, else NULL */
 	cb_watch *watch;            /* shared memory; NULL when nobody watches
 	                               (tests driving a strategy, mpi ranks) */
 	cb_jobctl *ctl;             /* shared memory */
