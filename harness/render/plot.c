@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "render/gnuplot.h"
+#include "render/summary.h"
+#include "render/timeline.h"
 
 /* The series of one workload and parameter set: one set of charts. */
 typedef struct wl_group {
@@ -34,6 +36,8 @@ static const chart_kind chart_kinds[] = {
 	{ "throughput", "io_throughput.gp", "%s: throughput vs concurrency", true },
 	{ "latency", "latency.gp", "%s: task latency percentiles vs concurrency", true },
 };
+static const chart_kind timeline_kind = { "timeline", "timeline.gp", "%s", false };
+static const chart_kind heatmap_kind = { "summary-heatmap", "heatmap.gp", "%s", false };
 #define NKINDS (sizeof chart_kinds / sizeof *chart_kinds)
 
 char *cb_machine_caption(const cb_rdoc *d)
@@ -278,6 +282,7 @@ static void chart_add(cb_chart_list *l, const wl_group *g, const chart_kind *k)
 	c->base = cb_xasprintf("%s-%s", g->slug, k->suffix);
 	c->title = cb_xasprintf(k->title, g->name);
 	c->workload = cb_xstrdup(g->name);
+	c->cell = NULL;
 	c->rendered = false;
 }
 
@@ -330,6 +335,123 @@ static double group_f(const wl_group *g, const char **src)
 /* Data errors go to err; rendering errors to rerr, which stops rendering
  * but not the data of the groups after it. A chart that could not be
  * written (CB_EXIT_FAIL, not CB_EXIT_ENV) is as fatal as a .dat file. */
+/* The timeline of each series' largest load, where the run traced it. */
+static int plot_timelines(const cb_rdoc *d, const wl_group *g, const json_t *trace, const char *dir,
+                          const char *plots, cb_chart_list *out, cb_error *err, cb_error *rerr)
+{
+	char *cap = cb_machine_caption(d);
+	int rc = 0;
+	for (size_t i = 0; i < g->n && !rc; i++) {
+		const cb_point *p = &g->s[i]->pts[g->s[i]->npts - 1];
+		char *slug = slugify(g->s[i]->short_name);
+		char *base = cb_xasprintf("%s-timeline-%s-n%g", g->slug, slug, p->n);
+		char *dat = cb_xasprintf("%s/%s.dat", dir, base);
+		int lanes = 0;
+		double par_ms = 0;
+		int w = cb_timeline_write(trace, p->cell->id, dat, &lanes, &par_ms, err);
+		if (w < 0)
+			rc = -1;
+		if (w == 0) {
+			out->c = realloc(out->c, (out->n + 1) * sizeof *out->c);
+			if (!out->c)
+				abort();
+			cb_chart *c = &out->c[out->n++];
+			c->base = cb_xstrdup(base);
+			c->title = cb_xasprintf("%s: task timeline of %s at %g (one traced repetition)", g->name,
+			                        g->s[i]->short_name, p->n);
+			c->workload = cb_xstrdup(g->name);
+			c->cell = cb_xstrdup(p->cell->id);
+			c->rendered = false;
+			if (plots && !rerr->code) {
+				char *pre = NULL;
+				cb_gp_set_str(&pre, "plotdir", plots);
+				cb_gp_set_str(&pre, "caption", cap);
+				cb_gp_set_str(&pre, "timeline", dat);
+				cb_gp_set_num(&pre, "nmax", 1);
+				cb_gp_set_str(&pre, "strategy", g->s[i]->strategy);
+				cb_gp_set_num(&pre, "lanes", lanes > 0 ? lanes : 1);
+				cb_gp_set_num(&pre, "par_ms", par_ms > 0 ? par_ms : 1);
+				render(pre, dir, plots, c, &timeline_kind, rerr);
+				free(pre);
+			}
+		}
+		free(slug);
+		free(base);
+		free(dat);
+	}
+	free(cap);
+	return rc;
+}
+
+/* The summary heat map: workloads x strategies, one box per cell. */
+static int plot_heatmap(const cb_rdoc *d, const cb_series_set *set, const char *dir, const char *plots,
+                        cb_chart_list *out, cb_error *err, cb_error *rerr)
+{
+	cb_summary sm;
+	cb_summary_build(set, &sm);
+	int rc = 0;
+	if (!sm.nrows || !sm.ncols)
+		goto out;
+	char *buf = NULL, *cols = NULL, *rows = NULL, *p;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	fprintf(f, "# concbench summary heat map: col row colour label\n");
+	for (size_t r = 0; r < sm.nrows; r++)
+		for (size_t c = 0; c < sm.ncols; c++) {
+			double v = sm.rows[r].value[c];
+			if (!isfinite(v))
+				continue;
+			fprintf(f, "%zu %zu %.6g \"", c, r, sm.rows[r].rel[c]);
+			fprintf(f, sm.rows[r].io ? "%.3g/s" : "%.2f", v);
+			fprintf(f, "\"\n");
+		}
+	fclose(f);
+	char *dat = cb_xasprintf("%s/summary-heatmap.dat", dir);
+	rc = write_buf(dat, buf, len, err);
+	for (size_t c = 0; c < sm.ncols; c++) {
+		p = cb_xasprintf("%s%s%s", cols ? cols : "", c ? " " : "", sm.cols[c]);
+		free(cols);
+		cols = p;
+	}
+	for (size_t r = 0; r < sm.nrows; r++) {
+		p = cb_xasprintf("%s%s%s", rows ? rows : "", r ? " " : "", sm.rows[r].workload);
+		free(rows);
+		rows = p;
+	}
+	if (!rc) {
+		out->c = realloc(out->c, (out->n + 1) * sizeof *out->c);
+		if (!out->c)
+			abort();
+		cb_chart *c = &out->c[out->n++];
+		c->base = cb_xstrdup("summary-heatmap");
+		c->title = cb_xstrdup("efficiency (I/O: throughput) of every workload and strategy at its largest "
+		                      "worker count");
+		c->workload = cb_xstrdup("");
+		c->cell = NULL;
+		c->rendered = false;
+		if (plots && !rerr->code) {
+			char *pre = NULL, *cap = cb_machine_caption(d);
+			cb_gp_set_str(&pre, "plotdir", plots);
+			cb_gp_set_str(&pre, "caption", cap);
+			cb_gp_set_str(&pre, "heat", dat);
+			cb_gp_set_num(&pre, "nmax", 1);
+			cb_gp_set_str(&pre, "colnames", cols);
+			cb_gp_set_str(&pre, "rownames", rows);
+			cb_gp_set_num(&pre, "ncols", (double)sm.ncols);
+			cb_gp_set_num(&pre, "nrows", (double)sm.nrows);
+			render(pre, dir, plots, c, &heatmap_kind, rerr);
+			free(pre);
+			free(cap);
+		}
+	}
+	free(cols);
+	free(rows);
+	free(dat);
+out:
+	cb_summary_free(&sm);
+	return rc;
+}
+
 static int plot_group(const cb_rdoc *d, const wl_group *g, const char *dir, const char *plots,
                       cb_chart_list *out, cb_error *err, cb_error *rerr)
 {
@@ -369,12 +491,16 @@ int cb_plot_all(const cb_rdoc *doc, const cb_series_set *set, const char *dir,
 	char *plots = cb_plots_dir();
 	cb_error render_err = { 0 };
 	int rc = -1;
+	json_t *trace = doc->path ? cb_timeline_load(doc->path) : NULL;
 	if (!plots)
 		cb_error_set(&render_err, CB_EXIT_ENV, "no chart templates found (looked in "
 		             "$CONCBENCH_PLOTS, %s/plots and next to the executable)", CB_SOURCE_DIR);
 	groups_build(set, &g, &ng);
+	if (plot_heatmap(doc, set, dir, plots, out, err, &render_err))
+		goto out;
 	for (size_t i = 0; i < ng; i++)
-		if (plot_group(doc, &g[i], dir, plots, out, err, &render_err))
+		if (plot_group(doc, &g[i], dir, plots, out, err, &render_err) ||
+		    (trace && plot_timelines(doc, &g[i], trace, dir, plots, out, err, &render_err)))
 			goto out;
 	if (render_err.code) {
 		*err = render_err;
@@ -384,6 +510,8 @@ int cb_plot_all(const cb_rdoc *doc, const cb_series_set *set, const char *dir,
 out:
 	groups_free(g, ng);
 	free(plots);
+	if (trace)
+		json_decref(trace);
 	return rc;
 }
 
@@ -393,6 +521,7 @@ void cb_chart_list_free(cb_chart_list *list)
 		free(list->c[i].base);
 		free(list->c[i].title);
 		free(list->c[i].workload);
+		free(list->c[i].cell);
 	}
 	free(list->c);
 	list->c = NULL;

@@ -3,6 +3,7 @@
  * inline as SVG, one self-contained file) and Markdown (charts as PNG
  * links), so the two reports cannot drift apart. */
 #include "render/report.h"
+#include "render/summary.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -15,8 +16,11 @@
 
 /* ---- warnings ---- */
 
-static void warn(cb_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(cb_warnings *w, const char *fmt, ...)
+/* A warning about the run (cell NULL) or one cell, under a kind that the
+ * report groups by. */
+static void warn_kind(cb_warnings *w, const char *kind, const char *cell, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void warn_kind(cb_warnings *w, const char *kind, const char *cell, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -25,28 +29,33 @@ static void warn(cb_warnings *w, const char *fmt, ...)
 		abort();
 	va_end(ap);
 	w->msg = realloc(w->msg, (w->n + 1) * sizeof *w->msg);
-	if (!w->msg)
+	w->kind = realloc(w->kind, (w->n + 1) * sizeof *w->kind);
+	w->cell = realloc(w->cell, (w->n + 1) * sizeof *w->cell);
+	if (!w->msg || !w->kind || !w->cell)
 		abort();
+	w->kind[w->n] = kind;
+	w->cell[w->n] = cell;
 	w->msg[w->n++] = s;
 }
+#define warn(w, ...) warn_kind(w, NULL, NULL, __VA_ARGS__)
 
 static void warn_cell(cb_warnings *w, const cb_rcell *c)
 {
 	if (c->skipped)
 		return;
 	if (!c->checksum_ok && (!c->error || strstr(c->error, "checksum")))
-		warn(w, "%s: wrong answer, left out of the analysis: %s", c->id,
+		warn_kind(w, "wrong answer", c->id, "%s: wrong answer, left out of the analysis: %s", c->id,
 		     c->error ? c->error : "checksum differs from the serial reference");
 	else if (c->error)
-		warn(w, "%s: failed, left out of the analysis: %s", c->id, c->error);
+		warn_kind(w, "failed", c->id, "%s: failed, left out of the analysis: %s", c->id, c->error);
 	if (c->cv > CV_LIMIT)
-		warn(w, "%s: cv %.1f%% above %.0f%%: repetitions disagree, compare with care", c->id,
+		warn_kind(w, "cv above 5%", c->id, "%s: cv %.1f%% above %.0f%%: repetitions disagree, compare with care", c->id,
 		     c->cv * 100, CV_LIMIT * 100);
 	if (c->oversubscribed)
-		warn(w, "%s: oversubscribed (%d workers on %d usable PUs)", c->id, c->workers,
+		warn_kind(w, "oversubscribed", c->id, "%s: oversubscribed (%d workers on %d usable PUs)", c->id, c->workers,
 		     c->usable_pus);
 	if (c->migrations > 0 && strcmp(c->pin, "none"))
-		warn(w, "%s: %ld CPU migrations in a repetition despite pin '%s'", c->id,
+		warn_kind(w, "CPU migrations despite pinning", c->id, "%s: %ld CPU migrations in a repetition despite pin '%s'", c->id,
 		     c->migrations, c->pin);
 }
 
@@ -73,7 +82,10 @@ void cb_warnings_free(cb_warnings *w)
 	for (size_t i = 0; i < w->n; i++)
 		free(w->msg[i]);
 	free(w->msg);
+	free(w->kind);
+	free(w->cell);
 	w->msg = NULL;
+	w->kind = w->cell = NULL;
 	w->n = 0;
 }
 
@@ -123,6 +135,9 @@ typedef struct emitter {
 	void (*list)(struct emitter *e, char *const *items, size_t n);
 	void (*table)(struct emitter *e, const rtable *t);
 	void (*chart)(struct emitter *e, const cb_chart *c);
+	void (*plain_list)(struct emitter *e, char *const *items, size_t n);
+	/* A list folded away under a one-line summary (<details>). */
+	void (*details)(struct emitter *e, const char *summary, char *const *items, size_t n);
 } emitter;
 
 /* ---- sections ---- */
@@ -170,14 +185,176 @@ static void section_config(emitter *e)
 	table_free(&t);
 }
 
+/* Cell ids without the parts every named cell shares (pin, schedule ...),
+ * grouped by workload: "cpu.primes (threads/n2, processpool/n2), io.sleep
+ * (coroutines/n2)", cut after about `room` characters with "and N more". */
+static char *cells_compact(const char *const *ids, size_t n, size_t room)
+{
+	enum { MAXP = 12 };
+	char ***parts = cb_xcalloc(n + 1, sizeof *parts);
+	size_t *np = cb_xcalloc(n + 1, sizeof *np);
+	for (size_t i = 0; i < n; i++) {
+		parts[i] = cb_xcalloc(MAXP, sizeof **parts);
+		char *copy = cb_xstrdup(ids[i]), *save = NULL;
+		for (char *t = strtok_r(copy, "/", &save); t && np[i] < MAXP; t = strtok_r(NULL, "/", &save))
+			parts[i][np[i]++] = cb_xstrdup(t);
+		free(copy);
+	}
+	bool common[MAXP];
+	for (size_t k = 0; k < MAXP; k++) {
+		common[k] = k > 0 && n > 1;
+		for (size_t i = 1; i < n && common[k]; i++)
+			common[k] = k < np[i] && k < np[0] && !strcmp(parts[i][k], parts[0][k]);
+	}
+	char *buf = NULL;
+	size_t len = 0, shown = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool *done = cb_xcalloc(n + 1, sizeof *done);
+	for (size_t i = 0; i < n && ftell(f) < (long)room; i++) {
+		if (done[i])
+			continue;
+		fprintf(f, "%s%s (", ftell(f) ? ", " : "", parts[i][0]);
+		bool first = true;
+		for (size_t j = i; j < n; j++) {
+			if (done[j] || strcmp(parts[j][0], parts[i][0]) || (!first && ftell(f) >= (long)room))
+				continue;
+			done[j] = true;
+			shown++;
+			fputs(first ? "" : ", ", f);
+			first = false;
+			bool any = false;
+			for (size_t k = 1; k < np[j]; k++)
+				if (!common[k]) {
+					fprintf(f, "%s%s", any ? "/" : "", parts[j][k]);
+					any = true;
+				}
+			if (!any)
+				fputs(ids[j], f);
+		}
+		fputs(")", f);
+	}
+	if (shown < n)
+		fprintf(f, " and %zu more", n - shown);
+	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < np[i]; k++)
+			free(parts[i][k]);
+		free(parts[i]);
+	}
+	free(parts);
+	free(np);
+	free(done);
+	return buf;
+}
+
+/* Warnings about the run one line each; warnings about cells one line per
+ * kind, the cells named compactly; then every warning, folded. */
 static void section_warnings(emitter *e)
 {
 	const cb_warnings *w = e->in->warnings;
 	e->heading(e, 2, "Warnings", "warnings");
-	if (!w->n)
+	if (!w->n) {
 		e->para(e, "None: no cell or machine condition is known to distort these numbers.");
-	else
-		e->list(e, w->msg, w->n);
+		return;
+	}
+	char **lines = cb_xcalloc(w->n + 1, sizeof *lines);
+	const char **ids = cb_xcalloc(w->n + 1, sizeof *ids);
+	bool *done = cb_xcalloc(w->n + 1, sizeof *done);
+	size_t nl = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		if (done[i])
+			continue;
+		if (!w->cell || !w->cell[i] || !w->kind[i]) {
+			lines[nl++] = cb_xstrdup(w->msg[i]);
+			continue;
+		}
+		size_t nid = 0;
+		for (size_t j = i; j < w->n; j++)
+			if (!done[j] && w->cell[j] && w->kind[j] && !strcmp(w->kind[j], w->kind[i])) {
+				done[j] = true;
+				ids[nid++] = w->cell[j];
+			}
+		if (nid == 1) {
+			lines[nl++] = cb_xstrdup(w->msg[i]);
+			continue;
+		}
+		char *cells = cells_compact(ids, nid, 240);
+		lines[nl++] = cb_xasprintf("%s in %zu cells: %s", w->kind[i], nid, cells);
+		free(cells);
+	}
+	e->list(e, lines, nl);
+	if (nl < w->n) {
+		char *sum = cb_xasprintf("All %zu warnings, one per line", w->n);
+		e->details(e, sum, w->msg, w->n);
+		free(sum);
+	}
+	for (size_t i = 0; i < nl; i++)
+		free(lines[i]);
+	free(lines);
+	free(ids);
+	free(done);
+}
+
+/* The answer first: every workload against every strategy at its largest
+ * worker count, the best model and whether its lead is real, and the main
+ * reason the best parallel model falls short. */
+static void section_summary(emitter *e)
+{
+	cb_summary sm;
+	cb_summary_build(e->in->set, &sm);
+	e->heading(e, 2, "Summary", "summary");
+	if (!sm.nrows) {
+		e->para(e, "No cell finished with a correct answer: nothing to summarise.");
+		cb_summary_free(&sm);
+		return;
+	}
+	e->para(e, "Each strategy at its largest worker count: parallel efficiency (speedup over the serial "
+	           "strategy / the PUs the cell may use) for computing workloads, throughput in tasks/s for I/O "
+	           "workloads. The best model is the fastest cell of any worker count; its lead is beyond noise "
+	           "when its slowest repetition beats the runner-up's fastest.");
+	rtable t = { .ncols = sm.ncols + 4 };
+	t.cell = NULL;
+	/* row_add is variadic on a fixed count: build the rows by hand. */
+	size_t nc = t.ncols;
+	t.cell = cb_xcalloc((sm.nrows + 1) * nc, sizeof *t.cell);
+	t.cell[0] = S("workload");
+	for (size_t c = 0; c < sm.ncols; c++)
+		t.cell[1 + c] = S(sm.cols[c]);
+	t.cell[1 + sm.ncols] = S("measure");
+	t.cell[2 + sm.ncols] = S("best model");
+	t.cell[3 + sm.ncols] = S("lead beyond noise");
+	for (size_t r = 0; r < sm.nrows; r++) {
+		const cb_summary_row *row = &sm.rows[r];
+		char **cell = &t.cell[(r + 1) * nc];
+		cell[0] = S(row->workload);
+		for (size_t c = 0; c < sm.ncols; c++) {
+			double v = row->value[c];
+			cell[1 + c] = !isfinite(v) ? S("–")
+			              : row->io ? cb_xasprintf("%.4g/s (c=%g)", v, row->n[c])
+			                        : cb_xasprintf("%.2f (n=%g)", v, row->n[c]);
+		}
+		cell[1 + sm.ncols] = S(row->io ? "throughput" : "efficiency");
+		cell[2 + sm.ncols] = row->best ? cb_xasprintf("%s (%g)", row->best, row->best_n) : S("–");
+		cell[3 + sm.ncols] = !row->best ? S("–") : !row->runner_up ? S("only one model")
+		                     : cb_xasprintf("%s: %.1f%% ahead of %s", row->beyond_noise ? "yes" : "no",
+		                                    row->margin * 100, row->runner_up);
+	}
+	t.nrows = sm.nrows + 1;
+	e->table(e, &t);
+	table_free(&t);
+	const cb_chart_list *cl = e->in->charts;
+	for (size_t i = 0; i < cl->n; i++)
+		if (cl->c[i].rendered && cl->c[i].workload && !*cl->c[i].workload)
+			e->chart(e, &cl->c[i]);
+	char **why = cb_xcalloc(sm.nrows + 1, sizeof *why);
+	for (size_t r = 0; r < sm.nrows; r++)
+		why[r] = cb_xasprintf("%s: %s", sm.rows[r].workload, sm.rows[r].reason);
+	e->heading(e, 3, "Why the best parallel model falls short", NULL);
+	e->plain_list(e, why, sm.nrows);
+	for (size_t r = 0; r < sm.nrows; r++)
+		free(why[r]);
+	free(why);
+	cb_summary_free(&sm);
 }
 
 /* The series of one workload (and parameter set) as in the charts. */
@@ -331,7 +508,7 @@ static void section_charts(emitter *e, const char *workload)
 	const cb_chart_list *cl = e->in->charts;
 	bool any = false;
 	for (size_t i = 0; i < cl->n; i++)
-		if (cl->c[i].rendered && !strcmp(cl->c[i].workload, workload)) {
+		if (cl->c[i].rendered && !cl->c[i].cell && !strcmp(cl->c[i].workload, workload)) {
 			if (!any)
 				e->heading(e, 3, "Charts", NULL);
 			any = true;
@@ -342,6 +519,76 @@ static void section_charts(emitter *e, const char *workload)
 		e->heading(e, 3, "Charts", NULL);
 		e->para(e, s);
 		free(s);
+	}
+}
+
+static const json_t *trace_of(const cb_rcell *c)
+{
+	const json_t *t = json_object_get(c->json, "trace");
+	return json_is_object(t) ? t : NULL;
+}
+
+static double jnum(const json_t *a, size_t i)
+{
+	const json_t *v = json_array_get(a, i);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Per strategy at its largest worker count, where the run was traced: the
+ * timeline, and each executor's busy time with the imbalance. */
+static void section_timelines(emitter *e, const cb_series **g, size_t ng, const char *name)
+{
+	const cb_chart_list *cl = e->in->charts;
+	bool any = false;
+	for (size_t i = 0; i < ng; i++) {
+		const cb_rcell *c = g[i]->pts[g[i]->npts - 1].cell;
+		const json_t *tr = c ? trace_of(c) : NULL;
+		if (!tr)
+			continue;
+		if (!any) {
+			e->heading(e, 3, "Timelines: one traced repetition per cell", NULL);
+			e->para(e, "Each executor's tasks in the repetition run with --trace (after the timed ones, not "
+			           "in the statistics). Busy is the time inside tasks less the time blocked in I/O; "
+			           "imbalance is the busiest executor's busy time over the mean; first task is how far "
+			           "into the parallel section the executor started (start cost); idle at the end is how "
+			           "long it waited for the others.");
+		}
+		any = true;
+		for (size_t k = 0; k < cl->n; k++)
+			if (cl->c[k].rendered && cl->c[k].cell && !strcmp(cl->c[k].cell, c->id) &&
+			    !strcmp(cl->c[k].workload, name))
+				e->chart(e, &cl->c[k]);
+		const json_t *busy = json_object_get(tr, "busy_s"), *blocked = json_object_get(tr, "blocked_s");
+		const json_t *first = json_object_get(tr, "first_task_s"), *tail = json_object_get(tr, "idle_tail_s");
+		const json_t *tasks = json_object_get(tr, "tasks");
+		double par = json_number_value(json_object_get(tr, "par_s"));
+		rtable t = { .ncols = 6 };
+		row_add(&t, S("executor"), S("tasks"), S("busy"), S("blocked in I/O"), S("first task at"),
+		        S("idle at the end"));
+		for (size_t w = 0; w < json_array_size(busy); w++)
+			row_add(&t, cb_xasprintf("%s %zu", g[i]->strategy && strstr(g[i]->strategy, "corout") ? "scheduler"
+			                                                                                    : "worker", w),
+			        cb_xasprintf("%lld", (long long)json_integer_value(json_array_get(tasks, w))),
+			        fmt("%.4g ms", jnum(busy, w) * 1e3), fmt("%.4g ms", jnum(blocked, w) * 1e3),
+			        fmt("%.4g ms", jnum(first, w) * 1e3), fmt("%.4g ms", jnum(tail, w) * 1e3));
+		long long dropped = json_integer_value(json_object_get(tr, "dropped"));
+		const json_t *imb = json_object_get(tr, "imbalance");
+		char *cap = json_is_number(imb)
+		            ? cb_xasprintf("%s at %g: parallel section %.4g ms, imbalance (max/mean busy) %.2f",
+		                           g[i]->short_name, g[i]->pts[g[i]->npts - 1].n, par * 1e3, json_number_value(imb))
+		            : cb_xasprintf("%s at %g: parallel section %.4g ms", g[i]->short_name,
+		                           g[i]->pts[g[i]->npts - 1].n, par * 1e3);
+		e->para(e, cap);
+		if (dropped > 0) {
+			char *d = cb_xasprintf("Each executor kept its first %lld tasks in the trace; %lld more were "
+			                       "counted in the busy times but not stored.",
+			                       (long long)json_integer_value(json_object_get(tr, "cap_per_executor")), dropped);
+			e->para(e, d);
+			free(d);
+		}
+		e->table(e, &t);
+		table_free(&t);
+		free(cap);
 	}
 }
 
@@ -364,6 +611,7 @@ static void section_workload(emitter *e, size_t first)
 	if (g[0]->kind && !strcmp(g[0]->kind, "io"))
 		section_little(e, g, ng);
 	section_charts(e, name);
+	section_timelines(e, g, ng, name);
 	free(about);
 	free(name);
 	free(g);
@@ -410,6 +658,7 @@ static void walk(emitter *e)
 		return;
 	}
 	section_machine(e);
+	section_summary(e);
 	section_warnings(e);
 	section_config(e);
 	for (size_t i = 0; i < e->in->set->n; i++)
@@ -456,6 +705,26 @@ static void html_list(emitter *e, char *const *items, size_t n)
 		fputs("</li>\n", e->f);
 	}
 	fputs("</ul>\n", e->f);
+}
+
+static void html_plain_list(emitter *e, char *const *items, size_t n)
+{
+	fputs("<ul>\n", e->f);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<li>", e->f);
+		html_text(e->f, items[i]);
+		fputs("</li>\n", e->f);
+	}
+	fputs("</ul>\n", e->f);
+}
+
+static void html_details(emitter *e, const char *summary, char *const *items, size_t n)
+{
+	fputs("<details>\n<summary>", e->f);
+	html_text(e->f, summary);
+	fputs("</summary>\n", e->f);
+	html_list(e, items, n);
+	fputs("</details>\n", e->f);
 }
 
 static void html_table(emitter *e, const rtable *t)
@@ -516,7 +785,8 @@ char *cb_report_html(const cb_report_in *in)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		abort();
-	emitter e = { f, in, html_heading, html_para, html_list, html_table, html_chart };
+	emitter e = { f, in, html_heading, html_para, html_list, html_table, html_chart, html_plain_list,
+	              html_details };
 	fputs(html_head, f);
 	html_text(f, in->doc->host);
 	fputs(html_style, f);
@@ -564,6 +834,27 @@ static void md_list(emitter *e, char *const *items, size_t n)
 	fputc('\n', e->f);
 }
 
+static void md_plain_list(emitter *e, char *const *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs("- ", e->f);
+		md_text(e->f, items[i]);
+		fputc('\n', e->f);
+	}
+	fputc('\n', e->f);
+}
+
+/* GitHub and most renderers fold <details>; the list inside needs the
+ * blank lines around it to be read as Markdown. */
+static void md_details(emitter *e, const char *summary, char *const *items, size_t n)
+{
+	fputs("<details><summary>", e->f);
+	md_text(e->f, summary);
+	fputs("</summary>\n\n", e->f);
+	md_list(e, items, n);
+	fputs("</details>\n\n", e->f);
+}
+
 static void md_table(emitter *e, const rtable *t)
 {
 	for (size_t r = 0; r < t->nrows; r++) {
@@ -598,7 +889,7 @@ char *cb_report_md(const cb_report_in *in)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		abort();
-	emitter e = { f, in, md_heading, md_para, md_list, md_table, md_chart };
+	emitter e = { f, in, md_heading, md_para, md_list, md_table, md_chart, md_plain_list, md_details };
 	fputs("# concbench report: ", f);
 	md_text(f, in->doc->host);
 	fputc('\n', f);

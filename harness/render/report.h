@@ -12,6 +12,8 @@
 
 typedef struct cb_warnings {
 	char **msg;
+	const char **kind;   /* [n] what went wrong, to group by ("cv above 5%") */
+	const char **cell;   /* [n] the cell it is about, or NULL for the run */
 	size_t n;
 } cb_warnings;
 
