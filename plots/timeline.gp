@@ -21,4 +21,4 @@ plot timeline index 0 using (($2 + $3) / 2):1:2:3:($1 - 0.03):($1 + 0.03) with b
      timeline index 1 using (($2 + $3) / 2):1:2:3:($1 - bar_h):($1 + bar_h) with boxxyerror \
          lc rgb scolor(strategy) title 'running a task', \
      timeline index 2 using (($2 + $3) / 2):1:2:3:($1 - bar_h):($1 + bar_h) with boxxyerror \
-         fs pattern 4 border lc rgb '#555555' lc rgb '#555555' title 'blocked in I/O (per task, at its end)'
+         fs transparent pattern 4 border lc rgb '#333333' lc rgb '#333333' title 'blocked in I/O (per task, at its end)'

@@ -496,12 +496,12 @@ int cb_plot_all(const cb_rdoc *doc, const cb_series_set *set, const char *dir,
 		cb_error_set(&render_err, CB_EXIT_ENV, "no chart templates found (looked in "
 		             "$CONCBENCH_PLOTS, %s/plots and next to the executable)", CB_SOURCE_DIR);
 	groups_build(set, &g, &ng);
-	if (plot_heatmap(doc, set, dir, plots, out, err, &render_err))
-		goto out;
 	for (size_t i = 0; i < ng; i++)
 		if (plot_group(doc, &g[i], dir, plots, out, err, &render_err) ||
 		    (trace && plot_timelines(doc, &g[i], trace, dir, plots, out, err, &render_err)))
 			goto out;
+	if (plot_heatmap(doc, set, dir, plots, out, err, &render_err))
+		goto out;
 	if (render_err.code) {
 		*err = render_err;
 		goto out;

@@ -185,6 +185,14 @@ static void section_config(emitter *e)
 	table_free(&t);
 }
 
+static bool is_common(char ***parts, const size_t *np, const bool *common, const char *part)
+{
+	for (size_t k = 1; k < np[0]; k++)
+		if (common[k] && !strcmp(parts[0][k], part))
+			return true;
+	return false;
+}
+
 /* Cell ids without the parts every named cell shares (pin, schedule ...),
  * grouped by workload: "cpu.primes (threads/n2, processpool/n2), io.sleep
  * (coroutines/n2)", cut after about `room` characters with "and N more". */
@@ -200,11 +208,16 @@ static char *cells_compact(const char *const *ids, size_t n, size_t room)
 			parts[i][np[i]++] = cb_xstrdup(t);
 		free(copy);
 	}
-	bool common[MAXP];
-	for (size_t k = 0; k < MAXP; k++) {
-		common[k] = k > 0 && n > 1;
-		for (size_t i = 1; i < n && common[k]; i++)
-			common[k] = k < np[i] && k < np[0] && !strcmp(parts[i][k], parts[0][k]);
+	/* A part every id holds (the pin, the schedule) says nothing here. */
+	bool common[MAXP] = { false };
+	for (size_t k = 1; k < np[0] && n > 1; k++) {
+		common[k] = true;
+		for (size_t i = 1; i < n && common[k]; i++) {
+			bool has = false;
+			for (size_t q = 1; q < np[i] && !has; q++)
+				has = !strcmp(parts[i][q], parts[0][k]);
+			common[k] = has;
+		}
 	}
 	char *buf = NULL;
 	size_t len = 0, shown = 0;
@@ -224,7 +237,7 @@ static char *cells_compact(const char *const *ids, size_t n, size_t room)
 			first = false;
 			bool any = false;
 			for (size_t k = 1; k < np[j]; k++)
-				if (!common[k]) {
+				if (!is_common(parts, np, common, parts[j][k])) {
 					fprintf(f, "%s%s", any ? "/" : "", parts[j][k]);
 					any = true;
 				}
@@ -329,9 +342,10 @@ static void section_summary(emitter *e)
 		cell[0] = S(row->workload);
 		for (size_t c = 0; c < sm.ncols; c++) {
 			double v = row->value[c];
+			const char *q = row->series[c] ? strchr(row->series[c], '/') : NULL;
 			cell[1 + c] = !isfinite(v) ? S("–")
-			              : row->io ? cb_xasprintf("%.4g/s (c=%g)", v, row->n[c])
-			                        : cb_xasprintf("%.2f (n=%g)", v, row->n[c]);
+			              : row->io ? cb_xasprintf("%.4g/s (c=%g%s%s)", v, row->n[c], q ? ", " : "", q ? q + 1 : "")
+			                        : cb_xasprintf("%.2f (n=%g%s%s)", v, row->n[c], q ? ", " : "", q ? q + 1 : "");
 		}
 		cell[1 + sm.ncols] = S(row->io ? "throughput" : "efficiency");
 		cell[2 + sm.ncols] = row->best ? cb_xasprintf("%s (%g)", row->best, row->best_n) : S("–");

@@ -150,7 +150,7 @@ static void row_build(cb_summary *sm, cb_summary_row *r, const cb_series **g, si
 	r->workload = group_name(g[0]);
 	r->io = g[0]->kind && !strcmp(g[0]->kind, "io");
 	for (size_t i = 0; i < ng; i++)
-		col_of(sm, g[i]->short_name);
+		col_of(sm, g[i]->strategy);
 	/* Columns may still grow with later rows: sized when all are known. */
 	cb_timing *tm = cb_xcalloc(ng, sizeof *tm);
 	const cb_point **who = cb_xcalloc(ng, sizeof *who);
@@ -205,6 +205,7 @@ void cb_summary_build(const cb_series_set *set, cb_summary *out)
 		r->value = cb_xcalloc(out->ncols + 1, sizeof *r->value);
 		r->n = cb_xcalloc(out->ncols + 1, sizeof *r->n);
 		r->rel = cb_xcalloc(out->ncols + 1, sizeof *r->rel);
+		r->series = cb_xcalloc(out->ncols + 1, sizeof *r->series);
 		for (size_t c = 0; c < out->ncols; c++)
 			r->value[c] = r->n[c] = r->rel[c] = NAN;
 		double top = 0;
@@ -216,9 +217,15 @@ void cb_summary_build(const cb_series_set *set, cb_summary *out)
 			if (!mine || !s->npts)
 				continue;
 			const cb_point *p = &s->pts[s->npts - 1];
-			size_t c = col_of(out, s->short_name);
-			r->value[c] = r->io ? p->x : p->efficiency;
+			size_t c = col_of(out, s->strategy);
+			double v = r->io ? p->x : p->efficiency;
+			/* Several series of one strategy (coroutines at two
+			 * concurrencies): the best of them stands for it. */
+			if (isfinite(r->value[c]) && !(v > r->value[c]))
+				continue;
+			r->value[c] = v;
 			r->n[c] = p->n;
+			r->series[c] = s->short_name;
 			if (r->io && isfinite(p->x) && p->x > top)
 				top = p->x;
 		}
@@ -236,6 +243,7 @@ void cb_summary_free(cb_summary *s)
 		free(s->rows[i].value);
 		free(s->rows[i].n);
 		free(s->rows[i].rel);
+		free(s->rows[i].series);
 		free(s->rows[i].reason);
 	}
 	for (size_t i = 0; i < s->ncols; i++)

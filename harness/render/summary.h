@@ -19,6 +19,8 @@ typedef struct cb_summary_row {
 	double *n;               /* [ncols], the load the value is at */
 	double *rel;             /* [ncols], the heat-map colour: efficiency, or
 	                            throughput / the row's best */
+	const char **series;     /* [ncols], the series shown (the best of its
+	                            strategy's, "coroutines/c48"), or NULL */
 	const char *best;        /* the fastest model (its best cell), or NULL */
 	double best_n;           /* its load there */
 	const char *runner_up;   /* NULL with one model */
@@ -28,7 +30,7 @@ typedef struct cb_summary_row {
 } cb_summary_row;
 
 typedef struct cb_summary {
-	char **cols;             /* strategies (series short names), in order met */
+	char **cols;             /* strategies, in order met */
 	size_t ncols;
 	cb_summary_row *rows;
 	size_t nrows;

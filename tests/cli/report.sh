@@ -35,7 +35,7 @@ grep -q 'ci-runner-4' "$tmp/run/cpu.primes-speedup.svg" || fail "plot: caption l
 # report: HTML with every chart inline, Markdown with PNG links.
 "$CONCBENCH" report "$FIXTURE" -o "$tmp/rep" >"$tmp/rep.out" 2>"$tmp/rep.err" || fail "report: exit $?"
 html=$tmp/rep/report.html md=$tmp/rep/report.md
-[ "$(grep -c '<svg' "$html")" -eq 10 ] || fail "report.html: want 10 inline SVG charts"
+[ "$(grep -c "<svg" "$html")" -eq 11 ] || fail "report.html: want 11 inline SVG charts (10 and the summary heat map)"
 ! grep -q '<?xml' "$html" || fail "report.html: XML prolog inside HTML"
 ! grep -q '<img\|src=' "$html" || fail "report.html: refers to outside files"
 for s in Machine Warnings Configuration 'Verdict' 'Fits' 'Scaling table' "Little's law" ci-runner-4; do
@@ -45,7 +45,7 @@ done
 grep -o '](\([^)]*\.png\))' "$md" | tr -d ']()' | while read -r png; do
 	[ -f "$tmp/rep/$png" ] || echo "FAIL: report.md links missing $png"
 done | grep . && fails=$((fails + 1))
-[ "$(grep -c '\.png)' "$md")" -eq 10 ] || fail "report.md: want 10 chart links"
+[ "$(grep -c '\.png)' "$md")" -eq 11 ] || fail "report.md: want 11 chart links"
 grep -qx "$html" "$tmp/rep.out" || fail "report: did not print the HTML path"
 for w in "cv 5.3% above 5%" "CPU migrations in a repetition despite pin 'compact'" \
          "governor is 'powersave'" "oversubscribed (256 workers on 4 usable PUs)" "wrong answer"; do
@@ -71,7 +71,7 @@ jq '.machine.host = "<script>x</script> & co" | .cells |= map(.workload |= sub("
 ! grep -q '<script\|<i>' "$tmp/markup/report.html" || fail "markup: report.html holds markup from the file"
 grep -qF '<title>concbench report: &lt;script&gt;x&lt;/script&gt; &amp; co</title>' "$tmp/markup/report.html" ||
 	fail "markup: title not escaped"
-[ "$(grep -c '<svg' "$tmp/markup/report.html")" -eq 10 ] || fail "markup: want 10 inline SVG charts"
+[ "$(grep -c '<svg' "$tmp/markup/report.html")" -eq 11 ] || fail "markup: want 11 inline SVG charts"
 
 # gnuplot failing or missing: reports written without charts, exit 3.
 CONCBENCH_GNUPLOT=/bin/false "$CONCBENCH" report "$FIXTURE" -o "$tmp/false" >/dev/null 2>"$tmp/false.err"
