@@ -375,6 +375,7 @@ cb_cell *cb_solo_open(const cb_solo_spec *s, cb_error *err)
 	struct cb_solo *x = cb_xcalloc(1, sizeof *x);
 	x->cfg.size = s->size;
 	x->cfg.reps = s->reps;
+	x->cfg.trace_cap = s->trace_cap;
 	if (s->nparams) {
 		x->kv = cb_xcalloc(s->nparams, sizeof *x->kv);
 		memcpy(x->kv, s->params, s->nparams * sizeof *x->kv);

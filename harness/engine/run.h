@@ -173,6 +173,7 @@ typedef struct cb_solo_spec {
 	const cb_kv *params; size_t nparams;   /* the strategy's --param pairs */
 	cb_size size;
 	cb_topology *topo;
+	size_t trace_cap;          /* > 0: map a tracer (run --trace's) */
 } cb_solo_spec;
 cb_cell *cb_solo_open(const cb_solo_spec *s, cb_error *err);
 void cb_solo_free(cb_cell *c);

@@ -49,7 +49,7 @@ static const cb_workload empty = {
 };
 
 /* What a benchmark here runs: a job of `tasks` empty tasks under `sched`. */
-typedef struct { const cb_strategy *s; const char *tasks, *sched; } dispatch_case;
+typedef struct { const cb_strategy *s; const char *tasks, *sched; bool traced; } dispatch_case;
 
 static void empty_job(cb_gb_state *st, void *arg)
 {
@@ -66,7 +66,7 @@ static void empty_job(cb_gb_state *st, void *arg)
 		goto out;
 	cb_solo_spec spec = { .job = job, .strategy = s, .workers = workers, .concurrency = workers,
 	                      .threads = 1, .reps = 1, .pin = "compact", .sched = dc->sched,
-	                      .size = CB_SIZE_TINY };
+	                      .size = CB_SIZE_TINY, .trace_cap = dc->traced ? CB_TRACE_CAP_DEFAULT : 0 };
 	cell = cb_solo_open(&spec, &err);
 	if (!cell)
 		goto out;
@@ -75,7 +75,11 @@ static void empty_job(cb_gb_state *st, void *arg)
 	hwloc_get_cpubind(h, saved, HWLOC_CPUBIND_THREAD);
 	cb_bind_thread(cell->run->topo, cell->place.sets[0]);
 	cb_exec *ex = &cell->ex;
+	if (ex->tracer)
+		atomic_store(&ex->tracer->on, 1);
 	while (cb_gb_keep_running(st)) {
+		if (ex->tracer)
+			cb_tracer_reset(ex->tracer);   /* untimed, as in run --trace */
 		atomic_store(&ex->ctl->next, 0);
 		memset(job->partials, 0, job->ntasks * sizeof *job->partials);
 		double t0 = cb_now();
@@ -98,22 +102,26 @@ out:
 	cb_job_free(job);
 }
 
-/* Per strategy: the empty-job round trip (what apply_async costs), and a
- * map over 100,000 empty tasks claimed one by one (what Pool.map hides:
- * the per-task claim and the dispatch amortised over many tasks). */
+/* Per strategy: the empty-job round trip (what apply_async costs), a map
+ * over 100,000 empty tasks claimed one by one (what Pool.map hides: the
+ * per-task claim and the dispatch amortised over many tasks), and the same
+ * map traced as run --trace traces a repetition (two clock reads and a
+ * record per task; each executor keeps its first 5000). */
 void cb_micro_register_dispatch(void)
 {
-	static dispatch_case cases[64][2];
+	static const char *const suffix[] = { "empty_job", "map_100k", "map_100k_traced" };
+	static dispatch_case cases[64][3];
 	int k = 0;
 	for (const cb_strategy *const *s = cb_strategies; *s && k < 64; s++, k++) {
 		/* Strategies run by a launcher cannot see a private workload. */
 		if ((*s)->flags & CB_STRATEGY_EXTERNAL)
 			continue;
-		cases[k][0] = (dispatch_case){ *s, "1", "static" };
-		cases[k][1] = (dispatch_case){ *s, "100000", "dynamic:1" };
-		for (int v = 0; v < 2; v++) {
+		cases[k][0] = (dispatch_case){ *s, "1", "static", false };
+		cases[k][1] = (dispatch_case){ *s, "100000", "dynamic:1", false };
+		cases[k][2] = (dispatch_case){ *s, "100000", "dynamic:1", true };
+		for (int v = 0; v < 3; v++) {
 			char name[128];
-			snprintf(name, sizeof name, "pools/%s_%s", (*s)->name, v ? "map_100k" : "empty_job");
+			snprintf(name, sizeof name, "pools/%s_%s", (*s)->name, suffix[v]);
 			cb_gb_bench *b = cb_gb_register(name, empty_job, &cases[k][v]);
 			cb_gb_use_manual_time(b);
 			cb_gb_time_unit(b, CB_GB_US);
