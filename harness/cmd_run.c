@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "gbench.h"
 #include "run.h"
+#include "series.h"
 
 #define MAX_WORKERS 4096
 
@@ -149,6 +150,28 @@ static void print_table(json_t *root)
 		       skipped ? "-" : json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err || skipped ? "  " : "", err ? err : skipped ? skipped : "");
 	}
+}
+
+/* Speedups above the Amdahl or Gustafson bound of their measured serial
+ * fraction by more than their own spread: the same check as the report's. */
+static void warn_bounds(json_t *root)
+{
+	cb_rdoc *doc = NULL;
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	if (cb_results_from_json("results.json", root, &doc, &err) || cb_series_from_doc(doc, &set, &err)) {
+		cb_rdoc_free(doc);
+		return;
+	}
+	char **msg;
+	size_t n = cb_series_bound_warnings(&set, &msg);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(stderr, "concbench: warning: %s\n", msg[i]);
+		free(msg[i]);
+	}
+	free(msg);
+	cb_series_set_free(&set);
+	cb_rdoc_free(doc);
 }
 
 /* "about 42 s", "about 7 min", "about 1 h 15 min". */
@@ -419,6 +442,8 @@ int cb_cmd_run(int argc, char **argv)
 	if (!cfg.quiet && (!run_rc || run.write_error)) {
 		json_t *root = cb_results_json(&run);
 		print_table(root);
+		fflush(stdout);
+		warn_bounds(root);
 		json_decref(root);
 	}
 	fflush(stdout);

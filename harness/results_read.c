@@ -243,7 +243,11 @@ static void read_reps(cb_rcell *c, json_t *reps)
 	double *post = cb_xcalloc(n, sizeof *post), *cpu = cb_xcalloc(n, sizeof *cpu);
 	json_t *r;
 	c->migrations = -1;
+	c->rep_wall = cb_xcalloc(n + 1, sizeof *c->rep_wall);
+	c->rep_par = cb_xcalloc(n + 1, sizeof *c->rep_par);
 	json_array_foreach(reps, i, r) {
+		c->rep_wall[i] = num_or(r, "wall_s", NAN);
+		c->rep_par[i] = num_or(r, "par_s", NAN);
 		pre[i] = num_or(r, "pre_s", NAN);
 		par[i] = num_or(r, "par_s", NAN);
 		post[i] = num_or(r, "post_s", NAN);
@@ -302,6 +306,7 @@ static int read_cell(cb_rdoc *d, size_t i, json_t *j, cb_error *err)
 	c->max_s = num_or(stats, "max_s", c->median_s);
 	c->cv = num_or(stats, "cv", NAN);
 	c->ntasks = int_or(j, "ntasks", 0);
+	c->scale = (int)int_or(j, "scale", 0);
 	c->throughput = num_or(j, "throughput", c->ntasks > 0 ? (double)c->ntasks / c->median_s : NAN);
 	c->serial_fraction = num_or(j, "serial_fraction", NAN);
 	c->lat_p50 = num_or(lat, "p50_s", NAN);
@@ -341,6 +346,8 @@ static int read_top(cb_rdoc *d, cb_error *err)
 	return 0;
 }
 
+static int read_doc(cb_rdoc *d, cb_rdoc **out, cb_error *err);
+
 int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
                      cb_error *err)
 {
@@ -351,8 +358,22 @@ int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **o
 	if (!d->root) {
 		cb_error_set(err, CB_EXIT_USAGE, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
 		             jerr.column, jerr.text);
-		goto fail;
+		cb_rdoc_free(d);
+		return -1;
 	}
+	return read_doc(d, out, err);
+}
+
+int cb_results_from_json(const char *path, json_t *root, cb_rdoc **out, cb_error *err)
+{
+	cb_rdoc *d = cb_xcalloc(1, sizeof *d);
+	d->path = path;
+	d->root = json_incref(root);
+	return read_doc(d, out, err);
+}
+
+static int read_doc(cb_rdoc *d, cb_rdoc **out, cb_error *err)
+{
 	if (read_top(d, err))
 		goto fail;
 	json_t *cells = json_object_get(d->root, "cells"), *c;
@@ -392,8 +413,11 @@ void cb_rdoc_free(cb_rdoc *doc)
 {
 	if (!doc)
 		return;
-	for (size_t i = 0; i < doc->ncells; i++)
+	for (size_t i = 0; i < doc->ncells; i++) {
 		free(doc->cells[i].params);
+		free(doc->cells[i].rep_wall);
+		free(doc->cells[i].rep_par);
+	}
 	free(doc->cells);
 	json_decref(doc->root);
 	free(doc);

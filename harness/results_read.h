@@ -25,7 +25,9 @@ typedef struct cb_rcell {
 	double throughput;     /* tasks/s at the median */
 	double serial_fraction;
 	long ntasks;
+	int scale;             /* the job's weak-scaling factor; 0 when the file has none */
 	size_t nreps;
+	double *rep_wall, *rep_par;   /* per repetition [nreps]; owned */
 	double pre_s, par_s, post_s;  /* medians over the repetitions */
 	double cpu_s;                 /* median user + sys per repetition */
 	long migrations;              /* most in one repetition; -1 when unknown */
@@ -51,6 +53,9 @@ int cb_results_read(const char *path, cb_rdoc **out, cb_error *err);
  * the input in errors and must outlive the document. */
 int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **out,
                      cb_error *err);
+/* The same from a tree already in memory (a run's own results): the
+ * document takes a reference to root. */
+int cb_results_from_json(const char *path, json_t *root, cb_rdoc **out, cb_error *err);
 void cb_rdoc_free(cb_rdoc *doc);
 
 /* N,X rows, optional header line, '#' comments and blank lines ignored.
