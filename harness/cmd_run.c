@@ -38,7 +38,8 @@ static const char usage_text[] =
 	"      --warmup N         untimed repetitions before the first timed one of each round (default: 1)\n"
 	"      --suite NAME       a named set of cells: quick, default\n"
 	"      --scaling MODE     strong (default: fixed problem) or weak (the problem grows\n"
-	"                         with the workers; speedup is Gustafson's scaled speedup)\n"
+	"                         with the workers; speedup is Gustafson's scaled speedup:\n"
+	"                         the serial time of the grown job over the cell's time)\n"
 	"      --rounds K         K rounds: each cell runs K times, each time in a fresh\n"
 	"                         process, cells in a new random order each round\n"
 	"                         (independent samples for 'concbench compare'; default 1)\n"
@@ -127,13 +128,18 @@ static void print_table(json_t *root)
 		int len = (int)strlen(json_string_value(json_object_get(c, "id")));
 		width = len > width ? len : width;
 	}
-	printf("%-*s %10s %8s %6s %7s %6s %14s %s\n", width, "cell", "median", "speedup", "eff", "amdahl", "cv",
+	/* The law's column is the ideal for each cell's own job: Amdahl's,
+	 * Gustafson's under weak scaling (speedup_bound is either). */
+	const char *scaling = json_string_value(json_object_get(json_object_get(root, "config"), "scaling"));
+	bool weak = scaling && !strcmp(scaling, "weak");
+	printf("%-*s %10s %8s %6s %9s %6s %14s %s\n", width, "cell", "median", "speedup", "eff",
+	       weak ? "gustafson" : "amdahl", "cv",
 	       "rate", "ok");
 	json_array_foreach(json_object_get(root, "cells"), i, c) {
 		json_t *st = json_object_get(c, "stats");
 		double med = json_real_value(json_object_get(st, "median_s"));
 		json_t *s = json_object_get(c, "speedup"), *e = json_object_get(c, "efficiency"),
-		       *a = json_object_get(c, "amdahl_speedup"), *cv = json_object_get(st, "cv");
+		       *a = json_object_get(c, "speedup_bound"), *cv = json_object_get(st, "cv");
 		char ms[16] = "-", ss[16] = "-", es[16] = "-", as[16] = "-", cs[16] = "-";
 		if (json_is_real(json_object_get(st, "median_s")))
 			format_seconds(med, ms, sizeof ms);
@@ -145,7 +151,7 @@ static void print_table(json_t *root)
 		format_rate(c, rs, sizeof rs);
 		const char *err = json_string_value(json_object_get(c, "error"));
 		const char *skipped = json_string_value(json_object_get(c, "skipped"));
-		printf("%-*s %10s %8s %6s %7s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
+		printf("%-*s %10s %8s %6s %9s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
 		       ss, es, as, cs, rs,
 		       skipped ? "-" : json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err || skipped ? "  " : "", err ? err : skipped ? skipped : "");
