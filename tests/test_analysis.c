@@ -1,4 +1,4 @@
-/* Known answers for the scaling laws in harness/analysis.c: the R usl
+/* Known answers for the scaling laws in harness/analysis/analysis.c: the R usl
  * package's synthetic set, a constructed Amdahl workload with f = 0.05,
  * and small hand-computed cases for the bound, Little's law and verdicts. */
 #include <math.h>
