@@ -207,21 +207,6 @@ static json_t *gab(const cb_export *e, bool bigger)
 
 /* ---- CSV and Markdown -------------------------------------------------- */
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (!s[strcspn(s, ",\"\n\r")]) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void csv_num(FILE *f, double v, double scale)
 {
 	if (ok(v))
@@ -237,13 +222,13 @@ static void write_csv(FILE *f, const cb_export *e)
 	for (size_t i = 0; i < e->nrows; i++) {
 		const cb_export_row *w = &e->rows[i];
 		const cb_rcell *c = w->cell;
-		csv_field(f, c->id);
+		cb_csv_string(f, c->id);
 		fputc(',', f);
-		csv_field(f, c->workload);
+		cb_csv_string(f, c->workload);
 		fputc(',', f);
-		csv_field(f, c->strategy);
+		cb_csv_string(f, c->strategy);
 		fputc(',', f);
-		csv_field(f, c->params);
+		cb_csv_string(f, c->params);
 		fprintf(f, ",%d,%d,%d", c->workers, c->concurrency, c->threads);
 		bool ran = !c->error;
 		csv_num(f, ran ? c->median_s : NAN, 1e9);
@@ -255,7 +240,7 @@ static void write_csv(FILE *f, const cb_export *e)
 		fputc(',', f);
 		if (c->error) {
 			char *s = cb_xasprintf("failed: %s", c->error);
-			csv_field(f, s);
+			cb_csv_string(f, s);
 			free(s);
 		} else {
 			fputs("ok", f);
