@@ -13,7 +13,7 @@
 #define CB_VERSION_STRING "0.0.0"
 #endif
 
-/* Exit codes, the output contract (DESIGN.md). */
+/* Exit codes, the output contract (README.md, "Exit status"). */
 enum cb_exit {
 	CB_EXIT_OK = 0,    /* success */
 	CB_EXIT_FAIL = 1,  /* the run failed: wrong checksum, regression found */
