@@ -79,13 +79,16 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 	cb_series_set set = { 0 };
 	cb_error err = { 0 };
 	if (cb_series_from_doc(d, &set, &err) == 0) {
-		char **msg;
-		size_t n = cb_series_bound_warnings(&set, &msg);
-		for (size_t i = 0; i < n; i++) {
-			warn(w, "%s", msg[i]);
-			free(msg[i]);
-		}
-		free(msg);
+		for (size_t i = 0; i < set.n; i++)
+			for (size_t j = 0; j < set.s[i].npts; j++) {
+				char *m = cb_point_bound_warning(&set.s[i], &set.s[i].pts[j]);
+				const cb_rcell *c = set.s[i].pts[j].cell;
+				if (!m)
+					continue;
+				/* The cell's id lives in the document, not the set. */
+				warn_kind(w, "speedup above its bound", c ? c->id : NULL, "%s", m);
+				free(m);
+			}
 		cb_series_set_free(&set);
 	}
 }
