@@ -382,10 +382,10 @@ int main(int argc, char **argv)
 	if (!workload)
 		die("%s", "--workload is required");
 	cb_error err = { 0 };
-	const cb_workload *wl = cb_workload_find(workload);
+	const cb_workload *wl;
 	cb_size sz;
-	if (!wl)
-		die("unknown workload '%s'", workload);
+	if (cb_workload_resolve(workload, &wl, &err))
+		die("%s", err.msg);
 	if (cb_size_parse(size, &sz, &err) || cb_schedule_parse(sched, &wk.ex.sched, &err))
 		die("%s", err.msg);
 

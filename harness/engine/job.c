@@ -15,7 +15,7 @@ const cb_workload *cb_workload_find(const char *name)
 	for (const cb_workload *const *w = cb_workloads; *w; w++)
 		if (!strcmp((*w)->name, name))
 			return *w;
-	return NULL;
+	return cb_loaded_find(name);
 }
 
 void cb_workload_names(char *buf, size_t n)
@@ -24,6 +24,20 @@ void cb_workload_names(char *buf, size_t n)
 	buf[0] = 0;
 	for (const cb_workload *const *w = cb_workloads; *w && off < n; w++)
 		off += (size_t)snprintf(buf + off, n - off, "%s%s", w == cb_workloads ? "" : ", ", (*w)->name);
+}
+
+int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err)
+{
+	if (!strncmp(item, "py:", 3))
+		return cb_python_load(item + 3, out, err);
+	if (strchr(item, '/'))
+		return cb_plugin_load(item, out, err);
+	if ((*out = cb_workload_find(item)))
+		return 0;
+	char names[1024];
+	cb_workload_names(names, sizeof names);
+	return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s; or a plug-in's path, "
+	                    "which contains a '/', or py:FILE.py)", item, names);
 }
 
 static int no_sleep(cb_io *io, double s)

@@ -9,6 +9,7 @@
 #define CB_WORKLOAD_H
 
 #include "base/common.h"
+#include "base/filehash.h"
 #include "base/io.h"
 #include "base/params.h"
 
@@ -18,6 +19,41 @@ extern const cb_workload *const cb_workloads[];  /* NULL-terminated */
 const cb_workload *cb_workload_find(const char *name);
 /* "cpu.primes, synth.amdahl, ..." for error messages. */
 void cb_workload_names(char *buf, size_t n);
+/* A `-w` item: a built-in's name, a path to a plug-in (any item with a
+ * '/'), or py:FILE.py. Loads what needs loading (once); unknown names,
+ * files that do not load and broken descriptors are CB_EXIT_USAGE, a
+ * Python workload in a build without Python CB_EXIT_ENV. */
+int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err);
+
+/* Where a workload loaded at run time came from: what the results record
+ * and what an mpi rank is given to load it again. */
+typedef struct cb_workload_origin {
+	char kind[16];             /* "plugin", "python" */
+	char item[4200];           /* the -w item that loads it again */
+	char path[4096];           /* the file, absolute */
+	char sha256[CB_SHA256_HEX];
+	char runtime[96];          /* python: "CPython 3.11.2"; else empty */
+	int gil;                   /* python: 1 the GIL is enabled, 0 not; -1 n/a */
+} cb_workload_origin;
+/* NULL for a built-in. */
+const cb_workload_origin *cb_workload_origin_of(const cb_workload *wl);
+/* The -w item that names wl again in another process (mpi ranks). */
+static inline const char *cb_workload_item(const cb_workload *wl)
+{
+	const cb_workload_origin *o = cb_workload_origin_of(wl);
+	return o ? o->item : wl->name;
+}
+/* Loads a C plug-in (engine/plugin.c); see cb_workload_resolve. */
+int cb_plugin_load(const char *path, const cb_workload **out, cb_error *err);
+/* Loads py:FILE.py (harness/python/): embedded CPython, or, in a build
+ * without it, CB_EXIT_ENV naming the package to install. */
+int cb_python_load(const char *path, const cb_workload **out, cb_error *err);
+/* One line for --version and list: "CPython 3.11.2" or why it is missing. */
+extern const char *const cb_python_status;
+/* The table of workloads loaded at run time: a loader adds its own (a copy
+ * of wl is kept; post defaults to cb_partials_hash). NULL when full. */
+const cb_workload *cb_loaded_add(const cb_workload *wl, const cb_workload_origin *origin, void *handle);
+const cb_workload *cb_loaded_find(const char *name);
 
 /* Creates the job: params from defaults at `size` and kv (marking used),
  * setup, shared partials, and the serial reference checksum. */
