@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/workload.h"
 
@@ -34,6 +35,14 @@ int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err
 		return cb_plugin_load(item, out, err);
 	if ((*out = cb_workload_find(item)))
 		return 0;
+	/* The Python twins of built-ins ship as workloads/python/NAME.py. */
+	if (!strncmp(item, "py.", 3) && !strchr(item, '/')) {
+		char *path = cb_xasprintf("%s/workloads/python/%s.py", CB_SOURCE_DIR, item + 3);
+		int rc = access(path, R_OK) ? 1 : cb_python_load(path, out, err);
+		free(path);
+		if (rc <= 0)
+			return rc;
+	}
 	char names[1024];
 	cb_workload_names(names, sizeof names);
 	return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s; or a plug-in's path, "
