@@ -1,4 +1,4 @@
-/* Known answers for the scaling laws in harness/analysis.c: the R usl
+/* Known answers for the scaling laws in harness/analysis/analysis.c: the R usl
  * package's synthetic set, a constructed Amdahl workload with f = 0.05,
  * and small hand-computed cases for the bound, Little's law and verdicts. */
 #include <math.h>
@@ -169,8 +169,53 @@ static void test_gustafson_scaled_speedup_known_values(void **state)
 {
 	(void)state;
 	assert_near(cb_gustafson_speedup(0.05, 64), 60.85, 1e-9);
-	/* Weak scaling: 4x the work in 1.25x the time. */
-	assert_near(cb_scaled_speedup(1.0, 1.25, 4), 3.2, 1e-12);
+}
+
+/* A serial run of 1 s with f = 0.1 (pre + post 0.1, par 0.9): the job four
+ * times as large takes 0.1 + 3.6 = 3.7 s serially, not 4 s. */
+static void test_scaled_serial_time_grows_only_the_parallel_part(void **state)
+{
+	(void)state;
+	const double wall[] = { 1.02, 0.98, 1.0 }, par[] = { 0.918, 0.882, 0.9 };
+	assert_near(cb_scaled_serial_s(wall, par, 3, 1), 1.0, 0);
+	assert_near(cb_scaled_serial_s(wall, par, 3, 4), 3.7, 1e-12);
+	/* Gustafson's ideal cell runs it in 1 s on 4 PUs. */
+	assert_near(cb_scaled_speedup(cb_scaled_serial_s(wall, par, 3, 4), 1.0), 3.7, 1e-12);
+	assert_near(cb_gustafson_speedup(0.1, 4), 3.7, 1e-12);
+	assert_true(isnan(cb_scaled_serial_s(wall, par, 0, 2)));
+}
+
+/* The bound joins Amdahl (scale 1) and Gustafson (scale p); Karp-Flatt by
+ * the same law gives back the f the bound was made with. */
+static void test_speedup_bound_and_karp_flatt_invert_each_other(void **state)
+{
+	(void)state;
+	assert_near(cb_speedup_bound(0.1, 1, 2), cb_amdahl_speedup(0.1, 2), 0);
+	assert_near(cb_speedup_bound(0.1, 2, 2), 1.9, 1e-12);
+	/* Four times the job on two PUs: (0.1 + 3.6) / (0.1 + 1.8). */
+	assert_near(cb_speedup_bound(0.1, 4, 2), 3.7 / 1.9, 1e-12);
+	const double k[] = { 1, 2, 4, 8 }, p[] = { 2, 2, 2, 8 };
+	for (size_t i = 0; i < NELEM(k); i++)
+		assert_near(cb_karp_flatt_scaled(cb_speedup_bound(0.07, k[i], p[i]), k[i], p[i]), 0.07, 1e-12);
+	assert_near(cb_karp_flatt_scaled(1.5, 1, 4), cb_karp_flatt(1.5, 4), 0);
+	/* Amdahl's Karp-Flatt on a scaled speedup reads f = 0.1 as 0.053. */
+	assert_true(fabs(cb_karp_flatt(1.9, 2) - 0.1) > 0.04);
+	assert_true(isnan(cb_karp_flatt_scaled(1.9, 2, 1)));
+}
+
+static void test_gustafson_fit_recovers_constructed_f(void **state)
+{
+	(void)state;
+	const double p[] = { 1, 2, 4, 8 };
+	double s[4];
+	for (size_t i = 0; i < 4; i++)
+		s[i] = cb_gustafson_speedup(0.15, p[i]);
+	cb_amdahl_fit fit;
+	cb_error err = { 0 };
+	assert_int_equal(cb_gustafson_fit_points(p, s, 4, &fit, &err), 0);
+	assert_near(fit.f, 0.15, 1e-12);
+	assert_int_equal(fit.used, 3);
+	assert_int_equal(cb_gustafson_fit_points(p, s, 1, &fit, &err), -1);
 }
 
 static void test_io_bound_takes_smaller_limit(void **state)
@@ -240,6 +285,9 @@ int main(void)
 		cmocka_unit_test(test_amdahl_fit_serial_only_is_error),
 		cmocka_unit_test(test_speedup_and_efficiency_known_values),
 		cmocka_unit_test(test_gustafson_scaled_speedup_known_values),
+		cmocka_unit_test(test_scaled_serial_time_grows_only_the_parallel_part),
+		cmocka_unit_test(test_speedup_bound_and_karp_flatt_invert_each_other),
+		cmocka_unit_test(test_gustafson_fit_recovers_constructed_f),
 		cmocka_unit_test(test_io_bound_takes_smaller_limit),
 		cmocka_unit_test(test_little_check_agreeing_numbers_consistent),
 		cmocka_unit_test(test_verdict_separated_intervals_beyond_noise),

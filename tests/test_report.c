@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "render/report.h"
+#include "scaling_fixture.h"
 
 typedef struct fixture {
 	cb_rdoc *doc;
@@ -187,10 +188,32 @@ static void test_report_html_escapes_every_string_from_the_file(void **state)
 	cb_rdoc_free(doc);
 }
 
+/* Weak scaling, f = 0.1: a cell at speedup 2 (Gustafson allows 1.9) is
+ * named among the warnings; one at Gustafson's ideal is not. */
+static void test_warnings_speedup_above_gustafson_bound(void **state)
+{
+	(void)state;
+	json_t *doc = sf_doc(true);
+	sf_serial(doc);
+	sf_cell(doc, "threads", 2, 2, 2, 0.05, 0.85, 0.05, NULL, 0);
+	sf_cell(doc, "processes", 2, 2, 2, 0.05, 0.9, 0.05, NULL, 0);
+	cb_rdoc *d = sf_read(doc);
+	assert_non_null(d);
+	fixture f = { .doc = d };
+	cb_report_warnings(d, &f.warnings);
+	assert_true(warned(&f, "synth.amdahl[serial=0.1]/threads/n2/none/static: speedup 2.000"));
+	assert_true(warned(&f, "above Gustafson's bound 1.900"));
+	assert_false(warned(&f, "/processes/n2"));
+	cb_warnings_free(&f.warnings);
+	cb_rdoc_free(d);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_warnings_fixture_names_each_hazard),
+		cmocka_unit_test(test_warnings_speedup_above_gustafson_bound),
 		cmocka_unit_test(test_report_without_charts_says_why),
 		cmocka_unit_test(test_verdict_many_strategies_names_the_fastest),
 		cmocka_unit_test(test_verdict_many_loads_keeps_every_row),

@@ -11,6 +11,7 @@
 
 #include "resultfile/read.h"
 #include "analysis/series.h"
+#include "scaling_fixture.h"
 
 static char *fixture_path(void)
 {
@@ -80,6 +81,129 @@ static void test_series_weak_scaling_uses_gustafson(void **state)
 	free(path);
 }
 
+/* The constructed document of scaling_fixture.h as series: serial, and
+ * threads at 1 and 2 workers whose times the caller gives for n2. */
+static cb_rdoc *constructed(bool weak, double pre2, double par2, double post2, json_t **cell2)
+{
+	json_t *doc = sf_doc(weak);
+	sf_serial(doc);
+	sf_cell(doc, "threads", 1, 1, 2, 0.05, 0.9, 0.05, NULL, 0);
+	json_t *c = sf_cell(doc, "threads", 2, weak ? 2 : 1, 2, pre2, par2, post2, NULL, 0);
+	cb_rdoc *d = sf_read(doc);
+	assert_non_null(d);
+	*cell2 = json_incref(c);
+	json_decref(doc);
+	return d;
+}
+
+static const cb_series *threads_series(const cb_series_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->s[i].strategy, "threads"))
+			return &set->s[i];
+	fail_msg("no threads series");
+	return NULL;
+}
+
+/* Weak scaling, Gustafson's ideal cell (f = 0.1, p = 2): the report's
+ * speedup is results.json's, 1.9 and not the throughput ratio 2; the
+ * efficiency follows; Karp-Flatt by Gustafson's law gives back f = 0.1. */
+static void test_series_weak_speedup_matches_results_and_gustafson(void **state)
+{
+	(void)state;
+	json_t *c;
+	cb_rdoc *doc = constructed(true, 0.05, 0.9, 0.05, &c);
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	assert_int_equal(cb_series_from_doc(doc, &set, &err), 0);
+	const cb_series *t = threads_series(&set);
+	assert_int_equal(t->npts, 2);
+	const cb_point *p = &t->pts[1];
+	assert_true(fabs(p->speedup - sf_num(c, "speedup")) < 1e-12);
+	assert_true(fabs(p->speedup - 1.9) < 1e-9);
+	assert_true(fabs(p->self_speedup - 1.9) < 1e-9);
+	assert_true(fabs(p->efficiency - 0.95) < 1e-9);
+	assert_true(fabs(p->amdahl - 1.9) < 1e-9);
+	assert_true(fabs(p->karp_flatt - 0.1) < 1e-9);
+	/* The fitted serial fraction is Gustafson's too. */
+	assert_true(t->has_amdahl && fabs(t->amdahl.f - 0.1) < 1e-9);
+	assert_false(p->above_bound);
+	cb_series_set_free(&set);
+	cb_rdoc_free(doc);
+	json_decref(c);
+}
+
+/* Strong scaling: the same derivation is the ratio of medians it always
+ * was, and Karp-Flatt is Amdahl's. */
+static void test_series_strong_speedup_matches_results_and_amdahl(void **state)
+{
+	(void)state;
+	json_t *c;
+	cb_rdoc *doc = constructed(false, 0.05, 0.45, 0.05, &c);
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	assert_int_equal(cb_series_from_doc(doc, &set, &err), 0);
+	const cb_point *p = &threads_series(&set)->pts[1];
+	assert_true(fabs(p->speedup - sf_num(c, "speedup")) < 1e-12);
+	assert_true(fabs(p->speedup - 1.0 / 0.55) < 1e-9);
+	assert_true(fabs(p->karp_flatt - 0.1) < 1e-9);
+	assert_true(fabs(p->amdahl - 1.0 / 0.55) < 1e-9);
+	assert_false(p->above_bound);
+	cb_series_set_free(&set);
+	cb_rdoc_free(doc);
+	json_decref(c);
+}
+
+/* A speedup of 2 at f = 0.1 is above Amdahl's 1.818 and Gustafson's 1.9
+ * even at its slowest repetition (2% spread): the guard says so. */
+static void test_series_speedup_above_bound_is_flagged(void **state)
+{
+	(void)state;
+	for (int weak = 0; weak < 2; weak++) {
+		json_t *c;
+		cb_rdoc *doc = weak ? constructed(true, 0.05, 0.85, 0.05, &c)
+		                    : constructed(false, 0.05, 0.4, 0.05, &c);
+		cb_series_set set = { 0 };
+		cb_error err = { 0 };
+		assert_int_equal(cb_series_from_doc(doc, &set, &err), 0);
+		const cb_series *t = threads_series(&set);
+		assert_true(fabs(t->pts[1].speedup - 2.0) < 1e-9);
+		assert_true(t->pts[1].above_bound);
+		assert_false(t->pts[0].above_bound);
+		char **msg;
+		size_t n = cb_series_bound_warnings(&set, &msg);
+		assert_int_equal(n, 1);
+		assert_non_null(strstr(msg[0], "synth.amdahl[serial=0.1]/threads/n2"));
+		assert_non_null(strstr(msg[0], weak ? "Gustafson's bound 1.900" : "Amdahl's bound 1.818"));
+		free(msg[0]);
+		free(msg);
+		cb_series_set_free(&set);
+		cb_rdoc_free(doc);
+		json_decref(c);
+	}
+}
+
+/* Above the bound but within the cell's own spread: noise, not a finding. */
+static void test_series_speedup_above_bound_within_noise_is_not_flagged(void **state)
+{
+	(void)state;
+	json_t *doc = sf_doc(false);
+	sf_serial(doc);
+	/* Median speedup 1.833 (0.8% over 1.818), slowest repetition 1.745. */
+	static const double drift[] = { 1.0, 1.06 };
+	sf_cell(doc, "threads", 2, 1, 2, 0.05, 0.43, 0.05, drift, 2);
+	cb_rdoc *d = sf_read(doc);
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	assert_int_equal(cb_series_from_doc(d, &set, &err), 0);
+	const cb_point *p = &threads_series(&set)->pts[0];
+	assert_true(p->speedup > 1.0 / 0.55 && p->speedup_lo < 1.0 / 0.55);
+	assert_false(p->above_bound);
+	cb_series_set_free(&set);
+	cb_rdoc_free(d);
+	json_decref(doc);
+}
+
 static void test_series_points_without_n1_use_usl_gamma(void **state)
 {
 	(void)state;
@@ -122,6 +246,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_series_fixture_groups_by_strategy_and_load),
 		cmocka_unit_test(test_series_weak_scaling_uses_gustafson),
+		cmocka_unit_test(test_series_weak_speedup_matches_results_and_gustafson),
+		cmocka_unit_test(test_series_strong_speedup_matches_results_and_amdahl),
+		cmocka_unit_test(test_series_speedup_above_bound_is_flagged),
+		cmocka_unit_test(test_series_speedup_above_bound_within_noise_is_not_flagged),
 		cmocka_unit_test(test_series_points_without_n1_use_usl_gamma),
 		cmocka_unit_test(test_csv_header_comment_and_order_accepted),
 		cmocka_unit_test(test_csv_second_text_line_is_error),

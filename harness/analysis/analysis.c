@@ -46,41 +46,109 @@ double cb_gustafson_speedup(double f, double p)
 	return p - f * (p - 1.0);
 }
 
-double cb_scaled_speedup(double t1, double tp, double p)
+double cb_scaled_serial_s(const double *wall, const double *par, size_t n, double scale)
 {
-	return p * cb_speedup(t1, tp);
+	if (!n || !(scale >= 1))
+		return NAN;
+	if (scale == 1)
+		return cb_median(wall, n);
+	double *t = cb_xmalloc(n * sizeof *t);
+	for (size_t i = 0; i < n; i++)
+		t[i] = wall[i] + (scale - 1.0) * par[i];
+	double m = cb_median(t, n);
+	free(t);
+	return m;
 }
 
-/* Amdahl is linear in time: 1/S - 1/p = f (1 - 1/p). Fitting that line
- * through the origin weighs every point by its normalised time, which is
- * what was measured, and needs no iteration. */
-int cb_amdahl_fit_points(const double *p, const double *s, size_t n,
-                         cb_amdahl_fit *out, cb_error *err)
+double cb_scaled_speedup(double t_serial_scaled, double tp)
 {
-	double sxx = 0, sxy = 0;
+	return cb_speedup(t_serial_scaled, tp);
+}
+
+double cb_speedup_bound(double f, double scale, double p)
+{
+	if (!(p > 0) || !(scale >= 1) || !(f >= 0 && f <= 1))
+		return NAN;
+	if (scale == 1)
+		return cb_amdahl_speedup(f, p);
+	if (scale == p)
+		return cb_gustafson_speedup(f, p);
+	return (f + scale * (1.0 - f)) / (f + scale * (1.0 - f) / p);
+}
+
+double cb_karp_flatt_scaled(double speedup, double scale, double p)
+{
+	if (!(p > 1) || !(speedup > 0) || !(scale >= 1))
+		return NAN;
+	if (scale == 1)
+		return cb_karp_flatt(speedup, p);
+	/* S (f + k (1 - f) / p) = f + k (1 - f), solved for f. */
+	double den = scale - 1.0 + speedup * (1.0 - scale / p);
+	if (den == 0)
+		return NAN;
+	return scale * (1.0 - speedup / p) / den;
+}
+
+/* Both laws are a line through the origin, y = f x, in a transform of the
+ * points: the least-squares f, clamped to [0, 1], with its standard error.
+ * Points at one worker or without a speedup carry no information. */
+typedef void law_xy(double p, double s, double *x, double *y);
+
+static int fit_through_origin(const double *p, const double *s, size_t n, law_xy *xy,
+                              const char *law, cb_amdahl_fit *out, cb_error *err)
+{
+	double sxx = 0, sxy = 0, x, y;
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!(p[i] > 1) || !(s[i] > 0))
 			continue;
-		double x = 1.0 - 1.0 / p[i], y = 1.0 / s[i] - 1.0 / p[i];
+		xy(p[i], s[i], &x, &y);
 		sxx += x * x;
 		sxy += x * y;
 		m++;
 	}
 	if (!m)
 		return cb_error_set(err, CB_EXIT_USAGE,
-		                    "the Amdahl fit needs a point with more than one worker");
+		                    "the %s fit needs a point with more than one worker", law);
 	double f = sxy / sxx, sse = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!(p[i] > 1) || !(s[i] > 0))
 			continue;
-		double x = 1.0 - 1.0 / p[i], r = 1.0 / s[i] - 1.0 / p[i] - f * x;
-		sse += r * r;
+		xy(p[i], s[i], &x, &y);
+		sse += (y - f * x) * (y - f * x);
 	}
 	out->f = f < 0 ? 0 : f > 1 ? 1 : f;
 	out->se = m > 1 ? sqrt(sse / (double)(m - 1) / sxx) : NAN;
 	out->used = m;
 	return 0;
+}
+
+/* Amdahl is linear in time: 1/S - 1/p = f (1 - 1/p). Fitting that line
+ * through the origin weighs every point by its normalised time, which is
+ * what was measured, and needs no iteration. */
+static void amdahl_xy(double p, double s, double *x, double *y)
+{
+	*x = 1.0 - 1.0 / p;
+	*y = 1.0 / s - 1.0 / p;
+}
+
+int cb_amdahl_fit_points(const double *p, const double *s, size_t n,
+                         cb_amdahl_fit *out, cb_error *err)
+{
+	return fit_through_origin(p, s, n, amdahl_xy, "Amdahl", out, err);
+}
+
+/* Gustafson is linear in the speedup itself: p - S = f (p - 1). */
+static void gustafson_xy(double p, double s, double *x, double *y)
+{
+	*x = p - 1.0;
+	*y = p - s;
+}
+
+int cb_gustafson_fit_points(const double *p, const double *s, size_t n,
+                            cb_amdahl_fit *out, cb_error *err)
+{
+	return fit_through_origin(p, s, n, gustafson_xy, "Gustafson", out, err);
 }
 
 /* ---- Universal Scalability Law ---- */

@@ -22,9 +22,26 @@ double cb_amdahl_speedup(double f, double p);
 double cb_karp_flatt(double speedup, double p);
 /* Gustafson's prediction for weak scaling: S(p) = p - f (p - 1). */
 double cb_gustafson_speedup(double f, double p);
-/* Measured scaled speedup for weak scaling: the job at p workers is p times
- * the job at 1, so S = p * t1 / tp. */
-double cb_scaled_speedup(double t1, double tp, double p);
+/* The serial time of a job `scale` times the serial cell's, from that
+ * cell's repetitions: per repetition wall + (scale - 1) x par, then the
+ * median. Exact where the job grows only in its tasks (pre and post stay
+ * as they are) and a scaled job runs each base task `scale` times, as weak
+ * scaling does (see workload.h, pure_tasks). Scale 1 is the median wall
+ * time itself. NAN with no repetitions. */
+double cb_scaled_serial_s(const double *wall, const double *par, size_t n, double scale);
+/* Measured scaled speedup: T_serial(the cell's job) / tp, with T_serial
+ * from cb_scaled_serial_s. Not scale x t1 / tp: that scales the serial
+ * phases too and overstates the speedup by Gustafson's serial share. */
+double cb_scaled_speedup(double t_serial_scaled, double tp);
+/* The ideal speedup of a job `scale` times the base job, whose serial
+ * fraction is f, on p PUs: (f + k (1 - f)) / (f + k (1 - f) / p). Scale 1
+ * is Amdahl, scale p is Gustafson; an oversubscribed weak cell (scale above
+ * its usable PUs) lies between. */
+double cb_speedup_bound(double f, double scale, double p);
+/* The serial fraction a measured speedup implies under the same model (the
+ * bound solved for f): Karp-Flatt at scale 1, (p - S) / (p - 1) at scale p
+ * (Gustafson's). NAN at p <= 1. */
+double cb_karp_flatt_scaled(double speedup, double scale, double p);
 
 typedef struct cb_amdahl_fit {
 	double f;      /* serial fraction, clamped to [0, 1] */
@@ -35,6 +52,10 @@ typedef struct cb_amdahl_fit {
 /* Least-squares serial fraction from measured (p, S) points. */
 int cb_amdahl_fit_points(const double *p, const double *s, size_t n,
                          cb_amdahl_fit *out, cb_error *err);
+/* The same for scaled speedups (weak scaling, scale = p): Gustafson's
+ * p - S = f (p - 1), least squares through the origin. */
+int cb_gustafson_fit_points(const double *p, const double *s, size_t n,
+                            cb_amdahl_fit *out, cb_error *err);
 
 typedef struct cb_usl_fit {
 	double alpha, beta, gamma;          /* contention, coherency, scale */

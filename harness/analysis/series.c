@@ -101,25 +101,59 @@ static int check_distinct(const cb_series *s, cb_error *err)
 	return 0;
 }
 
-/* The baseline cell's one-worker throughput for this workload and
- * parameter set: what speedup is measured against. */
-static double serial_base(const cb_rdoc *d, const cb_rcell *like, double *f, const char **name)
+/* The job a cell ran is `scale` times the serial one: the file says so;
+ * a weak-scaling file without the field grew the job with the load. */
+static double cell_scale(const cb_rcell *c, bool weak)
 {
-	double base = NAN;
+	if (!c)
+		return 1;
+	if (c->scale > 0)
+		return c->scale;
+	return weak ? cell_load(c) : 1;
+}
+
+/* The baseline cell (one worker, unscaled) for this workload and parameter
+ * set: what speedup is measured against. */
+static const cb_rcell *serial_base(const cb_rdoc *d, const cb_rcell *like, double *f,
+                                   const char **name)
+{
+	const cb_rcell *base = NULL;
 	*f = NAN;
 	for (size_t i = 0; i < d->ncells; i++) {
 		const cb_rcell *c = &d->cells[i];
 		if (strcmp(c->workload, like->workload) || strcmp(c->params, like->params) || c->error ||
 		    c->skipped)
 			continue;
-		if (c->baseline && cell_load(c) == 1 && isnan(base)) {
-			base = c->throughput;
+		if (c->baseline && cell_load(c) == 1 && c->scale <= 1 && !base && c->throughput > 0) {
+			base = c;
 			*name = c->strategy;
 		}
 		if (isfinite(c->serial_fraction) && (isnan(*f) || c->baseline))
 			*f = c->serial_fraction;
 	}
 	return base;
+}
+
+/* Speedup of c against a base cell, the one definition results.json uses
+ * (cb_results_derive): T_serial of c's job, derived from the base cell's
+ * repetitions when c's job is larger, over c's median; the interval from
+ * c's fastest and slowest repetition. False when the base has no
+ * repetitions to derive from. */
+static bool speedup_against(const cb_rcell *base, const cb_rcell *c, bool weak, double *s,
+                            double *lo, double *hi)
+{
+	if (!base || !c || !base->nreps || !(c->median_s > 0))
+		return false;
+	double k = cell_scale(c, weak) / cell_scale(base, weak);
+	double t = k == 1 ? base->median_s : cb_scaled_serial_s(base->wall, base->par, base->nreps, k);
+	if (!(t > 0))
+		return false;
+	*s = cb_scaled_speedup(t, c->median_s);
+	if (lo)
+		*lo = t / c->max_s;
+	if (hi)
+		*hi = t / c->min_s;
+	return true;
 }
 
 double cb_series_f(const cb_series *s)
@@ -144,33 +178,48 @@ static void fit_usl(cb_series *s)
 	free(x);
 }
 
+/* Under weak scaling the points are scaled speedups: Gustafson's line is
+ * fitted, on the points whose job grew with their PUs (an oversubscribed
+ * point's job grew more than its PUs and fits neither law). */
 static void fit_amdahl(cb_series *s)
 {
 	cb_error err = { 0 };
-	double *p = cb_xcalloc(s->npts, sizeof *p), *sp = cb_xcalloc(s->npts, sizeof *sp);
+	double *p = cb_xcalloc(s->npts + 1, sizeof *p), *sp = cb_xcalloc(s->npts + 1, sizeof *sp);
+	size_t m = 0;
 	for (size_t i = 0; i < s->npts; i++) {
-		p[i] = s->pts[i].p;
-		sp[i] = s->pts[i].speedup;
+		if (s->weak && s->pts[i].scale != s->pts[i].p)
+			continue;
+		p[m] = s->pts[i].p;
+		sp[m++] = s->pts[i].speedup;
 	}
-	s->has_amdahl = cb_amdahl_fit_points(p, sp, s->npts, &s->amdahl, &err) == 0;
+	s->has_amdahl = (s->weak ? cb_gustafson_fit_points(p, sp, m, &s->amdahl, &err)
+	                         : cb_amdahl_fit_points(p, sp, m, &s->amdahl, &err)) == 0;
 	free(p);
 	free(sp);
 }
 
-/* Everything derived from the points once x_base is known (or guessed). */
+/* Everything derived from the points once x_base is known (or guessed).
+ * Speedups come from the times of a base cell (serial, else the series'
+ * own n = 1) as results.json has them; from throughput only where there is
+ * no such cell (CSV points, a USL gamma). */
 static void derive(cb_series *s)
 {
 	double self = NAN;
-	if (s->npts && s->pts[0].n == 1)
+	const cb_rcell *self_cell = NULL;
+	if (s->npts && s->pts[0].n == 1) {
 		self = s->pts[0].x;
+		self_cell = s->pts[0].cell;
+	}
 	if (s->npts >= 3)
 		fit_usl(s);
 	else
 		snprintf(s->usl_note, sizeof s->usl_note, "needs 3 load levels, the series has %zu",
 		         s->npts);
+	const cb_rcell *base = s->base_cell;
 	if (isnan(s->x_base) && isfinite(self)) {
 		s->x_base = self;
 		s->baseline = "n=1";
+		base = self_cell;
 	}
 	if (isnan(s->x_base) && s->has_usl) {
 		s->x_base = s->usl.gamma;
@@ -178,20 +227,57 @@ static void derive(cb_series *s)
 	}
 	for (size_t i = 0; i < s->npts; i++) {
 		cb_point *p = &s->pts[i];
-		p->speedup = p->x / s->x_base;
-		p->speedup_lo = p->x_lo / s->x_base;
-		p->speedup_hi = p->x_hi / s->x_base;
-		p->self_speedup = p->x / self;
+		p->scale = cell_scale(p->cell, s->weak);
+		if (!speedup_against(base, p->cell, s->weak, &p->speedup, &p->speedup_lo, &p->speedup_hi)) {
+			p->speedup = p->x / s->x_base;
+			p->speedup_lo = p->x_lo / s->x_base;
+			p->speedup_hi = p->x_hi / s->x_base;
+		}
+		if (!speedup_against(self_cell, p->cell, s->weak, &p->self_speedup, NULL, NULL))
+			p->self_speedup = p->x / self;
 		p->efficiency = cb_efficiency(p->speedup, p->p);
-		p->karp_flatt = cb_karp_flatt(p->speedup, p->p);
+		p->karp_flatt = cb_karp_flatt_scaled(p->speedup, p->scale, p->p);
 	}
 	fit_amdahl(s);
 	double f = cb_series_f(s);
 	for (size_t i = 0; i < s->npts; i++) {
 		cb_point *p = &s->pts[i];
-		p->amdahl = p->p == 1 ? 1.0 : isnan(f) ? NAN : s->weak ? cb_gustafson_speedup(f, p->p)
-		                                     : cb_amdahl_speedup(f, p->p);
+		p->amdahl = p->p == 1 && p->scale == 1 ? 1.0 : cb_speedup_bound(f, p->scale, p->p);
+		/* The guard holds the point against the serial fraction measured
+		 * on the serial cell, never a fitted one (which the points made). */
+		p->bound = cb_speedup_bound(s->f_measured, p->scale, p->p);
+		p->above_bound = p->n > 1 && !(s->kind && !strcmp(s->kind, "io")) && isfinite(p->bound) &&
+		                 p->speedup_lo > p->bound;
 	}
+}
+
+char *cb_point_bound_warning(const cb_series *s, const cb_point *p)
+{
+	if (!p->above_bound)
+		return NULL;
+	return cb_xasprintf("%s: speedup %.3f (slowest repetition %.3f) is above %s bound %.3f for "
+	                    "its measured serial fraction %.4g at p = %g: superlinear (cache effects?) "
+	                    "or a mismeasured baseline, check before trusting it",
+	                    p->cell ? p->cell->id : s->label, p->speedup, p->speedup_lo,
+	                    s->weak ? "Gustafson's" : "Amdahl's", p->bound, s->f_measured, p->p);
+}
+
+size_t cb_series_bound_warnings(const cb_series_set *set, char ***out)
+{
+	char **msg = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; j < set->s[i].npts; j++) {
+			char *m = cb_point_bound_warning(&set->s[i], &set->s[i].pts[j]);
+			if (!m)
+				continue;
+			msg = realloc(msg, (n + 1) * sizeof *msg);
+			if (!msg)
+				abort();
+			msg[n++] = m;
+		}
+	*out = msg;
+	return n;
 }
 
 /* A label names params only where one workload ran with several sets; a
@@ -246,7 +332,8 @@ int cb_series_from_doc(const cb_rdoc *d, cb_series_set *out, cb_error *err)
 			free(extra);
 			s->weak = d->weak_scaling;
 			s->baseline = "serial";
-			s->x_base = serial_base(d, c, &s->f_measured, &s->baseline);
+			s->base_cell = serial_base(d, c, &s->f_measured, &s->baseline);
+			s->x_base = s->base_cell ? s->base_cell->throughput : NAN;
 		}
 		free(q);
 		point_add(s, c);

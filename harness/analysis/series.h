@@ -17,7 +17,12 @@ typedef struct cb_point {
 	double x, x_lo, x_hi;   /* throughput (tasks/s) or the CSV's X; lo/hi from max/min time */
 	double speedup, speedup_lo, speedup_hi;  /* against the baseline */
 	double self_speedup;    /* against the same series at n = 1 */
-	double efficiency, amdahl, karp_flatt;
+	double efficiency;
+	double amdahl;          /* the ideal: Amdahl, Gustafson under weak scaling (cb_speedup_bound) */
+	double karp_flatt;      /* the serial fraction the speedup implies, by the same law */
+	double scale;           /* the job is `scale` times the serial one (weak scaling), else 1 */
+	double bound;           /* the ideal from the measured serial fraction only; NAN */
+	bool above_bound;       /* even the slowest repetition beats `bound` */
 	const cb_rcell *cell;   /* NULL for CSV points */
 } cb_point;
 
@@ -30,6 +35,7 @@ typedef struct cb_series {
 	cb_point *pts;
 	size_t npts;
 	double x_base;          /* the X that speedup 1 stands for */
+	const cb_rcell *base_cell;  /* the serial cell speedup is derived from; NULL */
 	const char *baseline;   /* what x_base is: "serial", "n=1", "USL gamma" */
 	double f_measured;      /* serial fraction measured on the serial cell; NAN */
 	bool weak;              /* Gustafson: speedup is scaled speedup */
@@ -52,6 +58,14 @@ int cb_series_from_doc(const cb_rdoc *doc, cb_series_set *out, cb_error *err);
 int cb_series_from_points(const char *name, const double *n, const double *x, size_t k,
                           cb_series_set *out, cb_error *err);
 void cb_series_set_free(cb_series_set *set);
+
+/* A point whose speedup is above the bound its measured serial fraction
+ * implies by more than its interval (Amdahl; Gustafson under weak
+ * scaling): a sentence saying so, malloc'ed, or NULL. I/O cells are judged
+ * by throughput, not by this bound. */
+char *cb_point_bound_warning(const cb_series *s, const cb_point *p);
+/* Those sentences for every point of the set; *out malloc'ed, each too. */
+size_t cb_series_bound_warnings(const cb_series_set *set, char ***out);
 
 /* The serial fraction the Amdahl column and curve use: measured when the
  * file has it, fitted otherwise; NAN when neither. */

@@ -24,7 +24,10 @@ static const char analyze_usage[] =
 	"FILE is a concbench results.json or a CSV of N,X rows (load, throughput;\n"
 	"an optional header line). Prints speedup, efficiency, Amdahl and\n"
 	"Karp-Flatt per point, the least-squares Amdahl serial fraction and the\n"
-	"USL fit X(N) = gamma N / (1 + alpha (N-1) + beta N (N-1)).\n"
+	"USL fit X(N) = gamma N / (1 + alpha (N-1) + beta N (N-1)). Under weak\n"
+	"scaling speedup is the serial time of each cell's grown job over its\n"
+	"time (as in results.json), and the law, Karp-Flatt and the fit are\n"
+	"Gustafson's.\n"
 	"--format json prints one object per series (an object with 'series'\n"
 	"when several are selected).\n";
 
@@ -168,11 +171,12 @@ static void print_fits_text(const cb_series *s, const char *unit)
 	} else {
 		printf("  USL     not fitted: %s\n", s->usl_note);
 	}
+	const char *law = s->weak ? "Gustafson" : "Amdahl";
 	if (s->has_amdahl)
-		printf("  Amdahl  serial fraction = %.4g +- %.2g (least squares over %zu point%s)",
+		printf("  %-7s serial fraction = %.4g +- %.2g (least squares over %zu point%s)", law,
 		       s->amdahl.f, s->amdahl.se, s->amdahl.used, s->amdahl.used == 1 ? "" : "s");
 	else
-		printf("  Amdahl  not fitted: needs a point with more than one worker");
+		printf("  %-7s not fitted: needs a point with more than one worker", law);
 	if (isfinite(s->f_measured))
 		printf("; measured %.4g", s->f_measured);
 	printf("\n");

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "render/gnuplot.h"
 #include "compare/compare.h"
+#include "compare/ci.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,12 +14,13 @@
 #include <unistd.h>
 
 
-enum format { FMT_TEXT, FMT_MD, FMT_JSON };
+enum format { FMT_TEXT, FMT_MD, FMT_JSON, FMT_JUNIT };
 
 typedef struct compare_args {
 	cb_cmp_opts opts;
 	enum format format;
 	bool fail_any;
+	int github;               /* -1: when GITHUB_ACTIONS=true; 0 off; 1 on */
 	const char *baseline;
 	const char *chart;
 	const char *base, *new;
@@ -31,13 +33,18 @@ static const char usage_text[] =
 	"usage: concbench compare [options] BASE NEW\n"
 	"       concbench compare [options] --baseline NAME NEW\n"
 	"\n"
-	"Compares two results files (concbench results.json or Google Benchmark JSON)\n"
-	"cell by cell and exits 1 on a significant regression beyond the threshold.\n"
+	"Compares two results files (concbench results.json, Google Benchmark JSON or\n"
+	"hyperfine --export-json, told apart by their content) cell by cell and exits 1\n"
+	"on a significant regression beyond the threshold.\n"
 	"\n"
 	"  --threshold PCT    smallest change that matters, in percent (default 5)\n"
 	"  --alpha A          family-wise error rate across all cells, Holm (default 0.01)\n"
 	"  --metric M         time | throughput | cpu (default time)\n"
-	"  --format F         text | md | json (default text)\n"
+	"  --format F         text | md | json | junit (default text)\n"
+	"  --github           GitHub Actions outputs (default when GITHUB_ACTIONS=true):\n"
+	"                     ::error per regressed cell on stderr, verdict= regressed=\n"
+	"                     ... to $GITHUB_OUTPUT, the table to $GITHUB_STEP_SUMMARY\n"
+	"  --no-github        none of these, even under GitHub Actions\n"
 	"  --fail-on W        regressed | any (default regressed; any: improvements, a\n"
 	"                     changed machine state and cells not compared fail too)\n"
 	"  --baseline NAME    BASE is the baseline saved as NAME (concbench baseline save)\n"
@@ -90,7 +97,7 @@ static int parse_threshold(const char *s, double *out)
 
 static int parse_option(int c, const char *arg, compare_args *a)
 {
-	static const char *const formats[] = { "text", "md", "json" };
+	static const char *const formats[] = { "text", "md", "json", "junit" };
 	static const char *const fails[] = { "regressed", "any" };
 	long l;
 	int i;
@@ -106,8 +113,8 @@ static int parse_option(int c, const char *arg, compare_args *a)
 		return cb_cmp_metric_parse(arg, &a->opts.metric) ?
 		       usage_error("unknown metric '%s'", arg, "time, throughput, cpu") : 0;
 	case 'f':
-		if (parse_choice(arg, formats, 3, &i))
-			return usage_error("unknown format '%s'", arg, "text, md, json");
+		if (parse_choice(arg, formats, 4, &i))
+			return usage_error("unknown format '%s'", arg, "text, md, json, junit");
 		a->format = (enum format)i;
 		return 0;
 	case 'F':
@@ -134,6 +141,10 @@ static int parse_option(int c, const char *arg, compare_args *a)
 	case 'p':
 		a->opts.paired = true;
 		return 0;
+	case 'g':
+	case 'G':
+		a->github = c == 'g';
+		return 0;
 	case 'i':
 		if (a->nignore == sizeof a->ignore / sizeof *a->ignore)
 			return usage_error("too many --ignore-param (at most %s)", "16", "16 names");
@@ -153,6 +164,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{ "resamples", required_argument, NULL, 'r' }, { "baseline", required_argument, NULL, 'b' },
 		{ "chart", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
 		{ "ignore-param", required_argument, NULL, 'i' }, { "paired", no_argument, NULL, 'p' },
+		{ "github", no_argument, NULL, 'g' },          { "no-github", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -166,7 +178,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		if (c == '?' || c == ':')
 			return usage_error("compare: bad option '%s'", argv[optind - 1],
 			                   "--threshold, --alpha, --metric, --format, --fail-on, "
-			                   "--baseline, --chart, --seed, --resamples, --ignore-param, --paired");
+			                   "--baseline, --chart, --seed, --resamples, --ignore-param, --paired, "
+			                   "--github, --no-github");
 		if ((rc = parse_option(c, optarg, a)))
 			return rc;
 	}
@@ -289,6 +302,8 @@ static int report(const cb_cmp_result *r, enum format fmt, cb_error *err)
 		cb_cmp_report_md(stdout, r);
 	else if (fmt == FMT_JSON)
 		cb_cmp_report_json(stdout, r);
+	else if (fmt == FMT_JUNIT)
+		cb_cmp_report_junit(stdout, r);
 	else
 		cb_cmp_report_text(stdout, r);
 	if (fflush(stdout) || ferror(stdout))
@@ -299,7 +314,7 @@ static int report(const cb_cmp_result *r, enum format fmt, cb_error *err)
 
 int cb_cmd_compare(int argc, char **argv)
 {
-	compare_args a = { .format = FMT_TEXT };
+	compare_args a = { .format = FMT_TEXT, .github = -1 };
 	cb_cmp_input *base = NULL, *new = NULL;
 	cb_cmp_result *r = NULL;
 	cb_error err = { 0 };
@@ -325,10 +340,28 @@ int cb_cmd_compare(int argc, char **argv)
 			fprintf(stderr, "concbench: warning: %s\n", r->warnings[i]);
 	if (a.chart && draw_chart(r, a.chart, &err))
 		goto fail;
+	if (a.github < 0) {
+		const char *ga = getenv("GITHUB_ACTIONS");
+		a.github = ga && !strcmp(ga, "true");
+	}
+	const char *missing = NULL;
+	if (a.github && cb_compare_github_emit(r, stderr, &missing, &err))
+		goto fail;
+	if (missing)
+		fprintf(stderr, "concbench: warning: %s not set: no GitHub outputs written there\n", missing);
 	if (!r->nrows && r->nskips) {
 		/* Most likely the wrong pair of files: never a silent pass. */
-		cb_error_set(&err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
-		             "BASE, %zu only in NEW)", a.base, a.new, r->only_base, r->only_new);
+		if (r->only_base + r->only_new == r->nskips)
+			cb_error_set(&err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
+			             "BASE, %zu only in NEW)", a.base, a.new, r->only_base, r->only_new);
+		else {   /* matched, but none usable: the cells failed */
+			size_t k = 0;
+			while (!strncmp(r->skips[k].why, "only in ", 8))
+				k++;
+			cb_error_set(&err, CB_EXIT_FAIL, "no cell could be compared: %zu matched but "
+			             "unusable, the first '%s': %s", r->nskips - r->only_base - r->only_new,
+			             r->skips[k].label, r->skips[k].why);
+		}
 		goto fail;
 	}
 	rc = cb_cmp_exit_code(r, a.fail_any);

@@ -21,20 +21,13 @@ static const char plot_usage[] =
 	"Each chart is written as .png and .svg beside its .dat data.\n"
 	"$CONCBENCH_PLOTS overrides the template folder, $CONCBENCH_GNUPLOT the binary.\n";
 
-int cb_cmd_plot(int argc, char **argv)
+static int plot_file(const char *file, const char *dir)
 {
-	const char *file = NULL;
-	char *dir = NULL;
 	cb_error err = { 0 };
 	cb_rdoc *doc = NULL;
 	cb_series_set set = { 0 };
 	cb_chart_list charts = { 0 };
-	int r = cb_parse_file_dir_opts("plot", argc, argv, &file, &dir, &err);
-	if (r > 0) {
-		fputs(plot_usage, stdout);
-		return CB_EXIT_OK;
-	}
-	if (r < 0 || cb_results_read(file, &doc, &err) || cb_series_from_doc(doc, &set, &err) ||
+	if (cb_results_read(file, &doc, &err) || cb_series_from_doc(doc, &set, &err) ||
 	    cb_mkdir_p(dir, &err))
 		goto out;
 	cb_plot_all(doc, &set, dir, &charts, &err);
@@ -45,8 +38,12 @@ out:
 	cb_chart_list_free(&charts);
 	cb_series_set_free(&set);
 	cb_rdoc_free(doc);
-	free(dir);
 	if (err.code)
 		fprintf(stderr, "concbench: %s\n", err.msg);
 	return err.code;
+}
+
+int cb_cmd_plot(int argc, char **argv)
+{
+	return cb_cli_file_dir_command("plot", plot_usage, argc, argv, plot_file);
 }

@@ -24,15 +24,5 @@ static const char report_usage[] =
 
 int cb_cmd_report(int argc, char **argv)
 {
-	const char *file = NULL;
-	char *dir = NULL;
-	cb_error err = { 0 };
-	int r = cb_parse_file_dir_opts("report", argc, argv, &file, &dir, &err);
-	if (r > 0) {
-		fputs(report_usage, stdout);
-		return CB_EXIT_OK;
-	}
-	int rc = r < 0 ? (fprintf(stderr, "concbench: %s\n", err.msg), err.code) : cb_cli_report(file, dir);
-	free(dir);
-	return rc;
+	return cb_cli_file_dir_command("report", report_usage, argc, argv, cb_cli_report);
 }

@@ -13,6 +13,8 @@
 #include "cli/commands.h"
 #include "engine/gbench.h"
 #include "engine/run.h"
+#include "analysis/series.h"
+#include "resultfile/read.h"
 
 #define MAX_WORKERS 4096
 
@@ -37,7 +39,8 @@ static const char usage_text[] =
 	"      --warmup N         untimed repetitions before the first timed one of each round (default: 1)\n"
 	"      --suite NAME       a named set of cells: quick, default\n"
 	"      --scaling MODE     strong (default: fixed problem) or weak (the problem grows\n"
-	"                         with the workers; speedup is Gustafson's scaled speedup)\n"
+	"                         with the workers; speedup is Gustafson's scaled speedup:\n"
+	"                         the serial time of the grown job over the cell's time)\n"
 	"      --rounds K         K rounds: each cell runs K times, each time in a fresh\n"
 	"                         process, cells in a new random order each round\n"
 	"                         (independent samples for 'concbench compare'; default 1)\n"
@@ -126,13 +129,18 @@ static void print_table(json_t *root)
 		int len = (int)strlen(json_string_value(json_object_get(c, "id")));
 		width = len > width ? len : width;
 	}
-	printf("%-*s %10s %8s %6s %7s %6s %14s %s\n", width, "cell", "median", "speedup", "eff", "amdahl", "cv",
+	/* The law's column is the ideal for each cell's own job: Amdahl's,
+	 * Gustafson's under weak scaling (speedup_bound is either). */
+	const char *scaling = json_string_value(json_object_get(json_object_get(root, "config"), "scaling"));
+	bool weak = scaling && !strcmp(scaling, "weak");
+	printf("%-*s %10s %8s %6s %9s %6s %14s %s\n", width, "cell", "median", "speedup", "eff",
+	       weak ? "gustafson" : "amdahl", "cv",
 	       "rate", "ok");
 	json_array_foreach(json_object_get(root, "cells"), i, c) {
 		json_t *st = json_object_get(c, "stats");
 		double med = json_real_value(json_object_get(st, "median_s"));
 		json_t *s = json_object_get(c, "speedup"), *e = json_object_get(c, "efficiency"),
-		       *a = json_object_get(c, "amdahl_speedup"), *cv = json_object_get(st, "cv");
+		       *a = json_object_get(c, "speedup_bound"), *cv = json_object_get(st, "cv");
 		char ms[16] = "-", ss[16] = "-", es[16] = "-", as[16] = "-", cs[16] = "-";
 		if (json_is_real(json_object_get(st, "median_s")))
 			format_seconds(med, ms, sizeof ms);
@@ -144,11 +152,33 @@ static void print_table(json_t *root)
 		format_rate(c, rs, sizeof rs);
 		const char *err = json_string_value(json_object_get(c, "error"));
 		const char *skipped = json_string_value(json_object_get(c, "skipped"));
-		printf("%-*s %10s %8s %6s %7s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
+		printf("%-*s %10s %8s %6s %9s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
 		       ss, es, as, cs, rs,
 		       skipped ? "-" : json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err || skipped ? "  " : "", err ? err : skipped ? skipped : "");
 	}
+}
+
+/* Speedups above the Amdahl or Gustafson bound of their measured serial
+ * fraction by more than their own spread: the same check as the report's. */
+static void warn_bounds(json_t *root)
+{
+	cb_rdoc *doc = NULL;
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	if (cb_results_parse_json("results.json", root, &doc, &err) || cb_series_from_doc(doc, &set, &err)) {
+		cb_rdoc_free(doc);
+		return;
+	}
+	char **msg;
+	size_t n = cb_series_bound_warnings(&set, &msg);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(stderr, "concbench: warning: %s\n", msg[i]);
+		free(msg[i]);
+	}
+	free(msg);
+	cb_series_set_free(&set);
+	cb_rdoc_free(doc);
 }
 
 /* "about 42 s", "about 7 min", "about 1 h 15 min". */
@@ -417,6 +447,8 @@ int cb_cmd_run(int argc, char **argv)
 	if (!cfg.quiet && (!run_rc || run.write_error)) {
 		json_t *root = cb_results_json(&run);
 		print_table(root);
+		fflush(stdout);
+		warn_bounds(root);
 		json_decref(root);
 	}
 	fflush(stdout);

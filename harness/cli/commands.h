@@ -26,6 +26,10 @@ int cb_cli_opt_error(const char *cmd, int ch, char **argv, cb_error *err);
  * malloc'ed. Returns 1 for --help, -1 with err on a usage error. */
 int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **file,
                            char **dir, cb_error *err);
+/* A FILE [-o DIR] command: usage on --help, the usage error, else body's
+ * exit code. */
+int cb_cli_file_dir_command(const char *cmd, const char *usage, int argc, char **argv,
+                            int (*body)(const char *file, const char *dir));
 
 /* output.c: the CLI's hook for what the core says (ctx is a cb_cli_voice),
  * and a report written and told: its warnings on stderr, the files written
@@ -38,5 +42,6 @@ int cb_cmd_compare(int argc, char **argv);
 int cb_cmd_baseline(int argc, char **argv);
 int cb_cmd_micro(int argc, char **argv);
 int cb_cmd_merge(int argc, char **argv);
+int cb_cmd_export(int argc, char **argv);
 
 #endif

@@ -32,6 +32,7 @@ static const cb_command commands[] = {
 	{ "report", "write report.html and report.md for a results file", cb_cmd_report },
 	{ "compare", "compare two results files cell by cell; exit 1 on a regression", cb_cmd_compare },
 	{ "baseline", "save a results file under a name for compare --baseline", cb_cmd_baseline },
+	{ "export", "write a run for Bencher, github-action-benchmark, CSV or Markdown", cb_cmd_export },
 	{ "merge", "merge runs of the same plan into one file, rounds in order (compare --paired)", cb_cmd_merge },
 	{ "version", "print the version", cmd_version },
 };

@@ -161,6 +161,17 @@ static size_t claim_rma(cb_exec *ex, size_t chunk)
 
 static double tv_s(struct timeval tv) { return (double)tv.tv_sec + tv.tv_usec * 1e-6; }
 
+/* One line of the protocol to the parent (through mpirun's stdout); msg
+ * is consumed. */
+static void send_msg(json_t *msg)
+{
+	char *line = json_dumps(msg, JSON_COMPACT);
+	printf(PROTO "%s\n", line);
+	fflush(stdout);
+	free(line);
+	json_decref(msg);
+}
+
 /* One repetition on every rank. */
 static void run_rep(void)
 {
@@ -267,11 +278,7 @@ static void run_rep(void)
 		if (pre_msg[0])
 			json_object_set_new(msg, "error_text", json_string(pre_msg));
 	}
-	char *line = json_dumps(msg, JSON_COMPACT);
-	printf(PROTO "%s\n", line);
-	fflush(stdout);
-	free(line);
-	json_decref(msg);
+	send_msg(msg);
 	free(errs);
 	free(masks);
 }
@@ -315,11 +322,7 @@ static void hello(const cb_topology *topo, int pu, int local_rank, int local_siz
 	json_t *msg = json_pack("{s:o, s:I, s:o, s:s}", "ranks", ranks, "ntasks", (json_int_t)wk.job->ntasks,
 	                        "reference", json_sprintf("%#llx", (unsigned long long)wk.job->reference),
 	                        "mpi", lib);
-	char *line = json_dumps(msg, JSON_COMPACT);
-	printf(PROTO "%s\n", line);
-	fflush(stdout);
-	free(line);
-	json_decref(msg);
+	send_msg(msg);
 	free(all);
 }
 

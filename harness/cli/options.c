@@ -3,6 +3,7 @@
  * wording of an option getopt could not take. */
 #include <getopt.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/commands.h"
@@ -50,3 +51,23 @@ int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **
 	return 0;
 }
 
+
+int cb_cli_file_dir_command(const char *cmd, const char *usage, int argc, char **argv,
+                            int (*body)(const char *file, const char *dir))
+{
+	const char *file = NULL;
+	char *dir = NULL;
+	cb_error err = { 0 };
+	int r = cb_parse_file_dir_opts(cmd, argc, argv, &file, &dir, &err), rc;
+	if (r > 0) {
+		fputs(usage, stdout);
+		rc = CB_EXIT_OK;
+	} else if (r < 0) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		rc = err.code;
+	} else {
+		rc = body(file, dir);
+	}
+	free(dir);
+	return rc;
+}

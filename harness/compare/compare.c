@@ -639,10 +639,6 @@ static void geometric_mean(cb_cmp_result *r)
 static void machine_warnings(cb_cmp_result *r)
 {
 	static const char *const fact[] = { "host", "cpu", "kernel", "governor", "topology" };
-	if (strcmp(r->base->format, r->new->format))
-		r->warnings[r->nwarnings++] = cb_xasprintf(
-			"BASE is %s JSON and NEW is %s JSON: their cells cannot match",
-			r->base->format, r->new->format);
 	for (int f = 0; f < CB_FACT_COUNT; f++) {
 		const char *a = r->base->facts[f], *b = r->new->facts[f];
 		if (a && b && strcmp(a, b))
@@ -732,6 +728,12 @@ int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_o
 {
 	if (check_opts(o, err))
 		return -1;
+	if (strcmp(base->format, new->format))
+		return cb_error_set(err, CB_EXIT_USAGE, "%s is %s output and %s is %s output: compare "
+		                    "needs the same kind on both sides (valid: two concbench results "
+		                    "files, two Google Benchmark JSON files, or two hyperfine "
+		                    "--export-json files)", base->path, base->format, new->path,
+		                    new->format);
 	cb_cmp_result *r = cb_xcalloc(1, sizeof *r);
 	r->opts = *o;
 	r->base = base;

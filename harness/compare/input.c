@@ -4,6 +4,7 @@
  * names the file and what is wrong; none may crash the reader (fuzzed by
  * tests/fuzz/fuzz_results.c). */
 #include "compare/compare.h"
+#include "compare/hyperfine_read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -328,9 +329,12 @@ int cb_cmp_input_parse(const char *name, const char *data, size_t len, cb_metric
 		rc = read_concbench(&rd, root, in);
 	else if (json_object_get(root, "benchmarks"))
 		rc = read_gbench(&rd, root, in);
+	else if (json_object_get(root, "results"))
+		rc = cb_hyperfine_read(name, root, metric, in, err);
 	else
 		rc = cb_error_set(err, CB_EXIT_USAGE, "%s: neither a concbench results file (no "
-		                  "'schema') nor Google Benchmark JSON (no 'benchmarks')", name);
+		                  "'schema'), Google Benchmark JSON (no 'benchmarks') nor hyperfine "
+		                  "JSON (no 'results')", name);
 out:
 	json_decref(root);
 	if (rc) {

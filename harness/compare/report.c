@@ -3,6 +3,7 @@
  * a pure function of a cb_cmp_result; the one-line summary always comes
  * first and improvements are as loud as regressions. */
 #include "compare/compare.h"
+#include "compare/report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -189,9 +190,27 @@ static void md_cell(FILE *f, const char *s)
 	fputc('`', f);
 }
 
-void cb_cmp_report_md(FILE *f, const cb_cmp_result *r)
+static void md_head(FILE *f, const cb_cmp_result *r)
+{
+	fprintf(f, "| verdict | cell | base | new | change | %g%% interval | p (Holm) | MDC | n |\n"
+	        "|---|---|--:|--:|--:|--:|--:|--:|--:|\n", (1 - r->opts.alpha) * 100);
+}
+
+static void md_row(FILE *f, const cb_cmp_result *r, const cb_cmp_row *w)
 {
 	char b1[32], b2[32], b3[32], b4[32];
+	bool loud = w->verdict <= CB_VERDICT_IMPROVED;
+	fprintf(f, "| %s%s%s | ", loud ? "**" : "", cb_cmp_verdict_name(w->verdict), loud ? "**" : "");
+	md_cell(f, w->base->label);
+	fprintf(f, " | %s | %s | %+.1f%% | %+.1f%% … %+.1f%% | %s | %s | %zu/%zu%s |\n",
+	        fmt_value(b1, sizeof b1, r->opts.metric, w->base_med),
+	        fmt_value(b2, sizeof b2, r->opts.metric, w->new_med), (w->ratio - 1) * 100,
+	        (w->lo - 1) * 100, (w->hi - 1) * 100, fmt_p(b3, sizeof b3, w->p_adj),
+	        fmt_pct(b4, sizeof b4, w->mdc), w->nb, w->nn, w->rounds ? " rounds" : "");
+}
+
+void cb_cmp_report_md(FILE *f, const cb_cmp_result *r)
+{
 	const cb_cmp_row **rows = sorted_rows(r);
 	summary_line(f, r, "**", "**");
 	fprintf(f, "\nBASE `%s` · NEW `%s`\n\n", r->base->path, r->new->path);
@@ -202,19 +221,9 @@ void cb_cmp_report_md(FILE *f, const cb_cmp_result *r)
 	if (r->nwarnings || r->shifted || r->underpowered)
 		fprintf(f, "\n");
 	if (r->ntested)
-		fprintf(f, "| verdict | cell | base | new | change | %g%% interval | p (Holm) | MDC | n |\n"
-		        "|---|---|--:|--:|--:|--:|--:|--:|--:|\n", (1 - r->opts.alpha) * 100);
-	for (size_t i = 0; r->ntested && i < r->nrows; i++) {
-		const cb_cmp_row *w = rows[i];
-		bool loud = w->verdict <= CB_VERDICT_IMPROVED;
-		fprintf(f, "| %s%s%s | ", loud ? "**" : "", cb_cmp_verdict_name(w->verdict), loud ? "**" : "");
-		md_cell(f, w->base->label);
-		fprintf(f, " | %s | %s | %+.1f%% | %+.1f%% … %+.1f%% | %s | %s | %zu/%zu%s |\n",
-		        fmt_value(b1, sizeof b1, r->opts.metric, w->base_med),
-		        fmt_value(b2, sizeof b2, r->opts.metric, w->new_med), (w->ratio - 1) * 100,
-		        (w->lo - 1) * 100, (w->hi - 1) * 100, fmt_p(b3, sizeof b3, w->p_adj),
-		        fmt_pct(b4, sizeof b4, w->mdc), w->nb, w->nn, w->rounds ? " rounds" : "");
-	}
+		md_head(f, r);
+	for (size_t i = 0; r->ntested && i < r->nrows; i++)
+		md_row(f, r, rows[i]);
 	if (r->nskips)
 		fprintf(f, "\n**Not compared** (%zu):\n\n", r->nskips);
 	for (size_t i = 0; i < r->nskips; i++) {
@@ -305,3 +314,26 @@ void cb_cmp_chart_data(FILE *f, const cb_cmp_result *r)
 	}
 	free(rows);
 }
+
+/* ---- shared with the other reporters (compare_report.h) --------------- */
+
+const cb_cmp_row **cb_cmp_sorted_rows(const cb_cmp_result *r) { return sorted_rows(r); }
+void cb_cmp_summary_line(FILE *f, const cb_cmp_result *r, bool md)
+{
+	summary_line(f, r, md ? "**" : "", md ? "**" : "");
+}
+void cb_cmp_md_head(FILE *f, const cb_cmp_result *r) { md_head(f, r); }
+void cb_cmp_md_row(FILE *f, const cb_cmp_result *r, const cb_cmp_row *w) { md_row(f, r, w); }
+void cb_cmp_md_code(FILE *f, const char *s) { md_cell(f, s); }
+void cb_cmp_method_line(FILE *f, const cb_cmp_result *r) { method_line(f, r); }
+void cb_cmp_notes(FILE *f, const cb_cmp_result *r, bool md)
+{
+	shift_note(f, r, md ? "> **NOTE**: " : "NOTE: ");
+	power_note(f, r, md ? "> **POWER**: " : "POWER: ");
+}
+const char *cb_cmp_fmt_value(char *buf, size_t n, cb_metric m, double v)
+{
+	return fmt_value(buf, n, m, v);
+}
+const char *cb_cmp_fmt_p(char *buf, size_t n, double p) { return fmt_p(buf, n, p); }
+const char *cb_cmp_fmt_pct(char *buf, size_t n, double frac) { return fmt_pct(buf, n, frac); }

@@ -167,6 +167,26 @@ static const json_t *baseline_of(const json_t *cells, const json_t *c)
 	return NULL;
 }
 
+/* T_serial of a job `scale` times the serial cell's, from that cell's
+ * repetitions (see cb_scaled_serial_s for why the derivation is exact for
+ * the workloads that may be scaled). Scale 1 is the serial median. */
+static double serial_time(const json_t *b, double scale)
+{
+	if (scale == 1)
+		return jnum(json_object_get(b, "stats"), "median_s");
+	json_t *reps = json_object_get(b, "reps"), *r;
+	size_t n = json_array_size(reps), i;
+	double *wall = cb_xmalloc((n + 1) * sizeof *wall), *par = cb_xmalloc((n + 1) * sizeof *par);
+	json_array_foreach(reps, i, r) {
+		wall[i] = jnum(r, "wall_s");
+		par[i] = jnum(r, "par_s");
+	}
+	double t = cb_scaled_serial_s(wall, par, n, scale);
+	free(wall);
+	free(par);
+	return t;
+}
+
 /* Median over the serial cell's repetitions of (pre + post) / wall. */
 static double serial_fraction(const json_t *b)
 {
@@ -197,15 +217,22 @@ void cb_results_derive(json_t *root)
 		int usable = (int)jnum(c, "usable_pus");
 		if (usable > 0 && p > usable)
 			p = usable;
-		double f = b ? serial_fraction(b) : NAN;
+		double f = b ? serial_fraction(b) : NAN, scale = scale_of(c);
 		/* Under weak scaling the cell's job is `scale` times the serial
-		 * one: its speedup is Gustafson's scaled speedup. */
-		double s = ok ? cb_scaled_speedup(jnum(json_object_get(b, "stats"), "median_s"), med, scale_of(c)) : NAN;
+		 * one: its speedup is T_serial of that job over its own time,
+		 * with T_serial derived from the serial cell's phases (the plan
+		 * times serial only on the unscaled job). */
+		double ts = ok ? serial_time(b, scale) : NAN;
+		double s = ok ? cb_scaled_speedup(ts, med) : NAN;
 		json_object_set_new(c, "speedup", num_or_null(ok, s));
 		json_object_set_new(c, "efficiency", num_or_null(ok, cb_efficiency(s, p)));
+		json_object_set_new(c, "t_serial_s", num_or_null(ok, ts));
+		json_object_set_new(c, "t_serial_method",
+		                    ok && isfinite(ts) ? json_string(scale == 1 ? "measured" : "derived") : json_null());
 		json_object_set_new(c, "serial_fraction", num_or_null(b != NULL, f));
 		json_object_set_new(c, "amdahl_speedup", num_or_null(b != NULL, cb_amdahl_speedup(f, p)));
 		json_object_set_new(c, "gustafson_speedup", num_or_null(b != NULL, cb_gustafson_speedup(f, p)));
+		json_object_set_new(c, "speedup_bound", num_or_null(b != NULL, cb_speedup_bound(f, scale, p)));
 		json_object_set_new(c, "throughput", num_or_null(med > 0, jnum(c, "ntasks") / med));
 		json_object_set_new(c, "rate", num_or_null(med > 0 && json_is_string(json_object_get(c, "rate_unit")),
 		                                           jnum(c, "work_per_job") / med));

@@ -420,6 +420,20 @@ static uint64_t check(hv *h, const unsigned char *buf)
 	return seq;
 }
 
+/* The consumer's side of item i: receive it, check it, count it (out of
+ * order too, where the transport promises order). */
+static int consume(hv *h, const xport *x, unsigned char *buf, int64_t i, bool in_order)
+{
+	if (x->recv(h, 1, buf))
+		return -1;
+	uint64_t seq = check(h, buf);
+	if (in_order && seq != (uint64_t)i)
+		h->order_bad++;
+	h->sum += seq;
+	h->received++;
+	return 0;
+}
+
 static void oneway(void *ctx, int idx, int64_t n)
 {
 	ho_run *run = ctx;
@@ -432,14 +446,8 @@ static void oneway(void *ctx, int idx, int64_t n)
 			fill(buf, h->item, (uint64_t)i);
 			if (x->send(h, 0, buf))
 				return;
-		} else {
-			if (x->recv(h, 1, buf))
-				return;
-			uint64_t seq = check(h, buf);
-			if (x->fifo && seq != (uint64_t)i)
-				h->order_bad++;
-			h->sum += seq;
-			h->received++;
+		} else if (consume(h, x, buf, i, x->fifo)) {
+			return;
 		}
 	}
 }
@@ -460,13 +468,7 @@ static void roundtrip(void *ctx, int idx, int64_t n)
 			cb_micro_lat_add(&h->lat, cb_now() - t0);
 			h->echoed_bad += check(h, buf) != (uint64_t)i;
 		} else {
-			if (x->recv(h, 1, buf))
-				return;
-			uint64_t seq = check(h, buf);
-			h->order_bad += seq != (uint64_t)i;
-			h->sum += seq;
-			h->received++;
-			if (x->send(h, 1, buf))
+			if (consume(h, x, buf, i, true) || x->send(h, 1, buf))
 				return;
 		}
 	}

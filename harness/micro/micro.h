@@ -31,8 +31,8 @@ void cb_micro_register_pingpong(void);
 void cb_micro_register_sync(void);
 void cb_micro_register_handover(void);
 void cb_micro_register_timers(void);
-/* From the pool and coroutine engines (harness/micro_dispatch.c,
- * harness/micro_coro.c); their table lines are in micro.c. */
+/* From the pool and coroutine engines (micro/dispatch.c, micro/coro.c);
+ * their table lines are in micro/registry.c. */
 void cb_micro_register_dispatch(void);
 void cb_micro_register_coro(void);
 

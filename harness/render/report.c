@@ -66,6 +66,19 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 		     d->clocksource);
 	for (size_t i = 0; i < d->ncells; i++)
 		warn_cell(w, &d->cells[i]);
+	/* Speedups above the law's bound for their own serial fraction. */
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	if (cb_series_from_doc(d, &set, &err) == 0) {
+		char **msg;
+		size_t n = cb_series_bound_warnings(&set, &msg);
+		for (size_t i = 0; i < n; i++) {
+			warn(w, "%s", msg[i]);
+			free(msg[i]);
+		}
+		free(msg);
+		cb_series_set_free(&set);
+	}
 }
 
 void cb_warnings_free(cb_warnings *w)

@@ -208,7 +208,7 @@ int cb_params_key(cb_jreader *rd, const json_t *params, const char *where, char 
 
 /* ---- the writer ------------------------------------------------------- */
 
-static void csv_string(FILE *f, const char *s)
+void cb_csv_string(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\n\r")) {
 		fputs(s, f);
@@ -228,7 +228,7 @@ static void csv_field(FILE *f, const json_t *v)
 	if (!v || json_is_null(v))
 		return;
 	if (json_is_string(v))
-		csv_string(f, json_string_value(v));
+		cb_csv_string(f, json_string_value(v));
 	else if (json_is_integer(v))
 		fprintf(f, "%lld", (long long)json_integer_value(v));
 	else if (json_is_real(v))
@@ -259,7 +259,7 @@ static char *csv_text(const json_t *root, const char *const *columns, const char
 				cb_jreader rd = { "results", &err };
 				char *p = NULL;
 				if (!cb_params_key(&rd, json_object_get(cell, "params"), "", &p))
-					csv_string(f, p);
+					cb_csv_string(f, p);
 				free(p);
 				continue;
 			}

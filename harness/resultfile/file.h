@@ -46,6 +46,10 @@ json_t *cb_jget_typed(cb_jreader *rd, const json_t *obj, const char *key, const 
  * of another type is an error naming where. NULL params give "". */
 int cb_params_key(cb_jreader *rd, const json_t *params, const char *where, char **out);
 
+/* One CSV field: as it is, or quoted (RFC 4180) where a comma, a quote or
+ * a line break needs it. */
+void cb_csv_string(FILE *f, const char *s);
+
 /* results.json (indent 1, 10 significant digits) and results.csv in dir,
  * both or neither. The CSV has one row per element of root's "cells" and
  * the given columns: each looked up in the cell, then in the cell's

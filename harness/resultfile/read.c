@@ -163,6 +163,7 @@ static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *wher
 	c->wall = cb_xcalloc(n + 1, sizeof *c->wall);
 	c->user = cb_xcalloc(n + 1, sizeof *c->user);
 	c->sys = cb_xcalloc(n + 1, sizeof *c->sys);
+	c->par = cb_xcalloc(n + 1, sizeof *c->par);
 	json_t *r;
 	char at[400];
 	int rc = -1;
@@ -179,7 +180,7 @@ static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *wher
 		    opt_number(rd, r, "sys_s", at, &c->sys[i]))
 			goto out;
 		pre[i] = num_or(r, "pre_s", NAN);
-		par[i] = num_or(r, "par_s", NAN);
+		par[i] = c->par[i] = num_or(r, "par_s", NAN);
 		post[i] = num_or(r, "post_s", NAN);
 		cpu[i] = c->user[i] + c->sys[i];
 		long m = int_or(r, "migrations", -1);
@@ -267,6 +268,7 @@ static int read_cell(cb_rdoc *d, cb_jreader *rd, size_t i, json_t *j)
 	c->concurrency = conc < 0 ? c->workers : (int)conc;
 	c->threads = (int)threads;
 	c->ntasks = (long)ntasks;
+	c->scale = (int)int_or(j, "scale", 0);
 	c->usable_pus = (int)usable;
 	c->oversubscribed = json_is_true(json_object_get(j, "oversubscribed"));
 	c->checksum_ok = !json_is_false(json_object_get(j, "checksum_ok"));
@@ -419,6 +421,7 @@ void cb_rdoc_free(cb_rdoc *doc)
 		free(c->wall);
 		free(c->user);
 		free(c->sys);
+		free(c->par);
 		free(c->rounds);
 	}
 	free(doc->cells);

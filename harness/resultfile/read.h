@@ -26,6 +26,7 @@ typedef struct cb_rcell {
 	double throughput;     /* tasks/s at the median */
 	double serial_fraction;
 	long ntasks;
+	int scale;             /* the job's weak-scaling factor; 0 when the file has none */
 	size_t nreps;
 	double pre_s, par_s, post_s;  /* medians over the repetitions */
 	double cpu_s;                 /* median user + sys per repetition */
@@ -34,6 +35,7 @@ typedef struct cb_rcell {
 	bool has_ntasks;              /* the file names the task count */
 	bool baseline;                /* the T1 cell of its job (speedup's base) */
 	double *wall, *user, *sys;    /* per repetition; user and sys NAN if absent */
+	double *par;                  /* per repetition; NAN if absent */
 	double *rounds;               /* median wall time of each round */
 	size_t nrounds;
 	const json_t *json;           /* the cell in the document */

@@ -1,6 +1,6 @@
 /* mpi: the workload on MPI ranks under Open MPI's mpirun, the way past one
  * machine. mpirun is launched once per cell (cell_setup), over the
- * concbench-mpi rank program (harness/mpi_worker.c), and the ranks run
+ * concbench-mpi rank program (harness/cli/mpi_worker.c), and the ranks run
  * every repetition of the cell as this process tells rank 0 over its stdin;
  * launching per repetition would cost a few hundred milliseconds of
  * mpirun start-up each time, which no MPI program pays per computation.

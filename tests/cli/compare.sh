@@ -63,7 +63,7 @@ contains err "concbench: warning: different machines"
 
 expect 1 "$CB" compare --fail-on any "$DATA/base.json" "$DATA/other-host.json"
 expect 2 "$CB" compare "$DATA/base.json" "$DATA/gbench-base.json"
-contains err "no cell of"
+one_line_error "needs the same kind on both sides"
 
 expect 1 "$CB" compare "$DATA/gbench-base.json" "$DATA/gbench-slow.json"
 expect 0 "$CB" compare "$DATA/gbench-base.json" "$DATA/gbench-base.json"

@@ -1,9 +1,10 @@
-/* libFuzzer target for compare's readers: any bytes handed to the results
- * and Google Benchmark JSON readers must give a cells list or an error
+/* libFuzzer target for compare's readers: any bytes handed to the results,
+ * Google Benchmark and hyperfine JSON readers must give a cells list or an error
  * naming the file, never a crash or a leak. Each input is also compared with
  * itself, so the statistics see whatever the readers let through.
  * Built by scripts/fuzz, not by the default CMake build. */
 #include "compare/compare.h"
+#include "compare/ci.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				cb_cmp_report_md(null, r);
 				cb_cmp_report_json(null, r);
 				cb_cmp_chart_data(null, r);
+				cb_cmp_report_junit(null, r);
+				cb_cmp_github_commands(null, r);
+				cb_cmp_github_outputs(null, r);
+				cb_cmp_github_summary(null, r, 4096);
 				fclose(null);
 			}
 		}

@@ -1,0 +1,30 @@
+/* compare, the pieces its reporters share (compare_report.c): row order,
+ * the summary line, the Markdown table and the number formats, so that the
+ * text, Markdown, JUnit and GitHub outputs cannot tell different stories. */
+#ifndef CB_COMPARE_REPORT_H
+#define CB_COMPARE_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "compare/compare.h"
+
+/* Rows in report order (regressed, improved, noisy, unchanged; the largest
+ * change first within each). malloc'ed array of pointers into r; free() it. */
+const cb_cmp_row **cb_cmp_sorted_rows(const cb_cmp_result *r);
+/* "concbench compare: 1 REGRESSED, ..." and a newline; md: bold the loud parts. */
+void cb_cmp_summary_line(FILE *f, const cb_cmp_result *r, bool md);
+/* The machine-state and power notes, each a line, or nothing. */
+void cb_cmp_notes(FILE *f, const cb_cmp_result *r, bool md);
+void cb_cmp_method_line(FILE *f, const cb_cmp_result *r);
+/* The Markdown table of cb_cmp_report_md: its header and one row. */
+void cb_cmp_md_head(FILE *f, const cb_cmp_result *r);
+void cb_cmp_md_row(FILE *f, const cb_cmp_result *r, const cb_cmp_row *w);
+/* s as inline code in a table cell (pipes escaped, backticks replaced). */
+void cb_cmp_md_code(FILE *f, const char *s);
+/* "1.23 ms", "4.5e+04/s"; "12.3%" ("none" for INFINITY); "0.0012" ("-" for NAN). */
+const char *cb_cmp_fmt_value(char *buf, size_t n, cb_metric m, double v);
+const char *cb_cmp_fmt_pct(char *buf, size_t n, double frac);
+const char *cb_cmp_fmt_p(char *buf, size_t n, double p);
+
+#endif
