@@ -1,5 +1,6 @@
-/* compare, the readers: a concbench results.json (schema concbench.results/1)
- * or a Google Benchmark JSON file (--benchmark_out) becomes one list of cells
+/* compare's input: a concbench results.json (read by the one reader,
+ * resultfile/read.c), a Google Benchmark JSON file (--benchmark_out) or
+ * hyperfine's --export-json (hyperfine_read.c) becomes one list of cells
  * with samples of the chosen metric. Every malformed input is an error that
  * names the file and what is wrong; none may crash the reader (fuzzed by
  * tests/fuzz/fuzz_results.c). */

@@ -1,4 +1,4 @@
-/* results.json (schema concbench.results/1, see results/README.md) and
+/* results.json (the schema in resultfile/file.h, results/README.md) and
  * results.csv, both rewritten atomically after every cell that ends, with
  * the derived figures (speedup, efficiency, serial fraction, Amdahl)
  * recomputed from the cells finished so far. */

@@ -1,6 +1,7 @@
-/* Reads results.json (concbench.results/1) and N,X CSV files into the flat
- * views analyze, plot and report work on. Tolerant of fields added later
- * within version 1, strict about the ones it needs. */
+/* The one reader of results.json (the schema of file.h), and N,X CSV files
+ * for analyze. Tolerant of fields added later within version 1, strict
+ * about the ones it needs, each checked by type with the file and the JSON
+ * path in the message. */
 #include "resultfile/read.h"
 
 #include <errno.h>

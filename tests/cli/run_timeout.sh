@@ -33,7 +33,9 @@ left=$(pgrep -f "$tmp/res" | wc -l)
 # others run. (A stopped fork-per-job worker looks to the parent like the
 # blocked task above, and faults.sh kills one.)
 for st in processpool hybrid; do
-  "$bin" run -q --size quick -w synth.amdahl -s $st,threads -n 2 -r 50 --warmup 0 --timeout 2s \
+  # Two rounds: whatever the order of the first, the threads cell runs
+  # again after the stopped one has timed out.
+  "$bin" run -q --size quick -w synth.amdahl -s $st,threads -n 2 -r 25 --rounds 2 --warmup 0 --timeout 2s \
     --param synth.amdahl:iters=2e7 -o "$tmp/stop-$st" &
   pid=$!
   worker=""
@@ -47,19 +49,24 @@ for st in processpool hybrid; do
   done
   [ -n "$worker" ] || { kill "$pid"; fail "$st: no worker process found"; }
   kill -STOP "$worker"
-  # The run's pipes, sockets and other non-file descriptors: as many
-  # during the next cell as during this one (its pipe to the measuring
+  # The run's pipes, sockets and other non-file descriptors: as many while
+  # the next cell runs as while this one ran (its pipe to the measuring
   # process); a cell that timed out leaves none behind. Files are left out
-  # of the count: the parent briefly holds one while it rewrites results.
+  # (the parent briefly holds one while it rewrites results), and so are
+  # moments: the parent holds both ends of the next cell's pipe while it
+  # forks, so the count compared is the one most samples see.
   fds() { find /proc/"$1"/fd -mindepth 1 -printf '%l\n' 2>/dev/null | { grep -vc '^/' || true; }; }
-  ref=$(fds "$pid") hi=0
+  ref=$(fds "$pid")
+  : >"$tmp/fds-$st"
   while kill -0 "$pid" 2>/dev/null; do
-    n=$(fds "$pid")
-    [ "$n" -gt "$hi" ] && hi=$n
+    kill -0 "$worker" 2>/dev/null || fds "$pid" >>"$tmp/fds-$st"
     sleep 0.02
   done
   wait "$pid"; rc=$?
-  [ "$hi" -le "$ref" ] || fail "$st: the run held $ref descriptors during the cell and $hi later: one left behind"
+  later=$(sort "$tmp/fds-$st" | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+  [ -n "$later" ] || fail "$st: the run ended before the next cell could be watched"
+  [ -z "$later" ] || [ "$later" -le "$ref" ] ||
+    fail "$st: the run held $ref descriptors during the cell and $later during the next: one left behind"
   [ "$rc" -eq 1 ] || fail "$st: run with a stopped worker exited $rc, expected 1"
   g="$tmp/stop-$st/latest/results.json"
   # It names the stopped worker, unless the worker was stopped between two
