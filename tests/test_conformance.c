@@ -9,6 +9,10 @@
  * and no fd, child process, shared mapping or /dev/shm entry outlives a
  * cell, failed or not.
  *
+ * Beside the registry, the workloads loaded at run time that ctest names
+ * in CB_PLUGIN (the example C plug-in) and CB_PY_WORKLOAD (py:FILE.py,
+ * where Python workloads are built) go through the same suite.
+ *
  * CB_CONFORMANCE_STRATEGIES=a,b limits the run to those strategies, and
  * CB_CONFORMANCE_NO_FORKS=1 leaves out those whose workers are processes
  * (the ThreadSanitizer build sets it: TSan does not follow forks well). */
@@ -407,12 +411,24 @@ static int group_setup(void **state)
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
+	/* Every built-in, and the workloads loaded at run time that ctest
+	 * names: the example C plug-in and a Python workload, where built. */
+	const cb_workload *wls[64];
 	for (const cb_workload *const *w = cb_workloads; *w; w++)
-		njobs++;
+		wls[njobs++] = *w;
+	const char *const extra[] = { getenv("CB_PLUGIN"), getenv("CB_PY_WORKLOAD") };
+	for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+		if (extra[i] && *extra[i]) {
+			if (cb_workload_resolve(extra[i], &wls[njobs], &err)) {
+				fprintf(stderr, "%s\n", err.msg);
+				return -1;
+			}
+			njobs++;
+		}
 	jobs = cb_xcalloc((size_t)njobs, sizeof *jobs);
 	for (int j = 0; j < njobs; j++)
-		if (cb_job_create(&jobs[j], cb_workloads[j], CB_SIZE_TINY, 1, NULL, 0, NULL, &err)) {
-			fprintf(stderr, "%s: %s\n", cb_workloads[j]->name, err.msg);
+		if (cb_job_create(&jobs[j], wls[j], CB_SIZE_TINY, 1, NULL, 0, NULL, &err)) {
+			fprintf(stderr, "%s: %s\n", wls[j]->name, err.msg);
 			return -1;
 		}
 	return 0;

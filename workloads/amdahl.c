@@ -70,6 +70,7 @@ static uint64_t post(cb_job *job)
 static void teardown(cb_job *job) { free(job->state); }
 
 const cb_workload cb_wl_amdahl = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "synth.amdahl",
 	.summary = "arithmetic loop with a known serial fraction (pre/post), fixed work or calibrated",
 	.kind = CB_KIND_CPU,

@@ -186,6 +186,7 @@ static double work_units(const cb_job *job, const char **unit)
 }
 
 const cb_workload cb_wl_counter = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "sync.counter",
 	.summary = "tasks increment one shared counter under mode=mutex|spin|atomic|sharded; inc/s",
 	.kind = CB_KIND_SYNC,

@@ -254,6 +254,7 @@ static double work_units(const cb_job *job, const char **unit)
 }
 
 const cb_workload cb_wl_file = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "io.file",
 	.summary = "write, optionally fsync, read back and verify one file per task in a private "
 	           "temp dir (fsync=, direct=); B/s",

@@ -68,6 +68,7 @@ static uint64_t post(cb_job *job)
 static void teardown(cb_job *job) { free(job->state); }
 
 const cb_workload cb_wl_mandelbrot = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "cpu.mandelbrot",
 	.summary = "Mandelbrot escape-time image; tasks are rows of very uneven cost (static vs dynamic)",
 	.kind = CB_KIND_CPU,

@@ -100,6 +100,7 @@ static double work_units(const cb_job *job, const char **unit)
 }
 
 const cb_workload cb_wl_matmul = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "cpu.matmul",
 	.summary = "blocked dense double matrix multiply C = A x B; tasks are row blocks; flop/s",
 	.kind = CB_KIND_CPU,

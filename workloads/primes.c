@@ -82,6 +82,7 @@ static uint64_t post(cb_job *job)
 static void teardown(cb_job *job) { free(job->state); }
 
 const cb_workload cb_wl_primes = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "cpu.primes",
 	.summary = "count primes below n by trial division; tasks are ranges",
 	.kind = CB_KIND_CPU,

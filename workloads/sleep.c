@@ -57,6 +57,7 @@ static double serial_wait_s(const cb_job *job)
 }
 
 const cb_workload cb_wl_sleep = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "io.sleep",
 	.summary = "each task sleeps `latency` through the I/O interface, then computes `cpu`",
 	.kind = CB_KIND_IO,

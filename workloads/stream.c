@@ -185,6 +185,7 @@ static double work_units(const cb_job *job, const char **unit)
 }
 
 const cb_workload cb_wl_stream = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "mem.stream",
 	.summary = "STREAM triad a = b + q*c over arrays beyond the LLC; first touch by the workers; B/s",
 	.kind = CB_KIND_MEMORY,

@@ -532,6 +532,7 @@ static double work_units(const cb_job *job, const char **unit)
 }
 
 const cb_workload cb_wl_tcp = {
+	.abi = CB_WORKLOAD_ABI,
 	.name = "io.tcp",
 	.summary = "request/response to a built-in loopback echo server (epoll, service delay); B/s",
 	.kind = CB_KIND_IO,

@@ -15,18 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int cb_error_set(cb_error *err, int code, const char *fmt, ...)
-{
-	if (!err || err->code)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	va_end(ap);
-	err->code = code ? code : CB_EXIT_FAIL;
-	return -1;
-}
-
 void cb_say(const cb_sayer *s, cb_say_kind kind, const char *fmt, ...)
 {
 	if (!s || !s->fn)

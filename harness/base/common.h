@@ -13,23 +13,9 @@
 #define CB_VERSION_STRING "0.0.0"
 #endif
 
-/* Exit codes, the output contract (README.md, "Exit status"). */
-enum cb_exit {
-	CB_EXIT_OK = 0,    /* success */
-	CB_EXIT_FAIL = 1,  /* the run failed: wrong checksum, regression found */
-	CB_EXIT_USAGE = 2, /* bad option, unknown name, invalid value */
-	CB_EXIT_ENV = 3,   /* this environment cannot run the request */
-};
-
-typedef struct cb_error {
-	int code;        /* one of enum cb_exit; 0 while no error */
-	char msg[1024];  /* one line, no trailing newline, no "concbench:" */
-} cb_error;
-
-/* Records the first error (later ones are dropped) and returns -1 so that
- * callers can write `return cb_error_set(err, CB_EXIT_USAGE, ...)`. */
-int cb_error_set(cb_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* The exit codes (enum cb_exit), cb_error and cb_error_set are part of the
+ * workload contract, the public header every workload is built against. */
+#include <concbench/workload.h>
 
 /* What the core has to tell the user while it works: a note, a warning, a
  * problem it goes on past, or the progress line (empty text: the line is

@@ -166,23 +166,9 @@ void cb_params_free(cb_params *p)
 	memset(p, 0, sizeof *p);
 }
 
-static size_t find(const cb_params *p, const char *name)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->spec[i].name, name))
-			return i;
-	/* A workload or strategy asked for a parameter it does not declare:
-	 * a programming error, which every test of that plug-in trips. */
-	(void)name;
-	abort();
-}
-
-double cb_params_get(const cb_params *p, const char *name) { return p->v[find(p, name)]; }
-const char *cb_params_text(const cb_params *p, const char *name) { return p->text[find(p, name)]; }
-
 void cb_params_set(cb_params *p, const char *name, double v)
 {
-	size_t i = find(p, name);
+	size_t i = cb_params_index(p, name);
 	p->v[i] = v;
 	free(p->text[i]);
 	p->text[i] = cb_xasprintf("%.17g", v);
@@ -190,7 +176,7 @@ void cb_params_set(cb_params *p, const char *name, double v)
 
 void cb_params_set_text(cb_params *p, const char *name, const char *text)
 {
-	size_t i = find(p, name);
+	size_t i = cb_params_index(p, name);
 	free(p->text[i]);
 	p->text[i] = cb_xstrdup(text);
 }

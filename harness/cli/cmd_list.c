@@ -9,18 +9,64 @@
 #include "micro/micro.h"
 #include "engine/run.h"
 
+static void list_workload(const cb_workload *w, bool verbose)
+{
+	printf("  %-16s %-7s %s\n", w->name, cb_kind_names[w->kind], w->summary);
+	const cb_workload_origin *o = cb_workload_origin_of(w);
+	if (o && verbose) {
+		printf("      %s: %s\n", o->kind, o->path);
+		printf("      sha256: %s\n", o->sha256);
+		if (*o->runtime)
+			printf("      runtime: %s%s\n", o->runtime,
+			       o->gil < 0 ? "" : o->gil ? ", GIL enabled" : ", free-threaded (no GIL)");
+	}
+	if (!verbose)
+		return;
+	printf("      checksum covers: %s\n", w->checksum);
+	printf("      parameters (--param NAME=VALUE; per-size defaults with --size):\n");
+	for (size_t i = 0; i < w->nparams; i++)
+		cb_param_describe(&w->params[i], stdout);
+	if (!w->nparams)
+		printf("      (none)\n");
+}
+
+/* The workloads `-w` named (loading plug-ins and Python files), or every
+ * built-in. */
+static const char *const *selected;
+static int nselected;
+
 static void list_workloads(bool verbose)
 {
 	printf("workloads:\n");
-	for (const cb_workload *const *w = cb_workloads; *w; w++) {
-		printf("  %-16s %-7s %s\n", (*w)->name, cb_kind_names[(*w)->kind], (*w)->summary);
-		if (!verbose)
-			continue;
-		printf("      checksum covers: %s\n", (*w)->checksum);
-		printf("      parameters (--param NAME=VALUE; per-size defaults with --size):\n");
-		for (size_t i = 0; i < (*w)->nparams; i++)
-			cb_param_describe(&(*w)->params[i], stdout);
+	if (!nselected) {
+		for (const cb_workload *const *w = cb_workloads; *w; w++)
+			list_workload(*w, verbose);
+		printf("  (and any plug-in: -w PATH.so; Python: -w py:FILE.py, %s)\n", cb_python_status);
+		return;
 	}
+	for (int i = 0; i < nselected; i++) {
+		const cb_workload *w;
+		cb_error err = { 0 };
+		if (!cb_workload_resolve(selected[i], &w, &err))
+			list_workload(w, verbose);
+	}
+}
+
+/* Loads every -w item before anything is printed, so that a bad one is
+ * one error line and exit code, not half a listing. */
+static int load_selected(char **items, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const cb_workload *w;
+		cb_error err = { 0 };
+		if (cb_workload_resolve(items[i], &w, &err)) {
+			fprintf(stderr, "concbench: %s\n", err.msg);
+			return err.code;
+		}
+	}
+	selected = (const char *const *)items;
+	nselected = n;
+	return 0;
 }
 
 static void flag_text(unsigned flags, char *buf, size_t n)
@@ -102,20 +148,34 @@ int cb_cmd_list(int argc, char **argv)
 {
 	bool verbose = false;
 	const char *what = NULL;
+	char **items = cb_xcalloc((size_t)argc, sizeof *items);
+	int nitems = 0, rc = CB_EXIT_OK;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			verbose = true;
+		else if ((!strcmp(argv[i], "-w") || !strcmp(argv[i], "--workload")) && i + 1 < argc)
+			items[nitems++] = argv[++i];
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: concbench list [workloads|strategies|pins|suites|micro] [-v]\n"
+			printf("usage: concbench list [workloads|strategies|pins|suites|micro] [-v] [-w ITEM]...\n"
 			       "Lists what 'concbench run' and 'concbench micro' accept; -v adds parameters,\n"
-			       "defaults and ranges, and every micro benchmark.\n");
+			       "defaults and ranges, and every micro benchmark. -w lists only that workload:\n"
+			       "a built-in's name, a plug-in's path (PATH.so) or py:FILE.py, loaded and checked\n"
+			       "as 'run' would.\n");
+			free(items);
 			return CB_EXIT_OK;
 		} else if (!what)
 			what = argv[i];
 		else {
 			fprintf(stderr, "concbench: unexpected argument '%s' (see 'concbench list --help')\n", argv[i]);
+			free(items);
 			return CB_EXIT_USAGE;
 		}
+	}
+	if (nitems) {
+		if ((rc = load_selected(items, nitems)))
+			goto out;
+		if (!what)
+			what = "workloads";
 	}
 	bool found = false;
 	for (size_t k = 0; k < NKINDS; k++)
@@ -130,7 +190,9 @@ int cb_cmd_list(int argc, char **argv)
 		for (size_t k = 0; k < NKINDS; k++)
 			fprintf(stderr, "%s %s", k ? "," : "", kinds[k].name);
 		fprintf(stderr, ")\n");
-		return CB_EXIT_USAGE;
+		rc = CB_EXIT_USAGE;
 	}
-	return CB_EXIT_OK;
+out:
+	free(items);
+	return rc;
 }

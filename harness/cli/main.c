@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "base/common.h"
+#include "engine/workload.h"
 
 typedef struct cb_command {
 	const char *name;
@@ -19,6 +20,8 @@ static int cmd_version(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("concbench %s\n", CB_VERSION_STRING);
+	printf("workload ABI %d (include/concbench/workload.h); C plug-ins: -w PATH.so\n", CB_WORKLOAD_ABI);
+	printf("Python workloads (-w py:FILE.py): %s\n", cb_python_status);
 	return CB_EXIT_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/workload.h"
 
@@ -15,7 +16,7 @@ const cb_workload *cb_workload_find(const char *name)
 	for (const cb_workload *const *w = cb_workloads; *w; w++)
 		if (!strcmp((*w)->name, name))
 			return *w;
-	return NULL;
+	return cb_loaded_find(name);
 }
 
 void cb_workload_names(char *buf, size_t n)
@@ -24,6 +25,28 @@ void cb_workload_names(char *buf, size_t n)
 	buf[0] = 0;
 	for (const cb_workload *const *w = cb_workloads; *w && off < n; w++)
 		off += (size_t)snprintf(buf + off, n - off, "%s%s", w == cb_workloads ? "" : ", ", (*w)->name);
+}
+
+int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err)
+{
+	if (!strncmp(item, "py:", 3))
+		return cb_python_load(item + 3, out, err);
+	if (strchr(item, '/'))
+		return cb_plugin_load(item, out, err);
+	if ((*out = cb_workload_find(item)))
+		return 0;
+	/* The Python twins of built-ins ship as workloads/python/NAME.py. */
+	if (!strncmp(item, "py.", 3) && !strchr(item, '/')) {
+		char *path = cb_xasprintf("%s/workloads/python/%s.py", CB_SOURCE_DIR, item + 3);
+		int rc = access(path, R_OK) ? 1 : cb_python_load(path, out, err);
+		free(path);
+		if (rc <= 0)
+			return rc;
+	}
+	char names[1024];
+	cb_workload_names(names, sizeof names);
+	return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s; or a plug-in's path, "
+	                    "which contains a '/', or py:FILE.py)", item, names);
 }
 
 static int no_sleep(cb_io *io, double s)

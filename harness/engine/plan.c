@@ -53,16 +53,11 @@ static int resolve_workloads(cb_run_config *cfg, const cb_workload ***out, int *
 		return 0;
 	}
 	v = cb_xcalloc((size_t)cfg->nworkloads, sizeof *v);
-	for (int i = 0; i < cfg->nworkloads; i++) {
-		v[i] = cb_workload_find(cfg->workloads[i]);
-		if (!v[i]) {
-			char names[1024];
-			cb_workload_names(names, sizeof names);
+	for (int i = 0; i < cfg->nworkloads; i++)
+		if (cb_workload_resolve(cfg->workloads[i], &v[i], err)) {
 			free(v);
-			return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s)",
-			                    cfg->workloads[i], names);
+			return -1;
 		}
-	}
 	*out = v;
 	*n = cfg->nworkloads;
 	return 0;

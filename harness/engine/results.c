@@ -19,6 +19,20 @@ static json_t *num_or_null(bool ok, double v)
 	return ok && isfinite(v) ? json_real(v) : json_null();
 }
 
+/* A workload loaded at run time: which file, byte for byte, ran. */
+static json_t *origin_json(const cb_workload_origin *o)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "type", json_string(o->kind));
+	json_object_set_new(j, "path", json_string(o->path));
+	json_object_set_new(j, "sha256", json_string(o->sha256));
+	if (*o->runtime)
+		json_object_set_new(j, "runtime", json_string(o->runtime));
+	if (o->gil >= 0)
+		json_object_set_new(j, "gil", json_boolean(o->gil));
+	return j;
+}
+
 static json_t *cell_json(const cb_run *run, const cb_cell *c)
 {
 	const cb_job *job = c->job;
@@ -28,6 +42,9 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "id", json_string(c->id));
 	json_object_set_new(j, "workload", json_string(job->wl->name));
 	json_object_set_new(j, "kind", json_string(cb_kind_names[job->wl->kind]));
+	const cb_workload_origin *o = cb_workload_origin_of(job->wl);
+	if (o)
+		json_object_set_new(j, "workload_source", origin_json(o));
 	json_object_set_new(j, "size", json_string(cb_size_names[job->size]));
 	json_t *params = json_object(), *measured = json_object();
 	for (size_t i = 0; i < job->params.n; i++)

@@ -1,86 +1,59 @@
-/* A workload is `ntasks` independent tasks, each a function of (job, task
- * index, io) returning a 64-bit partial; `post` folds the partials into the
- * checksum that every strategy must reproduce. One file per workload under
- * workloads/, one line per workload in workloads/registry.c. */
+/* The engine's side of the workload contract. What a workload is (the
+ * descriptor cb_workload, the job it sees, the I/O interface, parameters)
+ * is the public header include/concbench/workload.h, which the built-in
+ * workloads (one file each under workloads/, one line each in
+ * workloads/registry.c) and run-time plug-ins (engine/plugin.c) share:
+ * one contract. Here: the registry, the job's lifecycle, and the names a
+ * `-w` item may take. */
 #ifndef CB_WORKLOAD_H
 #define CB_WORKLOAD_H
 
 #include "base/common.h"
+#include "base/filehash.h"
 #include "base/io.h"
 #include "base/params.h"
 
-typedef enum { CB_KIND_CPU, CB_KIND_MEMORY, CB_KIND_IO, CB_KIND_SYNC, CB_NKINDS } cb_workload_kind;
 extern const char *const cb_kind_names[CB_NKINDS];
-
-typedef struct cb_job cb_job;
-
-typedef struct cb_workload {
-	const char *name;       /* "cpu.primes" */
-	const char *summary;    /* one line */
-	cb_workload_kind kind;
-	const cb_param_spec *params;
-	size_t nparams;
-	const char *checksum;   /* what the checksum covers, for list -v */
-	/* Tasks are pure functions of their index (no state of their own), so
-	 * weak scaling may replicate them: task i of a job scaled k times is
-	 * task i mod ntasks of the base job. */
-	bool pure_tasks;
-	/* Tasks meet in memory all executors of one machine share (a common
-	 * counter): the answer needs one shared address space or MAP_SHARED
-	 * region, so strategies that spread over machines (EXTERNAL) skip it. */
-	bool shared_memory;
-	/* Untimed, once per job (before any strategy forks a pool, so pools
-	 * inherit the inputs): validate, allocate, set job->ntasks. */
-	int (*setup)(cb_job *job, cb_error *err);
-	/* Timed serial phase before the parallel section; may be NULL. */
-	int (*pre)(cb_job *job, cb_error *err);
-	/* One task. Must not block except through io. 0 or -errno. */
-	int (*task)(const cb_job *job, size_t i, cb_io *io, uint64_t *out);
-	/* Timed serial phase after it: fold job->partials into the checksum. */
-	uint64_t (*post)(cb_job *job);
-	/* Untimed, once per job; may be NULL. Must release everything. */
-	void (*teardown)(cb_job *job);
-	/* May be NULL. The work one job does, counted in *unit ("flop", "B",
-	 * "inc"), for the workload's own figure of merit: the results carry
-	 * rate = units / median wall time, rate_unit = "<unit>/s". */
-	double (*work_units)(const cb_job *job, const char **unit);
-	/* May be NULL. A lower bound on one serial repetition of the unscaled
-	 * job that no CPU shortens, where the workload knows it (io.sleep:
-	 * tasks x latency): the serial reference run skips such waits, so the
-	 * plan's estimate of how long a run takes adds it back (divided by the
-	 * tasks in flight for a concurrent cell). */
-	double (*serial_wait_s)(const cb_job *job);
-} cb_workload;
-
-struct cb_job {
-	const cb_workload *wl;
-	cb_size size;
-	cb_params params;
-	int scale;           /* weak scaling factor (1 = strong scaling) */
-	size_t base_ntasks;  /* tasks of the unscaled job, as setup made it */
-	size_t ntasks;       /* base_ntasks x scale */
-	void *state;         /* the workload's own */
-	uint64_t *partials;  /* [ntasks], shared memory, written by tasks */
-	double *task_s;      /* [ntasks], shared memory: each task's latency,
-	                        recorded for kind CB_KIND_IO only, else NULL */
-	uint64_t reference;  /* the serial answer, computed once at job setup */
-	char *error;         /* set on a job whose setup failed (cb_job_failed) */
-	/* The work one job does (wl->work_units), taken at creation so that a
-	 * released job still states it; NAN and NULL when not declared. */
-	double work;
-	const char *work_unit;
-	/* How long the workload's setup and the serial reference run took
-	 * when the job was created (sleeps skipped): what the plan's estimate
-	 * starts from. 0 for a failed job. */
-	double setup_s, reference_s;
-	bool released;       /* inputs given back (cb_job_release); see reopen */
-	bool reference_run;  /* true while the serial reference is computed */
-};
 
 extern const cb_workload *const cb_workloads[];  /* NULL-terminated */
 const cb_workload *cb_workload_find(const char *name);
 /* "cpu.primes, synth.amdahl, ..." for error messages. */
 void cb_workload_names(char *buf, size_t n);
+/* A `-w` item: a built-in's name, a path to a plug-in (any item with a
+ * '/'), or py:FILE.py. Loads what needs loading (once); unknown names,
+ * files that do not load and broken descriptors are CB_EXIT_USAGE, a
+ * Python workload in a build without Python CB_EXIT_ENV. */
+int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err);
+
+/* Where a workload loaded at run time came from: what the results record
+ * and what an mpi rank is given to load it again. */
+typedef struct cb_workload_origin {
+	char kind[16];             /* "plugin", "python" */
+	char item[4200];           /* the -w item that loads it again */
+	char path[4096];           /* the file, absolute */
+	char sha256[CB_SHA256_HEX];
+	char runtime[96];          /* python: "CPython 3.11.2"; else empty */
+	int gil;                   /* python: 1 the GIL is enabled, 0 not; -1 n/a */
+} cb_workload_origin;
+/* NULL for a built-in. */
+const cb_workload_origin *cb_workload_origin_of(const cb_workload *wl);
+/* The -w item that names wl again in another process (mpi ranks). */
+static inline const char *cb_workload_item(const cb_workload *wl)
+{
+	const cb_workload_origin *o = cb_workload_origin_of(wl);
+	return o ? o->item : wl->name;
+}
+/* Loads a C plug-in (engine/plugin.c); see cb_workload_resolve. */
+int cb_plugin_load(const char *path, const cb_workload **out, cb_error *err);
+/* Loads py:FILE.py (harness/python/): embedded CPython, or, in a build
+ * without it, CB_EXIT_ENV naming the package to install. */
+int cb_python_load(const char *path, const cb_workload **out, cb_error *err);
+/* One line for --version and list: "CPython 3.11.2" or why it is missing. */
+extern const char *const cb_python_status;
+/* The table of workloads loaded at run time: a loader adds its own (a copy
+ * of wl is kept; post defaults to cb_partials_hash). NULL when full. */
+const cb_workload *cb_loaded_add(const cb_workload *wl, const cb_workload_origin *origin, void *handle);
+const cb_workload *cb_loaded_find(const char *name);
 
 /* Creates the job: params from defaults at `size` and kv (marking used),
  * setup, shared partials, and the serial reference checksum. */
@@ -109,28 +82,4 @@ static inline int cb_job_task(const cb_job *job, size_t i, cb_io *io)
  * reason and run the others. NULL if the parameters themselves are bad. */
 cb_job *cb_job_failed(const cb_workload *wl, cb_size size, const cb_kv *kv, size_t nkv,
                       const char *why);
-static inline double cb_job_param(const cb_job *job, const char *name)
-{
-	return cb_params_get(&job->params, name);
-}
-
-/* FNV-1a style mixing for checksums; order-dependent. */
-static inline uint64_t cb_mix64(uint64_t h, uint64_t v)
-{
-	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-	h *= 0xbf58476d1ce4e5b9ULL;
-	return h ^ (h >> 31);
-}
-
-/* The usual merge: an ordered hash of every partial, seeded with h (so a
- * workload can fold its serial phases in). Usable as a workload's post. */
-static inline uint64_t cb_partials_hash_from(const cb_job *job, uint64_t h)
-{
-	for (size_t i = 0; i < job->ntasks; i++)
-		h = cb_mix64(h, job->partials[i]);
-	return h;
-}
-
-static inline uint64_t cb_partials_hash(cb_job *job) { return cb_partials_hash_from(job, 0); }
-
 #endif

@@ -342,7 +342,7 @@ static char **build_argv(cb_exec *ex, cb_job *job, const char *mpirun, const cha
 	}
 	v[n++] = cb_xstrdup(worker);
 	v[n++] = cb_xstrdup("--workload");
-	v[n++] = cb_xstrdup(job->wl->name);
+	v[n++] = cb_xstrdup(cb_workload_item(job->wl));   /* a plug-in: its path */
 	v[n++] = cb_xstrdup("--size");
 	v[n++] = cb_xstrdup(cb_size_names[job->size]);
 	v[n++] = cb_xstrdup("--schedule");
