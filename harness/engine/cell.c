@@ -65,6 +65,19 @@ int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error 
 	return cb_place(t, pin, c->workers, &c->place, err);
 }
 
+/* What open maps for the executors: their progress records, the job
+ * control block and the tracer's lanes. */
+static void release_shared(cb_cell *c)
+{
+	cb_exec *ex = &c->ex;
+	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
+	cb_shared_free(ex->ctl, sizeof *ex->ctl);
+	cb_tracer_free(ex->tracer);
+	ex->trace = NULL;
+	ex->ctl = NULL;
+	ex->tracer = NULL;
+}
+
 int cb_cell_open(cb_cell *c, cb_error *err)
 {
 	if (c->open)
@@ -99,12 +112,7 @@ int cb_cell_open(cb_cell *c, cb_error *err)
 	}
 	return 0;
 fail:
-	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
-	cb_shared_free(ex->ctl, sizeof *ex->ctl);
-	cb_tracer_free(ex->tracer);
-	ex->trace = NULL;
-	ex->ctl = NULL;
-	ex->tracer = NULL;
+	release_shared(c);
 	return -1;
 }
 
@@ -122,12 +130,7 @@ void cb_cell_close(cb_cell *c)
 		ex->record = NULL;
 	}
 	cb_params_free(&ex->params);
-	cb_shared_free(ex->trace, (size_t)(c->workers * c->threads) * sizeof *ex->trace);
-	cb_shared_free(ex->ctl, sizeof *ex->ctl);
-	cb_tracer_free(ex->tracer);
-	ex->trace = NULL;
-	ex->ctl = NULL;
-	ex->tracer = NULL;
+	release_shared(c);
 	c->open = false;
 }
 

@@ -3,35 +3,8 @@
 # 0/1/2, the summary line, the formats, and malformed inputs that must exit 2
 # with one line naming the file (never a crash or a sanitizer report).
 set -u
-CB=${CONCBENCH:?set CONCBENCH to the concbench binary}
-CB=$(cd "$(dirname "$CB")" && pwd)/$(basename "$CB")
-DATA=${CB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/data/compare
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect RC CMD...: runs CMD, keeps stdout/stderr in $tmp/out, $tmp/err
-expect() {
-	local want=$1; shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	[ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $*" "$(head -3 "$tmp/err")"
-	if grep -qE 'Sanitizer|runtime error|Segmentation' "$tmp/err"; then
-		fail "sanitizer report: $*"
-		cat "$tmp/err"
-	fi
-}
-
-contains() { grep -qF -- "$2" "$tmp/$1" || fail "$1 lacks '$2'"; }
-
-# one line on stderr, starting with "concbench: " and naming $1
-one_line_error() {
-	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$tmp/err")"
-	contains err "concbench: "
-	[ -z "${1:-}" ] || contains err "$1"
-}
+. "$(dirname "$0")/common.bash"
+DATA=$SRC/tests/data/compare
 
 # --- verdicts and exit codes
 expect 0 "$CB" compare "$DATA/base.json" "$DATA/rerun.json"

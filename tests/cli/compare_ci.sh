@@ -6,33 +6,12 @@
 # and hyperfine --export-json input, from the files in tests/data/hyperfine
 # and from hyperfine run here when it is installed.
 set -u
-CB=${CONCBENCH:?set CONCBENCH to the concbench binary}
-CB=$(cd "$(dirname "$CB")" && pwd)/$(basename "$CB")
-SRC=${CB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/common.bash"
 DATA=$SRC/tests/data/compare
 HF=$SRC/tests/data/hyperfine
 XSD=$SRC/tests/data/schema/junit.xsd
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
 # The GitHub part is switched on explicitly below, never by the CI this runs in.
 unset GITHUB_ACTIONS GITHUB_OUTPUT GITHUB_STEP_SUMMARY
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect() {
-	local want=$1; shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	[ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $*" "$(head -3 "$tmp/err")"
-	if grep -qE 'Sanitizer|runtime error|Segmentation' "$tmp/err"; then
-		fail "sanitizer report: $*"
-		cat "$tmp/err"
-	fi
-}
-
-contains() { grep -qF -- "$2" "$tmp/$1" || fail "$1 lacks '$2'"; }
-lacks() { ! grep -qF -- "$2" "$tmp/$1" || fail "$1 has '$2'"; }
 
 command -v xmllint >/dev/null || { echo "SKIP: xmllint missing (scripts/deps installs libxml2-utils)"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: jq missing (scripts/deps installs it)"; exit 77; }

@@ -5,32 +5,8 @@
 # failed cells left out of the JSON and marked in CSV; -o written
 # atomically; bad input exits 2 with one line naming what was wrong.
 set -u
-CB=${CONCBENCH:?set CONCBENCH to the concbench binary}
-CB=$(cd "$(dirname "$CB")" && pwd)/$(basename "$CB")
-SRC=${CB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/common.bash"
 SCHEMA=$SRC/tests/data/schema
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect() {
-	local want=$1; shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	[ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $*" "$(head -3 "$tmp/err")"
-	if grep -qE 'Sanitizer|runtime error|Segmentation' "$tmp/err"; then
-		fail "sanitizer report: $*"
-		cat "$tmp/err"
-	fi
-}
-contains() { grep -qF -- "$2" "$tmp/$1" || fail "$1 lacks '$2'"; }
-one_line_error() {
-	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$tmp/err")"
-	contains err "concbench: "
-	contains err "$1"
-}
 
 py=
 for p in python3 /usr/bin/python3; do
