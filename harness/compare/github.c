@@ -188,7 +188,7 @@ size_t cb_cmp_github_summary(FILE *f, const cb_cmp_result *r, size_t limit)
 	}
 	if (r->ntested && loud) {
 		rows_block(&s, r, rows, 0, loud);
-		put(&s, "\n", 1, false);
+		put(&s, "\n", 1, true);   /* a separator, not a row: from the reserve */
 	}
 	if (r->ntested && r->nrows > loud) {
 		piece_open(&p);

@@ -215,8 +215,11 @@ void cb_results_derive(json_t *root)
 		double med = jnum(stats, "median_s");
 		bool ok = b && isfinite(med) && json_is_null(json_object_get(c, "error"));
 		/* Parallel units: executors, capped by the PUs the cell may use. */
-		int p = (int)(jnum(c, "workers") * jnum(c, "threads"));
-		int usable = (int)jnum(c, "usable_pus");
+		/* Fields a file may lack take the reader's defaults (threads 1,
+		 * usable PUs unknown): a NAN never reaches an int. */
+		double w = jnum(c, "workers"), t = jnum(c, "threads"), u = jnum(c, "usable_pus");
+		int p = (int)((isfinite(w) ? w : 1) * (isfinite(t) ? t : 1));
+		int usable = isfinite(u) ? (int)u : 0;
 		if (usable > 0 && p > usable)
 			p = usable;
 		double f = b ? serial_fraction(b) : NAN, scale = scale_of(c);

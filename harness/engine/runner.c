@@ -23,9 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
-
 #include "engine/gbench.h"
 #include "engine/run.h"
 

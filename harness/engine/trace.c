@@ -34,10 +34,21 @@ int cb_trace_rep(cb_cell *c, json_t **out, cb_error *err)
 	if (!t || c->strategy->run_rep)
 		return 0;
 	cb_tracer_reset(t);
+	/* The traced repetition is left out of every statistic: what
+	 * cb_cell_rep records in the cell beside the rep (the per-task latency
+	 * percentiles, the answer) is the timed repetitions', and stays so. */
+	double latency[4];
+	memcpy(latency, c->latency, sizeof latency);
+	bool has_latency = c->has_latency;
+	uint64_t checksum = c->checksum;
 	atomic_store(&t->on, 1);
 	cb_rep rep;
 	int rc = cb_cell_rep(c, &rep, err);
 	atomic_store(&t->on, 0);
+	memcpy(c->latency, latency, sizeof latency);
+	c->has_latency = has_latency;
+	if (!rc)
+		c->checksum = checksum;
 	double wall = rep.wall_s;
 	cb_rep_clear(&rep);
 	if (rc)

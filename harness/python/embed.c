@@ -273,9 +273,10 @@ static uint64_t py_post(cb_job *job)
 	if (r && PyLong_Check(r))
 		h = PyLong_AsUnsignedLongLongMask(r);
 	else
-		/* A broken post gives an answer no strategy can match by luck:
-		 * every cell then fails its checksum rather than passing. */
-		h = cb_mix64(cb_partials_hash(job), 0xdeadULL);
+		/* A broken post gives an answer no cell can match: the serial
+		 * reference run gets one value, every measured run another, so
+		 * every cell fails its checksum rather than passing. */
+		h = cb_mix64(cb_partials_hash(job), job->reference_run ? 0xdeadULL : 0xbeefULL);
 	PyErr_Clear();
 	Py_XDECREF(r);
 	Py_XDECREF(list);

@@ -39,13 +39,10 @@ const char *cb_export_format_list(void)
 
 int cb_export_from_doc(const cb_rdoc *doc, cb_export **out, cb_error *err)
 {
-	cb_series_set set = { 0 };
 	if (doc->micro)
 		return cb_error_set(err, CB_EXIT_USAGE, "%s is a `concbench micro` price list; export "
 		                    "reads the results of `concbench run` (valid: a results.json "
 		                    "whose cells are workloads)", doc->path);
-	if (cb_series_from_doc(doc, &set, err))
-		return -1;
 	cb_export *e = cb_xcalloc(1, sizeof *e);
 	e->doc = doc;
 	e->rows = cb_xcalloc(doc->ncells + 1, sizeof *e->rows);
@@ -67,25 +64,18 @@ int cb_export_from_doc(const cb_rdoc *doc, cb_export **out, cb_error *err)
 			w->throughput_lo = (double)c->ntasks / c->max_s;
 			w->throughput_hi = (double)c->ntasks / c->min_s;
 		}
+		/* Speedup and efficiency as the file derived them (results.c, the
+		 * one definition), null where it has none; the interval from the
+		 * cell's slowest and fastest repetition, as the charts draw it. */
+		json_t *sp = json_object_get(c->json, "speedup"), *ef = json_object_get(c->json, "efficiency");
+		if (json_is_number(sp) && c->median_s > 0 && c->max_s > 0 && c->min_s > 0) {
+			w->speedup = json_number_value(sp);
+			w->speedup_lo = w->speedup * c->median_s / c->max_s;
+			w->speedup_hi = w->speedup * c->median_s / c->min_s;
+		}
+		if (json_is_number(ef))
+			w->efficiency = json_number_value(ef);
 	}
-	/* Speedup and efficiency as analyze and report give them, against the
-	 * serial cell only: a fitted stand-in for T1 is no measurement. */
-	for (size_t s = 0; s < set.n; s++) {
-		const cb_series *ser = &set.s[s];
-		if (strcmp(ser->baseline, "serial") || !isfinite(ser->x_base))
-			continue;
-		for (size_t k = 0; k < ser->npts; k++)
-			for (size_t i = 0; i < e->nrows; i++)
-				if (e->rows[i].cell == ser->pts[k].cell) {
-					cb_export_row *w = &e->rows[i];
-					w->speedup = ser->pts[k].speedup;
-					/* x_lo comes from the slowest repetition */
-					w->speedup_lo = ser->pts[k].speedup_lo;
-					w->speedup_hi = ser->pts[k].speedup_hi;
-					w->efficiency = ser->pts[k].efficiency;
-				}
-	}
-	cb_series_set_free(&set);
 	*out = e;
 	return 0;
 }

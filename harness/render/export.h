@@ -1,8 +1,8 @@
 /* export: one run's results in the formats that benchmark-history tools
  * read, so that a dashboard can keep concbench's figures beside the rest.
- * The rows are built once from the results reader and the scaling series
- * (the same speedup and efficiency that analyze and report print); each
- * writer is a pure function of them. Formats and shapes: results/README.md. */
+ * The rows are built once by the results reader, with the speedup and
+ * efficiency the file itself holds (derived once, by engine/results.c);
+ * each writer is a pure function of them. Formats and shapes: results/README.md. */
 #ifndef CB_EXPORT_H
 #define CB_EXPORT_H
 

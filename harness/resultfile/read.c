@@ -123,16 +123,6 @@ out:
 
 /* ---- results.json ---- */
 
-static void push(double **v, size_t *n, double x)
-{
-	if (*n == 0 || !(*n & (*n - 1))) {
-		*v = realloc(*v, (*n < 4 ? 4 : *n * 2) * sizeof **v);
-		if (!*v)
-			abort();
-	}
-	(*v)[(*n)++] = x;
-}
-
 static double num_or(json_t *o, const char *key, double dflt)
 {
 	json_t *v = json_object_get(o, key);
@@ -159,7 +149,7 @@ static int opt_number(cb_jreader *rd, json_t *o, const char *key, const char *wh
 static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *where)
 {
 	size_t n = json_array_size(reps), i;
-	double *pre = cb_xcalloc(n + 1, sizeof *pre), *par = cb_xcalloc(n + 1, sizeof *par);
+	double *pre = cb_xcalloc(n + 1, sizeof *pre);
 	double *post = cb_xcalloc(n + 1, sizeof *post), *cpu = cb_xcalloc(n + 1, sizeof *cpu);
 	c->wall = cb_xcalloc(n + 1, sizeof *c->wall);
 	c->user = cb_xcalloc(n + 1, sizeof *c->user);
@@ -181,7 +171,7 @@ static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *wher
 		    opt_number(rd, r, "sys_s", at, &c->sys[i]))
 			goto out;
 		pre[i] = num_or(r, "pre_s", NAN);
-		par[i] = c->par[i] = num_or(r, "par_s", NAN);
+		c->par[i] = num_or(r, "par_s", NAN);
 		post[i] = num_or(r, "post_s", NAN);
 		cpu[i] = c->user[i] + c->sys[i];
 		long m = int_or(r, "migrations", -1);
@@ -194,13 +184,12 @@ static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *wher
 	}
 	c->nreps = n;
 	c->pre_s = cb_median(pre, n);
-	c->par_s = cb_median(par, n);
+	c->par_s = cb_median(c->par, n);
 	c->post_s = cb_median(post, n);
 	c->cpu_s = cb_median(cpu, n);
 	rc = 0;
 out:
 	free(pre);
-	free(par);
 	free(post);
 	free(cpu);
 	return rc;
@@ -212,6 +201,7 @@ static int read_rounds(cb_jreader *rd, cb_rcell *c, json_t *j, const char *where
 	json_t *rounds = cb_jget_typed(rd, j, "rounds", where, JSON_ARRAY, false, &rc);
 	if (rc)
 		return -1;
+	c->rounds = cb_xcalloc(json_array_size(rounds) + 1, sizeof *c->rounds);
 	for (size_t i = 0; i < json_array_size(rounds); i++) {
 		json_t *v = json_array_get(rounds, i);
 		double d = json_number_value(v);
@@ -220,7 +210,7 @@ static int read_rounds(cb_jreader *rd, cb_rcell *c, json_t *j, const char *where
 			                    "%s: %s: rounds[%zu] must be a non-negative number, not %s",
 			                    rd->name, where, i,
 			                    json_is_number(v) ? "negative" : cb_json_type_name(v));
-		push(&c->rounds, &c->nrounds, d);
+		c->rounds[c->nrounds++] = d;
 	}
 	return 0;
 }

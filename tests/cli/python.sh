@@ -86,5 +86,12 @@ printf 'def setup(p):\n  raise ValueError("bad n")\ndef task(i):\n  return i\n' 
 expect "$tmp/setup.py" "ValueError: bad n"
 expect "$tmp/missing.py" "cannot open py:.*No such file"
 
+# A post() that raises never passes: the reference and the cells disagree.
+printf 'def setup(p):\n  return 4\ndef task(i):\n  return i\ndef post(p):\n  raise ValueError("x")\n' >"$tmp/post.py"
+"$bin" run -o "$tmp/post" -w "py:$tmp/post.py" -s serial,threads -n 1,2 --size tiny -r 1 --warmup 0 -q >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "a raising post(): exit $rc, expected 1 (wrong checksum)"
+jq -e '[.cells[] | .checksum_ok] | all | not' "$tmp"/post/2*/results.json >/dev/null ||
+  fail "a raising post(): a cell passed its checksum"
+
 [ $fails -eq 0 ] && echo "python: all ok"
 exit $((fails > 0))

@@ -43,7 +43,6 @@ for cell in r["cells"]:
     names = {e["tid"] for e in t["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name" and e["pid"] == m["pid"]}
     if names != tids:
         bad.append("%s: tracks not named" % cell["id"])
-    want = min(cell["ntasks"], cap * cell["workers"]) if cap < cell["ntasks"] else cell["ntasks"]
     kept = sum(min(n, cap) for n in cell["trace"]["tasks"])
     if len(ev) != kept or m["events"] != kept or m["events"] + m["dropped"] != cell["ntasks"]:
         bad.append("%s: %d events, %d dropped, want %d tasks (cap %d)" % (cell["id"], len(ev), m["dropped"], cell["ntasks"], cap))
