@@ -45,6 +45,9 @@ static int nfiles;
 static PyInterpreterState *interp;
 static PyThreadState *fork_ts;
 static __thread cb_io *current_io;   /* the task's, for concbench.sleep */
+static int open_jobs;                 /* Python jobs set up in this process */
+static __thread int held;             /* this thread is inside enter() */
+static __thread bool fork_plain;      /* this fork skipped the handlers */
 
 /* Attaches a fresh thread state and takes the GIL: any thread, any
  * coroutine, each its own, so that suspended Python frames never share
@@ -53,12 +56,13 @@ static PyThreadState *enter(void)
 {
 	PyThreadState *ts = PyThreadState_New(interp);
 	PyEval_RestoreThread(ts);
+	held++;
 	return ts;
 }
 
 static void leave(PyThreadState *ts)
 {
-	(void)ts;
+	held--;
 	PyThreadState_Clear(ts);
 	PyThreadState_DeleteCurrent();
 }
@@ -134,14 +138,23 @@ static PyObject *mod_init(void) { return PyModule_Create(&mod_def); }
 
 /* ---- fork: what os.fork does around fork() ------------------------------- */
 
+/* Only where a Python job is open in this process, and only from a thread
+ * that does not hold the GIL already (a task's own os.fork does this
+ * itself): the forks of C workloads' cells, timed under processes, pay
+ * nothing for an interpreter they never call. */
 static void before_fork(void)
 {
+	fork_plain = open_jobs == 0 || held > 0;
+	if (fork_plain)
+		return;
 	fork_ts = enter();
 	PyOS_BeforeFork();
 }
 
 static void after_fork_parent(void)
 {
+	if (fork_plain)
+		return;
 	PyOS_AfterFork_Parent();
 	leave(fork_ts);
 }
@@ -152,6 +165,9 @@ static void after_fork_parent(void)
  * just deleted every other. */
 static void after_fork_child(void)
 {
+	if (fork_plain)
+		return;
+	held = 0;
 	PyOS_AfterFork_Child();
 	PyEval_SaveThread();
 }
@@ -223,6 +239,7 @@ static int py_setup(cb_job *job, cb_error *err)
 	}
 	job->ntasks = (size_t)n;
 	job->state = f;
+	open_jobs++;
 	rc = 0;
 	goto done;
 out:
@@ -287,7 +304,10 @@ static uint64_t py_post(cb_job *job)
 static void py_teardown(cb_job *job)
 {
 	const pyfile *f = job->state;
-	if (!f || !f->teardown)
+	if (!f)
+		return;
+	open_jobs--;
+	if (!f->teardown)
 		return;
 	PyThreadState *ts = enter();
 	PyObject *r = PyObject_CallNoArgs(f->teardown);
