@@ -13,7 +13,7 @@
 typedef struct { double latency; uint64_t iters; } sleep_state;
 
 static const cb_param_spec params[] = {
-	{ "tasks", CB_PARAM_INT, { "64", "100", "400", "10000" }, 1, 1e7, NULL,
+	{ "tasks", CB_PARAM_INT, { "64", "50", "400", "10000" }, 1, 1e7, NULL,
 	  "tasks (requests), each one sleep then a little work" },
 	{ "latency", CB_PARAM_TIME, { "1ms", "1ms", "2ms", "10ms" }, 0, 60, NULL,
 	  "how long each task waits (through the I/O interface's sleep)" },

@@ -71,7 +71,7 @@ static const cb_param_spec params[] = {
 	  "request payload, echoed back as the response" },
 	{ "service", CB_PARAM_TIME, { "1ms", "1ms", "1ms", "1ms" }, 0, 10, NULL,
 	  "time the server holds each request before answering (others are served meanwhile)" },
-	{ "requests", CB_PARAM_INT, { "16", "100", "300", "4000" }, 1, 1e7, NULL,
+	{ "requests", CB_PARAM_INT, { "16", "50", "300", "4000" }, 1, 1e7, NULL,
 	  "requests = tasks" },
 	{ "port", CB_PARAM_INT, { "0", "0", "0", "0" }, 0, 65535, NULL,
 	  "server port on 127.0.0.1; 0 = an ephemeral port (a port in use fails the cells)" },

@@ -47,6 +47,9 @@ static const char usage_text[] =
 	"      --timeout DURATION limit on one repetition (30s, 5m); a cell past it fails\n"
 	"                         and its processes are killed (default: 20 x the warmup,\n"
 	"                         at least 60 s; 10 min for the first repetition)\n"
+	"      --checkpoint DURATION  how often results.json is rewritten while the run goes on\n"
+	"                         (default 10s; 0: after every cell round). It is also written\n"
+	"                         when a cell fails and at the end, Ctrl-C included\n"
 	"      --seed N           the order of the cells in each round (default: from the clock)\n"
 	"      --trace[=CAP]      after the timed repetitions of round 1, run one more per cell\n"
 	"                         (left out of the statistics) recording every task: executor,\n"
@@ -230,7 +233,7 @@ static void print_estimate(const cb_run *run)
 	        "repetitions (-r, --warmup) or rounds, or a smaller --size or --param, shorten it\n", total, top);
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE, OPT_CHECKPOINT };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -249,6 +252,7 @@ static const struct option options[] = {
 	{ "scaling", required_argument, NULL, OPT_SCALING },
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "trace", optional_argument, NULL, OPT_TRACE },
 	CB_OPT_OUT,
@@ -259,7 +263,7 @@ static const struct option options[] = {
 
 typedef struct {
 	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
-	           *timeout, *seed, *trace;
+	           *timeout, *seed, *trace, *checkpoint;
 } raw_opts;
 
 static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
@@ -288,6 +292,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_SUITE: cfg->suite = optarg; break;
 		case OPT_ROUNDS: raw->rounds = optarg; break;
 		case OPT_TIMEOUT: raw->timeout = optarg; break;
+		case OPT_CHECKPOINT: raw->checkpoint = optarg; break;
 		case OPT_SEED: raw->seed = optarg; break;
 		case OPT_TRACE: raw->trace = optarg ? optarg : ""; break;
 		case OPT_SCALING:
@@ -351,6 +356,12 @@ static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pu
 	                     cfg->timeout_s > 7 * 86400))
 		return cb_error_set(err, CB_EXIT_USAGE, "--timeout '%s' is not a duration from 1ms to 7d "
 		                    "(a number with s, ms, m, h or d; seconds when bare)", raw->timeout);
+	cfg->checkpoint_s = CB_CHECKPOINT_S;
+	if (raw->checkpoint && (cb_parse_duration(raw->checkpoint, &cfg->checkpoint_s) || cfg->checkpoint_s < 0 ||
+	                        cfg->checkpoint_s > 86400))
+		return cb_error_set(err, CB_EXIT_USAGE, "--checkpoint '%s' is not a duration from 0 to 1d "
+		                    "(a number with s, ms, m, h or d; seconds when bare; 0: after every cell round)",
+		                    raw->checkpoint);
 	cfg->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	if (raw->seed) {
 		char *end;

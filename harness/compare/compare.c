@@ -446,15 +446,21 @@ static void row_variance(const cb_cmp_row *row, double *s2, double *d)
 }
 
 /* The group a cell's noise is pooled in: its workload (the label up to
- * its first '/'), and its unit of replication. Workloads differ in noise by
- * an order of magnitude (a CPU loop against a contended lock), which one
- * prior over all cells would read as cells too unlike to lend each other
- * anything; within a workload the strategies' cells share most of it. */
+ * its first '/'), whether it runs one executor or several, and its unit of
+ * replication. Workloads differ in noise by an order of magnitude (a CPU
+ * loop against a contended lock), which one prior over all cells would
+ * read as cells too unlike to lend each other anything; within a workload
+ * the strategies' cells share most of it. A cell with several executors
+ * is slowed whenever any of its PUs is, so on a shared machine it is
+ * several times noisier than the same workload on one (quick suite, 10
+ * rounds: median sd of log rounds 1.2% at n1 against 2.7-3.2% at n2): pooled
+ * together, they made a prior of about 2 df. */
 static bool same_group(const cb_cmp_row *a, const cb_cmp_row *b)
 {
 	const char *x = a->base->label, *y = b->base->label;
 	size_t nx = strcspn(x, "/"), ny = strcspn(y, "/");
-	return a->rounds == b->rounds && nx == ny && !strncmp(x, y, nx);
+	return a->rounds == b->rounds && nx == ny && !strncmp(x, y, nx) &&
+	       (a->base->executors > 1) == (b->base->executors > 1);
 }
 
 /* The prior of each group, fitted to the rows of that group. */

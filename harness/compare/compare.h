@@ -41,6 +41,7 @@ typedef struct cb_cmp_cell {
 	double *rounds;  /* metric per fresh-process round (its median), if any */
 	size_t nrounds;
 	char *failed;    /* why the cell has no usable result; NULL when it has */
+	int executors;   /* workers x threads; 0 where the file does not say */
 } cb_cmp_cell;
 
 typedef struct cb_cmp_input {

@@ -105,6 +105,7 @@ static int map_cell(reader *rd, cb_cmp_input *in, const cb_rcell *r, size_t idx)
 	c->key = cb_xasprintf("%s[%s]/%s/n%d/c%d/t%d/%s/%s", r->workload, r->params, r->strategy,
 	                      r->workers, r->concurrency, r->threads, r->pin, r->schedule);
 	c->label = cb_xstrdup(strcmp(r->id, "?") ? r->id : c->key);
+	c->executors = r->workers * (r->threads > 0 ? r->threads : 1);
 	if (r->error)
 		c->failed = cb_xstrdup(r->error);
 	else if (!r->checksum_ok)

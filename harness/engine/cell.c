@@ -116,6 +116,11 @@ fail:
 	return -1;
 }
 
+int cb_cell_settle(cb_cell *c, cb_error *err)
+{
+	return c->open && c->strategy->settle ? c->strategy->settle(&c->ex, err) : 0;
+}
+
 void cb_cell_close(cb_cell *c)
 {
 	if (!c->open)
@@ -219,6 +224,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &k0);
 	long long m0 = perf_read(c->run->perf_fd);
+	double at = cb_now() - c->run->t_start;
 
 	double t0, t1, t2, t3;
 	uint64_t sum = 0;
@@ -256,6 +262,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	rep->par_s = t2 - t1;
 	rep->post_s = t3 - t2;
 	rep->wall_s = t3 - t0;
+	rep->at_s = at;
 	/* Pool processes (cpu_times) are neither self nor reaped children. */
 	rep->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + tv_s(k1.ru_utime) - tv_s(k0.ru_utime) +
 	               (p1.user_s - p0.user_s);
@@ -263,6 +270,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	              (p1.sys_s - p0.sys_s);
 	rep->vcsw = (s1.ru_nvcsw - s0.ru_nvcsw) + (k1.ru_nvcsw - k0.ru_nvcsw) + (p1.vcsw - p0.vcsw);
 	rep->ivcsw = (s1.ru_nivcsw - s0.ru_nivcsw) + (k1.ru_nivcsw - k0.ru_nivcsw) + (p1.ivcsw - p0.ivcsw);
+	rep->minflt = (s1.ru_minflt - s0.ru_minflt) + (k1.ru_minflt - k0.ru_minflt) + (p1.minflt - p0.minflt);
 	rep->user_s += remote.user_s;
 	rep->sys_s += remote.sys_s;
 	rep->comm_s = remote.comm_s;
@@ -293,8 +301,10 @@ json_t *cb_rep_json(const cb_rep *r)
 	                      "maxrss_kib", (json_int_t)r->maxrss_kib, "checksum_ok", r->checksum_ok);
 	json_object_set_new(j, "migrations", r->migrations >= 0 ? json_integer(r->migrations) : json_null());
 	json_object_set_new(j, "start_moves", json_integer(r->start_moves));
+	json_object_set_new(j, "minflt", json_integer(r->minflt));
 	json_object_set_new(j, "comm_s", isfinite(r->comm_s) ? json_real(r->comm_s) : json_null());
 	json_object_set_new(j, "round", json_integer(r->round));
+	json_object_set_new(j, "at_s", json_real(r->at_s));
 	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
 	return j;
 }
@@ -319,10 +329,12 @@ int cb_rep_from_json(const json_t *j, cb_rep *r)
 	r->comm_s = jreal(j, "comm_s", NAN);
 	r->vcsw = (long)jreal(j, "vcsw", 0);
 	r->ivcsw = (long)jreal(j, "ivcsw", 0);
+	r->minflt = (long)jreal(j, "minflt", -1);
 	r->maxrss_kib = (long)jreal(j, "maxrss_kib", -1);
 	r->migrations = (long long)jreal(j, "migrations", -1);
 	r->start_moves = (int)jreal(j, "start_moves", 0);
 	r->round = (int)jreal(j, "round", 0);
+	r->at_s = jreal(j, "at_s", NAN);
 	r->checksum_ok = json_is_true(json_object_get(j, "checksum_ok"));
 	json_t *cpus = json_object_get(j, "cpus");
 	r->cpus = json_is_array(cpus) ? json_incref(cpus) : json_array();

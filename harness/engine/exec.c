@@ -4,7 +4,9 @@
  * copy of any of these. */
 #include <errno.h>
 #include <hwloc/glibc-sched.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -311,6 +313,42 @@ int cb_exec_bind_process(cb_exec *ex, int w)
 	return cb_bind_process(ex->topo, ex->place->sets[w]);
 }
 
+void cb_exec_map_shared(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *vec = NULL;
+	size_t vec_n = 0;
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		char perms[5];
+		int path = 0;
+		/* "lo-hi perms offset dev inode path": a MAP_SHARED anonymous
+		 * mapping is shmem named "/dev/zero (deleted)". */
+		if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &lo, &hi, perms, &path) < 3 || !path ||
+		    perms[0] != 'r' || perms[3] != 's' || strncmp(line + path, "/dev/zero", 9))
+			continue;
+		/* Only pages that exist: a page nobody has touched yet is left
+		 * to its first toucher, which places it on its NUMA node. A read
+		 * fault maps an existing shmem page writable (shmem needs no
+		 * write notification) and maps its neighbours with it. */
+		size_t n = (hi - lo) / (unsigned long)page;
+		if (n > vec_n) {
+			free(vec);
+			vec = cb_xmalloc(vec_n = n);
+		}
+		if (mincore((void *)lo, hi - lo, vec))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (vec[k] & 1)
+				(void)*(volatile const char *)(lo + k * (unsigned long)page);
+	}
+	free(vec);
+	if (f)
+		fclose(f);
+}
+
 void cb_cpu_times_self(cb_cpu_times *out)
 {
 	struct rusage ru;
@@ -319,6 +357,7 @@ void cb_cpu_times_self(cb_cpu_times *out)
 	out->sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 	out->vcsw = ru.ru_nvcsw;
 	out->ivcsw = ru.ru_nivcsw;
+	out->minflt = ru.ru_minflt;
 	out->maxrss_kib = ru.ru_maxrss;
 }
 
@@ -353,6 +392,7 @@ void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one)
 	sum->sys_s += one->sys_s;
 	sum->vcsw += one->vcsw;
 	sum->ivcsw += one->ivcsw;
+	sum->minflt += one->minflt;
 	if (one->maxrss_kib > sum->maxrss_kib)
 		sum->maxrss_kib = one->maxrss_kib;
 }

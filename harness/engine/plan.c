@@ -10,21 +10,26 @@
 /* Budgets on the 2-core machine: quick within 3 minutes, default within
  * 10, every workload under every strategy. Every round of every cell is a
  * fresh process that pays its setup and one warmup repetition, so rounds
- * cost more than repetitions: quick runs 5 rounds (the unit compare tests)
- * of 2 repetitions, default 2 rounds of 4 (its timed work measured 680 s
- * at 2 x 5 on a busy afternoon of the shared host, 14 minutes with the
- * build and the report). Sizes are tuned per workload
- * (their quick and default presets) so that a serial repetition costs
- * 0.1-0.35 s at default (primes and amdahl about 1 s) and 10-150 ms at
- * quick. Measured 2026-12-01, 117 quick cells (9 workloads, 7 strategies
- * without mpi, 1 and 2 workers), load average under 1: quick 139 and 144 s.
- * mpi is left out of quick: its launcher starts once per cell round (about
- * 0.6 s each). A workload added later brings its own share: keep its quick
- * repetition near 50 ms and its default one near 0.3 s. */
+ * cost more than repetitions: default runs 2 rounds of 4 (its timed work
+ * measured 680 s at 2 x 5 on a busy afternoon of the shared host, 14
+ * minutes with the build and the report). quick is for compare, whose
+ * unit is the round: on a shared machine a process's rounds differ by
+ * several times what its repetitions do (quick, 117 cells: median sd of
+ * log values 0.5-0.9% between the repetitions of one round, 1-3% between
+ * rounds), so a second repetition buys almost nothing and quick runs 10
+ * rounds of 1, which lets compare see a 10% change where 5 rounds of 2 saw
+ * none in half the cells. Sizes are tuned per workload (their quick and
+ * default presets) so that a serial repetition costs 0.1-0.35 s at default
+ * (primes and amdahl about 1 s) and 10-60 ms at quick. Measured
+ * 2026-12-01, 117 quick cells (9 workloads, 7 strategies without mpi, 1
+ * and 2 workers), load average under 1.5: quick 112 s. mpi is left out of
+ * quick: its launcher starts once per cell round (about 0.6 s each). A
+ * workload added later brings its own share: keep its quick repetition
+ * near 30 ms and its default one near 0.3 s. */
 const cb_suite cb_suites[] = {
 	{ "quick", "every workload, every strategy but mpi, at size quick, 1, 2, 4 ... all PUs, "
-	  "5 rounds of 2 repetitions (CI)",
-	  "all", "serial,threads,threadpool,processes,processpool,coroutines,hybrid", "pow2", CB_SIZE_QUICK, 2, 5 },
+	  "10 rounds of 1 repetition (CI: compare)",
+	  "all", "serial,threads,threadpool,processes,processpool,coroutines,hybrid", "pow2", CB_SIZE_QUICK, 1, 10 },
 	{ "default", "every workload and strategy at size default, 1, 2, 4 ... all PUs, 2 rounds of 4 repetitions",
 	  "all", "all", "pow2", CB_SIZE_DEFAULT, 4, 2 },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0 },

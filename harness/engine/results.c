@@ -1,5 +1,5 @@
 /* results.json (the schema in resultfile/file.h, results/README.md) and
- * results.csv, both rewritten atomically after every cell that ends, with
+ * results.csv, both rewritten atomically at the runner's checkpoints, with
  * the derived figures (speedup, efficiency, serial fraction, Amdahl)
  * recomputed from the cells finished so far. */
 #include <errno.h>

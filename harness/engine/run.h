@@ -31,6 +31,7 @@ typedef struct cb_run_config {
 	int reps, warmup;          /* per round: each round is a fresh process */
 	int rounds;                /* fresh processes per cell (>= 1) */
 	double timeout_s;          /* limit on one repetition; 0: derived */
+	double checkpoint_s;       /* results.json rewritten at most this often (0: every cell round) */
 	uint64_t seed;             /* order of the cells in each round */
 	bool weak;                 /* --scaling weak: the job grows with the workers */
 	/* --trace: one extra repetition per cell (round 1), outside the
@@ -43,16 +44,21 @@ typedef struct cb_run_config {
 	char **argv; int argc;     /* the command line, for the record */
 } cb_run_config;
 
+/* How often the runner rewrites results.json by default (--checkpoint). */
+#define CB_CHECKPOINT_S 10.0
+
 typedef struct cb_rep {
 	double wall_s, pre_s, par_s, post_s, user_s, sys_s;
 	double comm_s;            /* communication inside par; NAN: not measured */
 	long vcsw, ivcsw;
+	long minflt;              /* minor page faults of this tree (not launched ranks) */
 	long long migrations;     /* -1: unavailable */
 	int start_moves;          /* executors created for the job on their creator's
 	                             PU and moved once onto their own (in migrations) */
 	long maxrss_kib;
 	bool checksum_ok;
 	int round;                /* the round (fresh process) it ran in, from 0 */
+	double at_s;              /* when it began, in seconds after the run began */
 	json_t *cpus;             /* per worker: array of OS indices */
 } cb_rep;
 
@@ -135,7 +141,8 @@ typedef struct cb_estimate {
 void cb_plan_estimate(const cb_run *run, cb_estimate *e);
 
 /* runner.c: runs every cell, each round in a fresh process, through the
- * shim; writes results after every cell round. Fails (CB_EXIT_FAIL) when
+ * shim; writes results at checkpoints (every 10 s, when a cell fails, at
+ * the end). Fails (CB_EXIT_FAIL) when
  * the results could not be written, naming the cells not on disk. */
 int cb_runner_run(cb_run *run, cb_error *err);
 /* Marks the cells an engine filter (--benchmark_filter) leaves out as
@@ -156,6 +163,8 @@ int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error 
 int cb_cell_open(cb_cell *c, cb_error *err);
 int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
 void cb_cell_close(cb_cell *c);
+/* Untimed, after the warmup repetitions: the strategy's settle, if any. */
+int cb_cell_settle(cb_cell *c, cb_error *err);
 void cb_cell_free(cb_cell *c);
 /* A repetition as results.json holds it, and back (-1: not a repetition). */
 json_t *cb_rep_json(const cb_rep *r);

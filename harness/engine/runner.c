@@ -5,7 +5,7 @@
  * one iteration per repetition), and each repetition is
  * setup | pre | parallel | post | verify, with CPU time, context switches,
  * migrations, peak RSS and the CPUs each worker ran on recorded beside the
- * three timed phases. results.json is rewritten after every cell round. */
+ * three timed phases. results.json is rewritten at checkpoints (below). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -143,6 +143,8 @@ static int child_main(cb_cell *c, int fd, int round)
 			send_line(fd, json_pack("{s:f}", "warm", warm.wall_s));
 		cb_rep_clear(&warm);
 	}
+	if (!rc && !interrupted)
+		rc = cb_cell_settle(c, &err);
 	if (rc) {
 		fail_cell(c, err.msg);
 		send_line(fd, json_pack("{s:s}", "error", c->error));
@@ -536,7 +538,14 @@ out:
 }
 
 /* Writes what is finished; a failed write fails the run, and the file on
- * disk stays the last complete document. */
+ * disk stays the last complete document. The runner checkpoints: it
+ * writes when a cell fails, when --checkpoint (10 s) has passed since the
+ * last write, and at the end (an interrupt included), so that a parent
+ * killed outright loses at most the last 10 s of measurements. Writing
+ * after every cell round cost a quarter of the quick suite's time (117
+ * cells: a document growing to 640 KB encoded and fsynced 585 times, 145 s
+ * against 110 s) and set the disk to work beside the next cell. */
+
 static void write_results(cb_run *run)
 {
 	cb_error err = { 0 };
@@ -652,6 +661,7 @@ int cb_runner_run(cb_run *run, cb_error *err)
 		}
 	}
 	uint64_t seed = cfg->seed;
+	double written = cb_now();
 	for (int r = 0; r < rounds && !interrupted; r++) {
 		shuffle(order, n, &seed);
 		for (int k = 0; k < n && !interrupted; k++) {
@@ -663,7 +673,10 @@ int cb_runner_run(cb_run *run, cb_error *err)
 				c->done = true;
 				run->cells_done++;
 			}
-			write_results(run);
+			if (c->error || cb_now() - written >= cfg->checkpoint_s) {
+				write_results(run);
+				written = cb_now();
+			}
 		}
 	}
 	free(order);

@@ -133,7 +133,9 @@ fi
 
 # run -o with no room at all: nothing is measured, the run fails naming
 # the file, and neither a run folder nor a latest link is left behind.
-runargs=(run -w cpu.primes,synth.amdahl -s serial,threads -n 1,2 --size tiny -r 2 --warmup 0 --seed 1)
+# --checkpoint 0: results.json after every cell, so that the disk fills
+# between two cells of a run this short.
+runargs=(run -w cpu.primes,synth.amdahl -s serial,threads -n 1,2 --size tiny -r 2 --warmup 0 --seed 1 --checkpoint 0)
 mkdir -p "$mnt/run0"
 fill
 "$CB" "${runargs[@]}" -q -o "$mnt/run0" >"$tmp/out" 2>"$tmp/err"
