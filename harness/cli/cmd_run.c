@@ -190,6 +190,25 @@ static void warn_bounds(json_t *root)
 	cb_rdoc_free(doc);
 }
 
+/* Steps in the machine's speed during the run (results.json's
+ * machine_changes): the cells' spread, and any comparison with another
+ * run, carry them. */
+static void warn_machine_changes(json_t *root)
+{
+	json_t *ch = json_object_get(root, "machine_changes"), *v;
+	size_t i;
+	json_array_foreach(ch, i, v) {
+		double r = json_number_value(json_object_get(v, "ratio"));
+		fprintf(stderr, "concbench: warning: the machine changed speed during the run: %s ran %.2fx %s "
+		        "from %.0f s on than before (%d of its %d cells at once); its figures mix two states of "
+		        "the machine: run it again, or compare builds interleaved (docs/ci.md)\n",
+		        json_string_value(json_object_get(v, "workload")), r >= 1 ? r : 1 / r,
+		        r >= 1 ? "slower" : "faster", json_number_value(json_object_get(v, "at_s")),
+		        (int)json_integer_value(json_object_get(v, "agree")),
+		        (int)json_integer_value(json_object_get(v, "cells")));
+	}
+}
+
 /* "about 42 s", "about 7 min", "about 1 h 15 min". */
 static void format_duration(double s, char *buf, size_t n)
 {
@@ -473,6 +492,7 @@ int cb_cmd_run(int argc, char **argv)
 		print_table(root);
 		fflush(stdout);
 		warn_bounds(root);
+		warn_machine_changes(root);
 		json_decref(root);
 	}
 	fflush(stdout);

@@ -570,6 +570,33 @@ static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
 	}
 }
 
+/* Did the run of `in` find a step in the machine's speed during itself,
+ * in the workload of this cell (the label up to its first '/')? */
+static bool changed_in(const cb_cmp_input *in, const char *label)
+{
+	size_t n = strcspn(label, "/");
+	for (size_t i = 0; i < in->nchanges; i++)
+		if (strlen(in->changes[i].workload) == n && !strncmp(in->changes[i].workload, label, n))
+			return true;
+	return false;
+}
+
+/* A cell whose workload's run changed speed under it: its rounds mix two
+ * states of the machine, and a difference from the other file may be the
+ * machine's. Not a verdict on the code. */
+static void distrust_changed(const cb_cmp_result *r, cb_cmp_row *row)
+{
+	if (row->verdict != CB_VERDICT_REGRESSED && row->verdict != CB_VERDICT_IMPROVED)
+		return;
+	bool b = changed_in(r->base, row->base->label), n = changed_in(r->new, row->base->label);
+	if (!b && !n)
+		return;
+	row->verdict = CB_VERDICT_NOISY;
+	row->why = b && n ? "the machine changed speed during both runs (every cell of the workload at once)"
+	           : b ? "the machine changed speed during BASE (every cell of the workload at once)"
+	               : "the machine changed speed during NEW (every cell of the workload at once)";
+}
+
 /* Tests every row against base * factor, holds the family to alpha with
  * Holm, and judges. */
 static void test_and_judge(cb_cmp_result *r, double factor)
@@ -588,6 +615,7 @@ static void test_and_judge(cb_cmp_result *r, double factor)
 		r->rows[i].p_adj = adj[i];
 		r->rows[i].mdc = min_detectable(&r->rows[i], alpha_cell);
 		judge_row(&r->rows[i], &r->opts, factor);
+		distrust_changed(r, &r->rows[i]);
 	}
 	free(p);
 	free(adj);
@@ -651,6 +679,23 @@ static void machine_warnings(cb_cmp_result *r)
 			r->warnings[r->nwarnings++] = cb_xasprintf(
 				"different machines: %s '%s' in BASE, '%s' in NEW; timings may not be comparable",
 				fact[f], a, b);
+	}
+	const cb_cmp_input *side[2] = { r->base, r->new };
+	for (int s = 0; s < 2; s++) {
+		if (!side[s]->nchanges)
+			continue;
+		char list[512] = "";
+		size_t off = 0;
+		for (size_t i = 0; i < side[s]->nchanges && off < sizeof list; i++) {
+			const cb_cmp_change *c = &side[s]->changes[i];
+			off += (size_t)snprintf(list + off, sizeof list - off, "%s%s %.2fx %s from %.0f s", i ? ", " : "",
+			                        c->workload, c->ratio >= 1 ? c->ratio : 1 / c->ratio,
+			                        c->ratio >= 1 ? "slower" : "faster", c->at_s);
+		}
+		r->warnings[r->nwarnings++] = cb_xasprintf(
+			"the machine changed speed during %s: %s (every cell of the workload at once); those "
+			"cells are noisy, not regressed or improved: compare builds interleaved (docs/ci.md)",
+			s ? "NEW" : "BASE", list);
 	}
 }
 

@@ -44,10 +44,19 @@ typedef struct cb_cmp_cell {
 	int executors;   /* workers x threads; 0 where the file does not say */
 } cb_cmp_cell;
 
+/* A step in the machine's speed that the run found during itself, in every
+ * cell of one workload (results.json's machine_changes). */
+typedef struct cb_cmp_change {
+	char *workload;
+	double at_s, ratio;
+} cb_cmp_change;
+
 typedef struct cb_cmp_input {
 	char *path;
 	const char *format;            /* "concbench" or "gbench" */
 	char *facts[CB_FACT_COUNT];    /* NULL where the file does not say */
+	cb_cmp_change *changes;
+	size_t nchanges;
 	cb_cmp_cell *cells;
 	size_t ncells;
 } cb_cmp_input;
@@ -130,7 +139,7 @@ typedef struct cb_cmp_result {
 	size_t set_aside;              /* rounds set aside as slowed by interference, all cells */
 	double underpowered_mdc;       /* their median MDC (INFINITY: untestable) */
 	double needed_n;               /* samples a side that would let half of them see it */
-	char *warnings[CB_FACT_COUNT + 2];
+	char *warnings[CB_FACT_COUNT + 4];
 	size_t nwarnings;
 } cb_cmp_result;
 

@@ -65,6 +65,9 @@ void cb_cmp_input_free(cb_cmp_input *in)
 		cell_free(&in->cells[i]);
 	for (int f = 0; f < CB_FACT_COUNT; f++)
 		free(in->facts[f]);
+	for (size_t i = 0; i < in->nchanges; i++)
+		free(in->changes[i].workload);
+	free(in->changes);
 	free(in->cells);
 	free(in->path);
 	free(in);
@@ -181,6 +184,18 @@ static int read_concbench(reader *rd, json_t *root, cb_cmp_input *in)
 		in->facts[CB_FACT_KERNEL] = string_fact(m, "kernel");
 		in->facts[CB_FACT_GOVERNOR] = string_fact(m, "governor");
 		in->facts[CB_FACT_TOPOLOGY] = topology_fact(json_object_get(m, "topology"));
+	}
+	const json_t *ch = json_object_get(doc->root, "machine_changes"), *v;
+	size_t k;
+	json_array_foreach(ch, k, v) {
+		const char *w = json_string_value(json_object_get(v, "workload"));
+		double at = json_number_value(json_object_get(v, "at_s")), ratio = json_number_value(json_object_get(v, "ratio"));
+		if (!w || !(ratio > 0))
+			continue;
+		in->changes = realloc(in->changes, (in->nchanges + 1) * sizeof *in->changes);
+		if (!in->changes)
+			abort();
+		in->changes[in->nchanges++] = (cb_cmp_change){ cb_xstrdup(w), at, ratio };
 	}
 	for (size_t i = 0; i < doc->ncells && !rc; i++)
 		rc = map_cell(rd, in, &doc->cells[i], i);

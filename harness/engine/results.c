@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "analysis/analysis.h"
+#include "analysis/drift.h"
 #include "engine/run.h"
 #include "resultfile/file.h"
 #include "engine/strategy.h"
@@ -291,6 +292,38 @@ static json_t *config_json(const cb_run *run)
 	return c;
 }
 
+/* Steps in the machine's speed during the run, per workload: every cell of
+ * the workload faster or slower from one moment on (analysis/drift.h). */
+static json_t *machine_changes_json(const cb_run *run)
+{
+	json_t *out = json_array();
+	for (int j = 0; j < run->njobs; j++) {
+		size_t n = 0;
+		int ncells = 0;
+		for (int i = 0; i < run->ncells; i++)
+			if (run->cells[i].job == run->jobs[j])
+				n += (size_t)run->cells[i].reps_done;
+		cb_drift_point *pts = cb_xmalloc((n + 1) * sizeof *pts);
+		n = 0;
+		for (int i = 0; i < run->ncells; i++) {
+			const cb_cell *c = &run->cells[i];
+			if (c->job != run->jobs[j] || !c->reps_done)
+				continue;
+			for (int k = 0; k < c->reps_done; k++)
+				pts[n++] = (cb_drift_point){ c->reps[k].at_s, c->reps[k].wall_s, ncells };
+			ncells++;
+		}
+		cb_drift d;
+		cb_drift_find(pts, n, ncells, &d);
+		free(pts);
+		if (d.found)
+			json_array_append_new(out, json_pack("{s:s, s:f, s:f, s:i, s:i}", "workload",
+			                                     run->jobs[j]->wl->name, "at_s", d.at_s, "ratio", d.ratio,
+			                                     "cells", d.cells, "agree", d.agree));
+	}
+	return out;
+}
+
 json_t *cb_results_json(const cb_run *run)
 {
 	json_t *root = json_object();
@@ -307,6 +340,7 @@ json_t *cb_results_json(const cb_run *run)
 		if (run->cells[i].done || run->cells[i].reps_done)
 			json_array_append_new(cells, cell_json(run, &run->cells[i]));
 	json_object_set_new(root, "cells", cells);
+	json_object_set_new(root, "machine_changes", machine_changes_json(run));
 	cb_results_derive(root);
 	return root;
 }
