@@ -70,7 +70,7 @@ static void test_param_override_and_defaults(void **state)
 	cb_error err = { 0 };
 	assert_int_equal(cb_params_init(&p, wl->params, wl->nparams, CB_SIZE_QUICK, kv, 2, used, wl->name, &err), 0);
 	assert_float_equal(cb_params_get(&p, "serial"), 0.25, 0);
-	assert_float_equal(cb_params_get(&p, "iters"), 5e7, 0);      /* quick default */
+	assert_float_equal(cb_params_get(&p, "iters"), 1e8, 0);      /* quick default */
 	assert_float_equal(cb_params_get(&p, "work"), 0, 0);         /* no duration asked for */
 	assert_true(used[0]);
 	assert_false(used[1]);

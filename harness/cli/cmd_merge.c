@@ -136,6 +136,16 @@ int cb_cmd_merge(int argc, char **argv)
 			merged = json_deep_copy(root);
 			json_object_set_new(merged, "cells", json_array());
 			json_object_set_new(merged, "complete", json_true());
+			json_object_set_new(merged, "machine_changes", json_array());
+		}
+		/* Each run's own steps, with the run they happened in (their
+		 * at_s counts from that run's start). */
+		json_t *ch, *changes = json_object_get(merged, "machine_changes");
+		size_t k;
+		json_array_foreach(json_object_get(root, "machine_changes"), k, ch) {
+			json_t *copy = json_deep_copy(ch);
+			json_object_set_new(copy, "from", json_integer(i - optind));
+			json_array_append_new(changes, copy);
 		}
 		int rc = merge_one(merged, root, argv[i], &err);
 		json_decref(root);

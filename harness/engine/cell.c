@@ -116,9 +116,29 @@ fail:
 	return -1;
 }
 
-int cb_cell_settle(cb_cell *c, cb_error *err)
+int cb_cell_settle_passes(const cb_cell *c)
 {
-	return c->open && c->strategy->settle ? c->strategy->settle(&c->ex, err) : 0;
+	unsigned pool = CB_STRATEGY_POOL | CB_STRATEGY_FORKS;
+	if ((c->strategy->flags & pool) != pool || (c->strategy->flags & CB_STRATEGY_EXTERNAL))
+		return 0;
+	return c->workers * c->threads;
+}
+
+int cb_cell_settle(cb_cell *c, void (*each)(double wall_s, void *ctx), void *ctx, cb_error *err)
+{
+	if (!c->open)
+		return 0;
+	int rc = 0, parts = cb_cell_settle_passes(c);
+	for (int r = 1; r <= parts && !rc; r++) {
+		atomic_store(&c->ex.ctl->rotate, r);
+		cb_rep rep;
+		rc = cb_cell_rep(c, &rep, err);
+		if (!rc && each)
+			each(rep.wall_s, ctx);
+		cb_rep_clear(&rep);
+	}
+	atomic_store(&c->ex.ctl->rotate, 0);
+	return rc;
 }
 
 void cb_cell_close(cb_cell *c)

@@ -4,9 +4,7 @@
  * copy of any of these. */
 #include <errno.h>
 #include <hwloc/glibc-sched.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -214,7 +212,12 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) + 1,
 		                      memory_order_relaxed);
 	note_cpu(seen);
-	if (ex->sched.kind == CB_SCHED_STATIC && c == 0) {
+	long rot = atomic_load_explicit(&ex->ctl->rotate, memory_order_relaxed);
+	if (rot > 0) {
+		for (size_t i = (w + nw - (size_t)(rot - 1) % nw) % nw; i < n; i += nw)
+			if (run_share(ex, job, i, i + 1, io, me, lane, part))
+				break;
+	} else if (ex->sched.kind == CB_SCHED_STATIC && c == 0) {
 		size_t lo = n * w / nw, hi = n * (w + 1) / nw;
 		run_share(ex, job, lo, hi, io, me, lane, part);
 	} else if (ex->sched.kind == CB_SCHED_STATIC) {
@@ -311,42 +314,6 @@ int cb_exec_bind_process(cb_exec *ex, int w)
 	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w])
 		return 0;
 	return cb_bind_process(ex->topo, ex->place->sets[w]);
-}
-
-void cb_exec_map_shared(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	long page = sysconf(_SC_PAGESIZE);
-	unsigned char *vec = NULL;
-	size_t vec_n = 0;
-	while (f && fgets(line, sizeof line, f)) {
-		unsigned long lo, hi;
-		char perms[5];
-		int path = 0;
-		/* "lo-hi perms offset dev inode path": a MAP_SHARED anonymous
-		 * mapping is shmem named "/dev/zero (deleted)". */
-		if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &lo, &hi, perms, &path) < 3 || !path ||
-		    perms[0] != 'r' || perms[3] != 's' || strncmp(line + path, "/dev/zero", 9))
-			continue;
-		/* Only pages that exist: a page nobody has touched yet is left
-		 * to its first toucher, which places it on its NUMA node. A read
-		 * fault maps an existing shmem page writable (shmem needs no
-		 * write notification) and maps its neighbours with it. */
-		size_t n = (hi - lo) / (unsigned long)page;
-		if (n > vec_n) {
-			free(vec);
-			vec = cb_xmalloc(vec_n = n);
-		}
-		if (mincore((void *)lo, hi - lo, vec))
-			continue;
-		for (size_t k = 0; k < n; k++)
-			if (vec[k] & 1)
-				(void)*(volatile const char *)(lo + k * (unsigned long)page);
-	}
-	free(vec);
-	if (f)
-		fclose(f);
 }
 
 void cb_cpu_times_self(cb_cpu_times *out)

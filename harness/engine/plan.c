@@ -20,7 +20,9 @@
  * rounds of 1, which lets compare see a 10% change where 5 rounds of 2 saw
  * none in half the cells. Sizes are tuned per workload (their quick and
  * default presets) so that a serial repetition costs 0.1-0.35 s at default
- * (primes and amdahl about 1 s) and 10-60 ms at quick. Measured
+ * (primes and amdahl about 1 s) and 10-60 ms at quick; amdahl keeps about
+ * 115 ms there, where its fixed costs leave the 2-worker speedup within 5%
+ * of Amdahl's law (at 57 ms it fell 5-7% below). Measured
  * 2026-12-01, 117 quick cells (9 workloads, 7 strategies without mpi, 1
  * and 2 workers), load average under 1.5: quick 112 s. mpi is left out of
  * quick: its launcher starts once per cell round (about 0.6 s each). A
@@ -418,7 +420,10 @@ void cb_plan_estimate(const cb_run *run, cb_estimate *e)
 		if (c->error || c->skipped)
 			continue;
 		e->cells++;
-		cell_s[i] = e->rounds * (c->job->setup_s + (e->warmup + e->reps) * rep_estimate_s(c));
+		/* A pool of processes settles after the warmup (cb_cell_settle):
+		 * one pass per executor. */
+		int settle = cb_cell_settle_passes(c);
+		cell_s[i] = e->rounds * (c->job->setup_s + (e->warmup + settle + e->reps) * rep_estimate_s(c));
 		e->total_s += cell_s[i];
 	}
 	/* The largest cells until they make most of the total. */

@@ -163,8 +163,23 @@ int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error 
 int cb_cell_open(cb_cell *c, cb_error *err);
 int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
 void cb_cell_close(cb_cell *c);
-/* Untimed, after the warmup repetitions: the strategy's settle, if any. */
-int cb_cell_settle(cb_cell *c, cb_error *err);
+/* Untimed, after the warmup repetitions, for a pool of processes (FORKS
+ * and POOL): as many settling repetitions as the cell has executors, pass
+ * r handing task i to executor (i + r) mod executors, so that every
+ * executor has run every task once. fork copies no page table entries of
+ * a shared mapping and every process faults in its own private pages, so
+ * a worker otherwise takes a page fault (10 us and more in a VM) on each
+ * page of each task it runs for the first time; under dynamic scheduling
+ * the warmup hands each worker only some tasks, and the faults spilled
+ * into the timed repetitions at random: io.file at size quick under
+ * processpool at 2 workers took 5-6 ms a repetition without faults and
+ * 12-14 ms with 800-900 (its per-task I/O buffers), mem.stream 7 to 58 ms
+ * (its shared arrays) against 14 ms serial. The passes cost about one
+ * serial job, and every task runs once in each, as in any repetition;
+ * each(wall_s, ctx) is told of every pass. */
+int cb_cell_settle(cb_cell *c, void (*each)(double wall_s, void *ctx), void *ctx, cb_error *err);
+/* How many settling passes the cell takes (0: not a pool of processes). */
+int cb_cell_settle_passes(const cb_cell *c);
 void cb_cell_free(cb_cell *c);
 /* A repetition as results.json holds it, and back (-1: not a repetition). */
 json_t *cb_rep_json(const cb_rep *r);

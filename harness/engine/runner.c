@@ -87,6 +87,11 @@ static void send_line(int fd, json_t *j)
 	free(text);
 }
 
+static void send_warm(double wall_s, void *fd)
+{
+	send_line(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
+}
+
 static void child_body(cb_gb_state *st, void *arg)
 {
 	child_ctx *x = arg;
@@ -143,8 +148,10 @@ static int child_main(cb_cell *c, int fd, int round)
 			send_line(fd, json_pack("{s:f}", "warm", warm.wall_s));
 		cb_rep_clear(&warm);
 	}
+	/* Settling passes are untimed repetitions like the warmup: each one
+	 * is a sign of progress to the parent. */
 	if (!rc && !interrupted)
-		rc = cb_cell_settle(c, &err);
+		rc = cb_cell_settle(c, send_warm, &fd, &err);
 	if (rc) {
 		fail_cell(c, err.msg);
 		send_line(fd, json_pack("{s:s}", "error", c->error));

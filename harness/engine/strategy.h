@@ -44,6 +44,9 @@ typedef struct cb_jobctl {
 	_Atomic size_t next;    /* dynamic schedule: next task to claim */
 	_Atomic int err;        /* first task error (-errno), 0 if none */
 	_Atomic long err_task;  /* the task that failed */
+	/* 0: the cell's schedule. r > 0: a settling pass (cb_cell_settle):
+	 * executor part runs the tasks i with (i + r - 1) % nparts == part. */
+	_Atomic long rotate;
 } cb_jobctl;
 
 /* What the runner watches in a measuring process: shared memory that the
@@ -179,11 +182,6 @@ typedef struct cb_strategy {
 	 * included. Returns 0, or -1 with err set (a task error, a crashed
 	 * worker: name the signal or status). */
 	int (*run_job)(cb_exec *ex, cb_job *job, cb_error *err);
-	/* Optional, untimed, once per cell after the warmup repetitions: a
-	 * pool of processes has each of them map the shared pages the warmup
-	 * touched (cb_exec_map_shared), so that the timed repetitions see the
-	 * steady state a long-lived pool has. Returns 0, or -1 with err set. */
-	int (*settle)(cb_exec *ex, cb_error *err);
 	/* Untimed: stop pools, free everything; no child or mapping left. */
 	void (*cell_teardown)(cb_exec *ex);
 	/* Optional, for strategies whose processes outlive a job (FORKS with
@@ -219,16 +217,6 @@ int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr);
 /* Binds the calling thread (or process) to worker w's cpuset, if any. */
 int cb_exec_bind_thread(cb_exec *ex, int w);
 int cb_exec_bind_process(cb_exec *ex, int w);
-/* Maps into the calling process every existing page of the shared
- * anonymous (MAP_SHARED) memory it inherited: a pool process calls it when
- * the pool settles. fork copies no page table entries of a shared
- * mapping, so a forked worker takes a minor fault on each page of the
- * job's shared arrays the first time it touches it (10 us and more a page
- * in a VM), and under dynamic scheduling the warmup does not hand every
- * worker every chunk: the faults spilled into the timed repetitions at
- * random (mem.stream at size quick under processpool, 2 workers: 7 to 58
- * ms a repetition against 14 ms serial). */
-void cb_exec_map_shared(void);
 /* The calling process's own usage (getrusage RUSAGE_SELF), for a pool
  * process to publish into shared memory after each job. */
 void cb_cpu_times_self(cb_cpu_times *out);

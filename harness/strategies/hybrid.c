@@ -36,7 +36,6 @@ typedef struct {
 	_Atomic uint32_t done;   /* threads that finished the current job */
 	_Atomic uint32_t ready;  /* threads started and waiting */
 	_Atomic uint32_t stop;
-	_Atomic uint32_t settle; /* the posted job is settle's mapping */
 	/* Per process: threads done with the current job, and the process's
 	 * own usage, published by its last thread before the job counts as
 	 * done (pool processes are never reaped children while they live). */
@@ -83,18 +82,8 @@ static void *pool_thread(void *arg)
 		seen = g;
 		if (atomic_load(&ctl->stop))
 			break;
-		int proc = a->w / a->ex->threads;
-		if (atomic_load(&ctl->settle)) {
-			/* The threads of a process share its page tables. */
-			if (a->w % a->ex->threads == 0) {
-				cb_exec_map_shared();
-				cb_cpu_times_self(&ctl->proc[proc].cpu);   /* its faults go to no repetition */
-			}
-			if (atomic_fetch_add(&ctl->done, 1) + 1 == (uint32_t)a->p->total)
-				futex_wake(&ctl->done);
-			continue;
-		}
 		cb_worker_run(a->ex, a->p->job, a->w, a->p->total, &io);
+		int proc = a->w / a->ex->threads;
 		if (atomic_fetch_add(&ctl->proc[proc].done, 1) + 1 == (uint32_t)a->ex->threads) {
 			atomic_store(&ctl->proc[proc].done, 0);
 			cb_cpu_times_self(&ctl->proc[proc].cpu);
@@ -224,31 +213,18 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 	return wait_for(p, &p->ctl->ready, (uint32_t)p->total, err);
 }
 
-/* Posts a job, or settle's mapping, and waits until every thread is done. */
-static int post_and_wait(cb_exec *ex, bool settle, cb_error *err)
-{
-	hybrid_priv *p = ex->priv;
-	for (int g = 0; g < p->nproc; g++)
-		if (p->pid[g] <= 0)
-			return cb_error_set(err, CB_EXIT_FAIL, "hybrid: the worker pool is down");
-	atomic_store(&p->ctl->settle, settle);
-	atomic_store(&p->ctl->done, 0);
-	atomic_fetch_add(&p->ctl->gen, 1);
-	futex_wake(&p->ctl->gen);
-	return wait_for(p, &p->ctl->done, (uint32_t)p->total, err);
-}
-
-static int settle(cb_exec *ex, cb_error *err)
-{
-	return post_and_wait(ex, true, err);
-}
-
 static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 {
 	hybrid_priv *p = ex->priv;
 	if (job != p->job)
 		return cb_error_set(err, CB_EXIT_FAIL, "hybrid: the pool was set up for another job");
-	if (post_and_wait(ex, false, err))
+	for (int g = 0; g < p->nproc; g++)
+		if (p->pid[g] <= 0)
+			return cb_error_set(err, CB_EXIT_FAIL, "hybrid: the worker pool is down");
+	atomic_store(&p->ctl->done, 0);
+	atomic_fetch_add(&p->ctl->gen, 1);
+	futex_wake(&p->ctl->gen);
+	if (wait_for(p, &p->ctl->done, (uint32_t)p->total, err))
 		return -1;
 	return cb_exec_check(ex, err);
 }
@@ -296,7 +272,6 @@ const cb_strategy cb_st_hybrid = {
 	.flags = CB_STRATEGY_FORKS | CB_STRATEGY_THREADS | CB_STRATEGY_POOL,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
-	.settle = settle,
 	.cell_teardown = cell_teardown,
 	.cpu_times = cpu_times,
 };

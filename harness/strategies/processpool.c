@@ -43,7 +43,6 @@ typedef struct pp_shared {
 	_Alignas(64) _Atomic uint32_t epoch;   /* children sleep on it */
 	_Alignas(64) _Atomic uint32_t pending; /* children still busy; the parent sleeps on it */
 	_Atomic uint32_t stop;
-	_Atomic uint32_t settle;               /* the posted job is settle's mapping */
 	cb_cpu_times cpu[];                    /* [workers], each child's own usage */
 } pp_shared;
 
@@ -83,12 +82,6 @@ __attribute__((noreturn)) static void child_main(cb_exec *ex, cb_job *job, pp_sh
 		seen = e;
 		if (atomic_load_explicit(&sh->stop, memory_order_relaxed))
 			_exit(0);
-		if (atomic_load_explicit(&sh->settle, memory_order_relaxed)) {
-			cb_exec_map_shared();
-			cb_cpu_times_self(&sh->cpu[w]);   /* its faults go to no repetition */
-			done_one(sh);
-			continue;
-		}
 		cb_io io = cb_io_blocking();
 		cb_worker_run(ex, job, w, ex->workers, &io);
 		cb_cpu_times_self(&sh->cpu[w]);   /* before done_one publishes it */
@@ -203,19 +196,6 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 	return cb_exec_check(ex, err);
 }
 
-static int settle(cb_exec *ex, cb_error *err)
-{
-	pp_priv *p = ex->priv;
-	if (p->broken)
-		return cb_error_set(err, CB_EXIT_FAIL, "the process pool lost a worker earlier in this cell");
-	atomic_store_explicit(&p->sh->settle, 1, memory_order_relaxed);
-	atomic_store_explicit(&p->sh->pending, (uint32_t)ex->workers, memory_order_relaxed);
-	bump(p->sh);
-	int rc = wait_all(ex, p, err);
-	atomic_store_explicit(&p->sh->settle, 0, memory_order_relaxed);
-	return rc;
-}
-
 static void cpu_times(cb_exec *ex, cb_cpu_times *out)
 {
 	pp_priv *p = ex->priv;
@@ -230,7 +210,6 @@ const cb_strategy cb_st_processpool = {
 	.flags = CB_STRATEGY_FORKS | CB_STRATEGY_POOL,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
-	.settle = settle,
 	.cell_teardown = cell_teardown,
 	.cpu_times = cpu_times,
 };

@@ -27,6 +27,15 @@ other=$("$bin" run -q --size tiny -w synth.amdahl -s serial -n 1 -r 1 -o "$tmp/c
 "$bin" merge -o "$tmp/u.json" "$a1" "$other" || fail "merging two workloads exited $?"
 jq -e '[.cells[].workload] | sort == ["cpu.primes", "cpu.primes", "synth.amdahl"]' "$tmp/u.json" >/dev/null ||
   fail "the union lacks a workload's cells"
+# each run's steps in the machine's speed, with the run they happened in
+jq '.machine_changes = [{"workload": "cpu.primes", "at_s": 3, "ratio": 0.7, "cells": 2, "agree": 2}]' "$a1" > "$tmp/m1.json"
+jq '.machine_changes = []' "$a2" > "$tmp/m2.json"
+jq '.machine_changes = [{"workload": "cpu.primes", "at_s": 1, "ratio": 1.2, "cells": 2, "agree": 2}]' "$a3" > "$tmp/m3.json"
+"$bin" merge -o "$tmp/m.json" "$tmp/m1.json" "$tmp/m2.json" "$tmp/m3.json" || fail "merging runs with machine changes exited $?"
+jq -e '[.machine_changes[] | [.from, .ratio]] == [[0, 0.7], [2, 1.2]]' "$tmp/m.json" >/dev/null ||
+  fail "the merge does not keep each run's machine changes: $(jq -c '.machine_changes' "$tmp/m.json")"
+"$bin" merge -o "$tmp/m0.json" "$tmp/m2.json" "$a2" || fail "merging runs without machine changes exited $?"
+jq -e '.machine_changes == []' "$tmp/m0.json" >/dev/null || fail "a merge of steady runs lists machine changes"
 # the same cell with other parameters is refused, naming the file
 bad=$("$bin" run -q --size tiny -w cpu.primes -s serial,threads -n 2 -r 1 --param n=30000 -o "$tmp/d" &&
       readlink -f "$tmp/d/latest/results.json")

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# scripts/compare-builds, the CI recipe of docs/ci.md, as written: without
+# -w it measures every built-in workload (the listing's rows, not its note
+# on plug-ins), alternates the two binaries round after round, merges each
+# side and writes compare.md; a NEW side made slower through CB_NEW_ARGS is
+# caught.
+set -u
+source "$(dirname "$0")/common.bash"
+want=$("$CB" list workloads | awk 'NR > 1 && $1 ~ /^[a-z][a-z0-9_]*\./ { print $1 }' | sort | tr '\n' ' ')
+[ "$(wc -w <<<"$want")" -ge 9 ] || fail "list workloads names too few workloads: $want"
+CB_ROUNDS=3 "$SRC/scripts/compare-builds" "$CB" "$CB" "$tmp/same" --size tiny -s serial -n 1 -r 1 \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -le 1 ] || fail "compare-builds exited $rc: $(tail -3 "$tmp/err")"
+for side in base new; do
+	got=$(jq -r '[.cells[].workload] | unique | .[]' "$tmp/same/$side.json" | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "$side.json holds workloads '$got', want '$want'"
+	jq -e '.config.rounds == 3' "$tmp/same/$side.json" >/dev/null || fail "$side.json does not hold 3 rounds"
+done
+grep -q "^concbench compare: " "$tmp/same/compare.md" 2>/dev/null || head -1 "$tmp/same/compare.md" | grep -q "concbench compare" ||
+	fail "compare.md lacks the summary: $(head -3 "$tmp/same/compare.md")"
+# cpu.primes twice the work on NEW: its one cell regressed, exit 1.
+CB_ROUNDS=3 CB_NEW_ARGS="--param cpu.primes:n=40000" "$SRC/scripts/compare-builds" "$CB" "$CB" "$tmp/slow" \
+	-w cpu.primes,synth.amdahl --size tiny -s serial -n 1 -r 3 -- --ignore-param n >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "a NEW twice as slow: compare-builds exited $rc, want 1: $(tail -3 "$tmp/err")"
+grep -q "^regressed .*cpu\.primes/serial" "$tmp/out" || fail "cpu.primes is not regressed: $(cat "$tmp/out")"
+[ "$failures" -eq 0 ] && echo "compare-builds: every workload, both sides merged, a slower NEW caught"
+exit $((failures > 0))
