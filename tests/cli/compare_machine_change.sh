@@ -11,16 +11,18 @@ base=$tmp/base/latest/results.json
 jq -e '.machine_changes | type == "array"' "$base" >/dev/null || fail "results.json lacks machine_changes"
 jq -e '[.cells[].reps[].at_s | type == "number" and . >= 0] | all' "$base" >/dev/null ||
 	fail "a repetition lacks at_s: $(jq -c '[.cells[].reps[].at_s]' "$base")"
-# The record is this test's to set: none in BASE; NEW the same
-# measurements with cpu.primes 1.5x slower in every round.
-jq '.machine_changes = []' "$base" >"$tmp/base.json"
+# The record is this test's to set: none in BASE; and so are the times
+# (a busy machine must not decide the verdicts): each cell's 4 rounds
+# within 1% of its median. NEW: the same, cpu.primes 1.5x slower.
+steady='.cells[] |= (.stats.median_s as $m | [$m, $m * 1.01, $m * 0.99, $m * 1.005] as $v | .rounds = $v |
+	.reps |= [range(0; length) as $i | .[$i] | .wall_s = $v[$i % 4]])'
+jq ".machine_changes = [] | $steady" "$base" >"$tmp/base.json"
 base=$tmp/base.json
 slow='(.cells[] | select(.workload == "cpu.primes")) |= (.reps[].wall_s *= 1.5 | .rounds[] *= 1.5 | .stats.median_s *= 1.5)'
 jq "$slow" "$base" >"$tmp/new.json"
 expect 1 "$CB" compare "$base" "$tmp/new.json"
-# One worker: quiet enough at size tiny that a 50% step is significant.
 regressed=$(grep -c '^regressed .*cpu\.primes/' "$tmp/out")
-[ "$regressed" -ge 2 ] || fail "without machine_changes, $regressed cpu.primes cells regressed: $(cat "$tmp/out")"
+[ "$regressed" -eq 3 ] || fail "without machine_changes, $regressed cpu.primes cells regressed, want 3: $(cat "$tmp/out")"
 jq "$slow"' | .machine_changes = [{"workload": "cpu.primes", "at_s": 1.5, "ratio": 1.5, "cells": 3, "agree": 3}]' \
 	"$base" >"$tmp/changed.json"
 expect 0 "$CB" compare "$base" "$tmp/changed.json"
