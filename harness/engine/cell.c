@@ -119,9 +119,12 @@ fail:
 int cb_cell_settle_passes(const cb_cell *c)
 {
 	unsigned pool = CB_STRATEGY_POOL | CB_STRATEGY_FORKS;
-	if ((c->strategy->flags & pool) != pool || (c->strategy->flags & CB_STRATEGY_EXTERNAL))
+	int parts = c->workers * c->threads;
+	/* One executor ran every task in the warmup already. */
+	if ((c->strategy->flags & pool) != pool || (c->strategy->flags & CB_STRATEGY_EXTERNAL) ||
+	    (parts < 2 && c->run->cfg->warmup > 0))
 		return 0;
-	return c->workers * c->threads;
+	return parts;
 }
 
 int cb_cell_settle(cb_cell *c, void (*each)(double wall_s, void *ctx), void *ctx, cb_error *err)

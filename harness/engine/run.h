@@ -178,7 +178,8 @@ void cb_cell_close(cb_cell *c);
  * serial job, and every task runs once in each, as in any repetition;
  * each(wall_s, ctx) is told of every pass. */
 int cb_cell_settle(cb_cell *c, void (*each)(double wall_s, void *ctx), void *ctx, cb_error *err);
-/* How many settling passes the cell takes (0: not a pool of processes). */
+/* How many settling passes the cell takes (0: not a pool of processes, or
+ * a pool of one executor after a warmup, which ran every task). */
 int cb_cell_settle_passes(const cb_cell *c);
 void cb_cell_free(cb_cell *c);
 /* A repetition as results.json holds it, and back (-1: not a repetition). */
