@@ -19,18 +19,11 @@ static int by_time(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static size_t count(const cb_drift_point *p, size_t lo, size_t hi, int cell)
-{
-	size_t k = 0;
-	for (size_t i = lo; i < hi; i++)
-		k += p[i].cell == cell;
-	return k;
-}
-
 /* The median log time of each cell's points in [lo, hi), into med[cell]
- * (NAN where the cell has none there). */
+ * (NAN where the cell has none there), and how many points, into cnt[cell]
+ * when cnt is not NULL. */
 static void cell_medians(const cb_drift_point *p, size_t lo, size_t hi, int ncells, double *med,
-                         double *buf)
+                         size_t *cnt, double *buf)
 {
 	for (int c = 0; c < ncells; c++) {
 		size_t k = 0;
@@ -38,6 +31,8 @@ static void cell_medians(const cb_drift_point *p, size_t lo, size_t hi, int ncel
 			if (p[i].cell == c)
 				buf[k++] = log(p[i].wall_s);
 		med[c] = k ? cb_median(buf, k) : NAN;
+		if (cnt)
+			cnt[c] = k;
 	}
 }
 
@@ -54,7 +49,8 @@ void cb_drift_find(cb_drift_point *pts, size_t n, int ncells, cb_drift *out)
 	double *med = cb_xmalloc((size_t)ncells * sizeof *med), *buf = cb_xmalloc(m * sizeof *buf);
 	double *res = cb_xmalloc(m * sizeof *res), *before = cb_xmalloc((size_t)ncells * sizeof *before);
 	double *after = cb_xmalloc((size_t)ncells * sizeof *after), *shift = cb_xmalloc((size_t)ncells * sizeof *shift);
-	cell_medians(pts, 0, m, ncells, med, buf);
+	size_t *nb = cb_xmalloc((size_t)ncells * sizeof *nb), *na = cb_xmalloc((size_t)ncells * sizeof *na);
+	cell_medians(pts, 0, m, ncells, med, NULL, buf);
 	double total = 0;
 	for (size_t i = 0; i < m; i++) {
 		double r = log(pts[i].wall_s) - med[pts[i].cell];
@@ -74,11 +70,11 @@ void cb_drift_find(cb_drift_point *pts, size_t n, int ncells, cb_drift *out)
 		}
 	}
 	if (best && fabs(best_gap) >= log1p(CB_DRIFT_STEP) / 2) {
-		cell_medians(pts, 0, best, ncells, before, buf);
-		cell_medians(pts, best, m, ncells, after, buf);
+		cell_medians(pts, 0, best, ncells, before, nb, buf);
+		cell_medians(pts, best, m, ncells, after, na, buf);
 		int both = 0, up = 0, down = 0;
 		for (int c = 0; c < ncells; c++) {
-			if (count(pts, 0, best, c) < MIN_CELL_SIDE || count(pts, best, m, c) < MIN_CELL_SIDE)
+			if (nb[c] < MIN_CELL_SIDE || na[c] < MIN_CELL_SIDE)
 				continue;
 			shift[both++] = after[c] - before[c];
 			up += after[c] - before[c] >= log1p(CB_DRIFT_CELL);
@@ -100,4 +96,6 @@ void cb_drift_find(cb_drift_point *pts, size_t n, int ncells, cb_drift *out)
 	free(before);
 	free(after);
 	free(shift);
+	free(nb);
+	free(na);
 }

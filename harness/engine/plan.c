@@ -17,14 +17,15 @@
  * several times what its repetitions do (quick, 117 cells: median sd of
  * log values 0.5-0.9% between the repetitions of one round, 1-3% between
  * rounds), so a second repetition buys almost nothing and quick runs 10
- * rounds of 1, which lets compare see a 10% change where 5 rounds of 2 saw
- * none in half the cells. Sizes are tuned per workload (their quick and
+ * rounds of 1: between two quick runs, the cells whose MDC is at most 10%
+ * went from 25-44% (5 rounds of 2) to 35-78% (10 of 1). Sizes are tuned per workload (their quick and
  * default presets) so that a serial repetition costs 0.1-0.35 s at default
  * (primes and amdahl about 1 s) and 10-60 ms at quick; amdahl keeps about
  * 115 ms there, where its fixed costs leave the 2-worker speedup within 5%
  * of Amdahl's law (at 57 ms it fell 5-7% below). Measured
  * 2026-12-01, 117 quick cells (9 workloads, 7 strategies without mpi, 1
- * and 2 workers), load average under 1.5: quick 112 s. mpi is left out of
+ * and 2 workers), load average under 1.8: quick 145-168 s, of it 10-17 s
+ * for the settling passes of the pools (cb_cell_settle). mpi is left out of
  * quick: its launcher starts once per cell round (about 0.6 s each). A
  * workload added later brings its own share: keep its quick repetition
  * near 30 ms and its default one near 0.3 s. */

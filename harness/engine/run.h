@@ -168,7 +168,7 @@ void cb_cell_close(cb_cell *c);
  * r handing task i to executor (i + r) mod executors, so that every
  * executor has run every task once. fork copies no page table entries of
  * a shared mapping and every process faults in its own private pages, so
- * a worker otherwise takes a page fault (10 us and more in a VM) on each
+ * a worker otherwise takes a page fault (5-16 us in this project's VM) on each
  * page of each task it runs for the first time; under dynamic scheduling
  * the warmup hands each worker only some tasks, and the faults spilled
  * into the timed repetitions at random: io.file at size quick under

@@ -552,7 +552,6 @@ out:
  * after every cell round cost a quarter of the quick suite's time (117
  * cells: a document growing to 640 KB encoded and fsynced 585 times, 145 s
  * against 110 s) and set the disk to work beside the next cell. */
-
 static void write_results(cb_run *run)
 {
 	cb_error err = { 0 };
