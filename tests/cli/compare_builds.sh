@@ -19,12 +19,14 @@ for side in base new; do
 done
 grep -q "^concbench compare: " "$tmp/same/compare.md" 2>/dev/null || head -1 "$tmp/same/compare.md" | grep -q "concbench compare" ||
 	fail "compare.md lacks the summary: $(head -3 "$tmp/same/compare.md")"
-# cpu.primes about ten times the work on NEW: its one cell regressed, exit 1
-# (a change far beyond the noise of tiny cells on a busy machine).
-CB_ROUNDS=4 CB_NEW_ARGS="--param cpu.primes:n=100000" "$SRC/scripts/compare-builds" "$CB" "$CB" "$tmp/slow" \
+# cpu.primes about seventy times the work on NEW (n 20 times tiny's): its
+# one cell regressed, exit 1. The change must lie far beyond the noise of
+# tiny cells under ASan on a busy CI machine (cv up to 75% seen there); six
+# paired rounds give a t of about 9 on 5 df even at 100% cv.
+CB_ROUNDS=6 CB_NEW_ARGS="--param cpu.primes:n=400000" "$SRC/scripts/compare-builds" "$CB" "$CB" "$tmp/slow" \
 	-w cpu.primes,synth.amdahl --size tiny -s serial -n 1 -r 3 -- --ignore-param n >"$tmp/out" 2>"$tmp/err"
 rc=$?
-[ "$rc" -eq 1 ] || fail "a NEW ten times as slow: compare-builds exited $rc, want 1: $(tail -3 "$tmp/err")"
+[ "$rc" -eq 1 ] || fail "a NEW seventy times as slow: compare-builds exited $rc, want 1: $(tail -3 "$tmp/err")"
 grep -q "^regressed .*cpu\.primes/serial" "$tmp/out" || fail "cpu.primes is not regressed: $(cat "$tmp/out")"
 [ "$failures" -eq 0 ] && echo "compare-builds: every workload, both sides merged, a slower NEW caught"
 exit $((failures > 0))
