@@ -377,6 +377,31 @@ static void test_rates_have_units(void **state)
 	cb_job_free(job);
 }
 
+/* A measuring process rebuilds the job from the parameters the parent
+ * resolved: mem.stream's auto size, taken from the topology when the job
+ * was created, is not taken again from a topology that reads otherwise in
+ * the measuring process (here a different synthetic L3), or the serial
+ * answer would check another job. */
+static void test_reopened_job_keeps_resolved_size(void **state)
+{
+	(void)state;
+	setenv("HWLOC_SYNTHETIC", "Package:1 [NUMANode(memory=8589934592)] L3Cache:1(size=65536) Core:1 PU:1", 1);
+	static const cb_kv auto_size[] = { { "bytes", "0" } };
+	cb_job *job = job_with("mem.stream", auto_size, 1);
+	assert_string_equal(cb_params_text(&job->params, "bytes"), "768k");   /* 3 arrays of 4 x 64 KiB */
+	assert_float_equal(cb_job_param(job, "bytes"), 768 * 1024, 0);
+	cb_job_release(job);
+	setenv("HWLOC_SYNTHETIC", "Package:1 [NUMANode(memory=8589934592)] L3Cache:1(size=131072) Core:1 PU:1", 1);
+	cb_error err = { 0 };
+	if (cb_job_reopen(job, &err))
+		fail_msg("reopen: %s", err.msg);
+	unsetenv("HWLOC_SYNTHETIC");
+	assert_string_equal(cb_params_text(&job->params, "bytes"), "768k");
+	assert_int_equal(one_rep(job, "serial", 1, "dynamic", &err), 0);
+	assert_int_equal(one_rep(job, "threads", 2, "dynamic", &err), 0);
+	cb_job_free(job);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -391,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_file_full_disk_fails_cell_and_cleans_up),
 		cmocka_unit_test(test_bad_params_are_usage_errors_naming_them),
 		cmocka_unit_test(test_rates_have_units),
+		cmocka_unit_test(test_reopened_job_keeps_resolved_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,13 @@ void cb_params_set(cb_params *p, const char *name, double v)
 void cb_params_set_text(cb_params *p, const char *name, const char *text)
 {
 	size_t i = cb_params_index(p, name);
+	/* The value follows the text: a process that rebuilds the job from
+	 * these parameters must get the resolved value, not the auto 0 again. */
+	cb_error err = { 0 };
+	if (parse_value(&p->spec[i], text, &p->v[i], "cb_params_set_text", &err)) {
+		fprintf(stderr, "concbench: internal error: %s\n", err.msg);
+		abort();
+	}
 	free(p->text[i]);
 	p->text[i] = cb_xstrdup(text);
 }

@@ -28,8 +28,11 @@ void cb_params_free(cb_params *p);
  * that the parameters keep describing the job completely: another process
  * given the same values builds the same job. Aborts on an unknown name. */
 void cb_params_set(cb_params *p, const char *name, double v);
-/* Replaces the recorded text of a parameter, for a workload that resolves
- * a value such as bytes=0 (auto) at setup: the results then show what ran. */
+/* Replaces a parameter by its text (parsed as the spec says; aborts on
+ * text the spec refuses), for a workload that resolves a value such as
+ * bytes=0 (auto) at setup: the results then show what ran, and a process
+ * that rebuilds the job (a measuring process, an MPI rank) builds the
+ * same one instead of resolving "auto" again on its own. */
 void cb_params_set_text(cb_params *p, const char *name, const char *text);
 /* "name=value name=value" (for cell ids and the table). */
 void cb_params_format(const cb_params *p, char *buf, size_t len);

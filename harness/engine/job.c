@@ -156,10 +156,22 @@ int cb_job_reopen(cb_job *job, cb_error *err)
 	if (!job->released)
 		return 0;
 	size_t want = job->base_ntasks;
+	char before[2048], after[2048];
+	cb_params_format(&job->params, before, sizeof before);
 	if (job->wl->setup(job, err)) {
 		free_inputs(job);
 		job->ntasks = want * (size_t)job->scale;
 		return -1;
+	}
+	/* The same job, or the serial answer checks another one: a setup that
+	 * resolved a parameter again (an auto size from a topology read that
+	 * differed) would compute a different answer. */
+	cb_params_format(&job->params, after, sizeof after);
+	if (strcmp(before, after)) {
+		job->ntasks = want * (size_t)job->scale;
+		free_inputs(job);
+		return cb_error_set(err, CB_EXIT_FAIL, "%s: setup resolved the parameters to '%s' in the measuring "
+		                    "process, '%s' when the job was created", job->wl->name, after, before);
 	}
 	if (job->ntasks != want) {
 		size_t got = job->ntasks;
