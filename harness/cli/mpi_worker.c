@@ -1,6 +1,7 @@
 /* concbench-mpi: the MPI side of the mpi strategy (strategies/mpi.c).
  * mpirun starts one per rank, once per cell; every rank creates the same
- * job from its command line and binds itself with hwloc, then the ranks
+ * job from its command line and binds itself with hwloc, settles (runs
+ * every task once, untimed: settle() below), then the ranks
  * run the cell's repetitions as rank 0 is told over its stdin (mpirun
  * forwards rank 0's stdin and every rank's stdout). A repetition: every
  * rank runs pre (its inputs stay local), its share of the tasks through
@@ -251,7 +252,9 @@ static void run_rep(void)
 	getrusage(RUSAGE_SELF, &r1);
 	double cpu[2] = { tv_s(r1.ru_utime) - tv_s(r0.ru_utime), tv_s(r1.ru_stime) - tv_s(r0.ru_stime) }, cpu_all[2];
 	double comm_max = 0;
+	long flt = r1.ru_minflt - r0.ru_minflt, flt_all = 0;
 	MPI_Reduce(cpu, cpu_all, 2, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+	MPI_Reduce(&flt, &flt_all, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
 	MPI_Reduce(&wk.comm, &comm_max, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
 	uint64_t mask[CPU_WORDS] = { 0 }, *masks = wk.rank ? NULL : calloc((size_t)wk.size * CPU_WORDS, sizeof *masks);
 	for (int c = 0; c < CPU_SETSIZE; c++)
@@ -269,9 +272,9 @@ static void run_rep(void)
 				json_array_append_new(one, json_integer(c));
 		json_array_append_new(cpus, one);
 	}
-	json_t *msg = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o}", "pre_s", t1 - t0, "par_s", t2 - t1,
+	json_t *msg = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:o, s:o}", "pre_s", t1 - t0, "par_s", t2 - t1,
 	                        "post_s", t3 - t2, "comm_s", comm_max, "user_s", cpu_all[0], "sys_s", cpu_all[1],
-	                        "checksum", json_sprintf("%#llx", (unsigned long long)sum), "cpus", cpus);
+	                        "minflt", (json_int_t)flt_all, "checksum", json_sprintf("%#llx", (unsigned long long)sum), "cpus", cpus);
 	if (bad >= 0) {
 		json_object_set_new(msg, "error", json_integer(errs[2 * bad]));
 		json_object_set_new(msg, "error_task", json_integer(errs[2 * bad + 1]));
@@ -282,6 +285,40 @@ static void run_rep(void)
 	send_msg(msg);
 	free(errs);
 	free(masks);
+}
+
+static int no_sleep(cb_io *io, double s)
+{
+	(void)io;
+	(void)s;
+	return 0;
+}
+
+/* Settling, untimed, before the rank says hello: every rank runs pre and
+ * every task once, starting at its own offset so that no two ranks run
+ * the same task at once, as a pool of processes settles (engine/cell.c).
+ * A rank's memory is its own: under the dynamic schedule any rank may get
+ * any task, and without this a task's first run on a rank (first touch of
+ * its pages: mem.stream hands its pages back after the reference run so
+ * that the workers place them) fell into a timed repetition at random.
+ * Sleeps return at once, as in the reference run: they touch no memory. */
+static void settle(void)
+{
+	cb_job *job = wk.job;
+	if (wk.size < 2)
+		return;   /* rank 0 runs every task in the warmup */
+	cb_io_ops ops = cb_io_blocking_ops;
+	ops.sleep = no_sleep;
+	cb_io io = { &ops, NULL };
+	cb_error err = { 0 };
+	if (job->wl->pre && job->wl->pre(job, &err))
+		die("settling: pre failed: %s", err.msg);
+	size_t n = job->ntasks, off = n * (size_t)wk.rank / (size_t)wk.size;
+	for (size_t k = 0; k < n; k++) {
+		int rc = cb_job_task(job, (off + k) % n, &io);
+		if (rc)
+			die("settling: a task failed: %s", strerror(-rc));
+	}
 }
 
 /* Every rank: host, where it bound, and a summary of its node. */
@@ -429,6 +466,7 @@ int main(int argc, char **argv)
 	} else if (wk.ex.sched.kind == CB_SCHED_DYNAMIC && wk.size > 1) {
 		wk.ex.claim = wk.rank ? claim_remote : claim_rank0;
 	}
+	settle();
 	hello(topo, pu, local_rank, local_size);
 
 	while (next_command() == CMD_RUN)

@@ -296,6 +296,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	rep->minflt = (s1.ru_minflt - s0.ru_minflt) + (k1.ru_minflt - k0.ru_minflt) + (p1.minflt - p0.minflt);
 	rep->user_s += remote.user_s;
 	rep->sys_s += remote.sys_s;
+	rep->minflt += remote.minflt;
 	rep->comm_s = remote.comm_s;
 	rep->migrations = m0 >= 0 && m1 >= 0 ? m1 - m0 : -1;
 	rep->start_moves = start_moves(c);

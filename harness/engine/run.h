@@ -51,7 +51,7 @@ typedef struct cb_rep {
 	double wall_s, pre_s, par_s, post_s, user_s, sys_s;
 	double comm_s;            /* communication inside par; NAN: not measured */
 	long vcsw, ivcsw;
-	long minflt;              /* minor page faults of this tree (not launched ranks) */
+	long minflt;              /* minor page faults of this tree and of launched ranks */
 	long long migrations;     /* -1: unavailable */
 	int start_moves;          /* executors created for the job on their creator's
 	                             PU and moved once onto their own (in migrations) */

@@ -160,6 +160,7 @@ typedef struct cb_remote_rep {
 	double pre_s, par_s, post_s;
 	double comm_s;           /* inside par: time in communication calls */
 	double user_s, sys_s;    /* CPU time of executors outside this tree */
+	long minflt;             /* their minor page faults */
 	uint64_t checksum;
 } cb_remote_rep;
 

@@ -481,6 +481,7 @@ static int run_rep(cb_exec *ex, cb_job *job, cb_remote_rep *out, cb_error *err)
 	out->comm_s = json_real_value(json_object_get(m, "comm_s"));
 	out->user_s = json_real_value(json_object_get(m, "user_s"));
 	out->sys_s = json_real_value(json_object_get(m, "sys_s"));
+	out->minflt = (long)json_integer_value(json_object_get(m, "minflt"));
 	const char *sum = json_string_value(json_object_get(m, "checksum"));
 	out->checksum = sum ? strtoull(sum, NULL, 16) : 0;
 	size_t r;

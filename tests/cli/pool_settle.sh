@@ -6,17 +6,24 @@
 # job's shared arrays, which fork does not map into the child, and its own
 # private buffers), and under dynamic scheduling those faults fell into the
 # timed repetitions at random. Fork per job pays them every job: that is
-# the model's cost, and the figure that shows the counter works.
+# the model's cost, and the figure that shows the counter works. MPI ranks
+# (when built) settle too, each running every task once before it says
+# hello: they are processes with memory of their own, and their faults
+# count in the repetition's minflt.
 set -u
 source "$(dirname "$0")/common.bash"
-expect 0 "$CB" run -q -w mem.stream,io.file -s threads,processes,processpool,hybrid -n 2 --size quick \
+strategies=threads,processes,processpool,hybrid pooled='"processpool", "hybrid"'
+if [ -x "$(dirname "$CB")/concbench-mpi" ]; then
+	strategies+=,mpi pooled+=', "mpi"'
+fi
+expect 0 "$CB" run -q -w mem.stream,io.file -s "$strategies" -n 2 --size quick \
 	--param mem.stream:bytes=12M -r 3 --warmup 1 --rounds 1 -o "$tmp/res"
 f=$tmp/res/latest/results.json
 jq -e '[.cells[].reps[] | .minflt | type == "number" and . >= 0] | length > 0 and all' "$f" >/dev/null ||
 	fail "a repetition lacks minflt: $(jq -c '[.cells[] | {id, f: [.reps[].minflt]}]' "$f")"
 for w in mem.stream io.file; do
 	forked=$(jq --arg w "$w" '[.cells[] | select(.workload == $w and .strategy == "processes") | .reps[].minflt] | min' "$f")
-	pools=$(jq --arg w "$w" '[.cells[] | select(.workload == $w and (.strategy == "processpool" or .strategy == "hybrid")) | .reps[].minflt] | max' "$f")
+	pools=$(jq --arg w "$w" "[.cells[] | select(.workload == \$w and (.strategy | IN($pooled))) | .reps[].minflt] | max" "$f")
 	threads=$(jq --arg w "$w" '[.cells[] | select(.workload == $w and .strategy == "threads") | .reps[].minflt] | max' "$f")
 	# 12M of stream arrays are 3072 pages, io.file's buffers 1024: a fork
 	# per job maps its share of them.
