@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine/strategy.h"
+#include "base/migrations.h"
 #include "base/topology.h"
 #include "engine/workload.h"
 
@@ -69,6 +70,7 @@ typedef struct {
 	bool rma;         /* dynamic queue: one-sided counter instead of messages */
 	MPI_Win win;      /* rma: the counter, in rank 0's window */
 	uint64_t *counter;
+	int migrations_fd;   /* this rank's CPU migrations (base/migrations.h) */
 } worker;
 
 static worker wk;
@@ -198,6 +200,7 @@ static void run_rep(void)
 	char pre_msg[256] = "";
 	struct rusage r0, r1;
 	getrusage(RUSAGE_SELF, &r0);
+	long long mig0 = cb_migrations_read(wk.migrations_fd);
 
 	MPI_Barrier(MPI_COMM_WORLD);
 	if (kill_rank && atoi(kill_rank) == wk.rank)
@@ -253,8 +256,13 @@ static void run_rep(void)
 	double cpu[2] = { tv_s(r1.ru_utime) - tv_s(r0.ru_utime), tv_s(r1.ru_stime) - tv_s(r0.ru_stime) }, cpu_all[2];
 	double comm_max = 0;
 	long flt = r1.ru_minflt - r0.ru_minflt, flt_all = 0;
+	long long mig1 = cb_migrations_read(wk.migrations_fd);
+	/* [0] the sum, [1] -1 if any rank could not count */
+	long long mig[2] = { mig0 >= 0 && mig1 >= 0 ? mig1 - mig0 : 0, mig0 >= 0 && mig1 >= 0 ? 0 : -1 }, mig_all[2];
 	MPI_Reduce(cpu, cpu_all, 2, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
 	MPI_Reduce(&flt, &flt_all, 1, MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+	MPI_Reduce(&mig[0], &mig_all[0], 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+	MPI_Reduce(&mig[1], &mig_all[1], 1, MPI_LONG_LONG, MPI_MIN, 0, MPI_COMM_WORLD);
 	MPI_Reduce(&wk.comm, &comm_max, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
 	uint64_t mask[CPU_WORDS] = { 0 }, *masks = wk.rank ? NULL : calloc((size_t)wk.size * CPU_WORDS, sizeof *masks);
 	for (int c = 0; c < CPU_SETSIZE; c++)
@@ -272,9 +280,10 @@ static void run_rep(void)
 				json_array_append_new(one, json_integer(c));
 		json_array_append_new(cpus, one);
 	}
-	json_t *msg = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:o, s:o}", "pre_s", t1 - t0, "par_s", t2 - t1,
+	json_t *msg = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:o, s:o}", "pre_s", t1 - t0, "par_s", t2 - t1,
 	                        "post_s", t3 - t2, "comm_s", comm_max, "user_s", cpu_all[0], "sys_s", cpu_all[1],
-	                        "minflt", (json_int_t)flt_all, "checksum", json_sprintf("%#llx", (unsigned long long)sum), "cpus", cpus);
+	                        "minflt", (json_int_t)flt_all, "migrations",
+	                        (json_int_t)(mig_all[1] < 0 ? -1 : mig_all[0]), "checksum", json_sprintf("%#llx", (unsigned long long)sum), "cpus", cpus);
 	if (bad >= 0) {
 		json_object_set_new(msg, "error", json_integer(errs[2 * bad]));
 		json_object_set_new(msg, "error_task", json_integer(errs[2 * bad + 1]));
@@ -467,6 +476,9 @@ int main(int argc, char **argv)
 		wk.ex.claim = wk.rank ? claim_remote : claim_rank0;
 	}
 	settle();
+	/* After binding and settling: what moves from here on is a rank's
+	 * work leaving its PU. */
+	wk.migrations_fd = cb_migrations_open();
 	hello(topo, pu, local_rank, local_size);
 
 	while (next_command() == CMD_RUN)
@@ -476,6 +488,8 @@ int main(int argc, char **argv)
 		MPI_Win_unlock_all(wk.win);
 		MPI_UNCHECKED(MPI_Win_free(&wk.win));
 	}
+	if (wk.migrations_fd >= 0)
+		close(wk.migrations_fd);
 	cb_job_free(wk.job);
 	free(wk.ex.ctl);
 	free(wk.ex.trace);

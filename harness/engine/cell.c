@@ -14,15 +14,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "base/migrations.h"
 #include "engine/run.h"
-
-static long long perf_read(int fd)
-{
-	uint64_t v;
-	if (fd < 0 || read(fd, &v, sizeof v) != sizeof v)
-		return -1;
-	return (long long)v;
-}
 
 /* Peak RSS is per process lifetime; writing 5 to clear_refs resets it so
  * that each repetition reports its own peak. */
@@ -246,7 +239,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 		c->strategy->cpu_times(ex, &p0);
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &k0);
-	long long m0 = perf_read(c->run->perf_fd);
+	long long m0 = cb_migrations_read(c->run->perf_fd);
 	double at = cb_now() - c->run->t_start;
 
 	double t0, t1, t2, t3;
@@ -272,7 +265,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 		t3 = cb_now();
 	}
 
-	long long m1 = perf_read(c->run->perf_fd);
+	long long m1 = cb_migrations_read(c->run->perf_fd);
 	c->rep_t[0] = t0, c->rep_t[1] = t1, c->rep_t[2] = t2, c->rep_t[3] = t3;
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &k1);
@@ -299,6 +292,10 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	rep->minflt += remote.minflt;
 	rep->comm_s = remote.comm_s;
 	rep->migrations = m0 >= 0 && m1 >= 0 ? m1 - m0 : -1;
+	/* Remote executors count their own: this process's counter would see
+	 * the launcher (mpirun and its helpers, unpinned) and not the work. */
+	if (c->strategy->run_rep)
+		rep->migrations = remote.migrations;
 	rep->start_moves = start_moves(c);
 	long self_kib = rss_peak_kib();
 	rep->maxrss_kib = self_kib > k1.ru_maxrss ? self_kib : k1.ru_maxrss;

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
-#include <linux/perf_event.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/gbench.h"
+#include "base/migrations.h"
 #include "engine/run.h"
 
 static volatile sig_atomic_t interrupted;
@@ -32,18 +32,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static int perf_open_migrations(void)
-{
-	struct perf_event_attr a;
-	memset(&a, 0, sizeof a);
-	a.type = PERF_TYPE_SOFTWARE;
-	a.size = sizeof a;
-	a.config = PERF_COUNT_SW_CPU_MIGRATIONS;
-	a.inherit = 1;   /* every thread and child created afterwards counts */
-	int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	return fd;
 }
 
 static void fail_cell(cb_cell *c, const char *msg)
@@ -136,9 +124,12 @@ static int child_main(cb_cell *c, int fd, int round)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGINT, SIG_IGN);   /* Ctrl-C is the parent's; it sends SIGTERM */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	run->perf_fd = perf_open_migrations();
 	cb_error err = { 0 };
 	int rc = cb_job_reopen(c->job, &err);
+	/* Migrations count this process and what the cell starts from here
+	 * (pools, workers): not what the job's setup started (io.tcp's echo
+	 * server, a process that stands for a remote service, unpinned). */
+	run->perf_fd = cb_migrations_open();
 	if (!rc)
 		rc = cb_cell_open(c, &err);
 	for (int w = 0; !rc && !interrupted && w < run->cfg->warmup; w++) {

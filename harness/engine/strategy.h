@@ -161,6 +161,7 @@ typedef struct cb_remote_rep {
 	double comm_s;           /* inside par: time in communication calls */
 	double user_s, sys_s;    /* CPU time of executors outside this tree */
 	long minflt;             /* their minor page faults */
+	long long migrations;    /* their CPU migrations; -1: not counted */
 	uint64_t checksum;
 } cb_remote_rep;
 

@@ -482,6 +482,8 @@ static int run_rep(cb_exec *ex, cb_job *job, cb_remote_rep *out, cb_error *err)
 	out->user_s = json_real_value(json_object_get(m, "user_s"));
 	out->sys_s = json_real_value(json_object_get(m, "sys_s"));
 	out->minflt = (long)json_integer_value(json_object_get(m, "minflt"));
+	json_t *mig = json_object_get(m, "migrations");
+	out->migrations = json_is_integer(mig) ? json_integer_value(mig) : -1;
 	const char *sum = json_string_value(json_object_get(m, "checksum"));
 	out->checksum = sum ? strtoull(sum, NULL, 16) : 0;
 	size_t r;

@@ -44,6 +44,12 @@ for sched in static dynamic dynamic:3/messages; do
   grep -q '"id": "cpu.primes/mpi/n2/compact/'"$sched" "$json" || fail "mpi $sched: no 2-rank cell"
   [ "$(grep -c '"comm_s": [0-9]' "$json")" -eq 4 ] || fail "mpi $sched: comm_s missing from the mpi repetitions"
   grep -q '"binding": "hwloc"' "$json" || fail "mpi $sched: the ranks' record is missing"
+  # The ranks count their own migrations and faults (where perf events are
+  # allowed: the measuring process's own count says whether they are).
+  if jq -e '[.cells[] | select(.strategy == "serial") | .reps[].migrations] | all(. >= 0)' "$json" >/dev/null; then
+    jq -e '[.cells[] | select(.strategy == "mpi") | .reps[] | (.migrations | type == "number" and . >= 0) and (.minflt >= 0)] | all' \
+      "$json" >/dev/null || fail "mpi $sched: the ranks' migrations or faults are missing: $(jq -c '[.cells[].reps[] | [.migrations, .minflt]]' "$json")"
+  fi
   if [ "$(id -u)" -eq 0 ]; then grep -q -- '--allow-run-as-root' "$json" || fail "mpi $sched: root without --allow-run-as-root"; fi
   grep -q -- '"--queue",' "$json" && grep -q -- "\"$queue\"" "$json" || fail "mpi $sched: queue $queue not passed on"
   echo "ok: mpi -n 1,2 $sched ($queue queue)"
