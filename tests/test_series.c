@@ -204,6 +204,30 @@ static void test_series_speedup_above_bound_within_noise_is_not_flagged(void **s
 	json_decref(doc);
 }
 
+/* The serial cell is measured too: a cell whose slowest repetition beats
+ * the bound against the serial median (1.870 > 1.818), but not against
+ * the serial cell's fastest repetition (1.747), is within the noise of
+ * the two, and the guard stays silent. */
+static void test_series_speedup_above_bound_within_baseline_noise_is_not_flagged(void **state)
+{
+	(void)state;
+	json_t *doc = sf_doc(false);
+	static const double slow_round[] = { 1.0, 1.1 };   /* serial median 1.049 s, fastest 0.98 s */
+	sf_cell(doc, "serial", 1, 1, 2, 0.05, 0.9, 0.05, slow_round, 2);
+	sf_cell(doc, "threads", 2, 1, 2, 0.05, 0.45, 0.05, NULL, 0);
+	cb_rdoc *d = sf_read(doc);
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	assert_int_equal(cb_series_from_doc(d, &set, &err), 0);
+	const cb_point *p = &threads_series(&set)->pts[0];
+	assert_true(p->speedup_lo > 1.0 / 0.55);            /* the old guard would have fired */
+	assert_true(fabs(p->guard_speedup - 0.98 / (1.02 * 0.55)) < 1e-6);
+	assert_false(p->above_bound);
+	cb_series_set_free(&set);
+	cb_rdoc_free(d);
+	json_decref(doc);
+}
+
 static void test_series_points_without_n1_use_usl_gamma(void **state)
 {
 	(void)state;
@@ -250,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_series_strong_speedup_matches_results_and_amdahl),
 		cmocka_unit_test(test_series_speedup_above_bound_is_flagged),
 		cmocka_unit_test(test_series_speedup_above_bound_within_noise_is_not_flagged),
+		cmocka_unit_test(test_series_speedup_above_bound_within_baseline_noise_is_not_flagged),
 		cmocka_unit_test(test_series_points_without_n1_use_usl_gamma),
 		cmocka_unit_test(test_csv_header_comment_and_order_accepted),
 		cmocka_unit_test(test_csv_second_text_line_is_error),

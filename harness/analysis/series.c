@@ -246,8 +246,12 @@ static void derive(cb_series *s)
 		/* The guard holds the point against the serial fraction measured
 		 * on the serial cell, never a fitted one (which the points made). */
 		p->bound = cb_speedup_bound(s->f_measured, p->scale, p->p);
+		p->guard_speedup = p->speedup_lo;
+		if (base && base->min_s > 0 && p->cell && p->cell->max_s > 0 &&
+		    cell_scale(p->cell, s->weak) == cell_scale(base, s->weak))
+			p->guard_speedup = base->min_s / p->cell->max_s;
 		p->above_bound = p->n > 1 && !(s->kind && !strcmp(s->kind, "io")) && isfinite(p->bound) &&
-		                 p->speedup_lo > p->bound;
+		                 p->guard_speedup > p->bound;
 	}
 }
 
@@ -255,10 +259,11 @@ char *cb_point_bound_warning(const cb_series *s, const cb_point *p)
 {
 	if (!p->above_bound)
 		return NULL;
-	return cb_xasprintf("%s: speedup %.3f (slowest repetition %.3f) is above %s bound %.3f for "
+	return cb_xasprintf("%s: speedup %.3f (%.3f from its slowest repetition and the serial cell's "
+	                    "fastest) is above %s bound %.3f for "
 	                    "its measured serial fraction %.4g at p = %g: superlinear (cache effects?) "
 	                    "or a mismeasured baseline, check before trusting it",
-	                    p->cell ? p->cell->id : s->label, p->speedup, p->speedup_lo,
+	                    p->cell ? p->cell->id : s->label, p->speedup, p->guard_speedup,
 	                    s->weak ? "Gustafson's" : "Amdahl's", p->bound, s->f_measured, p->p);
 }
 
