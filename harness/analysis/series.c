@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/stats.h"
+
 static bool is_io(const cb_rcell *c)
 {
 	return c->kind && !strcmp(c->kind, "io");
@@ -139,6 +141,15 @@ static const cb_rcell *serial_base(const cb_rdoc *d, const cb_rcell *like, doubl
  * repetitions when c's job is larger, over c's median; the interval from
  * c's fastest and slowest repetition. False when the base has no
  * repetitions to derive from. */
+/* The guard against speedups above the bound: the lower end of the 99%
+ * bootstrap interval of median(serial) / median(cell), the serial cell's
+ * noise counted with the cell's. (The slowest repetition against the
+ * fastest, its former form, lost power as repetitions were added: with
+ * more of them the extremes only spread.) */
+#define GUARD_RESAMPLES 2000
+#define GUARD_LEVEL 0.99
+#define GUARD_SEED 1UL
+
 static bool speedup_against(const cb_rcell *base, const cb_rcell *c, bool weak, double *s,
                             double *lo, double *hi)
 {
@@ -247,9 +258,12 @@ static void derive(cb_series *s)
 		 * on the serial cell, never a fitted one (which the points made). */
 		p->bound = cb_speedup_bound(s->f_measured, p->scale, p->p);
 		p->guard_speedup = p->speedup_lo;
-		if (base && base->min_s > 0 && p->cell && p->cell->max_s > 0 &&
-		    cell_scale(p->cell, s->weak) == cell_scale(base, s->weak))
-			p->guard_speedup = base->min_s / p->cell->max_s;
+		if (base && base->nreps && p->cell && p->cell->nreps &&
+		    cell_scale(p->cell, s->weak) == cell_scale(base, s->weak)) {
+			double hi;
+			cb_bootstrap_median_ratio(p->cell->wall, p->cell->nreps, base->wall, base->nreps,
+			                          GUARD_RESAMPLES, GUARD_LEVEL, GUARD_SEED, &p->guard_speedup, &hi, NULL);
+		}
 		p->above_bound = p->n > 1 && !(s->kind && !strcmp(s->kind, "io")) && isfinite(p->bound) &&
 		                 p->guard_speedup > p->bound;
 	}
@@ -259,8 +273,7 @@ char *cb_point_bound_warning(const cb_series *s, const cb_point *p)
 {
 	if (!p->above_bound)
 		return NULL;
-	return cb_xasprintf("%s: speedup %.3f (%.3f from its slowest repetition and the serial cell's "
-	                    "fastest) is above %s bound %.3f for "
+	return cb_xasprintf("%s: speedup %.3f (99%% interval from %.3f) is above %s bound %.3f for "
 	                    "its measured serial fraction %.4g at p = %g: superlinear (cache effects?) "
 	                    "or a mismeasured baseline, check before trusting it",
 	                    p->cell ? p->cell->id : s->label, p->speedup, p->guard_speedup,

@@ -18,5 +18,13 @@ double cb_median(const double *v, size_t n);
 double cb_percentile_sorted(const double *sorted, size_t n, double p);
 /* Sorts n values ascending in place. */
 void cb_sort(double *v, size_t n);
+/* Percentile bootstrap interval (two-sided, at `level`) of median(y) /
+ * median(x), both samples resampled with replacement `resamples` times
+ * from a generator seeded with `seed` (MT19937: the same seed gives the
+ * same interval); the log ratio of every resample into boot[resamples]
+ * when boot is not NULL. Used by compare (new / base) and by the guard
+ * against speedups above the bound (serial / cell). */
+void cb_bootstrap_median_ratio(const double *x, size_t nx, const double *y, size_t ny, int resamples,
+                               double level, unsigned long seed, double *lo, double *hi, double *boot);
 
 #endif

@@ -204,39 +204,6 @@ void cb_cmp_holm(const double *p, double *adj, size_t m)
 
 /* ---- bootstrap ------------------------------------------------------- */
 
-static double resampled_median(gsl_rng *rng, const double *x, size_t n, double *buf)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = x[gsl_rng_uniform_int(rng, n)];
-	gsl_sort(buf, 1, n);
-	return gsl_stats_median_from_sorted_data(buf, 1, n);
-}
-
-void cb_cmp_bootstrap(const double *x, size_t nx, const double *y, size_t ny, int resamples,
-                      double level, unsigned long seed, double *lo, double *hi, double *boot)
-{
-	size_t b = resamples > 0 ? (size_t)resamples : 1;
-	double *lr = cb_xmalloc(b * sizeof *lr);
-	double *buf = cb_xmalloc((nx > ny ? nx : ny) * sizeof *buf + 1);
-	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!rng)
-		abort();
-	gsl_rng_set(rng, seed);
-	for (size_t i = 0; i < b; i++) {
-		double mx = resampled_median(rng, x, nx, buf);
-		double my = resampled_median(rng, y, ny, buf);
-		lr[i] = log(my / mx);
-	}
-	if (boot)
-		memcpy(boot, lr, b * sizeof *lr);
-	gsl_sort(lr, 1, b);
-	*lo = exp(gsl_stats_quantile_from_sorted_data(lr, 1, b, (1 - level) / 2));
-	*hi = exp(gsl_stats_quantile_from_sorted_data(lr, 1, b, 1 - (1 - level) / 2));
-	gsl_rng_free(rng);
-	free(buf);
-	free(lr);
-}
-
 /* ---- matching -------------------------------------------------------- */
 
 static const cb_cmp_cell *find_cell(const cb_cmp_input *in, const char *key)
@@ -530,7 +497,7 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	row->cv_new = cv_of(y, row->nn);
 	row->ratio = row->new_med / row->base_med;
 	row->boot = cb_xmalloc((size_t)o->resamples * sizeof *row->boot);
-	cb_cmp_bootstrap(x, row->nb, y, row->nn, o->resamples, 1 - o->alpha,
+	cb_bootstrap_median_ratio(x, row->nb, y, row->nn, o->resamples, 1 - o->alpha,
 	                 o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
 }
 

@@ -177,9 +177,5 @@ double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, d
                            double *s2_post, double *df);
 /* Holm's step-down adjustment of m p-values (NAN entries are left out). */
 void cb_cmp_holm(const double *p, double *adj, size_t m);
-/* Percentile bootstrap interval of median(y) / median(x); log ratios of every
- * resample into boot[resamples] when boot is not NULL. */
-void cb_cmp_bootstrap(const double *x, size_t nx, const double *y, size_t ny, int resamples,
-                      double level, unsigned long seed, double *lo, double *hi, double *boot);
 
 #endif
