@@ -109,6 +109,7 @@ typedef struct cb_run {
 	bool interrupted, failed;
 	bool selected;            /* the engine filter has been applied */
 	char *write_error;        /* the last results write failed: why */
+	bool trace_dirty;         /* a cell was traced since trace.json was last written */
 	cb_sayer say;             /* where notes, warnings and progress go (the CLI) */
 } cb_run;
 

@@ -529,7 +529,7 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		c->rounds[c->nrounds++] = s.median;
 	}
 	if (rs.traced)
-		write_trace(run);
+		run->trace_dirty = true;   /* written with results.json, at its checkpoints */
 out:
 	cb_shared_free(c->watch, watch_size);
 	c->watch = NULL;
@@ -556,6 +556,10 @@ static void write_results(cb_run *run)
 	}
 	free(run->write_error);
 	run->write_error = NULL;
+	if (run->trace_dirty) {
+		write_trace(run);
+		run->trace_dirty = false;
+	}
 	for (int i = 0; i < run->ncells; i++) {
 		run->cells[i].reps_on_disk = run->cells[i].reps_done;
 		run->cells[i].done_on_disk = run->cells[i].done;
@@ -563,7 +567,10 @@ static void write_results(cb_run *run)
 }
 
 /* trace.json holds every cell traced so far; a failed write is a problem
- * said once, not a failed run: the measurements are in results.json. */
+ * said once, not a failed run: the measurements are in results.json. It is
+ * written with results.json, at its checkpoints, not after every traced
+ * cell: each write encodes every cell traced so far, and a write per cell
+ * made a traced run's writing quadratic in its cells. */
 static void write_trace(cb_run *run)
 {
 	cb_error err = { 0 };
