@@ -136,11 +136,6 @@ static const cb_rcell *serial_base(const cb_rdoc *d, const cb_rcell *like, doubl
 	return base;
 }
 
-/* Speedup of c against a base cell, the one definition results.json uses
- * (cb_results_derive): T_serial of c's job, derived from the base cell's
- * repetitions when c's job is larger, over c's median; the interval from
- * c's fastest and slowest repetition. False when the base has no
- * repetitions to derive from. */
 /* The guard against speedups above the bound: the lower end of the 99%
  * bootstrap interval of median(serial) / median(cell), the serial cell's
  * noise counted with the cell's. (The slowest repetition against the
@@ -150,6 +145,11 @@ static const cb_rcell *serial_base(const cb_rdoc *d, const cb_rcell *like, doubl
 #define GUARD_LEVEL 0.99
 #define GUARD_SEED 1UL
 
+/* Speedup of c against a base cell, the one definition results.json uses
+ * (cb_results_derive): T_serial of c's job, derived from the base cell's
+ * repetitions when c's job is larger, over c's median; the interval from
+ * c's fastest and slowest repetition. False when the base has no
+ * repetitions to derive from. */
 static bool speedup_against(const cb_rcell *base, const cb_rcell *c, bool weak, double *s,
                             double *lo, double *hi)
 {

@@ -93,3 +93,25 @@ const cb_io_ops cb_io_blocking_ops = {
 	.wait_fd = blk_wait_fd,
 	.fsync = blk_fsync,
 };
+
+static int no_sleep(cb_io *io, double s)
+{
+	(void)io;
+	(void)s;
+	return 0;
+}
+
+const cb_io_ops cb_io_nosleep_ops = {
+	.name = "blocking, sleeps skipped",
+	.sleep = no_sleep,
+	.read = blk_read,
+	.write = blk_write,
+	.pread = blk_pread,
+	.pwrite = blk_pwrite,
+	.connect = blk_connect,
+	.accept = blk_accept,
+	.send = blk_send,
+	.recv = blk_recv,
+	.wait_fd = blk_wait_fd,
+	.fsync = blk_fsync,
+};

@@ -296,13 +296,6 @@ static void run_rep(void)
 	free(masks);
 }
 
-static int no_sleep(cb_io *io, double s)
-{
-	(void)io;
-	(void)s;
-	return 0;
-}
-
 /* Settling, untimed, before the rank says hello: every rank runs pre and
  * every task once, starting at its own offset so that no two ranks run
  * the same task at once, as a pool of processes settles (engine/cell.c).
@@ -316,9 +309,7 @@ static void settle(void)
 	cb_job *job = wk.job;
 	if (wk.size < 2)
 		return;   /* rank 0 runs every task in the warmup */
-	cb_io_ops ops = cb_io_blocking_ops;
-	ops.sleep = no_sleep;
-	cb_io io = { &ops, NULL };
+	cb_io io = { &cb_io_nosleep_ops, NULL };
 	cb_error err = { 0 };
 	if (job->wl->pre && job->wl->pre(job, &err))
 		die("settling: pre failed: %s", err.msg);

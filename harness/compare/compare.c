@@ -498,7 +498,7 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	row->ratio = row->new_med / row->base_med;
 	row->boot = cb_xmalloc((size_t)o->resamples * sizeof *row->boot);
 	cb_bootstrap_median_ratio(x, row->nb, y, row->nn, o->resamples, 1 - o->alpha,
-	                 o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
+	                          o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
 }
 
 /* Smallest change the cell's test would find with MDC_POWER at the

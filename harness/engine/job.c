@@ -49,13 +49,6 @@ int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err
 	                    "which contains a '/', or py:FILE.py)", item, names);
 }
 
-static int no_sleep(cb_io *io, double s)
-{
-	(void)io;
-	(void)s;
-	return 0;
-}
-
 /* The serial answer: pre, every task in order, post, in the calling thread
  * with the blocking I/O interface, except that sleeps return at once: a
  * sleep cannot change an answer, and io.sleep's 10,000 tasks of 10 ms would
@@ -63,9 +56,7 @@ static int no_sleep(cb_io *io, double s)
  * tasks have their base task's partial, so only the base tasks are run. */
 static int compute_reference(cb_job *job, cb_error *err)
 {
-	cb_io_ops ops = cb_io_blocking_ops;
-	ops.sleep = no_sleep;
-	cb_io io = { &ops, NULL };
+	cb_io io = { &cb_io_nosleep_ops, NULL };
 	job->reference_run = true;
 	int rc = job->wl->pre ? job->wl->pre(job, err) : 0;
 	for (size_t i = 0; !rc && i < job->base_ntasks; i++) {

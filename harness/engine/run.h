@@ -166,7 +166,8 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
 void cb_cell_close(cb_cell *c);
 /* Untimed, after the warmup repetitions, for a pool of processes (FORKS
  * and POOL): as many settling repetitions as the cell has executors, pass
- * r handing task i to executor (i + r) mod executors, so that every
+ * r (from 0) handing task i to executor (i + r) mod executors (the
+ * jobctl's rotate holds r + 1), so that every
  * executor has run every task once. fork copies no page table entries of
  * a shared mapping and every process faults in its own private pages, so
  * a worker otherwise takes a page fault (5-16 us in this project's VM) on each
