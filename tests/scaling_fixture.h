@@ -31,14 +31,16 @@ static inline json_t *sf_doc(bool weak)
 
 /* A cell of `workers` executors on `usable` PUs, its job `scale` times the
  * serial one, every repetition pre / par / post times the spread factor
- * (times `drift[round]` when drift is given, one round per factor). */
+ * (times `drift[round]` when drift is given, one round per factor), and
+ * each round's median in `rounds`. */
 static inline json_t *sf_cell(json_t *doc, const char *strategy, int workers, int scale, int usable,
                               double pre, double par, double post, const double *drift, int rounds)
 {
 	char id[96];
 	snprintf(id, sizeof id, "synth.amdahl[serial=0.1]/%s/n%d/none/static", strategy, workers);
-	json_t *reps = json_array();
-	for (int r = 0; r < (drift ? rounds : 1); r++)
+	json_t *reps = json_array(), *medians = json_array();
+	for (int r = 0; r < (drift ? rounds : 1); r++) {
+		json_array_append_new(medians, json_real((drift ? drift[r] : 1.0) * (pre + par + post)));
 		for (size_t k = 0; k < sizeof sf_spread / sizeof *sf_spread; k++) {
 			double m = sf_spread[k] * (drift ? drift[r] : 1.0);
 			json_array_append_new(reps, json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:i}",
@@ -46,6 +48,7 @@ static inline json_t *sf_cell(json_t *doc, const char *strategy, int workers, in
 			                      "post_s", m * post, "user_s", m * (pre + par + post), "sys_s", 0.0,
 			                      "checksum_ok", 1, "round", r));
 		}
+	}
 	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:i,"
 	                      " s:o, s:n, s:n, s:b, s:i, s:b}",
 	                      "id", id, "workload", "synth.amdahl", "kind", "cpu", "size", "quick",
@@ -53,6 +56,7 @@ static inline json_t *sf_cell(json_t *doc, const char *strategy, int workers, in
 	                      "concurrency", workers, "threads", 1, "pin", "none", "schedule", "static",
 	                      "ntasks", 8 * scale, "scale", scale, "reps", reps, "error", "skipped",
 	                      "checksum_ok", 1, "usable_pus", usable, "oversubscribed", workers > usable);
+	json_object_set_new(c, "rounds", medians);   /* each round's median, as the runner writes them */
 	cb_results_cell_stats(c);
 	json_array_append_new(json_object_get(doc, "cells"), c);
 	return c;

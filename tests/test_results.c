@@ -56,6 +56,34 @@ static void test_results_strong_speedup_is_ratio_of_medians(void **state)
 	json_decref(doc);
 }
 
+/* With 3 rounds or more on both, the speedup is the median of the ratios of
+ * the rounds the two cells ran side by side: here the cell's second round
+ * fell in a slow spell (x1.5) that the serial cell's second round met less
+ * (x1.2); every other round pairs exactly at 1 / 0.55. The ratio of
+ * the medians would say 1.484. */
+static void test_results_strong_speedup_from_paired_rounds(void **state)
+{
+	(void)state;
+	json_t *doc = sf_doc(false);
+	static const double serial_drift[] = { 1.0, 1.2, 1.5 }, cell_drift[] = { 1.0, 1.5, 1.5 };
+	json_t *b = sf_cell(doc, "serial", 1, 1, 2, 0.05, 0.9, 0.05, serial_drift, 3);
+	json_t *c = sf_cell(doc, "threads", 2, 1, 2, 0.05, 0.45, 0.05, cell_drift, 3);
+	cb_results_derive(doc);
+	assert_near(sf_num(c, "speedup"), 1.0 / 0.55, 1e-9);
+	assert_near(sf_num(json_object_get(b, "stats"), "median_s") / sf_num(json_object_get(c, "stats"), "median_s"),
+	            1.2 / (1.47 * 0.55), 1e-9);
+	assert_string_equal(json_string_value(json_object_get(c, "speedup_method")), "paired rounds");
+	assert_near(sf_num(b, "speedup"), 1.0, 1e-12);
+	/* Two rounds are not enough to pair: the ratio of medians. */
+	json_t *doc2 = sf_doc(false);
+	sf_cell(doc2, "serial", 1, 1, 2, 0.05, 0.9, 0.05, serial_drift, 2);
+	json_t *c2 = sf_cell(doc2, "threads", 2, 1, 2, 0.05, 0.45, 0.05, cell_drift, 2);
+	cb_results_derive(doc2);
+	assert_string_equal(json_string_value(json_object_get(c2, "speedup_method")), "ratio of medians");
+	json_decref(doc2);
+	json_decref(doc);
+}
+
 /* Four workers on two PUs, the job four times the serial one: ideal is
  * 0.1 + 3.6 / 2 = 1.9 s for 3.7 s of serial work, speedup 1.947 and
  * efficiency (capped at the two usable PUs) 0.974, never above 1. */
@@ -97,6 +125,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_results_weak_speedup_is_serial_time_of_scaled_job),
 		cmocka_unit_test(test_results_strong_speedup_is_ratio_of_medians),
+		cmocka_unit_test(test_results_strong_speedup_from_paired_rounds),
 		cmocka_unit_test(test_results_weak_oversubscribed_efficiency_at_most_one),
 		cmocka_unit_test(test_results_rounds_serial_fraction_and_speedup_hold_under_drift),
 	};

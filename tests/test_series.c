@@ -254,6 +254,38 @@ static void test_series_speedup_above_bound_with_one_slow_round_is_flagged(void 
 	json_decref(doc);
 }
 
+/* Paired rounds give the guard its power where the machine drifts: the
+ * serial cell and a cell at speedup 2.0 (over the bound 1.818) both ran
+ * their first three rounds in a spell at half speed. Every pair says 2.0,
+ * and the cell is flagged; the medians of the two cells each fall between
+ * the spell and the rest, and their ratio's interval reaches down to 1. */
+static void test_series_guard_uses_paired_rounds(void **state)
+{
+	(void)state;
+	json_t *doc = sf_doc(false);
+	static const double spell[] = { 2.0, 2.0, 2.0, 1.0, 1.0, 1.0 };
+	sf_cell(doc, "serial", 1, 1, 2, 0.05, 0.9, 0.05, spell, 6);
+	sf_cell(doc, "threads", 2, 1, 2, 0.05, 0.4, 0.05, spell, 6);
+	cb_rdoc *d = sf_read(doc);
+	cb_series_set set = { 0 };
+	cb_error err = { 0 };
+	assert_int_equal(cb_series_from_doc(d, &set, &err), 0);
+	const cb_point *p = &threads_series(&set)->pts[0];
+	assert_true(fabs(p->speedup - 2.0) < 1e-9);
+	assert_true(p->guard_speedup > 1.99);
+	assert_true(p->above_bound);
+	double lo, hi;
+	const cb_rcell *base = NULL, *cell = p->cell;
+	for (size_t i = 0; i < d->ncells; i++)
+		if (!strcmp(d->cells[i].strategy, "serial"))
+			base = &d->cells[i];
+	cb_bootstrap_median_ratio(cell->wall, cell->nreps, base->wall, base->nreps, 2000, 0.99, 1, &lo, &hi, NULL);
+	assert_true(lo < 1.0 / 0.55);   /* unpaired, the guard could not have seen it */
+	cb_series_set_free(&set);
+	cb_rdoc_free(d);
+	json_decref(doc);
+}
+
 static void test_series_points_without_n1_use_usl_gamma(void **state)
 {
 	(void)state;
@@ -302,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_series_speedup_above_bound_within_noise_is_not_flagged),
 		cmocka_unit_test(test_series_speedup_above_bound_within_baseline_noise_is_not_flagged),
 		cmocka_unit_test(test_series_speedup_above_bound_with_one_slow_round_is_flagged),
+		cmocka_unit_test(test_series_guard_uses_paired_rounds),
 		cmocka_unit_test(test_series_points_without_n1_use_usl_gamma),
 		cmocka_unit_test(test_csv_header_comment_and_order_accepted),
 		cmocka_unit_test(test_csv_second_text_line_is_error),

@@ -65,6 +65,30 @@ double cb_scaled_speedup(double t_serial_scaled, double tp)
 	return cb_speedup(t_serial_scaled, tp);
 }
 
+bool cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t nc, double *s,
+                       double *lo, double *hi, double *ratios)
+{
+	size_t n = nb < nc ? nb : nc;
+	if (n < CB_PAIRED_MIN_ROUNDS)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (!(base[k] > 0) || !(cell[k] > 0))
+			return false;
+	double *r = cb_xmalloc(n * sizeof *r);
+	for (size_t k = 0; k < n; k++)
+		r[k] = base[k] / cell[k];
+	if (ratios)
+		memcpy(ratios, r, n * sizeof *r);
+	cb_sort(r, n);
+	*s = cb_percentile_sorted(r, n, 0.5);
+	if (lo)
+		*lo = r[0];
+	if (hi)
+		*hi = r[n - 1];
+	free(r);
+	return true;
+}
+
 double cb_speedup_bound(double f, double scale, double p)
 {
 	if (!(p > 0) || !(scale >= 1) || !(f >= 0 && f <= 1))

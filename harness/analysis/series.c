@@ -137,25 +137,31 @@ static const cb_rcell *serial_base(const cb_rdoc *d, const cb_rcell *like, doubl
 }
 
 /* The guard against speedups above the bound: the lower end of the 99%
- * bootstrap interval of median(serial) / median(cell), the serial cell's
- * noise counted with the cell's. (The slowest repetition against the
- * fastest, its former form, lost power as repetitions were added: with
- * more of them the extremes only spread.) */
+ * bootstrap interval of the speedup as it is measured (speedup_against):
+ * of the median of the paired rounds' ratios, else of median(serial) /
+ * median(cell), the serial cell's noise counted with the cell's. (The
+ * slowest repetition against the fastest, its former form, lost power as
+ * repetitions were added: with more of them the extremes only spread.) */
 #define GUARD_RESAMPLES 2000
 #define GUARD_LEVEL 0.99
 #define GUARD_SEED 1UL
 
 /* Speedup of c against a base cell, the one definition results.json uses
- * (cb_results_derive): T_serial of c's job, derived from the base cell's
- * repetitions when c's job is larger, over c's median; the interval from
- * c's fastest and slowest repetition. False when the base has no
- * repetitions to derive from. */
+ * (cb_results_derive): for the same job, the median of the ratios of the
+ * rounds the two ran side by side where both have enough of them
+ * (cb_paired_speedup; the interval from the smallest and largest ratio);
+ * else T_serial of c's job, derived from the base cell's repetitions when
+ * c's job is larger, over c's median, the interval from c's fastest and
+ * slowest repetition. False when the base has no repetitions to derive
+ * from. */
 static bool speedup_against(const cb_rcell *base, const cb_rcell *c, bool weak, double *s,
                             double *lo, double *hi)
 {
 	if (!base || !c || !base->nreps || !(c->median_s > 0))
 		return false;
 	double k = cell_scale(c, weak) / cell_scale(base, weak);
+	if (k == 1 && cb_paired_speedup(base->rounds, base->nrounds, c->rounds, c->nrounds, s, lo, hi, NULL))
+		return true;
 	double t = k == 1 ? base->median_s : cb_scaled_serial_s(base->wall, base->par, base->nreps, k);
 	if (!(t > 0))
 		return false;
@@ -260,9 +266,16 @@ static void derive(cb_series *s)
 		p->guard_speedup = p->speedup_lo;
 		if (base && base->nreps && p->cell && p->cell->nreps &&
 		    cell_scale(p->cell, s->weak) == cell_scale(base, s->weak)) {
-			double hi;
-			cb_bootstrap_median_ratio(p->cell->wall, p->cell->nreps, base->wall, base->nreps,
-			                          GUARD_RESAMPLES, GUARD_LEVEL, GUARD_SEED, &p->guard_speedup, &hi, NULL);
+			double hi, sp, *r = cb_xcalloc(p->cell->nrounds + 1, sizeof *r);
+			if (cb_paired_speedup(base->rounds, base->nrounds, p->cell->rounds, p->cell->nrounds, &sp,
+			                      NULL, NULL, r))
+				cb_bootstrap_median(r, base->nrounds < p->cell->nrounds ? base->nrounds : p->cell->nrounds,
+				                    GUARD_RESAMPLES, GUARD_LEVEL, GUARD_SEED, &p->guard_speedup, &hi);
+			else
+				cb_bootstrap_median_ratio(p->cell->wall, p->cell->nreps, base->wall, base->nreps,
+				                          GUARD_RESAMPLES, GUARD_LEVEL, GUARD_SEED, &p->guard_speedup,
+				                          &hi, NULL);
+			free(r);
 		}
 		p->above_bound = p->n > 1 && !(s->kind && !strcmp(s->kind, "io")) && isfinite(p->bound) &&
 		                 p->guard_speedup > p->bound;

@@ -85,3 +85,25 @@ void cb_bootstrap_median_ratio(const double *x, size_t nx, const double *y, size
 	free(buf);
 	free(lr);
 }
+
+void cb_bootstrap_median(const double *x, size_t n, int resamples, double level, unsigned long seed,
+                         double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	if (!n)
+		return;
+	size_t b = resamples > 0 ? (size_t)resamples : 1;
+	double *m = cb_xmalloc(b * sizeof *m), *buf = cb_xmalloc(n * sizeof *buf);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		abort();
+	gsl_rng_set(rng, seed);
+	for (size_t i = 0; i < b; i++)
+		m[i] = resampled_median(rng, x, n, buf);
+	gsl_sort(m, 1, b);
+	*lo = gsl_stats_quantile_from_sorted_data(m, 1, b, (1 - level) / 2);
+	*hi = gsl_stats_quantile_from_sorted_data(m, 1, b, 1 - (1 - level) / 2);
+	gsl_rng_free(rng);
+	free(buf);
+	free(m);
+}

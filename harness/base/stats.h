@@ -26,5 +26,8 @@ void cb_sort(double *v, size_t n);
  * against speedups above the bound (serial / cell). */
 void cb_bootstrap_median_ratio(const double *x, size_t nx, const double *y, size_t ny, int resamples,
                                double level, unsigned long seed, double *lo, double *hi, double *boot);
+/* The same interval for the median of one sample (e.g. paired ratios). */
+void cb_bootstrap_median(const double *x, size_t n, int resamples, double level, unsigned long seed,
+                         double *lo, double *hi);
 
 #endif

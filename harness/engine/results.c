@@ -190,6 +190,18 @@ static double serial_time(const json_t *b, double scale)
 	return t;
 }
 
+/* A cell's round medians (rounds[]), as an array of *n (owned). */
+static double *rounds_of(const json_t *c, size_t *n)
+{
+	json_t *a = json_object_get(c, "rounds"), *v;
+	size_t i;
+	double *r = cb_xmalloc((json_array_size(a) + 1) * sizeof *r);
+	*n = 0;
+	json_array_foreach(a, i, v)
+		r[(*n)++] = json_number_value(v);
+	return r;
+}
+
 /* Median over the serial cell's repetitions of (pre + post) / wall. */
 static double serial_fraction(const json_t *b)
 {
@@ -230,7 +242,19 @@ void cb_results_derive(json_t *root)
 		 * times serial only on the unscaled job). */
 		double ts = ok ? serial_time(b, scale) : NAN;
 		double s = ok ? cb_scaled_speedup(ts, med) : NAN;
+		/* At scale 1, from the rounds the two cells ran side by side
+		 * where both have enough of them (cb_paired_speedup). */
+		const char *method = ok && isfinite(s) ? (scale == 1 ? "ratio of medians" : "derived") : NULL;
+		if (ok && scale == 1) {
+			size_t nb, nc;
+			double *rb = rounds_of(b, &nb), *rc = rounds_of(c, &nc);
+			if (cb_paired_speedup(rb, nb, rc, nc, &s, NULL, NULL, NULL))
+				method = "paired rounds";
+			free(rb);
+			free(rc);
+		}
 		json_object_set_new(c, "speedup", num_or_null(ok, s));
+		json_object_set_new(c, "speedup_method", method ? json_string(method) : json_null());
 		json_object_set_new(c, "efficiency", num_or_null(ok, cb_efficiency(s, p)));
 		json_object_set_new(c, "t_serial_s", num_or_null(ok, ts));
 		json_object_set_new(c, "t_serial_method",
@@ -283,6 +307,7 @@ static json_t *config_json(const cb_run *run)
 	json_object_set_new(c, "schedule", json_string(sched));
 	json_object_set_new(c, "scaling", json_string(cfg->weak ? "weak" : "strong"));
 	json_object_set_new(c, "interleave", json_true());   /* cells in a new random order each round */
+	json_object_set_new(c, "order", json_string("workload blocks"));   /* runner.c round_order */
 	json_object_set_new(c, "workloads", strings_json(cfg->workloads, cfg->nworkloads));
 	json_object_set_new(c, "strategies", strings_json(cfg->strategies, cfg->nstrategies));
 	json_object_set_new(c, "workers", ints_json(cfg->workers, cfg->nworkers));

@@ -1,6 +1,7 @@
 /* The runner: a lean parent runs every cell in rounds, each round of each
  * cell in a fresh process that holds only that cell's job (so that no cell
- * measures another's footprint), in a new random order every round. In
+ * measures another's footprint), in a new random order every round,
+ * blocked by workload (round_order). In
  * that process the cell is one Google Benchmark benchmark (manual time,
  * one iteration per repetition), and each repetition is
  * setup | pre | parallel | post | verify, with CPU time, context switches,
@@ -633,6 +634,38 @@ static void shuffle(int *v, int n, uint64_t *seed)
 	}
 }
 
+/* One round's order: the jobs (a workload and its parameters) in a random
+ * order, and each job's cells in a random order inside its block, anew
+ * every round. The blocks are what a speedup needs: a cell and its serial
+ * baseline run seconds apart in every round and so see the same state of a
+ * shared machine, whose slow spells last minutes (fully random, they fell
+ * up to a whole run apart, and a spell over the serial cell's rounds moved
+ * every speedup of the workload). Drift between blocks still spreads over
+ * every workload across the rounds. `cells` lists the cells to run. */
+static void round_order(const cb_run *run, const int *cells, int n, int *order, uint64_t *seed)
+{
+	int *jobs = cb_xcalloc((size_t)run->njobs + 1, sizeof *jobs), k = 0;
+	for (int j = 0; j < run->njobs; j++)
+		jobs[j] = j;
+	shuffle(jobs, run->njobs, seed);
+	for (int j = 0; j < run->njobs; j++) {
+		int first = k;
+		for (int i = 0; i < n; i++)
+			if (run->cells[cells[i]].job == run->jobs[jobs[j]])
+				order[k++] = cells[i];
+		shuffle(order + first, k - first, seed);
+	}
+	/* A cell of no listed job (none today) still runs, last. */
+	for (int i = 0; i < n && k < n; i++) {
+		bool placed = false;
+		for (int j = 0; j < run->njobs && !placed; j++)
+			placed = run->cells[cells[i]].job == run->jobs[j];
+		if (!placed)
+			order[k++] = cells[i];
+	}
+	free(jobs);
+}
+
 int cb_runner_run(cb_run *run, cb_error *err)
 {
 	cb_run_config *cfg = run->cfg;
@@ -651,7 +684,8 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	malloc_trim(0);
 	run->t_start = cb_now();
 	int rounds = cfg->rounds > 0 ? cfg->rounds : 1;
-	int *order = cb_xcalloc((size_t)run->ncells + 1, sizeof *order), n = 0;
+	int *cells = cb_xcalloc((size_t)run->ncells + 1, sizeof *cells), n = 0;
+	int *order = cb_xcalloc((size_t)run->ncells + 1, sizeof *order);
 	run->reps_total = 0;
 	for (int i = 0; i < run->ncells; i++) {
 		cb_cell *c = &run->cells[i];
@@ -660,14 +694,14 @@ int cb_runner_run(cb_run *run, cb_error *err)
 		c->rounds = cb_xcalloc((size_t)rounds, sizeof *c->rounds);
 		c->checksum_ok = true;
 		if (!c->error && !c->skipped) {
-			order[n++] = i;
+			cells[n++] = i;
 			run->reps_total += c->reps_total;
 		}
 	}
 	uint64_t seed = cfg->seed;
 	double written = cb_now();
 	for (int r = 0; r < rounds && !interrupted; r++) {
-		shuffle(order, n, &seed);
+		round_order(run, cells, n, order, &seed);
 		for (int k = 0; k < n && !interrupted; k++) {
 			cb_cell *c = &run->cells[order[k]];
 			if (c->error)
@@ -684,6 +718,7 @@ int cb_runner_run(cb_run *run, cb_error *err)
 		}
 	}
 	free(order);
+	free(cells);
 	if (interrupted) {
 		run->interrupted = true;
 		run->failed = true;

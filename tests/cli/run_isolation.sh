@@ -22,4 +22,13 @@ jq -e '[.cells[] | select(.workload == "mem.stream" and .strategy == "serial") |
 jq -e '[.cells[] | select(.workload == "cpu.primes") | .reps[].maxrss_kib] | max < 60000' \
   "$f" >/dev/null || fail "a primes cell's peak memory holds another cell's inputs: $(jq -c '[.cells[] | select(.workload == "cpu.primes") | .reps[].maxrss_kib]' "$f")"
 jq -e '[.cells[].checksum_ok] | all' "$f" >/dev/null || fail "a checksum was wrong"
+# Rounds are blocked by workload: in each round, the repetitions of one
+# workload's cells run together (2 workloads: one change of workload in
+# time), and the order of the cells is not the same in every round.
+jq -e '.config.order == "workload blocks"' "$f" >/dev/null || fail "config does not record the order"
+blocks=$(jq -c '[range(0; 3) as $r | [.cells[] | .workload as $w | .id as $id | .reps[] | select(.round == $r) | {at: .at_s, w: $w, id: $id}] | sort_by(.at) | {w: [.[].w], id: ([.[].id] | unique_by(.) | length), order: [.[].id]}]' "$f")
+jq -e 'all(.[]; .w as $w | [range(1; $w | length) | select($w[.] != $w[. - 1])] | length == 1)' <<<"$blocks" >/dev/null \
+  || fail "a workload's cells did not run as one block in each round: $blocks"
+jq -e '[.[].order | [.[]] | reduce .[] as $x ([]; if (length > 0 and .[-1] == $x) then . else . + [$x] end)] | unique | length > 1' \
+  <<<"$blocks" >/dev/null || fail "every round ran the cells in the same order: $blocks"
 echo "isolation ok"
