@@ -18,7 +18,7 @@ typedef struct { uint64_t task_iters, pre_iters, post_iters, pre_val; } amdahl_s
 static const cb_param_spec params[] = {
 	{ "serial", CB_PARAM_REAL, { "0.1", "0.1", "0.1", "0.1" }, 0, 0.99, NULL,
 	  "fraction of the serial run's work done serially in pre and post" },
-	{ "iters", CB_PARAM_INT, { "1e7", "1e8", "1e9", "5e9" }, 1e3, 1e13, NULL,
+	{ "iters", CB_PARAM_INT, { "1e7", "1e8", "5e8", "5e9" }, 1e3, 1e13, NULL,
 	  "total loop iterations of one serial run (about 1 ns each on a 3 GHz core)" },
 	{ "work", CB_PARAM_TIME, { "0", "0", "0", "0" }, 0, 3600, NULL,
 	  "total work of one serial run as a duration, calibrated at setup (0: use iters)" },

@@ -11,7 +11,7 @@
 typedef struct { uint64_t n, per_task; uint64_t count; } primes_state;
 
 static const cb_param_spec params[] = {
-	{ "n", CB_PARAM_INT, { "20000", "800000", "6000000", "30000000" }, 3, 1e10, NULL,
+	{ "n", CB_PARAM_INT, { "20000", "800000", "4000000", "30000000" }, 3, 1e10, NULL,
 	  "search primes in [2, n)" },
 	{ "tasks", CB_PARAM_INT, { "16", "256", "512", "1024" }, 1, 1e6, NULL,
 	  "number of equal ranges the interval is split into" },

@@ -20,7 +20,11 @@
  * rounds of 1: between two quick runs, the cells whose MDC is at most 10%
  * went from 25-44% (5 rounds of 2) to 35-78% (10 of 1). Sizes are tuned per workload (their quick and
  * default presets) so that a serial repetition costs 0.1-0.35 s at default
- * (primes and amdahl about 1 s) and 10-60 ms at quick; amdahl keeps about
+ * (primes and amdahl about 0.5-0.6 s: at 0.9 and 1.2 s they took 240 of a
+ * 685 s default run, and scripts/bench 12 min 10 s, over its budget; of
+ * that run, mem.stream's auto-sized arrays, 1 GiB here, cost 122 s of
+ * first touches and settling around 35 s of repetitions) and
+ * 10-60 ms at quick; amdahl keeps about
  * 115 ms there, where its fixed costs leave the 2-worker speedup within 5%
  * of Amdahl's law (at 57 ms it fell 5-7% below). Measured
  * 2026-12-01, 117 quick cells (9 workloads, 7 strategies without mpi, 1
