@@ -4,9 +4,11 @@
  * copy of any of these. */
 #include <errno.h>
 #include <hwloc/glibc-sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/strategy.h"
@@ -288,6 +290,44 @@ void cb_exec_launcher_group(cb_exec *ex, pid_t pgid)
 {
 	if (ex->watch)
 		atomic_store(&ex->watch->launcher_pgid, pgid);
+}
+
+/* pid has ended: no such process, or a zombie. */
+static bool ended(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return true;
+	bool got = fgets(stat, sizeof stat, f) != NULL;
+	fclose(f);
+	const char *rp = got ? strrchr(stat, ')') : NULL;
+	return !rp || rp[1] == 0 || rp[2] == 'Z' || rp[2] == 'X';
+}
+
+void cb_exec_stop_launcher(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	bool reaped = false;
+	for (double end = cb_now() + CB_LAUNCHER_GRACE_S; cb_now() < end;) {
+		/* Not our child yet (its parent, a measuring process, lives):
+		 * watch it end instead of reaping it. */
+		pid_t r = waitpid(pid, NULL, WNOHANG | __WALL);
+		if (r == pid) {
+			reaped = true;
+			break;
+		}
+		if (r < 0 && ended(pid))
+			break;
+		struct timespec ts = { 0, 5 * 1000 * 1000L };
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL);   /* whatever is left of its group */
+	while (!reaped && waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
 }
 
 int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr)

@@ -276,15 +276,16 @@ static void reap_orphans(void)
 		;
 }
 
-/* Kills what a measuring process started: its own process group and a
- * launcher's group that it recorded (mpirun leads one of its own). */
+/* Kills what a measuring process started: a launcher's group that it
+ * recorded (mpirun leads one of its own) first, given the time to clean
+ * up after its ranks (cb_exec_stop_launcher: the measuring process's death
+ * would SIGKILL it), then the measuring process and its own group. */
 static void kill_cell(const cb_cell *c, pid_t pid)
 {
+	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
+	cb_exec_stop_launcher(launcher);
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
-	if (launcher > 0)
-		kill(-launcher, SIGKILL);
 }
 
 /* Pids whose parent is this process (at most max). */
@@ -327,13 +328,9 @@ static int own_children(pid_t *out, int max)
 static void sweep_leftovers(const cb_cell *c)
 {
 	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
-	if (launcher > 0) {
-		/* Its parent is dead, so it is ours: reaping it hands us its
-		 * children. ECHILD: the measuring process reaped it already. */
-		kill(-launcher, SIGKILL);
-		while (waitpid(launcher, NULL, __WALL) < 0 && errno == EINTR)
-			;
-	}
+	/* Its parent is dead, so it is ours: reaping it hands us its
+	 * children. ECHILD: the measuring process reaped it already. */
+	cb_exec_stop_launcher(launcher);
 	for (double end = cb_now() + SWEEP_S; cb_now() < end;) {
 		pid_t kids[64];
 		int n = own_children(kids, 64);

@@ -230,6 +230,16 @@ void cb_exec_worker_pid(cb_exec *ex, int w, pid_t pid);
 /* Records (pgid > 0) or clears (0) the process group of a launcher the
  * cell started outside its own group, for the runner to kill with it. */
 void cb_exec_launcher_group(cb_exec *ex, pid_t pgid);
+/* Stops a launcher (mpirun) that leads its own process group, and reaps
+ * it when the caller is its parent or its subreaper (else waits for it to
+ * end, or to be a zombie of its parent). SIGTERM to the launcher
+ * alone first, which passes it on to its ranks and then removes its session
+ * directory (/tmp/ompi.HOST.UID/pid.N) and the ranks' shared-memory
+ * segments (/dev/shm/vader_segment.*): SIGKILL leaves both behind, 4 MiB of
+ * shared memory per rank. SIGKILL to the whole group after
+ * CB_LAUNCHER_GRACE_S, or at once when the launcher is gone. */
+#define CB_LAUNCHER_GRACE_S 3.0
+void cb_exec_stop_launcher(pid_t pid);
 /* A forked worker that cannot bind itself exits with this status. */
 #define CB_CHILD_EXIT_BIND 125
 /* Turns a worker process's wait status into an error naming the signal or

@@ -203,9 +203,7 @@ static void reaped(mpi_priv *p)
 static void kill_group(mpi_priv *p)
 {
 	if (p->pid > 0) {
-		kill(-p->pid, SIGKILL);
-		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		cb_exec_stop_launcher(p->pid);
 		reaped(p);
 	}
 	kill_ranks(p);

@@ -2,7 +2,8 @@
 # The mpi strategy end to end: mpirun launched once per cell over
 # concbench-mpi, 1 and 2 ranks under static and dynamic schedules giving
 # the serial answer, a rank that dies failing its cell and leaving no rank
-# behind, a cell past --timeout leaving neither mpirun nor a rank, and
+# behind, a cell past --timeout leaving neither mpirun nor a rank (nor
+# Open MPI's session directory or shared-memory segments), and
 # host-file checks. Skipped (exit 0) only where MPI is not built.
 set -u
 bin=${CONCBENCH:?CONCBENCH must point at the concbench binary}
@@ -72,6 +73,11 @@ live_launchers() {
   done | wc -l
 }
 launchers=$(live_launchers)
+# Open MPI's leftovers when mpirun is killed outright: its session
+# directory and the ranks' shared-memory segments. (ctest runs the tests
+# that start mpirun one at a time: RESOURCE_LOCK mpi.)
+mpi_leftovers() { ls -d /dev/shm/vader_segment.* "${TMPDIR:-/tmp}"/ompi.*/pid.* 2>/dev/null | sort; }
+leftovers_before=$(mpi_leftovers)
 start=$(date +%s)
 out=$("$bin" run -o "$tmp/hang" -s mpi -n 2 --size tiny -w io.sleep --param tasks=2 --param latency=60 -r 1 \
       --warmup 0 --timeout 5s --benchmark_filter=-serial -q 2>&1); rc=$?
@@ -82,6 +88,9 @@ else fail "hung mpi cell: exited $rc after $took s: $out $(grep '"error"' "$json
 sleep 0.2
 [ "$(live_ranks)" -le "$before" ] && [ "$(live_launchers)" -le "$launchers" ] && echo "ok: no rank or mpirun left after a timeout" ||
   fail "left after a timeout: $(ps -eo pid,stat,comm | grep -E 'concbench-mpi|mpirun|orterun|prterun')"
+new_leftovers=$(comm -13 <(echo "$leftovers_before") <(mpi_leftovers))
+[ -z "$new_leftovers" ] && echo "ok: no session directory or shared-memory segment left after a timeout" ||
+  fail "left after a timeout: $new_leftovers"
 
 # Host files: the slots bound -n (exit 2, one line); within them it runs.
 printf '# one machine\nlocalhost slots=2\n' >"$tmp/hosts"
