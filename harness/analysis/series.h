@@ -23,9 +23,10 @@ typedef struct cb_point {
 	double scale;           /* the job is `scale` times the serial one (weak scaling), else 1 */
 	double bound;           /* the ideal from the measured serial fraction only; NAN */
 	/* The guard's speedup: the lower end of the 99% bootstrap interval of
-	 * the serial cell's median time over this cell's (the baseline is
-	 * measured too); speedup_lo when the job was scaled. above_bound:
-	 * even that beats `bound`. */
+	 * the speedup (of the median of the paired rounds' ratios, else of the
+	 * serial cell's median time over this cell's: the baseline is measured
+	 * too); speedup_lo when the job was scaled. above_bound: even that
+	 * beats `bound`. */
 	double guard_speedup;
 	bool above_bound;
 	const cb_rcell *cell;   /* NULL for CSV points */

@@ -630,9 +630,13 @@ static void section_workload(emitter *e, size_t first)
 	bool several = strchr(g[0]->label, '[') != NULL;
 	char *name = several ? cb_xasprintf("%s[%s]", g[0]->workload, g[0]->params)
 	                     : cb_xstrdup(g[0]->workload);
+	const cb_rcell *base = g[0]->base_cell;
+	bool paired = !g[0]->weak && base && base->nrounds >= CB_PAIRED_MIN_ROUNDS;
 	char *about = cb_xasprintf("Kind %s, parameters %s; speedup is measured against the serial "
-	                           "strategy%s.", g[0]->kind, *g[0]->params ? g[0]->params : "none",
-	                           g[0]->weak ? " (weak scaling: scaled speedup, Gustafson)" : "");
+	                           "strategy%s%s.", g[0]->kind, *g[0]->params ? g[0]->params : "none",
+	                           g[0]->weak ? " (weak scaling: scaled speedup, Gustafson)" : "",
+	                           paired ? ", as the median over rounds of the serial cell's round time "
+	                                    "over the cell's (the two ran side by side in each round)" : "");
 	e->heading(e, 2, name, NULL);
 	e->para(e, about);
 	section_verdicts(e, g, ng);
