@@ -1,9 +1,11 @@
 /* The machine record written into every results file: enough to tell two
  * runs' machines apart and to warn about what distorts measurements
  * (frequency governor, clocksource, load at start). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/run.h"
@@ -51,6 +53,37 @@ static char *cpu_model(void)
 	return model;
 }
 
+/* Tasks runnable at this moment besides this process: the mean of
+ * /proc/stat's procs_running (which counts the reader) over a few reads
+ * 5 ms apart. The load average lags by minutes (just after a build it
+ * still says busy); this says what competes now. NAN when unreadable. */
+#define RUNNABLE_SAMPLES 10
+static double runnable_others(void)
+{
+	double sum = 0;
+	int n = 0;
+	for (int i = 0; i < RUNNABLE_SAMPLES; i++) {
+		if (i) {
+			struct timespec ts = { 0, 5 * 1000 * 1000L };
+			nanosleep(&ts, NULL);
+		}
+		FILE *f = fopen("/proc/stat", "re");
+		if (!f)
+			return NAN;
+		char line[256];
+		long running = -1;
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "procs_running %ld", &running) == 1)
+				break;
+		fclose(f);
+		if (running < 1)
+			return NAN;
+		sum += (double)(running - 1);
+		n++;
+	}
+	return sum / n;
+}
+
 json_t *cb_machine_json(const cb_topology *t)
 {
 	json_t *m = json_object();
@@ -73,6 +106,8 @@ json_t *cb_machine_json(const cb_topology *t)
 	for (int i = 0; i < 3; i++)
 		json_array_append_new(l, nload > i ? json_real(load[i]) : json_null());
 	json_object_set_new(m, "loadavg", l);
+	double others = runnable_others();
+	json_object_set_new(m, "runnable_others", isfinite(others) ? json_real(others) : json_null());
 	json_object_set_new(m, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(m, "topology", cb_topology_to_json(t));
 	return m;

@@ -67,9 +67,18 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 	if (d->governor && strcmp(d->governor, "performance"))
 		warn(w, "CPU frequency governor is '%s', not 'performance': clock speed may vary "
 		     "between cells", d->governor);
-	if (d->allowed_pus > 0 && d->loadavg1 > LOAD_PER_PU_LIMIT * d->allowed_pus)
+	/* What was runnable at the start, where the file says; the load
+	 * average (which lags: after a build it says busy for minutes) only
+	 * for files without it. */
+	if (d->allowed_pus > 0 && isfinite(d->runnable_others)) {
+		if (d->runnable_others > LOAD_PER_PU_LIMIT * d->allowed_pus)
+			warn(w, "%.1f other tasks were runnable at the start on average, above %.1f per PU "
+			     "(%d PUs): other work competed with the benchmark", d->runnable_others,
+			     LOAD_PER_PU_LIMIT, d->allowed_pus);
+	} else if (d->allowed_pus > 0 && d->loadavg1 > LOAD_PER_PU_LIMIT * d->allowed_pus) {
 		warn(w, "load average %.2f at the start is above %.1f per PU (%d PUs): other work "
 		     "competed with the benchmark", d->loadavg1, LOAD_PER_PU_LIMIT, d->allowed_pus);
+	}
 	if (d->clocksource && strcmp(d->clocksource, "tsc"))
 		warn(w, "clocksource is '%s', not 'tsc': reading the clock is slower and coarser",
 		     d->clocksource);

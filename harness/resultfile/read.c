@@ -336,6 +336,8 @@ static int read_top(cb_rdoc *d, cb_jreader *rd)
 	d->created = str_or(root, "created", "");
 	json_t *la = json_array_get(json_object_get(m, "loadavg"), 0);
 	d->loadavg1 = json_is_number(la) ? json_number_value(la) : NAN;
+	json_t *ro = json_object_get(m, "runnable_others");
+	d->runnable_others = json_is_number(ro) ? json_number_value(ro) : NAN;
 	d->allowed_pus = (int)int_or(topo, "allowed_pus", int_or(topo, "pus", 0));
 	d->weak_scaling = !strcmp(str_or(cfg, "scaling", "strong"), "weak");
 	d->complete = !json_is_false(json_object_get(root, "complete"));

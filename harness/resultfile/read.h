@@ -47,6 +47,7 @@ typedef struct cb_rdoc {
 	const json_t *machine;  /* NULL when the file has none */
 	const char *host, *kernel, *cpu_model, *clocksource, *governor, *created;
 	double loadavg1;       /* NAN when unknown */
+	double runnable_others; /* tasks runnable besides concbench at the start; NAN when unknown */
 	int allowed_pus;       /* 0 when unknown */
 	bool weak_scaling;     /* config.scaling == "weak": Gustafson */
 	bool complete;

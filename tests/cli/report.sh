@@ -59,6 +59,19 @@ jq '.machine.loadavg = [3.5, 1, 1] | .machine.clocksource = "hpet" | .machine.go
     .complete = false' "$FIXTURE" >"$tmp/machine.json"
 "$CONCBENCH" report "$tmp/machine.json" -o "$tmp/mach" >/dev/null 2>"$tmp/mach.err" || fail "machine: exit $?"
 grep -q "load average 3.50 at the start is above 0.5 per PU" "$tmp/mach.err" || fail "no load warning"
+# Where the file says what was runnable at the start, that decides, not the
+# lagging load average: a busy minute before the run (a build) is no
+# competition, two other runnable tasks on 2 PUs are.
+jq '.machine.loadavg = [3.5, 1, 1] | .machine.runnable_others = 0.1' "$FIXTURE" >"$tmp/idle.json"
+"$CONCBENCH" report "$tmp/idle.json" -o "$tmp/idle" >/dev/null 2>"$tmp/idle.err" || fail "idle: exit $?"
+! grep -qE "load average|runnable at the start" "$tmp/idle.err" || fail "warned of load with nothing runnable: $(cat "$tmp/idle.err")"
+jq '.machine.loadavg = [0, 0, 0] | .machine.runnable_others = 3.2' "$FIXTURE" >"$tmp/busy.json"
+"$CONCBENCH" report "$tmp/busy.json" -o "$tmp/busy" >/dev/null 2>"$tmp/busy.err" || fail "busy: exit $?"
+grep -q "3.2 other tasks were runnable at the start on average, above 0.5 per PU" "$tmp/busy.err" ||
+  fail "no warning with 3.2 other tasks runnable: $(cat "$tmp/busy.err")"
+"$CONCBENCH" run -q -w cpu.primes -s serial -n 1 --size tiny -r 1 --rounds 1 -o "$tmp/rr" >/dev/null 2>&1 || fail "run for runnable_others: exit $?"
+jq -e '.machine.runnable_others | type == "number" and . >= 0' "$tmp/rr/latest/results.json" >/dev/null ||
+  fail "results.json lacks machine.runnable_others"
 grep -q "clocksource is 'hpet'" "$tmp/mach.err" || fail "no clocksource warning"
 grep -q "run is incomplete" "$tmp/mach.err" || fail "no incomplete-run warning"
 ! grep -q "governor" "$tmp/mach.err" || fail "warned about the performance governor"
