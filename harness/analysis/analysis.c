@@ -65,15 +65,15 @@ double cb_scaled_speedup(double t_serial_scaled, double tp)
 	return cb_speedup(t_serial_scaled, tp);
 }
 
-bool cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t nc, double *s,
-                       double *lo, double *hi, double *ratios)
+size_t cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t nc, double *s,
+                         double *lo, double *hi, double *ratios)
 {
 	size_t n = nb < nc ? nb : nc;
 	if (n < CB_PAIRED_MIN_ROUNDS)
-		return false;
+		return 0;
 	for (size_t k = 0; k < n; k++)
 		if (!(base[k] > 0) || !(cell[k] > 0))
-			return false;
+			return 0;
 	double *r = cb_xmalloc(n * sizeof *r);
 	for (size_t k = 0; k < n; k++)
 		r[k] = base[k] / cell[k];
@@ -86,7 +86,7 @@ bool cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t
 	if (hi)
 		*hi = r[n - 1];
 	free(r);
-	return true;
+	return n;
 }
 
 double cb_speedup_bound(double f, double scale, double p)

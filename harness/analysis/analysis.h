@@ -39,12 +39,13 @@ double cb_scaled_speedup(double t_serial_scaled, double tp);
  * side (the runner runs a workload's cells as one block in each round, so
  * round k of both saw the same state of the machine): the median over k of
  * base[k] / cell[k], over the rounds both have (the first min(nb, nc));
- * into ratios[] when not NULL (room for min(nb, nc)). False, touching
- * nothing, with fewer than CB_PAIRED_MIN_ROUNDS rounds or a round time not
- * positive; the speedup is then the ratio of the medians. *lo and *hi (when
- * not NULL) are the smallest and largest ratio. */
-bool cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t nc, double *s,
-                       double *lo, double *hi, double *ratios);
+ * into ratios[] when not NULL (room for min(nb, nc)). Returns the number
+ * of pairs; 0, touching nothing, with fewer than CB_PAIRED_MIN_ROUNDS
+ * rounds or a round time not positive (the speedup is then the ratio of
+ * the medians). *lo and *hi (when not NULL) are the smallest and largest
+ * ratio. */
+size_t cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t nc, double *s,
+                         double *lo, double *hi, double *ratios);
 /* The ideal speedup of a job `scale` times the base job, whose serial
  * fraction is f, on p PUs: (f + k (1 - f)) / (f + k (1 - f) / p). Scale 1
  * is Amdahl, scale p is Gustafson; an oversubscribed weak cell (scale above

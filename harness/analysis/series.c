@@ -153,14 +153,24 @@ static const cb_rcell *serial_base(const cb_rdoc *d, const cb_rcell *like, doubl
  * else T_serial of c's job, derived from the base cell's repetitions when
  * c's job is larger, over c's median, the interval from c's fastest and
  * slowest repetition. False when the base has no repetitions to derive
- * from. */
+ * from. *paired (when not NULL): the rounds' ratios into it, and their
+ * number (0 when the speedup is not from paired rounds). */
+typedef struct paired_ratios {
+	double *r;   /* room for the cell's rounds */
+	size_t n;
+} paired_ratios;
+
 static bool speedup_against(const cb_rcell *base, const cb_rcell *c, bool weak, double *s,
-                            double *lo, double *hi)
+                            double *lo, double *hi, paired_ratios *paired)
 {
 	if (!base || !c || !base->nreps || !(c->median_s > 0))
 		return false;
 	double k = cell_scale(c, weak) / cell_scale(base, weak);
-	if (k == 1 && cb_paired_speedup(base->rounds, base->nrounds, c->rounds, c->nrounds, s, lo, hi, NULL))
+	size_t n = k == 1 ? cb_paired_speedup(base->rounds, base->nrounds, c->rounds, c->nrounds, s, lo, hi,
+	                                      paired ? paired->r : NULL) : 0;
+	if (paired)
+		paired->n = n;
+	if (n)
 		return true;
 	double t = k == 1 ? base->median_s : cb_scaled_serial_s(base->wall, base->par, base->nreps, k);
 	if (!(t > 0))
@@ -245,40 +255,37 @@ static void derive(cb_series *s)
 	for (size_t i = 0; i < s->npts; i++) {
 		cb_point *p = &s->pts[i];
 		p->scale = cell_scale(p->cell, s->weak);
-		if (!speedup_against(base, p->cell, s->weak, &p->speedup, &p->speedup_lo, &p->speedup_hi)) {
+		paired_ratios pr = { cb_xcalloc((p->cell ? p->cell->nrounds : 0) + 1, sizeof *pr.r), 0 };
+		if (!speedup_against(base, p->cell, s->weak, &p->speedup, &p->speedup_lo, &p->speedup_hi, &pr)) {
 			p->speedup = p->x / s->x_base;
 			p->speedup_lo = p->x_lo / s->x_base;
 			p->speedup_hi = p->x_hi / s->x_base;
 		}
-		if (!speedup_against(self_cell, p->cell, s->weak, &p->self_speedup, NULL, NULL))
+		p->paired_rounds = pr.n;
+		if (!speedup_against(self_cell, p->cell, s->weak, &p->self_speedup, NULL, NULL, NULL))
 			p->self_speedup = p->x / self;
 		p->efficiency = cb_efficiency(p->speedup, p->p);
 		p->karp_flatt = cb_karp_flatt_scaled(p->speedup, p->scale, p->p);
+		/* The guard holds the point against the serial fraction measured
+		 * on the serial cell, never a fitted one (which the points make). */
+		p->bound = cb_speedup_bound(s->f_measured, p->scale, p->p);
+		p->guard_speedup = p->speedup_lo;
+		double hi;
+		if (pr.n)
+			cb_bootstrap_median(pr.r, pr.n, GUARD_RESAMPLES, GUARD_LEVEL, GUARD_SEED, &p->guard_speedup, &hi);
+		else if (base && base->nreps && p->cell && p->cell->nreps &&
+		         cell_scale(p->cell, s->weak) == cell_scale(base, s->weak))
+			cb_bootstrap_median_ratio(p->cell->wall, p->cell->nreps, base->wall, base->nreps, GUARD_RESAMPLES,
+			                          GUARD_LEVEL, GUARD_SEED, &p->guard_speedup, &hi, NULL);
+		p->above_bound = p->n > 1 && !(s->kind && !strcmp(s->kind, "io")) && isfinite(p->bound) &&
+		                 p->guard_speedup > p->bound;
+		free(pr.r);
 	}
 	fit_amdahl(s);
 	double f = cb_series_f(s);
 	for (size_t i = 0; i < s->npts; i++) {
 		cb_point *p = &s->pts[i];
 		p->amdahl = p->p == 1 && p->scale == 1 ? 1.0 : cb_speedup_bound(f, p->scale, p->p);
-		/* The guard holds the point against the serial fraction measured
-		 * on the serial cell, never a fitted one (which the points made). */
-		p->bound = cb_speedup_bound(s->f_measured, p->scale, p->p);
-		p->guard_speedup = p->speedup_lo;
-		if (base && base->nreps && p->cell && p->cell->nreps &&
-		    cell_scale(p->cell, s->weak) == cell_scale(base, s->weak)) {
-			double hi, sp, *r = cb_xcalloc(p->cell->nrounds + 1, sizeof *r);
-			if (cb_paired_speedup(base->rounds, base->nrounds, p->cell->rounds, p->cell->nrounds, &sp,
-			                      NULL, NULL, r))
-				cb_bootstrap_median(r, base->nrounds < p->cell->nrounds ? base->nrounds : p->cell->nrounds,
-				                    GUARD_RESAMPLES, GUARD_LEVEL, GUARD_SEED, &p->guard_speedup, &hi);
-			else
-				cb_bootstrap_median_ratio(p->cell->wall, p->cell->nreps, base->wall, base->nreps,
-				                          GUARD_RESAMPLES, GUARD_LEVEL, GUARD_SEED, &p->guard_speedup,
-				                          &hi, NULL);
-			free(r);
-		}
-		p->above_bound = p->n > 1 && !(s->kind && !strcmp(s->kind, "io")) && isfinite(p->bound) &&
-		                 p->guard_speedup > p->bound;
 	}
 }
 

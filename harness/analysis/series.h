@@ -29,6 +29,7 @@ typedef struct cb_point {
 	 * beats `bound`. */
 	double guard_speedup;
 	bool above_bound;
+	size_t paired_rounds;   /* speedup from this many paired rounds (cb_paired_speedup); 0: not */
 	const cb_rcell *cell;   /* NULL for CSV points */
 } cb_point;
 

@@ -638,7 +638,8 @@ static void shuffle(int *v, int n, uint64_t *seed)
  * shared machine, whose slow spells last minutes (fully random, they fell
  * up to a whole run apart, and a spell over the serial cell's rounds moved
  * every speedup of the workload). Drift between blocks still spreads over
- * every workload across the rounds. `cells` lists the cells to run. */
+ * every workload across the rounds. `cells` lists the cells to run; every
+ * cell's job is one of run->jobs (the plan makes the cells from them). */
 static void round_order(const cb_run *run, const int *cells, int n, int *order, uint64_t *seed)
 {
 	int *jobs = cb_xcalloc((size_t)run->njobs + 1, sizeof *jobs), k = 0;
@@ -651,14 +652,6 @@ static void round_order(const cb_run *run, const int *cells, int n, int *order, 
 			if (run->cells[cells[i]].job == run->jobs[jobs[j]])
 				order[k++] = cells[i];
 		shuffle(order + first, k - first, seed);
-	}
-	/* A cell of no listed job (none today) still runs, last. */
-	for (int i = 0; i < n && k < n; i++) {
-		bool placed = false;
-		for (int j = 0; j < run->njobs && !placed; j++)
-			placed = run->cells[cells[i]].job == run->jobs[j];
-		if (!placed)
-			order[k++] = cells[i];
 	}
 	free(jobs);
 }

@@ -639,8 +639,10 @@ static void section_workload(emitter *e, size_t first)
 	bool several = strchr(g[0]->label, '[') != NULL;
 	char *name = several ? cb_xasprintf("%s[%s]", g[0]->workload, g[0]->params)
 	                     : cb_xstrdup(g[0]->workload);
-	const cb_rcell *base = g[0]->base_cell;
-	bool paired = !g[0]->weak && base && base->nrounds >= CB_PAIRED_MIN_ROUNDS;
+	bool paired = false;
+	for (size_t i = 0; i < ng; i++)
+		for (size_t j = 0; j < g[i]->npts; j++)
+			paired |= g[i]->pts[j].paired_rounds > 0;
 	char *about = cb_xasprintf("Kind %s, parameters %s; speedup is measured against the serial "
 	                           "strategy%s%s.", g[0]->kind, *g[0]->params ? g[0]->params : "none",
 	                           g[0]->weak ? " (weak scaling: scaled speedup, Gustafson)" : "",
