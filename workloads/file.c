@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,14 +28,29 @@ typedef struct {
 	char dir[4096];
 	size_t size, block;
 	int fsync, direct;
-	/* One I/O buffer per task, allocated at setup: a buffer allocated in
-	 * every task costs what the allocator makes of it where the task runs
-	 * (glibc's main arena trims its heap and faults it back in for each
-	 * block-sized buffer, thread arenas do not), which made the serial
-	 * baseline and forked workers 2-3x slower than a thread for the same
-	 * I/O. No two workers run one task at once, so no buffer is shared. */
+	/* The I/O buffers, allocated at setup, one for each task that may be
+	 * in flight at once (ntasks of them), and lent out by the task: a task
+	 * takes the lowest-numbered buffer free in its process and gives it
+	 * back when it ends, as a worker of a real program keeps one buffer
+	 * for the files it handles. So an executor touches about one buffer
+	 * whatever the number of tasks it runs.
+	 * - Not a buffer allocated in every task: that costs what the allocator
+	 *   makes of it where the task runs (glibc's main arena trims its heap
+	 *   and faults it back in for each block-sized buffer, thread arenas do
+	 *   not), which made the serial baseline and forked workers 2-3x slower
+	 *   than a thread for the same I/O.
+	 * - Not buffer i for task i: a forked worker then wrote, and took a
+	 *   copy-on-write fault on, every page of every task's buffer it ran
+	 *   (quick size: 1,024 faults a repetition at 2 workers, 5-20 us each
+	 *   under a hypervisor), so processes measured page faults more than
+	 *   I/O, and moved with the host's cost of a fault.
+	 * The map of buffers in use is private memory, like the buffers: the
+	 * executors that share an address space (threads, coroutines) share it,
+	 * and a forked worker has its own copy of both, all free at the fork
+	 * (no task runs while a strategy forks). */
 	unsigned char *bufs;
-	size_t bufsz;
+	size_t bufsz, nbufs;
+	_Atomic uint64_t *in_use;   /* [ceil(nbufs / 64)] bits: buffer lent */
 } file_state;
 
 static const cb_param_spec params[] = {
@@ -67,6 +83,7 @@ static void teardown(cb_job *job)
 	if (s->dir[0])
 		remove_tree(s->dir);
 	free(s->bufs);
+	free((void *)s->in_use);
 	free(s);
 	job->state = NULL;
 }
@@ -132,7 +149,31 @@ static int setup(cb_job *job, cb_error *err)
 		return cb_error_set(err, CB_EXIT_ENV, "io.file: cannot allocate %zu buffers of %zu bytes",
 		                    job->ntasks, s->bufsz);
 	s->bufs = bufs;
+	s->nbufs = job->ntasks;
+	s->in_use = cb_xcalloc((s->nbufs + 63) / 64, sizeof *s->in_use);
 	return 0;
+}
+
+/* The lowest-numbered free buffer, marked in use. There is always one:
+ * no more tasks than buffers are in flight in one process. */
+static size_t take_buffer(const file_state *s)
+{
+	for (size_t w = 0;; w = (w + 1) % ((s->nbufs + 63) / 64)) {
+		uint64_t v = atomic_load_explicit(&s->in_use[w], memory_order_relaxed);
+		while (~v) {
+			int b = __builtin_ctzll(~v);
+			if ((size_t)b + w * 64 >= s->nbufs)
+				break;
+			if (atomic_compare_exchange_weak_explicit(&s->in_use[w], &v, v | 1ULL << b,
+			                                          memory_order_acquire, memory_order_relaxed))
+				return w * 64 + (size_t)b;
+		}
+	}
+}
+
+static void give_back_buffer(const file_state *s, size_t k)
+{
+	atomic_fetch_and_explicit(&s->in_use[k / 64], ~(1ULL << k % 64), memory_order_release);
 }
 
 /* File i's content: 8-byte words, word w = seed(i) ^ w * golden ratio. */
@@ -228,11 +269,13 @@ static int task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 	const file_state *s = job->state;
 	char path[4200];
 	snprintf(path, sizeof path, "%s/f%zu", s->dir, i);
-	unsigned char *buf = s->bufs + i * s->bufsz;
+	size_t k = take_buffer(s);
+	unsigned char *buf = s->bufs + k * s->bufsz;
 	uint64_t seed = seed_of(i), sum = 0;
 	int rc = write_file(s, io, path, buf, seed);
 	if (!rc)
 		rc = read_file(s, io, path, buf, seed, &sum);
+	give_back_buffer(s, k);
 	if (rc) {
 		unlink(path);   /* give back the space now, not at teardown */
 		return rc;
