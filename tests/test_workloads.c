@@ -294,6 +294,27 @@ static void test_file_leaves_no_files(void **state)
 	done_tmpdir(dir);
 }
 
+/* The plan's estimate starts from the reference run. A job whose first
+ * pass faults in much new memory (mem.stream's arrays) runs pre and its
+ * tasks a second time to time a warm pass, as a repetition runs: the cold
+ * pass does the same triad and also initialises two arrays and faults in
+ * all three, so it costs more. A job of little memory runs once. */
+static void test_reference_times_a_warm_pass(void **state)
+{
+	(void)state;
+	cb_kv kv[] = { { "bytes", "48M" } };
+	cb_job *big = job_with("mem.stream", kv, 1);
+	assert_true(big->cold_extra_s > 0);
+	assert_true(big->reference_s > 0);
+	cb_job *again = job_with("mem.stream", kv, 1);
+	assert_int_equal(big->reference, again->reference);   /* the second pass changed no answer */
+	cb_job *small = job_with("cpu.mandelbrot", NULL, 0);
+	assert_true(small->cold_extra_s == 0);
+	cb_job_free(big);
+	cb_job_free(again);
+	cb_job_free(small);
+}
+
 /* A forked worker that runs every task of io.file touches one I/O buffer,
  * not one per task: each of its pages costs a copy-on-write fault in the
  * child (5-20 us under a hypervisor), so buffer i for task i made the
@@ -446,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_file_leaves_no_files),
 		cmocka_unit_test(test_file_full_disk_fails_cell_and_cleans_up),
 		cmocka_unit_test(test_file_forked_worker_touches_one_buffer),
+		cmocka_unit_test(test_reference_times_a_warm_pass),
 		cmocka_unit_test(test_bad_params_are_usage_errors_naming_them),
 		cmocka_unit_test(test_rates_have_units),
 		cmocka_unit_test(test_reopened_job_keeps_resolved_size),

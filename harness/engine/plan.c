@@ -428,7 +428,10 @@ void cb_plan_estimate(const cb_run *run, cb_estimate *e)
 		/* A pool of processes settles after the warmup (cb_cell_settle):
 		 * one pass per executor. */
 		int settle = cb_cell_settle_passes(c);
-		cell_s[i] = e->rounds * (c->job->setup_s + (e->warmup + settle + e->reps) * rep_estimate_s(c));
+		/* Each round's measuring process pays the job's setup and its
+		 * first touch of the job's memory once, then runs warm. */
+		cell_s[i] = e->rounds * (c->job->setup_s + c->job->cold_extra_s +
+		                         (e->warmup + settle + e->reps) * rep_estimate_s(c));
 		e->total_s += cell_s[i];
 	}
 	/* The largest cells until they make most of the total. */

@@ -232,6 +232,11 @@ struct cb_job {
 	 * starts from. 0 for a failed job. */
 	double setup_s, reference_s;
 	bool released;       /* inputs given back (cb_job_release); see reopen */
+	/* What the reference run's first pass over fresh memory cost beyond a
+	 * warm pass (its first-touch page faults): a measuring process pays it
+	 * once, in its warmup. 0 when that run touched little new memory;
+	 * otherwise reference_s is the warm pass plus post. */
+	double cold_extra_s;
 };
 
 static inline double cb_job_param(const cb_job *job, const char *name)
