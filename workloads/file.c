@@ -5,6 +5,9 @@
  * everything in it by teardown; a task that fails removes its own file
  * at once, so a full disk frees what it took and the run goes on.
  *
+ * The directory is cb_temp_dir's, so that the runner can remove it when it
+ * has to kill the process that made it.
+ *
  * What is measured depends on the flags: with fsync=0 and direct=0 the
  * page cache absorbs the writes and serves the reads (memory speed, the
  * device may never see the data); fsync=1 adds the device's write path;
@@ -130,15 +133,11 @@ static int setup(cb_job *job, cb_error *err)
 		return cb_error_set(err, CB_EXIT_USAGE,
 		                    "io.file: direct=1 needs size and block in multiples of 4k (size=%s block=%s)",
 		                    cb_params_text(&job->params, "size"), cb_params_text(&job->params, "block"));
-	const char *tmp = getenv("TMPDIR");
-	snprintf(s->dir, sizeof s->dir, "%s/concbench-io.file-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(s->dir)) {
-		int e = errno;
-		char want[sizeof s->dir];
-		memcpy(want, s->dir, sizeof want);
-		s->dir[0] = 0;
-		return cb_error_set(err, CB_EXIT_ENV, "io.file: cannot create a directory like %s: %s", want,
-		                    strerror(e));
+	int e = cb_temp_dir("io.file", s->dir, sizeof s->dir);
+	if (e) {
+		const char *tmp = getenv("TMPDIR");
+		return cb_error_set(err, CB_EXIT_ENV, "io.file: cannot create a directory in %s: %s (set TMPDIR "
+		                    "to a writable directory)", tmp && *tmp ? tmp : "/tmp", strerror(-e));
 	}
 	if (s->direct && probe_direct(s, err))
 		return -1;

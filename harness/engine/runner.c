@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <malloc.h>
 #include <poll.h>
 #include <math.h>
@@ -344,6 +345,37 @@ static void sweep_leftovers(const cb_cell *c)
 	}
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* The directories a killed measuring process made with cb_temp_dir (its
+ * teardown never ran): $TMPDIR/concbench.PID.*, with everything in them.
+ * Called while the process is dead but not yet reaped, so that its pid
+ * cannot name another process's directories yet. */
+static void remove_temp_dirs(pid_t pid)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *root = tmp && *tmp ? tmp : "/tmp";
+	char prefix[40];
+	snprintf(prefix, sizeof prefix, "concbench.%ld.", (long)pid);
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));)
+		if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+			char *path = cb_xasprintf("%s/%s", root, e->d_name);
+			nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			free(path);
+		}
+	closedir(d);
+}
+
 static double rep_limit(const cb_run *run, const round_state *rs)
 {
 	if (run->cfg->timeout_s > 0)
@@ -481,6 +513,12 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 	}
 	free(buf);
 	close(fds[0]);
+	if (!rs.ended || timed_out || term_at) {
+		siginfo_t si;
+		while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+			;
+		remove_temp_dirs(pid);
+	}
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;

@@ -18,6 +18,7 @@
 #ifndef CONCBENCH_WORKLOAD_H
 #define CONCBENCH_WORKLOAD_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +70,32 @@ int cb_error_set(cb_error *err, int code, const char *fmt, ...)
 	va_end(ap);
 	err->code = code ? code : CB_EXIT_FAIL;
 	return -1;
+}
+
+/* ---- temporary files ---------------------------------------------------- */
+
+/* A private directory for a job's files, made with mkdtemp:
+ * $TMPDIR (or /tmp)/concbench.PID.TAG.XXXXXX, PID the process that makes
+ * it (the measuring process, where setup runs). The workload's teardown
+ * removes it. When the runner has to kill a measuring process (a
+ * repetition past its limit, an interrupt that outlasts its grace), the
+ * teardown never runs; the runner then removes that process's
+ * directories, with everything in them. 0, or -errno with out empty. */
+static inline int cb_temp_dir(const char *tag, char *out, size_t n)
+{
+	const char *tmp = getenv("TMPDIR");
+	int len = snprintf(out, n, "%s/concbench.%ld.%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid(), tag);
+	if (len < 0 || (size_t)len >= n) {
+		if (n)
+			out[0] = 0;
+		return -ENAMETOOLONG;
+	}
+	if (!mkdtemp(out)) {
+		int e = errno;
+		out[0] = 0;
+		return -e;
+	}
+	return 0;
 }
 
 /* ---- the I/O interface --------------------------------------------------- */

@@ -28,6 +28,21 @@ jq -e '[.cells[] | select(.strategy == "serial") | .error | test("^timed out: wo
 left=$(pgrep -f "$tmp/res" | wc -l)
 [ "$left" -eq 0 ] || fail "$left processes left behind"
 
+# A killed measuring process never runs its workload's teardown: io.file's
+# directory of files, made in TMPDIR by the measuring process, is removed
+# by the runner (cb_temp_dir names it after that process). 20,000 files
+# take seconds a repetition; the limit kills the process partway.
+export TMPDIR=$tmp/t
+mkdir -p "$TMPDIR"
+"$bin" run -q --size tiny -w io.file -s serial,processes -n 1 --param io.file:files=20000 \
+  --param io.file:size=4k --param io.file:block=4k -r 1 --warmup 0 --timeout 0.3s -o "$tmp/file"
+rc=$?
+[ "$rc" -eq 1 ] || fail "io.file past its limit exited $rc, expected 1"
+jq -e '[.cells[] | .error // "" | test("timed out")] == [true, true]' "$tmp/file/latest/results.json" >/dev/null ||
+  fail "io.file's cells did not time out: $(jq -c '[.cells[] | {id, error}]' "$tmp/file/latest/results.json")"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "killed io.file cells left in TMPDIR: $(ls -A "$TMPDIR")"
+unset TMPDIR
+
 # A stopped worker of each strategy whose workers outlive a job (the pools
 # and hybrid's processes): the cell fails within the limit naming it, the
 # others run. (A stopped fork-per-job worker looks to the parent like the
