@@ -146,6 +146,13 @@ void cb_plan_estimate(const cb_run *run, cb_estimate *e);
  * the end). Fails (CB_EXIT_FAIL) when
  * the results could not be written, naming the cells not on disk. */
 int cb_runner_run(cb_run *run, cb_error *err);
+/* From here on, SIGINT and SIGTERM set a flag instead of ending the
+ * process: called before the jobs are set up, so that an interrupt while
+ * they are still lets every job's teardown run (io.file's directory,
+ * io.tcp's server). The plan stops setting up jobs once it is set, and the
+ * runner stops between repetitions. */
+void cb_runner_catch_interrupts(void);
+bool cb_runner_interrupted(void);
 /* Marks the cells an engine filter (--benchmark_filter) leaves out as
  * skipped; CB_EXIT_USAGE for a filter that is not a valid expression.
  * cb_runner_run does it unless it was done before. */

@@ -36,6 +36,16 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+void cb_runner_catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool cb_runner_interrupted(void) { return interrupted; }
+
 static void fail_cell(cb_cell *c, const char *msg)
 {
 	if (!c->error)

@@ -24,5 +24,27 @@ left=$(ls -A "$TMPDIR")
 [ -z "$left" ] || { echo "FAIL: left in TMPDIR: $left"; fails=$((fails+1)); }
 kids=$(pgrep -P "$pid" 2>/dev/null | wc -l)
 [ "$kids" -eq 0 ] || { echo "FAIL: $kids child processes left"; fails=$((fails+1)); }
+
+# Interrupted while the jobs are set up (here: primes' serial reference
+# run, seconds long, after io.file's job made its directory): every job is
+# torn down, nothing is measured, no run folder is made, and TMPDIR is empty.
+"$bin" run -q -w io.file,cpu.primes -s serial --size tiny --param cpu.primes:n=1e7 -r 1 -o "$tmp/early" \
+  2>"$tmp/early.err" &
+pid=$!
+for _ in $(seq 1 300); do
+  [ -n "$(ls -A "$TMPDIR")" ] && break
+  sleep 0.02
+done
+[ -n "$(ls -A "$TMPDIR")" ] || { echo "FAIL: io.file's job made no directory"; fails=$((fails+1)); }
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+[ "$rc" -eq 1 ] || { echo "FAIL: a run interrupted during setup exited $rc, expected 1"; fails=$((fails+1)); }
+grep -q 'interrupted while the jobs were set up: nothing was measured' "$tmp/early.err" ||
+  { echo "FAIL: no message: $(cat "$tmp/early.err")"; fails=$((fails+1)); }
+[ ! -e "$tmp/early" ] || [ -z "$(ls -A "$tmp/early")" ] ||
+  { echo "FAIL: a run folder was made: $(ls -A "$tmp/early")"; fails=$((fails+1)); }
+left=$(ls -A "$TMPDIR")
+[ -z "$left" ] || { echo "FAIL: left in TMPDIR after an interrupt during setup: $left"; fails=$((fails+1)); }
+
 [ "$fails" -eq 0 ] || exit 1
 echo "interrupt ok"
