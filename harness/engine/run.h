@@ -148,8 +148,8 @@ void cb_plan_estimate(const cb_run *run, cb_estimate *e);
 int cb_runner_run(cb_run *run, cb_error *err);
 /* From here on, SIGINT and SIGTERM set a flag instead of ending the
  * process: called before the jobs are set up, so that an interrupt while
- * they are still lets every job's teardown run (io.file's directory,
- * io.tcp's server). The plan stops setting up jobs once it is set, and the
+ * they are still lets every job's teardown run (io.file's directory of
+ * files). The plan stops setting up jobs once it is set, and the
  * runner stops between repetitions. */
 void cb_runner_catch_interrupts(void);
 bool cb_runner_interrupted(void);
