@@ -20,6 +20,12 @@ cc=${CC:-cc}
 (cd "$src" && $cc -O2 -shared -fPIC -Iinclude examples/plugin/collatz.c -o "$tmp/mine.so") ||
   { echo "FAIL: the example plug-in does not build by hand"; exit 1; }
 plugin="$tmp/mine.so"
+# The header in strict ISO C (no GNU or POSIX feature macros), warnings as
+# errors: a plug-in's own build flags must not break on it.
+for std in c99 c11; do
+  (cd "$src" && $cc -std=$std -pedantic -Wall -Wextra -Werror -O2 -shared -fPIC -Iinclude \
+    examples/plugin/collatz.c -o "$tmp/strict.so") || fail "the header does not build with -std=$std -pedantic -Werror"
+done
 
 # list -v -w: the plug-in's name, its parameters with their defaults, its file.
 out=$("$bin" list -v -w "$plugin" 2>&1); rc=$?
