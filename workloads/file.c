@@ -134,11 +134,9 @@ static int setup(cb_job *job, cb_error *err)
 		                    "io.file: direct=1 needs size and block in multiples of 4k (size=%s block=%s)",
 		                    cb_params_text(&job->params, "size"), cb_params_text(&job->params, "block"));
 	int e = cb_temp_dir("io.file", s->dir, sizeof s->dir);
-	if (e) {
-		const char *tmp = getenv("TMPDIR");
+	if (e)
 		return cb_error_set(err, CB_EXIT_ENV, "io.file: cannot create a directory in %s: %s (set TMPDIR "
-		                    "to a writable directory)", tmp && *tmp ? tmp : "/tmp", strerror(-e));
-	}
+		                    "to a writable directory)", cb_temp_root(), strerror(-e));
 	if (s->direct && probe_direct(s, err))
 		return -1;
 	job->ntasks = (size_t)cb_job_param(job, "files");

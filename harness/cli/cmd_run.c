@@ -473,12 +473,8 @@ int cb_cmd_run(int argc, char **argv)
 	}
 	/* An interrupt from here on still tears every job down. */
 	cb_runner_catch_interrupts();
-	if (cb_plan_build(&run, &err) || cb_runner_select(&run, &err))
+	if (cb_plan_build(&run, &err) || cb_runner_select(&run, &err) || cb_runner_check_interrupt(&err))
 		goto fail;
-	if (cb_runner_interrupted()) {
-		cb_error_set(&err, CB_EXIT_FAIL, "interrupted while the jobs were set up: nothing was measured");
-		goto fail;
-	}
 	if (!cfg.quiet)
 		print_estimate(&run);
 	run.machine = cb_machine_json(run.topo);

@@ -155,10 +155,8 @@ static cb_job *get_job(cb_run *run, const cb_workload *wl, int scale, cb_error *
 	cb_run_config *cfg = run->cfg;
 	cb_job *job;
 	cb_error jerr = { 0 };
-	if (cb_runner_interrupted()) {
-		cb_error_set(err, CB_EXIT_FAIL, "interrupted while the jobs were set up: nothing was measured");
+	if (cb_runner_check_interrupt(err))
 		return NULL;
-	}
 	if (cb_job_create(&job, wl, cfg->size, scale, cfg->params, cfg->nparams, NULL, &jerr)) {
 		/* Bad input stops the run before anything is measured; a refusal
 		 * of the environment (a port in use, a full disk) fails this

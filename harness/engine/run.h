@@ -152,7 +152,8 @@ int cb_runner_run(cb_run *run, cb_error *err);
  * files). The plan stops setting up jobs once it is set, and the
  * runner stops between repetitions. */
 void cb_runner_catch_interrupts(void);
-bool cb_runner_interrupted(void);
+/* -1 with err set (nothing was measured) once an interrupt came, else 0. */
+int cb_runner_check_interrupt(cb_error *err);
 /* Marks the cells an engine filter (--benchmark_filter) leaves out as
  * skipped; CB_EXIT_USAGE for a filter that is not a valid expression.
  * cb_runner_run does it unless it was done before. */

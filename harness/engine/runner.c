@@ -44,7 +44,12 @@ void cb_runner_catch_interrupts(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-bool cb_runner_interrupted(void) { return interrupted; }
+int cb_runner_check_interrupt(cb_error *err)
+{
+	if (!interrupted)
+		return 0;
+	return cb_error_set(err, CB_EXIT_FAIL, "interrupted while the jobs were set up: nothing was measured");
+}
 
 static void fail_cell(cb_cell *c, const char *msg)
 {
@@ -370,8 +375,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
  * cannot name another process's directories yet. */
 static void remove_temp_dirs(pid_t pid)
 {
-	const char *tmp = getenv("TMPDIR");
-	const char *root = tmp && *tmp ? tmp : "/tmp";
+	const char *root = cb_temp_root();
 	char prefix[40];
 	snprintf(prefix, sizeof prefix, "concbench.%ld.", (long)pid);
 	DIR *d = opendir(root);
@@ -523,7 +527,9 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 	}
 	free(buf);
 	close(fds[0]);
-	if (!rs.ended || timed_out || term_at) {
+	/* Killed, or ended without saying so: its teardown may not have run. */
+	bool killed = !rs.ended || timed_out || term_at;
+	if (killed) {
 		siginfo_t si;
 		while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 			;
@@ -534,7 +540,7 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		;
 	kill(-pid, SIGKILL);   /* a worker that outlived its process */
 	reap_orphans();
-	if (!rs.ended || timed_out || term_at)
+	if (killed)
 		sweep_leftovers(c);
 	char msg[640];
 	if (timed_out) {

@@ -77,23 +77,28 @@ int cb_error_set(cb_error *err, int code, const char *fmt, ...)
 /* ---- temporary files ---------------------------------------------------- */
 
 /* A private directory for a job's files, mode 0700:
- * $TMPDIR (or /tmp)/concbench.PID.TAG.XXXXXX, PID the process that makes
+ * cb_temp_root() (TMPDIR, or /tmp)/concbench.PID.TAG.XXXXXX, PID the process that makes
  * it (the measuring process, where setup runs). The workload's teardown
  * removes it. When the runner has to kill a measuring process (a
  * repetition past its limit, an interrupt that outlasts its grace), the
  * teardown never runs; the runner then removes that process's
  * directories, with everything in them. 0, or -errno with out empty. */
+static inline const char *cb_temp_root(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
 static inline int cb_temp_dir(const char *tag, char *out, size_t n)
 {
 	/* mkdir with a name of its own rather than mkdtemp, which strict C
 	 * (-std=c99, -std=c11) does not declare. The pid makes it unique
 	 * between processes; a name taken (EEXIST) is tried again with the
 	 * next number, and mkdir never follows a link planted at it. */
-	const char *tmp = getenv("TMPDIR");
 	uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
 	for (int tries = 0; tries < 100; tries++) {
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		int len = snprintf(out, n, "%s/concbench.%ld.%s.%06llx", tmp && *tmp ? tmp : "/tmp", (long)getpid(),
+		int len = snprintf(out, n, "%s/concbench.%ld.%s.%06llx", cb_temp_root(), (long)getpid(),
 		                   tag, (unsigned long long)(x >> 40));
 		if (len < 0 || (size_t)len >= n) {
 			if (n)
