@@ -88,7 +88,9 @@ static int compute_reference(cb_job *job, cb_error *err)
 	int rc = reference_pass(job, &io, err);
 	double t1 = cb_now();
 	getrusage(RUSAGE_THREAD, &u1);
+	job->reference_passes = 1;
 	if (!rc && u1.ru_minflt - u0.ru_minflt > COLD_FAULTS) {
+		job->reference_passes = 2;
 		rc = reference_pass(job, &io, err);
 		double t2 = cb_now();
 		job->cold_extra_s = (t1 - t0) - (t2 - t1) > 0 ? (t1 - t0) - (t2 - t1) : 0;

@@ -282,6 +282,9 @@ struct cb_job {
 	 * once, in its warmup. 0 when that run touched little new memory;
 	 * otherwise reference_s is the warm pass plus post. */
 	double cold_extra_s;
+	/* How many times the reference run ran pre and its tasks: 1, or 2
+	 * where the first pass touched much new memory (0 for a failed job). */
+	int reference_passes;
 };
 
 static inline double cb_job_param(const cb_job *job, const char *name)
