@@ -28,20 +28,30 @@
 #include "base/migrations.h"
 #include "engine/run.h"
 
+/* Interrupts received (Ctrl-C, SIGTERM), counted to 2: the first stops
+ * the run after the repetition at hand, the second at once. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	if (interrupted < 2)
+		interrupted++;   /* both signals are blocked here: no lost count */
+}
+
+static void catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
 }
 
 void cb_runner_catch_interrupts(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_interrupts(NULL, NULL);
 }
 
 int cb_runner_check_interrupt(cb_error *err)
@@ -209,7 +219,8 @@ static int child_main(cb_cell *c, int fd, int round)
 #define TIMEOUT_FIRST_S 600.0
 #define TIMEOUT_FLOOR_S 60.0
 #define TIMEOUT_WARM_FACTOR 20.0
-/* How long an interrupted measuring process gets to clean up. */
+/* How long an interrupted measuring process gets to finish its repetition
+ * and clean up, unless a second interrupt comes first. */
 #define INTERRUPT_GRACE_S 10.0
 /* How long the processes a failed cell left behind get to die. */
 #define SWEEP_S 2.0
@@ -481,14 +492,20 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		if (interrupted && !term_at) {
 			kill(pid, SIGTERM);
 			term_at = cb_now();
+			if (interrupted == 1)
+				cb_say(&run->say, CB_SAY_NOTE, "interrupted: stopping after %s's repetition at hand "
+				       "(at most %.0f s); interrupt again to stop at once", c->id, INTERRUPT_GRACE_S);
 		}
 		double now = cb_now(), left = last + limit - now;
 		if (term_at)
-			left = term_at + INTERRUPT_GRACE_S - now;
+			left = interrupted > 1 ? 0 : term_at + INTERRUPT_GRACE_S - now;
 		if (left <= 0) {
 			timed_out = !term_at;
 			if (timed_out)
 				busy = describe_stuck(c, pid, stuck, sizeof stuck);
+			else if (interrupted > 1)
+				cb_say(&run->say, CB_SAY_NOTE, "interrupted again: %s's repetition at hand is "
+				       "abandoned and its processes killed", c->id);
 			kill_cell(c, pid);
 			break;
 		}
@@ -715,10 +732,8 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	cb_run_config *cfg = run->cfg;
 	if (!run->selected && cb_runner_select(run, err))
 		return -1;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	struct sigaction old_int, old_term;
+	catch_interrupts(&old_int, &old_term);
 	int was_reaper = 0;
 	prctl(PR_GET_CHILD_SUBREAPER, &was_reaper);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -751,7 +766,8 @@ int cb_runner_run(cb_run *run, cb_error *err)
 			if (c->error)
 				continue;
 			measure_round(run, c, r);
-			if (c->error || r == rounds - 1) {
+			/* A round cut short by an interrupt did not finish the cell. */
+			if (c->error || (r == rounds - 1 && !interrupted)) {
 				c->done = true;
 				run->cells_done++;
 			}

@@ -46,5 +46,32 @@ grep -q 'interrupted while the jobs were set up: nothing was measured' "$tmp/ear
 left=$(ls -A "$TMPDIR")
 [ -z "$left" ] || { echo "FAIL: left in TMPDIR after an interrupt during setup: $left"; fails=$((fails+1)); }
 
+# A second interrupt stops at once: the repetition at hand (a 2-minute
+# sleep) is abandoned and its process killed, without waiting out the
+# grace the first interrupt gives it; the cell, which measured nothing,
+# is not recorded (not as a cell whose checksum failed).
+"$bin" run -w io.sleep -s serial --param io.sleep:tasks=2 --param io.sleep:latency=60s -r 1 -o "$tmp/twice" \
+  >/dev/null 2>"$tmp/twice.err" &
+pid=$!
+for _ in $(seq 1 300); do
+  [ -f "$tmp/twice/latest/results.json" ] && break
+  sleep 0.1
+done
+kill -INT "$pid"
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"; rc=$?
+[ "$rc" -eq 1 ] || { echo "FAIL: a run interrupted twice exited $rc, expected 1"; fails=$((fails+1)); }
+grep -q "interrupt again to stop at once" "$tmp/twice.err" ||
+  { echo "FAIL: the first interrupt did not say how to stop at once: $(cat "$tmp/twice.err")"; fails=$((fails+1)); }
+grep -q "interrupted again: io.sleep/serial/n1/compact/dynamic:1's repetition at hand is abandoned" "$tmp/twice.err" ||
+  { echo "FAIL: the second interrupt did not abandon the repetition: $(cat "$tmp/twice.err")"; fails=$((fails+1)); }
+jq -e '.complete == false and (.cells | length) == 0' "$tmp/twice/latest/results.json" >/dev/null ||
+  { echo "FAIL: an interrupted cell with no repetition was recorded: $(jq -c '[.cells[] | {id, checksum_ok, reps: (.reps | length)}]' "$tmp/twice/latest/results.json")"; fails=$((fails+1)); }
+kids=$(pgrep -P "$pid" 2>/dev/null | wc -l)
+[ "$kids" -eq 0 ] || { echo "FAIL: $kids child processes left after a second interrupt"; fails=$((fails+1)); }
+left=$(ls -A "$TMPDIR")
+[ -z "$left" ] || { echo "FAIL: left in TMPDIR after a second interrupt: $left"; fails=$((fails+1)); }
+
 [ "$fails" -eq 0 ] || exit 1
 echo "interrupt ok"
