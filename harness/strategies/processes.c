@@ -21,9 +21,12 @@
 
 #include "engine/strategy.h"
 
+/* The child has one thread, so binding it binds the process: one
+ * sched_setaffinity, where hwloc's process binding lists /proc/self/task
+ * (an opendir, a heap buffer: copy-on-write faults in every child). */
 __attribute__((noreturn)) static void child_main(cb_exec *ex, cb_job *job, int w)
 {
-	if (cb_exec_bind_process(ex, w))
+	if (cb_exec_bind_thread(ex, w))
 		_exit(CB_CHILD_EXIT_BIND);
 	cb_io io = cb_io_blocking();
 	cb_worker_run(ex, job, w, ex->workers, &io);
@@ -42,7 +45,10 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 {
 	pid_t *pid = ex->priv;
 	int started = 0, fork_errno = 0, failed = 0;
-	for (int w = 0; w < ex->workers; w++) {
+	for (int w = 0; w < ex->workers; w++)
+		pid[w] = 0;
+	for (int k = 0; k < ex->workers; k++) {
+		int w = cb_exec_start_order(ex, k);
 		pid_t p = fork();
 		if (p == 0)
 			child_main(ex, job, w);
@@ -74,22 +80,22 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 			break;
 		}
 		int w = 0;
-		while (w < started && pid[w] != r)
+		while (w < ex->workers && pid[w] != r)
 			w++;
-		if (w == started)
+		if (w == ex->workers)
 			continue;
 		pid[w] = 0;
 		left--;
 		if (!failed && cb_exec_child_status(w, status, err)) {
 			failed = 1;
-			for (int k = 0; k < started; k++)
+			for (int k = 0; k < ex->workers; k++)
 				if (pid[k] > 0)
 					kill(pid[k], SIGKILL);
 		}
 	}
 	if (fork_errno && !failed)
-		return cb_error_set(err, CB_EXIT_ENV, "cannot fork worker %d (of %d): %s", started,
-		                    ex->workers, strerror(fork_errno));
+		return cb_error_set(err, CB_EXIT_ENV, "cannot fork worker %d (of %d): %s",
+		                    cb_exec_start_order(ex, started), ex->workers, strerror(fork_errno));
 	if (failed)
 		return -1;
 	return cb_exec_check(ex, err);

@@ -42,15 +42,16 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 {
 	threads_priv *p = ex->priv;
 	int started = 0, rc = 0;
-	for (int w = 0; w < ex->workers; w++) {
+	for (int k = 0; k < ex->workers; k++) {
+		int w = cb_exec_start_order(ex, k);
 		p->args[w] = (thread_arg){ ex, job, w };
 		rc = pthread_create(&p->tid[w], &p->attr[w], thread_main, &p->args[w]);
 		if (rc)
 			break;
 		started++;
 	}
-	for (int w = 0; w < started; w++)
-		pthread_join(p->tid[w], NULL);
+	for (int k = 0; k < started; k++)
+		pthread_join(p->tid[cb_exec_start_order(ex, k)], NULL);
 	if (rc)
 		return cb_error_set(err, CB_EXIT_ENV, "cannot create thread %d of %d: %s", started + 1,
 		                    ex->workers, strerror(rc));
