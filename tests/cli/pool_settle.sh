@@ -25,9 +25,12 @@ for w in mem.stream io.file; do
 	forked=$(jq --arg w "$w" '[.cells[] | select(.workload == $w and .strategy == "processes") | .reps[].minflt] | min' "$f")
 	pools=$(jq --arg w "$w" "[.cells[] | select(.workload == \$w and (.strategy | IN($pooled))) | .reps[].minflt] | max" "$f")
 	threads=$(jq --arg w "$w" '[.cells[] | select(.workload == $w and .strategy == "threads") | .reps[].minflt] | max' "$f")
-	# 12M of stream arrays are 3072 pages, io.file's buffers 1024: a fork
-	# per job maps its share of them.
-	[ "$forked" -ge 300 ] || fail "$w: processes took $forked page faults a repetition; a fork per job maps its pages anew"
+	# 12M of stream arrays are 3072 pages, of which a fork per job maps
+	# its share anew; each of io.file's 2 forked workers writes the one
+	# 64-page buffer it is lent (copy-on-write).
+	least=300
+	[ "$w" = io.file ] && least=128
+	[ "$forked" -ge "$least" ] || fail "$w: processes took $forked page faults a repetition (at least $least expected); a fork per job maps its pages anew"
 	[ $((pools * 20)) -lt "$forked" ] || fail "$w: settled pools took up to $pools faults a repetition (processes: $forked)"
 	[ $((threads * 4)) -lt "$forked" ] || fail "$w: threads took up to $threads faults a repetition (processes: $forked)"
 	echo "$w: pools $pools faults a repetition, threads $threads, processes $forked"
