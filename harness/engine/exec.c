@@ -349,13 +349,6 @@ int cb_exec_bind_thread(cb_exec *ex, int w)
 	return cb_bind_thread(ex->topo, ex->place->sets[w]);
 }
 
-int cb_exec_bind_process(cb_exec *ex, int w)
-{
-	if (!ex->place || !ex->place->sets || w >= ex->place->workers || !ex->place->sets[w])
-		return 0;
-	return cb_bind_process(ex->topo, ex->place->sets[w]);
-}
-
 void cb_cpu_times_self(cb_cpu_times *out)
 {
 	struct rusage ru;

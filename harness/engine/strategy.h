@@ -230,9 +230,12 @@ static inline int cb_exec_start_order(const cb_exec *ex, int k)
 /* Sets worker w's cpuset as the affinity of a thread about to be created,
  * so that it starts on its PU instead of migrating there. 0 or -errno. */
 int cb_exec_thread_attr(cb_exec *ex, int w, pthread_attr_t *attr);
-/* Binds the calling thread (or process) to worker w's cpuset, if any. */
+/* Binds the calling thread to worker w's cpuset, if any. A worker process
+ * forked for a strategy has one thread, so this binds the process too:
+ * one sched_setaffinity, where hwloc's process binding lists
+ * /proc/self/task (an opendir, a heap buffer: copy-on-write faults in
+ * every child of a fork per job). */
 int cb_exec_bind_thread(cb_exec *ex, int w);
-int cb_exec_bind_process(cb_exec *ex, int w);
 /* The calling process's own usage (getrusage RUSAGE_SELF), for a pool
  * process to publish into shared memory after each job. */
 void cb_cpu_times_self(cb_cpu_times *out);

@@ -21,9 +21,6 @@
 
 #include "engine/strategy.h"
 
-/* The child has one thread, so binding it binds the process: one
- * sched_setaffinity, where hwloc's process binding lists /proc/self/task
- * (an opendir, a heap buffer: copy-on-write faults in every child). */
 __attribute__((noreturn)) static void child_main(cb_exec *ex, cb_job *job, int w)
 {
 	if (cb_exec_bind_thread(ex, w))

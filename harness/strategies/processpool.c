@@ -70,7 +70,7 @@ __attribute__((noreturn)) static void child_main(cb_exec *ex, cb_job *job, pp_sh
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
-	if (cb_exec_bind_process(ex, w))
+	if (cb_exec_bind_thread(ex, w))
 		_exit(CB_CHILD_EXIT_BIND);
 	cb_cpu_times_self(&sh->cpu[w]);
 	uint32_t seen = 0;
