@@ -105,6 +105,38 @@ static json_t *cell(const char *workload, const char *strategy, int workers, dou
 	return c;
 }
 
+/* A page fault that costs a hypervisor's price is said, with what it
+ * does to the figures; one at bare-metal cost, or none measured, is not. */
+static void test_expensive_page_fault_warned(void **state)
+{
+	(void)state;
+	const double cost[] = { 17.04, 0.4, NAN };
+	for (int k = 0; k < 3; k++) {
+		json_t *m = json_pack("{s:s, s:b}", "host", "vm", "free_page_reporting", k == 0);
+		if (isfinite(cost[k]))
+			json_object_set_new(m, "page_fault_us", json_real(cost[k]));
+		json_t *root = json_pack("{s:s, s:o, s:[o]}", "schema", CB_RESULTS_SCHEMA, "machine", m, "cells",
+		                         cell("cpu.primes", "serial", 1, 0.05));
+		char *text = json_dumps(root, JSON_COMPACT);
+		cb_rdoc *doc = NULL;
+		cb_error err = { 0 };
+		if (cb_results_parse("generated.json", text, strlen(text), &doc, &err))
+			fail_msg("%s", err.msg);
+		fixture f = { .doc = doc };
+		cb_report_warnings(doc, &f.warnings);
+		assert_int_equal(warned(&f, "a page fault costs 17.0 us on this machine"), k == 0);
+		assert_int_equal(warned(&f, "page fault"), k == 0);
+		if (k == 1)
+			assert_true(fabs(doc->page_fault_us - 0.4) < 1e-9);
+		if (k == 2)
+			assert_true(isnan(doc->page_fault_us));
+		cb_warnings_free(&f.warnings);
+		cb_rdoc_free(doc);
+		free(text);
+		json_decref(root);
+	}
+}
+
 /* Both reports of a document, with its series and no charts. */
 static void reports_of(const cb_rdoc *doc, char **html, char **md)
 {
@@ -215,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_warnings_fixture_names_each_hazard),
 		cmocka_unit_test(test_warnings_speedup_above_gustafson_bound),
 		cmocka_unit_test(test_report_without_charts_says_why),
+		cmocka_unit_test(test_expensive_page_fault_warned),
 		cmocka_unit_test(test_verdict_many_strategies_names_the_fastest),
 		cmocka_unit_test(test_verdict_many_loads_keeps_every_row),
 		cmocka_unit_test(test_report_html_escapes_every_string_from_the_file),

@@ -478,6 +478,10 @@ int cb_cmd_run(int argc, char **argv)
 	if (!cfg.quiet)
 		print_estimate(&run);
 	run.machine = cb_machine_json(run.topo);
+	char *fault = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
+	if (fault && !cfg.quiet)
+		fprintf(stderr, "concbench: warning: %s\n", fault);
+	free(fault);
 	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
 		goto fail;
 	if (cb_results_write(&run, &err)) {

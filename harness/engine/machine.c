@@ -1,9 +1,12 @@
 /* The machine record written into every results file: enough to tell two
  * runs' machines apart and to warn about what distorts measurements
- * (frequency governor, clocksource, load at start). */
+ * (frequency governor, clocksource, load at start, what a page fault
+ * costs under a hypervisor). */
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +87,73 @@ static double runnable_others(void)
 	return sum / n;
 }
 
+/* Whether the CPU says it runs under a hypervisor (x86's "hypervisor"
+ * flag in /proc/cpuinfo): 1 yes, 0 no, -1 unknown (no flags line, as on
+ * arm64). */
+static int virtual_machine(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[8192];
+	int v = -1;
+	if (!f)
+		return -1;
+	while (v < 0 && fgets(line, sizeof line, f))
+		if (!strncmp(line, "flags", 5))
+			v = strstr(line, " hypervisor") != NULL;
+	fclose(f);
+	return v;
+}
+
+/* Whether a virtio balloon reports free memory to the host (feature bit 5,
+ * VIRTIO_BALLOON_F_REPORTING): memory one process frees is handed back,
+ * and a later process's first touch of it is the host's to serve again. */
+static bool free_page_reporting(void)
+{
+	DIR *d = opendir("/sys/bus/virtio/drivers/virtio_balloon");
+	struct dirent *e;
+	bool on = false;
+	if (!d)
+		return false;
+	while (!on && (e = readdir(d))) {
+		if (strncmp(e->d_name, "virtio", 6))
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "/sys/bus/virtio/drivers/virtio_balloon/%s/features", e->d_name);
+		char *bits = read_first_line(path);
+		on = bits && strlen(bits) > 5 && bits[5] == '1';
+		free(bits);
+	}
+	closedir(d);
+	return on;
+}
+
+/* What a page fault costs this process: the median of three first
+ * touches of FAULT_PAGES fresh pages, in microseconds a page (NAN when no
+ * memory could be had). Every fresh process (one per cell and round) and
+ * every forked worker pays it for each page it touches first: about
+ * 0.1-1 us on bare metal and hardware-assisted VMs; on this project's
+ * 2-core VM (a guest whose page tables the hypervisor shadows) 17 us,
+ * which made io.file under `processes` measure faults more than I/O. */
+#define FAULT_PAGES 1024
+static double page_fault_us(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)(page > 0 ? page : 4096) * FAULT_PAGES;
+	double t[3];
+	for (int k = 0; k < 3; k++) {
+		volatile char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NAN;
+		madvise((void *)p, len, MADV_NOHUGEPAGE);
+		double t0 = cb_now();
+		for (size_t off = 0; off < len; off += (size_t)(page > 0 ? page : 4096))
+			p[off] = 1;
+		t[k] = (cb_now() - t0) / FAULT_PAGES * 1e6;
+		munmap((void *)p, len);
+	}
+	return cb_median(t, 3);
+}
+
 json_t *cb_machine_json(const cb_topology *t)
 {
 	json_t *m = json_object();
@@ -109,6 +179,11 @@ json_t *cb_machine_json(const cb_topology *t)
 	double others = runnable_others();
 	json_object_set_new(m, "runnable_others", isfinite(others) ? json_real(others) : json_null());
 	json_object_set_new(m, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	int vm = virtual_machine();
+	json_object_set_new(m, "virtual_machine", vm < 0 ? json_null() : json_boolean(vm));
+	json_object_set_new(m, "free_page_reporting", json_boolean(free_page_reporting()));
+	double fault = page_fault_us();
+	json_object_set_new(m, "page_fault_us", isfinite(fault) ? json_real(fault) : json_null());
 	json_object_set_new(m, "topology", cb_topology_to_json(t));
 	return m;
 }

@@ -79,6 +79,10 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 		warn(w, "load average %.2f at the start is above %.1f per PU (%d PUs): other work "
 		     "competed with the benchmark", d->loadavg1, LOAD_PER_PU_LIMIT, d->allowed_pus);
 	}
+	char *fault = cb_machine_fault_warning(d->page_fault_us);
+	if (fault)
+		warn(w, "%s", fault);
+	free(fault);
 	if (d->clocksource && strcmp(d->clocksource, "tsc"))
 		warn(w, "clocksource is '%s', not 'tsc': reading the clock is slower and coarser",
 		     d->clocksource);
@@ -184,6 +188,10 @@ static void section_machine(emitter *e)
 	        json_integer_value(json_object_get(topo, "pus")), d->allowed_pus));
 	row_add(&t, S("governor"), S(d->governor ? d->governor : "unknown"));
 	row_add(&t, S("clocksource"), S(d->clocksource ? d->clocksource : "unknown"));
+	json_t *vm = json_object_get(m, "virtual_machine");
+	row_add(&t, S("virtual machine"), S(json_is_boolean(vm) ? (json_is_true(vm) ? "yes" : "no") : "unknown"));
+	row_add(&t, S("page fault"), isfinite(d->page_fault_us) ? cb_xasprintf("%.2f us%s", d->page_fault_us,
+	        d->free_page_reporting ? " (free page reporting on)" : "") : S("unknown"));
 	row_add(&t, S("load average at start"), S(la ? la : "unknown"));
 	row_add(&t, S("run started"), S(d->created));
 	row_add(&t, S("command"), S(cmd ? cmd : ""));

@@ -338,6 +338,9 @@ static int read_top(cb_rdoc *d, cb_jreader *rd)
 	d->loadavg1 = json_is_number(la) ? json_number_value(la) : NAN;
 	json_t *ro = json_object_get(m, "runnable_others");
 	d->runnable_others = json_is_number(ro) ? json_number_value(ro) : NAN;
+	json_t *pf = json_object_get(m, "page_fault_us");
+	d->page_fault_us = json_is_number(pf) ? json_number_value(pf) : NAN;
+	d->free_page_reporting = json_is_true(json_object_get(m, "free_page_reporting"));
 	d->allowed_pus = (int)int_or(topo, "allowed_pus", int_or(topo, "pus", 0));
 	d->weak_scaling = !strcmp(str_or(cfg, "scaling", "strong"), "weak");
 	d->complete = !json_is_false(json_object_get(root, "complete"));
@@ -402,6 +405,17 @@ int cb_results_read(const char *path, cb_rdoc **out, cb_error *err)
 out:
 	free(text);
 	return rc;
+}
+
+char *cb_machine_fault_warning(double page_fault_us)
+{
+	if (!(page_fault_us > CB_FAULT_US_LIMIT))
+		return NULL;
+	return cb_xasprintf("a page fault costs %.1f us on this machine, against 0.1-1 us on bare metal: "
+	                    "each fresh process (one per cell and round) and each forked worker pays it "
+	                    "for every page it first touches, so fork-based strategies cost more here "
+	                    "than elsewhere, and cells that touch much memory move with the host "
+	                    "(docs/ci.md)", page_fault_us);
 }
 
 void cb_rdoc_free(cb_rdoc *doc)

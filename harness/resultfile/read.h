@@ -48,6 +48,8 @@ typedef struct cb_rdoc {
 	const char *host, *kernel, *cpu_model, *clocksource, *governor, *created;
 	double loadavg1;       /* NAN when unknown */
 	double runnable_others; /* tasks runnable besides concbench at the start; NAN when unknown */
+	double page_fault_us;  /* what a first touch of a page cost at the start; NAN when unknown */
+	bool free_page_reporting; /* a balloon hands freed memory back to the host */
 	int allowed_pus;       /* 0 when unknown */
 	bool weak_scaling;     /* config.scaling == "weak": Gustafson */
 	bool complete;
@@ -65,6 +67,11 @@ int cb_results_parse(const char *path, const char *text, size_t len, cb_rdoc **o
 /* The same from a parsed document (a reference is taken). */
 int cb_results_parse_json(const char *path, json_t *root, cb_rdoc **out, cb_error *err);
 void cb_rdoc_free(cb_rdoc *doc);
+/* A page fault that costs more than CB_FAULT_US_LIMIT: what it means for
+ * the figures, as a sentence (malloc'ed), or NULL. Said by run at its
+ * start and by the report. */
+#define CB_FAULT_US_LIMIT 2.0
+char *cb_machine_fault_warning(double page_fault_us);
 
 /* N,X rows, optional header line, '#' comments and blank lines ignored.
  * *n and *x are malloc'ed, sorted by N. */
