@@ -106,7 +106,9 @@ static int virtual_machine(void)
 
 /* Whether a virtio balloon reports free memory to the host (feature bit 5,
  * VIRTIO_BALLOON_F_REPORTING): memory one process frees is handed back,
- * and a later process's first touch of it is the host's to serve again. */
+ * and the host backs it again when a later process touches it. Recorded
+ * beside the fault cost, not as its cause: on this project's VM, holding
+ * reporting back for a minute left a fault at 13-17 us. */
 static bool free_page_reporting(void)
 {
 	DIR *d = opendir("/sys/bus/virtio/drivers/virtio_balloon");
@@ -131,9 +133,9 @@ static bool free_page_reporting(void)
  * touches of FAULT_PAGES fresh pages, in microseconds a page (NAN when no
  * memory could be had). Every fresh process (one per cell and round) and
  * every forked worker pays it for each page it touches first: about
- * 0.1-1 us on bare metal and hardware-assisted VMs; on this project's
- * 2-core VM (a guest whose page tables the hypervisor shadows) 17 us,
- * which made io.file under `processes` measure faults more than I/O. */
+ * 0.1-1 us on bare metal; on this project's 2-core VM (a PVM guest, whose
+ * page tables the hypervisor keeps) 13-18 us, which made io.file under
+ * `processes` measure faults more than I/O. */
 #define FAULT_PAGES 1024
 static double page_fault_us(void)
 {
