@@ -139,8 +139,8 @@ static bool free_page_reporting(void)
 #define FAULT_PAGES 1024
 static double page_fault_us(void)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)(page > 0 ? page : 4096) * FAULT_PAGES;
+	long sz = sysconf(_SC_PAGESIZE);
+	size_t page = sz > 0 ? (size_t)sz : 4096, len = page * FAULT_PAGES;
 	double t[3];
 	for (int k = 0; k < 3; k++) {
 		volatile char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -148,7 +148,7 @@ static double page_fault_us(void)
 			return NAN;
 		madvise((void *)p, len, MADV_NOHUGEPAGE);
 		double t0 = cb_now();
-		for (size_t off = 0; off < len; off += (size_t)(page > 0 ? page : 4096))
+		for (size_t off = 0; off < len; off += page)
 			p[off] = 1;
 		t[k] = (cb_now() - t0) / FAULT_PAGES * 1e6;
 		munmap((void *)p, len);
