@@ -53,10 +53,16 @@ left=$(ls -A "$TMPDIR")
 "$bin" run -w io.sleep -s serial --param io.sleep:tasks=2 --param io.sleep:latency=60s -r 1 -o "$tmp/twice" \
   >/dev/null 2>"$tmp/twice.err" &
 pid=$!
+# The first interrupt must find the measuring process inside its warmup:
+# one that comes while that process still sets its job up makes it skip
+# the warmup and end at once, and there is nothing left for a second one
+# to stop (a fresh-clone CI run hit that window once). So wait for the
+# process, then a second for its setup (a 2-task io.sleep job: a few ms).
 for _ in $(seq 1 300); do
-  [ -f "$tmp/twice/latest/results.json" ] && break
+  [ -f "$tmp/twice/latest/results.json" ] && pgrep -P "$pid" >/dev/null && break
   sleep 0.1
 done
+sleep 1
 kill -INT "$pid"
 sleep 0.5
 kill -INT "$pid"
