@@ -393,6 +393,88 @@ static void test_slowed_round_set_aside(void **state)
 	release(r, b, n);
 }
 
+/* Spells of a slow PU, as the speed probe records them: in one round of
+ * three, the probe on PU 0 and every cell of the first workload run
+ * `slowdown` times slower; the other workload's cells do not move. */
+static void slow_spells(cb_cmp_input *in, size_t first_slow, double slowdown)
+{
+	for (size_t c = 0; c < in->ncells; c++) {
+		cb_cmp_cell *cell = &in->cells[c];
+		cell->nprobes = cell->nrounds;
+		cell->probes = cb_xcalloc(cell->nrounds, sizeof *cell->probes);
+		for (size_t i = 0; i < cell->nrounds; i++) {
+			bool slow = i % 3 == first_slow;
+			/* the probe's own noise: +-1% */
+			double noise = 0.01 * ((double)((i * 7 + c * 3) % 5) - 2) / 2;
+			cell->probes[i] = (cb_cmp_probe){ i, 0, log(1.4 * (slow ? slowdown : 1)) + noise };
+			if (slow && c < 13)
+				cell->rounds[i] *= slowdown;
+		}
+	}
+}
+
+/* The speed probe's adjustment: slow spells that make a memory-bound
+ * workload's rounds bimodal (12% slower: under what sets a round aside)
+ * leave it noisy as measured and unchanged once
+ * adjusted, with a slope near 1 for it and near 0 for the workload that
+ * does not move; a real 10% change survives the adjustment (the slope is
+ * fitted within each side, so the change cannot enter it); --no-adjust
+ * and files without readings are left as measured. */
+static void test_speed_probe_adjustment(void **state)
+{
+	(void)state;
+	synth base = { .ncells = 26, .reps = 1, .rounds = 10, .scale = 1, .cv = 0.005, .seed = 5 };
+	synth new = base;
+	new.seed = 6;
+	cb_cmp_input *b = make_input(base), *n = make_input(new);
+	slow_spells(b, 0, 1.12);
+	slow_spells(n, 1, 1.12);
+	cb_cmp_opts o;
+	cb_cmp_opts_default(&o);
+	o.no_adjust = true;
+	cb_cmp_result *r = NULL;
+	cb_error err = { 0 };
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_int_equal(r->adjusted, 0);
+	size_t noisy = 0;
+	for (size_t i = 0; i < 13; i++)
+		noisy += r->rows[i].verdict == CB_VERDICT_NOISY;
+	assert_true(noisy >= 10);
+	cb_cmp_result_free(r);
+
+	o.no_adjust = false;
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_int_equal(r->adjusted, 26);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 0);
+	assert_int_equal(r->count[CB_VERDICT_IMPROVED], 0);
+	assert_int_equal(r->count[CB_VERDICT_UNCHANGED], 26);
+	assert_true(fabs(r->rows[0].slope - 1) < 0.05);
+	assert_true(r->rows[20].slope < 0.1);
+	assert_true(fabs(r->slope_max - r->rows[0].slope) < 1e-12);
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(n);
+
+	/* the first workload 10% heavier in NEW, in every round */
+	new.heavier = 13;
+	new.heavy = 1.10;
+	n = make_input(new);
+	slow_spells(n, 1, 1.12);
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_true(fabs(r->rows[0].slope - 1) < 0.05);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 13);
+	for (size_t i = 0; i < 13; i++)
+		assert_true(fabs(r->rows[i].ratio - 1.10) < 0.02);
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(n);
+
+	/* NEW without readings (a file from before the probe): as measured */
+	n = make_input(new);
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_int_equal(r->adjusted, 0);
+	assert_true(isnan(r->rows[0].slope));
+	release(r, b, n);
+}
+
 /* ---- statistics against independent values --------------------------- */
 
 /* Holm (1979): sorted p 0.005 0.01 0.03 0.04 times 4 3 2 1, made monotone. */
@@ -551,7 +633,8 @@ static void test_reader_concbench_cells_and_metrics(void **state)
 		"\"topology\": {\"cores\": 2, \"pus\": 2}}, \"cells\": [{\"id\": \"w[a=1]/serial\", "
 		"\"workload\": \"w\", \"params\": {\"b\": \"2\", \"a\": \"1\"}, \"strategy\": \"serial\", "
 		"\"workers\": 1, \"ntasks\": 100, \"reps\": [{\"wall_s\": 2, \"user_s\": 1.5, "
-		"\"sys_s\": 0.25}], \"rounds\": [2, 4]}]}";
+		"\"sys_s\": 0.25, \"round\": 1, \"probe_ms\": {\"3\": 2.0, \"x\": 1, \"4\": -1}}], "
+		"\"rounds\": [2, 4]}]}";
 	cb_cmp_input *in;
 	cb_error err = { 0 };
 	assert_int_equal(parse(json, CB_METRIC_TIME, &in, &err), 0);
@@ -560,6 +643,11 @@ static void test_reader_concbench_cells_and_metrics(void **state)
 	assert_string_equal(in->facts[CB_FACT_HOST], "h");
 	assert_string_equal(in->facts[CB_FACT_TOPOLOGY], "cores=2 pus=2");
 	assert_true(in->cells[0].reps[0] == 2 && in->cells[0].nrounds == 2);
+	/* the probe's one valid reading, with its round and PU */
+	assert_int_equal(in->cells[0].nprobes, 1);
+	assert_int_equal(in->cells[0].probes[0].round, 1);
+	assert_int_equal(in->cells[0].probes[0].pu, 3);
+	assert_true(fabs(in->cells[0].probes[0].log_ms - log(2.0)) < 1e-12);
 	cb_cmp_input_free(in);
 	assert_int_equal(parse(json, CB_METRIC_THROUGHPUT, &in, &err), 0);
 	assert_true(in->cells[0].reps[0] == 50 && in->cells[0].rounds[1] == 25);
@@ -653,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_quick_suite_power_one_workload_10pct),
 		cmocka_unit_test(test_untestable_inputs_said_first_no_table),
 		cmocka_unit_test(test_slowed_round_set_aside),
+		cmocka_unit_test(test_speed_probe_adjustment),
 		cmocka_unit_test(test_bootstrap_interval_contains_true_ratio),
 		cmocka_unit_test(test_median_even_and_odd),
 		cmocka_unit_test(test_reader_malformed_inputs_rejected),

@@ -56,6 +56,8 @@ static const char usage_text[] =
 	"  --paired           round k of BASE ran beside round k of NEW (concbench merge of\n"
 	"                     runs made alternately, docs/ci.md): test each cell on the log\n"
 	"                     ratios of its paired rounds, so the machine's drift cancels\n"
+	"  --no-adjust        test rounds as measured, without adjusting them for the speed\n"
+	"                     probe that run records before each round (docs/ci.md)\n"
 	"\n"
 	"exit: 0 no regression, 1 regression (or any change with --fail-on any),\n"
 	"      2 usage or input error\n";
@@ -141,6 +143,9 @@ static int parse_option(int c, const char *arg, compare_args *a)
 	case 'p':
 		a->opts.paired = true;
 		return 0;
+	case 'A':
+		a->opts.no_adjust = true;
+		return 0;
 	case 'g':
 	case 'G':
 		a->github = c == 'g';
@@ -165,6 +170,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{ "chart", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
 		{ "ignore-param", required_argument, NULL, 'i' }, { "paired", no_argument, NULL, 'p' },
 		{ "github", no_argument, NULL, 'g' },          { "no-github", no_argument, NULL, 'G' },
+		{ "no-adjust", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -179,7 +185,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 			return usage_error("compare: bad option '%s'", argv[optind - 1],
 			                   "--threshold, --alpha, --metric, --format, --fail-on, "
 			                   "--baseline, --chart, --seed, --resamples, --ignore-param, --paired, "
-			                   "--github, --no-github");
+			                   "--no-adjust, --github, --no-github");
 		if ((rc = parse_option(c, optarg, a)))
 			return rc;
 	}

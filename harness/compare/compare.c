@@ -338,12 +338,185 @@ static void flag_worse_outliers(const double *v, size_t n, bool lower_better, bo
 	free(dev);
 }
 
+/* ---- the speed probe ---------------------------------------------------- */
+
+/* Each round of a concbench run records, just before its timed repetition,
+ * how long a fixed cache-bound kernel took on each of the cell's PUs
+ * (cb_speed_probe_ms). On a shared host a virtual CPU runs cache-bound
+ * work 1.6-2x slower for seconds to minutes at a time, and a round that
+ * fell in such a spell is slow whatever the code. The rounds are adjusted
+ * for it by regression on a covariate the code under test cannot move
+ * (CUPED, in the terms of A/B testing): x = the round's mean over its
+ * readings of log(probe) minus the median log reading on that PU over both
+ * files, and log t' = log t - b x. The slope b is fitted per group of
+ * cells (workload, one executor or several; a CPU-bound loop hardly moves
+ * with the probe, a matrix multiply moves with it nearly one for one) from
+ * the rounds' spread around their own cell's mean on each side, so that a
+ * change between BASE and NEW cannot enter it. b is held to [0, 1.5] (a
+ * cell that ran faster when its PUs ran slower has no physical meaning; a
+ * steeper slope is noise). Both sides are put on the same reference speed,
+ * so a spell that covered all of one run cancels too. */
+#define SLOPE_MAX 1.5
+#define SLOPE_MIN_ROUNDS 8
+
+typedef struct pu_ref {
+	int pu;
+	double *v;
+	size_t n;
+	double med;
+} pu_ref;
+
+static pu_ref *ref_of(pu_ref **refs, size_t *n, int pu, bool add)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*refs)[i].pu == pu)
+			return &(*refs)[i];
+	if (!add)
+		return NULL;
+	*refs = realloc(*refs, (*n + 1) * sizeof **refs);
+	if (!*refs)
+		abort();
+	(*refs)[*n] = (pu_ref){ .pu = pu };
+	return &(*refs)[(*n)++];
+}
+
+static void ref_add(pu_ref **refs, size_t *n, const cb_cmp_cell *c)
+{
+	for (size_t i = 0; i < c->nprobes; i++) {
+		pu_ref *p = ref_of(refs, n, c->probes[i].pu, true);
+		p->v = realloc(p->v, (p->n + 1) * sizeof *p->v);
+		if (!p->v)
+			abort();
+		p->v[p->n++] = c->probes[i].log_ms;
+	}
+}
+
+/* x of every round of c (malloc'ed), or NULL when a round has no reading. */
+static double *probe_x(const cb_cmp_cell *c, pu_ref *refs, size_t nrefs)
+{
+	if (!c->nprobes || !c->nrounds)
+		return NULL;
+	double *x = cb_xcalloc(c->nrounds, sizeof *x);
+	size_t *cnt = cb_xcalloc(c->nrounds, sizeof *cnt);
+	for (size_t i = 0; i < c->nprobes; i++) {
+		const pu_ref *p = ref_of(&refs, &nrefs, c->probes[i].pu, false);
+		x[c->probes[i].round] += c->probes[i].log_ms - p->med;
+		cnt[c->probes[i].round]++;
+	}
+	for (size_t i = 0; i < c->nrounds && x; i++) {
+		if (!cnt[i]) {
+			free(x);
+			x = NULL;
+		} else {
+			x[i] /= (double)cnt[i];
+		}
+	}
+	free(cnt);
+	return x;
+}
+
+/* Adds one side's centred log rounds and x to the group's sums. */
+static void slope_sums(const cb_cmp_cell *c, const double *x, double *sxy, double *sxx, size_t *n)
+{
+	double my = 0, mx = 0;
+	for (size_t i = 0; i < c->nrounds; i++) {
+		my += log(c->rounds[i]) / (double)c->nrounds;
+		mx += x[i] / (double)c->nrounds;
+	}
+	for (size_t i = 0; i < c->nrounds; i++) {
+		*sxy += (x[i] - mx) * (log(c->rounds[i]) - my);
+		*sxx += (x[i] - mx) * (x[i] - mx);
+	}
+	*n += c->nrounds;
+}
+
+static double *adjusted(const cb_cmp_cell *c, const double *x, double b)
+{
+	double *a = cb_xmalloc(c->nrounds * sizeof *a);
+	for (size_t i = 0; i < c->nrounds; i++)
+		a[i] = c->rounds[i] * exp(-b * x[i]);
+	return a;
+}
+
+static bool same_group(const cb_cmp_row *a, const cb_cmp_row *b);
+
+static void adjust_for_probe(cb_cmp_result *r)
+{
+	r->slope_max = NAN;
+	for (size_t i = 0; i < r->nrows; i++) {
+		r->rows[i].slope = NAN;
+		r->rows[i].rounds = use_rounds(r->rows[i].base, r->rows[i].new, r->opts.min_rounds);
+	}
+	if (r->opts.no_adjust || r->opts.metric == CB_METRIC_CPU)
+		return;
+	pu_ref *refs = NULL;
+	size_t nrefs = 0;
+	for (size_t i = 0; i < r->nrows; i++)
+		if (r->rows[i].rounds) {
+			ref_add(&refs, &nrefs, r->rows[i].base);
+			ref_add(&refs, &nrefs, r->rows[i].new);
+		}
+	for (size_t k = 0; k < nrefs; k++)
+		refs[k].med = cb_median(refs[k].v, refs[k].n);
+	double **xb = cb_xcalloc(r->nrows + 1, sizeof *xb), **xn = cb_xcalloc(r->nrows + 1, sizeof *xn);
+	bool *done = cb_xcalloc(r->nrows + 1, sizeof *done);
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (!r->rows[i].rounds)
+			continue;
+		xb[i] = probe_x(r->rows[i].base, refs, nrefs);
+		xn[i] = probe_x(r->rows[i].new, refs, nrefs);
+	}
+	/* Higher is better for throughput: its log moves against the probe's. */
+	double sign = cb_cmp_lower_is_better(r->opts.metric) ? 1 : -1;
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (done[i] || !xb[i] || !xn[i])
+			continue;
+		double sxy = 0, sxx = 0;
+		size_t n = 0;
+		for (size_t j = i; j < r->nrows; j++)
+			if (!done[j] && xb[j] && xn[j] && same_group(&r->rows[i], &r->rows[j])) {
+				slope_sums(r->rows[j].base, xb[j], &sxy, &sxx, &n);
+				slope_sums(r->rows[j].new, xn[j], &sxy, &sxx, &n);
+			}
+		double b = sxx > 0 ? sign * sxy / sxx : NAN;
+		b = b < 0 ? 0 : b > SLOPE_MAX ? SLOPE_MAX : b;
+		bool fit = n >= SLOPE_MIN_ROUNDS && isfinite(b);
+		for (size_t j = i; j < r->nrows; j++)
+			if (!done[j] && xb[j] && xn[j] && same_group(&r->rows[i], &r->rows[j])) {
+				done[j] = true;
+				if (!fit)
+					continue;
+				cb_cmp_row *w = &r->rows[j];
+				w->slope = b;
+				w->adj_base = adjusted(w->base, xb[j], sign * b);
+				w->adj_new = adjusted(w->new, xn[j], sign * b);
+				r->adjusted++;
+			}
+		if (fit && !(b <= r->slope_max)) {
+			const char *label = r->rows[i].base->label;
+			r->slope_max = b;
+			snprintf(r->slope_group, sizeof r->slope_group, "%.*s at %s", (int)strcspn(label, "/"),
+			         label, r->rows[i].base->executors > 1 ? "several executors" : "one");
+		}
+	}
+	for (size_t i = 0; i < r->nrows; i++) {
+		free(xb[i]);
+		free(xn[i]);
+	}
+	for (size_t k = 0; k < nrefs; k++)
+		free(refs[k].v);
+	free(refs);
+	free(xb);
+	free(xn);
+	free(done);
+}
+
 /* The samples the row is tested on: repetitions, or rounds without the
  * rounds set aside (with --paired, a pair goes when either round does). */
 static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
 {
-	const double *x = row->rounds ? row->base->rounds : row->base->reps;
-	const double *y = row->rounds ? row->new->rounds : row->new->reps;
+	const double *x = !row->rounds ? row->base->reps : row->adj_base ? row->adj_base : row->base->rounds;
+	const double *y = !row->rounds ? row->new->reps : row->adj_new ? row->adj_new : row->new->rounds;
 	size_t nb = row->rounds ? row->base->nrounds : row->base->nreps;
 	size_t nn = row->rounds ? row->new->nrounds : row->new->nreps;
 	bool *fx = cb_xcalloc(nb + 1, sizeof *fx), *fy = cb_xcalloc(nn + 1, sizeof *fy);
@@ -758,6 +931,7 @@ int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_o
 	r->new = new;
 	r->shift = 1;
 	match_cells(r);
+	adjust_for_probe(r);
 	for (size_t i = 0; i < r->nrows; i++)
 		measure_row(&r->rows[i], o);
 	fit_priors(r);
@@ -780,6 +954,8 @@ void cb_cmp_result_free(cb_cmp_result *r)
 		free(r->rows[i].boot);
 		free(r->rows[i].x);
 		free(r->rows[i].y);
+		free(r->rows[i].adj_base);
+		free(r->rows[i].adj_new);
 	}
 	for (size_t i = 0; i < r->nskips; i++)
 		free(r->skips[i].owned);

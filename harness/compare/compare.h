@@ -42,7 +42,17 @@ typedef struct cb_cmp_cell {
 	size_t nrounds;
 	char *failed;    /* why the cell has no usable result; NULL when it has */
 	int executors;   /* workers x threads; 0 where the file does not say */
+	struct cb_cmp_probe *probes; /* the speed probe before each round's repetitions */
+	size_t nprobes;
 } cb_cmp_cell;
+
+/* One reading of the speed probe (results.json reps[].probe_ms): on PU
+ * `pu`, before a repetition of round `round` (an index into rounds). */
+typedef struct cb_cmp_probe {
+	size_t round;
+	int pu;
+	double log_ms;
+} cb_cmp_probe;
 
 /* A step in the machine's speed that the run found during itself, in every
  * cell of one workload (results.json's machine_changes). */
@@ -88,6 +98,7 @@ typedef struct cb_cmp_opts {
 	int resamples;       /* bootstrap resamples per cell */
 	size_t min_rounds;   /* rounds needed on each side to use them as the unit */
 	bool paired;         /* round k of BASE ran beside round k of NEW: test the ratios */
+	bool no_adjust;      /* leave rounds as measured, without the speed probe's adjustment */
 } cb_cmp_opts;
 
 void cb_cmp_opts_default(cb_cmp_opts *o);
@@ -109,6 +120,9 @@ typedef struct cb_cmp_row {
 	double *x, *y;             /* the samples tested (rounds set aside left out) */
 	size_t set_aside;          /* rounds left out as slowed by interference */
 	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */
+	double *adj_base, *adj_new;/* rounds adjusted for the speed probe, or NULL */
+	double slope;              /* of log round time on the probe, in the cell's group;
+	                              NAN: not adjusted */
 	cb_verdict verdict;
 	const char *why;           /* one short reason for the verdict */
 	double *boot;              /* bootstrap log ratios (internal) */
@@ -137,6 +151,9 @@ typedef struct cb_cmp_result {
 	const char *unit;              /* "rounds", "repetitions" or "mixed" */
 	size_t underpowered;           /* cells whose MDC exceeds the threshold */
 	size_t set_aside;              /* rounds set aside as slowed by interference, all cells */
+	size_t adjusted;               /* cells whose rounds the speed probe adjusted */
+	double slope_max;              /* the largest slope of a group, and its group */
+	char slope_group[96];
 	double underpowered_mdc;       /* their median MDC (INFINITY: untestable) */
 	double needed_n;               /* samples a side that would let half of them see it */
 	char *warnings[CB_FACT_COUNT + 4];

@@ -54,6 +54,7 @@ static void cell_free(cb_cmp_cell *c)
 	free(c->label);
 	free(c->reps);
 	free(c->rounds);
+	free(c->probes);
 	free(c->failed);
 }
 
@@ -96,6 +97,34 @@ static void push(double **v, size_t *n, double x)
 
 /* ---- concbench results.json ------------------------------------------ */
 
+/* The speed probe's readings before each repetition (reps[].probe_ms:
+ * {"PU": ms}), with the round each belongs to. Files from before the probe,
+ * and readings that are not positive numbers, give none. */
+static void read_probes(cb_cmp_cell *c, const cb_rcell *r)
+{
+	const json_t *reps = json_object_get(r->json, "reps"), *rep;
+	size_t i;
+	json_array_foreach(reps, i, rep) {
+		const json_t *probe = json_object_get(rep, "probe_ms"), *round = json_object_get(rep, "round");
+		if (!json_is_object(probe) || !json_is_integer(round) || json_integer_value(round) < 0 ||
+		    (size_t)json_integer_value(round) >= r->nrounds)
+			continue;
+		const char *pu;
+		json_t *ms;
+		json_object_foreach((json_t *)probe, pu, ms) {
+			char *end;
+			long k = strtol(pu, &end, 10);
+			double v = json_number_value(ms);
+			if (*end || end == pu || k < 0 || k > 1 << 20 || !(v > 0) || !isfinite(v))
+				continue;
+			c->probes = realloc(c->probes, (c->nprobes + 1) * sizeof *c->probes);
+			if (!c->probes)
+				abort();
+			c->probes[c->nprobes++] = (cb_cmp_probe){ (size_t)json_integer_value(round), (int)k, log(v) };
+		}
+	}
+}
+
 /* One cell of the one reader's view: its key (what matches it in the other
  * file), its samples of the metric per repetition and per round. */
 static int map_cell(reader *rd, cb_cmp_input *in, const cb_rcell *r, size_t idx)
@@ -133,6 +162,7 @@ static int map_cell(reader *rd, cb_cmp_input *in, const cb_rcell *r, size_t idx)
 		else if (rd->metric == CB_METRIC_THROUGHPUT)
 			push(&c->rounds, &c->nrounds, d > 0 ? (double)r->ntasks / d : 0);
 	}
+	read_probes(c, r);
 	for (size_t i = 0; i + 1 < in->ncells; i++)
 		if (!strcmp(in->cells[i].key, c->key))
 			return cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s: the same cell as cells[%zu]",

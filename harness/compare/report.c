@@ -116,10 +116,17 @@ static void method_line(FILE *f, const cb_cmp_result *r)
 	        "tested cells by Holm, family-wise alpha %g; ratio of medians new/base with %g%% "
 	        "percentile bootstrap interval (%d resamples, seed %lu); threshold %g%%; MDC = "
 	        "smallest change detectable with 80%% power at alpha/%zu; %zu rounds set aside as slowed "
-	        "by interference (worse than their side's median by over 15%% and 3.5 robust sd).\n",
+	        "by interference (worse than their side's median by over 15%% and 3.5 robust sd); ",
 	        r->unit, o->min_rounds, o->paired ? ", paired round by round" : "", med_df,
 	        r->ntested, o->alpha, (1 - o->alpha) * 100, o->resamples, o->seed, o->threshold * 100,
 	        r->ntested ? r->ntested : 1, r->set_aside);
+	if (o->no_adjust)
+		fputs("rounds as measured (--no-adjust).\n", f);
+	else if (r->adjusted)
+		fprintf(f, "rounds of %zu cells adjusted for the speed probe (slope fitted per workload, "
+		        "largest %.2f: %s).\n", r->adjusted, r->slope_max, r->slope_group);
+	else
+		fputs("rounds as measured (no speed probe readings to adjust by).\n", f);
 }
 
 /* Said before any table: cells that could not have had any verdict but
@@ -244,7 +251,7 @@ static json_t *num(double v)
 
 static json_t *row_json(const cb_cmp_row *w)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
 	                 "s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
 	                 "cell", w->base->label, "key", w->base->key,
 	                 "verdict", cb_cmp_verdict_name(w->verdict), "why", w->why,
@@ -255,6 +262,8 @@ static json_t *row_json(const cb_cmp_row *w)
 	                 "p", num(w->p), "p_holm", num(w->p_adj), "mdc", num(w->mdc),
 	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new), "df", num(w->df),
 	                 "prior_df", num(w->prior_df), "set_aside", (json_int_t)w->set_aside);
+	json_object_set_new(j, "probe_slope", num(w->slope));
+	return j;
 }
 
 static json_t *summary_json(const cb_cmp_result *r)

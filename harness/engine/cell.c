@@ -49,6 +49,9 @@ void cb_rep_clear(cb_rep *rep)
 	if (rep->cpus)
 		json_decref(rep->cpus);
 	rep->cpus = NULL;
+	if (rep->probe)
+		json_decref(rep->probe);
+	rep->probe = NULL;
 }
 
 int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err)
@@ -167,6 +170,44 @@ static void bind_main(cb_cell *c)
 		cb_bind_thread(c->run->topo, c->place.sets[0]);
 	else
 		cb_bind_thread(c->run->topo, hwloc_topology_get_allowed_cpuset(cb_topology_hwloc(c->run->topo)));
+}
+
+/* The speed probe on the cell's PUs, one after the other, the main thread
+ * bound to each: {"PU": ms}. At most CB_PROBE_PUS of them, spread evenly
+ * over the placement's distinct PUs (a wide cell's rounds would otherwise
+ * pay a millisecond and more per PU). NULL when the cell is not pinned,
+ * runs elsewhere (a launcher's ranks) or the topology is not this
+ * machine's. The caller binds the main thread back (cb_cell_rep does). */
+#define CB_PROBE_PUS 8
+json_t *cb_cell_probe(const cb_cell *c)
+{
+	if (!cb_topology_is_this_system(c->run->topo) || !c->place.pu || c->strategy->run_rep)
+		return NULL;
+	int *pus = cb_xcalloc((size_t)c->place.workers + 1, sizeof *pus), n = 0;
+	for (int w = 0; w < c->place.workers; w++) {
+		int pu = c->place.pu[w], seen = pu < 0;
+		for (int k = 0; k < n && !seen; k++)
+			seen = pus[k] == pu;
+		if (!seen)
+			pus[n++] = pu;
+	}
+	json_t *out = NULL;
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	int take = n < CB_PROBE_PUS ? n : CB_PROBE_PUS;
+	for (int k = 0; k < take; k++) {
+		int pu = pus[(size_t)k * (size_t)n / (size_t)take];
+		hwloc_bitmap_only(set, (unsigned)pu);
+		if (cb_bind_thread(c->run->topo, set))
+			continue;
+		char key[16];
+		snprintf(key, sizeof key, "%d", pu);
+		if (!out)
+			out = json_object();
+		json_object_set_new(out, key, json_real(cb_speed_probe_ms()));
+	}
+	hwloc_bitmap_free(set);
+	free(pus);
+	return out;
 }
 
 /* Threads and processes created inside the job start on their creator's
@@ -327,6 +368,8 @@ json_t *cb_rep_json(const cb_rep *r)
 	json_object_set_new(j, "round", json_integer(r->round));
 	json_object_set_new(j, "at_s", json_real(r->at_s));
 	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
+	if (r->probe)
+		json_object_set(j, "probe_ms", r->probe);
 	return j;
 }
 
@@ -359,6 +402,8 @@ int cb_rep_from_json(const json_t *j, cb_rep *r)
 	r->checksum_ok = json_is_true(json_object_get(j, "checksum_ok"));
 	json_t *cpus = json_object_get(j, "cpus");
 	r->cpus = json_is_array(cpus) ? json_incref(cpus) : json_array();
+	json_t *probe = json_object_get(j, "probe_ms");
+	r->probe = json_is_object(probe) ? json_incref(probe) : NULL;
 	return 0;
 }
 

@@ -60,6 +60,8 @@ typedef struct cb_rep {
 	int round;                /* the round (fresh process) it ran in, from 0 */
 	double at_s;              /* when it began, in seconds after the run began */
 	json_t *cpus;             /* per worker: array of OS indices */
+	json_t *probe;            /* {"PU": ms} of the speed probe just before the
+	                             round's timed repetitions, or NULL */
 } cb_rep;
 
 
@@ -171,6 +173,9 @@ void cb_cell_init(cb_cell *c, cb_run *run, cb_job *job, const cb_strategy *st, i
 int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err);
 int cb_cell_open(cb_cell *c, cb_error *err);
 int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
+/* The speed probe on the cell's PUs (cell.c), for the repetition to come:
+ * {"PU": ms}, or NULL where it cannot run there. */
+json_t *cb_cell_probe(const cb_cell *c);
 void cb_cell_close(cb_cell *c);
 /* Untimed, after the warmup repetitions, for a pool of processes (FORKS
  * and POOL): as many settling repetitions as the cell has executors, pass
@@ -252,5 +257,8 @@ void cb_run_dir_remove(const char *dir);
 /* machine.c: the machine record (host, kernel, CPU, clocksource, load,
  * governor, topology). */
 json_t *cb_machine_json(const cb_topology *t);
+/* Milliseconds of a fixed cache-bound kernel on the calling thread's PU,
+ * for compare to adjust rounds by (docs/ci.md, "The speed probe"). */
+double cb_speed_probe_ms(void);
 
 #endif

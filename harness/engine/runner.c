@@ -117,10 +117,14 @@ static void child_body(cb_gb_state *st, void *arg)
 	 * checks that every repetition reports the same iteration count. */
 	cb_rep rep = { 0 };
 	int rc = 0;
+	/* Before the repetition and outside its time: a figure of the PUs'
+	 * speed at this moment, for compare (cb_cell_rep binds back). */
+	json_t *probe = skip ? NULL : cb_cell_probe(c);
 	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
 		for (int64_t i = 0; i < n; i++)
 			if (!skip)
 				rc |= cb_cell_rep(c, &rep, &err);
+	rep.probe = probe;
 	if (!skip && rc) {
 		cb_rep_clear(&rep);
 		fail_cell(c, err.msg);
@@ -128,6 +132,7 @@ static void child_body(cb_gb_state *st, void *arg)
 		skip = c->error;
 	}
 	if (skip) {
+		cb_rep_clear(&rep);
 		cb_gb_skip_with_error(st, skip);
 		return;
 	}

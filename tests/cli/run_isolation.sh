@@ -44,4 +44,10 @@ fi
 "$bin" run -q --size tiny -w cpu.primes -s processes -n 1,2 -r 3 -o "$tmp/fork" || fail "fork run exited $?"
 jq -e '[.cells[] | select(.strategy == "processes") | ([.reps[].minflt] | min) / .workers] | length == 2 and max < 80' "$tmp/fork/latest/results.json" >/dev/null ||
   fail "a forked worker of a tiny cpu.primes job took too many page faults (at most 80 expected): $(jq -c '[.cells[] | {id, minflt: [.reps[].minflt], workers}]' "$tmp/fork/latest/results.json")"
+# The speed probe: before each timed repetition, outside its time, a
+# reading on each of the cell's PUs (compare adjusts rounds by it).
+np=$(nproc)
+jq -e --argjson np "$np" '[.cells[] | .workers as $w | .reps[] | (.probe_ms | type) == "object" and (.probe_ms | length) == ([$w, $np] | min) and ([.probe_ms[]] | all(. > 0 and . < 1000))] | all' \
+  "$tmp/fork/latest/results.json" >/dev/null ||
+  fail "a repetition lacks its speed probe on each of its PUs: $(jq -c '[.cells[] | {id, probe: [.reps[].probe_ms]}]' "$tmp/fork/latest/results.json")"
 echo "isolation ok"
