@@ -452,6 +452,15 @@ static void test_speed_probe_adjustment(void **state)
 	assert_true(r->rows[20].slope < 0.1);
 	assert_true(fabs(r->slope_max - r->rows[0].slope) < 1e-12);
 	cb_cmp_result_free(r);
+	/* paired: the slope from the pairs' log ratios against their x
+	 * differences, the same answer */
+	o.paired = true;
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	assert_true(r->rows[0].paired);
+	assert_true(fabs(r->rows[0].slope - 1) < 0.05);
+	assert_int_equal(r->count[CB_VERDICT_UNCHANGED], 26);
+	o.paired = false;
+	cb_cmp_result_free(r);
 	cb_cmp_input_free(n);
 
 	/* the first workload 10% heavier in NEW, in every round */
