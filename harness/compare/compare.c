@@ -340,7 +340,7 @@ static void flag_worse_outliers(const double *v, size_t n, bool lower_better, bo
 
 /* ---- the speed probe ---------------------------------------------------- */
 
-/* Each round of a concbench run records, just before its timed repetition,
+/* Each round of a concbench run records, before its warmup,
  * how long a fixed cache-bound kernel took on each of the cell's PUs
  * (cb_speed_probe_ms). On a shared host a virtual CPU runs cache-bound
  * work 1.6-2x slower for seconds to minutes at a time, and a round that

@@ -162,7 +162,7 @@ void cb_cell_close(cb_cell *c)
  * is bound to worker 0's cpuset (the whole allowed set when unpinned) so
  * that the serial phases run where the cell runs and a pinned cell shows
  * no migrations from the main thread waking up elsewhere. */
-static void bind_main(cb_cell *c)
+static void bind_main(const cb_cell *c)
 {
 	if (!cb_topology_is_this_system(c->run->topo))
 		return;
@@ -177,7 +177,7 @@ static void bind_main(cb_cell *c)
  * over the placement's distinct PUs (a wide cell's rounds would otherwise
  * pay a millisecond and more per PU). NULL when the cell is not pinned,
  * runs elsewhere (a launcher's ranks) or the topology is not this
- * machine's. The caller binds the main thread back (cb_cell_rep does). */
+ * machine's. The main thread is bound back where the cell keeps it. */
 #define CB_PROBE_PUS 8
 json_t *cb_cell_probe(const cb_cell *c)
 {
@@ -207,6 +207,7 @@ json_t *cb_cell_probe(const cb_cell *c)
 	}
 	hwloc_bitmap_free(set);
 	free(pus);
+	bind_main(c);
 	return out;
 }
 

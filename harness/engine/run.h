@@ -60,8 +60,8 @@ typedef struct cb_rep {
 	int round;                /* the round (fresh process) it ran in, from 0 */
 	double at_s;              /* when it began, in seconds after the run began */
 	json_t *cpus;             /* per worker: array of OS indices */
-	json_t *probe;            /* {"PU": ms} of the speed probe just before the
-	                             round's timed repetitions, or NULL */
+	json_t *probe;            /* {"PU": ms} of the speed probe taken before
+	                             the round's warmup, or NULL */
 } cb_rep;
 
 
@@ -173,7 +173,7 @@ void cb_cell_init(cb_cell *c, cb_run *run, cb_job *job, const cb_strategy *st, i
 int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err);
 int cb_cell_open(cb_cell *c, cb_error *err);
 int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
-/* The speed probe on the cell's PUs (cell.c), for the repetition to come:
+/* The speed probe on the cell's PUs (cell.c), for the round to come:
  * {"PU": ms}, or NULL where it cannot run there. */
 json_t *cb_cell_probe(const cb_cell *c);
 void cb_cell_close(cb_cell *c);

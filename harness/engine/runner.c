@@ -81,6 +81,7 @@ static void fail_cell(cb_cell *c, const char *msg)
 typedef struct child_ctx {
 	cb_cell *c;
 	int fd, round;
+	json_t *probe;   /* the round's speed probe reading, or NULL */
 } child_ctx;
 
 static void send_line(int fd, json_t *j)
@@ -117,14 +118,11 @@ static void child_body(cb_gb_state *st, void *arg)
 	 * checks that every repetition reports the same iteration count. */
 	cb_rep rep = { 0 };
 	int rc = 0;
-	/* Before the repetition and outside its time: a figure of the PUs'
-	 * speed at this moment, for compare (cb_cell_rep binds back). */
-	json_t *probe = skip ? NULL : cb_cell_probe(c);
 	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
 		for (int64_t i = 0; i < n; i++)
 			if (!skip)
 				rc |= cb_cell_rep(c, &rep, &err);
-	rep.probe = probe;
+	rep.probe = x->probe ? json_incref(x->probe) : NULL;
 	if (!skip && rc) {
 		cb_rep_clear(&rep);
 		fail_cell(c, err.msg);
@@ -162,6 +160,11 @@ static int child_main(cb_cell *c, int fd, int round)
 	 * (pools, workers): not what the job's setup started (io.tcp's echo
 	 * server, a process that stands for a remote service, unpinned). */
 	run->perf_fd = cb_migrations_open();
+	/* The PUs' speed at this moment, for compare: before the strategy
+	 * starts its pools (nothing of the cell's runs beside it) and before
+	 * the warmup, which then leaves the caches as the job has them for
+	 * the timed repetitions. */
+	json_t *probe = rc ? NULL : cb_cell_probe(c);
 	if (!rc)
 		rc = cb_cell_open(c, &err);
 	for (int w = 0; !rc && !interrupted && w < run->cfg->warmup; w++) {
@@ -179,7 +182,7 @@ static int child_main(cb_cell *c, int fd, int round)
 		fail_cell(c, err.msg);
 		send_line(fd, json_pack("{s:s}", "error", c->error));
 	} else if (!interrupted) {
-		child_ctx x = { c, fd, round };
+		child_ctx x = { c, fd, round, probe };
 		cb_gb_bench *b = cb_gb_register(c->id, child_body, &x);
 		cb_gb_use_manual_time(b);
 		cb_gb_iterations(b, 1);
@@ -200,6 +203,8 @@ static int child_main(cb_cell *c, int fd, int round)
 			send_line(fd, json_pack("{s:o}", "trace", tr));
 		}
 	}
+	if (probe)
+		json_decref(probe);
 	cb_cell_close(c);
 	json_t *end = json_object();
 	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
