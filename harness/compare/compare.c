@@ -420,15 +420,16 @@ static double *probe_x(const cb_cmp_cell *c, pu_ref *refs, size_t nrefs)
 	return x;
 }
 
-/* Adds one side's centred log rounds and x to the group's sums. */
-static void slope_sums(const cb_cmp_cell *c, const double *x, const bool *out, double *sxy,
-                       double *sxx, size_t *n)
+/* Adds the cross-products of y and x, each centred on its mean over the
+ * entries not skipped, to a group's sums; `weight` rounds an entry. */
+static void centred_sums(const double *y, const double *x, const bool *skip, size_t n, size_t weight,
+                         double *sxy, double *sxx, size_t *cnt)
 {
 	double my = 0, mx = 0;
 	size_t k = 0;
-	for (size_t i = 0; i < c->nrounds; i++)
-		if (!out[i]) {
-			my += log(c->rounds[i]);
+	for (size_t i = 0; i < n; i++)
+		if (!skip[i]) {
+			my += y[i];
 			mx += x[i];
 			k++;
 		}
@@ -436,39 +437,42 @@ static void slope_sums(const cb_cmp_cell *c, const double *x, const bool *out, d
 		return;
 	my /= (double)k;
 	mx /= (double)k;
-	for (size_t i = 0; i < c->nrounds; i++)
-		if (!out[i]) {
-			*sxy += (x[i] - mx) * (log(c->rounds[i]) - my);
+	for (size_t i = 0; i < n; i++)
+		if (!skip[i]) {
+			*sxy += (x[i] - mx) * (y[i] - my);
 			*sxx += (x[i] - mx) * (x[i] - mx);
 		}
-	*n += k;
+	*cnt += weight * k;
 }
 
-/* The same for a paired row: the log ratios of its pairs and the
- * differences of their x, centred: what the paired test sees. */
+/* One side's log rounds against their x, the rounds set aside left out. */
+static void slope_sums(const cb_cmp_cell *c, const double *x, const bool *out, double *sxy,
+                       double *sxx, size_t *n)
+{
+	double *y = logs_of(c->rounds, c->nrounds);
+	centred_sums(y, x, out, c->nrounds, 1, sxy, sxx, n);
+	free(y);
+}
+
+/* A paired row: the log ratios of its pairs against the differences of
+ * their x, which is what the paired test sees; a pair goes when either of
+ * its rounds is set aside. */
 static void slope_sums_paired(const cb_cmp_cell *b, const double *xb, const bool *ob,
                               const cb_cmp_cell *n, const double *xn, const bool *on, double *sxy,
                               double *sxx, size_t *cnt)
 {
-	double my = 0, mx = 0;
-	size_t k = 0;
-	for (size_t i = 0; i < b->nrounds; i++)
-		if (!ob[i] && !on[i]) {
-			my += log(n->rounds[i]) - log(b->rounds[i]);
-			mx += xn[i] - xb[i];
-			k++;
-		}
-	if (k < 2)
-		return;
-	my /= (double)k;
-	mx /= (double)k;
-	for (size_t i = 0; i < b->nrounds; i++)
-		if (!ob[i] && !on[i]) {
-			double dy = log(n->rounds[i]) - log(b->rounds[i]) - my, dx = xn[i] - xb[i] - mx;
-			*sxy += dx * dy;
-			*sxx += dx * dx;
-		}
-	*cnt += 2 * k;
+	size_t k = b->nrounds;
+	double *y = cb_xmalloc((k + 1) * sizeof *y), *x = cb_xmalloc((k + 1) * sizeof *x);
+	bool *skip = cb_xcalloc(k + 1, sizeof *skip);
+	for (size_t i = 0; i < k; i++) {
+		y[i] = log(n->rounds[i]) - log(b->rounds[i]);
+		x[i] = xn[i] - xb[i];
+		skip[i] = ob[i] || on[i];
+	}
+	centred_sums(y, x, skip, k, 2, sxy, sxx, cnt);
+	free(y);
+	free(x);
+	free(skip);
 }
 
 static double *adjusted(const cb_cmp_cell *c, const double *x, double b)
