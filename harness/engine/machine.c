@@ -157,11 +157,12 @@ static double page_fault_us(void)
 }
 
 /* The speed probe: a 128 x 128 double matrix multiply (384 KiB, resident
- * in L2), timed five times on static buffers, the fastest kept. This machine's slow spells (a virtual
- * CPU at 1.6-2x for seconds to minutes, for cache-bound work only) show in
- * it as in cpu.matmul: over 240 s of alternating turns on PU 1, quick
- * matmul and the probe correlated 0.88 in their log times, where a pointer
- * chase over 64 MiB and an integer loop did not (0.10, 0.43). The first
+ * in L2), timed five times on static buffers, the fastest kept. This
+ * machine's slow spells (a virtual CPU at 1.6-2x for seconds to minutes,
+ * for cache-bound work only) show in it as in cpu.matmul: over 240 s of
+ * alternating turns on PU 1, quick matmul and the probe correlated 0.88
+ * in their log times, where a pointer chase over 64 MiB and an integer
+ * loop did not (0.10, 0.43). The first
  * call of a process fills the buffers and multiplies once untimed: a fresh
  * process's first touches are page faults, not the machine's speed. */
 #define PROBE_N 128
