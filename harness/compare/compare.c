@@ -553,7 +553,7 @@ static void adjust_for_probe(cb_cmp_result *r)
 			const char *label = r->rows[i].base->label;
 			r->slope_max = b;
 			snprintf(r->slope_group, sizeof r->slope_group, "%.*s at %s", (int)strcspn(label, "/"),
-			         label, r->rows[i].base->executors > 1 ? "several executors" : "one");
+			         label, r->rows[i].base->executors > 1 ? "several executors" : "one executor");
 		}
 	}
 	for (size_t i = 0; i < r->nrows; i++) {
