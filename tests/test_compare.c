@@ -502,6 +502,32 @@ static void test_holm_known_example(void **state)
 	}
 }
 
+/* The MDC against values worked by hand: with df that large the t is the
+ * normal, z(0.975) + z(0.8) = 1.959964 + 0.841621 = 2.801585, so a log
+ * spread of 1% gives expm1(0.02801585) = 0.0284120; at 4 df the quantiles
+ * are t(0.975) = 2.776445 and t(0.8) = 0.940965: expm1(0.0371741) = 0.0378737.
+ * The set-aside rule: 30% slower among steady values is left out, 10%
+ * slower is not (under the 15% floor), a faster one never is. */
+static void test_mdc_and_set_aside_rule(void **state)
+{
+	(void)state;
+	assert_true(fabs(cb_cmp_mdc(0.01, 0.05, 1e9) - 0.0284120) < 1e-6);
+	assert_true(fabs(cb_cmp_mdc(0.01, 0.05, 4) - 0.0378737) < 1e-6);
+	assert_true(cb_cmp_mdc(0.01, 0.01 / 117, 1e9) > cb_cmp_mdc(0.01, 0.05, 1e9));
+	const double v[] = { 1.00, 1.01, 0.99, 1.00, 1.30, 1.10, 0.60, 1.00 };
+	bool out[8];
+	cb_cmp_set_aside(v, 8, true, out);
+	const bool want[] = { false, false, false, false, true, false, false, false };
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(out[i], want[i]);
+	/* Higher is better: the low value is the one set aside. */
+	cb_cmp_set_aside(v, 8, false, out);
+	assert_true(out[6] && !out[4]);
+	/* Fewer than 4 values: nothing. */
+	cb_cmp_set_aside(v + 3, 3, true, out);
+	assert_false(out[0] || out[1] || out[2]);
+}
+
 static void test_moderated_t_without_prior_is_student(void **state)
 {
 	(void)state;
@@ -743,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_one_regressed_cell_among_20_no_shift),
 		cmocka_unit_test(test_rounds_used_when_three_each_side),
 		cmocka_unit_test(test_holm_known_example),
+		cmocka_unit_test(test_mdc_and_set_aside_rule),
 		cmocka_unit_test(test_moderated_t_without_prior_is_student),
 		cmocka_unit_test(test_moderated_t_prior_adds_degrees_of_freedom),
 		cmocka_unit_test(test_prior_recovers_common_variance),

@@ -323,7 +323,7 @@ static void samples(const cb_cmp_row *row, const double **x, const double **y)
 #define OUTLIER_SDS 3.5
 #define OUTLIER_MIN 0.15
 
-static void flag_worse_outliers(const double *v, size_t n, bool lower_better, bool *out)
+void cb_cmp_set_aside(const double *v, size_t n, bool lower_better, bool *out)
 {
 	double *l = logs_of(v, n), *dev = cb_xmalloc((n ? n : 1) * sizeof *dev);
 	double med = cb_median(l, n);
@@ -524,8 +524,8 @@ static void adjust_for_probe(cb_cmp_result *r)
 				const cb_cmp_cell *bc = r->rows[j].base, *nc = r->rows[j].new;
 				/* Rounds that will be set aside (below) stay out of the fit. */
 				bool *ob = cb_xcalloc(bc->nrounds + 1, sizeof *ob), *on = cb_xcalloc(nc->nrounds + 1, sizeof *on);
-				flag_worse_outliers(bc->rounds, bc->nrounds, sign > 0, ob);
-				flag_worse_outliers(nc->rounds, nc->nrounds, sign > 0, on);
+				cb_cmp_set_aside(bc->rounds, bc->nrounds, sign > 0, ob);
+				cb_cmp_set_aside(nc->rounds, nc->nrounds, sign > 0, on);
 				if (r->opts.paired && bc->nrounds == nc->nrounds) {
 					slope_sums_paired(bc, xb[j], ob, nc, xn[j], on, &sxy, &sxx, &n);
 				} else {
@@ -581,8 +581,8 @@ static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
 	/* Set aside as measured: a round slowed past the rule is left out
 	 * whatever the probe said; the adjustment corrects the rest. */
 	if (row->rounds) {
-		flag_worse_outliers(row->base->rounds, nb, lower, fx);
-		flag_worse_outliers(row->new->rounds, nn, lower, fy);
+		cb_cmp_set_aside(row->base->rounds, nb, lower, fx);
+		cb_cmp_set_aside(row->new->rounds, nn, lower, fy);
 	}
 	bool pair = o->paired && row->rounds && nb == nn;
 	row->x = cb_xmalloc((nb + 1) * sizeof *row->x);
@@ -733,6 +733,11 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	                          o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
 }
 
+double cb_cmp_mdc(double spread, double alpha, double df)
+{
+	return expm1((gsl_cdf_tdist_Qinv(alpha / 2, df) + gsl_cdf_tdist_Pinv(MDC_POWER, df)) * spread);
+}
+
 /* Smallest change the cell's test would find with MDC_POWER at the
  * strictest per-cell level Holm may apply (alpha / m). */
 static double min_detectable(const cb_cmp_row *row, double alpha_cell)
@@ -741,8 +746,7 @@ static double min_detectable(const cb_cmp_row *row, double alpha_cell)
 		return INFINITY;
 	double spread = row->paired ? sqrt(row->s2 / (double)row->nb)
 	                : sqrt(row->s2 * (1.0 / (double)row->nb + 1.0 / (double)row->nn));
-	return expm1((gsl_cdf_tdist_Qinv(alpha_cell / 2, row->df) +
-	              gsl_cdf_tdist_Pinv(MDC_POWER, row->df)) * spread);
+	return cb_cmp_mdc(spread, alpha_cell, row->df);
 }
 
 static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
@@ -909,9 +913,7 @@ static double samples_needed(const cb_cmp_row *w, double alpha_cell, double thre
 	for (double n = 2; n <= 1000; n++) {
 		double d = w->paired ? n - 1 : 2 * n - 2, df = w->df - own + d;
 		double spread = sqrt(w->s2 * (w->paired ? 1 / n : 2 / n));
-		double mdc = expm1((gsl_cdf_tdist_Qinv(alpha_cell / 2, df) + gsl_cdf_tdist_Pinv(MDC_POWER, df)) *
-		                   spread);
-		if (mdc <= threshold)
+		if (cb_cmp_mdc(spread, alpha_cell, df) <= threshold)
 			return n;
 	}
 	return 0;

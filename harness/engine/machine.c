@@ -4,6 +4,8 @@
  * costs under a hypervisor). */
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -209,6 +211,223 @@ double cb_speed_probe_ms(void)
 	volatile double sink = probe_c[PROBE_N + 1];
 	(void)sink;
 	return ms;
+}
+
+/* ---- the timing noise of CPU-bound work (concbench noise) -------------- */
+
+/* The register a double lives in, named to the compiler so that it must
+ * keep every step of the chain (no folding, no vectorising). */
+#if defined(__x86_64__)
+#define KEEP_IN_REGISTER(x) __asm__ volatile("" : "+x"(x))
+#elif defined(__aarch64__)
+#define KEEP_IN_REGISTER(x) __asm__ volatile("" : "+w"(x))
+#else
+#define KEEP_IN_REGISTER(x) __asm__ volatile("" : "+m"(x))
+#endif
+
+/* A dependent chain of floating-point steps: core-bound (no memory
+ * traffic, nothing to predict wrongly for long), so that what varies from
+ * one timing to the next is the machine, not the work. Seconds. */
+static double noise_chain_s(uint64_t iters)
+{
+	volatile double seed = 0.5, add = 0.25;
+	double x = seed, c = add;
+	double t0 = cb_now();
+	for (uint64_t i = 0; i < iters; i++) {
+		x = x * x + c;
+		x = x > 2 ? x - 1.7 : x;
+		KEEP_IN_REGISTER(x);
+	}
+	double t = cb_now() - t0;
+	volatile double sink = x;
+	(void)sink;
+	return t;
+}
+
+#define NOISE_CALIBRATE_ITERS (1u << 18)
+#define NOISE_MIN_CYCLES 5
+
+static int bind_pu(const cb_topology *t, hwloc_bitmap_t set, int pu)
+{
+	hwloc_bitmap_only(set, (unsigned)pu);
+	return cb_bind_thread(t, set);
+}
+
+/* --busy: one thread per PU, all timing the same length at once. The
+ * threads wait at a gate until every one has started (the barrier counts
+ * them and the coordinator), or leave when one could not. */
+typedef struct {
+	pthread_mutex_t lock;
+	pthread_cond_t open;
+	bool go, stop;
+	pthread_barrier_t bar;
+	size_t current;          /* index of the length of this step */
+	double per_ms;
+} busy_shared;
+
+typedef struct {
+	const cb_topology *t;
+	busy_shared *sh;
+	cb_noise_series *sr;     /* this PU's series, one per length */
+	bool bound;
+} busy_arg;
+
+static void *busy_main(void *p)
+{
+	busy_arg *a = p;
+	busy_shared *sh = a->sh;
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	a->bound = !bind_pu(a->t, set, a->sr[0].pu);
+	hwloc_bitmap_free(set);
+	pthread_mutex_lock(&sh->lock);
+	while (!sh->go)
+		pthread_cond_wait(&sh->open, &sh->lock);
+	pthread_mutex_unlock(&sh->lock);
+	for (;;) {
+		pthread_barrier_wait(&sh->bar);    /* the step is set */
+		if (sh->stop)
+			break;
+		cb_noise_series *x = &a->sr[sh->current];
+		x->s[x->n++] = noise_chain_s((uint64_t)(x->length_ms * sh->per_ms) + 1);
+		pthread_barrier_wait(&sh->bar);    /* every PU done */
+	}
+	return NULL;
+}
+
+static void grow_series(cb_noise_series *sr, size_t nseries, size_t *cap)
+{
+	if (sr[0].n < *cap)
+		return;
+	*cap *= 2;
+	for (size_t i = 0; i < nseries; i++) {
+		double *grown = realloc(sr[i].s, *cap * sizeof *sr[i].s);
+		if (!grown)
+			abort();
+		sr[i].s = grown;
+	}
+}
+
+static void shuffle(size_t *order, size_t n, uint64_t *rng, size_t salt)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n; i > 1; i--) {
+		*rng = cb_mix64(*rng, salt * n + i);
+		size_t j = (size_t)(*rng % i), tmp = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = tmp;
+	}
+}
+
+static int measure_busy(const cb_topology *t, cb_noise_series *sr, size_t npus, size_t nlen, double per_ms,
+                        double seconds, uint64_t rng, size_t *cap, cb_error *err)
+{
+	busy_shared sh = { .lock = PTHREAD_MUTEX_INITIALIZER, .open = PTHREAD_COND_INITIALIZER, .per_ms = per_ms };
+	pthread_t *tid = cb_xcalloc(npus, sizeof *tid);
+	busy_arg *arg = cb_xcalloc(npus, sizeof *arg);
+	size_t started = 0, *order = cb_xmalloc(nlen * sizeof *order);
+	int rc = 0;
+	for (size_t p = 0; p < npus && !rc; p++) {
+		arg[p] = (busy_arg){ .t = t, .sh = &sh, .sr = &sr[p * nlen] };
+		if (pthread_create(&tid[p], NULL, busy_main, &arg[p]))
+			rc = cb_error_set(err, CB_EXIT_ENV, "noise: cannot start a thread for PU %d", sr[p * nlen].pu);
+		else
+			started++;
+	}
+	pthread_barrier_init(&sh.bar, NULL, (unsigned)started + 1);
+	pthread_mutex_lock(&sh.lock);
+	sh.go = true;
+	sh.stop = rc != 0;
+	pthread_cond_broadcast(&sh.open);
+	pthread_mutex_unlock(&sh.lock);
+	double end = cb_now() + seconds;
+	for (size_t cycle = 0; !rc && (cycle < NOISE_MIN_CYCLES || cb_now() < end); cycle++) {
+		grow_series(sr, npus * nlen, cap);
+		shuffle(order, nlen, &rng, cycle);
+		for (size_t k = 0; k < nlen; k++) {
+			sh.current = order[k];
+			pthread_barrier_wait(&sh.bar);
+			pthread_barrier_wait(&sh.bar);
+		}
+	}
+	sh.stop = true;
+	pthread_barrier_wait(&sh.bar);
+	for (size_t p = 0; p < started; p++)
+		pthread_join(tid[p], NULL);
+	for (size_t p = 0; p < started && !rc; p++)
+		if (!arg[p].bound)
+			rc = cb_error_set(err, CB_EXIT_ENV, "noise: cannot bind to PU %d", sr[p * nlen].pu);
+	pthread_barrier_destroy(&sh.bar);
+	free(order);
+	free(arg);
+	free(tid);
+	return rc;
+}
+
+int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const double *len_ms, size_t nlen,
+                     double seconds, bool busy, uint64_t seed, cb_noise_series **out, cb_error *err)
+{
+	*out = NULL;
+	if (!npus || !nlen)
+		return cb_error_set(err, CB_EXIT_USAGE, "noise: no PU or no length to measure");
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	/* Iterations per millisecond on the first PU: the fastest of five. */
+	if (bind_pu(t, set, pus[0])) {
+		hwloc_bitmap_free(set);
+		return cb_error_set(err, CB_EXIT_ENV, "noise: cannot bind to PU %d", pus[0]);
+	}
+	double best = INFINITY;
+	for (int k = 0; k < 5; k++) {
+		double s = noise_chain_s(NOISE_CALIBRATE_ITERS);
+		best = s < best ? s : best;
+	}
+	double per_ms = NOISE_CALIBRATE_ITERS / (best * 1e3);
+	size_t nseries = npus * nlen, cap = 64;
+	cb_noise_series *sr = cb_xcalloc(nseries, sizeof *sr);
+	for (size_t i = 0; i < nseries; i++) {
+		sr[i].pu = pus[i / nlen];
+		sr[i].length_ms = len_ms[i % nlen];
+		sr[i].s = cb_xmalloc(cap * sizeof *sr[i].s);
+	}
+	uint64_t rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	int rc = 0;
+	if (busy) {
+		rc = measure_busy(t, sr, npus, nlen, per_ms, seconds, rng, &cap, err);
+	} else {
+		/* Cycles: every (PU, length) once, in a new random order each
+		 * time, so that a state of the machine falls on all alike. */
+		size_t *order = cb_xmalloc(nseries * sizeof *order);
+		double end = cb_now() + seconds;
+		for (size_t cycle = 0; !rc && (cycle < NOISE_MIN_CYCLES || cb_now() < end); cycle++) {
+			grow_series(sr, nseries, &cap);
+			shuffle(order, nseries, &rng, cycle);
+			for (size_t k = 0; k < nseries; k++) {
+				cb_noise_series *x = &sr[order[k]];
+				if (bind_pu(t, set, x->pu)) {
+					rc = cb_error_set(err, CB_EXIT_ENV, "noise: cannot bind to PU %d", x->pu);
+					break;
+				}
+				x->s[x->n++] = noise_chain_s((uint64_t)(x->length_ms * per_ms) + 1);
+			}
+		}
+		free(order);
+	}
+	hwloc_bitmap_free(set);
+	if (rc) {
+		cb_noise_free(sr, nseries);
+		return rc;
+	}
+	*out = sr;
+	return 0;
+}
+
+void cb_noise_free(cb_noise_series *s, size_t n)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(s[i].s);
+	free(s);
 }
 
 json_t *cb_machine_json(const cb_topology *t)

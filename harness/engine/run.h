@@ -260,5 +260,23 @@ json_t *cb_machine_json(const cb_topology *t);
 /* Milliseconds of a fixed cache-bound kernel on the calling thread's PU,
  * for compare to adjust rounds by (docs/ci.md, "The speed probe"). */
 double cb_speed_probe_ms(void);
+/* concbench noise: how much the time of the same CPU-bound work varies on
+ * each PU, at several lengths. For every PU in pus and length in len_ms,
+ * a series of timings (seconds) of a fixed floating-point chain sized to
+ * that length, the (PU, length) pairs taken in a new random order each
+ * cycle for `seconds` (at least 5 cycles). The calling thread is bound to
+ * each PU in turn and left on the last; with busy, one thread per PU times
+ * every length at once on all of them (as a cell with a worker on each
+ * does), the lengths in a new random order each cycle. *out: npus * nlen
+ * series, PU-major; cb_noise_free. */
+typedef struct cb_noise_series {
+	int pu;            /* OS index */
+	double length_ms;  /* the length asked for */
+	size_t n;          /* timings in s */
+	double *s;
+} cb_noise_series;
+int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const double *len_ms, size_t nlen,
+                     double seconds, bool busy, uint64_t seed, cb_noise_series **out, cb_error *err);
+void cb_noise_free(cb_noise_series *s, size_t n);
 
 #endif

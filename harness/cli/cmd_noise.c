@@ -1,0 +1,400 @@
+/* `concbench noise`: how steady this machine is for CPU-bound work, before
+ * any cell is blamed for its spread. A fixed floating-point chain, sized to
+ * a few lengths, is timed on each PU in a new random order each cycle;
+ * the sd of log time per PU and length is the floor under every CPU-bound
+ * cell's rounds, and through compare's own MDC it says the smallest change
+ * a cell could show at R rounds a side among M cells, and the rounds that
+ * a change of the threshold's size would take. The lengths side by side
+ * show what kind of noise it is: noise independent from one millisecond to
+ * the next shrinks as 1/sqrt(length), a state of the machine that lasts
+ * longer than a timing does not shrink at all (then more rounds help, and
+ * longer repetitions do not). */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "compare/compare.h"
+#include "engine/run.h"
+
+#define NOISE_MAX_PUS 8
+#define NOISE_MAX_LENGTHS 16
+#define NOISE_MAX_ROUNDS 100000
+
+static const char usage_text[] =
+	"usage: concbench noise [--seconds S] [--lengths LIST] [--cpus LIST] [--busy]\n"
+	"                       [--rounds R] [--cells M] [--threshold PCT] [--format text|json]\n"
+	"\n"
+	"Times a fixed floating-point chain (core-bound, no memory traffic) sized to\n"
+	"each length, on each PU in turn, in a new random order each cycle, and\n"
+	"prints the sd of log time per PU and length: the floor under the spread of\n"
+	"every CPU-bound cell's rounds on this machine now. Timings that compare\n"
+	"would set aside (over 15% and 3.5 robust sds slower) are left out and\n"
+	"counted. From it, with compare's\n"
+	"test, the smallest change a cell could show (MDC, 80% power, Holm's level\n"
+	"for M cells, the variance known exactly: the best case) at R rounds a side,\n"
+	"and the rounds a side a change of the threshold's size would take. Run it\n"
+	"while nothing else runs: whatever else runs is part of what it measures.\n"
+	"\n"
+	"  --seconds S      how long to measure (default 10; at least 5 cycles)\n"
+	"  --lengths LIST   timing lengths in ms (default 5,10,20,40,80; at most 16)\n"
+	"  --cpus LIST      the PUs (OS indices, as 0,2-3) (default: every allowed PU;\n"
+	"                   at most 8 of them, spread evenly)\n"
+	"  --busy           time on every PU at once, as a cell with a worker on each\n"
+	"                   runs (default: one PU at a time, the others idle)\n"
+	"  --rounds R       rounds a side for the MDC (default 10: the quick suite's)\n"
+	"  --cells M        cells tested together (default 117: the quick suite's)\n"
+	"  --threshold PCT  the change compare should see (default 5)\n"
+	"  --format F       text (default) or json\n"
+	"  --seed N         the order of the timings\n"
+	"  -h, --help       this text\n"
+	"\n"
+	"exit: 0 measured, 2 bad input, 3 this machine cannot bind to its PUs\n";
+
+typedef struct {
+	double seconds, threshold, alpha;
+	long rounds, cells;
+	bool json, busy;
+	uint64_t seed;
+	double len[NOISE_MAX_LENGTHS];
+	size_t nlen;
+	const char *cpus;
+} noise_opts;
+
+/* Sample sd of the logs of v[0..n). */
+static double sd_log(const double *v, size_t n)
+{
+	if (n < 2)
+		return NAN;
+	double m = 0, q = 0;
+	for (size_t i = 0; i < n; i++)
+		m += log(v[i]);
+	m /= (double)n;
+	for (size_t i = 0; i < n; i++)
+		q += (log(v[i]) - m) * (log(v[i]) - m);
+	return sqrt(q / (double)(n - 1));
+}
+
+/* Holm's first step with the variance known: what a prior fitted to many
+ * cells could lend a cell at best. */
+#define KNOWN_DF 1e9
+
+static double mdc_of(double sd, double rounds, const noise_opts *o)
+{
+	return cb_cmp_mdc(sd * sqrt(2.0 / rounds), o->alpha / (double)o->cells, KNOWN_DF);
+}
+
+/* The fewest rounds a side with an MDC at most the threshold; 0 past the cap. */
+static long rounds_for(double sd, const noise_opts *o)
+{
+	for (long r = 2; r <= NOISE_MAX_ROUNDS; r++)
+		if (mdc_of(sd, (double)r, o) <= o->threshold)
+			return r;
+	return 0;
+}
+
+static int parse_lengths(const char *text, noise_opts *o, cb_error *err)
+{
+	char *copy = cb_xstrdup(text), *save = NULL;
+	o->nlen = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		double v;
+		if (o->nlen == NOISE_MAX_LENGTHS || cb_parse_double(tok, &v) || !(v >= 0.5 && v <= 10000)) {
+			free(copy);
+			return cb_error_set(err, CB_EXIT_USAGE, "--lengths '%s': give at most %d lengths in ms, each "
+			                    "from 0.5 to 10000, comma-separated (as 5,10,20)", text, NOISE_MAX_LENGTHS);
+		}
+		o->len[o->nlen++] = v;
+	}
+	free(copy);
+	if (!o->nlen)
+		return cb_error_set(err, CB_EXIT_USAGE, "--lengths '%s' names no length (as 5,10,20)", text);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
+{
+	static const struct option longopts[] = {
+		{ "seconds", required_argument, NULL, 'S' },  { "lengths", required_argument, NULL, 'L' },
+		{ "cpus", required_argument, NULL, 'C' },     { "rounds", required_argument, NULL, 'R' },
+		{ "cells", required_argument, NULL, 'M' },    { "threshold", required_argument, NULL, 'T' },
+		{ "format", required_argument, NULL, 'F' },   { "seed", required_argument, NULL, 's' },
+		{ "busy", no_argument, NULL, 'B' },           CB_OPT_HELP,
+		CB_OPT_END,
+	};
+	cb_cmp_opts defaults;
+	cb_cmp_opts_default(&defaults);
+	*o = (noise_opts){ .seconds = 10, .threshold = defaults.threshold, .alpha = defaults.alpha,
+		           .rounds = 10, .cells = 117 };
+	if (parse_lengths("5,10,20,40,80", o, err))
+		return -1;
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		double v;
+		switch (ch) {
+		case 'h':
+			return 1;
+		case 'S':
+			if (cb_parse_double(optarg, &v) || !(v >= 0.1 && v <= 3600))
+				return cb_error_set(err, CB_EXIT_USAGE, "--seconds '%s' must be a number from 0.1 to 3600",
+				                    optarg);
+			o->seconds = v;
+			break;
+		case 'L':
+			if (parse_lengths(optarg, o, err))
+				return -1;
+			break;
+		case 'C':
+			o->cpus = optarg;
+			break;
+		case 'B':
+			o->busy = true;
+			break;
+		case 'R':
+			if (cb_parse_long(optarg, &o->rounds) || o->rounds < 2 || o->rounds > NOISE_MAX_ROUNDS)
+				return cb_error_set(err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 2 to %d",
+				                    optarg, NOISE_MAX_ROUNDS);
+			break;
+		case 'M':
+			if (cb_parse_long(optarg, &o->cells) || o->cells < 1 || o->cells > 1000000)
+				return cb_error_set(err, CB_EXIT_USAGE, "--cells '%s' must be a whole number from 1 to 1000000",
+				                    optarg);
+			break;
+		case 'T':
+			if (cb_parse_double(optarg, &v) || !(v > 0 && v <= 100))
+				return cb_error_set(err, CB_EXIT_USAGE, "--threshold '%s' must be a percentage above 0, "
+				                    "at most 100 (as 5)", optarg);
+			o->threshold = v / 100;
+			break;
+		case 'F':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return cb_error_set(err, CB_EXIT_USAGE, "--format '%s' (valid: text, json)", optarg);
+			o->json = !strcmp(optarg, "json");
+			break;
+		case 's': {
+			long seed;
+			if (cb_parse_long(optarg, &seed) || seed < 0)
+				return cb_error_set(err, CB_EXIT_USAGE, "--seed '%s' must be a whole number, 0 or more", optarg);
+			o->seed = (uint64_t)seed;
+			break;
+		}
+		default:
+			return cb_cli_opt_error("noise", ch, argv, err);
+		}
+	}
+	if (optind < argc)
+		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench noise --help')",
+		                    argv[optind]);
+	return 0;
+}
+
+/* The allowed PUs (the compact placement of one worker on each), at most
+ * NOISE_MAX_PUS of them spread evenly. */
+static size_t choose_pus(const cb_topology *t, int *pus, cb_error *err)
+{
+	cb_topology_summary sum;
+	cb_topology_summarize(t, &sum);
+	cb_pin pin;
+	cb_placement pl;
+	if (sum.allowed_pus < 1 || cb_pin_parse("compact", &pin, err))
+		return 0;
+	int rc = cb_place(t, &pin, sum.allowed_pus, &pl, err);
+	cb_pin_free(&pin);
+	if (rc)
+		return 0;
+	size_t n = (size_t)pl.workers, take = n < NOISE_MAX_PUS ? n : NOISE_MAX_PUS;
+	for (size_t k = 0; k < take; k++)
+		pus[k] = pl.pu[k * n / take];
+	cb_placement_free(&pl);
+	return take;
+}
+
+typedef struct {
+	double median_ms, sd;    /* sd of log time over the timings kept */
+	size_t set_aside;
+} series_stats;
+
+/* The median over the lengths of the median sd over the PUs: the floor the
+ * closing line states (one length's figure is itself a noisy estimate). */
+static double typical_sd(const double *med_sd, size_t nlen)
+{
+	return cb_median(med_sd, nlen);
+}
+
+static void print_text(const noise_opts *o, const cb_noise_series *sr, const series_stats *st, const int *pus,
+                       size_t npus, const double *med_sd, const double *max_sd)
+{
+	size_t aside = 0, total = 0;
+	for (size_t i = 0; i < npus * o->nlen; i++) {
+		aside += st[i].set_aside;
+		total += sr[i].n;
+	}
+	printf("concbench noise: a fixed floating-point chain timed on %zu PU%s (", npus, npus > 1 ? "s" : "");
+	for (size_t p = 0; p < npus; p++)
+		printf("%s%d", p ? ", " : "", pus[p]);
+	printf(")%s, %zu length%s, %.1f s, %zu timings each; %zu of %zu set aside as compare would\n\n",
+	       o->busy ? " all at once" : " one at a time", o->nlen, o->nlen > 1 ? "s" : "", o->seconds, sr[0].n,
+	       aside, total);
+	printf("  length   median     sd of log time     MDC floor at %ld    rounds a side\n", o->rounds);
+	printf("           (PUs)      median  largest    rounds, %ld cells   for %g%%\n", o->cells, 100 * o->threshold);
+	for (size_t l = 0; l < o->nlen; l++) {
+		double m[NOISE_MAX_PUS];
+		for (size_t p = 0; p < npus; p++)
+			m[p] = st[p * o->nlen + l].median_ms;
+		long need = rounds_for(med_sd[l], o);
+		char needs[24];
+		if (need)
+			snprintf(needs, sizeof needs, "%ld", need);
+		else
+			snprintf(needs, sizeof needs, "over %d", NOISE_MAX_ROUNDS);
+		printf("  %5g ms  %7.2f ms  %5.1f%%   %5.1f%%     %5.1f%%             %s\n", o->len[l],
+		       cb_median(m, npus), 100 * med_sd[l], 100 * max_sd[l],
+		       100 * mdc_of(med_sd[l], (double)o->rounds, o), needs);
+	}
+	printf("\n  sd of log time per PU:\n");
+	for (size_t p = 0; p < npus; p++) {
+		printf("    PU %-4d", pus[p]);
+		for (size_t l = 0; l < o->nlen; l++)
+			printf("  %g ms %.1f%%", o->len[l], 100 * st[p * o->nlen + l].sd);
+		printf("\n");
+	}
+	if (o->nlen > 1) {
+		size_t ilo = 0, ihi = 0;
+		for (size_t l = 1; l < o->nlen; l++) {
+			ilo = o->len[l] < o->len[ilo] ? l : ilo;
+			ihi = o->len[l] > o->len[ihi] ? l : ihi;
+		}
+		if (o->len[ihi] > o->len[ilo])
+			printf("\nLonger timings: the sd at %g ms is %.2fx that at %g ms. Noise independent from one\n"
+			       "millisecond to the next would give %.2fx; a state of the machine that outlasts a\n"
+			       "timing gives 1x, and then more rounds help where longer repetitions do not.\n",
+			       o->len[ihi], med_sd[ihi] / med_sd[ilo], o->len[ilo], sqrt(o->len[ilo] / o->len[ihi]));
+	}
+	double floor = typical_sd(med_sd, o->nlen);
+	long need = rounds_for(floor, o);
+	printf("\nThe floor: the same CPU-bound work varies here by %.1f%% (sd of log time, the median over\n"
+	       "the lengths); compare with %ld rounds a side among %ld cells cannot see a change under %.1f%%\n"
+	       "in a cell that noisy, at 80%% power and even with its variance known exactly; ",
+	       100 * floor, o->rounds, o->cells, 100 * mdc_of(floor, (double)o->rounds, o));
+	if (need)
+		printf("%ld rounds a side would reach %g%%.\n", need, 100 * o->threshold);
+	else
+		printf("no number of rounds up to %d would reach %g%%.\n", NOISE_MAX_ROUNDS, 100 * o->threshold);
+}
+
+static int print_json(const noise_opts *o, const series_stats *st, const int *pus, size_t npus,
+                      const cb_noise_series *sr, const double *med_sd, const double *max_sd)
+{
+	double floor = typical_sd(med_sd, o->nlen);
+	long need = rounds_for(floor, o);
+	json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:i, s:f, s:f, s:i, s:f, s:f, s:o}", "schema",
+	                        "concbench.noise/1", "seconds", o->seconds, "busy", o->busy, "rounds",
+	                        (json_int_t)o->rounds, "cells", (json_int_t)o->cells, "threshold", o->threshold,
+	                        "alpha", o->alpha, "timings", (json_int_t)sr[0].n, "floor_sd_log", floor,
+	                        "floor_mdc", mdc_of(floor, (double)o->rounds, o), "floor_rounds_needed",
+	                        need ? json_integer(need) : json_null());
+	json_t *ja = json_array();
+	for (size_t p = 0; p < npus; p++)
+		json_array_append_new(ja, json_integer(pus[p]));
+	json_object_set_new(doc, "pus", ja);
+	json_t *lens = json_array();
+	for (size_t l = 0; l < o->nlen; l++) {
+		long need = rounds_for(med_sd[l], o);
+		json_t *per = json_object();
+		for (size_t p = 0; p < npus; p++) {
+			char key[16];
+			snprintf(key, sizeof key, "%d", pus[p]);
+			const series_stats *s = &st[p * o->nlen + l];
+			json_object_set_new(per, key, json_pack("{s:f, s:f, s:i}", "median_ms", s->median_ms, "sd_log", s->sd,
+			                                        "set_aside", (json_int_t)s->set_aside));
+		}
+		json_array_append_new(lens, json_pack("{s:f, s:f, s:f, s:f, s:o, s:o}", "ms", o->len[l], "median_sd_log",
+		                                      med_sd[l], "largest_sd_log", max_sd[l], "mdc",
+		                                      mdc_of(med_sd[l], (double)o->rounds, o), "rounds_needed",
+		                                      need ? json_integer(need) : json_null(), "per_pu", per));
+	}
+	json_object_set_new(doc, "lengths", lens);
+	int rc = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
+	printf("\n");
+	json_decref(doc);
+	return rc ? CB_EXIT_FAIL : CB_EXIT_OK;
+}
+
+int cb_cmd_noise(int argc, char **argv)
+{
+	noise_opts o;
+	cb_error err = { 0 };
+	int r = parse_args(argc, argv, &o, &err);
+	if (r == 1) {
+		fputs(usage_text, stdout);
+		return CB_EXIT_OK;
+	}
+	if (r) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		return err.code;
+	}
+	cb_topology *t;
+	if (cb_topology_open(&t, NULL, &err)) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		return err.code;
+	}
+	if (o.cpus && cb_topology_restrict(t, o.cpus, &err)) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		cb_topology_free(t);
+		return err.code;
+	}
+	int pus[NOISE_MAX_PUS];
+	size_t npus = choose_pus(t, pus, &err);
+	cb_noise_series *sr = NULL;
+	if (!npus && !err.code)
+		cb_error_set(&err, CB_EXIT_ENV, "noise: this process may run on no PU");
+	if (npus && !o.json) {
+		fprintf(stderr, "concbench noise: measuring for %.1f s ...\n", o.seconds);
+	}
+	if (!npus || cb_noise_measure(t, pus, npus, o.len, o.nlen, o.seconds, o.busy, o.seed, &sr, &err)) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		cb_topology_free(t);
+		return err.code;
+	}
+	size_t nseries = npus * o.nlen;
+	series_stats *st = cb_xcalloc(nseries, sizeof *st);
+	for (size_t i = 0; i < nseries; i++) {
+		double *ms = cb_xmalloc(sr[i].n * sizeof *ms), *kept = cb_xmalloc(sr[i].n * sizeof *kept);
+		bool *aside = cb_xcalloc(sr[i].n, sizeof *aside);
+		cb_cmp_set_aside(sr[i].s, sr[i].n, true, aside);
+		size_t nk = 0;
+		for (size_t k = 0; k < sr[i].n; k++) {
+			ms[k] = sr[i].s[k] * 1e3;
+			if (!aside[k])
+				kept[nk++] = sr[i].s[k];
+		}
+		st[i].median_ms = cb_median(ms, sr[i].n);
+		st[i].sd = sd_log(kept, nk);
+		st[i].set_aside = sr[i].n - nk;
+		free(ms);
+		free(kept);
+		free(aside);
+	}
+	double med_sd[NOISE_MAX_LENGTHS], max_sd[NOISE_MAX_LENGTHS];
+	for (size_t l = 0; l < o.nlen; l++) {
+		double v[NOISE_MAX_PUS];
+		max_sd[l] = 0;
+		for (size_t p = 0; p < npus; p++) {
+			v[p] = st[p * o.nlen + l].sd;
+			max_sd[l] = v[p] > max_sd[l] ? v[p] : max_sd[l];
+		}
+		med_sd[l] = cb_median(v, npus);
+	}
+	int rc = CB_EXIT_OK;
+	if (o.json)
+		rc = print_json(&o, st, pus, npus, sr, med_sd, max_sd);
+	else
+		print_text(&o, sr, st, pus, npus, med_sd, max_sd);
+	free(st);
+	cb_noise_free(sr, nseries);
+	cb_topology_free(t);
+	return rc;
+}
