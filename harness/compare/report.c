@@ -146,7 +146,8 @@ static void power_note(FILE *f, const cb_cmp_result *r, const char *prefix)
 	if (isfinite(r->needed_n))
 		fprintf(f, "; about %.0f %s a side would let half of them", r->needed_n,
 		        strcmp(r->unit, "rounds") ? "repetitions" : "rounds");
-	fprintf(f, ". Their verdict is noisy because no other was possible.\n");
+	fprintf(f, ". Their verdict is noisy because no other was possible (`concbench noise` measures "
+	        "how much of it is the machine's own).\n");
 }
 
 void cb_cmp_report_text(FILE *f, const cb_cmp_result *r)
