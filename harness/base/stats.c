@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -106,4 +107,50 @@ void cb_bootstrap_median(const double *x, size_t n, int resamples, double level,
 	gsl_rng_free(rng);
 	free(buf);
 	free(m);
+}
+
+#define SLOWED_SDS 3.5
+#define SLOWED_MIN 0.15
+
+void cb_set_aside_slowed(const double *v, size_t n, bool lower_better, bool *out)
+{
+	double *l = cb_xmalloc((n ? n : 1) * sizeof *l), *dev = cb_xmalloc((n ? n : 1) * sizeof *dev);
+	for (size_t i = 0; i < n; i++)
+		l[i] = log(v[i]);
+	double med = cb_median(l, n);
+	for (size_t i = 0; i < n; i++)
+		dev[i] = fabs(l[i] - med);
+	double lim = SLOWED_SDS * 1.4826 * cb_median(dev, n);
+	if (lim < log1p(SLOWED_MIN))
+		lim = log1p(SLOWED_MIN);
+	for (size_t i = 0; i < n; i++)
+		out[i] = n >= 4 && (lower_better ? l[i] - med : med - l[i]) > lim;
+	free(l);
+	free(dev);
+}
+
+double cb_sd_log_kept(const double *v, size_t n, size_t *set_aside)
+{
+	bool *aside = cb_xcalloc(n + 1, sizeof *aside);
+	cb_set_aside_slowed(v, n, true, aside);
+	double m = 0, q = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!aside[i]) {
+			m += log(v[i]);
+			k++;
+		}
+	m = k ? m / (double)k : 0;
+	for (size_t i = 0; i < n; i++)
+		if (!aside[i])
+			q += (log(v[i]) - m) * (log(v[i]) - m);
+	free(aside);
+	if (set_aside)
+		*set_aside = n - k;
+	return k >= 2 ? sqrt(q / (double)(k - 1)) : NAN;
+}
+
+double cb_mdc(double spread, double alpha, double df)
+{
+	return expm1((gsl_cdf_tdist_Qinv(alpha / 2, df) + gsl_cdf_tdist_Pinv(CB_MDC_POWER, df)) * spread);
 }

@@ -6,6 +6,7 @@
 #ifndef CB_STATS_H
 #define CB_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct cb_stats { double median, mean, stddev, cv, min, max; } cb_stats;
@@ -18,6 +19,21 @@ double cb_median(const double *v, size_t n);
 double cb_percentile_sorted(const double *sorted, size_t n, double p);
 /* Sorts n values ascending in place. */
 void cb_sort(double *v, size_t n);
+/* The smallest change (a ratio minus 1) that a t test with df degrees of
+ * freedom finds with CB_MDC_POWER power at two-sided level alpha, when the
+ * difference of log means has standard error `spread` (compare's MDC). */
+#define CB_MDC_POWER 0.8
+double cb_mdc(double spread, double alpha, double df);
+/* Values slowed by something outside the code under test (the rule
+ * compare sets rounds aside by, docs/ci.md): out[i] is set for each v[i]
+ * (positive) worse than the median by more than 3.5 robust standard
+ * deviations (1.4826 MAD of the log values) and by more than 15%; never
+ * with fewer than 4 values. Worse is larger when lower_better. */
+void cb_set_aside_slowed(const double *v, size_t n, bool lower_better, bool *out);
+/* Sample sd of log v over the values cb_set_aside_slowed keeps (lower is
+ * better); *set_aside, when not NULL, gets how many it left out. NAN when
+ * fewer than 2 are kept. */
+double cb_sd_log_kept(const double *v, size_t n, size_t *set_aside);
 /* Percentile bootstrap interval (two-sided, at `level`) of median(y) /
  * median(x), both samples resampled with replacement `resamples` times
  * from a generator seeded with `seed` (MT19937: the same seed gives the

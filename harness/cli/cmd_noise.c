@@ -18,7 +18,6 @@
 #include "compare/compare.h"
 #include "engine/run.h"
 
-#define NOISE_MAX_PUS 8
 #define NOISE_MAX_LENGTHS 16
 #define NOISE_MAX_ROUNDS 100000
 
@@ -62,27 +61,13 @@ typedef struct {
 	const char *cpus;
 } noise_opts;
 
-/* Sample sd of the logs of v[0..n). */
-static double sd_log(const double *v, size_t n)
-{
-	if (n < 2)
-		return NAN;
-	double m = 0, q = 0;
-	for (size_t i = 0; i < n; i++)
-		m += log(v[i]);
-	m /= (double)n;
-	for (size_t i = 0; i < n; i++)
-		q += (log(v[i]) - m) * (log(v[i]) - m);
-	return sqrt(q / (double)(n - 1));
-}
-
 /* Holm's first step with the variance known: what a prior fitted to many
  * cells could lend a cell at best. */
 #define KNOWN_DF 1e9
 
 static double mdc_of(double sd, double rounds, const noise_opts *o)
 {
-	return cb_cmp_mdc(sd * sqrt(2.0 / rounds), o->alpha / (double)o->cells, KNOWN_DF);
+	return cb_mdc(sd * sqrt(2.0 / rounds), o->alpha / (double)o->cells, KNOWN_DF);
 }
 
 /* The fewest rounds a side with an MDC at most the threshold; 0 past the cap. */
@@ -191,57 +176,21 @@ static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
 	return 0;
 }
 
-/* The allowed PUs (the compact placement of one worker on each), at most
- * NOISE_MAX_PUS of them spread evenly. */
-static size_t choose_pus(const cb_topology *t, int *pus, cb_error *err)
+static void print_text(const noise_opts *o, const cb_noise_series *sr, const cb_noise_summary *sum, const int *pus,
+                       size_t npus)
 {
-	cb_topology_summary sum;
-	cb_topology_summarize(t, &sum);
-	cb_pin pin;
-	cb_placement pl;
-	if (sum.allowed_pus < 1 || cb_pin_parse("compact", &pin, err))
-		return 0;
-	int rc = cb_place(t, &pin, sum.allowed_pus, &pl, err);
-	cb_pin_free(&pin);
-	if (rc)
-		return 0;
-	size_t n = (size_t)pl.workers, take = n < NOISE_MAX_PUS ? n : NOISE_MAX_PUS;
-	for (size_t k = 0; k < take; k++)
-		pus[k] = pl.pu[k * n / take];
-	cb_placement_free(&pl);
-	return take;
-}
-
-typedef struct {
-	double median_ms, sd;    /* sd of log time over the timings kept */
-	size_t set_aside;
-} series_stats;
-
-/* The median over the lengths of the median sd over the PUs: the floor the
- * closing line states (one length's figure is itself a noisy estimate). */
-static double typical_sd(const double *med_sd, size_t nlen)
-{
-	return cb_median(med_sd, nlen);
-}
-
-static void print_text(const noise_opts *o, const cb_noise_series *sr, const series_stats *st, const int *pus,
-                       size_t npus, const double *med_sd, const double *max_sd)
-{
-	size_t aside = 0, total = 0;
-	for (size_t i = 0; i < npus * o->nlen; i++) {
-		aside += st[i].set_aside;
-		total += sr[i].n;
-	}
+	const cb_noise_stat *st = sum->stat;
+	const double *med_sd = sum->med_sd, *max_sd = sum->max_sd;
 	printf("concbench noise: a fixed floating-point chain timed on %zu PU%s (", npus, npus > 1 ? "s" : "");
 	for (size_t p = 0; p < npus; p++)
 		printf("%s%d", p ? ", " : "", pus[p]);
 	printf(")%s, %zu length%s, %.1f s, %zu timings each; %zu of %zu set aside as compare would\n\n",
 	       o->busy ? " all at once" : " one at a time", o->nlen, o->nlen > 1 ? "s" : "", o->seconds, sr[0].n,
-	       aside, total);
+	       sum->set_aside, sum->timings);
 	printf("  length   median     sd of log time     MDC floor at %ld    rounds a side\n", o->rounds);
 	printf("           (PUs)      median  largest    rounds, %ld cells   for %g%%\n", o->cells, 100 * o->threshold);
 	for (size_t l = 0; l < o->nlen; l++) {
-		double m[NOISE_MAX_PUS];
+		double m[CB_NOISE_MAX_PUS];
 		for (size_t p = 0; p < npus; p++)
 			m[p] = st[p * o->nlen + l].median_ms;
 		long need = rounds_for(med_sd[l], o);
@@ -273,7 +222,7 @@ static void print_text(const noise_opts *o, const cb_noise_series *sr, const ser
 			       "timing gives 1x, and then more rounds help where longer repetitions do not.\n",
 			       o->len[ihi], med_sd[ihi] / med_sd[ilo], o->len[ilo], sqrt(o->len[ilo] / o->len[ihi]));
 	}
-	double floor = typical_sd(med_sd, o->nlen);
+	double floor = sum->floor;
 	long need = rounds_for(floor, o);
 	printf("\nThe floor: the same CPU-bound work varies here by %.1f%% (sd of log time, the median over\n"
 	       "the lengths); compare with %ld rounds a side among %ld cells cannot see a change under %.1f%%\n"
@@ -285,10 +234,10 @@ static void print_text(const noise_opts *o, const cb_noise_series *sr, const ser
 		printf("no number of rounds up to %d would reach %g%%.\n", NOISE_MAX_ROUNDS, 100 * o->threshold);
 }
 
-static int print_json(const noise_opts *o, const series_stats *st, const int *pus, size_t npus,
-                      const cb_noise_series *sr, const double *med_sd, const double *max_sd)
+static int print_json(const noise_opts *o, const cb_noise_summary *sum, const int *pus, size_t npus,
+                      const cb_noise_series *sr)
 {
-	double floor = typical_sd(med_sd, o->nlen);
+	const double *med_sd = sum->med_sd, *max_sd = sum->max_sd, floor = sum->floor;
 	long need = rounds_for(floor, o);
 	json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:i, s:f, s:f, s:i, s:f, s:f, s:o}", "schema",
 	                        "concbench.noise/1", "seconds", o->seconds, "busy", o->busy, "rounds",
@@ -307,7 +256,7 @@ static int print_json(const noise_opts *o, const series_stats *st, const int *pu
 		for (size_t p = 0; p < npus; p++) {
 			char key[16];
 			snprintf(key, sizeof key, "%d", pus[p]);
-			const series_stats *s = &st[p * o->nlen + l];
+			const cb_noise_stat *s = &sum->stat[p * o->nlen + l];
 			json_object_set_new(per, key, json_pack("{s:f, s:f, s:i}", "median_ms", s->median_ms, "sd_log", s->sd,
 			                                        "set_aside", (json_int_t)s->set_aside));
 		}
@@ -346,54 +295,25 @@ int cb_cmd_noise(int argc, char **argv)
 		cb_topology_free(t);
 		return err.code;
 	}
-	int pus[NOISE_MAX_PUS];
-	size_t npus = choose_pus(t, pus, &err);
+	int pus[CB_NOISE_MAX_PUS];
+	size_t npus = cb_noise_pus(t, pus, &err);
 	cb_noise_series *sr = NULL;
-	if (!npus && !err.code)
-		cb_error_set(&err, CB_EXIT_ENV, "noise: this process may run on no PU");
-	if (npus && !o.json) {
+	if (npus && !o.json)
 		fprintf(stderr, "concbench noise: measuring for %.1f s ...\n", o.seconds);
-	}
 	if (!npus || cb_noise_measure(t, pus, npus, o.len, o.nlen, o.seconds, o.busy, o.seed, &sr, &err)) {
 		fprintf(stderr, "concbench: %s\n", err.msg);
 		cb_topology_free(t);
 		return err.code;
 	}
 	size_t nseries = npus * o.nlen;
-	series_stats *st = cb_xcalloc(nseries, sizeof *st);
-	for (size_t i = 0; i < nseries; i++) {
-		double *ms = cb_xmalloc(sr[i].n * sizeof *ms), *kept = cb_xmalloc(sr[i].n * sizeof *kept);
-		bool *aside = cb_xcalloc(sr[i].n, sizeof *aside);
-		cb_cmp_set_aside(sr[i].s, sr[i].n, true, aside);
-		size_t nk = 0;
-		for (size_t k = 0; k < sr[i].n; k++) {
-			ms[k] = sr[i].s[k] * 1e3;
-			if (!aside[k])
-				kept[nk++] = sr[i].s[k];
-		}
-		st[i].median_ms = cb_median(ms, sr[i].n);
-		st[i].sd = sd_log(kept, nk);
-		st[i].set_aside = sr[i].n - nk;
-		free(ms);
-		free(kept);
-		free(aside);
-	}
-	double med_sd[NOISE_MAX_LENGTHS], max_sd[NOISE_MAX_LENGTHS];
-	for (size_t l = 0; l < o.nlen; l++) {
-		double v[NOISE_MAX_PUS];
-		max_sd[l] = 0;
-		for (size_t p = 0; p < npus; p++) {
-			v[p] = st[p * o.nlen + l].sd;
-			max_sd[l] = v[p] > max_sd[l] ? v[p] : max_sd[l];
-		}
-		med_sd[l] = cb_median(v, npus);
-	}
+	cb_noise_summary sum;
+	cb_noise_summarize(sr, npus, o.nlen, &sum);
 	int rc = CB_EXIT_OK;
 	if (o.json)
-		rc = print_json(&o, st, pus, npus, sr, med_sd, max_sd);
+		rc = print_json(&o, &sum, pus, npus, sr);
 	else
-		print_text(&o, sr, st, pus, npus, med_sd, max_sd);
-	free(st);
+		print_text(&o, sr, &sum, pus, npus);
+	cb_noise_summary_free(&sum);
 	cb_noise_free(sr, nseries);
 	cb_topology_free(t);
 	return rc;

@@ -478,6 +478,10 @@ int cb_cmd_run(int argc, char **argv)
 	if (!cfg.quiet)
 		print_estimate(&run);
 	run.machine = cb_machine_json(run.topo);
+	/* The floor under the cells' spread, for the runs whose rounds compare
+	 * tests: 3 s of concbench noise before the first cell. */
+	if (cfg.rounds >= CB_NOISE_MIN_ROUNDS)
+		json_object_set_new(run.machine, "noise", cb_machine_noise_json(run.topo, CB_NOISE_RUN_S));
 	char *fault = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
 	if (fault && !cfg.quiet)
 		fprintf(stderr, "concbench: warning: %s\n", fault);

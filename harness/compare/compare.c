@@ -16,8 +16,6 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-/* Power at which the minimum detectable change is stated. */
-#define MDC_POWER 0.8
 /* Machine-state detection: at least this many cells, this share of them on
  * the same side of 1, and ratios this tightly packed around their median. */
 #define SHIFT_MIN_CELLS 5
@@ -317,26 +315,10 @@ static void samples(const cb_cmp_row *row, const double **x, const double **y)
  * measuring process now and then runs at half speed (its vCPU descheduled
  * for a while): one such round among five decides a t test by itself.
  * Interference only ever makes a round worse, never better, so a round
- * that is worse than its side's median by more than OUTLIER_SDS robust
- * standard deviations (1.4826 MAD of the log values) and by more than
- * OUTLIER_MIN is set aside, and the report says how many were. */
-#define OUTLIER_SDS 3.5
-#define OUTLIER_MIN 0.15
-
-void cb_cmp_set_aside(const double *v, size_t n, bool lower_better, bool *out)
-{
-	double *l = logs_of(v, n), *dev = cb_xmalloc((n ? n : 1) * sizeof *dev);
-	double med = cb_median(l, n);
-	for (size_t i = 0; i < n; i++)
-		dev[i] = fabs(l[i] - med);
-	double lim = OUTLIER_SDS * 1.4826 * cb_median(dev, n);
-	if (lim < log1p(OUTLIER_MIN))
-		lim = log1p(OUTLIER_MIN);
-	for (size_t i = 0; i < n; i++)
-		out[i] = n >= 4 && (lower_better ? l[i] - med : med - l[i]) > lim;
-	free(l);
-	free(dev);
-}
+ * worse than its side's median by more than 3.5 robust standard deviations
+ * and by more than 15% is set aside (cb_set_aside_slowed, the one rule,
+ * which concbench noise applies to its timings too), and the report says
+ * how many were. */
 
 /* ---- the speed probe ---------------------------------------------------- */
 
@@ -524,8 +506,8 @@ static void adjust_for_probe(cb_cmp_result *r)
 				const cb_cmp_cell *bc = r->rows[j].base, *nc = r->rows[j].new;
 				/* Rounds that will be set aside (below) stay out of the fit. */
 				bool *ob = cb_xcalloc(bc->nrounds + 1, sizeof *ob), *on = cb_xcalloc(nc->nrounds + 1, sizeof *on);
-				cb_cmp_set_aside(bc->rounds, bc->nrounds, sign > 0, ob);
-				cb_cmp_set_aside(nc->rounds, nc->nrounds, sign > 0, on);
+				cb_set_aside_slowed(bc->rounds, bc->nrounds, sign > 0, ob);
+				cb_set_aside_slowed(nc->rounds, nc->nrounds, sign > 0, on);
 				if (r->opts.paired && bc->nrounds == nc->nrounds) {
 					slope_sums_paired(bc, xb[j], ob, nc, xn[j], on, &sxy, &sxx, &n);
 				} else {
@@ -581,8 +563,8 @@ static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
 	/* Set aside as measured: a round slowed past the rule is left out
 	 * whatever the probe said; the adjustment corrects the rest. */
 	if (row->rounds) {
-		cb_cmp_set_aside(row->base->rounds, nb, lower, fx);
-		cb_cmp_set_aside(row->new->rounds, nn, lower, fy);
+		cb_set_aside_slowed(row->base->rounds, nb, lower, fx);
+		cb_set_aside_slowed(row->new->rounds, nn, lower, fy);
 	}
 	bool pair = o->paired && row->rounds && nb == nn;
 	row->x = cb_xmalloc((nb + 1) * sizeof *row->x);
@@ -733,12 +715,7 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	                          o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
 }
 
-double cb_cmp_mdc(double spread, double alpha, double df)
-{
-	return expm1((gsl_cdf_tdist_Qinv(alpha / 2, df) + gsl_cdf_tdist_Pinv(MDC_POWER, df)) * spread);
-}
-
-/* Smallest change the cell's test would find with MDC_POWER at the
+/* Smallest change the cell's test would find with CB_MDC_POWER at the
  * strictest per-cell level Holm may apply (alpha / m). */
 static double min_detectable(const cb_cmp_row *row, double alpha_cell)
 {
@@ -746,7 +723,7 @@ static double min_detectable(const cb_cmp_row *row, double alpha_cell)
 		return INFINITY;
 	double spread = row->paired ? sqrt(row->s2 / (double)row->nb)
 	                : sqrt(row->s2 * (1.0 / (double)row->nb + 1.0 / (double)row->nn));
-	return cb_cmp_mdc(spread, alpha_cell, row->df);
+	return cb_mdc(spread, alpha_cell, row->df);
 }
 
 static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
@@ -913,7 +890,7 @@ static double samples_needed(const cb_cmp_row *w, double alpha_cell, double thre
 	for (double n = 2; n <= 1000; n++) {
 		double d = w->paired ? n - 1 : 2 * n - 2, df = w->df - own + d;
 		double spread = sqrt(w->s2 * (w->paired ? 1 / n : 2 / n));
-		if (cb_cmp_mdc(spread, alpha_cell, df) <= threshold)
+		if (cb_mdc(spread, alpha_cell, df) <= threshold)
 			return n;
 	}
 	return 0;

@@ -192,14 +192,6 @@ double cb_cmp_moderated_t(const double *lx, size_t nx, const double *ly, size_t 
 /* The same for one sample: p of mean(d) - shift (paired differences). */
 double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, double s02,
                            double *s2_post, double *df);
-/* The smallest change (a ratio minus 1) that a t test with df degrees of
- * freedom finds with 80% power at two-sided level alpha, when the
- * difference of log means has standard error `spread`. */
-double cb_cmp_mdc(double spread, double alpha, double df);
-/* compare's rule for rounds slowed by something outside the code: out[i]
- * is set for each v[i] worse than the median by over 3.5 robust sds (1.4826
- * MAD of the logs) and by over 15%; never with fewer than 4 values. */
-void cb_cmp_set_aside(const double *v, size_t n, bool lower_better, bool *out);
 /* Holm's step-down adjustment of m p-values (NAN entries are left out). */
 void cb_cmp_holm(const double *p, double *adj, size_t m);
 

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,10 +371,16 @@ int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const do
 	*out = NULL;
 	if (!npus || !nlen)
 		return cb_error_set(err, CB_EXIT_USAGE, "noise: no PU or no length to measure");
+	/* The calling thread goes back where it was: a process forked from
+	 * it later (a run's measuring processes) inherits its affinity. */
+	cpu_set_t was;
+	bool restore = !sched_getaffinity(0, sizeof was, &was);
 	hwloc_bitmap_t set = hwloc_bitmap_alloc();
 	/* Iterations per millisecond on the first PU: the fastest of five. */
 	if (bind_pu(t, set, pus[0])) {
 		hwloc_bitmap_free(set);
+		if (restore)
+			sched_setaffinity(0, sizeof was, &was);
 		return cb_error_set(err, CB_EXIT_ENV, "noise: cannot bind to PU %d", pus[0]);
 	}
 	double best = INFINITY;
@@ -413,12 +420,100 @@ int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const do
 		free(order);
 	}
 	hwloc_bitmap_free(set);
+	if (restore)
+		sched_setaffinity(0, sizeof was, &was);
 	if (rc) {
 		cb_noise_free(sr, nseries);
 		return rc;
 	}
 	*out = sr;
 	return 0;
+}
+
+size_t cb_noise_pus(const cb_topology *t, int *pus, cb_error *err)
+{
+	cb_topology_summary sum;
+	cb_topology_summarize(t, &sum);
+	cb_pin pin;
+	cb_placement pl;
+	if (sum.allowed_pus < 1) {
+		cb_error_set(err, CB_EXIT_ENV, "noise: this process may run on no PU");
+		return 0;
+	}
+	if (cb_pin_parse("compact", &pin, err))
+		return 0;
+	int rc = cb_place(t, &pin, sum.allowed_pus, &pl, err);
+	cb_pin_free(&pin);
+	if (rc)
+		return 0;
+	size_t n = (size_t)pl.workers, take = n < CB_NOISE_MAX_PUS ? n : CB_NOISE_MAX_PUS;
+	for (size_t k = 0; k < take; k++)
+		pus[k] = pl.pu[k * n / take];
+	cb_placement_free(&pl);
+	return take;
+}
+
+void cb_noise_summarize(const cb_noise_series *sr, size_t npus, size_t nlen, cb_noise_summary *out)
+{
+	out->stat = cb_xcalloc(npus * nlen, sizeof *out->stat);
+	out->med_sd = cb_xcalloc(nlen, sizeof *out->med_sd);
+	out->max_sd = cb_xcalloc(nlen, sizeof *out->max_sd);
+	out->set_aside = out->timings = 0;
+	for (size_t i = 0; i < npus * nlen; i++) {
+		double *ms = cb_xmalloc((sr[i].n + 1) * sizeof *ms);
+		for (size_t k = 0; k < sr[i].n; k++)
+			ms[k] = sr[i].s[k] * 1e3;
+		out->stat[i].median_ms = cb_median(ms, sr[i].n);
+		out->stat[i].sd = cb_sd_log_kept(sr[i].s, sr[i].n, &out->stat[i].set_aside);
+		out->set_aside += out->stat[i].set_aside;
+		out->timings += sr[i].n;
+		free(ms);
+	}
+	double *v = cb_xmalloc((npus + 1) * sizeof *v);
+	for (size_t l = 0; l < nlen; l++) {
+		for (size_t p = 0; p < npus; p++) {
+			v[p] = out->stat[p * nlen + l].sd;
+			out->max_sd[l] = v[p] > out->max_sd[l] ? v[p] : out->max_sd[l];
+		}
+		out->med_sd[l] = cb_median(v, npus);
+	}
+	free(v);
+	out->floor = cb_median(out->med_sd, nlen);
+}
+
+void cb_noise_summary_free(cb_noise_summary *s)
+{
+	free(s->stat);
+	free(s->med_sd);
+	free(s->max_sd);
+	memset(s, 0, sizeof *s);
+}
+
+/* The run's own short measurement of the floor (results.json's
+ * machine.noise): lengths that bracket a quick repetition. */
+json_t *cb_machine_noise_json(const cb_topology *t, double seconds)
+{
+	static const double len[] = { 10, 40 };
+	const size_t nlen = sizeof len / sizeof *len;
+	int pus[CB_NOISE_MAX_PUS];
+	cb_error err = { 0 };
+	cb_noise_series *sr;
+	size_t npus = cb_topology_is_this_system(t) ? cb_noise_pus(t, pus, &err) : 0;
+	if (!npus || cb_noise_measure(t, pus, npus, len, nlen, seconds, false, 0, &sr, &err))
+		return json_null();
+	cb_noise_summary sum;
+	cb_noise_summarize(sr, npus, nlen, &sum);
+	json_t *jp = json_array(), *jl = json_array();
+	for (size_t p = 0; p < npus; p++)
+		json_array_append_new(jp, json_integer(pus[p]));
+	for (size_t l = 0; l < nlen; l++)
+		json_array_append_new(jl, json_real(len[l]));
+	json_t *j = json_pack("{s:f, s:o, s:o, s:i, s:i, s:o}", "seconds", seconds, "lengths_ms", jl, "pus", jp,
+	                      "timings", (json_int_t)sum.timings, "set_aside", (json_int_t)sum.set_aside, "sd_log",
+	                      isfinite(sum.floor) ? json_real(sum.floor) : json_null());
+	cb_noise_summary_free(&sum);
+	cb_noise_free(sr, npus * nlen);
+	return j;
 }
 
 void cb_noise_free(cb_noise_series *s, size_t n)

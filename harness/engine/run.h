@@ -265,7 +265,7 @@ double cb_speed_probe_ms(void);
  * a series of timings (seconds) of a fixed floating-point chain sized to
  * that length, the (PU, length) pairs taken in a new random order each
  * cycle for `seconds` (at least 5 cycles). The calling thread is bound to
- * each PU in turn and left on the last; with busy, one thread per PU times
+ * each PU in turn, then put back where it was; with busy, one thread per PU times
  * every length at once on all of them (as a cell with a worker on each
  * does), the lengths in a new random order each cycle. *out: npus * nlen
  * series, PU-major; cb_noise_free. */
@@ -278,5 +278,29 @@ typedef struct cb_noise_series {
 int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const double *len_ms, size_t nlen,
                      double seconds, bool busy, uint64_t seed, cb_noise_series **out, cb_error *err);
 void cb_noise_free(cb_noise_series *s, size_t n);
+/* The PUs noise measures on: the allowed ones (the compact placement of a
+ * worker on each), at most CB_NOISE_MAX_PUS spread evenly; 0 with err. */
+#define CB_NOISE_MAX_PUS 8
+size_t cb_noise_pus(const cb_topology *t, int *pus, cb_error *err);
+/* Per series (PU-major, as measured) its median in ms and the sd of log
+ * time over the timings compare would keep (cb_sd_log_kept); per length
+ * the median and largest sd over the PUs; the floor: the median over the
+ * lengths of those medians (one length's figure is itself a noisy
+ * estimate). */
+typedef struct cb_noise_stat { double median_ms, sd; size_t set_aside; } cb_noise_stat;
+typedef struct cb_noise_summary {
+	cb_noise_stat *stat;
+	double *med_sd, *max_sd, floor;
+	size_t set_aside, timings;
+} cb_noise_summary;
+void cb_noise_summarize(const cb_noise_series *sr, size_t npus, size_t nlen, cb_noise_summary *out);
+void cb_noise_summary_free(cb_noise_summary *s);
+/* results.json's machine.noise: the floor over `seconds` at 10 and 40 ms,
+ * one PU at a time; null where this is not the machine or it cannot bind. */
+json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
+/* run measures it for CB_NOISE_RUN_S when it has CB_NOISE_MIN_ROUNDS rounds
+ * or more (the runs compare tests round by round). */
+#define CB_NOISE_RUN_S 3.0
+#define CB_NOISE_MIN_ROUNDS 3
 
 #endif

@@ -83,6 +83,10 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 	if (fault)
 		warn(w, "%s", fault);
 	free(fault);
+	char *noise = cb_machine_noise_warning(d->noise_sd, d->rounds, d->ncells);
+	if (noise)
+		warn(w, "%s", noise);
+	free(noise);
 	if (d->clocksource && strcmp(d->clocksource, "tsc"))
 		warn(w, "clocksource is '%s', not 'tsc': reading the clock is slower and coarser",
 		     d->clocksource);
@@ -192,6 +196,8 @@ static void section_machine(emitter *e)
 	row_add(&t, S("virtual machine"), S(json_is_boolean(vm) ? (json_is_true(vm) ? "yes" : "no") : "unknown"));
 	row_add(&t, S("page fault"), isfinite(d->page_fault_us) ? cb_xasprintf("%.2f us%s", d->page_fault_us,
 	        d->free_page_reporting ? " (free page reporting on)" : "") : S("unknown"));
+	row_add(&t, S("timing noise"), isfinite(d->noise_sd) ? cb_xasprintf("%.1f%% (sd of log time of a fixed CPU-bound "
+	        "chain before the first cell; concbench noise)", 100 * d->noise_sd) : S("not measured (runs of 3 rounds or more)"));
 	row_add(&t, S("load average at start"), S(la ? la : "unknown"));
 	row_add(&t, S("run started"), S(d->created));
 	row_add(&t, S("command"), S(cmd ? cmd : ""));

@@ -341,6 +341,9 @@ static int read_top(cb_rdoc *d, cb_jreader *rd)
 	json_t *pf = json_object_get(m, "page_fault_us");
 	d->page_fault_us = json_is_number(pf) ? json_number_value(pf) : NAN;
 	d->free_page_reporting = json_is_true(json_object_get(m, "free_page_reporting"));
+	json_t *ns = json_object_get(json_object_get(m, "noise"), "sd_log");
+	d->noise_sd = json_is_number(ns) ? json_number_value(ns) : NAN;
+	d->rounds = (int)int_or(cfg, "rounds", 1);
 	d->allowed_pus = (int)int_or(topo, "allowed_pus", int_or(topo, "pus", 0));
 	d->weak_scaling = !strcmp(str_or(cfg, "scaling", "strong"), "weak");
 	d->complete = !json_is_false(json_object_get(root, "complete"));
@@ -416,6 +419,21 @@ char *cb_machine_fault_warning(double page_fault_us)
 	                    "for every page it first touches, so fork-based strategies cost more here "
 	                    "than elsewhere, and cells that touch much memory move with the host "
 	                    "(docs/ci.md)", page_fault_us);
+}
+
+char *cb_machine_noise_warning(double sd, int rounds, size_t cells)
+{
+	if (!(sd > 0) || rounds < 2 || !cells)
+		return NULL;
+	/* Holm's first level, the variance known exactly: the best case. */
+	double mdc = cb_mdc(sd * sqrt(2.0 / rounds), CB_NOISE_ALPHA / (double)cells, 1e9);
+	if (!(mdc > CB_NOISE_THRESHOLD))
+		return NULL;
+	return cb_xasprintf("this machine's own timing noise was %.1f%% before the first cell (sd of log "
+	                    "time of a fixed CPU-bound chain, concbench noise): at %d rounds a side among "
+	                    "%zu cells, compare cannot see a change under %.1f%% in even the steadiest "
+	                    "CPU-bound cell, above its %.0f%% threshold; a cell's noisy verdict is then the "
+	                    "machine's (docs/ci.md)", 100 * sd, rounds, cells, 100 * mdc, 100 * CB_NOISE_THRESHOLD);
 }
 
 void cb_rdoc_free(cb_rdoc *doc)

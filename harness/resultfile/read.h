@@ -50,6 +50,8 @@ typedef struct cb_rdoc {
 	double runnable_others; /* tasks runnable besides concbench at the start; NAN when unknown */
 	double page_fault_us;  /* what a first touch of a page cost at the start; NAN when unknown */
 	bool free_page_reporting; /* a balloon hands freed memory back to the host */
+	double noise_sd;       /* machine.noise.sd_log: the floor before the first cell; NAN when unknown */
+	int rounds;            /* config.rounds; 1 when unknown */
 	int allowed_pus;       /* 0 when unknown */
 	bool weak_scaling;     /* config.scaling == "weak": Gustafson */
 	bool complete;
@@ -72,6 +74,13 @@ void cb_rdoc_free(cb_rdoc *doc);
  * start and by the report. */
 #define CB_FAULT_US_LIMIT 2.0
 char *cb_machine_fault_warning(double page_fault_us);
+/* The machine's CPU-bound timing noise (sd of log time, concbench noise)
+ * when it keeps compare, at `rounds` a side among `cells` cells, from
+ * seeing a change of CB_NOISE_THRESHOLD in even the steadiest CPU-bound
+ * cell: a sentence (malloc'ed), or NULL. Said by the report. */
+#define CB_NOISE_THRESHOLD 0.05
+#define CB_NOISE_ALPHA 0.01
+char *cb_machine_noise_warning(double sd, int rounds, size_t cells);
 
 /* N,X rows, optional header line, '#' comments and blank lines ignored.
  * *n and *x are malloc'ed, sorted by N. */

@@ -16,6 +16,13 @@ n_rounds=$(grep -c '"rounds"' "$f")
 grep -q '"--rounds"' "$f" || { echo "FAIL: command line not recorded"; exit 1; }
 reps=$(grep -c '"wall_s"' "$f")
 [ "$reps" -eq 12 ] || { echo "FAIL: expected 12 repetitions (2 cells x 2 reps x 3 rounds), got $reps"; exit 1; }
+# 3 rounds: the machine's floor measured before the first cell, and shown by
+# the report's machine table.
+jq -e '.machine.noise.sd_log > 0 and .machine.noise.timings >= 10 and (.machine.noise.pus | length) >= 1' "$f" >/dev/null ||
+  { echo "FAIL: no machine.noise in a 3-round run: $(jq -c '.machine.noise' "$f")"; exit 1; }
+"$bin" report "$f" -o "$tmp/rep" >/dev/null 2>&1
+grep -q "| timing noise | [0-9.]*% (sd of log time" "$tmp/rep/report.md" ||
+  { echo "FAIL: the report's machine table lacks the timing noise"; exit 1; }
 echo "rounds ok"
 
 # --round 2, an abbreviation getopt accepts: one run folder holding both
@@ -25,7 +32,7 @@ timeout 120 "$bin" run -q --size tiny -w cpu.primes -s serial -r 1 --warmup 0 --
 runs=$(find "$tmp/abbr" -mindepth 1 -maxdepth 1 -type d | wc -l)
 [ "$runs" -eq 1 ] || { echo "FAIL: --round 2 made $runs run folders: $(ls -A "$tmp/abbr")"; exit 1; }
 [ -z "$(find "$tmp/abbr" -mindepth 2 -type d)" ] || { echo "FAIL: --round 2 left nested folders: $(find "$tmp/abbr" -mindepth 2 -type d)"; exit 1; }
-jq -e '.config.rounds == 2 and ([.cells[].rounds | length] | all(. == 2))' "$tmp/abbr/latest/results.json" >/dev/null ||
+jq -e '.config.rounds == 2 and ([.cells[].rounds | length] | all(. == 2)) and (.machine | has("noise") | not)' "$tmp/abbr/latest/results.json" >/dev/null ||
   { echo "FAIL: --round 2 did not run 2 rounds: $(jq -c '.config.rounds' "$tmp/abbr/latest/results.json")"; exit 1; }
 
 # An -o path with a single quote and a space: the run lands there and
