@@ -197,7 +197,7 @@ static void section_machine(emitter *e)
 	row_add(&t, S("page fault"), isfinite(d->page_fault_us) ? cb_xasprintf("%.2f us%s", d->page_fault_us,
 	        d->free_page_reporting ? " (free page reporting on)" : "") : S("unknown"));
 	row_add(&t, S("timing noise"), isfinite(d->noise_sd) ? cb_xasprintf("%.1f%% (sd of log time of a fixed CPU-bound "
-	        "chain before the first cell; concbench noise)", 100 * d->noise_sd) : S("not measured (runs of 3 rounds or more)"));
+	        "chain before the first cell; concbench noise)", 100 * d->noise_sd) : S("not measured (runs of 3 rounds or more measure it)"));
 	row_add(&t, S("load average at start"), S(la ? la : "unknown"));
 	row_add(&t, S("run started"), S(d->created));
 	row_add(&t, S("command"), S(cmd ? cmd : ""));
