@@ -154,3 +154,8 @@ double cb_mdc(double spread, double alpha, double df)
 {
 	return expm1((gsl_cdf_tdist_Qinv(alpha / 2, df) + gsl_cdf_tdist_Pinv(CB_MDC_POWER, df)) * spread);
 }
+
+double cb_mdc_floor(double sd, double rounds, double alpha)
+{
+	return cb_mdc(sd * sqrt(2.0 / rounds), alpha, CB_MDC_KNOWN_DF);
+}

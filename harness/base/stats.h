@@ -24,6 +24,13 @@ void cb_sort(double *v, size_t n);
  * difference of log means has standard error `spread` (compare's MDC). */
 #define CB_MDC_POWER 0.8
 double cb_mdc(double spread, double alpha, double df);
+/* The df at which the variance counts as known exactly: the best case a
+ * prior fitted to many cells could lend one cell (the machine's floor). */
+#define CB_MDC_KNOWN_DF 1e9
+/* The MDC of a cell whose log rounds vary by sd, at `rounds` a side (or
+ * pairs) and per-cell level alpha, its variance known exactly: the floor
+ * that concbench noise and the report state. */
+double cb_mdc_floor(double sd, double rounds, double alpha);
 /* Values slowed by something outside the code under test (the rule
  * compare sets rounds aside by, docs/ci.md): out[i] is set for each v[i]
  * (positive) worse than the median by more than 3.5 robust standard

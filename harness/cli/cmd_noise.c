@@ -43,7 +43,8 @@ static const char usage_text[] =
 	"  --busy           time on every PU at once, as a cell with a worker on each\n"
 	"                   runs (default: one PU at a time, the others idle)\n"
 	"  --rounds R       rounds a side for the MDC (default 10: the quick suite's)\n"
-	"  --cells M        cells tested together (default 117: the quick suite's)\n"
+	"  --cells M        cells tested together (default 117: the quick suite's on 2 PUs;\n"
+	"                   compare's first line gives the count for other plans)\n"
 	"  --threshold PCT  the change compare should see (default 5)\n"
 	"  --format F       text (default) or json\n"
 	"  --seed N         the order of the timings\n"
@@ -61,13 +62,10 @@ typedef struct {
 	const char *cpus;
 } noise_opts;
 
-/* Holm's first step with the variance known: what a prior fitted to many
- * cells could lend a cell at best. */
-#define KNOWN_DF 1e9
-
+/* At Holm's first level for the cells. */
 static double mdc_of(double sd, double rounds, const noise_opts *o)
 {
-	return cb_mdc(sd * sqrt(2.0 / rounds), o->alpha / (double)o->cells, KNOWN_DF);
+	return cb_mdc_floor(sd, rounds, o->alpha / (double)o->cells);
 }
 
 /* The fewest rounds a side with an MDC at most the threshold; 0 past the cap. */

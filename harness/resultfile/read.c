@@ -426,7 +426,7 @@ char *cb_machine_noise_warning(double sd, int rounds, size_t cells)
 	if (!(sd > 0) || rounds < 2 || !cells)
 		return NULL;
 	/* Holm's first level, the variance known exactly: the best case. */
-	double mdc = cb_mdc(sd * sqrt(2.0 / rounds), CB_NOISE_ALPHA / (double)cells, 1e9);
+	double mdc = cb_mdc_floor(sd, rounds, CB_NOISE_ALPHA / (double)cells);
 	if (!(mdc > CB_NOISE_THRESHOLD))
 		return NULL;
 	return cb_xasprintf("this machine's own timing noise was %.1f%% before the first cell (sd of log "
