@@ -625,9 +625,29 @@ static void test_this_machine_bound_thread_runs_on_pu(void **state)
 	cb_topology_free(t);
 }
 
+/* The probe's and noise's PUs: at most `most`, spread evenly, the first
+ * kept; fewer than `most` stay as they are. */
+static void test_spread_pus_evenly(void **state)
+{
+	(void)state;
+	int pus[16];
+	for (int i = 0; i < 16; i++)
+		pus[i] = 100 + i;
+	assert_int_equal(cb_spread_pus(pus, 16, 8), 8);
+	for (int k = 0; k < 8; k++)
+		assert_int_equal(pus[k], 100 + 2 * k);
+	int few[3] = { 7, 3, 5 };
+	assert_int_equal(cb_spread_pus(few, 3, 8), 3);
+	assert_true(few[0] == 7 && few[1] == 3 && few[2] == 5);
+	int odd[10] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	assert_int_equal(cb_spread_pus(odd, 10, 4), 4);
+	assert_true(odd[0] == 0 && odd[1] == 2 && odd[2] == 5 && odd[3] == 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spread_pus_evenly),
 		cmocka_unit_test(test_synthetic_counts_match_description),
 		cmocka_unit_test(test_open_bad_synthetic_is_usage_error),
 		cmocka_unit_test(test_open_missing_xml_is_usage_error),

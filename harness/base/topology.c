@@ -931,3 +931,12 @@ int cb_bind_process(const cb_topology *t, hwloc_const_bitmap_t set)
 {
 	return bind_to(t, set, HWLOC_CPUBIND_PROCESS);
 }
+
+size_t cb_spread_pus(int *pus, size_t n, size_t most)
+{
+	size_t take = n < most ? n : most;
+	/* k * n / take >= k, so each entry is read before it is overwritten. */
+	for (size_t k = 0; k < take; k++)
+		pus[k] = pus[k * n / take];
+	return take;
+}

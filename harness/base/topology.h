@@ -116,6 +116,10 @@ void cb_topology_print_placements(const cb_topology *t, int max_workers, FILE *f
 /* Bind the calling thread / the calling process. 0 or -errno. A NULL set is
  * a no-op returning 0. Refused (-ENOTSUP) on a non-system topology. */
 int cb_bind_thread(const cb_topology *t, hwloc_const_bitmap_t set);
+/* At most `most` of the n PUs of pus[], spread evenly over them (the first
+ * kept), in place; returns how many are kept. The probe and concbench noise
+ * take their PUs so: a wide machine's rounds would pay for every PU. */
+size_t cb_spread_pus(int *pus, size_t n, size_t most);
 int cb_bind_process(const cb_topology *t, hwloc_const_bitmap_t set);
 
 #endif

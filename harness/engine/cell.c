@@ -193,9 +193,9 @@ json_t *cb_cell_probe(const cb_cell *c)
 	}
 	json_t *out = NULL;
 	hwloc_bitmap_t set = hwloc_bitmap_alloc();
-	int take = n < CB_PROBE_PUS ? n : CB_PROBE_PUS;
-	for (int k = 0; k < take; k++) {
-		int pu = pus[(size_t)k * (size_t)n / (size_t)take];
+	size_t take = cb_spread_pus(pus, (size_t)n, CB_PROBE_PUS);
+	for (size_t k = 0; k < take; k++) {
+		int pu = pus[k];
 		hwloc_bitmap_only(set, (unsigned)pu);
 		if (cb_bind_thread(c->run->topo, set))
 			continue;

@@ -446,10 +446,13 @@ size_t cb_noise_pus(const cb_topology *t, int *pus, cb_error *err)
 	cb_pin_free(&pin);
 	if (rc)
 		return 0;
-	size_t n = (size_t)pl.workers, take = n < CB_NOISE_MAX_PUS ? n : CB_NOISE_MAX_PUS;
-	for (size_t k = 0; k < take; k++)
-		pus[k] = pl.pu[k * n / take];
+	size_t n = (size_t)pl.workers;
+	int *all = cb_xmalloc(n * sizeof *all);
+	memcpy(all, pl.pu, n * sizeof *all);
 	cb_placement_free(&pl);
+	size_t take = cb_spread_pus(all, n, CB_NOISE_MAX_PUS);
+	memcpy(pus, all, take * sizeof *pus);
+	free(all);
 	return take;
 }
 
