@@ -68,15 +68,21 @@ double cb_scaled_speedup(double t_serial_scaled, double tp)
 size_t cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t nc, double *s,
                          double *lo, double *hi, double *ratios)
 {
-	size_t n = nb < nc ? nb : nc;
-	if (n < CB_PAIRED_MIN_ROUNDS)
-		return 0;
-	for (size_t k = 0; k < n; k++)
-		if (!(base[k] > 0) || !(cell[k] > 0))
+	size_t all = nb < nc ? nb : nc, n = 0;
+	double *r = cb_xmalloc((all + 1) * sizeof *r);
+	for (size_t k = 0; k < all; k++) {
+		if (isnan(base[k]) || isnan(cell[k]))
+			continue;   /* a pair left out (a round at reduced capacity) */
+		if (!(base[k] > 0) || !(cell[k] > 0)) {
+			free(r);
 			return 0;
-	double *r = cb_xmalloc(n * sizeof *r);
-	for (size_t k = 0; k < n; k++)
-		r[k] = base[k] / cell[k];
+		}
+		r[n++] = base[k] / cell[k];
+	}
+	if (n < CB_PAIRED_MIN_ROUNDS) {
+		free(r);
+		return 0;
+	}
 	if (ratios)
 		memcpy(ratios, r, n * sizeof *r);
 	cb_sort(r, n);

@@ -38,11 +38,14 @@ double cb_scaled_speedup(double t_serial_scaled, double tp);
 /* The speedup of a cell against its serial cell from rounds run side by
  * side (the runner runs a workload's cells as one block in each round, so
  * round k of both saw the same state of the machine): the median over k of
- * base[k] / cell[k], over the rounds both have (the first min(nb, nc));
- * into ratios[] when not NULL (room for min(nb, nc)). Returns the number
- * of pairs; 0, touching nothing, with fewer than CB_PAIRED_MIN_ROUNDS
- * rounds or a round time not positive (the speedup is then the ratio of
- * the medians). *lo and *hi (when not NULL) are the smallest and largest
+ * base[k] / cell[k], over the rounds both have (the first min(nb, nc)),
+ * leaving out a pair where either is NAN (a round or repetition that does
+ * not count: measured at reduced capacity); into ratios[] when not NULL
+ * (room for min(nb, nc)). Returns the number of pairs; 0, touching
+ * nothing, with fewer than CB_PAIRED_MIN_ROUNDS pairs or a time not
+ * positive (the speedup is then the ratio of the medians). The same
+ * median gives the speedup of repetitions paired in one process
+ * (serial_s beside wall_s). *lo and *hi (when not NULL) are the smallest and largest
  * ratio. */
 size_t cb_paired_speedup(const double *base, size_t nb, const double *cell, size_t nc, double *s,
                          double *lo, double *hi, double *ratios);

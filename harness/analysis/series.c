@@ -160,14 +160,31 @@ typedef struct paired_ratios {
 	size_t n;
 } paired_ratios;
 
+/* A cell's round medians, NAN for a round at reduced capacity (owned). */
+static double *rounds_kept(const cb_rcell *c)
+{
+	double *r = cb_xcalloc(c->nrounds + 1, sizeof *r);
+	for (size_t i = 0; i < c->nrounds; i++)
+		r[i] = c->round_reduced && c->round_reduced[i] ? NAN : c->rounds[i];
+	return r;
+}
+
 static bool speedup_against(const cb_rcell *base, const cb_rcell *c, bool weak, double *s,
                             double *lo, double *hi, paired_ratios *paired)
 {
 	if (!base || !c || !base->nreps || !(c->median_s > 0))
 		return false;
 	double k = cell_scale(c, weak) / cell_scale(base, weak);
-	size_t n = k == 1 ? cb_paired_speedup(base->rounds, base->nrounds, c->rounds, c->nrounds, s, lo, hi,
-	                                      paired ? paired->r : NULL) : 0;
+	size_t n = 0;
+	if (k == 1 && c != base)
+		n = cb_paired_speedup(c->serial, c->nreps, c->wall, c->nreps, s, lo, hi, paired ? paired->r : NULL);
+	if (k == 1 && !n) {
+		/* Rounds at reduced capacity are left out of the pairs. */
+		double *rb = rounds_kept(base), *rc = rounds_kept(c);
+		n = cb_paired_speedup(rb, base->nrounds, rc, c->nrounds, s, lo, hi, paired ? paired->r : NULL);
+		free(rb);
+		free(rc);
+	}
 	if (paired)
 		paired->n = n;
 	if (n)
@@ -255,7 +272,8 @@ static void derive(cb_series *s)
 	for (size_t i = 0; i < s->npts; i++) {
 		cb_point *p = &s->pts[i];
 		p->scale = cell_scale(p->cell, s->weak);
-		paired_ratios pr = { cb_xcalloc((p->cell ? p->cell->nrounds : 0) + 1, sizeof *pr.r), 0 };
+		size_t room = p->cell ? (p->cell->nrounds > p->cell->nreps ? p->cell->nrounds : p->cell->nreps) : 0;
+		paired_ratios pr = { cb_xcalloc(room + 1, sizeof *pr.r), 0 };
 		if (!speedup_against(base, p->cell, s->weak, &p->speedup, &p->speedup_lo, &p->speedup_hi, &pr)) {
 			p->speedup = p->x / s->x_base;
 			p->speedup_lo = p->x_lo / s->x_base;

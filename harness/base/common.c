@@ -270,6 +270,14 @@ void *cb_xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *cb_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		abort();
+	return q;
+}
+
 char *cb_xstrdup(const char *s)
 {
 	char *p = strdup(s);

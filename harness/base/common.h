@@ -61,6 +61,7 @@ int cb_mkdir_p(const char *path, cb_error *err);
 /* malloc/calloc/strdup that abort on exhaustion (nothing sensible to do). */
 void *cb_xmalloc(size_t n);
 void *cb_xcalloc(size_t n, size_t size);
+void *cb_xrealloc(void *p, size_t n);
 char *cb_xstrdup(const char *s);
 /* asprintf that aborts on exhaustion. */
 char *cb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -51,6 +51,13 @@ static const char usage_text[] =
 	"                         (default 10s; 0: after every cell round). It is also written\n"
 	"                         when a cell fails and at the end, Ctrl-C included\n"
 	"      --seed N           the order of the cells in each round (default: from the clock)\n"
+	"      --speedup METHOD   pairs (default): each repetition of a cell runs beside a\n"
+	"                         serial repetition of the same job, in the same process,\n"
+	"                         order drawn, and the speedup is the median of their\n"
+	"                         ratios (a slow minute of the machine falls on both);\n"
+	"                         rounds: from the serial cell's own rounds only (cheaper:\n"
+	"                         a pair costs a serial repetition more). I/O workloads,\n"
+	"                         scaled jobs and mpi are never paired\n"
 	"      --trace[=CAP]      after the timed repetitions of round 1, run one more per cell\n"
 	"                         (left out of the statistics) recording every task: executor,\n"
 	"                         start, end, time blocked in I/O; written to trace.json (Chrome\n"
@@ -129,6 +136,23 @@ static void format_rate(const json_t *cell, char *buf, size_t n)
 	snprintf(buf, n, "%.3g %s%s", v, prefix, unit);
 }
 
+/* "1.98", "1.52!" when the cell never had full capacity, "+2" for the
+ * repetitions set aside and retaken; "-" when not measured. */
+static void format_capacity(const json_t *cell, char *buf, size_t n)
+{
+	const json_t *cap = json_object_get(cell, "capacity");
+	if (!json_is_object(cap)) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	json_int_t aside = json_integer_value(json_object_get(cap, "set_aside"));
+	char more[16] = "";
+	if (aside)
+		snprintf(more, sizeof more, " +%lld", (long long)aside);
+	snprintf(buf, n, "%.2f%s%s", json_number_value(json_object_get(cap, "median")),
+	         json_is_true(json_object_get(cap, "limited")) ? "!" : "", more);
+}
+
 static void print_table(json_t *root)
 {
 	size_t i;
@@ -142,8 +166,8 @@ static void print_table(json_t *root)
 	 * Gustafson's under weak scaling (speedup_bound is either). */
 	const char *scaling = json_string_value(json_object_get(json_object_get(root, "config"), "scaling"));
 	bool weak = scaling && !strcmp(scaling, "weak");
-	printf("%-*s %10s %8s %6s %9s %6s %14s %s\n", width, "cell", "median", "speedup", "eff",
-	       weak ? "gustafson" : "amdahl", "cv",
+	printf("%-*s %10s %8s %6s %9s %6s %9s %14s %s\n", width, "cell", "median", "speedup", "eff",
+	       weak ? "gustafson" : "amdahl", "cv", "capacity",
 	       "rate", "ok");
 	json_array_foreach(json_object_get(root, "cells"), i, c) {
 		json_t *st = json_object_get(c, "stats");
@@ -157,12 +181,13 @@ static void print_table(json_t *root)
 		if (json_is_real(e)) snprintf(es, sizeof es, "%.3f", json_real_value(e));
 		if (json_is_real(a)) snprintf(as, sizeof as, "%.3f", json_real_value(a));
 		if (json_is_real(cv)) snprintf(cs, sizeof cs, "%.1f%%", 100 * json_real_value(cv));
-		char rs[32];
+		char rs[32], ks[24];
 		format_rate(c, rs, sizeof rs);
+		format_capacity(c, ks, sizeof ks);
 		const char *err = json_string_value(json_object_get(c, "error"));
 		const char *skipped = json_string_value(json_object_get(c, "skipped"));
-		printf("%-*s %10s %8s %6s %9s %6s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
-		       ss, es, as, cs, rs,
+		printf("%-*s %10s %8s %6s %9s %6s %9s %14s %s%s%s\n", width, json_string_value(json_object_get(c, "id")), ms,
+		       ss, es, as, cs, ks, rs,
 		       skipped ? "-" : json_is_true(json_object_get(c, "checksum_ok")) ? "yes" : "NO",
 		       err || skipped ? "  " : "", err ? err : skipped ? skipped : "");
 	}
@@ -188,6 +213,24 @@ static void warn_bounds(json_t *root)
 	free(msg);
 	cb_series_set_free(&set);
 	cb_rdoc_free(doc);
+}
+
+/* Cells that never had their PUs at full capacity: one line each, at
+ * most CAPACITY_NAMED of them, then how many more. */
+#define CAPACITY_NAMED 3
+static void warn_capacity(json_t *root)
+{
+	json_t *c;
+	size_t i, n = 0;
+	json_array_foreach(json_object_get(root, "cells"), i, c) {
+		char *msg = cb_cell_capacity_warning(c);
+		if (msg && n++ < CAPACITY_NAMED)
+			fprintf(stderr, "concbench: warning: %s\n", msg);
+		free(msg);
+	}
+	if (n > CAPACITY_NAMED)
+		fprintf(stderr, "concbench: warning: and %zu more cells never had their PUs at full capacity "
+		        "(capacity.limited in results.json)\n", n - CAPACITY_NAMED);
 }
 
 /* Steps in the machine's speed during the run (results.json's
@@ -252,7 +295,7 @@ static void print_estimate(const cb_run *run)
 	        "repetitions (-r, --warmup) or rounds, or a smaller --size or --param, shorten it\n", total, top);
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE, OPT_CHECKPOINT };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE, OPT_CHECKPOINT, OPT_SPEEDUP };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -274,6 +317,7 @@ static const struct option options[] = {
 	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "trace", optional_argument, NULL, OPT_TRACE },
+	{ "speedup", required_argument, NULL, OPT_SPEEDUP },
 	CB_OPT_OUT,
 	CB_OPT_QUIET,
 	CB_OPT_HELP,
@@ -314,6 +358,11 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_CHECKPOINT: raw->checkpoint = optarg; break;
 		case OPT_SEED: raw->seed = optarg; break;
 		case OPT_TRACE: raw->trace = optarg ? optarg : ""; break;
+		case OPT_SPEEDUP:
+			if (strcmp(optarg, "pairs") && strcmp(optarg, "rounds"))
+				return cb_error_set(err, CB_EXIT_USAGE, "unknown --speedup '%s' (known: pairs, rounds)", optarg);
+			cfg->pair_serial = !strcmp(optarg, "pairs");
+			break;
 		case OPT_SCALING:
 			if (strcmp(optarg, "strong") && strcmp(optarg, "weak"))
 				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
@@ -436,7 +485,7 @@ static void config_free(cb_run_config *cfg)
 
 int cb_cmd_run(int argc, char **argv)
 {
-	cb_run_config cfg = { .out_root = "results", .argc = argc + 1 };
+	cb_run_config cfg = { .out_root = "results", .argc = argc + 1, .pair_serial = true };
 	cb_cli_voice voice = { 0 };
 	cb_run run = { .cfg = &cfg, .perf_fd = -1, .say = { cb_cli_say, &voice } };
 	cb_error err = { 0 };
@@ -503,6 +552,7 @@ int cb_cmd_run(int argc, char **argv)
 		fflush(stdout);
 		warn_bounds(root);
 		warn_machine_changes(root);
+		warn_capacity(root);
 		json_decref(root);
 	}
 	fflush(stdout);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/migrations.h"
+#include "engine/capacity.h"
 #include "engine/run.h"
 
 /* Peak RSS is per process lifetime; writing 5 to clear_refs resets it so
@@ -52,6 +53,9 @@ void cb_rep_clear(cb_rep *rep)
 	if (rep->probe)
 		json_decref(rep->probe);
 	rep->probe = NULL;
+	if (rep->pu_speed)
+		json_decref(rep->pu_speed);
+	rep->pu_speed = NULL;
 }
 
 int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err)
@@ -181,16 +185,8 @@ static void bind_main(const cb_cell *c)
 #define CB_PROBE_PUS 8
 json_t *cb_cell_probe(const cb_cell *c)
 {
-	if (!cb_topology_is_this_system(c->run->topo) || !c->place.pu || c->strategy->run_rep)
-		return NULL;
-	int *pus = cb_xcalloc((size_t)c->place.workers + 1, sizeof *pus), n = 0;
-	for (int w = 0; w < c->place.workers; w++) {
-		int pu = c->place.pu[w], seen = pu < 0;
-		for (int k = 0; k < n && !seen; k++)
-			seen = pus[k] == pu;
-		if (!seen)
-			pus[n++] = pu;
-	}
+	int *pus = cb_xcalloc((size_t)c->place.workers + 1, sizeof *pus);
+	int n = cb_cell_pus(c, pus);
 	json_t *out = NULL;
 	hwloc_bitmap_t set = hwloc_bitmap_alloc();
 	size_t take = cb_spread_pus(pus, (size_t)n, CB_PROBE_PUS);
@@ -209,6 +205,62 @@ json_t *cb_cell_probe(const cb_cell *c)
 	free(pus);
 	bind_main(c);
 	return out;
+}
+
+int cb_cell_pus(const cb_cell *c, int *pus)
+{
+	if (!cb_topology_is_this_system(c->run->topo) || !c->place.pu || c->strategy->run_rep)
+		return 0;
+	int n = 0;
+	for (int w = 0; w < c->place.workers; w++) {
+		int pu = c->place.pu[w], seen = pu < 0;
+		for (int k = 0; k < n && !seen; k++)
+			seen = pus[k] == pu;
+		if (!seen)
+			pus[n++] = pu;
+	}
+	return n;
+}
+
+void cb_cell_capacity(const cb_cell *c, const int *pus, int n, const double *before, const double *after,
+                      cb_rep *rep)
+{
+	if (n < 1)
+		return;
+	double *guest = cb_xcalloc((size_t)n, sizeof *guest);
+	/* A coroutine's share of the job is not its executor's: it waits. */
+	bool waits = (c->strategy->flags & CB_STRATEGY_YIELDS) || c->job->wl->kind == CB_KIND_IO;
+	if (waits)
+		for (int i = 0; i < n; i++)
+			guest[i] = 1;
+	else
+		cb_capacity_guest(c->ex.trace, c->workers * c->threads, pus, n, guest);
+	json_t *speed = json_object();
+	double sum = 0;
+	for (int i = 0; i < n; i++) {
+		double s = guest[i];
+		if (before && before[i] < s)
+			s = before[i];
+		if (after && after[i] < s)
+			s = after[i];
+		sum += s;
+		char key[16];
+		snprintf(key, sizeof key, "%d", pus[i]);
+		json_object_set_new(speed, key, json_real(s));
+	}
+	free(guest);
+	if (rep->pu_speed)
+		json_decref(rep->pu_speed);
+	rep->pu_speed = speed;
+	rep->capacity = sum;
+	rep->capacity_pus = n;
+	rep->reduced = sum < CB_CAPACITY_FULL * n;
+}
+
+bool cb_cell_pairs_serial(const cb_cell *c)
+{
+	return c->run->cfg->pair_serial && !(c->strategy->flags & (CB_STRATEGY_BASELINE | CB_STRATEGY_EXTERNAL)) &&
+	       !c->strategy->run_rep && c->job->scale == 1 && c->job->wl->kind != CB_KIND_IO;
 }
 
 /* Threads and processes created inside the job start on their creator's
@@ -274,6 +326,8 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	bind_main(c);
 	rss_reset();
 	memset(rep, 0, sizeof *rep);
+	rep->capacity = NAN;
+	rep->serial_s = NAN;
 
 	struct rusage s0, s1, k0, k1;
 	cb_cpu_times p0 = { 0 }, p1 = { 0 };
@@ -371,6 +425,17 @@ json_t *cb_rep_json(const cb_rep *r)
 	json_object_set_new(j, "cpus", r->cpus ? json_incref(r->cpus) : json_array());
 	if (r->probe)
 		json_object_set(j, "probe_ms", r->probe);
+	if (isfinite(r->capacity)) {
+		json_object_set_new(j, "capacity", json_real(r->capacity));
+		json_object_set_new(j, "capacity_pus", json_integer(r->capacity_pus));
+		json_object_set_new(j, "reduced_capacity", json_boolean(r->reduced));
+		if (r->pu_speed)
+			json_object_set(j, "pu_speed", r->pu_speed);
+	}
+	if (isfinite(r->serial_s)) {
+		json_object_set_new(j, "serial_s", json_real(r->serial_s));
+		json_object_set_new(j, "serial_reduced", json_boolean(r->serial_reduced));
+	}
 	return j;
 }
 
@@ -405,6 +470,13 @@ int cb_rep_from_json(const json_t *j, cb_rep *r)
 	r->cpus = json_is_array(cpus) ? json_incref(cpus) : json_array();
 	json_t *probe = json_object_get(j, "probe_ms");
 	r->probe = json_is_object(probe) ? json_incref(probe) : NULL;
+	r->capacity = jreal(j, "capacity", NAN);
+	r->capacity_pus = (int)jreal(j, "capacity_pus", 0);
+	r->reduced = json_is_true(json_object_get(j, "reduced_capacity"));
+	json_t *speed = json_object_get(j, "pu_speed");
+	r->pu_speed = json_is_object(speed) ? json_incref(speed) : NULL;
+	r->serial_s = jreal(j, "serial_s", NAN);
+	r->serial_reduced = json_is_true(json_object_get(j, "serial_reduced"));
 	return 0;
 }
 
@@ -428,6 +500,13 @@ void cb_cell_free(cb_cell *c)
 	cb_placement_free(&c->place);
 	for (int r = 0; r < c->reps_done; r++)
 		cb_rep_clear(&c->reps[r]);
+	for (int r = 0; r < c->naside; r++)
+		cb_rep_clear(&c->aside[r]);
+	free(c->aside);
+	free(c->rounds_reduced);
+	c->aside = NULL;
+	c->rounds_reduced = NULL;
+	c->naside = c->aside_cap = 0;
 	free(c->reps);
 	free(c->rounds);
 	free(c->error);

@@ -213,6 +213,9 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 	if (me)
 		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) + 1,
 		                      memory_order_relaxed);
+	struct timespec cpu0;
+	double wall0 = cb_now();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	note_cpu(seen);
 	long rot = atomic_load_explicit(&ex->ctl->rotate, memory_order_relaxed);
 	if (rot > 0) {
@@ -240,6 +243,12 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 		}
 	}
 	note_cpu(seen);
+	struct timespec cpu1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	if (ex->trace) {
+		ex->trace[trace_w].wall_s += cb_now() - wall0;
+		ex->trace[trace_w].cpu_s += (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
+	}
 	if (me)
 		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) - 1,
 		                      memory_order_relaxed);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/chain.h"
 #include "engine/run.h"
 
 static char *read_first_line(const char *path)
@@ -216,36 +217,6 @@ double cb_speed_probe_ms(void)
 
 /* ---- the timing noise of CPU-bound work (concbench noise) -------------- */
 
-/* The register a double lives in, named to the compiler so that it must
- * keep every step of the chain (no folding, no vectorising). */
-#if defined(__x86_64__)
-#define KEEP_IN_REGISTER(x) __asm__ volatile("" : "+x"(x))
-#elif defined(__aarch64__)
-#define KEEP_IN_REGISTER(x) __asm__ volatile("" : "+w"(x))
-#else
-#define KEEP_IN_REGISTER(x) __asm__ volatile("" : "+m"(x))
-#endif
-
-/* A dependent chain of floating-point steps: core-bound (no memory
- * traffic, nothing to predict wrongly for long), so that what varies from
- * one timing to the next is the machine, not the work. Seconds. */
-static double noise_chain_s(uint64_t iters)
-{
-	volatile double seed = 0.5, add = 0.25;
-	double x = seed, c = add;
-	double t0 = cb_now();
-	for (uint64_t i = 0; i < iters; i++) {
-		x = x * x + c;
-		x = x > 2 ? x - 1.7 : x;
-		KEEP_IN_REGISTER(x);
-	}
-	double t = cb_now() - t0;
-	volatile double sink = x;
-	(void)sink;
-	return t;
-}
-
-#define NOISE_CALIBRATE_ITERS (1u << 18)
 #define NOISE_MIN_CYCLES 5
 
 static int bind_pu(const cb_topology *t, hwloc_bitmap_t set, int pu)
@@ -289,7 +260,7 @@ static void *busy_main(void *p)
 		if (sh->stop)
 			break;
 		cb_noise_series *x = &a->sr[sh->current];
-		x->s[x->n++] = noise_chain_s((uint64_t)(x->length_ms * sh->per_ms) + 1);
+		x->s[x->n++] = cb_chain_s((uint64_t)(x->length_ms * sh->per_ms) + 1);
 		pthread_barrier_wait(&sh->bar);    /* every PU done */
 	}
 	return NULL;
@@ -383,12 +354,7 @@ int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const do
 			sched_setaffinity(0, sizeof was, &was);
 		return cb_error_set(err, CB_EXIT_ENV, "noise: cannot bind to PU %d", pus[0]);
 	}
-	double best = INFINITY;
-	for (int k = 0; k < 5; k++) {
-		double s = noise_chain_s(NOISE_CALIBRATE_ITERS);
-		best = s < best ? s : best;
-	}
-	double per_ms = NOISE_CALIBRATE_ITERS / (best * 1e3);
+	double per_ms = cb_chain_per_ms(5);
 	size_t nseries = npus * nlen, cap = 64;
 	cb_noise_series *sr = cb_xcalloc(nseries, sizeof *sr);
 	for (size_t i = 0; i < nseries; i++) {
@@ -414,7 +380,7 @@ int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const do
 					rc = cb_error_set(err, CB_EXIT_ENV, "noise: cannot bind to PU %d", x->pu);
 					break;
 				}
-				x->s[x->n++] = noise_chain_s((uint64_t)(x->length_ms * per_ms) + 1);
+				x->s[x->n++] = cb_chain_s((uint64_t)(x->length_ms * per_ms) + 1);
 			}
 		}
 		free(order);

@@ -75,6 +75,16 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	for (int r = 0; r < c->nrounds; r++)
 		json_array_append_new(rounds, json_real(c->rounds[r]));
 	json_object_set_new(j, "rounds", rounds);
+	json_t *aside = json_array(), *rr = json_array();
+	for (int r = 0; r < c->naside; r++)
+		json_array_append_new(aside, cb_rep_json(&c->aside[r]));
+	for (int r = 0; r < c->nrounds && c->rounds_reduced; r++)
+		json_array_append_new(rr, json_boolean(c->rounds_reduced[r]));
+	json_object_set_new(j, "reps_set_aside", aside);
+	json_object_set_new(j, "rounds_reduced", rr);
+	json_object_set_new(j, "capacity_probe", c->capacity_readings
+	                    ? json_pack("{s:f, s:i}", "s", c->capacity_cost_s, "readings", c->capacity_readings)
+	                    : json_null());
 	bool have = c->reps_done > 0;
 	cb_results_cell_stats(j);
 	json_object_set_new(j, "checksum", have ? json_sprintf("%#018llx", (unsigned long long)c->checksum) : json_null());
@@ -117,15 +127,71 @@ static double jnum(const json_t *o, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* Stats over the cell's repetitions (wall_s). */
+/* Whether a repetition in results.json counts in its cell's figures
+ * (cb_rep_counts): not one at reduced capacity when others were not. */
+static bool rep_reduced(const json_t *r)
+{
+	return json_is_true(json_object_get(r, "reduced_capacity"));
+}
+
+static bool any_full(const json_t *reps)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(reps, i, r)
+		if (!rep_reduced(r))
+			return true;
+	return false;
+}
+
+/* The cell's parallel capacity: over the repetitions that count, the
+ * median and smallest, how many were at reduced capacity, how many were
+ * set aside and retaken; limited when none was at full capacity. NULL
+ * when no repetition measured it. */
+static json_t *capacity_json(const json_t *cell)
+{
+	json_t *reps = json_object_get(cell, "reps"), *r;
+	size_t n = json_array_size(reps), i, m = 0, reduced = 0;
+	double *v = cb_xmalloc((n + 1) * sizeof *v);
+	int pus = 0;
+	json_array_foreach(reps, i, r) {
+		double cap = jnum(r, "capacity");
+		if (!isfinite(cap))
+			continue;
+		v[m++] = cap;
+		reduced += rep_reduced(r);
+		pus = (int)jnum(r, "capacity_pus");
+	}
+	if (!m) {
+		free(v);
+		return json_null();
+	}
+	bool full = reduced < m;
+	size_t k = 0;
+	json_array_foreach(reps, i, r)
+		if (isfinite(jnum(r, "capacity")) && (!full || !rep_reduced(r)))
+			v[k++] = jnum(r, "capacity");
+	cb_stats st;
+	cb_stats_compute(v, k, &st);
+	free(v);
+	return json_pack("{s:i, s:f, s:f, s:I, s:I, s:I, s:b}", "pus", pus, "median", st.median, "min", st.min,
+	                 "reduced_reps", (json_int_t)reduced, "full_reps", (json_int_t)(m - reduced), "set_aside",
+	                 (json_int_t)json_array_size(json_object_get(cell, "reps_set_aside")), "limited", !full);
+}
+
+/* Stats over the cell's repetitions (wall_s) that count. */
 void cb_results_cell_stats(json_t *cell)
 {
 	json_t *reps = json_object_get(cell, "reps");
 	size_t n = json_array_size(reps), i;
 	json_t *r;
+	bool full = any_full(reps);
 	double *w = cb_xmalloc((n + 1) * sizeof *w);
+	size_t m = 0;
 	json_array_foreach(reps, i, r)
-		w[i] = jnum(r, "wall_s");
+		if (!full || !rep_reduced(r))
+			w[m++] = jnum(r, "wall_s");
+	n = m;
 	cb_stats st;
 	cb_stats_compute(w, n, &st);
 	free(w);
@@ -133,6 +199,30 @@ void cb_results_cell_stats(json_t *cell)
 	        "median_s", num_or_null(n, st.median), "mean_s", num_or_null(n, st.mean),
 	        "stddev_s", num_or_null(n, st.stddev), "cv", num_or_null(n, st.cv),
 	        "min_s", num_or_null(n, st.min), "max_s", num_or_null(n, st.max)));
+	json_object_set_new(cell, "capacity", capacity_json(cell));
+}
+
+/* The speedup from the cell's repetitions that ran beside a serial one
+ * (--speedup pairs): the median over the pairs that count of serial_s /
+ * wall_s (cb_paired_speedup), leaving out a pair whose serial repetition
+ * had less than its PU. 0 pairs when it has too few. */
+static size_t paired_reps(const json_t *cell, double *s)
+{
+	json_t *reps = json_object_get(cell, "reps"), *r;
+	size_t n = json_array_size(reps), i, m = 0;
+	bool full = any_full(reps);
+	double *ser = cb_xmalloc((n + 1) * sizeof *ser), *wall = cb_xmalloc((n + 1) * sizeof *wall);
+	json_array_foreach(reps, i, r) {
+		if ((full && rep_reduced(r)) || !isfinite(jnum(r, "serial_s")) ||
+		    json_is_true(json_object_get(r, "serial_reduced")))
+			continue;
+		ser[m] = jnum(r, "serial_s");
+		wall[m++] = jnum(r, "wall_s");
+	}
+	size_t k = cb_paired_speedup(ser, m, wall, m, s, NULL, NULL, NULL);
+	free(ser);
+	free(wall);
+	return k;
 }
 
 /* Files written before weak scaling existed have no scale: 1. */
@@ -190,16 +280,31 @@ static double serial_time(const json_t *b, double scale)
 	return t;
 }
 
-/* A cell's round medians (rounds[]), as an array of *n (owned). */
+/* A cell's round medians (rounds[]), as an array of *n (owned); a round
+ * that had no repetition at full capacity (rounds_reduced) is NAN. */
 static double *rounds_of(const json_t *c, size_t *n)
 {
-	json_t *a = json_object_get(c, "rounds"), *v;
+	json_t *a = json_object_get(c, "rounds"), *red = json_object_get(c, "rounds_reduced"), *v;
 	size_t i;
 	double *r = cb_xmalloc((json_array_size(a) + 1) * sizeof *r);
 	*n = 0;
-	json_array_foreach(a, i, v)
-		r[(*n)++] = json_number_value(v);
+	json_array_foreach(a, i, v) {
+		r[*n] = json_is_true(json_array_get(red, i)) ? NAN : json_number_value(v);
+		(*n)++;
+	}
 	return r;
+}
+
+/* The speedup from the rounds the two cells ran side by side, the pairs
+ * with a round at reduced capacity left out (cb_paired_speedup). */
+static size_t paired_rounds(const json_t *b, const json_t *c, double *s)
+{
+	size_t nb, nc;
+	double *rb = rounds_of(b, &nb), *rc = rounds_of(c, &nc);
+	size_t n = cb_paired_speedup(rb, nb, rc, nc, s, NULL, NULL, NULL);
+	free(rb);
+	free(rc);
+	return n;
 }
 
 /* Median over the serial cell's repetitions of (pre + post) / wall. */
@@ -245,17 +350,18 @@ void cb_results_derive(json_t *root)
 		/* At scale 1, from the rounds the two cells ran side by side
 		 * where both have enough of them (cb_paired_speedup). */
 		const char *method = ok && isfinite(s) ? (scale == 1 ? "ratio of medians" : "derived") : NULL;
-		if (ok && scale == 1) {
-			size_t nb, nc;
-			double *rb = rounds_of(b, &nb), *rc = rounds_of(c, &nc);
-			if (cb_paired_speedup(rb, nb, rc, nc, &s, NULL, NULL, NULL))
-				method = "paired rounds";
-			free(rb);
-			free(rc);
+		if (ok && scale == 1 && paired_reps(c, &s)) {
+			method = "paired repetitions";
+		} else if (ok && scale == 1 && paired_rounds(b, c, &s)) {
+			method = "paired rounds";
 		}
 		json_object_set_new(c, "speedup", num_or_null(ok, s));
 		json_object_set_new(c, "speedup_method", method ? json_string(method) : json_null());
 		json_object_set_new(c, "efficiency", num_or_null(ok, cb_efficiency(s, p)));
+		/* Against the PUs the machine gave the cell rather than those it
+		 * asked for (capacity.median, the sum of their speeds). */
+		double cap = jnum(json_object_get(c, "capacity"), "median");
+		json_object_set_new(c, "efficiency_at_capacity", num_or_null(ok && cap > 0, cb_efficiency(s, cap)));
 		json_object_set_new(c, "t_serial_s", num_or_null(ok, ts));
 		json_object_set_new(c, "t_serial_method",
 		                    ok && isfinite(ts) ? json_string(scale == 1 ? "measured" : "derived") : json_null());
@@ -301,6 +407,7 @@ static json_t *config_json(const cb_run *run)
 	json_object_set_new(c, "rounds", json_integer(cfg->rounds > 0 ? cfg->rounds : 1));
 	json_object_set_new(c, "isolation", json_string("process per cell and round"));
 	json_object_set_new(c, "order_seed", json_integer((json_int_t)(cfg->seed & INT64_MAX)));
+	json_object_set_new(c, "speedup_pairs", json_boolean(cfg->pair_serial));
 	json_object_set_new(c, "trace_cap", cfg->trace_cap ? json_integer((json_int_t)cfg->trace_cap) : json_null());
 	json_object_set_new(c, "timeout_s", cfg->timeout_s > 0 ? json_real(cfg->timeout_s) : json_null());
 	json_object_set_new(c, "pin", json_string(cfg->pin.text));

@@ -39,6 +39,11 @@ typedef struct cb_run_config {
 	 * records kept per executor. 0: no tracing. */
 	size_t trace_cap;
 	bool quiet;
+	/* --speedup pairs: each repetition of a cell that the serial cell's
+	 * speedup divides runs next to a serial repetition of the same job in
+	 * the same measuring process (order drawn per pair), so that the
+	 * speedup is a ratio of timings milliseconds apart. */
+	bool pair_serial;
 	const char *hosts;         /* --hosts FILE for launcher strategies, or NULL */
 	const char *out_root;      /* "results" */
 	char **argv; int argc;     /* the command line, for the record */
@@ -62,6 +67,17 @@ typedef struct cb_rep {
 	json_t *cpus;             /* per worker: array of OS indices */
 	json_t *probe;            /* {"PU": ms} of the speed probe taken before
 	                             the round's warmup, or NULL */
+	/* The parallel capacity (engine/capacity.h) the repetition had: the
+	 * sum over its PUs of each one's speed (NAN: not measured), their
+	 * number, and {"PU": speed}. reduced: below CB_CAPACITY_FULL of its
+	 * PUs. */
+	double capacity;
+	int capacity_pus;
+	json_t *pu_speed;
+	bool reduced;
+	bool set_aside;           /* retaken: kept apart, outside every figure */
+	double serial_s;          /* the paired serial repetition's wall time, or NAN */
+	bool serial_reduced;      /* that repetition had less than its PU */
 } cb_rep;
 
 
@@ -80,7 +96,12 @@ typedef struct cb_cell {
 	int reps_done, reps_total;
 	cb_rep *reps;
 	double *rounds;           /* median wall time of each round run so far */
+	bool *rounds_reduced;     /* per round: no repetition at full capacity */
 	int nrounds;
+	cb_rep *aside;            /* repetitions set aside (reduced capacity, retaken) */
+	int naside, aside_cap;
+	double capacity_cost_s;   /* seconds the capacity readings took, all rounds */
+	int capacity_readings;
 	int reps_on_disk;         /* what the last results.json written holds */
 	bool done_on_disk;
 	uint64_t checksum;
@@ -173,6 +194,23 @@ void cb_cell_init(cb_cell *c, cb_run *run, cb_job *job, const cb_strategy *st, i
 int cb_cell_place(cb_cell *c, const cb_topology *t, const cb_pin *pin, cb_error *err);
 int cb_cell_open(cb_cell *c, cb_error *err);
 int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err);
+/* The cell's distinct PUs (OS indices, into pus: at least
+ * place.workers of room), or 0 when it is not pinned on this machine or
+ * its executors run elsewhere. */
+int cb_cell_pus(const cb_cell *c, int *pus);
+/* The capacity of the repetition just taken (engine/capacity.h): per PU
+ * the smallest of the host's readings before and after it (NULL: none)
+ * and the guest's share of its executors. Sets rep's capacity fields. */
+void cb_cell_capacity(const cb_cell *c, const int *pus, int n, const double *before, const double *after,
+                      cb_rep *rep);
+/* Whether a repetition counts in a cell's figures: not when it was
+ * measured at reduced capacity and others (any_full) were not. */
+static inline bool cb_rep_counts(const cb_rep *r, bool any_full) { return !r->reduced || !any_full; }
+/* The serial cell a cell's repetitions pair with (--speedup pairs), or
+ * false when the cell takes none: a baseline, a scaled job, an I/O
+ * workload (its serial job is mostly waiting), or executors that run
+ * elsewhere. */
+bool cb_cell_pairs_serial(const cb_cell *c);
 /* The speed probe on the cell's PUs (cell.c), for the round to come:
  * {"PU": ms}, or NULL where it cannot run there. */
 json_t *cb_cell_probe(const cb_cell *c);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/capacity.h"
 #include "engine/gbench.h"
 #include "base/migrations.h"
 #include "engine/run.h"
@@ -80,8 +81,14 @@ static void fail_cell(cb_cell *c, const char *msg)
 
 typedef struct child_ctx {
 	cb_cell *c;
+	cb_cell *serial;  /* the serial cell its repetitions pair with, or NULL */
 	int fd, round;
 	json_t *probe;   /* the round's speed probe reading, or NULL */
+	cb_capacity *cap; /* the host's capacity probe (2 PUs or more), or NULL */
+	int *pus, npus;   /* the cell's PUs (0: its capacity is not measured) */
+	double *before, *after;
+	int retakes, in_row;  /* repetitions retaken this round; reduced in a row */
+	uint64_t rng;     /* the order within each pair */
 } child_ctx;
 
 static void send_line(int fd, json_t *j)
@@ -108,6 +115,73 @@ static void send_warm(double wall_s, void *fd)
 	send_line(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
 }
 
+static uint64_t next_random(uint64_t *s);
+
+/* The paired serial repetition: its wall time, or NAN with rc set. Its
+ * own capacity (its one PU's share) makes the pair reduced. */
+static double serial_rep(child_ctx *x, bool *reduced, int *rc, cb_error *err)
+{
+	cb_rep sr;
+	int pu;
+	*rc |= cb_cell_rep(x->serial, &sr, err);
+	if (cb_cell_pus(x->serial, &pu) == 1) {
+		cb_cell_capacity(x->serial, &pu, 1, NULL, NULL, &sr);
+		*reduced |= sr.reduced;
+	}
+	double t = sr.wall_s;
+	cb_rep_clear(&sr);
+	return *rc ? NAN : t;
+}
+
+/* One timed repetition with what stands beside it: the host's capacity
+ * read before and after it, the guest's from its executors, and the
+ * paired serial repetition before or after it (drawn). */
+static int measure_one(child_ctx *x, cb_rep *rep, cb_error *err)
+{
+	cb_cell *c = x->c;
+	bool serial_first = x->serial && (next_random(&x->rng) & 1), serial_reduced = false;
+	int rc = 0;
+	double serial_s = NAN;
+	if (serial_first)
+		serial_s = serial_rep(x, &serial_reduced, &rc, err);
+	if (!rc && x->cap)
+		cb_capacity_read(x->cap, x->before);
+	if (!rc)
+		rc = cb_cell_rep(c, rep, err);
+	if (!rc && x->cap)
+		cb_capacity_read(x->cap, x->after);
+	if (!rc && x->npus)
+		cb_cell_capacity(c, x->pus, x->npus, x->cap ? x->before : NULL, x->cap ? x->after : NULL, rep);
+	if (!rc && x->serial && !serial_first)
+		serial_s = serial_rep(x, &serial_reduced, &rc, err);
+	rep->serial_s = serial_s;
+	rep->serial_reduced = serial_reduced;
+	return rc;
+}
+
+/* A repetition measured at reduced capacity (or whose paired serial one
+ * was) is sent apart and taken again, at most CB_CAPACITY_RETAKES times a round and not once that
+ * many in a row were reduced: a machine that stays reduced gets reported
+ * as it is, marked. */
+static int measure_kept(child_ctx *x, cb_rep *rep, cb_error *err)
+{
+	for (;;) {
+		int rc = measure_one(x, rep, err);
+		if (rc)
+			return rc;
+		bool reduced = rep->reduced || rep->serial_reduced;
+		bool retake = reduced && x->retakes < CB_CAPACITY_RETAKES && x->in_row < CB_CAPACITY_RETAKES;
+		x->in_row = reduced ? x->in_row + 1 : 0;
+		if (!retake)
+			return 0;
+		x->retakes++;
+		rep->set_aside = true;
+		rep->round = x->round;
+		send_line(x->fd, json_pack("{s:o}", "aside", cb_rep_json(rep)));
+		cb_rep_clear(rep);
+	}
+}
+
 static void child_body(cb_gb_state *st, void *arg)
 {
 	child_ctx *x = arg;
@@ -121,7 +195,7 @@ static void child_body(cb_gb_state *st, void *arg)
 	for (int64_t n; (n = cb_gb_batch(st)) > 0;)
 		for (int64_t i = 0; i < n; i++)
 			if (!skip)
-				rc |= cb_cell_rep(c, &rep, &err);
+				rc |= measure_kept(x, &rep, &err);
 	rep.probe = x->probe ? json_incref(x->probe) : NULL;
 	if (!skip && rc) {
 		cb_rep_clear(&rep);
@@ -146,6 +220,87 @@ static void ignore_report(const struct cb_gb_run *r, void *ctx)
 	(void)ctx;
 }
 
+/* The serial strategy: the table's baseline. */
+static const cb_strategy *baseline_strategy(void)
+{
+	for (const cb_strategy *const *s = cb_strategies; *s; s++)
+		if ((*s)->flags & CB_STRATEGY_BASELINE)
+			return *s;
+	return NULL;
+}
+
+/* What stands beside the timed repetitions, untimed, once the warmup set
+ * the pace (warm_s: its slowest): the capacity probe on the cell's PUs
+ * and the serial cell its repetitions pair with. */
+static int extras_open(child_ctx *x, double warm_s, cb_error *err)
+{
+	cb_cell *c = x->c;
+	cb_run *run = c->run;
+	x->pus = cb_xcalloc((size_t)c->place.workers + 1, sizeof *x->pus);
+	x->npus = cb_cell_pus(c, x->pus);
+	x->before = cb_xcalloc((size_t)x->npus + 1, sizeof *x->before);
+	x->after = cb_xcalloc((size_t)x->npus + 1, sizeof *x->after);
+	x->rng = run->cfg->seed ^ ((uint64_t)x->round << 32) ^ (uint64_t)(uintptr_t)c;
+	if (x->npus > 1) {
+		x->cap = cb_capacity_open(run->topo, x->pus, x->npus, CB_CAPACITY_PROBE_SHARE * warm_s * 1e3, err);
+		if (!x->cap)
+			return -1;
+	}
+	const cb_strategy *st = baseline_strategy();
+	if (!cb_cell_pairs_serial(c) || !st)
+		return 0;
+	x->serial = cb_xcalloc(1, sizeof *x->serial);
+	cb_cell_init(x->serial, run, c->job, st, 1, 1, 1, 1);
+	snprintf(x->serial->id, sizeof x->serial->id, "%.200s (paired serial)", c->id);
+	if (cb_cell_place(x->serial, run->topo, &run->cfg->pin, err) || cb_cell_open(x->serial, err))
+		return -1;
+	return 0;
+}
+
+static void extras_close(child_ctx *x)
+{
+	if (x->cap) {
+		x->c->capacity_cost_s = cb_capacity_cost_s(x->cap, &x->c->capacity_readings);
+		cb_capacity_close(x->cap);
+	}
+	if (x->serial) {
+		cb_cell_free(x->serial);
+		free(x->serial);
+	}
+	free(x->pus);
+	free(x->before);
+	free(x->after);
+}
+
+/* The round's timed repetitions, one Google Benchmark benchmark. */
+static void timed_reps(child_ctx *x)
+{
+	cb_gb_bench *b = cb_gb_register(x->c->id, child_body, x);
+	cb_gb_use_manual_time(b);
+	cb_gb_iterations(b, 1);
+	cb_gb_repetitions(b, x->c->run->cfg->reps);
+	cb_gb_time_unit(b, CB_GB_MS);
+	long n = cb_gb_run(NULL, ignore_report, NULL);
+	cb_gb_clear();
+	if (n < 0)
+		send_line(x->fd, json_pack("{s:s}", "error", "the measurement engine refused to run"));
+}
+
+static void send_end(const cb_cell *c, int fd)
+{
+	json_t *end = json_object();
+	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
+	json_object_set_new(end, "record", c->record ? json_incref(c->record) : json_null());
+	json_object_set_new(end, "note", json_string(c->ex.note));
+	if (c->has_latency)
+		json_object_set_new(end, "latency", json_pack("[f, f, f, f]", c->latency[0], c->latency[1],
+		                                              c->latency[2], c->latency[3]));
+	if (c->capacity_readings)
+		json_object_set_new(end, "capacity_cost", json_pack("{s:f, s:i}", "s", c->capacity_cost_s,
+		                                                    "readings", c->capacity_readings));
+	send_line(fd, json_pack("{s:o}", "end", end));
+}
+
 static int child_main(cb_cell *c, int fd, int round)
 {
 	cb_run *run = c->run;
@@ -167,32 +322,29 @@ static int child_main(cb_cell *c, int fd, int round)
 	json_t *probe = rc ? NULL : cb_cell_probe(c);
 	if (!rc)
 		rc = cb_cell_open(c, &err);
+	double warm_s = 0;
 	for (int w = 0; !rc && !interrupted && w < run->cfg->warmup; w++) {
 		cb_rep warm;
 		rc = cb_cell_rep(c, &warm, &err);
 		if (!rc)
 			send_line(fd, json_pack("{s:f}", "warm", warm.wall_s));
+		warm_s = !rc && warm.wall_s > warm_s ? warm.wall_s : warm_s;
 		cb_rep_clear(&warm);
 	}
 	/* Settling passes are untimed repetitions like the warmup: each one
 	 * is a sign of progress to the parent. */
 	if (!rc && !interrupted)
 		rc = cb_cell_settle(c, send_warm, &fd, &err);
+	child_ctx x = { .c = c, .fd = fd, .round = round, .probe = probe };
+	if (!rc && !interrupted)
+		rc = extras_open(&x, warm_s, &err);
 	if (rc) {
 		fail_cell(c, err.msg);
 		send_line(fd, json_pack("{s:s}", "error", c->error));
 	} else if (!interrupted) {
-		child_ctx x = { c, fd, round, probe };
-		cb_gb_bench *b = cb_gb_register(c->id, child_body, &x);
-		cb_gb_use_manual_time(b);
-		cb_gb_iterations(b, 1);
-		cb_gb_repetitions(b, run->cfg->reps);
-		cb_gb_time_unit(b, CB_GB_MS);
-		long n = cb_gb_run(NULL, ignore_report, NULL);
-		cb_gb_clear();
-		if (n < 0)
-			send_line(fd, json_pack("{s:s}", "error", "the measurement engine refused to run"));
+		timed_reps(&x);
 	}
+	extras_close(&x);
 	/* The traced repetition: after the timed ones, outside the statistics. */
 	if (!rc && !interrupted && !c->error && round == 0 && run->cfg->trace_cap) {
 		json_t *tr = NULL;
@@ -206,14 +358,7 @@ static int child_main(cb_cell *c, int fd, int round)
 	if (probe)
 		json_decref(probe);
 	cb_cell_close(c);
-	json_t *end = json_object();
-	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
-	json_object_set_new(end, "record", c->record ? json_incref(c->record) : json_null());
-	json_object_set_new(end, "note", json_string(c->ex.note));
-	if (c->has_latency)
-		json_object_set_new(end, "latency", json_pack("[f, f, f, f]", c->latency[0], c->latency[1],
-		                                              c->latency[2], c->latency[3]));
-	send_line(fd, json_pack("{s:o}", "end", end));
+	send_end(c, fd);
 	cb_job_release(c->job);
 	if (run->perf_fd >= 0)
 		close(run->perf_fd);
@@ -239,6 +384,7 @@ typedef struct round_state {
 	cb_cell *c;
 	int round, reps;       /* repetitions received this round */
 	int warms;             /* warmup repetitions received this round */
+	int asides;            /* repetitions set aside this round (reduced capacity) */
 	double warm_s;         /* slowest warmup seen, or 0 */
 	bool ended;
 	bool traced;           /* its traced repetition arrived */
@@ -266,6 +412,17 @@ static void handle_line(round_state *rs, const char *line)
 		} else {
 			cb_rep_clear(&rep);
 		}
+	} else if ((v = json_object_get(j, "aside"))) {
+		cb_rep rep;
+		if (!cb_rep_from_json(v, &rep)) {
+			rep.set_aside = true;
+			if (c->naside == c->aside_cap) {
+				c->aside_cap = c->aside_cap ? 2 * c->aside_cap : 8;
+				c->aside = cb_xrealloc(c->aside, (size_t)c->aside_cap * sizeof *c->aside);
+			}
+			c->aside[c->naside++] = rep;
+			rs->asides++;
+		}
 	} else if ((v = json_object_get(j, "trace")) && json_is_object(v)) {
 		if (c->trace)
 			json_decref(c->trace);
@@ -287,6 +444,11 @@ static void handle_line(round_state *rs, const char *line)
 		const char *note = json_string_value(json_object_get(v, "note"));
 		if (note)
 			snprintf(c->ex.note, sizeof c->ex.note, "%s", note);
+		json_t *cost = json_object_get(v, "capacity_cost");
+		if (json_is_object(cost)) {
+			c->capacity_cost_s += json_number_value(json_object_get(cost, "s"));
+			c->capacity_readings += (int)json_integer_value(json_object_get(cost, "readings"));
+		}
 		json_t *lat = json_object_get(v, "latency");
 		for (size_t k = 0; k < 4 && json_array_size(lat) == 4; k++) {
 			c->latency[k] = json_number_value(json_array_get(lat, k));
@@ -417,7 +579,9 @@ static double rep_limit(const cb_run *run, const round_state *rs)
 		return run->cfg->timeout_s;
 	if (!rs->warm_s && !rs->reps)
 		return TIMEOUT_FIRST_S;
-	double w = TIMEOUT_WARM_FACTOR * rs->warm_s;
+	/* A repetition paired with a serial one takes both. */
+	double each = rs->warm_s + (cb_cell_pairs_serial(rs->c) ? rs->c->job->reference_s : 0);
+	double w = TIMEOUT_WARM_FACTOR * each;
 	return w > TIMEOUT_FLOOR_S ? w : TIMEOUT_FLOOR_S;
 }
 
@@ -452,6 +616,26 @@ static int describe_stuck(const cb_cell *c, pid_t measuring, char *buf, size_t n
 	if (busy > named && off < n)
 		snprintf(buf + off, n - off, " and %d more workers", busy - named);
 	return busy;
+}
+
+/* The median of the round's last n repetitions, from those at full
+ * capacity where it had any (the round is then not reduced). */
+static void round_median(cb_cell *c, int n)
+{
+	const cb_rep *r = c->reps + c->reps_done - n;
+	bool any_full = false;
+	for (int k = 0; k < n; k++)
+		any_full |= !r[k].reduced;
+	double *w = cb_xmalloc((size_t)n * sizeof *w);
+	size_t m = 0;
+	for (int k = 0; k < n; k++)
+		if (cb_rep_counts(&r[k], any_full))
+			w[m++] = r[k].wall_s;
+	cb_stats s;
+	cb_stats_compute(w, m, &s);
+	free(w);
+	c->rounds_reduced[c->nrounds] = !any_full;
+	c->rounds[c->nrounds++] = s.median;
 }
 
 /* Runs round `round` of cell c in a fresh process and folds what it sends
@@ -539,11 +723,10 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		char *nl, *line = buf;
 		while ((nl = strchr(line, '\n'))) {
 			*nl = 0;
-			int before = rs.reps;
-			double warm = rs.warm_s;
+			int before = rs.reps + rs.asides + rs.warms;
 			handle_line(&rs, line);
 			line = nl + 1;
-			if (rs.reps != before || rs.warm_s != warm) {
+			if (rs.reps + rs.asides + rs.warms != before) {
 				last = cb_now();
 				limit = rep_limit(run, &rs);
 				progress(run, c);
@@ -598,15 +781,8 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 			         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		fail_cell(c, msg);
 	}
-	if (rs.reps) {
-		double *w = cb_xmalloc((size_t)rs.reps * sizeof *w);
-		for (int k = 0; k < rs.reps; k++)
-			w[k] = c->reps[c->reps_done - rs.reps + k].wall_s;
-		cb_stats s;
-		cb_stats_compute(w, (size_t)rs.reps, &s);
-		free(w);
-		c->rounds[c->nrounds++] = s.median;
-	}
+	if (rs.reps)
+		round_median(c, rs.reps);
 	if (rs.traced)
 		run->trace_dirty = true;   /* written with results.json, at its checkpoints */
 out:
@@ -761,6 +937,7 @@ int cb_runner_run(cb_run *run, cb_error *err)
 		c->reps_total = rounds * cfg->reps;
 		c->reps = cb_xcalloc((size_t)c->reps_total, sizeof *c->reps);
 		c->rounds = cb_xcalloc((size_t)rounds, sizeof *c->rounds);
+		c->rounds_reduced = cb_xcalloc((size_t)rounds, sizeof *c->rounds_reduced);
 		c->checksum_ok = true;
 		if (!c->error && !c->skipped) {
 			cells[n++] = i;

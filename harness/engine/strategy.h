@@ -36,8 +36,16 @@ typedef struct cb_schedule {
 int cb_schedule_parse(const char *s, cb_schedule *out, cb_error *err);
 void cb_schedule_format(const cb_schedule *s, char *buf, size_t n);
 
-/* Per-worker record of where it actually ran (shared memory). */
-typedef struct cb_worker_trace { cpu_set_t ran_on; } cb_worker_trace;
+/* Per-worker record of where it actually ran (shared memory), and of the
+ * share of its PU it got: the wall and thread CPU seconds of its shares
+ * of the job (cb_worker_run_part), summed over the repetition. A worker
+ * that computes and never blocks gets all of its PU unless something
+ * else on the machine runs there: cpu_s / wall_s is the part of the PU
+ * left to it (the capacity, engine/capacity.h). */
+typedef struct cb_worker_trace {
+	cpu_set_t ran_on;
+	double wall_s, cpu_s;
+} cb_worker_trace;
 
 /* Per-job control block (shared memory; reset before every repetition). */
 typedef struct cb_jobctl {

@@ -155,21 +155,34 @@ static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *wher
 	c->user = cb_xcalloc(n + 1, sizeof *c->user);
 	c->sys = cb_xcalloc(n + 1, sizeof *c->sys);
 	c->par = cb_xcalloc(n + 1, sizeof *c->par);
+	c->serial = cb_xcalloc(n + 1, sizeof *c->serial);
 	json_t *r;
 	char at[400];
 	int rc = -1;
 	c->migrations = -1;
-	json_array_foreach(reps, i, r) {
-		snprintf(at, sizeof at, "%s: reps[%zu]", where, i);
+	/* A repetition at reduced capacity counts only in a cell that had
+	 * none at full capacity (cb_rep_counts). */
+	bool full = false;
+	json_array_foreach(reps, i, r)
+		full |= json_is_object(r) && !json_is_true(json_object_get(r, "reduced_capacity"));
+	c->reps_in_file = n;
+	size_t k;
+	i = 0;
+	json_array_foreach(reps, k, r) {
+		snprintf(at, sizeof at, "%s: reps[%zu]", where, k);
 		if (!json_is_object(r)) {
 			cb_error_set(rd->err, CB_EXIT_USAGE, "%s: %s must be an object, not %s", rd->name,
 			             at, cb_json_type_name(r));
 			goto out;
 		}
+		if (full && json_is_true(json_object_get(r, "reduced_capacity")))
+			continue;
 		if (cb_jget_number(rd, r, "wall_s", at, true, &c->wall[i]) ||
 		    opt_number(rd, r, "user_s", at, &c->user[i]) ||
 		    opt_number(rd, r, "sys_s", at, &c->sys[i]))
 			goto out;
+		/* A serial repetition that had less than its PU pairs with nothing. */
+		c->serial[i] = json_is_true(json_object_get(r, "serial_reduced")) ? NAN : num_or(r, "serial_s", NAN);
 		pre[i] = num_or(r, "pre_s", NAN);
 		c->par[i] = num_or(r, "par_s", NAN);
 		post[i] = num_or(r, "post_s", NAN);
@@ -181,7 +194,9 @@ static int read_reps(cb_jreader *rd, cb_rcell *c, json_t *reps, const char *wher
 			m -= int_or(r, "start_moves", 0);
 		if (m > c->migrations)
 			c->migrations = m;
+		i++;
 	}
+	n = i;
 	c->nreps = n;
 	c->pre_s = cb_median(pre, n);
 	c->par_s = cb_median(c->par, n);
@@ -202,6 +217,8 @@ static int read_rounds(cb_jreader *rd, cb_rcell *c, json_t *j, const char *where
 	if (rc)
 		return -1;
 	c->rounds = cb_xcalloc(json_array_size(rounds) + 1, sizeof *c->rounds);
+	c->round_reduced = cb_xcalloc(json_array_size(rounds) + 1, sizeof *c->round_reduced);
+	json_t *reduced = json_object_get(j, "rounds_reduced");
 	for (size_t i = 0; i < json_array_size(rounds); i++) {
 		json_t *v = json_array_get(rounds, i);
 		double d = json_number_value(v);
@@ -210,6 +227,7 @@ static int read_rounds(cb_jreader *rd, cb_rcell *c, json_t *j, const char *where
 			                    "%s: %s: rounds[%zu] must be a non-negative number, not %s",
 			                    rd->name, where, i,
 			                    json_is_number(v) ? "negative" : cb_json_type_name(v));
+		c->round_reduced[c->nrounds] = json_is_true(json_array_get(reduced, i));
 		c->rounds[c->nrounds++] = d;
 	}
 	return 0;
@@ -410,6 +428,59 @@ out:
 	return rc;
 }
 
+/* The PU the cell's counted repetitions gave the least, and its median speed. */
+static int slowest_pu(const json_t *cell, double *speed)
+{
+	json_t *reps = json_object_get(cell, "reps"), *r, *v;
+	size_t i;
+	const char *key;
+	int pu = -1;
+	double lo = INFINITY;
+	/* Per PU, its median speed over the repetitions. */
+	json_t *first = json_object_get(json_array_get(reps, 0), "pu_speed");
+	json_object_foreach(first, key, v) {
+		size_t n = 0;
+		double *s = cb_xcalloc(json_array_size(reps) + 1, sizeof *s);
+		json_array_foreach(reps, i, r) {
+			json_t *x = json_object_get(json_object_get(r, "pu_speed"), key);
+			if (json_is_number(x))
+				s[n++] = json_number_value(x);
+		}
+		double m = cb_median(s, n);
+		free(s);
+		if (n && m < lo) {
+			lo = m;
+			pu = atoi(key);
+		}
+	}
+	*speed = lo;
+	return pu;
+}
+
+char *cb_cell_capacity_warning(const json_t *cell)
+{
+	const json_t *cap = json_object_get(cell, "capacity");
+	if (!json_is_true(json_object_get(cap, "limited")))
+		return NULL;
+	double got = num_or((json_t *)cap, "median", NAN), speed;
+	long pus = int_or((json_t *)cap, "pus", 0);
+	int pu = slowest_pu(cell, &speed);
+	double s = num_or((json_t *)cell, "speedup", NAN), e = num_or((json_t *)cell, "efficiency_at_capacity", NAN);
+	char tail[160] = "";
+	bool baseline = json_is_true(json_object_get(cell, "baseline"));
+	if (!baseline && isfinite(s) && isfinite(e))
+		snprintf(tail, sizeof tail, "; its speedup %.2f is the machine's, not the model's (efficiency %.2f "
+		         "against the capacity seen)", s, e);
+	char at[48] = "";
+	if (pu >= 0)
+		snprintf(at, sizeof at, ", PU %d at %.2f", pu, speed);
+	if (baseline)
+		snprintf(tail, sizeof tail, "; every speedup of its workload divides its time");
+	return cb_xasprintf("%s: the machine gave %.2f of the %ld PU%s this cell used (median over its "
+	                    "repetitions%s), never the full %ld%s", json_string_value(json_object_get(cell, "id")),
+	                    got, pus, pus == 1 ? "" : "s", at, pus, tail);
+}
+
 char *cb_machine_fault_warning(double page_fault_us)
 {
 	if (!(page_fault_us > CB_FAULT_US_LIMIT))
@@ -448,6 +519,8 @@ void cb_rdoc_free(cb_rdoc *doc)
 		free(c->sys);
 		free(c->par);
 		free(c->rounds);
+		free(c->round_reduced);
+		free(c->serial);
 	}
 	free(doc->cells);
 	json_decref(doc->root);

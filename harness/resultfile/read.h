@@ -36,8 +36,14 @@ typedef struct cb_rcell {
 	bool baseline;                /* the T1 cell of its job (speedup's base) */
 	double *wall, *user, *sys;    /* per repetition; user and sys NAN if absent */
 	double *par;                  /* per repetition; NAN if absent */
+	double *serial;               /* per repetition: its paired serial
+	                                 repetition's wall time, NAN if none */
 	double *rounds;               /* median wall time of each round */
+	bool *round_reduced;          /* per round: none of its repetitions had
+	                                 full capacity (rounds_reduced) */
 	size_t nrounds;
+	size_t reps_in_file;          /* reps[] as written: nreps leaves out those
+	                                 at reduced capacity when others were not */
 	const json_t *json;           /* the cell in the document */
 } cb_rcell;
 
@@ -81,6 +87,11 @@ char *cb_machine_fault_warning(double page_fault_us);
 #define CB_NOISE_THRESHOLD 0.05
 #define CB_NOISE_ALPHA 0.01
 char *cb_machine_noise_warning(double sd, int rounds, size_t cells);
+/* A cell that never had its PUs at full capacity (results.json's
+ * capacity.limited): which cell, how much of how many PUs the machine
+ * gave it, the slowest PU, and what its speedup then is, as a sentence
+ * (malloc'ed), or NULL. Said by run and the report. */
+char *cb_cell_capacity_warning(const json_t *cell);
 
 /* N,X rows, optional header line, '#' comments and blank lines ignored.
  * *n and *x are malloc'ed, sorted by N. */
