@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "compare/compare.h"
+#include "engine/capacity.h"
 #include "engine/run.h"
 
 #define NOISE_MAX_LENGTHS 16
@@ -46,6 +47,12 @@ static const char usage_text[] =
 	"  --cells M        cells tested together (default 117: the quick suite's on 2 PUs;\n"
 	"                   compare's first line gives the count for other plans)\n"
 	"  --threshold PCT  the change compare should see (default 5)\n"
+	"  --capacity-seconds S  then, for S seconds (default 5; 0: not), the machine's\n"
+	"                   parallel capacity on those PUs (2 or more): every 50 ms a\n"
+	"                   10 ms probe alone on one PU, then on all at once; each PU's\n"
+	"                   speed with all busy against alone, summed (2.0: two PUs that\n"
+	"                   run as fast together as alone). Its median, 5th percentile,\n"
+	"                   smallest, and the share of moments below 90% of the PUs\n"
 	"  --format F       text (default) or json\n"
 	"  --seed N         the order of the timings\n"
 	"  -h, --help       this text\n"
@@ -53,7 +60,7 @@ static const char usage_text[] =
 	"exit: 0 measured, 2 bad input, 3 this machine cannot bind to its PUs\n";
 
 typedef struct {
-	double seconds, threshold, alpha;
+	double seconds, threshold, alpha, capacity_s;
 	long rounds, cells;
 	bool json, busy;
 	uint64_t seed;
@@ -103,13 +110,14 @@ static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
 		{ "cpus", required_argument, NULL, 'C' },     { "rounds", required_argument, NULL, 'R' },
 		{ "cells", required_argument, NULL, 'M' },    { "threshold", required_argument, NULL, 'T' },
 		{ "format", required_argument, NULL, 'F' },   { "seed", required_argument, NULL, 's' },
-		{ "busy", no_argument, NULL, 'B' },           CB_OPT_HELP,
+		{ "busy", no_argument, NULL, 'B' },           { "capacity-seconds", required_argument, NULL, 'K' },
+		CB_OPT_HELP,
 		CB_OPT_END,
 	};
 	cb_cmp_opts defaults;
 	cb_cmp_opts_default(&defaults);
 	*o = (noise_opts){ .seconds = 10, .threshold = defaults.threshold, .alpha = defaults.alpha,
-		           .rounds = 10, .cells = 117 };
+		           .rounds = 10, .cells = 117, .capacity_s = 5 };
 	if (parse_lengths("5,10,20,40,80", o, err))
 		return -1;
 	optind = 1;
@@ -125,6 +133,12 @@ static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
 				return cb_error_set(err, CB_EXIT_USAGE, "--seconds '%s' must be a number from 0.1 to 3600",
 				                    optarg);
 			o->seconds = v;
+			break;
+		case 'K':
+			if (cb_parse_double(optarg, &v) || !(v == 0 || (v >= 0.1 && v <= 3600)))
+				return cb_error_set(err, CB_EXIT_USAGE, "--capacity-seconds '%s' must be 0 or a number "
+				                    "from 0.1 to 3600", optarg);
+			o->capacity_s = v;
 			break;
 		case 'L':
 			if (parse_lengths(optarg, o, err))
@@ -232,8 +246,30 @@ static void print_text(const noise_opts *o, const cb_noise_series *sr, const cb_
 		printf("no number of rounds up to %d would reach %g%%.\n", NOISE_MAX_ROUNDS, 100 * o->threshold);
 }
 
+#define CAPACITY_PROBE_MS 10.0
+#define CAPACITY_EVERY_MS 50.0
+
+static void print_capacity(const cb_capacity_dist *d)
+{
+	if (!d->n)
+		return;
+	printf("\nParallel capacity (%zu readings, a %.0f ms probe on %d PUs at once against each alone):\n"
+	       "  median %.2f, 5th percentile %.2f, smallest %.2f of %d; %.0f%% of the moments below %.0f%% of the PUs.\n"
+	       "  run marks and retakes a repetition measured at such a moment.\n",
+	       d->n, d->probe_ms, d->pus, d->median, d->p5, d->min, d->pus, 100 * d->below, 100 * CB_CAPACITY_FULL);
+}
+
+static json_t *capacity_json(const cb_capacity_dist *d)
+{
+	if (!d->n)
+		return json_null();
+	return json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f}", "pus", d->pus, "readings", (json_int_t)d->n,
+	                 "probe_ms", d->probe_ms, "median", d->median, "p5", d->p5, "min", d->min, "below_full",
+	                 d->below, "full_share", CB_CAPACITY_FULL);
+}
+
 static int print_json(const noise_opts *o, const cb_noise_summary *sum, const int *pus, size_t npus,
-                      const cb_noise_series *sr)
+                      const cb_noise_series *sr, const cb_capacity_dist *cap)
 {
 	const double *med_sd = sum->med_sd, *max_sd = sum->max_sd, floor = sum->floor;
 	long need = rounds_for(floor, o);
@@ -264,6 +300,7 @@ static int print_json(const noise_opts *o, const cb_noise_summary *sum, const in
 		                                      need ? json_integer(need) : json_null(), "per_pu", per));
 	}
 	json_object_set_new(doc, "lengths", lens);
+	json_object_set_new(doc, "capacity", capacity_json(cap));
 	int rc = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
 	printf("\n");
 	json_decref(doc);
@@ -297,20 +334,31 @@ int cb_cmd_noise(int argc, char **argv)
 	size_t npus = cb_noise_pus(t, pus, &err);
 	cb_noise_series *sr = NULL;
 	if (npus && !o.json)
-		fprintf(stderr, "concbench noise: measuring for %.1f s ...\n", o.seconds);
+		fprintf(stderr, "concbench noise: measuring for %.1f s ...\n",
+		        o.seconds + (npus > 1 ? o.capacity_s : 0));
 	if (!npus || cb_noise_measure(t, pus, npus, o.len, o.nlen, o.seconds, o.busy, o.seed, &sr, &err)) {
 		fprintf(stderr, "concbench: %s\n", err.msg);
 		cb_topology_free(t);
 		return err.code;
 	}
 	size_t nseries = npus * o.nlen;
+	cb_capacity_dist cap = { 0 };
+	if (npus > 1 && o.capacity_s > 0 &&
+	    cb_capacity_sample(t, pus, (int)npus, o.capacity_s, CAPACITY_PROBE_MS, CAPACITY_EVERY_MS, &cap, &err)) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		cb_noise_free(sr, nseries);
+		cb_topology_free(t);
+		return err.code;
+	}
 	cb_noise_summary sum;
 	cb_noise_summarize(sr, npus, o.nlen, &sum);
 	int rc = CB_EXIT_OK;
-	if (o.json)
-		rc = print_json(&o, &sum, pus, npus, sr);
-	else
+	if (o.json) {
+		rc = print_json(&o, &sum, pus, npus, sr, &cap);
+	} else {
 		print_text(&o, sr, &sum, pus, npus);
+		print_capacity(&cap);
+	}
 	cb_noise_summary_free(&sum);
 	cb_noise_free(sr, nseries);
 	cb_topology_free(t);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/chain.h"
 #include "base/futex.h"
@@ -131,8 +132,7 @@ static double alone_s(const cb_capacity *cp, int i)
 
 void cb_capacity_set_length(cb_capacity *cp, double probe_ms)
 {
-	double ms = probe_ms < CB_CAPACITY_PROBE_MIN_MS ? CB_CAPACITY_PROBE_MIN_MS
-	          : probe_ms > CB_CAPACITY_PROBE_MAX_MS ? CB_CAPACITY_PROBE_MAX_MS : probe_ms;
+	double ms = probe_ms > 0.05 ? probe_ms : 0.05;
 	/* Each chain gets half the length. */
 	uint64_t iters = (uint64_t)(ms * cp->per_ms) + 2;
 	if (iters == cp->iters)
@@ -283,4 +283,49 @@ void cb_capacity_guest(const cb_worker_trace *trace, int nexec, const int *pus, 
 		}
 		speed[i] = !counted || share > 1 ? 1 : share;
 	}
+}
+
+void cb_capacity_dist_of(double *caps, size_t n, int pus, cb_capacity_dist *out)
+{
+	memset(out, 0, sizeof *out);
+	out->pus = pus;
+	out->n = n;
+	if (!n) {
+		out->median = out->p5 = out->min = out->below = NAN;
+		return;
+	}
+	size_t below = 0;
+	for (size_t i = 0; i < n; i++)
+		below += caps[i] < CB_CAPACITY_FULL * pus;
+	cb_sort(caps, n);
+	out->median = cb_percentile_sorted(caps, n, 0.5);
+	out->p5 = cb_percentile_sorted(caps, n, 0.05);
+	out->min = caps[0];
+	out->below = (double)below / (double)n;
+}
+
+int cb_capacity_sample(const cb_topology *t, const int *pus, int n, double seconds, double probe_ms,
+                       double every_ms, cb_capacity_dist *out, cb_error *err)
+{
+	cb_capacity *cp = cb_capacity_open(t, pus, n, probe_ms, err);
+	if (!cp)
+		return -1;
+	size_t cap = 64, m = 0;
+	double *caps = cb_xmalloc(cap * sizeof *caps), *speed = cb_xcalloc((size_t)n, sizeof *speed);
+	for (double end = cb_now() + seconds, next = cb_now(); cb_now() < end; next += every_ms * 1e-3) {
+		double wait = next - cb_now();
+		if (wait > 0) {
+			struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+		if (m == cap)
+			caps = cb_xrealloc(caps, (cap *= 2) * sizeof *caps);
+		caps[m++] = cb_capacity_read(cp, speed);
+	}
+	cb_capacity_dist_of(caps, m, n, out);
+	out->probe_ms = probe_ms;
+	free(caps);
+	free(speed);
+	cb_capacity_close(cp);
+	return 0;
 }

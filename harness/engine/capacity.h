@@ -45,13 +45,20 @@
 
 typedef struct cb_capacity cb_capacity;
 
+/* The probe's length beside a cell's repetitions that take rep_s. */
+static inline double cb_capacity_probe_ms(double rep_s)
+{
+	double ms = CB_CAPACITY_PROBE_SHARE * rep_s * 1e3;
+	return ms < CB_CAPACITY_PROBE_MIN_MS ? CB_CAPACITY_PROBE_MIN_MS
+	     : ms > CB_CAPACITY_PROBE_MAX_MS ? CB_CAPACITY_PROBE_MAX_MS : ms;
+}
 /* One probe thread per PU of pus (OS indices, n >= 1), bound to it, and
  * the chain calibrated to probe_ms on the first; each PU's speed alone
  * read three times. NULL with err when a thread cannot start or bind.
  * CB_CAPACITY_FAKE=PU:SPEED[:COUNT] (tests) caps that PU's reading of
  * the host at SPEED for the first COUNT readings (all when left out). */
 cb_capacity *cb_capacity_open(const cb_topology *t, const int *pus, int n, double probe_ms, cb_error *err);
-/* Sets the probe's length (ms, clamped to the bounds above). */
+/* Sets the probe's length (ms, at least 0.05). */
 void cb_capacity_set_length(cb_capacity *cp, double probe_ms);
 /* One reading of the host: alone on the next PU in turn, then all at
  * once. speed[i] (npus of them): PU i's speed with all busy against alone,
@@ -62,6 +69,21 @@ const int *cb_capacity_pus(const cb_capacity *cp);
 /* Seconds spent in readings so far, and their count. */
 double cb_capacity_cost_s(const cb_capacity *cp, int *readings);
 void cb_capacity_close(cb_capacity *cp);
+
+/* The machine's capacity over a stretch of time (concbench noise): a
+ * reading every every_ms for `seconds`, the probe probe_ms long, on pus.
+ * Of the readings (sums over the PUs): the median, 5th percentile and
+ * smallest, and the share below CB_CAPACITY_FULL of the PUs. */
+typedef struct cb_capacity_dist {
+	int pus;
+	size_t n;
+	double median, p5, min, below;
+	double probe_ms;
+} cb_capacity_dist;
+int cb_capacity_sample(const cb_topology *t, const int *pus, int n, double seconds, double probe_ms,
+                       double every_ms, cb_capacity_dist *out, cb_error *err);
+/* The same figures of readings already taken (caps: sums over pus PUs). */
+void cb_capacity_dist_of(double *caps, size_t n, int pus, cb_capacity_dist *out);
 
 /* The guest's reading after a repetition: for each PU of pus (n), the sum
  * over the executors that ran only there of their CPU share (cpu / wall,

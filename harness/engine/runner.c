@@ -242,7 +242,7 @@ static int extras_open(child_ctx *x, double warm_s, cb_error *err)
 	x->after = cb_xcalloc((size_t)x->npus + 1, sizeof *x->after);
 	x->rng = run->cfg->seed ^ ((uint64_t)x->round << 32) ^ (uint64_t)(uintptr_t)c;
 	if (x->npus > 1) {
-		x->cap = cb_capacity_open(run->topo, x->pus, x->npus, CB_CAPACITY_PROBE_SHARE * warm_s * 1e3, err);
+		x->cap = cb_capacity_open(run->topo, x->pus, x->npus, cb_capacity_probe_ms(warm_s), err);
 		if (!x->cap)
 			return -1;
 	}

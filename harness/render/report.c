@@ -54,6 +54,10 @@ static void warn_cell(cb_warnings *w, const cb_rcell *c)
 	if (c->oversubscribed)
 		warn_kind(w, "oversubscribed", c->id, "%s: oversubscribed (%d workers on %d usable PUs)", c->id, c->workers,
 		     c->usable_pus);
+	char *cap = cb_cell_capacity_warning(c->json);
+	if (cap)
+		warn_kind(w, "below full capacity", c->id, "%s", cap);
+	free(cap);
 	if (c->migrations > 0 && strcmp(c->pin, "none"))
 		warn_kind(w, "CPU migrations despite pinning", c->id, "%s: %ld CPU migrations in a repetition despite pin '%s'", c->id,
 		     c->migrations, c->pin);
@@ -198,6 +202,12 @@ static void section_machine(emitter *e)
 	        d->free_page_reporting ? " (free page reporting on)" : "") : S("unknown"));
 	row_add(&t, S("timing noise"), isfinite(d->noise_sd) ? cb_xasprintf("%.1f%% (sd of log time of a fixed CPU-bound "
 	        "chain before the first cell; concbench noise)", 100 * d->noise_sd) : S("not measured (runs of 3 rounds or more measure it)"));
+	cb_doc_capacity cap;
+	cb_rdoc_capacity(d, &cap);
+	row_add(&t, S("parallel capacity"), cap.reps ? cb_xasprintf("median %.2f of the PUs a cell used, %.0f%% of "
+	        "%zu repetitions on 2 PUs or more below 90%%; %zu cell%s never had full capacity", cap.median,
+	        100 * cap.below, cap.reps, cap.limited, cap.limited == 1 ? "" : "s")
+	        : S("not measured (no cell on 2 PUs or more)"));
 	row_add(&t, S("load average at start"), S(la ? la : "unknown"));
 	row_add(&t, S("run started"), S(d->created));
 	row_add(&t, S("command"), S(cmd ? cmd : ""));
@@ -511,6 +521,18 @@ static void section_fits(emitter *e, const cb_series **g, size_t ng)
 	table_free(&t);
 }
 
+/* "1.950", or "1.140 (machine gave 1.45 of 2 PUs)" for a cell that never
+ * had full capacity. */
+static char *speedup_text(const cb_point *p)
+{
+	const json_t *cap = p->cell ? json_object_get(p->cell->json, "capacity") : NULL;
+	if (!isfinite(p->speedup) || !json_is_true(json_object_get(cap, "limited")))
+		return fmt("%.3f", p->speedup);
+	return cb_xasprintf("%.3f (machine gave %.2f of %lld PUs)", p->speedup,
+	                    json_number_value(json_object_get(cap, "median")),
+	                    json_integer_value(json_object_get(cap, "pus")));
+}
+
 static void section_scaling(emitter *e, const cb_series **g, size_t ng)
 {
 	rtable t = { .ncols = 11 };
@@ -525,7 +547,7 @@ static void section_scaling(emitter *e, const cb_series **g, size_t ng)
 			row_add(&t, S(g[i]->short_name), cb_xasprintf("%g", p->n),
 			        fmt("%.4g ms", c->median_s * 1e3), fmt("%.4g ms", c->min_s * 1e3),
 			        fmt("%.4g ms", c->max_s * 1e3), fmt("%.1f%%", c->cv * 100),
-			        fmt("%.3f", p->speedup), fmt("%.3f", p->efficiency), fmt("%.3f", p->amdahl),
+			        speedup_text(p), fmt("%.3f", p->efficiency), fmt("%.3f", p->amdahl),
 			        fmt("%.4f", p->karp_flatt), fmt("%.5g", p->x));
 		}
 	e->heading(e, 3, "Scaling table", NULL);
@@ -653,13 +675,20 @@ static void section_workload(emitter *e, size_t first)
 	bool several = strchr(g[0]->label, '[') != NULL;
 	char *name = several ? cb_xasprintf("%s[%s]", g[0]->workload, g[0]->params)
 	                     : cb_xstrdup(g[0]->workload);
-	bool paired = false;
+	bool paired = false, pairs = false;
 	for (size_t i = 0; i < ng; i++)
-		for (size_t j = 0; j < g[i]->npts; j++)
-			paired |= g[i]->pts[j].paired_rounds > 0;
+		for (size_t j = 0; j < g[i]->npts; j++) {
+			const cb_point *p = &g[i]->pts[j];
+			const char *m = p->cell ? json_string_value(json_object_get(p->cell->json, "speedup_method")) : NULL;
+			pairs |= p->paired_rounds > 0 && m && !strcmp(m, "paired repetitions");
+			paired |= p->paired_rounds > 0 && !(m && !strcmp(m, "paired repetitions"));
+		}
 	char *about = cb_xasprintf("Kind %s, parameters %s; speedup is measured against the serial "
-	                           "strategy%s%s.", g[0]->kind, *g[0]->params ? g[0]->params : "none",
+	                           "strategy%s%s%s.", g[0]->kind, *g[0]->params ? g[0]->params : "none",
 	                           g[0]->weak ? " (weak scaling: scaled speedup, Gustafson)" : "",
+	                           pairs ? ", as the median over the cell's repetitions of the serial "
+	                                   "repetition's time over the cell's (each ran beside a serial one of "
+	                                   "the same job, in the same process, milliseconds apart)" : "",
 	                           paired ? ", as the median over rounds of the serial cell's round time "
 	                                    "over the cell's (the two ran side by side in each round)" : "");
 	e->heading(e, 2, name, NULL);

@@ -481,6 +481,38 @@ char *cb_cell_capacity_warning(const json_t *cell)
 	                    got, pus, pus == 1 ? "" : "s", at, pus, tail);
 }
 
+static void add_shares(const json_t *reps, double **v, size_t *n, size_t *cap, size_t *below)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(reps, i, r) {
+		double c = num_or(r, "capacity", NAN), p = num_or(r, "capacity_pus", 0);
+		if (!isfinite(c) || p < 2)
+			continue;
+		if (*n == *cap)
+			*v = cb_xrealloc(*v, (*cap = *cap ? 2 * *cap : 64) * sizeof **v);
+		(*v)[(*n)++] = c / p;
+		*below += json_is_true(json_object_get(r, "reduced_capacity"));
+	}
+}
+
+void cb_rdoc_capacity(const cb_rdoc *d, cb_doc_capacity *out)
+{
+	memset(out, 0, sizeof *out);
+	double *v = NULL;
+	size_t n = 0, cap = 0, below = 0;
+	for (size_t i = 0; i < d->ncells; i++) {
+		const json_t *c = d->cells[i].json;
+		add_shares(json_object_get(c, "reps"), &v, &n, &cap, &below);
+		add_shares(json_object_get(c, "reps_set_aside"), &v, &n, &cap, &below);
+		out->limited += json_is_true(json_object_get(json_object_get(c, "capacity"), "limited"));
+	}
+	out->reps = n;
+	out->median = cb_median(v, n);
+	out->below = n ? (double)below / (double)n : NAN;
+	free(v);
+}
+
 char *cb_machine_fault_warning(double page_fault_us)
 {
 	if (!(page_fault_us > CB_FAULT_US_LIMIT))

@@ -92,6 +92,15 @@ char *cb_machine_noise_warning(double sd, int rounds, size_t cells);
  * gave it, the slowest PU, and what its speedup then is, as a sentence
  * (malloc'ed), or NULL. Said by run and the report. */
 char *cb_cell_capacity_warning(const json_t *cell);
+/* The machine's parallel capacity as the run's cells saw it: over every
+ * repetition on 2 PUs or more (set aside ones included), the median share
+ * of its PUs the machine gave and the share of repetitions below 90%;
+ * and the cells that never had full capacity. */
+typedef struct cb_doc_capacity {
+	size_t reps, limited;
+	double median, below;
+} cb_doc_capacity;
+void cb_rdoc_capacity(const cb_rdoc *d, cb_doc_capacity *out);
 
 /* N,X rows, optional header line, '#' comments and blank lines ignored.
  * *n and *x are malloc'ed, sorted by N. */
