@@ -42,6 +42,8 @@ static json_t *empty_copy(const json_t *cell)
 	json_t *c = json_deep_copy(cell);
 	json_object_set_new(c, "reps", json_array());
 	json_object_set_new(c, "rounds", json_array());
+	json_object_set_new(c, "reps_set_aside", json_array());
+	json_object_set_new(c, "rounds_reduced", json_array());
 	json_object_set_new(c, "checksum_ok", json_true());
 	json_object_set_new(c, "error", json_null());
 	return c;
@@ -79,6 +81,16 @@ static int merge_one(json_t *merged, json_t *doc, const char *path, cb_error *er
 			json_object_set_new(copy, "round", json_integer(first + r));
 			json_array_append_new(json_object_get(c, "reps"), copy);
 		}
+		json_array_foreach(json_object_get(d, "reps_set_aside"), k, rep) {
+			json_t *copy = json_deep_copy(rep);
+			json_object_set_new(copy, "round", json_integer(first + json_integer_value(json_object_get(rep, "round"))));
+			json_array_append_new(json_object_get(c, "reps_set_aside"), copy);
+		}
+		/* Files without the flags had every round at full capacity. */
+		json_t *red = json_object_get(d, "rounds_reduced");
+		for (k = 0; k < json_array_size(json_object_get(d, "rounds")); k++)
+			json_array_append_new(json_object_get(c, "rounds_reduced"),
+			                      json_boolean(json_is_true(json_array_get(red, k))));
 		json_array_extend(json_object_get(c, "rounds"), json_object_get(d, "rounds"));
 		if (!json_is_null(json_object_get(d, "error")) && json_is_null(json_object_get(c, "error")))
 			json_object_set(c, "error", json_object_get(d, "error"));
