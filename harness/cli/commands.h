@@ -44,5 +44,6 @@ int cb_cmd_micro(int argc, char **argv);
 int cb_cmd_merge(int argc, char **argv);
 int cb_cmd_export(int argc, char **argv);
 int cb_cmd_noise(int argc, char **argv);
+int cb_cmd_granularity(int argc, char **argv);
 
 #endif

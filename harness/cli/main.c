@@ -31,6 +31,7 @@ static const cb_command commands[] = {
 	{ "list", "list workloads, strategies, pin policies and suites", cb_cmd_list },
 	{ "topo", "show the machine and where each pin policy places workers", cb_cmd_topo },
 	{ "noise", "how steady this machine is for CPU-bound work: the floor under every cell's spread", cb_cmd_noise },
+	{ "granularity", "the smallest task each model runs efficiently: efficiency against task duration, METG", cb_cmd_granularity },
 	{ "analyze", "scaling table, Amdahl and USL fits of a results file or N,X CSV", cb_cmd_analyze },
 	{ "plot", "draw the charts of a results file (PNG and SVG)", cb_cmd_plot },
 	{ "report", "write report.html and report.md for a results file", cb_cmd_report },

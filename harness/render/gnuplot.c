@@ -214,3 +214,38 @@ int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error
 	}
 	return 0;
 }
+
+int cb_chart_draw(const char *dir, const char *name, const char *template, const char *title,
+                  const char *caption, const char *data, size_t len, const char *vars, cb_error *err)
+{
+	static const char *const terms[] = { "png", "svg" };
+	char *plots = cb_plots_dir();
+	if (!plots)
+		return cb_error_set(err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
+	char *dat = cb_xasprintf("%s/%s.dat", dir, name), *base = cb_xasprintf("%s/%s", dir, name);
+	char *tmpbase = cb_gp_temp_path(base);
+	int rc = cb_write_file_atomic(dat, data, len, err);
+	for (size_t t = 0; t < 2 && !rc; t++) {
+		char *pre = cb_xstrdup(vars ? vars : ""), *tmp = cb_xasprintf("%s.%s", tmpbase, terms[t]);
+		char *path = cb_xasprintf("%s.%s", base, terms[t]);
+		cb_gp_set_str(&pre, "plotdir", plots);
+		cb_gp_set_str(&pre, "datafile", dat);
+		cb_gp_set_str(&pre, "term", terms[t]);
+		cb_gp_set_str(&pre, "outbase", tmpbase);
+		cb_gp_set_str(&pre, "chart_title", title);
+		cb_gp_set_str(&pre, "caption", caption ? caption : "");
+		rc = cb_gnuplot_run(plots, template, pre, err);
+		if (rc)
+			unlink(tmp);
+		else
+			rc = cb_gp_commit(tmp, path, terms[t], err);
+		free(pre);
+		free(tmp);
+		free(path);
+	}
+	free(tmpbase);
+	free(base);
+	free(dat);
+	free(plots);
+	return rc;
+}

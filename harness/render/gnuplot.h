@@ -28,4 +28,13 @@ void cb_gp_set_num(char **pre, const char *name, double value);
 char *cb_gp_temp_path(const char *path);
 int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error *err);
 
+/* One chart from its data, start to end: DIR/NAME.dat written
+ * atomically, then TEMPLATE (in plots/) drawn to DIR/NAME.png and .svg,
+ * each replacing the old one only when whole. vars: the template's own
+ * variables (a preamble, or NULL); plotdir, datafile, term, outbase,
+ * chart_title and caption are set here. CB_EXIT_ENV without gnuplot or
+ * the templates. */
+int cb_chart_draw(const char *dir, const char *name, const char *template, const char *title,
+                  const char *caption, const char *data, size_t len, const char *vars, cb_error *err);
+
 #endif

@@ -1,0 +1,23 @@
+/* METG: the minimum effective task granularity (Task Bench, Slaughter et
+ * al., SC20): the smallest task duration at which a model still reaches a
+ * given parallel efficiency (50%, 90%). From an efficiency curve measured
+ * at task durations stepped on a log scale. */
+#ifndef CB_METG_H
+#define CB_METG_H
+
+#include <stddef.h>
+
+typedef enum {
+	CB_METG_FOUND,      /* crossed inside the durations measured */
+	CB_METG_BELOW,      /* efficient at every duration: METG <= the smallest */
+	CB_METG_NONE,       /* not efficient even at the largest: METG > it */
+} cb_metg_where;
+
+/* d[] ascending task durations (s), e[] the efficiency at each. The METG
+ * at theta: above the last duration (from the largest down) whose
+ * efficiency is below theta, interpolated linearly in log duration
+ * between it and the next; *where says which case. Returns the duration
+ * (s): the crossing, d[0] (BELOW) or d[n - 1] (NONE); NAN when n == 0. */
+double cb_metg(const double *d, const double *e, size_t n, double theta, cb_metg_where *where);
+
+#endif

@@ -1,0 +1,407 @@
+/* `concbench granularity`: the smallest task each model runs efficiently.
+ * A fixed amount of work (synth.amdahl with no serial part) is split into
+ * tasks of a duration stepped on a log scale; at each duration every
+ * strategy runs at its worker counts as an ordinary `run` (fresh measuring
+ * processes, pinned, every checksum verified, repetitions paired with
+ * serial ones); efficiency against task duration gives each model's METG
+ * (Task Bench's minimum effective task granularity) at 50% and 90%. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/metg.h"
+#include "cli/commands.h"
+#include "render/gnuplot.h"
+#include "render/plot.h"
+#include "resultfile/read.h"
+
+#define MAX_STEPS 64
+
+static const char usage_text[] =
+	"usage: concbench granularity [-s LIST] [-n LIST] [--from D] [--to D] [--per-decade K]\n"
+	"                             [--work D] [-r N] [-o DIR] [-q]\n"
+	"\n"
+	"The smallest task each model runs efficiently. A fixed amount of CPU work\n"
+	"(synth.amdahl, no serial part) is split into tasks of a duration stepped on\n"
+	"a log scale; at each duration every strategy runs at its worker counts as a\n"
+	"`concbench run` does (a fresh measuring process per cell, pinned, checksums\n"
+	"verified, each repetition paired with a serial one). It prints the\n"
+	"efficiency at each task duration and each model's METG(50%) and METG(90%):\n"
+	"the shortest task at which it still reaches that efficiency (Task Bench's\n"
+	"metric), interpolated in log duration, with an interval from the fastest and\n"
+	"slowest repetitions; and draws granularity.png.\n"
+	"\n"
+	"  -s, --strategy LIST  strategies (default: every one that runs here but mpi)\n"
+	"  -n, --workers LIST   worker counts (default: 1,all)\n"
+	"      --from D         the shortest task (default 1us)\n"
+	"      --to D           the longest task (default 10ms)\n"
+	"      --per-decade K   durations per factor of 10 (default 2)\n"
+	"      --work D         the serial time of one job (default 50ms)\n"
+	"  -r, --reps N         timed repetitions per cell (default 3)\n"
+	"  -o, --out DIR        results root (default: results); the sweep goes to\n"
+	"                       DIR/granularity-<timestamp>, one run per duration in it\n"
+	"  -q, --quiet          no table\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Exit status: 0 measured, 1 a cell failed, 2 bad input, 3 this machine cannot\n"
+	"run the request (no gnuplot: the chart is left out with a warning).\n";
+
+typedef struct {
+	const char *strategies, *workers, *out, *reps;
+	double from, to, work;
+	int per_decade;
+	bool quiet;
+} gran_opts;
+
+/* One series: a strategy at one worker count (and threads). */
+typedef struct {
+	char name[96];
+	int p;
+	double d[MAX_STEPS], e[MAX_STEPS], lo[MAX_STEPS], hi[MAX_STEPS];
+	bool have[MAX_STEPS];
+} series;
+
+static int parse_duration_opt(const char *name, const char *v, double *out, cb_error *err)
+{
+	if (cb_parse_duration(v, out) || !(*out >= 1e-7 && *out <= 60))
+		return cb_error_set(err, CB_EXIT_USAGE, "--%s '%s' is not a duration from 100ns to 60s (as 1us, "
+		                    "10ms)", name, v);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
+{
+	static const struct option longopts[] = {
+		{ "strategy", required_argument, NULL, 's' }, { "workers", required_argument, NULL, 'n' },
+		{ "from", required_argument, NULL, 'F' },     { "to", required_argument, NULL, 'T' },
+		{ "per-decade", required_argument, NULL, 'K' }, { "work", required_argument, NULL, 'W' },
+		CB_OPT_REPS, CB_OPT_OUT, CB_OPT_QUIET, CB_OPT_HELP, CB_OPT_END,
+	};
+	*o = (gran_opts){ .workers = "1,all", .out = "results", .reps = "3", .from = 1e-6, .to = 1e-2,
+	                  .work = 0.05, .per_decade = 2 };
+	optind = 1;
+	opterr = 0;
+	int ch;
+	long v;
+	while ((ch = getopt_long(argc, argv, ":s:n:r:o:qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': return 1;
+		case 's': o->strategies = optarg; break;
+		case 'n': o->workers = optarg; break;
+		case 'r': o->reps = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'F': if (parse_duration_opt("from", optarg, &o->from, err)) return -1; break;
+		case 'T': if (parse_duration_opt("to", optarg, &o->to, err)) return -1; break;
+		case 'W': if (parse_duration_opt("work", optarg, &o->work, err)) return -1; break;
+		case 'K':
+			if (cb_parse_long(optarg, &v) || v < 1 || v > 10)
+				return cb_error_set(err, CB_EXIT_USAGE, "--per-decade '%s' must be a whole number from 1 to 10",
+				                    optarg);
+			o->per_decade = (int)v;
+			break;
+		default:
+			return cb_cli_opt_error("granularity", ch, argv, err);
+		}
+	}
+	if (optind < argc)
+		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench granularity --help')",
+		                    argv[optind]);
+	if (!(o->to > o->from))
+		return cb_error_set(err, CB_EXIT_USAGE, "--to must be longer than --from");
+	if (o->work < o->to)
+		return cb_error_set(err, CB_EXIT_USAGE, "--work %g s is shorter than the longest task (--to %g s): "
+		                    "a job needs one task at least", o->work, o->to);
+	return 0;
+}
+
+/* The task counts of the sweep, shortest task first (most tasks). */
+static int task_counts(const gran_opts *o, long *tasks)
+{
+	int n = 0;
+	double step = pow(10, 1.0 / o->per_decade);
+	for (double d = o->from; d <= o->to * 1.0001 && n < MAX_STEPS; d *= step) {
+		long k = lround(o->work / d);
+		if (k < 1 || (n && k == tasks[n - 1]))
+			continue;
+		tasks[n++] = k;
+	}
+	return n;
+}
+
+/* One `run` at `tasks` tasks, into root/tasks-K; its results.json path. */
+static int run_step(const gran_opts *o, const char *root, long tasks, char **path)
+{
+	char *out = cb_xasprintf("%s/tasks-%ld", root, tasks);
+	char *work = cb_xasprintf("synth.amdahl:work=%gs", o->work), *nt = cb_xasprintf("synth.amdahl:tasks=%ld", tasks);
+	char *argv[32];
+	int argc = 0;
+	argv[argc++] = "run";
+	argv[argc++] = "-q";
+	argv[argc++] = "-w";
+	argv[argc++] = "synth.amdahl";
+	if (o->strategies) {
+		argv[argc++] = "-s";
+		argv[argc++] = (char *)o->strategies;
+	}
+	argv[argc++] = "-n";
+	argv[argc++] = (char *)o->workers;
+	argv[argc++] = "--param";
+	argv[argc++] = "synth.amdahl:serial=0";
+	argv[argc++] = "--param";
+	argv[argc++] = work;
+	argv[argc++] = "--param";
+	argv[argc++] = nt;
+	argv[argc++] = "-r";
+	argv[argc++] = (char *)o->reps;
+	argv[argc++] = "-o";
+	argv[argc++] = out;
+	argv[argc] = NULL;
+	int rc = cb_cmd_run(argc, argv);
+	*path = cb_xasprintf("%s/latest/results.json", out);
+	free(out);
+	free(work);
+	free(nt);
+	return rc;
+}
+
+static series *series_of(series **all, size_t *n, const char *name, int p)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*all)[i].name, name))
+			return &(*all)[i];
+	*all = cb_xrealloc(*all, (*n + 1) * sizeof **all);
+	series *s = &(*all)[(*n)++];
+	memset(s, 0, sizeof *s);
+	snprintf(s->name, sizeof s->name, "%s", name);
+	s->p = p;
+	return s;
+}
+
+/* Efficiency at step k of each parallel cell of a run: the speedup over
+ * its executors, and the fastest and slowest repetitions' (against the
+ * paired serial repetition where there is one, else the serial median). */
+static void collect(const cb_rdoc *d, int k, series **all, size_t *n)
+{
+	const cb_rcell *base = NULL;
+	for (size_t i = 0; i < d->ncells; i++)
+		if (d->cells[i].baseline && d->cells[i].nreps)
+			base = &d->cells[i];
+	if (!base)
+		return;
+	double task_s = base->median_s / (double)(base->ntasks > 0 ? base->ntasks : 1);
+	for (size_t i = 0; i < d->ncells; i++) {
+		const cb_rcell *c = &d->cells[i];
+		if (c->baseline || !c->nreps || c->error)
+			continue;
+		int p = c->workers * (c->threads > 0 ? c->threads : 1);
+		if (c->usable_pus > 0 && p > c->usable_pus)
+			p = c->usable_pus;
+		char name[96];
+		snprintf(name, sizeof name, c->threads > 1 ? "%s/n%d/t%d" : "%s/n%d", c->strategy, c->workers, c->threads);
+		series *s = series_of(all, n, name, p);
+		double sp = json_number_value(json_object_get(c->json, "speedup")), lo = INFINITY, hi = 0;
+		for (size_t r = 0; r < c->nreps; r++) {
+			double x = (isfinite(c->serial[r]) ? c->serial[r] : base->median_s) / c->wall[r];
+			lo = x < lo ? x : lo;
+			hi = x > hi ? x : hi;
+		}
+		s->d[k] = task_s;
+		s->e[k] = sp / p;
+		s->lo[k] = lo / p;
+		s->hi[k] = hi / p;
+		s->have[k] = isfinite(sp);
+	}
+}
+
+/* METG at theta from the points a series has; lo/hi from its slowest and
+ * fastest repetitions' curves. */
+static double metg_of(const series *s, int nsteps, double theta, const double *curve, cb_metg_where *w)
+{
+	double d[MAX_STEPS], e[MAX_STEPS];
+	size_t m = 0;
+	/* Durations ascending: the sweep ran the shortest task first. */
+	for (int k = 0; k < nsteps; k++)
+		if (s->have[k]) {
+			d[m] = s->d[k];
+			e[m++] = curve[k];
+		}
+	return cb_metg(d, e, m, theta, w);
+}
+
+static void fmt_metg(double v, cb_metg_where w, char *buf, size_t n)
+{
+	const char *pre = w == CB_METG_BELOW ? "<=" : w == CB_METG_NONE ? ">" : "";
+	if (v < 1e-3)
+		snprintf(buf, n, "%s%.3g us", pre, v * 1e6);
+	else
+		snprintf(buf, n, "%s%.3g ms", pre, v * 1e3);
+}
+
+static json_t *series_json(const series *s, int nsteps)
+{
+	json_t *pts = json_array();
+	for (int k = 0; k < nsteps; k++)
+		if (s->have[k])
+			json_array_append_new(pts, json_pack("{s:f, s:f, s:f, s:f}", "task_s", s->d[k], "efficiency", s->e[k],
+			                                     "lo", s->lo[k], "hi", s->hi[k]));
+	json_t *j = json_pack("{s:s, s:i, s:o}", "series", s->name, "pus", s->p, "points", pts);
+	static const double thetas[] = { 0.5, 0.9 };
+	static const char *const keys[] = { "metg50", "metg90" };
+	for (int t = 0; t < 2; t++) {
+		cb_metg_where w, wlo, whi;
+		double m = metg_of(s, nsteps, thetas[t], s->e, &w);
+		double mhi = metg_of(s, nsteps, thetas[t], s->lo, &whi), mlo = metg_of(s, nsteps, thetas[t], s->hi, &wlo);
+		static const char *const where[] = { "found", "below the shortest task", "above the longest task" };
+		json_object_set_new(j, keys[t], json_pack("{s:f, s:f, s:f, s:s}", "task_s", m, "lo_s", mlo, "hi_s", mhi,
+		                                          "where", where[w]));
+	}
+	return j;
+}
+
+static void print_table(series *all, size_t n, int nsteps)
+{
+	printf("%-22s", "series \\ task");
+	double d[MAX_STEPS] = { 0 };
+	for (int k = 0; k < nsteps; k++)
+		for (size_t i = 0; i < n; i++)
+			if (all[i].have[k])
+				d[k] = all[i].d[k];
+	for (int k = 0; k < nsteps; k++) {
+		char b[24];
+		fmt_metg(d[k], CB_METG_FOUND, b, sizeof b);
+		printf(" %9s", b);
+	}
+	printf("   METG(50%%) [interval]          METG(90%%)\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("%-22s", all[i].name);
+		for (int k = 0; k < nsteps; k++)
+			if (all[i].have[k])
+				printf(" %9.2f", all[i].e[k]);
+			else
+				printf(" %9s", "-");
+		cb_metg_where w, wl, wh, w9;
+		char m[24], lo[24], hi[24], m9[24];
+		double vm = metg_of(&all[i], nsteps, 0.5, all[i].e, &w);
+		double vlo = metg_of(&all[i], nsteps, 0.5, all[i].hi, &wl);
+		double vhi = metg_of(&all[i], nsteps, 0.5, all[i].lo, &wh);
+		double v9 = metg_of(&all[i], nsteps, 0.9, all[i].e, &w9);
+		fmt_metg(vm, w, m, sizeof m);
+		fmt_metg(vlo, wl, lo, sizeof lo);
+		fmt_metg(vhi, wh, hi, sizeof hi);
+		fmt_metg(v9, w9, m9, sizeof m9);
+		printf("   %-10s [%s, %s]   %s\n", m, lo, hi, m9);
+	}
+}
+
+static void draw(const char *root, series *all, size_t n, int nsteps, const gran_opts *o, const cb_rdoc *doc)
+{
+	size_t cap = 4096, len = 0;
+	char *dat = cb_xmalloc(cap), *names = NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < nsteps; k++) {
+			if (!all[i].have[k])
+				continue;
+			if (len + 128 > cap)
+				dat = cb_xrealloc(dat, cap *= 2);
+			len += (size_t)snprintf(dat + len, cap - len, "%.6g %.6g %.6g %.6g\n", all[i].d[k] * 1e6, all[i].e[k],
+			                        all[i].lo[k], all[i].hi[k]);
+		}
+		if (len + 8 > cap)
+			dat = cb_xrealloc(dat, cap *= 2);
+		len += (size_t)snprintf(dat + len, cap - len, "\n\n");
+		char *nn = cb_xasprintf("%s%s%s", names ? names : "", names ? " " : "", all[i].name);
+		free(names);
+		names = nn;
+	}
+	/* The METG block: one point per series, in the series' order. */
+	for (size_t i = 0; i < n; i++) {
+		cb_metg_where w;
+		double m = metg_of(&all[i], nsteps, 0.5, all[i].e, &w);
+		if (len + 64 > cap)
+			dat = cb_xrealloc(dat, cap *= 2);
+		len += (size_t)snprintf(dat + len, cap - len, "%.6g 0.5\n", w == CB_METG_FOUND ? m * 1e6 : 1e-30);
+	}
+	char *vars = NULL, *cap_text = doc ? cb_machine_caption(doc) : NULL;
+	cb_gp_set_str(&vars, "names", names ? names : "");
+	cb_gp_set_num(&vars, "nseries", (double)n);
+	cb_gp_set_num(&vars, "nmax", 1);
+	cb_gp_set_num(&vars, "xmin", o->from * 1e6 / 2);
+	cb_gp_set_num(&vars, "xmax", o->to * 1e6 * 2);
+	cb_error err = { 0 };
+	if (n && cb_chart_draw(root, "granularity", "granularity.gp", "Efficiency against task duration (METG at 50%)",
+	                       cap_text, dat, len, vars, &err))
+		fprintf(stderr, "concbench: warning: no granularity chart: %s\n", err.msg);
+	free(vars);
+	free(cap_text);
+	free(dat);
+	free(names);
+}
+
+int cb_cmd_granularity(int argc, char **argv)
+{
+	gran_opts o;
+	cb_error err = { 0 };
+	int r = parse_args(argc, argv, &o, &err);
+	if (r == 1) {
+		fputs(usage_text, stdout);
+		return CB_EXIT_OK;
+	}
+	if (r) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		return err.code;
+	}
+	long tasks[MAX_STEPS];
+	int nsteps = task_counts(&o, tasks), rc = CB_EXIT_OK;
+	char stamp[32];
+	time_t now = time(NULL);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
+	char *root = cb_xasprintf("%s/granularity-%s", o.out, stamp);
+	if (cb_mkdir_p(root, &err)) {
+		fprintf(stderr, "concbench: %s\n", err.msg);
+		free(root);
+		return err.code;
+	}
+	series *all = NULL;
+	size_t n = 0;
+	cb_rdoc *last = NULL;
+	for (int k = 0; k < nsteps; k++) {
+		if (!o.quiet)
+			fprintf(stderr, "concbench granularity: %d of %d: %ld tasks of %.3g us\n", k + 1, nsteps, tasks[k],
+			        o.work / (double)tasks[k] * 1e6);
+		char *path = NULL;
+		int step = run_step(&o, root, tasks[k], &path);
+		cb_rdoc *d = NULL;
+		if (step <= CB_EXIT_FAIL && !cb_results_read(path, &d, &err)) {
+			collect(d, k, &all, &n);
+			cb_rdoc_free(last);
+			last = d;
+		}
+		free(path);
+		rc = step > rc ? step : rc;
+		if (step > CB_EXIT_FAIL)
+			break;
+	}
+	json_t *doc = json_pack("{s:s, s:f, s:i, s:o}", "schema", "concbench.granularity/1", "work_s", o.work,
+	                        "per_decade", o.per_decade, "series", json_array());
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(json_object_get(doc, "series"), series_json(&all[i], nsteps));
+	char *out = cb_xasprintf("%s/granularity.json", root);
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
+	if (cb_write_file_atomic(out, text, strlen(text), &err))
+		fprintf(stderr, "concbench: %s\n", err.msg), rc = CB_EXIT_FAIL;
+	if (!o.quiet && n)
+		print_table(all, n, nsteps);
+	draw(root, all, n, nsteps, &o, last);
+	if (!o.quiet)
+		fprintf(stderr, "concbench: granularity in %s (granularity.json, granularity.png)\n", root);
+	free(text);
+	free(out);
+	json_decref(doc);
+	cb_rdoc_free(last);
+	free(all);
+	free(root);
+	return rc;
+}

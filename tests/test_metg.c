@@ -1,0 +1,54 @@
+/* METG (analysis/metg.c) on constructed efficiency curves. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "analysis/metg.h"
+
+static void crossing_interpolated_in_log_duration(void **state)
+{
+	(void)state;
+	double d[] = { 1e-6, 1e-5, 1e-4, 1e-3 }, e[] = { 0.1, 0.3, 0.7, 0.95 };
+	cb_metg_where w;
+	/* 0.5 lies halfway from 0.3 to 0.7: halfway from 10 to 100 us in log. */
+	assert_float_equal(cb_metg(d, e, 4, 0.5, &w), sqrt(1e-5 * 1e-4), 1e-12);
+	assert_int_equal(w, CB_METG_FOUND);
+	assert_float_equal(cb_metg(d, e, 4, 0.9, &w), exp(log(1e-4) + 0.8 * (log(1e-3) - log(1e-4))), 1e-12);
+}
+
+static void the_last_shortfall_counts(void **state)
+{
+	(void)state;
+	/* Efficient at 10 us, not at 100 us (a dip), efficient again: the
+	 * METG is above the dip. */
+	double d[] = { 1e-5, 1e-4, 1e-3 }, e[] = { 0.8, 0.4, 0.9 };
+	cb_metg_where w;
+	double m = cb_metg(d, e, 3, 0.5, &w);
+	assert_int_equal(w, CB_METG_FOUND);
+	assert_true(m > 1e-4 && m < 1e-3);
+}
+
+static void outside_the_range(void **state)
+{
+	(void)state;
+	double d[] = { 1e-6, 1e-5 }, hi[] = { 0.6, 0.9 }, lo[] = { 0.1, 0.2 };
+	cb_metg_where w;
+	assert_float_equal(cb_metg(d, hi, 2, 0.5, &w), 1e-6, 0);
+	assert_int_equal(w, CB_METG_BELOW);
+	assert_float_equal(cb_metg(d, lo, 2, 0.5, &w), 1e-5, 0);
+	assert_int_equal(w, CB_METG_NONE);
+	assert_true(isnan(cb_metg(d, lo, 0, 0.5, &w)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(crossing_interpolated_in_log_duration),
+		cmocka_unit_test(the_last_shortfall_counts),
+		cmocka_unit_test(outside_the_range),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
