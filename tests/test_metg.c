@@ -43,12 +43,25 @@ static void outside_the_range(void **state)
 	assert_true(isnan(cb_metg(d, lo, 0, 0.5, &w)));
 }
 
+static void price_list_estimate(void **state)
+{
+	(void)state;
+	/* 1 us a task, no job cost: half efficiency at 1 us tasks, 90% at 9 us. */
+	assert_float_equal(cb_metg_estimate(1e-6, 0, 2, 0.05, 0.5), 1e-6, 1e-15);
+	assert_float_equal(cb_metg_estimate(1e-6, 0, 2, 0.05, 0.9), 9e-6, 1e-15);
+	/* A job cost of 5 ms on 2 workers against 50 ms of work: 1 / (1 - 0.2). */
+	assert_float_equal(cb_metg_estimate(1e-6, 5e-3, 2, 0.05, 0.5), 1.25e-6, 1e-15);
+	/* A job cost that alone halves the efficiency: never. */
+	assert_true(isnan(cb_metg_estimate(1e-6, 25e-3, 2, 0.05, 0.5)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(crossing_interpolated_in_log_duration),
 		cmocka_unit_test(the_last_shortfall_counts),
 		cmocka_unit_test(outside_the_range),
+		cmocka_unit_test(price_list_estimate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

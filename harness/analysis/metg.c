@@ -25,3 +25,11 @@ double cb_metg(const double *d, const double *e, size_t n, double theta, cb_metg
 	double t = e1 > e0 ? (theta - e0) / (e1 - e0) : 1;
 	return exp(log(d[j]) + t * (log(d[j + 1]) - log(d[j])));
 }
+
+double cb_metg_estimate(double c_task_s, double job_s, double p, double work_s, double theta)
+{
+	double den = 1 / theta - 1 - p * job_s / work_s;
+	if (!(den > 0) || !(c_task_s >= 0))
+		return NAN;
+	return c_task_s / den;
+}

@@ -20,4 +20,13 @@ typedef enum {
  * (s): the crossing, d[0] (BELOW) or d[n - 1] (NONE); NAN when n == 0. */
 double cb_metg(const double *d, const double *e, size_t n, double theta, cb_metg_where *where);
 
+/* The METG the price list predicts for a bag of tasks: a job of total
+ * work W split into tasks of duration d on p workers takes about
+ * J + (W / d) (d + c) / p, where J is the model's cost of a job (dispatch
+ * and join of an empty job) and c its cost per task (on one worker; a map
+ * of empty tasks), so its efficiency W / (p T) reaches theta at
+ * d = c / (1 / theta - 1 - p J / W). NAN where the job cost alone keeps
+ * the efficiency below theta. */
+double cb_metg_estimate(double c_task_s, double job_s, double p, double work_s, double theta);
+
 #endif

@@ -39,6 +39,10 @@ static const char usage_text[] =
 	"      --to D           the longest task (default 10ms)\n"
 	"      --per-decade K   durations per factor of 10 (default 2)\n"
 	"      --work D         the serial time of one job (default 50ms)\n"
+	"      --price FILE     a `concbench micro pools` results.json: each model's METG\n"
+	"                       is set beside what its cost of a job and of a task\n"
+	"                       predict (pools/S_empty_job, pools/S_map_100k at the same\n"
+	"                       workers), with the ratio; over 2x is called out\n"
 	"  -r, --reps N         timed repetitions per cell (default 3)\n"
 	"  -o, --out DIR        results root (default: results); the sweep goes to\n"
 	"                       DIR/granularity-<timestamp>, one run per duration in it\n"
@@ -49,7 +53,7 @@ static const char usage_text[] =
 	"run the request (no gnuplot: the chart is left out with a warning).\n";
 
 typedef struct {
-	const char *strategies, *workers, *out, *reps;
+	const char *strategies, *workers, *out, *reps, *price;
 	double from, to, work;
 	int per_decade;
 	bool quiet;
@@ -57,8 +61,9 @@ typedef struct {
 
 /* One series: a strategy at one worker count (and threads). */
 typedef struct {
-	char name[96];
-	int p;
+	char name[96], strategy[48];
+	int p, workers;
+	double est50, est90;     /* the price list's METG, or NAN */
 	double d[MAX_STEPS], e[MAX_STEPS], lo[MAX_STEPS], hi[MAX_STEPS];
 	bool have[MAX_STEPS];
 } series;
@@ -77,6 +82,7 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 		{ "strategy", required_argument, NULL, 's' }, { "workers", required_argument, NULL, 'n' },
 		{ "from", required_argument, NULL, 'F' },     { "to", required_argument, NULL, 'T' },
 		{ "per-decade", required_argument, NULL, 'K' }, { "work", required_argument, NULL, 'W' },
+		{ "price", required_argument, NULL, 'P' },
 		CB_OPT_REPS, CB_OPT_OUT, CB_OPT_QUIET, CB_OPT_HELP, CB_OPT_END,
 	};
 	*o = (gran_opts){ .workers = "1,all", .out = "results", .reps = "3", .from = 1e-6, .to = 1e-2,
@@ -93,6 +99,7 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 		case 'r': o->reps = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'q': o->quiet = true; break;
+		case 'P': o->price = optarg; break;
 		case 'F': if (parse_duration_opt("from", optarg, &o->from, err)) return -1; break;
 		case 'T': if (parse_duration_opt("to", optarg, &o->to, err)) return -1; break;
 		case 'W': if (parse_duration_opt("work", optarg, &o->work, err)) return -1; break;
@@ -167,7 +174,7 @@ static int run_step(const gran_opts *o, const char *root, long tasks, char **pat
 	return rc;
 }
 
-static series *series_of(series **all, size_t *n, const char *name, int p)
+static series *series_of(series **all, size_t *n, const char *name, const char *strategy, int workers, int p)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp((*all)[i].name, name))
@@ -176,7 +183,10 @@ static series *series_of(series **all, size_t *n, const char *name, int p)
 	series *s = &(*all)[(*n)++];
 	memset(s, 0, sizeof *s);
 	snprintf(s->name, sizeof s->name, "%s", name);
+	snprintf(s->strategy, sizeof s->strategy, "%s", strategy);
 	s->p = p;
+	s->workers = workers;
+	s->est50 = s->est90 = NAN;
 	return s;
 }
 
@@ -201,7 +211,7 @@ static void collect(const cb_rdoc *d, int k, series **all, size_t *n)
 			p = c->usable_pus;
 		char name[96];
 		snprintf(name, sizeof name, c->threads > 1 ? "%s/n%d/t%d" : "%s/n%d", c->strategy, c->workers, c->threads);
-		series *s = series_of(all, n, name, p);
+		series *s = series_of(all, n, name, c->strategy, c->workers, p);
 		double sp = json_number_value(json_object_get(c->json, "speedup")), lo = INFINITY, hi = 0;
 		for (size_t r = 0; r < c->nreps; r++) {
 			double x = (isfinite(c->serial[r]) ? c->serial[r] : base->median_s) / c->wall[r];
@@ -240,6 +250,34 @@ static void fmt_metg(double v, cb_metg_where w, char *buf, size_t n)
 		snprintf(buf, n, "%s%.3g ms", pre, v * 1e3);
 }
 
+/* A micro cell's median seconds: pools/STRATEGY_BENCH/WORKERS, or NAN. */
+static double micro_s(const json_t *price, const char *strategy, const char *bench, int workers)
+{
+	char id[160];
+	snprintf(id, sizeof id, "pools/%s_%s/%d", strategy, bench, workers);
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(price, "cells"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "id")) ? json_string_value(json_object_get(c, "id")) : "", id))
+			return json_number_value(json_object_get(json_object_get(c, "stats"), "median_s"));
+	return NAN;
+}
+
+/* Each series' METG as the price list predicts it (cb_metg_estimate):
+ * the cost of a task on one worker is the map of 100k empty tasks beyond
+ * an empty job's cost, times the workers that shared it. */
+static void estimate(series *all, size_t n, const json_t *price, double work)
+{
+	for (size_t i = 0; i < n; i++) {
+		series *s = &all[i];
+		double job = micro_s(price, s->strategy, "empty_job", s->workers);
+		double map = micro_s(price, s->strategy, "map_100k", s->workers);
+		double c = s->workers * (map - job) / 100000;
+		s->est50 = cb_metg_estimate(c, job, s->p, work, 0.5);
+		s->est90 = cb_metg_estimate(c, job, s->p, work, 0.9);
+	}
+}
+
 static json_t *series_json(const series *s, int nsteps)
 {
 	json_t *pts = json_array();
@@ -255,8 +293,10 @@ static json_t *series_json(const series *s, int nsteps)
 		double m = metg_of(s, nsteps, thetas[t], s->e, &w);
 		double mhi = metg_of(s, nsteps, thetas[t], s->lo, &whi), mlo = metg_of(s, nsteps, thetas[t], s->hi, &wlo);
 		static const char *const where[] = { "found", "below the shortest task", "above the longest task" };
-		json_object_set_new(j, keys[t], json_pack("{s:f, s:f, s:f, s:s}", "task_s", m, "lo_s", mlo, "hi_s", mhi,
-		                                          "where", where[w]));
+		double est = t ? s->est90 : s->est50;
+		json_object_set_new(j, keys[t], json_pack("{s:f, s:f, s:f, s:s, s:o}", "task_s", m, "lo_s", mlo, "hi_s", mhi,
+		                                          "where", where[w], "price_list_s",
+		                                          isfinite(est) ? json_real(est) : json_null()));
 	}
 	return j;
 }
@@ -274,7 +314,7 @@ static void print_table(series *all, size_t n, int nsteps)
 		fmt_metg(d[k], CB_METG_FOUND, b, sizeof b);
 		printf(" %9s", b);
 	}
-	printf("   METG(50%%) [interval]          METG(90%%)\n");
+	printf("   METG(50%%) [interval]          METG(90%%)   price list's METG(50%%)\n");
 	for (size_t i = 0; i < n; i++) {
 		printf("%-22s", all[i].name);
 		for (int k = 0; k < nsteps; k++)
@@ -292,7 +332,18 @@ static void print_table(series *all, size_t n, int nsteps)
 		fmt_metg(vlo, wl, lo, sizeof lo);
 		fmt_metg(vhi, wh, hi, sizeof hi);
 		fmt_metg(v9, w9, m9, sizeof m9);
-		printf("   %-10s [%s, %s]   %s\n", m, lo, hi, m9);
+		printf("   %-10s [%s, %s]   %-10s", m, lo, hi, m9);
+		if (isfinite(all[i].est50)) {
+			char es[24];
+			fmt_metg(all[i].est50, CB_METG_FOUND, es, sizeof es);
+			double ratio = w == CB_METG_FOUND ? vm / all[i].est50 : NAN;
+			printf("   %s", es);
+			if (isfinite(ratio))
+				printf(" (measured %.2fx%s)", ratio, ratio > 2 || ratio < 0.5 ? ": more than 2x apart" : "");
+		} else {
+			printf("   -");
+		}
+		printf("\n");
 	}
 }
 
@@ -383,6 +434,19 @@ int cb_cmd_granularity(int argc, char **argv)
 		rc = step > rc ? step : rc;
 		if (step > CB_EXIT_FAIL)
 			break;
+	}
+	if (o.price) {
+		json_error_t je;
+		json_t *price = json_load_file(o.price, 0, &je);
+		if (!price)
+			fprintf(stderr, "concbench: warning: --price %s: %s (line %d): METG not checked against the price list\n",
+			        o.price, je.text, je.line);
+		else
+			estimate(all, n, price, o.work);
+		json_decref(price);
+	} else if (!o.quiet) {
+		fprintf(stderr, "concbench granularity: no price list given (--price FILE from `concbench micro "
+		        "pools`): METG not checked against it\n");
 	}
 	json_t *doc = json_pack("{s:s, s:f, s:i, s:o}", "schema", "concbench.granularity/1", "work_s", o.work,
 	                        "per_decade", o.per_decade, "series", json_array());
