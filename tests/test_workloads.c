@@ -462,6 +462,51 @@ static void test_reopened_job_keeps_resolved_size(void **state)
 	cb_job_free(job);
 }
 
+/* Task graphs: every pattern and the pipeline reproduce the serial answer
+ * under threads and forked workers (the catalogue's tests), and a task
+ * run before its input is ready fails the checksum: task 4 (step 1,
+ * column 0 of a 4-wide stencil) told not to wait, run first. */
+static void test_graph_broken_dependency_fails_checksum(void **state)
+{
+	(void)state;
+	/* A fixed spin rate: the same work, so the same answer, in every job. */
+	static const char *const graphs[] = { "graph.deps", "graph.pipeline" };
+	for (size_t g = 0; g < 2; g++) {
+		cb_kv rate[] = { { "rate", "1e8" } };
+		cb_job *a = job_with(graphs[g], rate, 1), *b = job_with(graphs[g], rate, 1);
+		cb_error err = { 0 };
+		assert_int_equal(a->reference, b->reference);
+		assert_int_equal(one_rep(a, "threads", 2, "dynamic", &err), 0);
+		assert_int_equal(one_rep(a, "threads", 2, "static", &err), 0);
+		run_split_across_fork(b);
+		cb_job_free(a);
+		cb_job_free(b);
+	}
+	static const char *const patterns[] = { "stencil", "fft", "tree", "all_to_all" };
+	for (size_t p = 0; p < 4; p++) {
+		cb_kv kv[] = { { "pattern", patterns[p] }, { "width", "4" }, { "steps", "3" }, { "task", "1us" },
+		               { "broken", "4" } };
+		cb_job *job = job_with("graph.deps", kv, 5);
+		cb_error err = { 0 };
+		assert_int_equal(one_rep(job, "threads", 2, "dynamic", &err), 0);   /* in order: right */
+		cb_io io = cb_io_blocking();
+		memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
+		assert_int_equal(job->wl->pre(job, &err), 0);
+		assert_int_equal(job->wl->task(job, 4, &io, &job->partials[4]), 0);
+		for (size_t i = 0; i < job->ntasks; i++)
+			if (i != 4)
+				assert_int_equal(job->wl->task(job, i, &io, &job->partials[i]), 0);
+		if (job->wl->post(job) == job->reference)
+			fail_msg("%s: a task run before its inputs gave the right checksum", patterns[p]);
+		cb_job_free(job);
+	}
+	cb_kv bad[] = { { "pattern", "fft" }, { "width", "6" } };
+	cb_job *job = NULL;
+	cb_error err = { 0 };
+	assert_int_equal(cb_job_create(&job, cb_workload_find("graph.deps"), CB_SIZE_TINY, 1, bad, 2, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "fft needs a width that is a power of 2"));
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -479,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_bad_params_are_usage_errors_naming_them),
 		cmocka_unit_test(test_rates_have_units),
 		cmocka_unit_test(test_reopened_job_keeps_resolved_size),
+		cmocka_unit_test(test_graph_broken_dependency_fails_checksum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@ extern const cb_workload cb_wl_stream;
 extern const cb_workload cb_wl_counter;
 extern const cb_workload cb_wl_tcp;
 extern const cb_workload cb_wl_file;
+extern const cb_workload cb_wl_graph_deps;
+extern const cb_workload cb_wl_graph_pipeline;
 
 const cb_workload *const cb_workloads[] = {
 	&cb_wl_primes,
@@ -22,5 +24,7 @@ const cb_workload *const cb_workloads[] = {
 	&cb_wl_counter,
 	&cb_wl_tcp,
 	&cb_wl_file,
+	&cb_wl_graph_deps,
+	&cb_wl_graph_pipeline,
 	NULL,
 };

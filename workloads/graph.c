@@ -1,0 +1,356 @@
+/* Task graphs in Task Bench's timestep model (Slaughter et al., SC20):
+ * tasks whose inputs are other tasks' outputs.
+ *
+ * graph.deps: a graph of `width` W tasks per step and `steps` T steps;
+ * task (t, i) is task t * W + i, and reads the outputs of tasks of step
+ * t - 1 as the pattern says:
+ *   trivial     none (a bag of tasks, for comparison)
+ *   stencil     i - 1, i, i + 1
+ *   fft         i and i xor 2^((t - 1) mod log2 W) (a butterfly; W a power of 2)
+ *   tree        i / 2 (each task feeds two of the next step)
+ *   all_to_all  every task of step t - 1
+ * graph.pipeline: `stages` S stages and `items` items; task (k, s) is item
+ * k at stage s (task k * S + s). It reads item k from stage s - 1 and
+ * follows item k - 1 through its own stage (a stage handles its items in
+ * order), and waits for room in the bounded queue after it: item
+ * k - queue must have left stage s + 1.
+ *
+ * The kernel of each task is compute-bound (the spin chain) or
+ * memory-bound (passes reading a slice of memory per column), sized to `task` seconds
+ * on this machine, optionally imbalanced. Every task's output mixes its
+ * kernel's result with its inputs' outputs, and the checksum hashes every
+ * output: a task that ran before an input was ready read a stale value
+ * (the fill the engine writes before each repetition) and the checksum
+ * fails.
+ *
+ * Dependencies are met the way each model meets them: a task waits on a
+ * flag per task in shared memory (MAP_SHARED, so that forked workers see
+ * it) that its input sets when done. A thread or process spins briefly,
+ * then sleeps on the flag (a futex); a coroutine yields to the others of
+ * its scheduler until the flag is set. The engine hands tasks out in
+ * index order under the dynamic schedule, so every input of a task was
+ * handed out before it and the graph cannot deadlock; under a static
+ * schedule a worker's block waits for the blocks before it. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/futex.h"
+#include "spin.h"
+#include "engine/workload.h"
+
+enum { PAT_TRIVIAL, PAT_STENCIL, PAT_FFT, PAT_TREE, PAT_ALL, PAT_PIPELINE };
+enum { KERNEL_COMPUTE, KERNEL_MEMORY };
+#define SPIN_BEFORE_SLEEP 20000   /* flag checks (about 20-50 us) before sleeping */
+#define MAX_WIDTH 256
+#define STALE 0x57414c4500000000ULL   /* what an input not yet written reads as */
+typedef struct {
+	_Atomic uint32_t gen;         /* the repetition (pre increments it) */
+	struct flag {
+		_Alignas(64) _Atomic uint32_t done;   /* == gen once the task's output is written */
+		_Atomic uint32_t waiters;
+		uint64_t value;
+	} task[];
+} graph_shm;
+
+typedef struct {
+	int pattern, kernel;
+	size_t width, steps;          /* pipeline: stages, items */
+	size_t queue;                 /* pipeline: queue length between stages */
+	uint64_t iters;               /* compute: spin steps of a task */
+	int passes;                   /* memory: passes over its slice */
+	double imbalance;
+	long broken;                  /* the task that does not wait for its inputs, or -1 */
+	graph_shm *shm;
+	size_t shm_bytes;
+	uint64_t *array;              /* memory kernel: width slices, read only */
+	size_t slice;                 /* words of a slice */
+} graph_state;
+
+static const cb_param_spec deps_params[] = {
+	{ "pattern", CB_PARAM_ENUM, { "stencil", "stencil", "stencil", "stencil" }, 0, 0,
+	  "trivial|stencil|fft|tree|all_to_all", "which tasks of the step before each task reads" },
+	{ "width", CB_PARAM_INT, { "4", "4", "8", "16" }, 1, MAX_WIDTH, NULL, "tasks per step (W)" },
+	{ "steps", CB_PARAM_INT, { "8", "50", "100", "200" }, 1, 1e6, NULL, "timesteps (T)" },
+	{ "task", CB_PARAM_TIME, { "50us", "1ms", "1ms", "1ms" }, 1e-7, 10, NULL, "duration of one task's kernel" },
+	{ "kernel", CB_PARAM_ENUM, { "compute", "compute", "compute", "compute" }, 0, 0, "compute|memory",
+	  "compute-bound (a dependent chain) or memory-bound (passes over a slice of memory per column)" },
+	{ "slice", CB_PARAM_BYTES, { "256k", "4M", "4M", "4M" }, 4096, 1ULL << 32, NULL,
+	  "memory kernel: bytes each column reads" },
+	{ "imbalance", CB_PARAM_REAL, { "0", "0", "0", "0" }, 0, 1, NULL,
+	  "task durations spread by up to this fraction either way (fixed per task)" },
+	{ "broken", CB_PARAM_INT, { "-1", "-1", "-1", "-1" }, -1, 1e7, NULL,
+	  "for tests: this task does not wait for its inputs (-1: every task waits)" },
+	CB_SPIN_RATE_PARAM,
+	{ "read_rate", CB_PARAM_MEASURED, { "0", "0", "0", "0" }, 0, 1e15, NULL,
+	  "memory kernel: bytes read per second; 0: measured at setup (the measured rate is recorded)" },
+};
+
+static const cb_param_spec pipe_params[] = {
+	{ "stages", CB_PARAM_INT, { "4", "4", "4", "8" }, 1, MAX_WIDTH, NULL, "pipeline stages (S)" },
+	{ "items", CB_PARAM_INT, { "16", "100", "200", "1000" }, 1, 1e6, NULL, "items through the pipeline" },
+	{ "queue", CB_PARAM_INT, { "2", "2", "4", "4" }, 1, 1e6, NULL, "bounded queue length between stages" },
+	{ "task", CB_PARAM_TIME, { "50us", "1ms", "1ms", "1ms" }, 1e-7, 10, NULL,
+	  "duration of one stage on one item" },
+	{ "kernel", CB_PARAM_ENUM, { "compute", "compute", "compute", "compute" }, 0, 0, "compute|memory",
+	  "compute-bound (a dependent chain) or memory-bound (passes over a slice of memory per stage)" },
+	{ "slice", CB_PARAM_BYTES, { "256k", "4M", "4M", "4M" }, 4096, 1ULL << 32, NULL,
+	  "memory kernel: bytes each stage reads" },
+	{ "imbalance", CB_PARAM_REAL, { "0", "0", "0", "0" }, 0, 1, NULL,
+	  "stage durations spread by up to this fraction either way (fixed per stage and item)" },
+	{ "broken", CB_PARAM_INT, { "-1", "-1", "-1", "-1" }, -1, 1e7, NULL,
+	  "for tests: this task does not wait for its inputs (-1: every task waits)" },
+	CB_SPIN_RATE_PARAM,
+	{ "read_rate", CB_PARAM_MEASURED, { "0", "0", "0", "0" }, 0, 1e15, NULL,
+	  "memory kernel: bytes read per second; 0: measured at setup (the measured rate is recorded)" },
+};
+
+/* One pass of the memory kernel over a slice: every word read and mixed
+ * in (read only, so that tasks of one column may run in any order). */
+static uint64_t memory_pass(const uint64_t *v, size_t n, uint64_t h)
+{
+	uint64_t a = h, b = ~h;
+	for (size_t j = 0; j + 1 < n; j += 2) {
+		a += v[j];
+		b ^= v[j + 1];
+	}
+	return cb_mix64(a, b);
+}
+
+/* Passes of the memory kernel that take `seconds`, from the read rate:
+ * measured once (the fastest of three passes, after one that faults the
+ * slice in) and recorded, so that every process that reopens the job
+ * does the same work. */
+static int memory_passes(cb_job *job, graph_state *s, double seconds)
+{
+	double rate = cb_job_param(job, "read_rate"), bytes = (double)(s->slice * sizeof *s->array);
+	if (rate <= 0) {
+		double best = INFINITY;
+		volatile uint64_t sink = memory_pass(s->array, s->slice, 0);
+		for (int k = 0; k < 3; k++) {
+			double t0 = cb_now();
+			sink += memory_pass(s->array, s->slice, (uint64_t)k);
+			double dt = cb_now() - t0;
+			best = dt < best ? dt : best;
+		}
+		(void)sink;
+		rate = bytes / best;
+		cb_params_set(&job->params, "read_rate", rate);
+	}
+	long p = lround(seconds * rate / bytes);
+	return p < 1 ? 1 : (int)p;
+}
+
+static int setup_common(cb_job *job, graph_state *s, cb_error *err)
+{
+	size_t n = s->width * s->steps;
+	if (n > 10000000)
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: %zu tasks: at most 10000000", job->wl->name, n);
+	s->kernel = (int)cb_job_param(job, "kernel");
+	s->imbalance = cb_job_param(job, "imbalance");
+	s->broken = (long)cb_job_param(job, "broken");
+	double task_s = cb_job_param(job, "task");
+	s->shm_bytes = sizeof *s->shm + n * sizeof s->shm->task[0];
+	s->shm = cb_shared_alloc(s->shm_bytes);
+	if (s->kernel == KERNEL_MEMORY) {
+		s->slice = (size_t)cb_job_param(job, "slice") / sizeof *s->array;
+		s->array = cb_xmalloc(s->width * s->slice * sizeof *s->array);
+		for (size_t j = 0; j < s->width * s->slice; j++)
+			s->array[j] = cb_mix64(j, 0x6a09e667);
+		s->passes = memory_passes(job, s, task_s);
+	} else {
+		s->iters = (uint64_t)llround(task_s * cb_spin_rate(job));
+	}
+	job->state = s;
+	job->ntasks = n;
+	return 0;
+}
+
+static int deps_setup(cb_job *job, cb_error *err)
+{
+	graph_state *s = cb_xcalloc(1, sizeof *s);
+	s->pattern = (int)cb_job_param(job, "pattern");
+	s->width = (size_t)cb_job_param(job, "width");
+	s->steps = (size_t)cb_job_param(job, "steps");
+	job->state = s;
+	if (s->pattern == PAT_FFT && (s->width & (s->width - 1)))
+		return cb_error_set(err, CB_EXIT_USAGE, "graph.deps: pattern fft needs a width that is a power of 2, "
+		                    "not %zu", s->width);
+	return setup_common(job, s, err);
+}
+
+static int pipe_setup(cb_job *job, cb_error *err)
+{
+	graph_state *s = cb_xcalloc(1, sizeof *s);
+	s->pattern = PAT_PIPELINE;
+	s->width = (size_t)cb_job_param(job, "stages");
+	s->steps = (size_t)cb_job_param(job, "items");
+	s->queue = (size_t)cb_job_param(job, "queue");
+	job->state = s;
+	return setup_common(job, s, err);
+}
+
+static void teardown(cb_job *job)
+{
+	graph_state *s = job->state;
+	if (!s)
+		return;
+	cb_shared_free(s->shm, s->shm_bytes);
+	free(s->array);
+	free(s);
+	job->state = NULL;
+}
+
+/* A new repetition: every flag of the last one is stale at once. */
+static int pre(cb_job *job, cb_error *err)
+{
+	(void)err;
+	graph_state *s = job->state;
+	atomic_fetch_add(&s->shm->gen, 1);
+	return 0;
+}
+
+/* Waits until task k's output of this repetition is written. */
+static void wait_for(const graph_state *s, size_t k, uint32_t gen, cb_io *io)
+{
+	struct flag *f = &s->shm->task[k];
+	bool coroutine = strncmp(io->ops->name, "blocking", 8) != 0;
+	for (long spin = 0; atomic_load_explicit(&f->done, memory_order_acquire) != gen; spin++) {
+		if (spin < SPIN_BEFORE_SLEEP)
+			continue;
+		if (coroutine) {
+			cb_io_sleep(io, 1e-6);   /* the scheduler runs the others meanwhile */
+			continue;
+		}
+		atomic_fetch_add(&f->waiters, 1);
+		uint32_t seen = atomic_load(&f->done);
+		if (seen != gen)
+			cb_futex_wait(&f->done, seen, NULL, true);
+		atomic_fetch_sub(&f->waiters, 1);
+	}
+}
+
+/* The inputs of task k, into in[] (at most width + 2); their count. */
+static size_t inputs(const graph_state *s, size_t k, size_t *in)
+{
+	size_t w = s->width, t = k / w, i = k % w, n = 0;
+	if (s->pattern == PAT_PIPELINE) {
+		/* k = item t, stage i: the item from the stage before, the item
+		 * before it through this stage, room in the queue after it. */
+		if (i > 0)
+			in[n++] = k - 1;
+		if (t > 0)
+			in[n++] = k - w;
+		if (i + 1 < w && t >= s->queue)
+			in[n++] = (t - s->queue) * w + i + 1;
+		return n;
+	}
+	if (t == 0 || s->pattern == PAT_TRIVIAL)
+		return 0;
+	size_t base = (t - 1) * w;
+	switch (s->pattern) {
+	case PAT_STENCIL:
+		for (size_t j = i ? i - 1 : 0; j <= i + 1 && j < w; j++)
+			in[n++] = base + j;
+		break;
+	case PAT_FFT: {
+		size_t levels = 0;
+		while (((size_t)1 << levels) < w)
+			levels++;
+		size_t bit = levels ? (size_t)1 << ((t - 1) % levels) : 0;
+		in[n++] = base + i;
+		if (bit)
+			in[n++] = base + (i ^ bit);
+		break;
+	}
+	case PAT_TREE:
+		in[n++] = base + i / 2;
+		break;
+	default:   /* all to all */
+		for (size_t j = 0; j < w; j++)
+			in[n++] = base + j;
+	}
+	return n;
+}
+
+/* The kernel's duration factor of task k: 1 +- imbalance, fixed per task. */
+static double spread(const graph_state *s, size_t k)
+{
+	if (s->imbalance <= 0)
+		return 1;
+	uint64_t h = cb_mix64(0x51ed27, k);
+	return 1 + s->imbalance * (2 * ((double)(h >> 11) / 9007199254740992.0) - 1);
+}
+
+static uint64_t kernel(const graph_state *s, size_t k, uint64_t seed)
+{
+	double f = spread(s, k);
+	if (s->kernel == KERNEL_COMPUTE)
+		return cb_spin(seed, (uint64_t)((double)s->iters * f));
+	/* Column i's slice: tasks of one column run one after another. */
+	const uint64_t *slice = s->array + (k % s->width) * s->slice;
+	int passes = (int)lround(s->passes * f);
+	for (int p = 0; p < (passes > 0 ? passes : 1); p++)
+		seed = memory_pass(slice, s->slice, seed);
+	return seed;
+}
+
+static int task(const cb_job *job, size_t k, cb_io *io, uint64_t *out)
+{
+	const graph_state *s = job->state;
+	uint32_t gen = atomic_load_explicit(&s->shm->gen, memory_order_relaxed);
+	size_t in[MAX_WIDTH + 2], n = inputs(s, k, in);
+	uint64_t h = cb_mix64(0x9e37, k);
+	for (size_t j = 0; j < n; j++) {
+		if ((long)k != s->broken)
+			wait_for(s, in[j], gen, io);
+		/* An input not written in this repetition reads as a value no
+		 * task writes: a task run too early changes the checksum. */
+		const struct flag *f = &s->shm->task[in[j]];
+		bool ready = atomic_load_explicit(&f->done, memory_order_acquire) == gen;
+		h = cb_mix64(h, ready ? f->value : STALE);
+	}
+	h = cb_mix64(h, kernel(s, k, h));
+	struct flag *f = &s->shm->task[k];
+	f->value = h;
+	atomic_store(&f->done, gen);
+	if (atomic_load(&f->waiters))
+		cb_futex_wake(&f->done, INT32_MAX, true);
+	*out = h;
+	return 0;
+}
+
+static uint64_t post(cb_job *job) { return cb_partials_hash(job); }
+
+const cb_workload cb_wl_graph_deps = {
+	.abi = CB_WORKLOAD_ABI,
+	.name = "graph.deps",
+	.summary = "a task graph in timesteps (Task Bench): stencil, fft, tree or all_to_all dependencies",
+	.kind = CB_KIND_CPU,
+	.params = deps_params,
+	.nparams = sizeof deps_params / sizeof *deps_params,
+	.checksum = "every task's output, which mixes its kernel's result with its inputs' outputs",
+	.shared_memory = true,
+	.setup = deps_setup,
+	.pre = pre,
+	.task = task,
+	.post = post,
+	.teardown = teardown,
+};
+
+const cb_workload cb_wl_graph_pipeline = {
+	.abi = CB_WORKLOAD_ABI,
+	.name = "graph.pipeline",
+	.summary = "S stages joined by bounded queues, items flowing through them in order",
+	.kind = CB_KIND_CPU,
+	.params = pipe_params,
+	.nparams = sizeof pipe_params / sizeof *pipe_params,
+	.checksum = "every item's output at every stage, which mixes the stage's work with its inputs",
+	.shared_memory = true,
+	.setup = pipe_setup,
+	.pre = pre,
+	.task = task,
+	.post = post,
+	.teardown = teardown,
+};
