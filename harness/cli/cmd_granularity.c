@@ -39,6 +39,10 @@ static const char usage_text[] =
 	"      --to D           the longest task (default 10ms)\n"
 	"      --per-decade K   durations per factor of 10 (default 2)\n"
 	"      --work D         the serial time of one job (default 50ms)\n"
+	"      --pattern P      sweep a task graph instead of a bag of tasks: graph.deps\n"
+	"                       with pattern P (trivial, stencil, fft, tree, all_to_all),\n"
+	"                       --width tasks a step (default 4) and as many steps as make\n"
+	"                       --work at each task duration\n"
 	"      --price FILE     a `concbench micro pools` results.json: each model's METG\n"
 	"                       is set beside what its cost of a job and of a task\n"
 	"                       predict (pools/S_empty_job, pools/S_map_100k at the same\n"
@@ -54,6 +58,8 @@ static const char usage_text[] =
 
 typedef struct {
 	const char *strategies, *workers, *out, *reps, *price;
+	const char *pattern;     /* graph.deps's pattern, or NULL: a bag of tasks (synth.amdahl) */
+	long width;
 	double from, to, work;
 	int per_decade;
 	bool quiet;
@@ -82,11 +88,12 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 		{ "strategy", required_argument, NULL, 's' }, { "workers", required_argument, NULL, 'n' },
 		{ "from", required_argument, NULL, 'F' },     { "to", required_argument, NULL, 'T' },
 		{ "per-decade", required_argument, NULL, 'K' }, { "work", required_argument, NULL, 'W' },
-		{ "price", required_argument, NULL, 'P' },
+		{ "price", required_argument, NULL, 'P' },    { "pattern", required_argument, NULL, 'G' },
+		{ "width", required_argument, NULL, 'D' },
 		CB_OPT_REPS, CB_OPT_OUT, CB_OPT_QUIET, CB_OPT_HELP, CB_OPT_END,
 	};
 	*o = (gran_opts){ .workers = "1,all", .out = "results", .reps = "3", .from = 1e-6, .to = 1e-2,
-	                  .work = 0.05, .per_decade = 2 };
+	                  .work = 0.05, .per_decade = 2, .width = 4 };
 	optind = 1;
 	opterr = 0;
 	int ch;
@@ -100,6 +107,12 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 		case 'o': o->out = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'P': o->price = optarg; break;
+		case 'G': o->pattern = optarg; break;
+		case 'D':
+			if (cb_parse_long(optarg, &v) || v < 1 || v > 256)
+				return cb_error_set(err, CB_EXIT_USAGE, "--width '%s' must be a whole number from 1 to 256", optarg);
+			o->width = v;
+			break;
 		case 'F': if (parse_duration_opt("from", optarg, &o->from, err)) return -1; break;
 		case 'T': if (parse_duration_opt("to", optarg, &o->to, err)) return -1; break;
 		case 'W': if (parse_duration_opt("work", optarg, &o->work, err)) return -1; break;
@@ -142,13 +155,24 @@ static int task_counts(const gran_opts *o, long *tasks)
 static int run_step(const gran_opts *o, const char *root, long tasks, char **path)
 {
 	char *out = cb_xasprintf("%s/tasks-%ld", root, tasks);
-	char *work = cb_xasprintf("synth.amdahl:work=%gs", o->work), *nt = cb_xasprintf("synth.amdahl:tasks=%ld", tasks);
+	char *work, *nt, *extra = NULL;
+	if (o->pattern) {
+		/* The graph's steps make the job's work: tasks / width of them. */
+		long steps = tasks / o->width > 0 ? tasks / o->width : 1;
+		work = cb_xasprintf("graph.deps:task=%gs", o->work / (double)(steps * o->width));
+		nt = cb_xasprintf("graph.deps:steps=%ld", steps);
+		extra = cb_xasprintf("graph.deps:width=%ld", o->width);
+	} else {
+		work = cb_xasprintf("synth.amdahl:work=%gs", o->work);
+		nt = cb_xasprintf("synth.amdahl:tasks=%ld", tasks);
+	}
+	char *pattern = o->pattern ? cb_xasprintf("graph.deps:pattern=%s", o->pattern) : NULL;
 	char *argv[32];
 	int argc = 0;
 	argv[argc++] = "run";
 	argv[argc++] = "-q";
 	argv[argc++] = "-w";
-	argv[argc++] = "synth.amdahl";
+	argv[argc++] = o->pattern ? "graph.deps" : "synth.amdahl";
 	if (o->strategies) {
 		argv[argc++] = "-s";
 		argv[argc++] = (char *)o->strategies;
@@ -156,7 +180,11 @@ static int run_step(const gran_opts *o, const char *root, long tasks, char **pat
 	argv[argc++] = "-n";
 	argv[argc++] = (char *)o->workers;
 	argv[argc++] = "--param";
-	argv[argc++] = "synth.amdahl:serial=0";
+	argv[argc++] = o->pattern ? pattern : "synth.amdahl:serial=0";
+	if (extra) {
+		argv[argc++] = "--param";
+		argv[argc++] = extra;
+	}
 	argv[argc++] = "--param";
 	argv[argc++] = work;
 	argv[argc++] = "--param";
@@ -171,6 +199,8 @@ static int run_step(const gran_opts *o, const char *root, long tasks, char **pat
 	free(out);
 	free(work);
 	free(nt);
+	free(extra);
+	free(pattern);
 	return rc;
 }
 
@@ -448,8 +478,10 @@ int cb_cmd_granularity(int argc, char **argv)
 		fprintf(stderr, "concbench granularity: no price list given (--price FILE from `concbench micro "
 		        "pools`): METG not checked against it\n");
 	}
-	json_t *doc = json_pack("{s:s, s:f, s:i, s:o}", "schema", "concbench.granularity/1", "work_s", o.work,
-	                        "per_decade", o.per_decade, "series", json_array());
+	json_t *doc = json_pack("{s:s, s:s, s:o, s:f, s:i, s:o}", "schema", "concbench.granularity/1", "workload",
+	                        o.pattern ? "graph.deps" : "synth.amdahl", "pattern",
+	                        o.pattern ? json_pack("{s:s, s:i}", "name", o.pattern, "width", (json_int_t)o.width)
+	                                  : json_null(), "work_s", o.work, "per_decade", o.per_decade, "series", json_array());
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(json_object_get(doc, "series"), series_json(&all[i], nsteps));
 	char *out = cb_xasprintf("%s/granularity.json", root);
