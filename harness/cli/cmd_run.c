@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "base/build.h"
 #include "engine/gbench.h"
 #include "engine/run.h"
 #include "analysis/series.h"
@@ -58,11 +59,18 @@ static const char usage_text[] =
 	"                         its first CAP tasks (default 5000), the rest are counted\n"
 	"                         as dropped\n"
 	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
-	"  -q, --quiet            no table, no plan estimate, no progress line, no warnings\n"
+	"      --no-report        no report at the end, so no answer lines (concbench report\n"
+	"                         writes it later)\n"
+	"  -q, --quiet            no table, no plan estimate, no progress line, no warnings,\n"
+	"                         no report\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Every round of every cell runs in a fresh process that holds only that\n"
 	"cell's job, so that no cell's figures depend on the other cells of the plan.\n"
+	"At the end the run writes report.html into its folder and ends with the\n"
+	"answer: per workload the best model and its worker count, whether its lead\n"
+	"is beyond noise, and the main loss of the best parallel model; warnings are\n"
+	"grouped by kind, every one of them in the folder's warnings.txt.\n"
 	"Exit status: 0 all cells ok, 1 a cell failed (wrong checksum, task error),\n"
 	"2 bad input, 3 this machine cannot run the request.\n";
 
@@ -168,47 +176,6 @@ static void print_table(json_t *root)
 	}
 }
 
-/* Speedups above the Amdahl or Gustafson bound of their measured serial
- * fraction by more than their own spread: the same check as the report's. */
-static void warn_bounds(json_t *root)
-{
-	cb_rdoc *doc = NULL;
-	cb_series_set set = { 0 };
-	cb_error err = { 0 };
-	if (cb_results_parse_json("results.json", root, &doc, &err) || cb_series_from_doc(doc, &set, &err)) {
-		cb_rdoc_free(doc);
-		return;
-	}
-	char **msg;
-	size_t n = cb_series_bound_warnings(&set, &msg);
-	for (size_t i = 0; i < n; i++) {
-		fprintf(stderr, "concbench: warning: %s\n", msg[i]);
-		free(msg[i]);
-	}
-	free(msg);
-	cb_series_set_free(&set);
-	cb_rdoc_free(doc);
-}
-
-/* Steps in the machine's speed during the run (results.json's
- * machine_changes): the cells' spread, and any comparison with another
- * run, carry them. */
-static void warn_machine_changes(json_t *root)
-{
-	json_t *ch = json_object_get(root, "machine_changes"), *v;
-	size_t i;
-	json_array_foreach(ch, i, v) {
-		double r = json_number_value(json_object_get(v, "ratio"));
-		fprintf(stderr, "concbench: warning: the machine changed speed during the run: %s ran %.2fx %s "
-		        "from %.0f s on than before (%d of its %d cells at once); its figures mix two states of "
-		        "the machine: run it again, or compare builds interleaved (docs/ci.md)\n",
-		        json_string_value(json_object_get(v, "workload")), r >= 1 ? r : 1 / r,
-		        r >= 1 ? "slower" : "faster", json_number_value(json_object_get(v, "at_s")),
-		        (int)json_integer_value(json_object_get(v, "agree")),
-		        (int)json_integer_value(json_object_get(v, "cells")));
-	}
-}
-
 /* "about 42 s", "about 7 min", "about 1 h 15 min". */
 static void format_duration(double s, char *buf, size_t n)
 {
@@ -252,7 +219,7 @@ static void print_estimate(const cb_run *run)
 	        "repetitions (-r, --warmup) or rounds, or a smaller --size or --param, shorten it\n", total, top);
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE, OPT_CHECKPOINT };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE, OPT_CHECKPOINT, OPT_NO_REPORT };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -274,6 +241,7 @@ static const struct option options[] = {
 	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "trace", optional_argument, NULL, OPT_TRACE },
+	{ "no-report", no_argument, NULL, OPT_NO_REPORT },
 	CB_OPT_OUT,
 	CB_OPT_QUIET,
 	CB_OPT_HELP,
@@ -283,6 +251,7 @@ static const struct option options[] = {
 typedef struct {
 	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
 	           *timeout, *seed, *trace, *checkpoint;
+	bool no_report;
 } raw_opts;
 
 static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
@@ -314,6 +283,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 		case OPT_CHECKPOINT: raw->checkpoint = optarg; break;
 		case OPT_SEED: raw->seed = optarg; break;
 		case OPT_TRACE: raw->trace = optarg ? optarg : ""; break;
+		case OPT_NO_REPORT: raw->no_report = true; break;
 		case OPT_SCALING:
 			if (strcmp(optarg, "strong") && strcmp(optarg, "weak"))
 				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
@@ -441,6 +411,7 @@ int cb_cmd_run(int argc, char **argv)
 	cb_run run = { .cfg = &cfg, .perf_fd = -1, .say = { cb_cli_say, &voice } };
 	cb_error err = { 0 };
 	raw_opts raw = { 0 };
+	char *said[2] = { NULL, NULL };
 	char **gb_argv = cb_xcalloc((size_t)argc + 2, sizeof *gb_argv);
 	int gb_argc = 1, rc;
 	gb_argv[0] = "concbench";
@@ -482,10 +453,12 @@ int cb_cmd_run(int argc, char **argv)
 	 * tests: 3 s of concbench noise before the first cell. */
 	if (cfg.rounds >= CB_NOISE_MIN_ROUNDS)
 		json_object_set_new(run.machine, "noise", cb_machine_noise_json(run.topo, CB_NOISE_RUN_S));
-	char *fault = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
-	if (fault && !cfg.quiet)
-		fprintf(stderr, "concbench: warning: %s\n", fault);
-	free(fault);
+	/* Said before the first cell, and not again at the end. */
+	said[0] = cb_build_warning(cb_build_self());
+	said[1] = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
+	for (int i = 0; i < 2; i++)
+		if (said[i] && !cfg.quiet)
+			fprintf(stderr, "concbench: warning: %s\n", said[i]);
 	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
 		goto fail;
 	if (cb_results_write(&run, &err)) {
@@ -501,14 +474,15 @@ int cb_cmd_run(int argc, char **argv)
 		json_t *root = cb_results_json(&run);
 		print_table(root);
 		fflush(stdout);
-		warn_bounds(root);
-		warn_machine_changes(root);
 		json_decref(root);
 	}
 	fflush(stdout);
 	if (run_rc)
 		goto fail;
-	if (!cfg.quiet || run.failed)
+	if (!cfg.quiet && !raw.no_report)
+		cb_cli_run_answer(run.dir, run.interrupted ? " (interrupted: finished cells kept)" : "",
+		                  (const char *const *)said, 2);
+	else if (!cfg.quiet || run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
 		        run.interrupted ? " (interrupted: finished cells kept)" : "");
 	rc = run.failed ? CB_EXIT_FAIL : CB_EXIT_OK;
@@ -524,6 +498,8 @@ out:
 		cb_topology_free(run.topo);
 	free(run.dir);
 	free(run.write_error);
+	free(said[0]);
+	free(said[1]);
 	free(gb_argv);
 	free(cmdline);
 	config_free(&cfg);

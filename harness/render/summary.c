@@ -236,6 +236,21 @@ void cb_summary_build(const cb_series_set *set, cb_summary *out)
 	free(done);
 }
 
+char *cb_summary_answer(const cb_summary_row *r)
+{
+	if (!r->best)
+		return cb_xasprintf("%s: no cell finished with a correct answer", r->workload);
+	char *lead = !r->runner_up ? cb_xstrdup("the only model measured")
+	                           : cb_xasprintf("%.1f%% ahead of %s, %s", r->margin * 100, r->runner_up,
+	                                          r->beyond_noise ? "beyond noise" : "within noise");
+	char *s = r->io ? cb_xasprintf("%s: best %s at concurrency %g, %s; %s", r->workload, r->best, r->best_n, lead,
+	                               r->reason)
+	                : cb_xasprintf("%s: best %s at %g worker%s, %s; %s", r->workload, r->best, r->best_n,
+	                               r->best_n == 1 ? "" : "s", lead, r->reason);
+	free(lead);
+	return s;
+}
+
 void cb_summary_free(cb_summary *s)
 {
 	for (size_t i = 0; i < s->nrows; i++) {

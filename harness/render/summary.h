@@ -38,5 +38,9 @@ typedef struct cb_summary {
 
 void cb_summary_build(const cb_series_set *set, cb_summary *out);
 void cb_summary_free(cb_summary *s);
+/* One row as one line, the answer `run` and `report` end with: the best
+ * model and its load, its lead and whether it is beyond noise, and the
+ * main loss of the best parallel model (malloc'ed). */
+char *cb_summary_answer(const cb_summary_row *r);
 
 #endif
