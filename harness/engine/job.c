@@ -38,9 +38,12 @@ int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err
 		return 0;
 	/* The Python twins of built-ins ship as workloads/python/NAME.py. */
 	if (!strncmp(item, "py.", 3) && !strchr(item, '/')) {
-		char *path = cb_xasprintf("%s/workloads/python/%s.py", CB_SOURCE_DIR, item + 3);
-		int rc = access(path, R_OK) ? 1 : cb_python_load(path, out, err);
+		char *file = cb_xasprintf("%s.py", item + 3), *dir = cb_shipped_dir("python", "workloads/python", file);
+		char *path = dir ? cb_xasprintf("%s/%s", dir, file) : NULL;
+		int rc = !path ? 1 : cb_python_load(path, out, err);
 		free(path);
+		free(dir);
+		free(file);
 		if (rc <= 0)
 			return rc;
 	}
