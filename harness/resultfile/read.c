@@ -421,7 +421,7 @@ char *cb_machine_fault_warning(double page_fault_us)
 	                    "each fresh process (one per cell and round) and each forked worker pays it "
 	                    "for every page it first touches, so fork-based strategies cost more here "
 	                    "than elsewhere, and cells that touch much memory move with the host "
-	                    "(docs/ci.md)", page_fault_us);
+	                    "(docs/methodology.md)", page_fault_us);
 }
 
 char *cb_machine_noise_warning(double sd, int rounds, size_t cells)
