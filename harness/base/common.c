@@ -306,7 +306,7 @@ void cb_shared_free(void *p, size_t n)
 
 static char *dir_with(const char *dir, const char *probe)
 {
-	char *p = cb_xasprintf("%s/%s", dir, probe);
+	char *p = cb_xasprintf("%s/%s", dir, probe ? probe : ".");
 	bool ok = access(p, R_OK) == 0;
 	free(p);
 	return ok ? cb_xstrdup(dir) : NULL;

@@ -25,8 +25,8 @@ static const char usage_text[] =
 	"Runs workloads x strategies x workers on pinned cores and writes\n"
 	"results/<timestamp>-<host>/results.json and results.csv.\n"
 	"\n"
-	"  -w, --workload LIST    workloads (default: all; see 'concbench list workloads')\n"
-	"  -s, --strategy LIST    strategies (default: all; see 'concbench list strategies')\n"
+	"  -w, --workload LIST    workloads, or all (default: all; see 'concbench list workloads')\n"
+	"  -s, --strategy LIST    strategies, or all (default: all; see 'concbench list strategies')\n"
 	"  -n, --workers LIST     worker counts: 4, 1,2,4, 1-8, all (default: 1,2,4 ... all PUs)\n"
 	"  -c, --concurrency LIST tasks in flight, for strategies that take it (coroutines)\n"
 	"  -t, --threads LIST     threads per process, for strategies that take it (hybrid)\n"
@@ -251,7 +251,7 @@ static const struct option options[] = {
 typedef struct {
 	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
 	           *timeout, *seed, *trace, *checkpoint;
-	bool no_report;
+	bool no_report, all_workloads, all_strategies;
 } raw_opts;
 
 static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
@@ -264,8 +264,18 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 	int ch;
 	while ((ch = getopt_long(argc, argv, ":w:s:n:c:t:r:o:qh", options, NULL)) != -1) {
 		switch (ch) {
-		case 'w': free_list(cfg->workloads, cfg->nworkloads); cfg->workloads = split_list(optarg, &cfg->nworkloads); break;
-		case 's': free_list(cfg->strategies, cfg->nstrategies); cfg->strategies = split_list(optarg, &cfg->nstrategies); break;
+		case 'w':
+			free_list(cfg->workloads, cfg->nworkloads);
+			raw->all_workloads = !strcmp(optarg, "all");
+			cfg->workloads = raw->all_workloads ? NULL : split_list(optarg, &cfg->nworkloads);
+			cfg->nworkloads = raw->all_workloads ? 0 : cfg->nworkloads;
+			break;
+		case 's':
+			free_list(cfg->strategies, cfg->nstrategies);
+			raw->all_strategies = !strcmp(optarg, "all");
+			cfg->strategies = raw->all_strategies ? NULL : split_list(optarg, &cfg->nstrategies);
+			cfg->nstrategies = raw->all_strategies ? 0 : cfg->nstrategies;
+			break;
 		case 'n': raw->workers = optarg; break;
 		case 'c': raw->concurrency = optarg; break;
 		case 't': raw->threads = optarg; break;
@@ -384,9 +394,9 @@ static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pu
 	if (cb_schedule_parse(raw->schedule ? raw->schedule : "dynamic", &cfg->sched, err))
 		return -1;
 	cb_schedule_format(&cfg->sched, cfg->sched_text, sizeof cfg->sched_text);
-	if (suite && !cfg->nworkloads && strcmp(suite->workloads, "all"))
+	if (suite && !cfg->nworkloads && !raw->all_workloads && strcmp(suite->workloads, "all"))
 		cfg->workloads = split_list(suite->workloads, &cfg->nworkloads);
-	if (suite && !cfg->nstrategies && strcmp(suite->strategies, "all"))
+	if (suite && !cfg->nstrategies && !raw->all_strategies && strcmp(suite->strategies, "all"))
 		cfg->strategies = split_list(suite->strategies, &cfg->nstrategies);
 	return 0;
 }
