@@ -456,8 +456,10 @@ int cb_cmd_run(int argc, char **argv)
 	cb_runner_catch_interrupts();
 	if (cb_plan_build(&run, &err) || cb_runner_select(&run, &err) || cb_runner_check_interrupt(&err))
 		goto fail;
-	if (!cfg.quiet)
+	if (!cfg.quiet) {
 		print_estimate(&run);
+		cb_cli_warn_short_jobs(&run);
+	}
 	run.machine = cb_machine_json(run.topo);
 	/* The floor under the cells' spread, for the runs whose rounds compare
 	 * tests: 3 s of concbench noise before the first cell. */

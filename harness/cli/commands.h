@@ -44,6 +44,11 @@ int cb_cli_report(const char *file, const char *dir);
  * written is said, and does not change the run's exit code. */
 void cb_cli_run_answer(const char *dir, const char *note, const char *const *said, size_t nsaid);
 
+/* run_checks.c: before run measures, one warning naming the jobs too
+ * short for the overheads of the strategies that run them. */
+struct cb_run;
+void cb_cli_warn_short_jobs(const struct cb_run *run);
+
 int cb_cmd_compare(int argc, char **argv);
 int cb_cmd_baseline(int argc, char **argv);
 int cb_cmd_micro(int argc, char **argv);

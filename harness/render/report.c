@@ -130,10 +130,14 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 			for (size_t j = 0; j < set.s[i].npts; j++) {
 				char *m = cb_point_bound_warning(&set.s[i], &set.s[i].pts[j]);
 				const cb_rcell *c = set.s[i].pts[j].cell;
-				if (!m)
-					continue;
 				/* The cell's id lives in the document, not the set. */
-				warn_kind(w, "speedup above its bound", c ? c->id : NULL, "%s", m);
+				if (m)
+					warn_kind(w, "speedup above its bound", c ? c->id : NULL, "%s", m);
+				free(m);
+				m = cb_point_implausible_warning(&set.s[i], &set.s[i].pts[j]);
+				if (m)
+					warn_kind(w, "efficiency above 1.1 at one worker (a measurement problem)",
+					          c ? c->id : NULL, "%s", m);
 				free(m);
 			}
 		cb_series_set_free(&set);
@@ -428,7 +432,9 @@ static void section_summary(emitter *e)
 			                        : cb_xasprintf("%.2f (n=%g%s%s)", v, row->n[c], q ? ", " : "", q ? q + 1 : "");
 		}
 		cell[1 + sm.ncols] = S(row->io ? "throughput" : "efficiency");
-		cell[2 + sm.ncols] = row->best ? cb_xasprintf("%s (%g)", row->best, row->best_n) : S("–");
+		char *odd = row->best_implausible ? cb_summary_implausible(row) : cb_xstrdup("");
+		cell[2 + sm.ncols] = row->best ? cb_xasprintf("%s (%g)%s", row->best, row->best_n, odd) : S("–");
+		free(odd);
 		cell[3 + sm.ncols] = !row->best ? S("–") : !row->runner_up ? S("only one model")
 		                     : cb_xasprintf("%s: %.1f%% ahead of %s", row->beyond_noise ? "yes" : "no",
 		                                    row->margin * 100, row->runner_up);

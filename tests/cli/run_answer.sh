@@ -26,7 +26,7 @@ for wl in $wls; do
 	ans=$(grep "^$wl: best " "$tmp/run.out") || { fail "no answer line for $wl"; continue; }
 	model=$(sed -E 's/^[^:]*: best ([^ ]+) at (concurrency )?([0-9.]+).*/\1 (\3)/' <<<"$ans")
 	row=$(grep "^| $wl |" "$d/report.md" | head -1)
-	best=$(awk -F' \\| ' '{ print $(NF-1) }' <<<"$row")
+	best=$(awk -F' \\| ' '{ print $(NF-1) }' <<<"$row" | sed 's/ (efficiency .* at one worker.*//')
 	[ -n "$best" ] && [ "$model" = "$best" ] || fail "$wl: the answer says '$model', the report's summary '$best'"
 	grep -q "main loss\|near ideal\|nothing to compare" <<<"$ans" || fail "$wl: the answer gives no loss: $ans"
 	grep -qE "beyond noise|within noise|only model" <<<"$ans" || fail "$wl: the answer does not say whether the lead is beyond noise: $ans"
