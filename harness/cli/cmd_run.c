@@ -422,6 +422,7 @@ int cb_cmd_run(int argc, char **argv)
 	cb_error err = { 0 };
 	raw_opts raw = { 0 };
 	char *said[2] = { NULL, NULL };
+	int told = 0;   /* warning lines printed before the first cell */
 	char **gb_argv = cb_xcalloc((size_t)argc + 2, sizeof *gb_argv);
 	int gb_argc = 1, rc;
 	gb_argv[0] = "concbench";
@@ -458,7 +459,7 @@ int cb_cmd_run(int argc, char **argv)
 		goto fail;
 	if (!cfg.quiet) {
 		print_estimate(&run);
-		cb_cli_warn_short_jobs(&run);
+		told += cb_cli_warn_short_jobs(&run);
 	}
 	run.machine = cb_machine_json(run.topo);
 	/* The floor under the cells' spread, for the runs whose rounds compare
@@ -469,8 +470,10 @@ int cb_cmd_run(int argc, char **argv)
 	said[0] = cb_build_warning(cb_build_self());
 	said[1] = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
 	for (int i = 0; i < 2; i++)
-		if (said[i] && !cfg.quiet)
+		if (said[i] && !cfg.quiet) {
 			fprintf(stderr, "concbench: warning: %s\n", said[i]);
+			told++;
+		}
 	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
 		goto fail;
 	if (cb_results_write(&run, &err)) {
@@ -493,7 +496,7 @@ int cb_cmd_run(int argc, char **argv)
 		goto fail;
 	if (!cfg.quiet && !raw.no_report)
 		cb_cli_run_answer(run.dir, run.interrupted ? " (interrupted: finished cells kept)" : "",
-		                  (const char *const *)said, 2);
+		                  (const char *const *)said, 2, told);
 	else if (!cfg.quiet || run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
 		        run.interrupted ? " (interrupted: finished cells kept)" : "");

@@ -39,8 +39,9 @@ void cb_cli_say(void *ctx, cb_say_kind kind, const char *text)
 
 /* The warnings grouped as the report groups them, leaving out the nsaid
  * that were said already (at the start of a run). */
-static void say_warnings(const cb_report_out *out, const char *const *said, size_t nsaid)
+static void say_warnings(const cb_report_out *out, const char *const *said, size_t nsaid, int told)
 {
+	size_t room = told < TERMINAL_WARNINGS - 2 ? (size_t)(TERMINAL_WARNINGS - told) : 2;
 	const cb_warnings *all = &out->warnings;
 	cb_warnings w = { cb_xcalloc(all->n + 1, sizeof *w.msg), cb_xcalloc(all->n + 1, sizeof *w.kind),
 	                  cb_xcalloc(all->n + 1, sizeof *w.cell), 0 };
@@ -56,8 +57,8 @@ static void say_warnings(const cb_report_out *out, const char *const *said, size
 	}
 	char **lines;
 	size_t n = cb_warnings_group(&w, 160, &lines);
-	bool every = n == all->n && n <= TERMINAL_WARNINGS;
-	size_t shown = every || n < TERMINAL_WARNINGS ? n : TERMINAL_WARNINGS - 1;
+	bool every = n == all->n && n <= room;
+	size_t shown = every || n < room ? n : room - 1;
 	for (size_t i = 0; i < n; i++) {
 		if (i < shown)
 			fprintf(stderr, "concbench: warning: %s\n", lines[i]);
@@ -77,7 +78,7 @@ int cb_cli_report(const char *file, const char *dir)
 	cb_report_out out;
 	cb_error err = { 0 };
 	int rc = cb_report_file(file, dir, &out, &err);
-	say_warnings(&out, NULL, 0);
+	say_warnings(&out, NULL, 0, 0);
 	if (!rc) {
 		for (size_t i = 0; i < out.nanswer; i++)
 			printf("%s\n", out.answer[i]);
@@ -90,14 +91,14 @@ int cb_cli_report(const char *file, const char *dir)
 	return err.code;
 }
 
-void cb_cli_run_answer(const char *dir, const char *note, const char *const *said, size_t nsaid)
+void cb_cli_run_answer(const char *dir, const char *note, const char *const *said, size_t nsaid, int told)
 {
 	cb_report_out out;
 	cb_error err = { 0 };
 	char *file = cb_xasprintf("%s/results.json", dir);
 	int rc = cb_report_file(file, dir, &out, &err);
 	fflush(stdout);
-	say_warnings(&out, said, nsaid);
+	say_warnings(&out, said, nsaid, told);
 	fprintf(stderr, "concbench: results in %s%s\n", file, note);
 	if (!rc) {
 		fflush(stderr);

@@ -104,7 +104,7 @@ static size_t short_jobs(const cb_run *run, const json_t *prices, FILE *f)
 	return njobs;
 }
 
-void cb_cli_warn_short_jobs(const cb_run *run)
+int cb_cli_warn_short_jobs(const cb_run *run)
 {
 	json_t *prices = price_list(run->cfg->out_root);
 	char *text = NULL;
@@ -121,4 +121,5 @@ void cb_cli_warn_short_jobs(const cb_run *run)
 		        "on this machine, and run then judges each by its own)");
 	free(text);
 	json_decref(prices);
+	return n ? 1 : 0;
 }
