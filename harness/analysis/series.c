@@ -318,6 +318,22 @@ char *cb_point_bound_warning(const cb_series *s, const cb_point *p)
 	                    s->weak ? "Gustafson's" : "Amdahl's", p->bound, s->f_measured, p->p);
 }
 
+bool cb_point_implausible(const cb_series *s, const cb_point *p)
+{
+	bool io = s->kind && !strcmp(s->kind, "io");
+	return !io && p->cell && !p->cell->baseline && p->p == 1 && p->efficiency > CB_N1_EFFICIENCY_LIMIT;
+}
+
+char *cb_point_implausible_warning(const cb_series *s, const cb_point *p)
+{
+	if (!cb_point_implausible(s, p))
+		return NULL;
+	return cb_xasprintf("%s: efficiency %.2f at one worker, above %.1f: a measurement problem, not a "
+	                    "result (one executor cannot beat the serial baseline; a job too short for the "
+	                    "baseline's own overheads, or the machine's speed changed between the cells)",
+	                    p->cell->id, p->efficiency, CB_N1_EFFICIENCY_LIMIT);
+}
+
 size_t cb_series_bound_warnings(const cb_series_set *set, char ***out)
 {
 	char **msg = NULL;

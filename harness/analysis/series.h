@@ -71,6 +71,14 @@ void cb_series_set_free(cb_series_set *set);
  * scaling): a sentence saying so, malloc'ed, or NULL. I/O cells are judged
  * by throughput, not by this bound. */
 char *cb_point_bound_warning(const cb_series *s, const cb_point *p);
+/* One executor cannot beat the serial baseline by more than this: an
+ * efficiency above it at one worker is a measurement problem (a job too
+ * short for the baseline's own overheads, a machine that changed speed
+ * between the two cells), not a result. */
+#define CB_N1_EFFICIENCY_LIMIT 1.1
+bool cb_point_implausible(const cb_series *s, const cb_point *p);
+/* The sentence for such a point (malloc'ed), or NULL. */
+char *cb_point_implausible_warning(const cb_series *s, const cb_point *p);
 /* Those sentences for every point of the set; *out malloc'ed, each too. */
 size_t cb_series_bound_warnings(const cb_series_set *set, char ***out);
 

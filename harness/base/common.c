@@ -311,3 +311,32 @@ void cb_shared_free(void *p, size_t n)
 	if (p)
 		munmap(p, n ? n : 1);
 }
+
+static char *dir_with(const char *dir, const char *probe)
+{
+	char *p = cb_xasprintf("%s/%s", dir, probe ? probe : ".");
+	bool ok = access(p, R_OK) == 0;
+	free(p);
+	return ok ? cb_xstrdup(dir) : NULL;
+}
+
+char *cb_shipped_dir(const char *sub, const char *src_sub, const char *probe)
+{
+	char exe[PATH_MAX], *found = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		char *d = cb_xasprintf("%s/../share/concbench/%s", exe, sub);
+		found = dir_with(d, probe);
+		free(d);
+	}
+	if (!found) {
+		char *d = cb_xasprintf("%s/%s", CB_SOURCE_DIR, src_sub);
+		found = dir_with(d, probe);
+		free(d);
+	}
+	return found;
+}

@@ -66,6 +66,12 @@ char *cb_xstrdup(const char *s);
 /* asprintf that aborts on exhaustion. */
 char *cb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A folder of files concbench ships (the gnuplot templates, the Python
+ * twins of built-ins) holding `probe`: an installed binary's
+ * PREFIX/share/concbench/SUB (beside its bin/) first, else the source
+ * tree's SRC_SUB, else NULL (probe NULL: the folder itself). malloc'ed. */
+char *cb_shipped_dir(const char *sub, const char *src_sub, const char *probe);
+
 /* Anonymous MAP_SHARED memory, visible to forked children; zeroed. */
 void *cb_shared_alloc(size_t n);
 void cb_shared_free(void *p, size_t n);

@@ -505,7 +505,7 @@ const char *const cb_pin_summaries[] = {
 	"consecutive allowed PUs in hwloc's logical order (SMT siblings first)",
 	"hwloc_distrib across packages, NUMA nodes and caches, one PU per worker",
 	"one PU per physical core, no SMT siblings; refuses more workers than cores",
-	"explicit OS PU indices, dealt to workers round-robin",
+	"explicit OS PU indices: worker i on the i-th, round-robin past the end of the list",
 	NULL,
 };
 static const cb_pin_kind pin_kinds[] = {
@@ -907,6 +907,38 @@ void cb_topology_print_placements(const cb_topology *t, int max_workers, FILE *f
 		cb_pin_free(&pin);
 	}
 	free(buf);
+}
+
+json_t *cb_topology_placements_json(const cb_topology *t, int max_workers)
+{
+	static const char *const policies[] = { "none", "compact", "spread", "cores" };
+	if (max_workers < 1)
+		max_workers = hwloc_bitmap_weight(t->allowed);
+	json_t *out = json_object();
+	for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+		cb_pin pin;
+		cb_error err = { 0 };
+		if (cb_pin_parse(policies[i], &pin, &err) < 0)
+			continue;
+		json_t *rows = json_array();
+		for (int w = 1; w <= max_workers; w++) {
+			cb_placement p;
+			memset(&err, 0, sizeof err);
+			if (cb_place(t, &pin, w, &p, &err) < 0) {
+				json_array_append_new(rows, json_pack("{s:i, s:s}", "workers", w, "error", err.msg));
+				continue;
+			}
+			json_t *pus = json_array();
+			for (int k = 0; k < w; k++)
+				json_array_append_new(pus, json_integer(p.pu[k]));
+			json_array_append_new(rows, json_pack("{s:i, s:o, s:b}", "workers", w, "pu", pus,
+			                                      "oversubscribed", p.oversubscribed));
+			cb_placement_free(&p);
+		}
+		json_object_set_new(out, policies[i], rows);
+		cb_pin_free(&pin);
+	}
+	return out;
 }
 
 /* -------------------------------------------------------------- binding */

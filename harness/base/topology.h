@@ -49,6 +49,9 @@ json_t *cb_topology_to_json(const cb_topology *t);
 void cb_topology_print(const cb_topology *t, FILE *f);
 /* For every policy and 1..max_workers workers, the PUs each worker gets. */
 void cb_topology_print_placements(const cb_topology *t, int max_workers, FILE *f);
+/* The same as JSON: {"compact": [{"workers", "pu": [...], "oversubscribed"}
+ * or {"workers", "error"}, ...], ...}, one key per named policy. */
+json_t *cb_topology_placements_json(const cb_topology *t, int max_workers);
 
 /* Pin policies. */
 typedef enum {
@@ -112,6 +115,9 @@ void cb_placement_format(const cb_placement *p, char *buf, size_t n);
  * 1..max_workers (< 1: the allowed PUs), the PU of each worker, or the
  * error where a policy refuses; `concbench topo` prints it. */
 void cb_topology_print_placements(const cb_topology *t, int max_workers, FILE *f);
+/* The same as JSON: {"compact": [{"workers", "pu": [...], "oversubscribed"}
+ * or {"workers", "error"}, ...], ...}, one key per named policy. */
+json_t *cb_topology_placements_json(const cb_topology *t, int max_workers);
 
 /* Bind the calling thread / the calling process. 0 or -errno. A NULL set is
  * a no-op returning 0. Refused (-ENOTSUP) on a non-system topology. */

@@ -29,7 +29,10 @@ static const char analyze_usage[] =
 	"time (as in results.json), and the law, Karp-Flatt and the fit are\n"
 	"Gustafson's.\n"
 	"--format json prints one object per series (an object with 'series'\n"
-	"when several are selected).\n";
+	"when several are selected). -f, -w and -s are short for --format,\n"
+	"--workload and --strategy.\n"
+	"Exit status: 0 analysed, 2 bad input (a file that cannot be read as\n"
+	"results or N,X rows, an unknown format, workload or strategy).\n";
 
 static int parse_opts(int argc, char **argv, analyze_opts *o, cb_error *err)
 {

@@ -14,7 +14,9 @@ static const char usage_text[] =
 	"       concbench baseline list               the saved baselines\n"
 	"\n"
 	"NAME: letters, digits, '.', '_' and '-'. Compare against one with\n"
-	"`concbench compare --baseline NAME FILE`.\n";
+	"`concbench compare --baseline NAME FILE`.\n"
+	"Exit status: 0 done, 1 the baseline could not be written, 2 bad input (a\n"
+	"bad NAME, a FILE that is not a concbench results.json).\n";
 
 static int baseline_save(int argc, char **argv)
 {

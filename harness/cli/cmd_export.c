@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 static const char export_usage[] =
-	"usage: concbench export RESULTS --to FORMAT [-o FILE]\n"
+	"usage: concbench export RESULTS -f FORMAT [-o FILE]\n"
 	"\n"
 	"Writes the cells of one run (RESULTS: a results.json, or a run folder\n"
 	"holding one) for a benchmark-history tool:\n"
@@ -24,11 +24,13 @@ static const char export_usage[] =
 	"  csv                             one row per cell\n"
 	"  md                              a Markdown table\n"
 	"\n"
-	"  -t, --to FORMAT    one of the above (required)\n"
-	"  -o, --output FILE  write FILE (atomically) instead of standard output\n"
+	"  -f, --to FORMAT    one of the above (required; also --format)\n"
+	"  -o, --out FILE     write FILE (atomically) instead of standard output (also --output)\n"
 	"\n"
 	"Failed cells are left out of the JSON formats (a failed cell has no time)\n"
-	"and marked in csv and md. Shapes and examples: results/README.md.\n";
+	"and marked in csv and md. Shapes and examples: results/README.md.\n"
+	"Exit status: 0 written, 1 FILE could not be written, 2 bad input (an unknown\n"
+	"format, a file that is not a concbench results.json).\n";
 
 typedef struct export_opts {
 	const char *results, *output;
@@ -39,7 +41,9 @@ typedef struct export_opts {
 static int parse_opts(int argc, char **argv, export_opts *o, cb_error *err)
 {
 	static const struct option longopts[] = {
-		{ "to", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -47,9 +51,9 @@ static int parse_opts(int argc, char **argv, export_opts *o, cb_error *err)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 't':
+		case 'f':
 			if (cb_export_format_parse(optarg, &o->format))
 				return cb_error_set(err, CB_EXIT_USAGE, "export: unknown format '%s' (valid: %s)",
 				                    optarg, cb_export_format_list());

@@ -542,6 +542,7 @@ int cb_cmd_micro(int argc, char **argv)
 		goto fail;
 	}
 	cb_run_dir_publish(o.out ? o.out : "results", mr.dir);
+	cb_run_dir_publish_as(o.out ? o.out : "results", mr.dir, CB_MICRO_LATEST);
 	regex = cb_micro_regex(mr.names, mr.nnames);
 	mr.t_start = cb_now();
 	if (cb_gb_run(regex, on_run, &mr) < 0) {

@@ -19,7 +19,9 @@ static const char plot_usage[] =
 	"per workload speedup, efficiency, phases at the largest worker count and\n"
 	"Karp-Flatt; per I/O workload throughput and latency against concurrency.\n"
 	"Each chart is written as .png and .svg beside its .dat data.\n"
-	"$CONCBENCH_PLOTS overrides the template folder, $CONCBENCH_GNUPLOT the binary.\n";
+	"$CONCBENCH_PLOTS overrides the template folder, $CONCBENCH_GNUPLOT the binary.\n"
+	"Exit status: 0 drawn, 1 a file could not be written, 2 bad input (not a\n"
+	"concbench results.json), 3 gnuplot or the templates are missing or failing.\n";
 
 static int plot_file(const char *file, const char *dir)
 {

@@ -20,7 +20,12 @@ static const char report_usage[] =
 	"warnings, verdicts, fits, tables, every chart inline as SVG) and\n"
 	"DIR/report.md (the same for a CI job summary, charts as PNG links), with\n"
 	"the charts themselves. DIR defaults to the results file's folder.\n"
-	"Exit 3 when the charts cannot be drawn; the reports are written anyway.\n";
+	"Prints the warnings grouped by kind (every one in DIR/warnings.txt), the\n"
+	"answer (one line per workload: the summary's best model, its lead, the\n"
+	"main loss of the best parallel model) and the files written.\n"
+	"Exit status: 0 written, 1 a file could not be written, 2 bad input (not a\n"
+	"concbench results.json), 3 the charts cannot be drawn (gnuplot missing or\n"
+	"failing: the reports are written anyway).\n";
 
 int cb_cmd_report(int argc, char **argv)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "base/build.h"
 #include "engine/gbench.h"
 #include "engine/run.h"
 #include "analysis/series.h"
@@ -24,8 +25,8 @@ static const char usage_text[] =
 	"Runs workloads x strategies x workers on pinned cores and writes\n"
 	"results/<timestamp>-<host>/results.json and results.csv.\n"
 	"\n"
-	"  -w, --workload LIST    workloads (default: all; see 'concbench list workloads')\n"
-	"  -s, --strategy LIST    strategies (default: all; see 'concbench list strategies')\n"
+	"  -w, --workload LIST    workloads, or all (default: all; see 'concbench list workloads')\n"
+	"  -s, --strategy LIST    strategies, or all (default: all; see 'concbench list strategies')\n"
 	"  -n, --workers LIST     worker counts: 4, 1,2,4, 1-8, all (default: 1,2,4 ... all PUs)\n"
 	"  -c, --concurrency LIST tasks in flight, for strategies that take it (coroutines)\n"
 	"  -t, --threads LIST     threads per process, for strategies that take it (hybrid)\n"
@@ -65,11 +66,18 @@ static const char usage_text[] =
 	"                         its first CAP tasks (default 5000), the rest are counted\n"
 	"                         as dropped\n"
 	"  -o, --out DIR          results root (default: results); the run goes to DIR/<timestamp>-<host>\n"
-	"  -q, --quiet            no table, no plan estimate, no progress line, no warnings\n"
+	"      --no-report        no report at the end, so no answer lines (concbench report\n"
+	"                         writes it later)\n"
+	"  -q, --quiet            no table, no plan estimate, no progress line, no warnings,\n"
+	"                         no report\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Every round of every cell runs in a fresh process that holds only that\n"
 	"cell's job, so that no cell's figures depend on the other cells of the plan.\n"
+	"At the end the run writes report.html into its folder and ends with the\n"
+	"answer: per workload the best model and its worker count, whether its lead\n"
+	"is beyond noise, and the main loss of the best parallel model; warnings are\n"
+	"grouped by kind, every one of them in the folder's warnings.txt.\n"
 	"Exit status: 0 all cells ok, 1 a cell failed (wrong checksum, task error),\n"
 	"2 bad input, 3 this machine cannot run the request.\n";
 
@@ -193,65 +201,6 @@ static void print_table(json_t *root)
 	}
 }
 
-/* Speedups above the Amdahl or Gustafson bound of their measured serial
- * fraction by more than their own spread: the same check as the report's. */
-static void warn_bounds(json_t *root)
-{
-	cb_rdoc *doc = NULL;
-	cb_series_set set = { 0 };
-	cb_error err = { 0 };
-	if (cb_results_parse_json("results.json", root, &doc, &err) || cb_series_from_doc(doc, &set, &err)) {
-		cb_rdoc_free(doc);
-		return;
-	}
-	char **msg;
-	size_t n = cb_series_bound_warnings(&set, &msg);
-	for (size_t i = 0; i < n; i++) {
-		fprintf(stderr, "concbench: warning: %s\n", msg[i]);
-		free(msg[i]);
-	}
-	free(msg);
-	cb_series_set_free(&set);
-	cb_rdoc_free(doc);
-}
-
-/* Cells that never had their PUs at full capacity: one line each, at
- * most CAPACITY_NAMED of them, then how many more. */
-#define CAPACITY_NAMED 3
-static void warn_capacity(json_t *root)
-{
-	json_t *c;
-	size_t i, n = 0;
-	json_array_foreach(json_object_get(root, "cells"), i, c) {
-		char *msg = cb_cell_capacity_warning(c);
-		if (msg && n++ < CAPACITY_NAMED)
-			fprintf(stderr, "concbench: warning: %s\n", msg);
-		free(msg);
-	}
-	if (n > CAPACITY_NAMED)
-		fprintf(stderr, "concbench: warning: and %zu more cells never had their PUs at full capacity "
-		        "(capacity.limited in results.json)\n", n - CAPACITY_NAMED);
-}
-
-/* Steps in the machine's speed during the run (results.json's
- * machine_changes): the cells' spread, and any comparison with another
- * run, carry them. */
-static void warn_machine_changes(json_t *root)
-{
-	json_t *ch = json_object_get(root, "machine_changes"), *v;
-	size_t i;
-	json_array_foreach(ch, i, v) {
-		double r = json_number_value(json_object_get(v, "ratio"));
-		fprintf(stderr, "concbench: warning: the machine changed speed during the run: %s ran %.2fx %s "
-		        "from %.0f s on than before (%d of its %d cells at once); its figures mix two states of "
-		        "the machine: run it again, or compare builds interleaved (docs/ci.md)\n",
-		        json_string_value(json_object_get(v, "workload")), r >= 1 ? r : 1 / r,
-		        r >= 1 ? "slower" : "faster", json_number_value(json_object_get(v, "at_s")),
-		        (int)json_integer_value(json_object_get(v, "agree")),
-		        (int)json_integer_value(json_object_get(v, "cells")));
-	}
-}
-
 /* "about 42 s", "about 7 min", "about 1 h 15 min". */
 static void format_duration(double s, char *buf, size_t n)
 {
@@ -295,7 +244,7 @@ static void print_estimate(const cb_run *run)
 	        "repetitions (-r, --warmup) or rounds, or a smaller --size or --param, shorten it\n", total, top);
 }
 
-enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE, OPT_CHECKPOINT, OPT_SPEEDUP };
+enum { OPT_PIN = 256, OPT_SCHEDULE, OPT_SIZE, OPT_PARAM, OPT_SUITE, OPT_WARMUP, OPT_ROUNDS, OPT_SCALING, OPT_HOSTS, OPT_TIMEOUT, OPT_SEED, OPT_TRACE, OPT_CHECKPOINT, OPT_NO_REPORT, OPT_SPEEDUP };
 
 static const struct option options[] = {
 	{ "workload", required_argument, NULL, 'w' },
@@ -318,6 +267,7 @@ static const struct option options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "trace", optional_argument, NULL, OPT_TRACE },
 	{ "speedup", required_argument, NULL, OPT_SPEEDUP },
+	{ "no-report", no_argument, NULL, OPT_NO_REPORT },
 	CB_OPT_OUT,
 	CB_OPT_QUIET,
 	CB_OPT_HELP,
@@ -327,6 +277,7 @@ static const struct option options[] = {
 typedef struct {
 	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
 	           *timeout, *seed, *trace, *checkpoint;
+	bool no_report, all_workloads, all_strategies;
 } raw_opts;
 
 static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *raw,
@@ -339,8 +290,18 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 	int ch;
 	while ((ch = getopt_long(argc, argv, ":w:s:n:c:t:r:o:qh", options, NULL)) != -1) {
 		switch (ch) {
-		case 'w': free_list(cfg->workloads, cfg->nworkloads); cfg->workloads = split_list(optarg, &cfg->nworkloads); break;
-		case 's': free_list(cfg->strategies, cfg->nstrategies); cfg->strategies = split_list(optarg, &cfg->nstrategies); break;
+		case 'w':
+			free_list(cfg->workloads, cfg->nworkloads);
+			raw->all_workloads = !strcmp(optarg, "all");
+			cfg->workloads = raw->all_workloads ? NULL : split_list(optarg, &cfg->nworkloads);
+			cfg->nworkloads = raw->all_workloads ? 0 : cfg->nworkloads;
+			break;
+		case 's':
+			free_list(cfg->strategies, cfg->nstrategies);
+			raw->all_strategies = !strcmp(optarg, "all");
+			cfg->strategies = raw->all_strategies ? NULL : split_list(optarg, &cfg->nstrategies);
+			cfg->nstrategies = raw->all_strategies ? 0 : cfg->nstrategies;
+			break;
 		case 'n': raw->workers = optarg; break;
 		case 'c': raw->concurrency = optarg; break;
 		case 't': raw->threads = optarg; break;
@@ -363,6 +324,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 				return cb_error_set(err, CB_EXIT_USAGE, "unknown --speedup '%s' (known: pairs, rounds)", optarg);
 			cfg->pair_serial = !strcmp(optarg, "pairs");
 			break;
+		case OPT_NO_REPORT: raw->no_report = true; break;
 		case OPT_SCALING:
 			if (strcmp(optarg, "strong") && strcmp(optarg, "weak"))
 				return cb_error_set(err, CB_EXIT_USAGE, "unknown scaling '%s' (known: strong, weak)", optarg);
@@ -463,9 +425,9 @@ static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pu
 	if (cb_schedule_parse(raw->schedule ? raw->schedule : "dynamic", &cfg->sched, err))
 		return -1;
 	cb_schedule_format(&cfg->sched, cfg->sched_text, sizeof cfg->sched_text);
-	if (suite && !cfg->nworkloads && strcmp(suite->workloads, "all"))
+	if (suite && !cfg->nworkloads && !raw->all_workloads && strcmp(suite->workloads, "all"))
 		cfg->workloads = split_list(suite->workloads, &cfg->nworkloads);
-	if (suite && !cfg->nstrategies && strcmp(suite->strategies, "all"))
+	if (suite && !cfg->nstrategies && !raw->all_strategies && strcmp(suite->strategies, "all"))
 		cfg->strategies = split_list(suite->strategies, &cfg->nstrategies);
 	return 0;
 }
@@ -490,6 +452,8 @@ int cb_cmd_run(int argc, char **argv)
 	cb_run run = { .cfg = &cfg, .perf_fd = -1, .say = { cb_cli_say, &voice } };
 	cb_error err = { 0 };
 	raw_opts raw = { 0 };
+	char *said[2] = { NULL, NULL };
+	int told = 0;   /* warning lines printed before the first cell */
 	char **gb_argv = cb_xcalloc((size_t)argc + 2, sizeof *gb_argv);
 	int gb_argc = 1, rc;
 	gb_argv[0] = "concbench";
@@ -524,17 +488,23 @@ int cb_cmd_run(int argc, char **argv)
 	cb_runner_catch_interrupts();
 	if (cb_plan_build(&run, &err) || cb_runner_select(&run, &err) || cb_runner_check_interrupt(&err))
 		goto fail;
-	if (!cfg.quiet)
+	if (!cfg.quiet) {
 		print_estimate(&run);
+		told += cb_cli_warn_short_jobs(&run);
+	}
 	run.machine = cb_machine_json(run.topo);
 	/* The floor under the cells' spread, for the runs whose rounds compare
 	 * tests: 3 s of concbench noise before the first cell. */
 	if (cfg.rounds >= CB_NOISE_MIN_ROUNDS)
 		json_object_set_new(run.machine, "noise", cb_machine_noise_json(run.topo, CB_NOISE_RUN_S));
-	char *fault = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
-	if (fault && !cfg.quiet)
-		fprintf(stderr, "concbench: warning: %s\n", fault);
-	free(fault);
+	/* Said before the first cell, and not again at the end. */
+	said[0] = cb_build_warning(cb_build_self());
+	said[1] = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
+	for (int i = 0; i < 2; i++)
+		if (said[i] && !cfg.quiet) {
+			fprintf(stderr, "concbench: warning: %s\n", said[i]);
+			told++;
+		}
 	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
 		goto fail;
 	if (cb_results_write(&run, &err)) {
@@ -550,15 +520,15 @@ int cb_cmd_run(int argc, char **argv)
 		json_t *root = cb_results_json(&run);
 		print_table(root);
 		fflush(stdout);
-		warn_bounds(root);
-		warn_machine_changes(root);
-		warn_capacity(root);
 		json_decref(root);
 	}
 	fflush(stdout);
 	if (run_rc)
 		goto fail;
-	if (!cfg.quiet || run.failed)
+	if (!cfg.quiet && !raw.no_report)
+		cb_cli_run_answer(run.dir, run.interrupted ? " (interrupted: finished cells kept)" : "",
+		                  (const char *const *)said, 2, told);
+	else if (!cfg.quiet || run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
 		        run.interrupted ? " (interrupted: finished cells kept)" : "");
 	rc = run.failed ? CB_EXIT_FAIL : CB_EXIT_OK;
@@ -574,6 +544,8 @@ out:
 		cb_topology_free(run.topo);
 	free(run.dir);
 	free(run.write_error);
+	free(said[0]);
+	free(said[1]);
 	free(gb_argv);
 	free(cmdline);
 	config_free(&cfg);

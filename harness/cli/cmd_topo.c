@@ -58,18 +58,22 @@ out:
 
 int cb_cmd_topo(int argc, char **argv)
 {
-	const char *source = NULL, *restrict_to = NULL, *hosts = NULL;
+	const char *source = NULL, *restrict_to = NULL, *hosts = NULL, *format = "text";
 	long max = 0;
 	cb_error err = { 0 };
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: concbench topo [--topology SRC] [--cpus LIST] [-n MAX]\n"
+			printf("usage: concbench topo [--topology SRC] [--cpus LIST] [-n MAX] [--format text|json]\n"
 			       "Prints the machine and the PUs each pin policy gives workers 1..MAX\n"
 			       "(default: every allowed PU).\n"
 			       "  --topology SRC  'synthetic:pack:2 numa:2 core:8 pu:2' or an XML file\n"
 			       "  --cpus LIST     restrict the allowed PUs (OS indices), as a cgroup would\n"
 			       "  --hosts FILE    also show where mpirun puts MAX ranks (default: every slot)\n"
-			       "                  of an Open MPI host file, and their PUs on each node\n");
+			       "                  of an Open MPI host file, and their PUs on each node\n"
+			       "  --format FMT    text (default) or json: {\"topology\": as results.json's\n"
+			       "                  machine.topology, \"placements\": {policy: [{\"workers\", \"pu\"}]}}\n"
+			       "Exit status: 0 printed, 2 bad input (a topology, PU list, -n or host file),\n"
+			       "3 hwloc cannot read this machine.\n");
 			return CB_EXIT_OK;
 		}
 		if (i + 1 < argc && !strcmp(argv[i], "--topology"))
@@ -78,6 +82,10 @@ int cb_cmd_topo(int argc, char **argv)
 			restrict_to = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--hosts"))
 			hosts = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--format"))
+			format = argv[++i];
+		else if (!strncmp(argv[i], "--format=", 9))
+			format = argv[i] + 9;
 		else if (i + 1 < argc && !strcmp(argv[i], "-n")) {
 			if (cb_parse_long(argv[++i], &max) || max < 1 || max > 4096) {
 				fprintf(stderr, "concbench: -n '%s' must be a whole number from 1 to 4096\n", argv[i]);
@@ -87,6 +95,15 @@ int cb_cmd_topo(int argc, char **argv)
 			fprintf(stderr, "concbench: unexpected argument '%s' (see 'concbench topo --help')\n", argv[i]);
 			return CB_EXIT_USAGE;
 		}
+	}
+	bool json = !strcmp(format, "json");
+	if (!json && strcmp(format, "text")) {
+		fprintf(stderr, "concbench: unknown format '%s' (known: text, json)\n", format);
+		return CB_EXIT_USAGE;
+	}
+	if (json && hosts) {
+		fprintf(stderr, "concbench: --hosts is shown as text only: leave out --format json or --hosts\n");
+		return CB_EXIT_USAGE;
 	}
 	cb_topology *t;
 	if (cb_topology_open(&t, source, &err)) {
@@ -100,6 +117,15 @@ int cb_cmd_topo(int argc, char **argv)
 	}
 	cb_topology_summary s;
 	cb_topology_summarize(t, &s);
+	if (json) {
+		json_t *doc = json_pack("{s:o, s:o}", "topology", cb_topology_to_json(t), "placements",
+		                        cb_topology_placements_json(t, max ? (int)max : s.allowed_pus));
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+		json_decref(doc);
+		cb_topology_free(t);
+		return CB_EXIT_OK;
+	}
 	cb_topology_print(t, stdout);
 	printf("\n");
 	cb_topology_print_placements(t, max ? (int)max : s.allowed_pus, stdout);

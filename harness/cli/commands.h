@@ -37,6 +37,18 @@ int cb_cli_file_dir_command(const char *cmd, const char *usage, int argc, char *
 typedef struct cb_cli_voice { bool quiet, progress_open; } cb_cli_voice;
 void cb_cli_say(void *ctx, cb_say_kind kind, const char *text);
 int cb_cli_report(const char *file, const char *dir);
+/* The end of a run: the report written into the run folder dir, its
+ * warnings grouped by kind (those in said, told at the start, left out, and
+ * the lines in all kept to 8 with the told lines the start printed),
+ * where the results are, then the answer, one line per workload (the
+ * report's summary), and the report's path. A report that could not be
+ * written is said, and does not change the run's exit code. */
+void cb_cli_run_answer(const char *dir, const char *note, const char *const *said, size_t nsaid, int told);
+
+/* run_checks.c: before run measures, one warning naming the jobs too
+ * short for the overheads of the strategies that run them. */
+struct cb_run;
+int cb_cli_warn_short_jobs(const struct cb_run *run);   /* lines printed */
 
 int cb_cmd_compare(int argc, char **argv);
 int cb_cmd_baseline(int argc, char **argv);

@@ -17,8 +17,11 @@ typedef struct cb_command {
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: concbench version\nPrints the version, the workload ABI and whether Python "
+		       "workloads are built.\nExit status: 0.\n");
+		return CB_EXIT_OK;
+	}
 	printf("concbench %s\n", CB_VERSION_STRING);
 	printf("workload ABI %d (include/concbench/workload.h); C plug-ins: -w PATH.so\n", CB_WORKLOAD_ABI);
 	printf("Python workloads (-w py:FILE.py): %s\n", cb_python_status);
@@ -48,7 +51,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: concbench <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'concbench <command> --help' describes each command.\n");
+	fprintf(f, "\n'concbench <command> --help' describes each command.\n"
+	        "Exit status: 0 success, 1 a failure (a wrong checksum, a task error, a\n"
+	        "regression found by compare), 2 bad input, 3 this machine or build cannot\n"
+	        "run the request.\n");
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* Jobs: one workload instance (parameters, inputs, shared partials) and its
  * serial reference answer, computed once when the job is created so that
  * every cell of every strategy is checked against the same number. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,6 +29,35 @@ void cb_workload_names(char *buf, size_t n)
 		off += (size_t)snprintf(buf + off, n - off, "%s%s", w == cb_workloads ? "" : ", ", (*w)->name);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t cb_python_twins(char ***out)
+{
+	char *dir = cb_shipped_dir("python", "workloads/python", NULL);
+	DIR *d = dir ? opendir(dir) : NULL;
+	char **names = NULL;
+	size_t n = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (len < 4 || strcmp(e->d_name + len - 3, ".py") || e->d_name[0] == '.')
+			continue;
+		names = realloc(names, (n + 1) * sizeof *names);
+		if (!names)
+			abort();
+		names[n++] = cb_xasprintf("py.%.*s", (int)(len - 3), e->d_name);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	if (n)
+		qsort(names, n, sizeof *names, by_name);
+	*out = names;
+	return n;
+}
+
 int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err)
 {
 	if (!strncmp(item, "py:", 3))
@@ -38,16 +68,28 @@ int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err
 		return 0;
 	/* The Python twins of built-ins ship as workloads/python/NAME.py. */
 	if (!strncmp(item, "py.", 3) && !strchr(item, '/')) {
-		char *path = cb_xasprintf("%s/workloads/python/%s.py", CB_SOURCE_DIR, item + 3);
-		int rc = access(path, R_OK) ? 1 : cb_python_load(path, out, err);
+		char *file = cb_xasprintf("%s.py", item + 3), *dir = cb_shipped_dir("python", "workloads/python", file);
+		char *path = dir ? cb_xasprintf("%s/%s", dir, file) : NULL;
+		int rc = !path ? 1 : cb_python_load(path, out, err);
 		free(path);
+		free(dir);
+		free(file);
 		if (rc <= 0)
 			return rc;
 	}
-	char names[1024];
+	char names[1024], twins[512] = "";
 	cb_workload_names(names, sizeof names);
-	return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s; or a plug-in's path, "
-	                    "which contains a '/', or py:FILE.py)", item, names);
+	char **tw;
+	size_t ntw = cb_python_twins(&tw);
+	for (size_t i = 0; i < ntw; i++) {
+		size_t used = strlen(twins);
+		snprintf(twins + used, sizeof twins - used, "%s%s", i ? ", " : "", tw[i]);
+		free(tw[i]);
+	}
+	free(tw);
+	return cb_error_set(err, CB_EXIT_USAGE, "unknown workload '%s' (known: %s; Python twins py.NAME: %s; "
+	                    "or a plug-in's path, which contains a '/', or py:FILE.py)", item, names,
+	                    ntw ? twins : "none found");
 }
 
 /* pre and every base task in order: the reference run's parallel part. */

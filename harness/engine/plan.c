@@ -399,13 +399,19 @@ out:
 /* One repetition of cell c. The reference run skips the workload's waits,
  * so it measures the compute; the waits overlap up to the tasks in flight,
  * the compute up to the PUs. */
+double cb_job_serial_s(const cb_job *job)
+{
+	double wait = job->wl->serial_wait_s ? job->wl->serial_wait_s(job) * job->scale : 0;
+	return job->reference_s * job->scale + wait;
+}
+
 static double rep_estimate_s(const cb_cell *c)
 {
 	const cb_job *job = c->job;
 	double cpu = job->reference_s * job->scale;
 	double wait = job->wl->serial_wait_s ? job->wl->serial_wait_s(job) * job->scale : 0;
 	if (c->strategy->flags & CB_STRATEGY_BASELINE)
-		return cpu + wait;
+		return cb_job_serial_s(job);
 	int units = c->workers * c->threads;
 	if (c->place.usable_pus > 0 && units > c->place.usable_pus)
 		units = c->place.usable_pus;

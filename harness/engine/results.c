@@ -10,6 +10,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/drift.h"
+#include "base/build.h"
 #include "engine/run.h"
 #include "resultfile/file.h"
 #include "engine/strategy.h"
@@ -462,6 +463,7 @@ json_t *cb_results_json(const cb_run *run)
 	json_object_set_new(root, "schema", json_string(CB_RESULTS_SCHEMA));
 	json_object_set_new(root, "concbench_version", json_string(CB_VERSION_STRING));
 	json_object_set_new(root, "created", json_string(run->created));
+	json_object_set_new(root, "build", cb_build_json(cb_build_self()));
 	json_object_set_new(root, "command", strings_json(run->cfg->argv, run->cfg->argc));
 	bool complete = !run->interrupted && run->cells_done == run->ncells;
 	json_object_set_new(root, "complete", json_boolean(complete));

@@ -163,6 +163,9 @@ typedef struct cb_estimate {
 	double top_s[CB_ESTIMATE_TOP];
 } cb_estimate;
 void cb_plan_estimate(const cb_run *run, cb_estimate *e);
+/* A job's serial time, as the plan estimates it: the reference run's
+ * compute (scaled) plus the waits the workload declares. */
+double cb_job_serial_s(const cb_job *job);
 
 /* runner.c: runs every cell, each round in a fresh process, through the
  * shim; writes results at checkpoints (every 10 s, when a cell fails, at
@@ -290,6 +293,9 @@ int cb_trace_write(const cb_run *run, cb_error *err);
 int cb_out_root_check(const char *root, cb_error *err);
 int cb_run_dir_create(const char *root, char created[32], char **dir, cb_error *err);
 void cb_run_dir_publish(const char *root, const char *dir);
+/* The same under another name: <root>/latest-micro, the newest price list,
+ * which run reads the strategies' dispatch prices from. */
+void cb_run_dir_publish_as(const char *root, const char *dir, const char *name);
 void cb_run_dir_remove(const char *dir);
 
 /* machine.c: the machine record (host, kernel, CPU, clocksource, load,

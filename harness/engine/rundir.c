@@ -73,9 +73,14 @@ int cb_run_dir_create(const char *root, char created[32], char **out, cb_error *
 
 void cb_run_dir_publish(const char *root, const char *dir)
 {
-	/* <root>/latest -> the new folder, replaced atomically. */
-	char *link = cb_xasprintf("%s/latest", root);
-	char *tmp = cb_xasprintf("%s/.latest.%ld", root, (long)getpid());
+	cb_run_dir_publish_as(root, dir, "latest");
+}
+
+void cb_run_dir_publish_as(const char *root, const char *dir, const char *name)
+{
+	/* <root>/<name> -> the new folder, replaced atomically. */
+	char *link = cb_xasprintf("%s/%s", root, name);
+	char *tmp = cb_xasprintf("%s/.%s.%ld", root, name, (long)getpid());
 	char *target = cb_xstrdup(dir);
 	unlink(tmp);
 	if (symlink(basename(target), tmp) || rename(tmp, link))

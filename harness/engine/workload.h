@@ -17,6 +17,10 @@ extern const char *const cb_kind_names[CB_NKINDS];
 
 extern const cb_workload *const cb_workloads[];  /* NULL-terminated */
 const cb_workload *cb_workload_find(const char *name);
+/* The Python twins of built-ins that ship (workloads/python/NAME.py, or an
+ * installed share/concbench/python): "py.primes", ..., sorted; *names and
+ * each name malloc'ed. */
+size_t cb_python_twins(char ***names);
 /* "cpu.primes, synth.amdahl, ..." for error messages. */
 void cb_workload_names(char *buf, size_t n);
 /* A `-w` item: a built-in's name, a path to a plug-in (any item with a

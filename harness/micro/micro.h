@@ -36,6 +36,10 @@ void cb_micro_register_timers(void);
 void cb_micro_register_dispatch(void);
 void cb_micro_register_coro(void);
 
+/* The link in the results root to the newest micro run: the price list
+ * run reads each strategy's dispatch price from (pools/NAME_empty_job). */
+#define CB_MICRO_LATEST "latest-micro"
+
 /* Where benchmarks run. The command fills it before registering; NULL
  * (tests) means nothing is bound and cross-PU benchmarks run unbound. */
 #define CB_MICRO_MAX_CREW 64

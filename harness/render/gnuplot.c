@@ -30,24 +30,7 @@ char *cb_plots_dir(void)
 	const char *env = getenv("CONCBENCH_PLOTS");
 	if (env && *env)
 		return has_templates(env) ? cb_xstrdup(env) : NULL;
-	if (has_templates(CB_SOURCE_DIR "/plots"))
-		return cb_xstrdup(CB_SOURCE_DIR "/plots");
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;
-	static const char *const rel[] = { "plots", "../share/concbench/plots" };
-	for (size_t i = 0; i < 2; i++) {
-		char *p = cb_xasprintf("%s/%s", exe, rel[i]);
-		if (has_templates(p))
-			return p;
-		free(p);
-	}
-	return NULL;
+	return cb_shipped_dir("plots", "plots", "common.gp");
 }
 
 void cb_gp_set_str(char **pre, const char *name, const char *value)

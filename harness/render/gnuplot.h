@@ -6,9 +6,9 @@
 
 #include "base/common.h"
 
-/* $CONCBENCH_PLOTS, else the source tree's plots/, else plots/ or
- * ../share/concbench/plots next to the executable. NULL when none has
- * common.gp; the result is malloc'ed. */
+/* $CONCBENCH_PLOTS, else an installed binary's ../share/concbench/plots,
+ * else the source tree's plots/. NULL when none has common.gp; the result
+ * is malloc'ed. */
 char *cb_plots_dir(void);
 
 /* Runs `gnuplot -e PREAMBLE DIR/TEMPLATE` ($CONCBENCH_GNUPLOT overrides

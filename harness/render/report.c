@@ -34,7 +34,7 @@ static void warn_kind(cb_warnings *w, const char *kind, const char *cell, const 
 	if (!w->msg || !w->kind || !w->cell)
 		abort();
 	w->kind[w->n] = kind;
-	w->cell[w->n] = cell;
+	w->cell[w->n] = cell ? cb_xstrdup(cell) : NULL;
 	w->msg[w->n++] = s;
 }
 #define warn(w, ...) warn_kind(w, NULL, NULL, __VA_ARGS__)
@@ -63,6 +63,31 @@ static void warn_cell(cb_warnings *w, const cb_rcell *c)
 		     c->migrations, c->pin);
 }
 
+/* Steps in the machine's speed during the run (machine_changes), every
+ * workload's in one line. */
+static void machine_changes(const cb_rdoc *d, cb_warnings *w)
+{
+	const json_t *ch = json_object_get(d->root, "machine_changes"), *v;
+	size_t i;
+	if (!json_array_size(ch))
+		return;
+	char *list = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&list, &len);
+	json_array_foreach(ch, i, v) {
+		double r = json_number_value(json_object_get(v, "ratio"));
+		fprintf(f, "%s%s %.2fx %s from %.0f s on (%d of %d cells)", i ? ", " : "",
+		        json_string_value(json_object_get(v, "workload")), r >= 1 ? r : 1 / r,
+		        r >= 1 ? "slower" : "faster", json_number_value(json_object_get(v, "at_s")),
+		        (int)json_integer_value(json_object_get(v, "agree")),
+		        (int)json_integer_value(json_object_get(v, "cells")));
+	}
+	fclose(f);
+	warn(w, "the machine changed speed during the run: %s; those figures mix two states of the machine: "
+	     "run again, or compare builds interleaved (docs/ci.md)", list);
+	free(list);
+}
+
 void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 {
 	memset(w, 0, sizeof *w);
@@ -83,6 +108,10 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 		warn(w, "load average %.2f at the start is above %.1f per PU (%d PUs): other work "
 		     "competed with the benchmark", d->loadavg1, LOAD_PER_PU_LIMIT, d->allowed_pus);
 	}
+	char *build = cb_build_warning(&d->build);
+	if (build)
+		warn(w, "%s", build);
+	free(build);
 	char *fault = cb_machine_fault_warning(d->page_fault_us);
 	if (fault)
 		warn(w, "%s", fault);
@@ -91,6 +120,7 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 	if (noise)
 		warn(w, "%s", noise);
 	free(noise);
+	machine_changes(d, w);
 	if (d->clocksource && strcmp(d->clocksource, "tsc"))
 		warn(w, "clocksource is '%s', not 'tsc': reading the clock is slower and coarser",
 		     d->clocksource);
@@ -104,10 +134,14 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 			for (size_t j = 0; j < set.s[i].npts; j++) {
 				char *m = cb_point_bound_warning(&set.s[i], &set.s[i].pts[j]);
 				const cb_rcell *c = set.s[i].pts[j].cell;
-				if (!m)
-					continue;
 				/* The cell's id lives in the document, not the set. */
-				warn_kind(w, "speedup above its bound", c ? c->id : NULL, "%s", m);
+				if (m)
+					warn_kind(w, "speedup above its bound", c ? c->id : NULL, "%s", m);
+				free(m);
+				m = cb_point_implausible_warning(&set.s[i], &set.s[i].pts[j]);
+				if (m)
+					warn_kind(w, "efficiency above 1.1 at one worker (a measurement problem)",
+					          c ? c->id : NULL, "%s", m);
 				free(m);
 			}
 		cb_series_set_free(&set);
@@ -116,13 +150,16 @@ void cb_report_warnings(const cb_rdoc *d, cb_warnings *w)
 
 void cb_warnings_free(cb_warnings *w)
 {
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		free(w->msg[i]);
+		free(w->cell[i]);
+	}
 	free(w->msg);
 	free(w->kind);
 	free(w->cell);
 	w->msg = NULL;
-	w->kind = w->cell = NULL;
+	w->kind = NULL;
+	w->cell = NULL;
 	w->n = 0;
 }
 
@@ -309,16 +346,8 @@ static char *cells_compact(const char *const *ids, size_t n, size_t room)
 	return buf;
 }
 
-/* Warnings about the run one line each; warnings about cells one line per
- * kind, the cells named compactly; then every warning, folded. */
-static void section_warnings(emitter *e)
+size_t cb_warnings_group(const cb_warnings *w, size_t room, char ***out)
 {
-	const cb_warnings *w = e->in->warnings;
-	e->heading(e, 2, "Warnings", "warnings");
-	if (!w->n) {
-		e->para(e, "None: no cell or machine condition is known to distort these numbers.");
-		return;
-	}
 	char **lines = cb_xcalloc(w->n + 1, sizeof *lines);
 	const char **ids = cb_xcalloc(w->n + 1, sizeof *ids);
 	bool *done = cb_xcalloc(w->n + 1, sizeof *done);
@@ -340,10 +369,28 @@ static void section_warnings(emitter *e)
 			lines[nl++] = cb_xstrdup(w->msg[i]);
 			continue;
 		}
-		char *cells = cells_compact(ids, nid, 240);
+		char *cells = cells_compact(ids, nid, room);
 		lines[nl++] = cb_xasprintf("%s in %zu cells: %s", w->kind[i], nid, cells);
 		free(cells);
 	}
+	free(ids);
+	free(done);
+	*out = lines;
+	return nl;
+}
+
+/* Warnings about the run one line each; warnings about cells one line per
+ * kind, the cells named compactly; then every warning, folded. */
+static void section_warnings(emitter *e)
+{
+	const cb_warnings *w = e->in->warnings;
+	e->heading(e, 2, "Warnings", "warnings");
+	if (!w->n) {
+		e->para(e, "None: no cell or machine condition is known to distort these numbers.");
+		return;
+	}
+	char **lines;
+	size_t nl = cb_warnings_group(w, 240, &lines);
 	e->list(e, lines, nl);
 	if (nl < w->n) {
 		char *sum = cb_xasprintf("All %zu warnings, one per line", w->n);
@@ -353,8 +400,6 @@ static void section_warnings(emitter *e)
 	for (size_t i = 0; i < nl; i++)
 		free(lines[i]);
 	free(lines);
-	free(ids);
-	free(done);
 }
 
 /* The answer first: every workload against every strategy at its largest
@@ -397,7 +442,9 @@ static void section_summary(emitter *e)
 			                        : cb_xasprintf("%.2f (n=%g%s%s)", v, row->n[c], q ? ", " : "", q ? q + 1 : "");
 		}
 		cell[1 + sm.ncols] = S(row->io ? "throughput" : "efficiency");
-		cell[2 + sm.ncols] = row->best ? cb_xasprintf("%s (%g)", row->best, row->best_n) : S("–");
+		char *odd = row->best_implausible ? cb_summary_implausible(row) : cb_xstrdup("");
+		cell[2 + sm.ncols] = row->best ? cb_xasprintf("%s (%g)%s", row->best, row->best_n, odd) : S("–");
+		free(odd);
 		cell[3 + sm.ncols] = !row->best ? S("–") : !row->runner_up ? S("only one model")
 		                     : cb_xasprintf("%s: %.1f%% ahead of %s", row->beyond_noise ? "yes" : "no",
 		                                    row->margin * 100, row->runner_up);

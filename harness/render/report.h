@@ -13,7 +13,7 @@
 typedef struct cb_warnings {
 	char **msg;
 	const char **kind;   /* [n] what went wrong, to group by ("cv above 5%") */
-	const char **cell;   /* [n] the cell it is about, or NULL for the run */
+	char **cell;         /* [n] the cell it is about (owned), or NULL for the run */
 	size_t n;
 } cb_warnings;
 
@@ -22,6 +22,11 @@ typedef struct cb_warnings {
  * start, a clocksource other than tsc, an incomplete run. */
 void cb_report_warnings(const cb_rdoc *doc, cb_warnings *out);
 void cb_warnings_free(cb_warnings *w);
+/* The warnings as the report shows them: a warning about the run one line
+ * each, the warnings about cells one line per kind naming the cells
+ * compactly in about `room` characters ("cv above 5% in 12 cells: ...").
+ * *lines is malloc'ed, each line too; returns their number. */
+size_t cb_warnings_group(const cb_warnings *w, size_t room, char ***lines);
 
 typedef struct cb_report_in {
 	const cb_rdoc *doc;
@@ -42,6 +47,9 @@ char *cb_report_md(const cb_report_in *in);
  * CLI to print. */
 typedef struct cb_report_out {
 	cb_warnings warnings;
+	char *warnings_file;    /* every warning, one a line: DIR/warnings.txt; NULL with none */
+	char **answer;          /* one line per workload: the summary's (summary.h) */
+	size_t nanswer;
 	cb_error charts;
 	char *html, *md;
 } cb_report_out;

@@ -9,6 +9,7 @@
 #include "analysis/series.h"
 #include "render/plot.h"
 #include "render/report.h"
+#include "render/summary.h"
 #include "resultfile/read.h"
 
 static int write_reports(const cb_report_in *in, const char *dir, cb_report_out *out, cb_error *err)
@@ -29,6 +30,39 @@ out:
 	free(hp);
 	free(mp);
 	return rc;
+}
+
+/* Every warning, one a line, into dir/warnings.txt: the terminal and the
+ * report show them grouped by kind. */
+static int write_warnings(const cb_warnings *w, const char *dir, cb_report_out *out, cb_error *err)
+{
+	if (!w->n)
+		return 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	for (size_t i = 0; i < w->n; i++)
+		fprintf(f, "%s\n", w->msg[i]);
+	fclose(f);
+	char *path = cb_xasprintf("%s/warnings.txt", dir);
+	int rc = cb_write_file_atomic(path, text, len, err);
+	free(text);
+	if (rc)
+		free(path);
+	else
+		out->warnings_file = path;
+	return rc;
+}
+
+/* The summary's answer, one line per workload (summary.h). */
+static void answers(const cb_series_set *set, cb_report_out *out)
+{
+	cb_summary sm;
+	cb_summary_build(set, &sm);
+	out->answer = cb_xcalloc(sm.nrows + 1, sizeof *out->answer);
+	for (size_t r = 0; r < sm.nrows; r++)
+		out->answer[out->nanswer++] = cb_summary_answer(&sm.rows[r]);
+	cb_summary_free(&sm);
 }
 
 /* A .dat file with at least one row that is not a comment. */
@@ -96,6 +130,10 @@ int cb_report_file(const char *file, const char *dir, cb_report_out *out, cb_err
 		}
 	}
 	cb_report_warnings(doc, &out->warnings);
+	if (!doc->micro)
+		answers(&set, out);
+	if (write_warnings(&out->warnings, dir, out, err))
+		goto done;
 	cb_report_in in = { doc, &set, &charts, chart_dir ? chart_dir : dir,
 	                    out->charts.code ? out->charts.msg : NULL, &out->warnings };
 	rc = write_reports(&in, dir, out, err);
@@ -110,6 +148,10 @@ done:
 void cb_report_out_free(cb_report_out *out)
 {
 	cb_warnings_free(&out->warnings);
+	for (size_t i = 0; i < out->nanswer; i++)
+		free(out->answer[i]);
+	free(out->answer);
+	free(out->warnings_file);
 	free(out->html);
 	free(out->md);
 	memset(out, 0, sizeof *out);

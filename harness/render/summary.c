@@ -97,7 +97,14 @@ static char *reason(const cb_series **g, size_t ng)
 	const cb_rcell *c = p->cell;
 	bool io = s->kind && !strcmp(s->kind, "io");
 	char *head = io ? cb_xasprintf("%s at concurrency %g: %.4g tasks/s", s->short_name, p->n, p->x)
-	                : cb_xasprintf("%s at %g workers: efficiency %.2f", s->short_name, p->n, p->efficiency);
+	                : cb_xasprintf("%s at %g worker%s: efficiency %.2f", s->short_name, p->n, p->n == 1 ? "" : "s",
+	                               p->efficiency);
+	if (cb_point_implausible(s, p)) {
+		char *r = cb_xasprintf("%s, above %.1f at one worker: a measurement problem, no loss to name", head,
+		                       CB_N1_EFFICIENCY_LIMIT);
+		free(head);
+		return r;
+	}
 	if (!io && p->efficiency >= NEAR_IDEAL) {
 		char *r = cb_xasprintf("%s, near ideal", head);
 		free(head);
@@ -171,6 +178,8 @@ static void row_build(cb_summary *sm, cb_summary_row *r, const cb_series **g, si
 		r->runner_up = v.runner_up >= 0 ? ws[v.runner_up]->short_name : NULL;
 		r->margin = v.margin;
 		r->beyond_noise = v.beyond_noise;
+		r->best_implausible = cb_point_implausible(ws[v.best], who[v.best]);
+		r->best_efficiency = who[v.best]->efficiency;
 	}
 	r->reason = reason(g, ng);
 	free(tm);
@@ -234,6 +243,29 @@ void cb_summary_build(const cb_series_set *set, cb_summary *out)
 	}
 	free(g);
 	free(done);
+}
+
+char *cb_summary_implausible(const cb_summary_row *r)
+{
+	return cb_xasprintf(" (efficiency %.2f at one worker, above %.1f: a measurement problem, not a result)",
+	                    r->best_efficiency, CB_N1_EFFICIENCY_LIMIT);
+}
+
+char *cb_summary_answer(const cb_summary_row *r)
+{
+	if (!r->best)
+		return cb_xasprintf("%s: no cell finished with a correct answer", r->workload);
+	char *lead = !r->runner_up ? cb_xstrdup("the only model measured")
+	                           : cb_xasprintf("%.1f%% ahead of %s, %s", r->margin * 100, r->runner_up,
+	                                          r->beyond_noise ? "beyond noise" : "within noise");
+	char *odd = r->best_implausible ? cb_summary_implausible(r) : cb_xstrdup("");
+	char *s = r->io ? cb_xasprintf("%s: best %s at concurrency %g%s, %s; %s", r->workload, r->best, r->best_n,
+	                               odd, lead, r->reason)
+	                : cb_xasprintf("%s: best %s at %g worker%s%s, %s; %s", r->workload, r->best, r->best_n,
+	                               r->best_n == 1 ? "" : "s", odd, lead, r->reason);
+	free(odd);
+	free(lead);
+	return s;
 }
 
 void cb_summary_free(cb_summary *s)

@@ -26,6 +26,9 @@ typedef struct cb_summary_row {
 	const char *runner_up;   /* NULL with one model */
 	double margin;           /* runner-up median / best median - 1 */
 	bool beyond_noise;       /* the min-max ranges do not overlap */
+	bool best_implausible;   /* the best cell's efficiency at one worker is above
+	                            CB_N1_EFFICIENCY_LIMIT: a measurement problem */
+	double best_efficiency;
 	char *reason;            /* one line: why the best parallel model falls short */
 } cb_summary_row;
 
@@ -38,5 +41,12 @@ typedef struct cb_summary {
 
 void cb_summary_build(const cb_series_set *set, cb_summary *out);
 void cb_summary_free(cb_summary *s);
+/* One row as one line, the answer `run` and `report` end with: the best
+ * model and its load, its lead and whether it is beyond noise, and the
+ * main loss of the best parallel model (malloc'ed). */
+char *cb_summary_answer(const cb_summary_row *r);
+/* " (efficiency 1.21 at one worker, above 1.1: a measurement problem, not
+ * a result)", for a row whose best_implausible is set (malloc'ed). */
+char *cb_summary_implausible(const cb_summary_row *r);
 
 #endif

@@ -361,6 +361,9 @@ static int read_top(cb_rdoc *d, cb_jreader *rd)
 	d->free_page_reporting = json_is_true(json_object_get(m, "free_page_reporting"));
 	json_t *ns = json_object_get(json_object_get(m, "noise"), "sd_log");
 	d->noise_sd = json_is_number(ns) ? json_number_value(ns) : NAN;
+	json_t *b = json_object_get(root, "build");
+	d->build = (cb_build_info){ str_or(b, "type", NULL), str_or(b, "cflags", NULL), str_or(b, "sanitizers", NULL),
+	                            str_or(b, "compiler", NULL) };
 	d->rounds = (int)int_or(cfg, "rounds", 1);
 	d->allowed_pus = (int)int_or(topo, "allowed_pus", int_or(topo, "pus", 0));
 	d->weak_scaling = !strcmp(str_or(cfg, "scaling", "strong"), "weak");
@@ -521,7 +524,7 @@ char *cb_machine_fault_warning(double page_fault_us)
 	                    "each fresh process (one per cell and round) and each forked worker pays it "
 	                    "for every page it first touches, so fork-based strategies cost more here "
 	                    "than elsewhere, and cells that touch much memory move with the host "
-	                    "(docs/ci.md)", page_fault_us);
+	                    "(docs/methodology.md)", page_fault_us);
 }
 
 char *cb_machine_noise_warning(double sd, int rounds, size_t cells)

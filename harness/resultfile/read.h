@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/build.h"
 #include "base/common.h"
 #include "resultfile/file.h"
 
@@ -57,6 +58,7 @@ typedef struct cb_rdoc {
 	double page_fault_us;  /* what a first touch of a page cost at the start; NAN when unknown */
 	bool free_page_reporting; /* a balloon hands freed memory back to the host */
 	double noise_sd;       /* machine.noise.sd_log: the floor before the first cell; NAN when unknown */
+	cb_build_info build;   /* the binary that measured; fields NULL when the file has none */
 	int rounds;            /* config.rounds; 1 when unknown */
 	int allowed_pus;       /* 0 when unknown */
 	bool weak_scaling;     /* config.scaling == "weak": Gustafson */

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # scripts/compare-builds, the CI recipe of docs/ci.md, as written: without
-# -w it measures every built-in workload (the listing's rows, not its note
-# on plug-ins), alternates the two binaries round after round, merges each
+# -w it measures every built-in workload (list --format json, not the
+# Python twins), alternates the two binaries round after round, merges each
 # side and writes compare.md; a NEW side made slower through CB_NEW_ARGS is
 # caught.
 set -u
 source "$(dirname "$0")/common.bash"
-want=$("$CB" list workloads | awk 'NR > 1 && $1 ~ /^[a-z][a-z0-9_]*\./ { print $1 }' | sort | tr '\n' ' ')
+want=$("$CB" list workloads --format json | jq -r '.workloads[] | select(.python_twin | not) | .name' | sort | tr '\n' ' ')
 [ "$(wc -w <<<"$want")" -ge 9 ] || fail "list workloads names too few workloads: $want"
 CB_ROUNDS=3 CB_NOISE_SECONDS=0.3 "$SRC/scripts/compare-builds" "$CB" "$CB" "$tmp/same" --size tiny -s serial -n 1 -r 1 \
 	>"$tmp/out" 2>"$tmp/err"

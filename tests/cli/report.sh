@@ -50,9 +50,13 @@ grep -qx "$html" "$tmp/rep.out" || fail "report: did not print the HTML path"
 for w in "cv 5.3% above 5%" "CPU migrations in a repetition despite pin 'compact'" \
          "governor is 'powersave'" "oversubscribed (256 workers on 4 usable PUs)" "wrong answer"; do
 	grep -qF "concbench: warning:" "$tmp/rep.err" || fail "report: no warnings on stderr"
-	grep -qF "$w" "$tmp/rep.err" || fail "report stderr lacks warning '$w'"
+	# The terminal groups them by kind; warnings.txt has every one.
+	grep -qF "$w" "$tmp/rep/warnings.txt" || fail "warnings.txt lacks warning '$w'"
 	grep -qF "$w" "$md" || fail "report.md lacks warning '$w'"
 done
+[ "$(grep -c '^concbench: warning:' "$tmp/rep.err")" -le 8 ] || fail "report: more than 8 warning lines: $(cat "$tmp/rep.err")"
+grep -q 'oversubscribed' "$tmp/rep.err" || fail "report stderr does not name the oversubscribed cells"
+grep -qF "warnings in all, one a line: $tmp/rep/warnings.txt" "$tmp/rep.err" || fail "report stderr does not point at warnings.txt"
 
 # Machine conditions that mislead: load, clocksource, governor.
 jq '.machine.loadavg = [3.5, 1, 1] | .machine.clocksource = "hpet" | .machine.governor = "performance" |
