@@ -72,8 +72,8 @@ static const cb_param_spec deps_params[] = {
 	{ "pattern", CB_PARAM_ENUM, { "stencil", "stencil", "stencil", "stencil" }, 0, 0,
 	  "trivial|stencil|fft|tree|all_to_all", "which tasks of the step before each task reads" },
 	{ "width", CB_PARAM_INT, { "4", "4", "8", "16" }, 1, MAX_WIDTH, NULL, "tasks per step (W)" },
-	{ "steps", CB_PARAM_INT, { "8", "50", "100", "200" }, 1, 1e6, NULL, "timesteps (T)" },
-	{ "task", CB_PARAM_TIME, { "50us", "1ms", "1ms", "1ms" }, 1e-7, 10, NULL, "duration of one task's kernel" },
+	{ "steps", CB_PARAM_INT, { "8", "30", "40", "200" }, 1, 1e6, NULL, "timesteps (T)" },
+	{ "task", CB_PARAM_TIME, { "50us", "250us", "1ms", "1ms" }, 1e-7, 10, NULL, "duration of one task's kernel" },
 	{ "kernel", CB_PARAM_ENUM, { "compute", "compute", "compute", "compute" }, 0, 0, "compute|memory",
 	  "compute-bound (a dependent chain) or memory-bound (passes over a slice of memory per column)" },
 	{ "slice", CB_PARAM_BYTES, { "256k", "4M", "4M", "4M" }, 4096, 1ULL << 32, NULL,
@@ -89,9 +89,9 @@ static const cb_param_spec deps_params[] = {
 
 static const cb_param_spec pipe_params[] = {
 	{ "stages", CB_PARAM_INT, { "4", "4", "4", "8" }, 1, MAX_WIDTH, NULL, "pipeline stages (S)" },
-	{ "items", CB_PARAM_INT, { "16", "100", "200", "1000" }, 1, 1e6, NULL, "items through the pipeline" },
+	{ "items", CB_PARAM_INT, { "16", "30", "80", "1000" }, 1, 1e6, NULL, "items through the pipeline" },
 	{ "queue", CB_PARAM_INT, { "2", "2", "4", "4" }, 1, 1e6, NULL, "bounded queue length between stages" },
-	{ "task", CB_PARAM_TIME, { "50us", "1ms", "1ms", "1ms" }, 1e-7, 10, NULL,
+	{ "task", CB_PARAM_TIME, { "50us", "250us", "1ms", "1ms" }, 1e-7, 10, NULL,
 	  "duration of one stage on one item" },
 	{ "kernel", CB_PARAM_ENUM, { "compute", "compute", "compute", "compute" }, 0, 0, "compute|memory",
 	  "compute-bound (a dependent chain) or memory-bound (passes over a slice of memory per stage)" },

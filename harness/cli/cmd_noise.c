@@ -44,7 +44,7 @@ static const char usage_text[] =
 	"  --busy           time on every PU at once, as a cell with a worker on each\n"
 	"                   runs (default: one PU at a time, the others idle)\n"
 	"  --rounds R       rounds a side for the MDC (default 10: the quick suite's)\n"
-	"  --cells M        cells tested together (default 117: the quick suite's on 2 PUs;\n"
+	"  --cells M        cells tested together (default 143: the quick suite's on 2 PUs;\n"
 	"                   compare's first line gives the count for other plans)\n"
 	"  --threshold PCT  the change compare should see (default 5)\n"
 	"  --capacity-seconds S  then, for S seconds (default 5; 0: not), the machine's\n"
@@ -117,7 +117,7 @@ static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
 	cb_cmp_opts defaults;
 	cb_cmp_opts_default(&defaults);
 	*o = (noise_opts){ .seconds = 10, .threshold = defaults.threshold, .alpha = defaults.alpha,
-		           .rounds = 10, .cells = 117, .capacity_s = 5 };
+		           .rounds = 10, .cells = 143, .capacity_s = 5 };
 	if (parse_lengths("5,10,20,40,80", o, err))
 		return -1;
 	optind = 1;
