@@ -62,6 +62,8 @@ typedef struct {
 	int passes;                   /* memory: passes over its slice */
 	double imbalance;
 	long broken;                  /* the task that does not wait for its inputs, or -1 */
+	long slow_stage;              /* pipeline: the bottleneck stage, or -1 */
+	double slow_factor;
 	graph_shm *shm;
 	size_t shm_bytes;
 	uint64_t *array;              /* memory kernel: width slices, read only */
@@ -99,6 +101,9 @@ static const cb_param_spec pipe_params[] = {
 	  "memory kernel: bytes each stage reads" },
 	{ "imbalance", CB_PARAM_REAL, { "0", "0", "0", "0" }, 0, 1, NULL,
 	  "stage durations spread by up to this fraction either way (fixed per stage and item)" },
+	{ "slow_stage", CB_PARAM_INT, { "-1", "-1", "-1", "-1" }, -1, MAX_WIDTH - 1, NULL,
+	  "a stage that takes slow_factor times as long (the bottleneck; -1: none)" },
+	{ "slow_factor", CB_PARAM_REAL, { "1", "1", "1", "1" }, 1, 1000, NULL, "how much longer slow_stage takes" },
 	{ "broken", CB_PARAM_INT, { "-1", "-1", "-1", "-1" }, -1, 1e7, NULL,
 	  "for tests: this task does not wait for its inputs (-1: every task waits)" },
 	CB_SPIN_RATE_PARAM,
@@ -187,7 +192,12 @@ static int pipe_setup(cb_job *job, cb_error *err)
 	s->width = (size_t)cb_job_param(job, "stages");
 	s->steps = (size_t)cb_job_param(job, "items");
 	s->queue = (size_t)cb_job_param(job, "queue");
+	s->slow_stage = (long)cb_job_param(job, "slow_stage");
+	s->slow_factor = cb_job_param(job, "slow_factor");
 	job->state = s;
+	if (s->slow_stage >= (long)s->width)
+		return cb_error_set(err, CB_EXIT_USAGE, "graph.pipeline: slow_stage %ld is not a stage (0 to %zu)",
+		                    s->slow_stage, s->width - 1);
 	return setup_common(job, s, err);
 }
 
@@ -277,10 +287,11 @@ static size_t inputs(const graph_state *s, size_t k, size_t *in)
 /* The kernel's duration factor of task k: 1 +- imbalance, fixed per task. */
 static double spread(const graph_state *s, size_t k)
 {
+	double f = s->pattern == PAT_PIPELINE && (long)(k % s->width) == s->slow_stage ? s->slow_factor : 1;
 	if (s->imbalance <= 0)
-		return 1;
+		return f;
 	uint64_t h = cb_mix64(0x51ed27, k);
-	return 1 + s->imbalance * (2 * ((double)(h >> 11) / 9007199254740992.0) - 1);
+	return f * (1 + s->imbalance * (2 * ((double)(h >> 11) / 9007199254740992.0) - 1));
 }
 
 static uint64_t kernel(const graph_state *s, size_t k, uint64_t seed)
@@ -323,6 +334,14 @@ static int task(const cb_job *job, size_t k, cb_io *io, uint64_t *out)
 
 static uint64_t post(cb_job *job) { return cb_partials_hash(job); }
 
+/* The pipeline's figure of merit: items through it per second. */
+static double items(const cb_job *job, const char **unit)
+{
+	const graph_state *s = job->state;
+	*unit = "item";
+	return (double)s->steps;
+}
+
 const cb_workload cb_wl_graph_deps = {
 	.abi = CB_WORKLOAD_ABI,
 	.name = "graph.deps",
@@ -353,4 +372,5 @@ const cb_workload cb_wl_graph_pipeline = {
 	.task = task,
 	.post = post,
 	.teardown = teardown,
+	.work_units = items,
 };
