@@ -438,8 +438,10 @@ void cb_plan_estimate(const cb_run *run, cb_estimate *e)
 		int settle = cb_cell_settle_passes(c);
 		/* Each round's measuring process pays the job's setup and its
 		 * first touch of the job's memory once, then runs warm. */
+		/* A repetition paired with a serial one (--speedup pairs) takes both. */
+		double paired = cb_cell_pairs_serial(c) ? e->reps * cb_job_serial_s(c->job) : 0;
 		cell_s[i] = e->rounds * (c->job->setup_s + c->job->cold_extra_s +
-		                         (e->warmup + settle + e->reps) * rep_estimate_s(c));
+		                         (e->warmup + settle + e->reps) * rep_estimate_s(c) + paired);
 		e->total_s += cell_s[i];
 	}
 	/* The largest cells until they make most of the total. */
