@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/common.h"
+#include "base/futex.h"
 #include "micro/micro.h"
 
 #define ITEM_MAX 4096
@@ -164,7 +165,7 @@ static void ring_wait(ring *r, _Atomic uint32_t *word, uint32_t seen, _Atomic ui
 		}
 		atomic_store(sleeping, 1);
 		if (atomic_load(word) == seen)
-			cb_futex_wait(word, seen);
+			cb_futex_wait(word, seen, NULL, true);
 		atomic_store(sleeping, 0);
 	}
 }
@@ -172,7 +173,7 @@ static void ring_wait(ring *r, _Atomic uint32_t *word, uint32_t seen, _Atomic ui
 static void ring_wake(_Atomic uint32_t *word, _Atomic uint32_t *sleeping)
 {
 	if (atomic_load(sleeping))
-		cb_futex_wake(word, 1);
+		cb_futex_wake(word, 1, true);
 }
 
 static void ring_push(ring *r, const void *buf)

@@ -4,7 +4,6 @@
  * latency percentiles. */
 #include <fnmatch.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "base/common.h"
 #include "base/stats.h"
+#include "base/futex.h"
 #include "micro/micro.h"
 
 static const cb_micro_env *current_env;
@@ -136,18 +136,6 @@ const char *cb_micro_model(const char *name, const char *label)
 	return "other";
 }
 
-/* ---- futex ---- */
-
-void cb_futex_wait(_Atomic uint32_t *addr, uint32_t expected)
-{
-	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, expected, NULL, NULL, 0);
-}
-
-void cb_futex_wake(_Atomic uint32_t *addr, int n)
-{
-	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, n, NULL, NULL, 0);
-}
-
 /* ---- the crew ---- */
 
 typedef struct crew_ctl {
@@ -174,9 +162,9 @@ static void member_run(crew_member *m)
 		m->ctl->bind_err[m->idx] = m->process ? cb_bind_process(env->topo, m->set)
 		                                      : cb_bind_thread(env->topo, m->set);
 	atomic_fetch_add(&m->ctl->ready, 1);
-	cb_futex_wake(&m->ctl->ready, 1);
+	cb_futex_wake(&m->ctl->ready, 1, true);
 	while (!atomic_load(&m->ctl->go))
-		cb_futex_wait(&m->ctl->go, 0);
+		cb_futex_wait(&m->ctl->go, 0, NULL, true);
 	m->fn(m->ctx, m->idx, m->iters);
 	m->ctl->t_end[m->idx] = cb_now();
 }
@@ -236,10 +224,10 @@ int cb_micro_crew_run(int n, cb_micro_place place, bool processes, cb_micro_work
 		rc = -1;
 	}
 	for (uint32_t r; (r = atomic_load(&ctl->ready)) < (uint32_t)started;)
-		cb_futex_wait(&ctl->ready, r);
+		cb_futex_wait(&ctl->ready, r, NULL, true);
 	double t0 = cb_now();
 	atomic_store(&ctl->go, 1);
-	cb_futex_wake(&ctl->go, INT_MAX);
+	cb_futex_wake(&ctl->go, INT_MAX, true);
 	for (int i = 0; i < started; i++) {
 		if (!processes) {
 			pthread_join(tid[i], NULL);

@@ -128,8 +128,6 @@ void cb_micro_lat_free(cb_micro_lat *l);
 
 /* Futex wait/wake on a 32-bit word, shared between processes (no
  * FUTEX_PRIVATE) so one helper serves threads and processes. */
-void cb_futex_wait(_Atomic uint32_t *addr, uint32_t expected);
-void cb_futex_wake(_Atomic uint32_t *addr, int n);
 
 static inline void cb_cpu_relax(void)
 {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/common.h"
+#include "base/futex.h"
 #include "micro/micro.h"
 
 typedef struct pp {
@@ -40,14 +41,14 @@ static void futex_side(void *ctx, int idx, int64_t n)
 		uint32_t sent = (uint32_t)(2 * i - 1), answered = (uint32_t)(2 * i);
 		if (idx == 0) {
 			atomic_store(&p->flag, sent);
-			cb_futex_wake(&p->flag, 1);
+			cb_futex_wake(&p->flag, 1, true);
 			for (uint32_t v; (v = atomic_load(&p->flag)) != answered;)
-				cb_futex_wait(&p->flag, v);
+				cb_futex_wait(&p->flag, v, NULL, true);
 		} else {
 			for (uint32_t v; (v = atomic_load(&p->flag)) != sent;)
-				cb_futex_wait(&p->flag, v);
+				cb_futex_wait(&p->flag, v, NULL, true);
 			atomic_store(&p->flag, answered);
-			cb_futex_wake(&p->flag, 1);
+			cb_futex_wake(&p->flag, 1, true);
 		}
 		p->seen[idx]++;
 	}

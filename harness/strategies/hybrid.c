@@ -14,16 +14,15 @@
  * dynamic every thread of every process claims from the shared counter. */
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/futex.h"
 #include "engine/strategy.h"
 
 /* How often the parent looks for a dead child while it waits. */
@@ -56,17 +55,6 @@ static size_t ctl_size(int nproc)
 	return sizeof(pool_ctl) + (size_t)nproc * sizeof(((pool_ctl *)0)->proc[0]);
 }
 
-static void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ns)
-{
-	struct timespec ts = { 0, ns };
-	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, val, ns > 0 ? &ts : NULL, NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *addr)
-{
-	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
 static void *pool_thread(void *arg)
 {
 	thread_arg *a = arg;
@@ -74,11 +62,11 @@ static void *pool_thread(void *arg)
 	cb_io io = cb_io_blocking();
 	uint32_t seen = atomic_load(&ctl->gen);
 	if (atomic_fetch_add(&ctl->ready, 1) + 1 == (uint32_t)a->p->total)
-		futex_wake(&ctl->ready);
+		cb_futex_wake(&ctl->ready, INT_MAX, true);
 	for (;;) {
 		uint32_t g;
 		while ((g = atomic_load(&ctl->gen)) == seen)
-			futex_wait(&ctl->gen, seen, 0);
+			cb_futex_wait(&ctl->gen, seen, NULL, true);
 		seen = g;
 		if (atomic_load(&ctl->stop))
 			break;
@@ -89,7 +77,7 @@ static void *pool_thread(void *arg)
 			cb_cpu_times_self(&ctl->proc[proc].cpu);
 		}
 		if (atomic_fetch_add(&ctl->done, 1) + 1 == (uint32_t)a->p->total)
-			futex_wake(&ctl->done);
+			cb_futex_wake(&ctl->done, INT_MAX, true);
 	}
 	return NULL;
 }
@@ -176,7 +164,7 @@ static int wait_for(hybrid_priv *p, _Atomic uint32_t *word, uint32_t target, cb_
 {
 	uint32_t v;
 	while ((v = atomic_load(word)) < target) {
-		futex_wait(word, v, POLL_NS);
+		cb_futex_wait(word, v, &(struct timespec){ 0, POLL_NS }, true);
 		if (atomic_load(word) < target && check_children(p, err))
 			return -1;
 	}
@@ -223,7 +211,7 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 			return cb_error_set(err, CB_EXIT_FAIL, "hybrid: the worker pool is down");
 	atomic_store(&p->ctl->done, 0);
 	atomic_fetch_add(&p->ctl->gen, 1);
-	futex_wake(&p->ctl->gen);
+	cb_futex_wake(&p->ctl->gen, INT_MAX, true);
 	if (wait_for(p, &p->ctl->done, (uint32_t)p->total, err))
 		return -1;
 	return cb_exec_check(ex, err);
@@ -236,7 +224,7 @@ static void cell_teardown(cb_exec *ex)
 		return;
 	atomic_store(&p->ctl->stop, 1);
 	atomic_fetch_add(&p->ctl->gen, 1);
-	futex_wake(&p->ctl->gen);
+	cb_futex_wake(&p->ctl->gen, INT_MAX, true);
 	/* Idle threads leave at once; a thread still inside a long task
 	 * (after another one failed) gets a grace period, then SIGKILL. */
 	double deadline = cb_now() + STOP_GRACE_S;
