@@ -62,6 +62,12 @@ int cb_mkdir_p(const char *path, cb_error *err);
 void *cb_xmalloc(size_t n);
 void *cb_xcalloc(size_t n, size_t size);
 void *cb_xrealloc(void *p, size_t n);
+/* The project's one small random generator (splitmix64): the next value
+ * from *state. Seeded orders (a run's cells, ab's pairs, noise's timings)
+ * are replayed from the seed. */
+uint64_t cb_random(uint64_t *state);
+/* v[0..n) in a random order from *state (Fisher-Yates). */
+void cb_shuffle(size_t *v, size_t n, uint64_t *state);
 char *cb_xstrdup(const char *s);
 /* asprintf that aborts on exhaustion. */
 char *cb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

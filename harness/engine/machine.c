@@ -279,16 +279,12 @@ static void grow_series(cb_noise_series *sr, size_t nseries, size_t *cap)
 	}
 }
 
-static void shuffle(size_t *order, size_t n, uint64_t *rng, size_t salt)
+/* order[0..n) = a new random order of 0..n-1. */
+static void fresh_order(size_t *order, size_t n, uint64_t *rng)
 {
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	for (size_t i = n; i > 1; i--) {
-		*rng = cb_mix64(*rng, salt * n + i);
-		size_t j = (size_t)(*rng % i), tmp = order[i - 1];
-		order[i - 1] = order[j];
-		order[j] = tmp;
-	}
+	cb_shuffle(order, n, rng);
 }
 
 static int measure_busy(const cb_topology *t, cb_noise_series *sr, size_t npus, size_t nlen, double per_ms,
@@ -315,7 +311,7 @@ static int measure_busy(const cb_topology *t, cb_noise_series *sr, size_t npus, 
 	double end = cb_now() + seconds;
 	for (size_t cycle = 0; !rc && (cycle < NOISE_MIN_CYCLES || cb_now() < end); cycle++) {
 		grow_series(sr, npus * nlen, cap);
-		shuffle(order, nlen, &rng, cycle);
+		fresh_order(order, nlen, &rng);
 		for (size_t k = 0; k < nlen; k++) {
 			sh.current = order[k];
 			pthread_barrier_wait(&sh.bar);
@@ -373,7 +369,7 @@ int cb_noise_measure(const cb_topology *t, const int *pus, size_t npus, const do
 		double end = cb_now() + seconds;
 		for (size_t cycle = 0; !rc && (cycle < NOISE_MIN_CYCLES || cb_now() < end); cycle++) {
 			grow_series(sr, nseries, &cap);
-			shuffle(order, nseries, &rng, cycle);
+			fresh_order(order, nseries, &rng);
 			for (size_t k = 0; k < nseries; k++) {
 				cb_noise_series *x = &sr[order[k]];
 				if (bind_pu(t, set, x->pu)) {

@@ -115,8 +115,6 @@ static void send_warm(double wall_s, void *fd)
 	send_line(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
 }
 
-static uint64_t next_random(uint64_t *s);
-
 /* The paired serial repetition: its wall time, or NAN with rc set. Its
  * own capacity (its one PU's share) makes the pair reduced. */
 static double serial_rep(child_ctx *x, bool *reduced, int *rc, cb_error *err)
@@ -139,7 +137,7 @@ static double serial_rep(child_ctx *x, bool *reduced, int *rc, cb_error *err)
 static int measure_one(child_ctx *x, cb_rep *rep, cb_error *err)
 {
 	cb_cell *c = x->c;
-	bool serial_first = x->serial && (next_random(&x->rng) & 1), serial_reduced = false;
+	bool serial_first = x->serial && (cb_random(&x->rng) & 1), serial_reduced = false;
 	int rc = 0;
 	double serial_s = NAN;
 	if (serial_first)
@@ -868,26 +866,6 @@ int cb_runner_select(cb_run *run, cb_error *err)
 	                            "regular expression (--benchmark_filter)") : 0;
 }
 
-/* A small generator for the order of the cells in each round: the seed is
- * recorded, so an order can be replayed. */
-static uint64_t next_random(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void shuffle(int *v, int n, uint64_t *seed)
-{
-	for (int i = n - 1; i > 0; i--) {
-		int j = (int)(next_random(seed) % (uint64_t)(i + 1));
-		int t = v[i];
-		v[i] = v[j];
-		v[j] = t;
-	}
-}
-
 /* One round's order: the jobs (a workload and its parameters) in a random
  * order, and each job's cells in a random order inside its block, anew
  * every round. The blocks are what a speedup needs: a cell and its serial
@@ -897,18 +875,18 @@ static void shuffle(int *v, int n, uint64_t *seed)
  * every speedup of the workload). Drift between blocks still spreads over
  * every workload across the rounds. `cells` lists the cells to run; every
  * cell's job is one of run->jobs (the plan makes the cells from them). */
-static void round_order(const cb_run *run, const int *cells, int n, int *order, uint64_t *seed)
+static void round_order(const cb_run *run, const int *cells, int n, size_t *order, uint64_t *seed)
 {
-	int *jobs = cb_xcalloc((size_t)run->njobs + 1, sizeof *jobs), k = 0;
+	size_t *jobs = cb_xcalloc((size_t)run->njobs + 1, sizeof *jobs), k = 0;
 	for (int j = 0; j < run->njobs; j++)
-		jobs[j] = j;
-	shuffle(jobs, run->njobs, seed);
+		jobs[j] = (size_t)j;
+	cb_shuffle(jobs, (size_t)run->njobs, seed);
 	for (int j = 0; j < run->njobs; j++) {
-		int first = k;
+		size_t first = k;
 		for (int i = 0; i < n; i++)
 			if (run->cells[cells[i]].job == run->jobs[jobs[j]])
-				order[k++] = cells[i];
-		shuffle(order + first, k - first, seed);
+				order[k++] = (size_t)cells[i];
+		cb_shuffle(order + first, k - first, seed);
 	}
 	free(jobs);
 }
@@ -930,7 +908,7 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	run->t_start = cb_now();
 	int rounds = cfg->rounds > 0 ? cfg->rounds : 1;
 	int *cells = cb_xcalloc((size_t)run->ncells + 1, sizeof *cells), n = 0;
-	int *order = cb_xcalloc((size_t)run->ncells + 1, sizeof *order);
+	size_t *order = cb_xcalloc((size_t)run->ncells + 1, sizeof *order);
 	run->reps_total = 0;
 	for (int i = 0; i < run->ncells; i++) {
 		cb_cell *c = &run->cells[i];
