@@ -2,8 +2,10 @@
  * that defines setup(params) -> ntasks, task(i) -> partial and optionally
  * post(partials) -> checksum, behind the same descriptor as any workload.
  *
- * One interpreter per process; every call into Python attaches a thread
- * state of its own and takes the GIL for the call's length:
+ * One interpreter per process; every call into Python takes the GIL for
+ * the call's length, on the thread state its thread keeps (made on its
+ * first call, outside the timed tasks of a pool; a coroutine's call makes
+ * one of its own):
  *   - threads, threadpool: the workers share that interpreter, so CPU-bound
  *     tasks take turns on the GIL, and a wait that releases it (time.sleep,
  *     concbench.sleep) overlaps;
@@ -15,7 +17,12 @@
  *   - coroutines: a task's thread state is its own, so concbench.sleep can
  *     release the GIL, detach it and yield on the scheduler's I/O interface;
  *     the next coroutine on that thread attaches its own. time.sleep there
- *     blocks the event loop, as it does in asyncio. */
+ *     blocks the event loop, as it does in asyncio.
+ * A file whose task is `async def` runs on asyncio (or uvloop, LOOP =
+ * "uvloop"): under coroutines each scheduler thread runs its share of the
+ * coroutines as lanes of tasks in flight on a loop of its own; under the
+ * other strategies each worker thread runs each task to completion on the
+ * loop it keeps. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -35,9 +42,11 @@ const char *const cb_python_status = "CPython " PY_VERSION;
 typedef struct pyfile {
 	const cb_workload *wl;   /* as registered */
 	PyObject *setup, *task, *post, *teardown;  /* owned, post/teardown may be NULL */
+	bool async_task;          /* task is `async def` */
 	cb_param_spec *spec;
 	size_t nspec;
 	char name[64], summary[256], checksum[256];
+	char path[PATH_MAX];      /* absolute: where a task's traceback is in the file */
 } pyfile;
 
 static pyfile files[MAX_FILES];
@@ -48,6 +57,12 @@ static __thread cb_io *current_io;   /* the task's, for concbench.sleep */
 static int open_jobs;                 /* Python jobs set up in this process */
 static __thread int held;             /* this thread is inside enter() */
 static __thread bool fork_plain;      /* this fork skipped the handlers */
+static pthread_key_t kept_key;        /* drops a thread's state at its exit */
+static __thread PyThreadState *kept;  /* this thread's, across calls */
+static __thread PyObject *kept_loop;  /* this thread's event loop (async tasks) */
+static PyObject *new_loop;            /* makes one: asyncio's or uvloop's */
+static PyObject *lanes_main;          /* the lanes' driver (LANES_SRC) */
+static char loop_name[32];
 
 /* Attaches a fresh thread state and takes the GIL: any thread, any
  * coroutine, each its own, so that suspended Python frames never share
@@ -65,6 +80,51 @@ static void leave(PyThreadState *ts)
 	held--;
 	PyThreadState_Clear(ts);
 	PyThreadState_DeleteCurrent();
+}
+
+/* The calling thread's own thread state, made on its first call and kept
+ * until the thread ends: a pool's workers make theirs in the warmup, and a
+ * task pays only for taking the GIL. Not for coroutines, whose suspended
+ * frames each need their own (enter). */
+static void enter_kept(void)
+{
+	if (!kept) {
+		kept = PyThreadState_New(interp);
+		pthread_setspecific(kept_key, kept);
+	}
+	PyEval_RestoreThread(kept);
+	held++;
+}
+
+static void leave_kept(void)
+{
+	held--;
+	PyEval_SaveThread();
+}
+
+/* At the thread's exit: its loop closed, its state gone. */
+static void drop_kept(void *p)
+{
+	PyThreadState *ts = p;
+	if (ts != kept)
+		return;   /* a state the fork took over */
+	PyEval_RestoreThread(ts);
+	if (kept_loop) {
+		PyObject *r = PyObject_CallMethod(kept_loop, "close", NULL);
+		Py_XDECREF(r);
+		Py_CLEAR(kept_loop);
+		PyErr_Clear();
+	}
+	kept = NULL;
+	PyThreadState_Clear(ts);
+	PyThreadState_DeleteCurrent();
+}
+
+/* Tasks under a coroutine scheduler's I/O interface may suspend inside a
+ * call; every other task runs to its end on its thread. */
+static bool io_yields(const cb_io *io)
+{
+	return io && io->ops != &cb_io_blocking_ops && io->ops != &cb_io_nosleep_ops;
 }
 
 /* "ValueError: ..." from the pending exception, which is cleared. */
@@ -86,6 +146,86 @@ static void exception_text(char *buf, size_t n)
 	Py_XDECREF(type);
 	Py_XDECREF(value);
 	Py_XDECREF(tb);
+}
+
+/* Where the exception was raised in the file: the line of its deepest
+ * frame there, 0 if none. */
+static long line_in_file(PyObject *tb, const char *path)
+{
+	long line = 0;
+	Py_XINCREF(tb);
+	while (tb && tb != Py_None) {
+		PyObject *fr = PyObject_GetAttrString(tb, "tb_frame");
+		PyObject *code = fr ? PyObject_GetAttrString(fr, "f_code") : NULL;
+		PyObject *fn = code ? PyObject_GetAttrString(code, "co_filename") : NULL;
+		const char *name = fn && PyUnicode_Check(fn) ? PyUnicode_AsUTF8(fn) : NULL;
+		if (name && !strcmp(name, path)) {
+			PyObject *ln = PyObject_GetAttrString(tb, "tb_lineno");
+			if (ln)
+				line = PyLong_AsLong(ln);
+			Py_XDECREF(ln);
+		}
+		PyObject *next = PyObject_GetAttrString(tb, "tb_next");
+		Py_XDECREF(fn);
+		Py_XDECREF(code);
+		Py_XDECREF(fr);
+		Py_DECREF(tb);
+		tb = next;
+	}
+	Py_XDECREF(tb);
+	PyErr_Clear();
+	return line > 0 ? line : 0;
+}
+
+/* The failing task's words for the cell's error: "raised ValueError: bad 7
+ * (at f.py line 12)" from an exception (taken, and cleared), or from the
+ * pending one when exc is NULL. */
+static void note_exception(const pyfile *f, PyObject *exc)
+{
+	if (!exc) {
+		PyObject *type, *tb;
+		PyErr_Fetch(&type, &exc, &tb);
+		PyErr_NormalizeException(&type, &exc, &tb);
+		if (exc && tb)
+			PyException_SetTraceback(exc, tb);
+		Py_XDECREF(type);
+		Py_XDECREF(tb);
+	} else {
+		Py_INCREF(exc);
+	}
+	PyErr_Clear();
+	PyObject *s = exc ? PyObject_Str(exc) : NULL;
+	const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+	PyObject *tb = exc ? PyException_GetTraceback(exc) : NULL;
+	long line = line_in_file(tb, f->path);
+	char where[PATH_MAX + 32] = "";
+	if (line)
+		snprintf(where, sizeof where, " (at %s line %ld)", strrchr(f->path, '/') + 1, line);
+	cb_task_error_note("raised %s%s%s%s", exc ? Py_TYPE(exc)->tp_name : "an exception",
+	                   text && *text ? ": " : "", text ? text : "", where);
+	PyErr_Clear();
+	Py_XDECREF(tb);
+	Py_XDECREF(s);
+	Py_XDECREF(exc);
+}
+
+/* A task's answer into *out: 0, or -EIO with the task's words noted. */
+static int task_answer(const pyfile *f, PyObject *r, uint64_t *out)
+{
+	if (!r) {
+		note_exception(f, NULL);
+		return -EIO;
+	}
+	if (!PyLong_Check(r)) {
+		cb_task_error_note("returned %s, not an int", Py_TYPE(r)->tp_name);
+		return -EINVAL;
+	}
+	*out = PyLong_AsUnsignedLongLongMask(r);   /* the low 64 bits, negatives too */
+	if (PyErr_Occurred()) {
+		note_exception(f, NULL);
+		return -EIO;
+	}
+	return 0;
 }
 
 static int py_fail(cb_error *err, int code, const char *what)
@@ -169,6 +309,12 @@ static void after_fork_child(void)
 		return;
 	held = 0;
 	PyOS_AfterFork_Child();
+	/* Every other state is gone, this thread's kept one too: the forking
+	 * thread's becomes the one it keeps. Its loop's selector is the
+	 * parent's, shared across the fork: left alone, and a new one made. */
+	kept = fork_ts;
+	pthread_setspecific(kept_key, kept);
+	kept_loop = NULL;
 	PyEval_SaveThread();
 }
 
@@ -190,6 +336,7 @@ static int init_python(cb_error *err)
 		return cb_error_set(err, CB_EXIT_ENV, "python: cannot initialise the interpreter: %s",
 		                    st.err_msg ? st.err_msg : "unknown reason");
 	interp = PyThreadState_Get()->interp;
+	pthread_key_create(&kept_key, drop_kept);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	/* From here every call attaches its own thread state. */
 	PyEval_SaveThread();
@@ -216,7 +363,7 @@ static PyObject *param_value(const cb_param_spec *s, double v)
 static int py_setup(cb_job *job, cb_error *err)
 {
 	pyfile *f = file_of(job);
-	PyThreadState *ts = enter();
+	enter_kept();
 	int rc = -1;
 	PyObject *params = PyDict_New(), *r = NULL;
 	for (size_t i = 0; params && i < job->params.n; i++) {
@@ -247,32 +394,182 @@ out:
 done:
 	Py_XDECREF(r);
 	Py_XDECREF(params);
-	leave(ts);
+	leave_kept();
 	return rc;
+}
+
+/* This thread's event loop, made on its first async task and kept. */
+static PyObject *thread_loop(void)
+{
+	if (!kept_loop)
+		kept_loop = PyObject_CallNoArgs(new_loop);
+	return kept_loop;
+}
+
+/* task(i), and for an async def task its coroutine run to its end on the
+ * thread's loop (asyncio.run's work, the loop kept between tasks). */
+static PyObject *call_task(const pyfile *f, size_t i, bool fresh)
+{
+	PyObject *idx = PyLong_FromSize_t(i);
+	PyObject *r = idx ? PyObject_CallOneArg(f->task, idx) : NULL;
+	Py_XDECREF(idx);
+	if (!r || !f->async_task)
+		return r;
+	/* Under a coroutine scheduler (a strategy other than coroutines that
+	 * yields): a loop of the call's own, as asyncio.run makes. */
+	PyObject *loop = fresh ? PyObject_CallNoArgs(new_loop) : thread_loop();
+	PyObject *v = loop ? PyObject_CallMethod(loop, "run_until_complete", "O", r) : NULL;
+	if (fresh && loop) {
+		PyObject *type, *val, *tb;
+		PyErr_Fetch(&type, &val, &tb);
+		PyObject *c = PyObject_CallMethod(loop, "close", NULL);
+		Py_XDECREF(c);
+		PyErr_Clear();
+		PyErr_Restore(type, val, tb);
+	}
+	if (fresh)
+		Py_XDECREF(loop);
+	Py_DECREF(r);
+	return v;
 }
 
 static int py_task(const cb_job *job, size_t i, cb_io *io, uint64_t *out)
 {
 	const pyfile *f = job->state;
-	PyThreadState *ts = enter();
+	bool fresh = io_yields(io);
+	PyThreadState *ts = NULL;
+	if (fresh)
+		ts = enter();
+	else
+		enter_kept();
 	current_io = io;
-	int rc = 0;
-	PyObject *idx = PyLong_FromSize_t(i);
-	PyObject *r = idx ? PyObject_CallOneArg(f->task, idx) : NULL;
-	if (r && PyLong_Check(r)) {
-		*out = PyLong_AsUnsignedLongLongMask(r);   /* the low 64 bits, negatives too */
-		if (PyErr_Occurred())
-			rc = -EIO;
-	} else {
-		rc = -EIO;   /* an exception, or not an int */
-	}
-	if (rc)
-		PyErr_Clear();
+	PyObject *r = call_task(f, i, fresh);
+	int rc = task_answer(f, r, out);
 	current_io = NULL;
 	Py_XDECREF(r);
-	Py_XDECREF(idx);
-	leave(ts);
+	if (fresh)
+		leave(ts);
+	else
+		leave_kept();
 	return rc;
+}
+
+static void str_attr(PyObject *mod, const char *attr, char *buf, size_t n);
+
+/* ---- lanes: async def tasks in flight together on this thread's loop ---- */
+
+static const char LANES_SRC[] =
+	"import asyncio\n"
+	"async def lanes(task, n, base, nxt, done):\n"
+	"    async def lane(k):\n"
+	"        while (i := nxt(k)) is not None:\n"
+	"            try:\n"
+	"                r = await task(i % base)\n"
+	"            except BaseException as e:\n"
+	"                done(k, i, None, e)\n"
+	"                return\n"
+	"            done(k, i, r, None)\n"
+	"    await asyncio.gather(*[lane(k) for k in range(n)])\n";
+
+typedef struct lanes_ctx {
+	const cb_job *job;
+	cb_lanes *lanes;
+} lanes_ctx;
+
+static lanes_ctx *ctx_of(PyObject *cap) { return PyCapsule_GetPointer(cap, "concbench.lanes"); }
+
+static PyObject *lanes_next(PyObject *cap, PyObject *k)
+{
+	lanes_ctx *c = ctx_of(cap);
+	size_t i = cb_lanes_next(c->lanes, PyLong_AsSize_t(k));
+	if (i == SIZE_MAX)
+		Py_RETURN_NONE;
+	return PyLong_FromSize_t(i);
+}
+
+/* done(k, i, result, exception) */
+static PyObject *lanes_done(PyObject *cap, PyObject *const *a, Py_ssize_t n)
+{
+	lanes_ctx *c = ctx_of(cap);
+	if (n != 4)
+		return PyErr_Format(PyExc_TypeError, "done() takes 4 arguments");
+	size_t k = PyLong_AsSize_t(a[0]), i = PyLong_AsSize_t(a[1]);
+	int rc;
+	if (a[3] != Py_None) {
+		note_exception(c->job->state, a[3]);
+		rc = -EIO;
+	} else {
+		rc = task_answer(c->job->state, a[2], &c->job->partials[i]);
+	}
+	cb_lanes_done(c->lanes, k, i, rc);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef lanes_next_def = { "next", lanes_next, METH_O, NULL };
+static PyMethodDef lanes_done_def = { "done", (PyCFunction)(void (*)(void))lanes_done, METH_FASTCALL, NULL };
+
+static int py_run_lanes(const cb_job *job, cb_lanes *lanes, size_t nlanes)
+{
+	const pyfile *f = job->state;
+	lanes_ctx c = { job, lanes };
+	enter_kept();
+	int rc = 0;
+	PyObject *cap = PyCapsule_New(&c, "concbench.lanes", NULL);
+	PyObject *nxt = cap ? PyCFunction_New(&lanes_next_def, cap) : NULL;
+	PyObject *done = cap ? PyCFunction_New(&lanes_done_def, cap) : NULL;
+	PyObject *coro = nxt && done ? PyObject_CallFunction(lanes_main, "OnnOO", f->task, (Py_ssize_t)nlanes,
+	                                                    (Py_ssize_t)job->base_ntasks, nxt, done) : NULL;
+	PyObject *loop = coro ? thread_loop() : NULL;
+	PyObject *r = loop ? PyObject_CallMethod(loop, "run_until_complete", "O", coro) : NULL;
+	if (!r) {
+		note_exception(f, NULL);
+		rc = -EIO;
+	}
+	Py_XDECREF(r);
+	Py_XDECREF(coro);
+	Py_XDECREF(done);
+	Py_XDECREF(nxt);
+	Py_XDECREF(cap);
+	leave_kept();
+	return rc;
+}
+
+/* LOOP = "asyncio" (the default) or "uvloop": what makes each thread's loop,
+ * and the lanes' driver. */
+static int open_loop(PyObject *mod, const char *path, cb_error *err)
+{
+	char want[32] = "asyncio";
+	str_attr(mod, "LOOP", want, sizeof want);
+	if (strcmp(want, "asyncio") && strcmp(want, "uvloop"))
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s: LOOP '%s' (valid: asyncio, uvloop)", path, want);
+	if (new_loop && strcmp(want, loop_name))
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s: LOOP '%s', but another file of this run asked for "
+		                    "'%s' (one loop per process)", path, want, loop_name);
+	if (new_loop)
+		return 0;
+	PyObject *m = PyImport_ImportModule(want);
+	if (!m) {
+		PyErr_Clear();
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s: LOOP = '%s', but %s cannot be imported (install it, "
+		                    "or LOOP = 'asyncio')", path, want, want);
+	}
+	new_loop = PyObject_GetAttrString(m, "new_event_loop");
+	Py_DECREF(m);
+	PyObject *g = PyDict_New(), *r = NULL;
+	if (g) {
+		PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
+		r = PyRun_String(LANES_SRC, Py_file_input, g, g);
+	}
+	lanes_main = r ? PyDict_GetItemString(g, "lanes") : NULL;
+	Py_XINCREF(lanes_main);
+	Py_XDECREF(r);
+	Py_XDECREF(g);
+	if (!new_loop || !lanes_main) {
+		Py_CLEAR(new_loop);
+		return py_fail(err, CB_EXIT_ENV, "python: cannot set up the event loop");
+	}
+	snprintf(loop_name, sizeof loop_name, "%s", want);
+	return 0;
 }
 
 static uint64_t py_post(cb_job *job)
@@ -280,7 +577,7 @@ static uint64_t py_post(cb_job *job)
 	const pyfile *f = job->state;
 	if (!f->post)
 		return cb_partials_hash(job);
-	PyThreadState *ts = enter();
+	enter_kept();
 	uint64_t h = 0;
 	PyObject *list = PyList_New((Py_ssize_t)job->ntasks), *r = NULL;
 	for (size_t i = 0; list && i < job->ntasks; i++)
@@ -297,7 +594,7 @@ static uint64_t py_post(cb_job *job)
 	PyErr_Clear();
 	Py_XDECREF(r);
 	Py_XDECREF(list);
-	leave(ts);
+	leave_kept();
 	return h;
 }
 
@@ -309,11 +606,11 @@ static void py_teardown(cb_job *job)
 	open_jobs--;
 	if (!f->teardown)
 		return;
-	PyThreadState *ts = enter();
+	enter_kept();
 	PyObject *r = PyObject_CallNoArgs(f->teardown);
 	Py_XDECREF(r);
 	PyErr_Clear();
-	leave(ts);
+	leave_kept();
 }
 
 /* ---- loading a file -------------------------------------------------------- */
@@ -506,6 +803,17 @@ static void runtime_of(cb_workload_origin *o)
 	Py_XDECREF(sys);
 }
 
+static bool is_coroutine_function(PyObject *fn)
+{
+	PyObject *inspect = PyImport_ImportModule("inspect");
+	PyObject *r = inspect ? PyObject_CallMethod(inspect, "iscoroutinefunction", "O", fn) : NULL;
+	bool yes = r && PyObject_IsTrue(r) == 1;
+	Py_XDECREF(r);
+	Py_XDECREF(inspect);
+	PyErr_Clear();
+	return yes;
+}
+
 static const char *const kind_words[CB_NKINDS] = { "cpu", "memory", "io", "sync" };
 
 int cb_python_load(const char *path, const cb_workload **out, cb_error *err)
@@ -563,6 +871,10 @@ int cb_python_load(const char *path, const cb_workload **out, cb_error *err)
 	}
 	if (read_params(f, mod, path, err))
 		goto out;
+	snprintf(f->path, sizeof f->path, "%s", abs);
+	f->async_task = is_coroutine_function(f->task);
+	if (f->async_task && open_loop(mod, path, err))
+		goto out;
 	runtime_of(&o);
 	rc = 0;
 out:
@@ -593,6 +905,12 @@ out:
 		return cb_error_set(err, CB_EXIT_USAGE, "py:%s is called '%s', which is already taken (set NAME)",
 		                    path, wl.name);
 	snprintf(o.kind, sizeof o.kind, "python");
+	if (f->async_task) {
+		o.run_lanes = py_run_lanes;
+		snprintf(o.loop, sizeof o.loop, "%s", loop_name);
+		size_t len = strlen(o.runtime);
+		snprintf(o.runtime + len, sizeof o.runtime - len, ", %s", loop_name);
+	}
 	snprintf(o.item, sizeof o.item, "%s", item);
 	snprintf(o.path, sizeof o.path, "%s", abs);
 	memcpy(o.sha256, sha, sizeof o.sha256);
