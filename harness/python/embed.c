@@ -360,6 +360,25 @@ static PyObject *param_value(const cb_param_spec *s, double v)
 	return PyFloat_FromDouble(v);
 }
 
+/* A "measured" parameter that setup found 0 and measured (a calibration):
+ * the value setup stored in params["name"] is recorded, so that the
+ * results hold it and another process given it does the same work. */
+static int measured_back(cb_job *job, PyObject *params)
+{
+	for (size_t i = 0; i < job->params.n; i++) {
+		const cb_param_spec *s = &job->params.spec[i];
+		if (s->type != CB_PARAM_MEASURED)
+			continue;
+		PyObject *v = PyDict_GetItemString(params, s->name);   /* borrowed */
+		double d = v ? PyFloat_AsDouble(v) : job->params.v[i];
+		if (d == -1.0 && PyErr_Occurred())
+			return -1;
+		if (d != job->params.v[i])
+			cb_params_set(&job->params, s->name, d);
+	}
+	return 0;
+}
+
 static int py_setup(cb_job *job, cb_error *err)
 {
 	pyfile *f = file_of(job);
@@ -375,7 +394,7 @@ static int py_setup(cb_job *job, cb_error *err)
 		Py_DECREF(v);
 	}
 	r = PyObject_CallOneArg(f->setup, params);
-	if (!r)
+	if (!r || measured_back(job, params))
 		goto out;
 	long long n = PyLong_AsLongLong(r);
 	if (n == -1 && PyErr_Occurred())
@@ -615,7 +634,11 @@ static void py_teardown(cb_job *job)
 
 /* ---- loading a file -------------------------------------------------------- */
 
-static const char *const type_names[] = { "int", "real", "time", "bytes" };
+/* PARAMS' "type" words and what each is. */
+static const char *const type_names[] = { "int", "real", "time", "bytes", "measured" };
+static const cb_param_type type_of[] = { CB_PARAM_INT, CB_PARAM_REAL, CB_PARAM_TIME, CB_PARAM_BYTES,
+                                         CB_PARAM_MEASURED };
+#define NTYPES (sizeof type_of / sizeof *type_of)
 
 static int text_of(PyObject *v, char *buf, size_t n)
 {
@@ -666,15 +689,15 @@ static int read_params(pyfile *f, PyObject *mod, const char *path, cb_error *err
 		if (t) {
 			const char *tn = PyUnicode_Check(t) ? PyUnicode_AsUTF8(t) : "";
 			size_t k = 0;
-			while (k < 4 && strcmp(tn, type_names[k]))
+			while (k < NTYPES && strcmp(tn, type_names[k]))
 				k++;
-			if (k == 4) {
+			if (k == NTYPES) {
 				PyErr_Clear();
 				cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has type '%s' (valid: int, real, "
-				             "time, bytes)", path, name, tn ? tn : "?");
+				             "time, bytes, measured)", path, name, tn ? tn : "?");
 				goto out;
 			}
-			s->type = (cb_param_type)k;
+			s->type = type_of[k];
 		}
 		if (s->type == CB_PARAM_TIME || s->type == CB_PARAM_BYTES)
 			s->min = 0;
