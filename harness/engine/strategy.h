@@ -25,6 +25,12 @@ enum {
 	 * possibly on other machines: takes --hosts; in-process conformance
 	 * suites skip it, it has its own test (tests/cli/mpi.sh). */
 	CB_STRATEGY_EXTERNAL = 1u << 6,
+	/* Its executors are the workload's runtime's own (Python's
+	 * concurrent.futures pools, cb_workload_origin's pool_*): only for
+	 * workloads whose runtime offers them; the plan gives the others no
+	 * cells of it (with a note where the strategy was named), in-process
+	 * conformance suites skip it (tests/cli/python.sh has its test). */
+	CB_STRATEGY_RUNTIME = 1u << 7,
 };
 
 typedef enum { CB_SCHED_STATIC, CB_SCHED_DYNAMIC } cb_sched_kind;

@@ -34,6 +34,8 @@ typedef struct cb_lanes cb_lanes;
 size_t cb_lanes_next(cb_lanes *l, size_t k);
 void cb_lanes_done(cb_lanes *l, size_t k, size_t i, int rc);
 
+struct cb_placement;
+
 /* Where a workload loaded at run time came from: what the results record
  * and what an mpi rank is given to load it again. */
 typedef struct cb_workload_origin {
@@ -50,6 +52,17 @@ typedef struct cb_workload_origin {
 	 * hands its share to it instead of running coroutines of its own. */
 	int (*run_lanes)(const cb_job *job, cb_lanes *lanes, size_t nlanes);
 	char loop[32];             /* its loop's name ("asyncio", "uvloop") */
+	/* A runtime with executors of its own (Python's ThreadPoolExecutor,
+	 * ProcessPoolExecutor), for strategies flagged CB_STRATEGY_RUNTIME;
+	 * NULL for the rest. pool_open starts `workers` of them (processes:
+	 * forked) pinned one each to place's sets (none: unpinned), untimed;
+	 * pool_run runs every task of the job on them into job->partials (-1
+	 * with err naming the task that failed and why); pool_close stops
+	 * them, leaving no process behind. `what` says what it started. */
+	void *(*pool_open)(cb_job *job, bool processes, int workers, const struct cb_placement *place,
+	                   char *what, size_t nwhat, cb_error *err);
+	int (*pool_run)(void *pool, cb_job *job, cb_error *err);
+	void (*pool_close)(void *pool);
 } cb_workload_origin;
 /* NULL for a built-in. */
 const cb_workload_origin *cb_workload_origin_of(const cb_workload *wl);

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/topology.h"
 #include "engine/workload.h"
 
 #define MAX_FILES 16
@@ -61,7 +62,7 @@ static pthread_key_t kept_key;        /* drops a thread's state at its exit */
 static __thread PyThreadState *kept;  /* this thread's, across calls */
 static __thread PyObject *kept_loop;  /* this thread's event loop (async tasks) */
 static PyObject *new_loop;            /* makes one: asyncio's or uvloop's */
-static PyObject *lanes_main;          /* the lanes' driver (LANES_SRC) */
+static PyObject *lanes_main;          /* the lanes' driver (concbench_runtime.lanes) */
 static char loop_name[32];
 
 /* Attaches a fresh thread state and takes the GIL: any thread, any
@@ -177,6 +178,24 @@ static long line_in_file(PyObject *tb, const char *path)
 	return line > 0 ? line : 0;
 }
 
+/* A process pool's worker sends its traceback as text, the exception's
+ * cause: 'File "PATH", line N' there, the last one. */
+static long line_in_cause(PyObject *exc, const char *path)
+{
+	PyObject *cause = PyException_GetCause(exc);
+	PyObject *s = cause ? PyObject_Str(cause) : NULL;
+	const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+	long line = 0;
+	char key[PATH_MAX + 16];
+	snprintf(key, sizeof key, "File \"%s\", line ", path);
+	for (const char *p = text; p && (p = strstr(p, key)); p += strlen(key))
+		line = strtol(p + strlen(key), NULL, 10);
+	Py_XDECREF(s);
+	Py_XDECREF(cause);
+	PyErr_Clear();
+	return line;
+}
+
 /* The failing task's words for the cell's error: "raised ValueError: bad 7
  * (at f.py line 12)" from an exception (taken, and cleared), or from the
  * pending one when exc is NULL. */
@@ -198,6 +217,8 @@ static void note_exception(const pyfile *f, PyObject *exc)
 	const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
 	PyObject *tb = exc ? PyException_GetTraceback(exc) : NULL;
 	long line = line_in_file(tb, f->path);
+	if (!line && exc)
+		line = line_in_cause(exc, f->path);
 	char where[PATH_MAX + 32] = "";
 	if (line)
 		snprintf(where, sizeof where, " (at %s line %ld)", strrchr(f->path, '/') + 1, line);
@@ -477,8 +498,11 @@ static void str_attr(PyObject *mod, const char *attr, char *buf, size_t n);
 
 /* ---- lanes: async def tasks in flight together on this thread's loop ---- */
 
-static const char LANES_SRC[] =
-	"import asyncio\n"
+/* concbench's Python side, a module of its own (concbench_runtime, in
+ * sys.modules so that a process pool's workers find what it pickles):
+ * the lanes of async tasks on a loop, and Python's executors as cells. */
+static const char RUNTIME_SRC[] =
+	"import asyncio, concurrent.futures as cf, functools, multiprocessing, os, struct, threading\n"
 	"async def lanes(task, n, base, nxt, done):\n"
 	"    async def lane(k):\n"
 	"        while (i := nxt(k)) is not None:\n"
@@ -488,7 +512,61 @@ static const char LANES_SRC[] =
 	"                done(k, i, None, e)\n"
 	"                return\n"
 	"            done(k, i, r, None)\n"
-	"    await asyncio.gather(*[lane(k) for k in range(n)])\n";
+	"    await asyncio.gather(*[lane(k) for k in range(n)])\n"
+	"_local = threading.local()\n"
+	"def run_async(task, new_loop, i):\n"
+	"    loop = getattr(_local, 'loop', None)\n"
+	"    if loop is None:\n"
+	"        loop = _local.loop = new_loop()\n"
+	"    return loop.run_until_complete(task(i))\n"
+	"def pin_next(fd, cpusets):\n"
+	"    k, = struct.unpack('i', os.read(fd, 4))\n"
+	"    if cpusets[k]:\n"
+	"        os.sched_setaffinity(0, cpusets[k])\n"
+	"class Pool:\n"
+	"    def __init__(self, processes, cpusets, task, new_loop, ntasks, base):\n"
+	"        n = len(cpusets)\n"
+	"        r, w = os.pipe()\n"
+	"        os.write(w, b''.join(struct.pack('i', k) for k in range(n)))\n"
+	"        os.close(w)\n"
+	"        try:\n"
+	"            if processes:\n"
+	"                self.ex = cf.ProcessPoolExecutor(n, mp_context=multiprocessing.get_context('fork'),\n"
+	"                                                 initializer=pin_next, initargs=(r, cpusets))\n"
+	"                list(self.ex.map(int, range(n)))\n"
+	"            else:\n"
+	"                self.ex = cf.ThreadPoolExecutor(n, initializer=pin_next, initargs=(r, cpusets))\n"
+	"                b = threading.Barrier(n)\n"
+	"                list(self.ex.map(lambda _: b.wait(), range(n)))\n"
+	"        finally:\n"
+	"            os.close(r)\n"
+	"        self.fn = functools.partial(run_async, task, new_loop) if new_loop else task\n"
+	"        self.idx = [i % base for i in range(ntasks)]\n"
+	"    def run(self):\n"
+	"        out = []\n"
+	"        try:\n"
+	"            for r in self.ex.map(self.fn, self.idx, chunksize=1):\n"
+	"                out.append(r)\n"
+	"        except BaseException as e:\n"
+	"            return out, e\n"
+	"        return out, None\n"
+	"    def close(self):\n"
+	"        self.ex.shutdown(wait=True)\n";
+
+static PyObject *runtime_mod;   /* concbench_runtime */
+
+static PyObject *runtime_attr(const char *name)
+{
+	if (!runtime_mod) {
+		PyObject *code = Py_CompileString(RUNTIME_SRC, "<concbench_runtime>", Py_file_input);
+		PyObject *m = code ? PyImport_ExecCodeModule("concbench_runtime", code) : NULL;
+		Py_XDECREF(code);
+		if (!m)
+			return NULL;
+		runtime_mod = m;
+	}
+	return PyObject_GetAttrString(runtime_mod, name);
+}
 
 typedef struct lanes_ctx {
 	const cb_job *job;
@@ -574,21 +652,99 @@ static int open_loop(PyObject *mod, const char *path, cb_error *err)
 	}
 	new_loop = PyObject_GetAttrString(m, "new_event_loop");
 	Py_DECREF(m);
-	PyObject *g = PyDict_New(), *r = NULL;
-	if (g) {
-		PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
-		r = PyRun_String(LANES_SRC, Py_file_input, g, g);
-	}
-	lanes_main = r ? PyDict_GetItemString(g, "lanes") : NULL;
-	Py_XINCREF(lanes_main);
-	Py_XDECREF(r);
-	Py_XDECREF(g);
+	lanes_main = runtime_attr("lanes");
 	if (!new_loop || !lanes_main) {
 		Py_CLEAR(new_loop);
 		return py_fail(err, CB_EXIT_ENV, "python: cannot set up the event loop");
 	}
 	snprintf(loop_name, sizeof loop_name, "%s", want);
 	return 0;
+}
+
+/* ---- Python's executors as cells (py.threadpool, py.processpool) ------- */
+
+/* One list of OS PU indices per worker, empty when unpinned. */
+static PyObject *cpusets_of(int workers, const cb_placement *place)
+{
+	PyObject *l = PyList_New(workers);
+	for (int w = 0; l && w < workers; w++) {
+		PyObject *one = PyList_New(0);
+		hwloc_bitmap_t set = place && place->sets && w < place->workers ? place->sets[w] : NULL;
+		if (set) {
+			unsigned pu;
+			hwloc_bitmap_foreach_begin(pu, set) {
+				PyObject *v = PyLong_FromUnsignedLong(pu);
+				if (v)
+					PyList_Append(one, v);
+				Py_XDECREF(v);
+			}
+			hwloc_bitmap_foreach_end();
+		}
+		PyList_SET_ITEM(l, w, one);
+	}
+	return l;
+}
+
+static void *py_pool_open(cb_job *job, bool processes, int workers, const cb_placement *place, char *what,
+                          size_t nwhat, cb_error *err)
+{
+	const pyfile *f = job->state;
+	enter_kept();
+	PyObject *cls = runtime_attr("Pool");
+	PyObject *sets = cls ? cpusets_of(workers, place) : NULL;
+	PyObject *pool = sets ? PyObject_CallFunction(cls, "OOOOnn", processes ? Py_True : Py_False, sets, f->task,
+	                                              f->async_task ? new_loop : Py_None, (Py_ssize_t)job->ntasks,
+	                                              (Py_ssize_t)job->base_ntasks) : NULL;
+	if (!pool)
+		py_fail(err, CB_EXIT_ENV, processes ? "py.processpool: cannot start the ProcessPoolExecutor"
+		                                    : "py.threadpool: cannot start the ThreadPoolExecutor");
+	else
+		snprintf(what, nwhat, "concurrent.futures.%s(%d%s), map chunksize 1%s",
+		         processes ? "ProcessPoolExecutor" : "ThreadPoolExecutor", workers,
+		         processes ? ", fork" : "", f->async_task ? ", a loop per worker" : "");
+	Py_XDECREF(sets);
+	Py_XDECREF(cls);
+	leave_kept();
+	return pool;
+}
+
+static int py_pool_run(void *pool, cb_job *job, cb_error *err)
+{
+	const pyfile *f = job->state;
+	enter_kept();
+	int rc = 0;
+	PyObject *r = PyObject_CallMethod(pool, "run", NULL);
+	PyObject *out = r && PyTuple_Check(r) && PyTuple_GET_SIZE(r) == 2 ? PyTuple_GET_ITEM(r, 0) : NULL;
+	PyObject *exc = out ? PyTuple_GET_ITEM(r, 1) : NULL;
+	if (!out) {
+		rc = py_fail(err, CB_EXIT_FAIL, "the pool failed");
+		goto done;
+	}
+	Py_ssize_t n = PyList_GET_SIZE(out);
+	for (Py_ssize_t i = 0; i < n && !rc; i++)
+		if (task_answer(f, PyList_GET_ITEM(out, i), &job->partials[i]))
+			rc = -1;
+	if (!rc && exc != Py_None) {
+		note_exception(f, exc);
+		rc = -1;
+	}
+	char said[400];
+	if (rc && cb_task_error_take(said, sizeof said))
+		cb_error_set(err, CB_EXIT_FAIL, "task %zd %s", n - (exc != Py_None), said);
+done:
+	Py_XDECREF(r);
+	leave_kept();
+	return rc;
+}
+
+static void py_pool_close(void *pool)
+{
+	enter_kept();
+	PyObject *r = PyObject_CallMethod(pool, "close", NULL);
+	Py_XDECREF(r);
+	PyErr_Clear();
+	Py_DECREF((PyObject *)pool);
+	leave_kept();
 }
 
 static uint64_t py_post(cb_job *job)
@@ -928,6 +1084,9 @@ out:
 		return cb_error_set(err, CB_EXIT_USAGE, "py:%s is called '%s', which is already taken (set NAME)",
 		                    path, wl.name);
 	snprintf(o.kind, sizeof o.kind, "python");
+	o.pool_open = py_pool_open;
+	o.pool_run = py_pool_run;
+	o.pool_close = py_pool_close;
 	if (f->async_task) {
 		o.run_lanes = py_run_lanes;
 		snprintf(o.loop, sizeof o.loop, "%s", loop_name);
