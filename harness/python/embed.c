@@ -720,17 +720,20 @@ static int py_pool_run(void *pool, cb_job *job, cb_error *err)
 		rc = py_fail(err, CB_EXIT_FAIL, "the pool failed");
 		goto done;
 	}
-	Py_ssize_t n = PyList_GET_SIZE(out);
-	for (Py_ssize_t i = 0; i < n && !rc; i++)
+	/* map stops at the first task that raised: the results before it. */
+	Py_ssize_t n = PyList_GET_SIZE(out), bad = -1;
+	for (Py_ssize_t i = 0; i < n && bad < 0; i++)
 		if (task_answer(f, PyList_GET_ITEM(out, i), &job->partials[i]))
-			rc = -1;
-	if (!rc && exc != Py_None) {
+			bad = i;
+	if (bad < 0 && exc != Py_None) {
 		note_exception(f, exc);
-		rc = -1;
+		bad = n;
 	}
 	char said[400];
-	if (rc && cb_task_error_take(said, sizeof said))
-		cb_error_set(err, CB_EXIT_FAIL, "task %zd %s", n - (exc != Py_None), said);
+	if (bad >= 0 && cb_task_error_take(said, sizeof said))
+		rc = cb_error_set(err, CB_EXIT_FAIL, "task %zd %s", bad, said);
+	else if (bad >= 0)
+		rc = cb_error_set(err, CB_EXIT_FAIL, "task %zd failed", bad);
 done:
 	Py_XDECREF(r);
 	leave_kept();
