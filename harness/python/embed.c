@@ -128,25 +128,42 @@ static bool io_yields(const cb_io *io)
 	return io && io->ops != &cb_io_blocking_ops && io->ops != &cb_io_nosleep_ops;
 }
 
-/* "ValueError: ..." from the pending exception, which is cleared. */
-static void exception_text(char *buf, size_t n)
+/* "ValueError: bad 7" for an exception, on one line. */
+static void exception_words(PyObject *exc, char *buf, size_t n)
 {
-	PyObject *type, *value, *tb;
-	PyErr_Fetch(&type, &value, &tb);
-	PyErr_NormalizeException(&type, &value, &tb);
-	const char *tname = type ? ((PyTypeObject *)type)->tp_name : "error";
-	PyObject *s = value ? PyObject_Str(value) : NULL;
+	PyObject *s = exc ? PyObject_Str(exc) : NULL;
 	const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
 	if (!text)
 		PyErr_Clear();
-	snprintf(buf, n, "%s%s%s", tname, text && *text ? ": " : "", text ? text : "");
+	snprintf(buf, n, "%s%s%s", exc ? Py_TYPE(exc)->tp_name : "error", text && *text ? ": " : "",
+	         text ? text : "");
 	for (char *p = buf; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
 	Py_XDECREF(s);
+}
+
+/* The pending exception, which is cleared, with its traceback (new
+ * reference; NULL if none). */
+static PyObject *take_exception(void)
+{
+	PyObject *type, *value, *tb;
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	if (value && tb)
+		PyException_SetTraceback(value, tb);
 	Py_XDECREF(type);
-	Py_XDECREF(value);
 	Py_XDECREF(tb);
+	PyErr_Clear();
+	return value;
+}
+
+/* "ValueError: ..." from the pending exception, which is cleared. */
+static void exception_text(char *buf, size_t n)
+{
+	PyObject *exc = take_exception();
+	exception_words(exc, buf, n);
+	Py_XDECREF(exc);
 }
 
 /* Where the exception was raised in the file: the line of its deepest
@@ -201,20 +218,12 @@ static long line_in_cause(PyObject *exc, const char *path)
  * pending one when exc is NULL. */
 static void note_exception(const pyfile *f, PyObject *exc)
 {
-	if (!exc) {
-		PyObject *type, *tb;
-		PyErr_Fetch(&type, &exc, &tb);
-		PyErr_NormalizeException(&type, &exc, &tb);
-		if (exc && tb)
-			PyException_SetTraceback(exc, tb);
-		Py_XDECREF(type);
-		Py_XDECREF(tb);
-	} else {
+	if (exc)
 		Py_INCREF(exc);
-	}
-	PyErr_Clear();
-	PyObject *s = exc ? PyObject_Str(exc) : NULL;
-	const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+	else
+		exc = take_exception();
+	char words[700];
+	exception_words(exc, words, sizeof words);
 	PyObject *tb = exc ? PyException_GetTraceback(exc) : NULL;
 	long line = line_in_file(tb, f->path);
 	if (!line && exc)
@@ -222,11 +231,9 @@ static void note_exception(const pyfile *f, PyObject *exc)
 	char where[PATH_MAX + 32] = "";
 	if (line)
 		snprintf(where, sizeof where, " (at %s line %ld)", strrchr(f->path, '/') + 1, line);
-	cb_task_error_note("raised %s%s%s%s", exc ? Py_TYPE(exc)->tp_name : "an exception",
-	                   text && *text ? ": " : "", text ? text : "", where);
+	cb_task_error_note("raised %s%s", words, where);
 	PyErr_Clear();
 	Py_XDECREF(tb);
-	Py_XDECREF(s);
 	Py_XDECREF(exc);
 }
 
