@@ -103,6 +103,17 @@ static void leave_kept(void)
 	PyEval_SaveThread();
 }
 
+/* Closes this thread's event loop, if it has one (the GIL held). */
+static void close_loop(void)
+{
+	if (!kept_loop)
+		return;
+	PyObject *r = PyObject_CallMethod(kept_loop, "close", NULL);
+	Py_XDECREF(r);
+	Py_CLEAR(kept_loop);
+	PyErr_Clear();
+}
+
 /* At the thread's exit: its loop closed, its state gone. */
 static void drop_kept(void *p)
 {
@@ -110,12 +121,7 @@ static void drop_kept(void *p)
 	if (ts != kept)
 		return;   /* a state the fork took over */
 	PyEval_RestoreThread(ts);
-	if (kept_loop) {
-		PyObject *r = PyObject_CallMethod(kept_loop, "close", NULL);
-		Py_XDECREF(r);
-		Py_CLEAR(kept_loop);
-		PyErr_Clear();
-	}
+	close_loop();
 	kept = NULL;
 	PyThreadState_Clear(ts);
 	PyThreadState_DeleteCurrent();
@@ -333,16 +339,18 @@ static void after_fork_parent(void)
  * just deleted every other. */
 static void after_fork_child(void)
 {
+	/* A loop's selector is shared with the parent across a fork: this
+	 * thread makes a new one when it needs one (the old one is left as it
+	 * is, the parent's). */
+	kept_loop = NULL;
 	if (fork_plain)
 		return;
 	held = 0;
 	PyOS_AfterFork_Child();
 	/* Every other state is gone, this thread's kept one too: the forking
-	 * thread's becomes the one it keeps. Its loop's selector is the
-	 * parent's, shared across the fork: left alone, and a new one made. */
+	 * thread's becomes the one it keeps. */
 	kept = fork_ts;
 	pthread_setspecific(kept_key, kept);
-	kept_loop = NULL;
 	PyEval_SaveThread();
 }
 
@@ -789,11 +797,12 @@ static void py_teardown(cb_job *job)
 	if (!f)
 		return;
 	open_jobs--;
-	if (!f->teardown)
+	if (!f->teardown && !kept_loop)
 		return;
 	enter_kept();
-	PyObject *r = PyObject_CallNoArgs(f->teardown);
+	PyObject *r = f->teardown ? PyObject_CallNoArgs(f->teardown) : NULL;
 	Py_XDECREF(r);
+	close_loop();   /* what this process forks next carries none */
 	PyErr_Clear();
 	leave_kept();
 }
