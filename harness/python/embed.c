@@ -1012,6 +1012,21 @@ static bool is_coroutine_function(PyObject *fn)
 	return yes;
 }
 
+/* What Python brings beside the tasks: its pools, and for an async def
+ * task its loop, which the runtime's name then says. */
+static void runtime_hooks(cb_workload_origin *o, const pyfile *f)
+{
+	o->pool_open = py_pool_open;
+	o->pool_run = py_pool_run;
+	o->pool_close = py_pool_close;
+	if (!f->async_task)
+		return;
+	o->run_lanes = py_run_lanes;
+	snprintf(o->loop, sizeof o->loop, "%s", loop_name);
+	size_t len = strlen(o->runtime);
+	snprintf(o->runtime + len, sizeof o->runtime - len, ", %s", loop_name);
+}
+
 static const char *const kind_words[CB_NKINDS] = { "cpu", "memory", "io", "sync" };
 
 int cb_python_load(const char *path, const cb_workload **out, cb_error *err)
@@ -1103,15 +1118,7 @@ out:
 		return cb_error_set(err, CB_EXIT_USAGE, "py:%s is called '%s', which is already taken (set NAME)",
 		                    path, wl.name);
 	snprintf(o.kind, sizeof o.kind, "python");
-	o.pool_open = py_pool_open;
-	o.pool_run = py_pool_run;
-	o.pool_close = py_pool_close;
-	if (f->async_task) {
-		o.run_lanes = py_run_lanes;
-		snprintf(o.loop, sizeof o.loop, "%s", loop_name);
-		size_t len = strlen(o.runtime);
-		snprintf(o.runtime + len, sizeof o.runtime - len, ", %s", loop_name);
-	}
+	runtime_hooks(&o, f);
 	snprintf(o.item, sizeof o.item, "%s", item);
 	snprintf(o.path, sizeof o.path, "%s", abs);
 	memcpy(o.sha256, sha, sizeof o.sha256);
