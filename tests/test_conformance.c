@@ -47,6 +47,9 @@ static bool selected(const cb_strategy *st)
 	 * in other processes; they have their own suite (tests/cli/mpi.sh). */
 	if (st->flags & CB_STRATEGY_EXTERNAL)
 		return false;
+	/* Python's own pools run Python workloads only (tests/cli/python.sh). */
+	if (st->flags & CB_STRATEGY_RUNTIME)
+		return false;
 	const char *no_forks = getenv("CB_CONFORMANCE_NO_FORKS");
 	if (no_forks && *no_forks && strcmp(no_forks, "0") && (st->flags & CB_STRATEGY_FORKS))
 		return false;

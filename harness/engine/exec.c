@@ -3,6 +3,8 @@
  * cpuset, and turning a failed task into an error. No strategy has its own
  * copy of any of these. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <hwloc/glibc-sched.h>
 #include <signal.h>
 #include <string.h>
@@ -77,11 +79,36 @@ static inline void note_cpu(cpu_set_t *seen)
 		CPU_SET(cpu, seen);
 }
 
+/* The calling thread's failing task's own words (cb_task_error_note). */
+static __thread char task_note[sizeof ((cb_jobctl *)0)->err_text];
+
+void cb_task_error_note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(task_note, sizeof task_note, fmt, ap);
+	va_end(ap);
+	for (char *p = task_note; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
+bool cb_task_error_take(char *buf, size_t n)
+{
+	bool said = task_note[0] != 0;
+	snprintf(buf, n, "%s", task_note);
+	task_note[0] = 0;
+	return said;
+}
+
 static int task_failed(cb_jobctl *ctl, size_t i, int rc)
 {
 	int zero = 0;
-	if (atomic_compare_exchange_strong(&ctl->err, &zero, rc ? rc : -EIO))
+	if (atomic_compare_exchange_strong(&ctl->err, &zero, rc ? rc : -EIO)) {
 		atomic_store(&ctl->err_task, (long)i);
+		memcpy(ctl->err_text, task_note, sizeof ctl->err_text);
+	}
+	task_note[0] = 0;
 	return 1;
 }
 
@@ -194,12 +221,46 @@ int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
 	return cb_worker_run_part(ex, job, (size_t)w, (size_t)nworkers, w, io);
 }
 
+/* What every share of a job records around its tasks: where it ran, its
+ * wall and thread CPU time, and that it is active (cb_watch). */
+typedef struct share_mark {
+	cpu_set_t *seen;
+	cb_worker_progress *me;
+	struct timespec cpu0;
+	double wall0;
+} share_mark;
+
+static void share_open(cb_exec *ex, int trace_w, share_mark *m)
+{
+	m->seen = ex->trace ? &ex->trace[trace_w].ran_on : NULL;
+	/* Only this executor writes its slot: no read-modify-write needed. */
+	m->me = ex->watch ? &ex->watch->worker[trace_w] : NULL;
+	if (m->me)
+		atomic_store_explicit(&m->me->active, atomic_load_explicit(&m->me->active, memory_order_relaxed) + 1,
+		                      memory_order_relaxed);
+	m->wall0 = cb_now();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &m->cpu0);
+	note_cpu(m->seen);
+}
+
+static void share_close(cb_exec *ex, int trace_w, share_mark *m)
+{
+	note_cpu(m->seen);
+	struct timespec cpu1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	if (ex->trace) {
+		ex->trace[trace_w].wall_s += cb_now() - m->wall0;
+		ex->trace[trace_w].cpu_s += (double)(cpu1.tv_sec - m->cpu0.tv_sec) +
+		                            (cpu1.tv_nsec - m->cpu0.tv_nsec) * 1e-9;
+	}
+	if (m->me)
+		atomic_store_explicit(&m->me->active, atomic_load_explicit(&m->me->active, memory_order_relaxed) - 1,
+		                      memory_order_relaxed);
+}
+
 int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io)
 {
 	size_t n = job->ntasks, nw = nparts, w = part, c = ex->sched.chunk;
-	cpu_set_t *seen = ex->trace ? &ex->trace[trace_w].ran_on : NULL;
-	/* Only this executor writes its slot: no read-modify-write needed. */
-	cb_worker_progress *me = ex->watch ? &ex->watch->worker[trace_w] : NULL;
 	/* One load per share: an untraced repetition pays nothing per task. */
 	cb_trace_lane *lane = NULL;
 	if (ex->tracer && trace_w < ex->tracer->nlanes &&
@@ -210,13 +271,9 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 			lane->tid = (int)gettid();
 		}
 	}
-	if (me)
-		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) + 1,
-		                      memory_order_relaxed);
-	struct timespec cpu0;
-	double wall0 = cb_now();
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
-	note_cpu(seen);
+	share_mark m;
+	share_open(ex, trace_w, &m);
+	cb_worker_progress *me = m.me;
 	long rot = atomic_load_explicit(&ex->ctl->rotate, memory_order_relaxed);
 	if (rot > 0) {
 		for (size_t i = (w + nw - (size_t)(rot - 1) % nw) % nw; i < n; i += nw)
@@ -227,7 +284,7 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 		run_share(ex, job, lo, hi, io, me, lane, part);
 	} else if (ex->sched.kind == CB_SCHED_STATIC) {
 		for (size_t lo = w * c; lo < n; lo += nw * c) {
-			note_cpu(seen);
+			note_cpu(m.seen);
 			if (run_share(ex, job, lo, lo + c < n ? lo + c : n, io, me, lane, part))
 				break;
 		}
@@ -237,21 +294,106 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 			                      : atomic_fetch_add_explicit(&ex->ctl->next, c, memory_order_relaxed);
 			if (lo >= n)
 				break;
-			note_cpu(seen);
+			note_cpu(m.seen);
 			if (run_share(ex, job, lo, lo + c < n ? lo + c : n, io, me, lane, part))
 				break;
 		}
 	}
-	note_cpu(seen);
-	struct timespec cpu1;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
-	if (ex->trace) {
-		ex->trace[trace_w].wall_s += cb_now() - wall0;
-		ex->trace[trace_w].cpu_s += (double)(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
+	share_close(ex, trace_w, &m);
+	return atomic_load(&ex->ctl->err);
+}
+
+/* ---- lanes: the same schedule for a workload's own event loop ----------
+ * Lane k of a share is part first + k of nparts, exactly as coroutine k
+ * would be; the loop asks for each lane's next task and reports its end. */
+
+typedef struct lane_cursor {
+	size_t cur, end;     /* the range it is in */
+	size_t next_lo;      /* static: the start of its next range */
+	size_t step, width;  /* static: ranges [next_lo, +width) every step */
+	double t0;           /* the running task's start (task latencies) */
+} lane_cursor;
+
+struct cb_lanes {
+	cb_exec *ex;
+	cb_job *job;
+	lane_cursor *lane;   /* [count] */
+	cb_worker_progress *me;
+	bool dynamic;
+};
+
+static void lane_place(cb_lanes *l, lane_cursor *c, size_t w, size_t nw)
+{
+	size_t n = l->job->ntasks, ch = l->ex->sched.chunk;
+	long rot = atomic_load_explicit(&l->ex->ctl->rotate, memory_order_relaxed);
+	c->cur = c->end = 0;
+	c->step = nw;
+	c->width = 1;
+	if (rot > 0) {
+		c->next_lo = (w + nw - (size_t)(rot - 1) % nw) % nw;
+	} else if (l->ex->sched.kind == CB_SCHED_STATIC && ch == 0) {
+		c->next_lo = n * w / nw;
+		c->width = n * (w + 1) / nw - c->next_lo;
+		c->step = n;   /* one range */
+	} else if (l->ex->sched.kind == CB_SCHED_STATIC) {
+		c->next_lo = w * ch;
+		c->width = ch;
+		c->step = nw * ch;
+	} else {
+		l->dynamic = true;
 	}
-	if (me)
-		atomic_store_explicit(&me->active, atomic_load_explicit(&me->active, memory_order_relaxed) - 1,
-		                      memory_order_relaxed);
+}
+
+size_t cb_lanes_next(cb_lanes *l, size_t k)
+{
+	cb_exec *ex = l->ex;
+	lane_cursor *c = &l->lane[k];
+	size_t n = l->job->ntasks;
+	if (atomic_load_explicit(&ex->ctl->err, memory_order_relaxed))
+		return SIZE_MAX;
+	if (c->cur >= c->end) {
+		size_t lo, width = ex->sched.chunk;
+		if (l->dynamic) {
+			lo = ex->claim ? ex->claim(ex, width)
+			               : atomic_fetch_add_explicit(&ex->ctl->next, width, memory_order_relaxed);
+		} else {
+			lo = c->next_lo;
+			width = c->width;
+			c->next_lo = lo < n ? lo + c->step : n;
+		}
+		if (lo >= n || !width)
+			return SIZE_MAX;
+		c->cur = lo;
+		c->end = lo + width < n ? lo + width : n;
+	}
+	if (l->me)
+		atomic_store_explicit(&l->me->task, (long)c->cur, memory_order_relaxed);
+	if (l->job->task_s)
+		c->t0 = cb_now();
+	return c->cur++;
+}
+
+void cb_lanes_done(cb_lanes *l, size_t k, size_t i, int rc)
+{
+	if (l->job->task_s)
+		l->job->task_s[i] = cb_now() - l->lane[k].t0;
+	if (rc)
+		task_failed(l->ex->ctl, i, rc);
+}
+
+int cb_worker_run_lanes(cb_exec *ex, cb_job *job, size_t first, size_t count, int trace_w,
+                        const cb_workload_origin *o)
+{
+	share_mark m;
+	share_open(ex, trace_w, &m);
+	cb_lanes l = { ex, job, cb_xcalloc(count ? count : 1, sizeof *l.lane), m.me, false };
+	for (size_t k = 0; k < count; k++)
+		lane_place(&l, &l.lane[k], first + k, (size_t)ex->concurrency);
+	int rc = o->run_lanes(job, &l, count);
+	if (rc && !atomic_load(&ex->ctl->err))
+		task_failed(ex->ctl, 0, rc);
+	free(l.lane);
+	share_close(ex, trace_w, &m);
 	return atomic_load(&ex->ctl->err);
 }
 
@@ -391,8 +533,10 @@ int cb_exec_check(cb_exec *ex, cb_error *err)
 	int rc = atomic_load(&ex->ctl->err);
 	if (!rc)
 		return 0;
-	return cb_error_set(err, CB_EXIT_FAIL, "task %ld failed: %s", atomic_load(&ex->ctl->err_task),
-	                    strerror(-rc));
+	long task = atomic_load(&ex->ctl->err_task);
+	if (ex->ctl->err_text[0])
+		return cb_error_set(err, CB_EXIT_FAIL, "task %ld %s", task, ex->ctl->err_text);
+	return cb_error_set(err, CB_EXIT_FAIL, "task %ld failed: %s", task, strerror(-rc));
 }
 
 void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one)

@@ -99,8 +99,13 @@ static int reference_pass(cb_job *job, cb_io *io, cb_error *err)
 	for (size_t i = 0; !rc && i < job->base_ntasks; i++) {
 		rc = cb_job_task(job, i, io);
 		if (rc) {
-			cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run failed at task %zu: %s",
-			             job->wl->name, i, strerror(-rc));
+			char said[400];
+			if (cb_task_error_take(said, sizeof said))
+				cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run: task %zu %s", job->wl->name, i,
+				             said);
+			else
+				cb_error_set(err, CB_EXIT_FAIL, "%s: serial reference run failed at task %zu: %s",
+				             job->wl->name, i, strerror(-rc));
 			rc = -1;
 		}
 	}

@@ -176,6 +176,28 @@ static cb_job *get_job(cb_run *run, const cb_workload *wl, int scale, cb_error *
 	return job;
 }
 
+/* A strategy whose executors are the workload runtime's own runs only
+ * workloads whose runtime has them. */
+static bool runtime_runs(const cb_strategy *st, const cb_workload *wl)
+{
+	const cb_workload_origin *o = cb_workload_origin_of(wl);
+	return !(st->flags & CB_STRATEGY_RUNTIME) || (o && o->pool_open);
+}
+
+/* Named alone with workloads none of which it can run: a refusal. */
+static int check_runtime(const cb_workload **wls, int nwl, const cb_strategy **sts, int nst, cb_error *err)
+{
+	for (int s = 0; s < nst; s++) {
+		bool any = false;
+		for (int wi = 0; wi < nwl; wi++)
+			any |= runtime_runs(sts[s], wls[wi]);
+		if (!any)
+			return cb_error_set(err, CB_EXIT_USAGE, "%s runs Python workloads only (-w py:FILE.py, "
+			                    "py.primes, py.sleep), and none was selected", sts[s]->name);
+	}
+	return 0;
+}
+
 static int expand(cb_run *run, const cb_workload **wls, int nwl, const cb_strategy **sts, int nst,
                   cb_error *err)
 {
@@ -199,6 +221,12 @@ static int expand(cb_run *run, const cb_workload **wls, int nwl, const cb_strate
 			if ((st->flags & CB_STRATEGY_EXTERNAL) && wls[wi]->shared_memory) {
 				cb_say(&run->say, CB_SAY_NOTE, "no %s cells for %s: its tasks meet in shared "
 				       "memory, which ranks on several machines do not have", st->name, wls[wi]->name);
+				continue;
+			}
+			if (!runtime_runs(st, wls[wi])) {
+				if (cfg->nstrategies)
+					cb_say(&run->say, CB_SAY_NOTE, "no %s cells for %s: %s runs Python workloads only",
+					       st->name, wls[wi]->name, st->name);
 				continue;
 			}
 			int nw = base ? 1 : cfg->nworkers;
@@ -348,7 +376,8 @@ int cb_plan_build(cb_run *run, cb_error *err)
 		goto out;
 	/* Strategy parameters are checked (and marked used) here; each cell
 	 * parses its own copy when it opens. */
-	if (check_combinations(cfg, sts, nst, err) || check_strategies(run, sts, &nst, used, err))
+	if (check_combinations(cfg, sts, nst, err) || check_strategies(run, sts, &nst, used, err) ||
+	    (cfg->nstrategies && check_runtime(wls, nwl, sts, nst, err)))
 		goto out;
 	/* Parameters of workloads are validated before any job is set up, so a
 	 * typo costs no setup time. */

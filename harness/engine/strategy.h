@@ -25,6 +25,12 @@ enum {
 	 * possibly on other machines: takes --hosts; in-process conformance
 	 * suites skip it, it has its own test (tests/cli/mpi.sh). */
 	CB_STRATEGY_EXTERNAL = 1u << 6,
+	/* Its executors are the workload's runtime's own (Python's
+	 * concurrent.futures pools, cb_workload_origin's pool_*): only for
+	 * workloads whose runtime offers them; the plan gives the others no
+	 * cells of it (with a note where the strategy was named), in-process
+	 * conformance suites skip it (tests/cli/python.sh has its test). */
+	CB_STRATEGY_RUNTIME = 1u << 7,
 };
 
 typedef enum { CB_SCHED_STATIC, CB_SCHED_DYNAMIC } cb_sched_kind;
@@ -55,6 +61,10 @@ typedef struct cb_jobctl {
 	/* 0: the cell's schedule. r > 0: a settling pass (cb_cell_settle):
 	 * executor part runs the tasks i with (i + r - 1) % nparts == part. */
 	_Atomic long rotate;
+	/* What the failed task said (cb_task_error_note), written by the
+	 * executor that set err: "raised ValueError: bad 7 (at f.py line 12)";
+	 * empty when it said nothing, and the message is then strerror(err). */
+	char err_text[400];
 } cb_jobctl;
 
 /* What the runner watches in a measuring process: shared memory that the
@@ -221,6 +231,13 @@ int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io);
  * traced as w). Coroutines use it: part = the coroutine's index across all
  * schedulers, nparts = the concurrency, trace_w = its scheduler. */
 int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io);
+/* The same schedule for a workload that runs its tasks on an event loop
+ * of its own (origin->run_lanes: a Python file whose task is `async def`,
+ * on asyncio): lanes first .. first + count - 1 of ex->concurrency, each
+ * as coroutine `first + k` would run them, in flight together on the
+ * calling thread's loop. Not traced (run --trace records no timeline). */
+int cb_worker_run_lanes(cb_exec *ex, cb_job *job, size_t first, size_t count, int trace_w,
+                        const cb_workload_origin *o);
 /* The worker a strategy that creates its workers inside the job starts
  * k-th: the last worker first, worker 0 last. The main thread is bound to
  * worker 0's cpuset and starts the workers one after the other; a worker 0

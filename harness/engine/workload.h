@@ -29,6 +29,17 @@ void cb_workload_names(char *buf, size_t n);
  * Python workload in a build without Python CB_EXIT_ENV. */
 int cb_workload_resolve(const char *item, const cb_workload **out, cb_error *err);
 
+/* A workload's own event loop's view of a share of a job (cb_worker_run_lanes):
+ * lane k asks for its next task (an index into job->partials; task
+ * i % base_ntasks of the workload; SIZE_MAX when it has none left or the
+ * job is failing) and says when it ended (rc 0, or -errno after
+ * cb_task_error_note). */
+typedef struct cb_lanes cb_lanes;
+size_t cb_lanes_next(cb_lanes *l, size_t k);
+void cb_lanes_done(cb_lanes *l, size_t k, size_t i, int rc);
+
+struct cb_placement;
+
 /* Where a workload loaded at run time came from: what the results record
  * and what an mpi rank is given to load it again. */
 typedef struct cb_workload_origin {
@@ -38,6 +49,24 @@ typedef struct cb_workload_origin {
 	char sha256[CB_SHA256_HEX];
 	char runtime[96];          /* python: "CPython 3.11.2"; else empty */
 	int gil;                   /* python: 1 the GIL is enabled, 0 not; -1 n/a */
+	/* A workload whose tasks run on an event loop of its own (an `async def`
+	 * task on asyncio): runs `nlanes` lanes of tasks in flight together on
+	 * the calling thread until none is left; 0 or -errno (its tasks' errors
+	 * go through cb_lanes_done). NULL for the rest. A strategy that yields
+	 * hands its share to it instead of running coroutines of its own. */
+	int (*run_lanes)(const cb_job *job, cb_lanes *lanes, size_t nlanes);
+	char loop[32];             /* its loop's name ("asyncio", "uvloop") */
+	/* A runtime with executors of its own (Python's ThreadPoolExecutor,
+	 * ProcessPoolExecutor), for strategies flagged CB_STRATEGY_RUNTIME;
+	 * NULL for the rest. pool_open starts `workers` of them (processes:
+	 * forked) pinned one each to place's sets (none: unpinned), untimed;
+	 * pool_run runs every task of the job on them into job->partials (-1
+	 * with err naming the task that failed and why); pool_close stops
+	 * them, leaving no process behind. `what` says what it started. */
+	void *(*pool_open)(cb_job *job, bool processes, int workers, const struct cb_placement *place,
+	                   char *what, size_t nwhat, cb_error *err);
+	int (*pool_run)(void *pool, cb_job *job, cb_error *err);
+	void (*pool_close)(void *pool);
 } cb_workload_origin;
 /* NULL for a built-in. */
 const cb_workload_origin *cb_workload_origin_of(const cb_workload *wl);
@@ -79,6 +108,15 @@ static inline int cb_job_task(const cb_job *job, size_t i, cb_io *io)
 {
 	return job->wl->task(job, i % job->base_ntasks, io, &job->partials[i]);
 }
+
+/* What a failing task says about its failure, for the cell's error, in
+ * place of strerror of the task's -errno: a phrase that follows "task N ",
+ * such as "raised ValueError: bad 7 (at f.py line 12)". Called by the task
+ * on its own thread just before it returns the error; one line. */
+void cb_task_error_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Takes what the calling thread's last failing task noted into buf (and
+ * forgets it): false when it noted nothing. */
+bool cb_task_error_take(char *buf, size_t n);
 
 /* A stand-in for a job whose setup or reference run failed for a reason
  * other than bad input (a port in use, a full disk): it holds the workload's

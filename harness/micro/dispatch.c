@@ -113,8 +113,9 @@ void cb_micro_register_dispatch(void)
 	static dispatch_case cases[64][3];
 	int k = 0;
 	for (const cb_strategy *const *s = cb_strategies; *s && k < 64; s++, k++) {
-		/* Strategies run by a launcher cannot see a private workload. */
-		if ((*s)->flags & CB_STRATEGY_EXTERNAL)
+		/* Strategies run by a launcher cannot see a private workload, and
+		 * a runtime's own pools run only that runtime's workloads. */
+		if ((*s)->flags & (CB_STRATEGY_EXTERNAL | CB_STRATEGY_RUNTIME))
 			continue;
 		cases[k][0] = (dispatch_case){ *s, "1", "static", false };
 		cases[k][1] = (dispatch_case){ *s, "100000", "dynamic:1", false };

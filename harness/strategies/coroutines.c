@@ -109,6 +109,13 @@ static int run_share(sched_thread *t)
 {
 	if (t->broken)
 		return t->rc;
+	/* A workload with an event loop of its own (an async def task on
+	 * asyncio) runs this scheduler's share of the coroutines on it. */
+	const cb_workload_origin *o = cb_workload_origin_of(t->p->job->wl);
+	if (o && o->run_lanes) {
+		cb_worker_run_lanes(t->p->ex, t->p->job, t->first, t->count, t->w, o);
+		return 0;
+	}
 	cb_sched *s = &t->sched;
 	for (size_t k = 0; k < t->count; k++)
 		cb_coro_start(s, &t->coros[k], &t->stacks[k], coro_main, t);
@@ -182,12 +189,14 @@ static void cell_teardown(cb_exec *ex);
 
 static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 {
-	(void)job;
 	char why[128];
 	const cb_loop_backend *loop = NULL;
 	if (choose_loop((int)cb_params_get(&ex->params, "loop"), &loop, why, sizeof why, err))
 		return -1;
-	if (why[0])
+	const cb_workload_origin *o = cb_workload_origin_of(job->wl);
+	if (o && o->run_lanes)
+		snprintf(ex->note, sizeof ex->note, "loop=%s (the workload's own, one per scheduler thread)", o->loop);
+	else if (why[0])
 		snprintf(ex->note, sizeof ex->note, "loop=%s (%.128s)", loop->name, why);
 	else
 		snprintf(ex->note, sizeof ex->note, "loop=%s", loop->name);

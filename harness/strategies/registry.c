@@ -10,6 +10,8 @@ extern const cb_strategy cb_st_processpool;
 extern const cb_strategy cb_st_coroutines;
 extern const cb_strategy cb_st_hybrid;
 extern const cb_strategy cb_st_mpi;
+extern const cb_strategy cb_st_py_threadpool;
+extern const cb_strategy cb_st_py_processpool;
 
 const cb_strategy *const cb_strategies[] = {
 	&cb_st_serial,
@@ -20,5 +22,7 @@ const cb_strategy *const cb_strategies[] = {
 	&cb_st_coroutines,
 	&cb_st_hybrid,
 	&cb_st_mpi,
+	&cb_st_py_threadpool,
+	&cb_st_py_processpool,
 	NULL,
 };

@@ -4,8 +4,13 @@
 # parameters and interpreter, results record the file, its SHA-256, the
 # interpreter and its GIL, py.primes gives cpu.primes's checksum, waits in
 # time.sleep run under threads at 4 workers, and broken files are exit 2
-# with one line naming the Python exception. In a build without Python a
-# py: item is exit 3 naming the package, and the rest is skipped.
+# with one line naming the Python exception. A task's exception fails its
+# cell with one line naming its type, message and line under every
+# strategy; each thread keeps its thread state across tasks; async def
+# tasks run on asyncio under every strategy, checked; py.threadpool and
+# py.processpool are cells of Python workloads only; py.sleep agrees with
+# io.sleep. In a build without Python a py: item is exit 3 naming the
+# package, and the rest is skipped.
 # Speed is reported, never asserted (docs/python.md has the figures).
 set -u
 bin=${CONCBENCH:?CONCBENCH must point at the concbench binary}
@@ -30,9 +35,9 @@ for want in "example.pyprimes" "^ *n .*count primes" "^ *tasks " "python: $examp
   grep -qE -- "$want" <<<"$out" || fail "list -v -w does not show /$want/: $out"
 done
 
-strategies=serial,threads,threadpool,processes,processpool,coroutines,hybrid
-ncells=13
-if [ -x "$(dirname "$bin")/concbench-mpi" ]; then strategies=$strategies,mpi; ncells=15; fi
+strategies=serial,threads,threadpool,processes,processpool,coroutines,hybrid,py.threadpool,py.processpool
+ncells=17
+if [ -x "$(dirname "$bin")/concbench-mpi" ]; then strategies=$strategies,mpi; ncells=19; fi
 out=$("$bin" run -o "$tmp/res" -w "py:$example" -s $strategies -n 1,2 --size tiny -r 1 --warmup 0 -q 2>&1); rc=$?
 [ $rc -eq 0 ] || fail "run under $strategies exited $rc: $out"
 res=$(ls "$tmp"/res/2*/results.json 2>/dev/null | head -1)
@@ -92,6 +97,117 @@ printf 'def setup(p):\n  return 4\ndef task(i):\n  return i\ndef post(p):\n  rai
 [ $rc -eq 1 ] || fail "a raising post(): exit $rc, expected 1 (wrong checksum)"
 jq -e '[.cells[] | .checksum_ok] | all | not' "$tmp"/post/2*/results.json >/dev/null ||
   fail "a raising post(): a cell passed its checksum"
+
+# A task that raises: one line naming the exception, its text and its line
+# in the file, under every strategy (the reference run, in the process
+# that loaded the file, passes; every cell fails).
+all=serial,threads,threadpool,processes,processpool,coroutines,hybrid,py.threadpool,py.processpool
+cat >"$tmp/raises.py" <<'PY'
+import os
+LOADED_IN = os.getpid()
+
+
+def setup(params):
+    return 16
+
+
+def task(i):
+    if i == 7 and os.getpid() != LOADED_IN:
+        # line 12 raises
+        raise ValueError(f"bad {i}")
+    return i
+PY
+sed -e 's/^def task/async def task/' "$tmp/raises.py" >"$tmp/araises.py"
+for f in raises araises; do
+  "$bin" run -o "$tmp/$f" -w "py:$tmp/$f.py" -s $all -n 2 -c 4 -r 1 --warmup 0 -q >/dev/null 2>&1; rc=$?
+  [ $rc -eq 1 ] || fail "$f.py: exit $rc, expected 1"
+  jq -r '.cells[] | "\(.strategy)\t\(.error)"' "$tmp"/$f/2*/results.json >"$tmp/$f.errors"
+  [ "$(wc -l <"$tmp/$f.errors")" -eq 9 ] || fail "$f.py: $(wc -l <"$tmp/$f.errors") cells, expected 9"
+  while IFS=$'\t' read -r st e; do
+    grep -qE "^task 7 raised ValueError: bad 7 \(at $f\.py line 12\)$" <<<"$e" ||
+      fail "$f.py under $st: error '$e'"
+  done <"$tmp/$f.errors"
+done
+# In the reference run too, and a result that is not an int.
+printf 'def setup(p):\n  return 4\ndef task(i):\n  return {}.get("x") or 1 // (i - 2)\n' >"$tmp/zero.py"
+out=$("$bin" run -o "$tmp/zero" -w "py:$tmp/zero.py" -s serial -r 1 --warmup 0 -q 2>&1); rc=$?
+jq -r '.cells[0].error' "$tmp"/zero/2*/results.json | grep -qE "task 2 raised ZeroDivisionError: integer division or modulo by zero \(at zero\.py line 4\)" ||
+  fail "a raising reference run: $(jq -r '.cells[0].error' "$tmp"/zero/2*/results.json)"
+printf 'def setup(p):\n  return 4\ndef task(i):\n  return "x"\n' >"$tmp/str.py"
+"$bin" run -o "$tmp/str" -w "py:$tmp/str.py" -s serial -r 1 --warmup 0 -q >/dev/null 2>&1
+jq -r '.cells[0].error' "$tmp"/str/2*/results.json | grep -q "task 0 returned str, not an int" ||
+  fail "a task returning a str: $(jq -r '.cells[0].error' "$tmp"/str/2*/results.json)"
+
+# Each thread keeps its thread state across tasks: a threading.local set by
+# one task is still there in the next on that thread. post() fails the
+# checksum (a random answer) when more tasks than threads found it empty.
+cat >"$tmp/kept.py" <<'PY'
+import random, threading
+here = threading.local()
+fresh = 0
+def setup(params):
+    return 64
+def task(i):
+    global fresh
+    if not hasattr(here, "seen"):
+        here.seen = True
+        fresh += 1
+    return i
+def post(partials):
+    global fresh
+    ok, fresh = fresh <= 4, 0
+    return sum(partials) if ok else random.getrandbits(64)   # never the reference's
+PY
+out=$("$bin" run -o "$tmp/kept" -w "py:$tmp/kept.py" -s serial,threads,threadpool -n 2 -r 2 -q 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "thread states are not kept across tasks (exit $rc): $(jq -c '[.cells[] | [.strategy, .checksum_ok]]' "$tmp"/kept/2*/results.json)"
+
+# async def tasks: asyncio under every strategy, checked; coroutines run
+# them on a loop per scheduler thread and say so; the runtime names it.
+cat >"$tmp/asleep.py" <<'PY'
+import asyncio
+KIND = "io"
+def setup(params):
+    return 40
+async def task(i):
+    await asyncio.sleep(0.002)
+    return i * i
+PY
+out=$("$bin" run -o "$tmp/async" -w "py:$tmp/asleep.py" -s $all -n 1,2 -c 20 -r 1 --warmup 0 -q 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "async def tasks exited $rc: $out"
+res=$(ls "$tmp"/async/2*/results.json 2>/dev/null | head -1)
+if [ -n "$res" ]; then
+  got=$(jq '[.cells[] | select(.checksum_ok == true)] | length' "$res")
+  [ "$got" = 17 ] || fail "async: $got of 17 cells verified: $(jq -c '[.cells[] | [.id, .checksum_ok, .error]]' "$res")"
+  jq -e '[.cells[] | select(.strategy == "coroutines") | .strategy_note | test("^loop=asyncio")] | all and length == 2' "$res" >/dev/null ||
+    fail "coroutines cells do not record the asyncio loop: $(jq -c '[.cells[] | .strategy_note]' "$res")"
+  jq -e '.cells[0].workload_source.runtime | test("^CPython 3.*, asyncio$")' "$res" >/dev/null ||
+    fail "the runtime does not name asyncio: $(jq -c '.cells[0].workload_source' "$res")"
+fi
+if ! python3 -c 'import uvloop' 2>/dev/null; then
+  printf 'LOOP = "uvloop"\ndef setup(p):\n  return 1\nasync def task(i):\n  return i\n' >"$tmp/wantsuv.py"
+  expect "$tmp/wantsuv.py" "LOOP = 'uvloop', but uvloop cannot be imported"
+fi
+printf 'LOOP = "trio"\ndef setup(p):\n  return 1\nasync def task(i):\n  return i\n' >"$tmp/trio.py"
+expect "$tmp/trio.py" "LOOP 'trio' \(valid: asyncio, uvloop\)"
+
+# Python's own pools: Python workloads only.
+out=$("$bin" run -o "$tmp/none" -w cpu.primes -s py.threadpool --size tiny 2>&1); rc=$?
+{ [ $rc -eq 2 ] && grep -q "py.threadpool runs Python workloads only" <<<"$out"; } ||
+  fail "py.threadpool with a C workload: exit $rc: $out"
+out=$("$bin" run -o "$tmp/mixed" -w cpu.primes,py.primes -s serial,py.processpool -n 2 --size tiny -r 1 --warmup 0 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "py.processpool beside a C workload exited $rc: $out"
+grep -q "no py.processpool cells for cpu.primes" <<<"$out" || fail "no note for cpu.primes under py.processpool: $out"
+[ "$(jq '[.cells[] | select(.strategy == "py.processpool")] | length' "$tmp"/mixed/2*/results.json)" = 1 ] ||
+  fail "py.processpool cells: $(jq -c '[.cells[] | .id]' "$tmp"/mixed/2*/results.json)"
+
+# py.sleep: io.sleep's checksum given the same rate; its own rate recorded.
+out=$("$bin" run -o "$tmp/sleep" -w py.sleep,io.sleep --param rate=2e6 -s serial,threads,coroutines -n 2 --size tiny -r 1 --warmup 0 -q 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "py.sleep,io.sleep exited $rc: $out"
+[ "$(jq '[.cells[].checksum] | unique | length' "$tmp"/sleep/2*/results.json)" = 1 ] ||
+  fail "py.sleep and io.sleep disagree: $(jq -c '[.cells[] | [.workload, .checksum]]' "$tmp"/sleep/2*/results.json)"
+"$bin" run -o "$tmp/sleep2" -w py.sleep -s serial --size tiny -r 1 --warmup 0 -q >/dev/null 2>&1
+jq -e '.cells[0].measured_params.rate | tonumber > 0' "$tmp"/sleep2/2*/results.json >/dev/null ||
+  fail "py.sleep records no measured rate: $(jq -c '.cells[0].measured_params' "$tmp"/sleep2/2*/results.json)"
 
 [ $fails -eq 0 ] && echo "python: all ok"
 exit $((fails > 0))
