@@ -228,9 +228,9 @@ static bool all_positive(const double *x, size_t n)
 	return true;
 }
 
-static bool use_rounds(const cb_cmp_cell *b, const cb_cmp_cell *n, size_t min_rounds)
+static bool use_rounds(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_cmp_opts *o)
 {
-	return b->nrounds >= min_rounds && n->nrounds >= min_rounds;
+	return !o->pairs && b->nrounds >= o->min_rounds && n->nrounds >= o->min_rounds;
 }
 
 /* Why a matched pair cannot be compared, or NULL (owned string). */
@@ -240,7 +240,7 @@ static char *pair_problem(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_c
 		return cb_xasprintf("failed in BASE: %s", b->failed);
 	if (n->failed)
 		return cb_xasprintf("failed in NEW: %s", n->failed);
-	bool rounds = use_rounds(b, n, o->min_rounds);
+	bool rounds = use_rounds(b, n, o);
 	const cb_cmp_cell *c[2] = { b, n };
 	for (int s = 0; s < 2; s++) {
 		size_t cnt = rounds ? c[s]->nrounds : c[s]->nreps;
@@ -250,6 +250,8 @@ static char *pair_problem(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_c
 			return cb_xasprintf("zero or negative %s in %s", cb_cmp_metric_name(o->metric),
 			                    s ? "NEW" : "BASE");
 	}
+	if (o->pairs && b->nreps != n->nreps)
+		return cb_xasprintf("not pairs: %zu repetitions in BASE, %zu in NEW", b->nreps, n->nreps);
 	return NULL;
 }
 
@@ -473,7 +475,7 @@ static void adjust_for_probe(cb_cmp_result *r)
 	r->slope_max = NAN;
 	for (size_t i = 0; i < r->nrows; i++) {
 		r->rows[i].slope = NAN;
-		r->rows[i].rounds = use_rounds(r->rows[i].base, r->rows[i].new, r->opts.min_rounds);
+		r->rows[i].rounds = use_rounds(r->rows[i].base, r->rows[i].new, &r->opts);
 	}
 	if (r->opts.no_adjust || r->opts.metric == CB_METRIC_CPU)
 		return;
@@ -566,7 +568,7 @@ static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
 		cb_set_aside_slowed(row->base->rounds, nb, lower, fx);
 		cb_set_aside_slowed(row->new->rounds, nn, lower, fy);
 	}
-	bool pair = o->paired && row->rounds && nb == nn;
+	bool pair = (o->paired && row->rounds && nb == nn) || (o->pairs && nb == nn);
 	row->x = cb_xmalloc((nb + 1) * sizeof *row->x);
 	row->y = cb_xmalloc((nn + 1) * sizeof *row->y);
 	row->nb = row->nn = 0;
@@ -647,6 +649,8 @@ static bool same_group(const cb_cmp_row *a, const cb_cmp_row *b)
 /* The prior of each group, fitted to the rows of that group. */
 static void fit_priors(cb_cmp_result *r)
 {
+	if (r->opts.pairs)   /* distribution-free: no variance to moderate */
+		return;
 	double *s2 = cb_xmalloc((r->nrows + 1) * sizeof *s2), *d = cb_xmalloc((r->nrows + 1) * sizeof *d);
 	bool *done = cb_xcalloc(r->nrows + 1, sizeof *done);
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -672,8 +676,10 @@ static void fit_priors(cb_cmp_result *r)
 	free(done);
 }
 
+static double test_pairs(cb_cmp_row *row, double factor);
+
 /* p of new against base scaled by `factor` (1: no change expected). */
-static double test_row(cb_cmp_row *row, double factor)
+static double test_row(cb_cmp_row *row, double factor, const cb_cmp_opts *o)
 {
 	const double *x, *y;
 	samples(row, &x, &y);
@@ -681,6 +687,8 @@ static double test_row(cb_cmp_row *row, double factor)
 		row->test = "none (fewer than 2 samples a side)";
 		return NAN;
 	}
+	if (o->pairs && row_paired(row))
+		return test_pairs(row, factor);
 	if (row_paired(row)) {
 		double *lr = log_ratios(row);
 		double p = cb_cmp_moderated_t1(lr, row->nb, log(factor), row->prior_df, row->prior_s2,
@@ -699,10 +707,58 @@ static double test_row(cb_cmp_row *row, double factor)
 	return p;
 }
 
+/* ---- A/B pairs (concbench ab) ------------------------------------------ */
+
+/* Pairs: the estimate is the Hodges-Lehmann centre of the log ratios with
+ * its distribution-free interval; the resamples (for the geometric mean's
+ * interval only) are of the log ratios' median. */
+static void measure_pairs(cb_cmp_row *row, const cb_cmp_opts *o)
+{
+	size_t n = row->nb;
+	double *lr = log_ratios(row), est, lo, hi;
+	cb_hodges_lehmann(lr, n, 1 - o->alpha, &est, &lo, &hi);
+	row->ratio = exp(est);
+	row->lo = exp(lo);
+	row->hi = exp(hi);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		abort();
+	gsl_rng_set(rng, o->seed ^ hash_key(row->base->key));
+	double *buf = cb_xmalloc((n + 1) * sizeof *buf);
+	for (int j = 0; j < o->resamples; j++) {
+		for (size_t i = 0; i < n; i++)
+			buf[i] = lr[gsl_rng_uniform_int(rng, n)];
+		row->boot[j] = cb_median(buf, n);
+	}
+	gsl_rng_free(rng);
+	free(buf);
+	free(lr);
+}
+
+double cb_cmp_pairs_mdc(double sd, size_t n, double alpha)
+{
+	if (n < 2 || !(sd >= 0) || cb_signed_rank_min_p(n) > alpha)
+		return INFINITY;
+	return cb_mdc(sd * sqrt(M_PI / (3.0 * (double)n)), alpha, (double)n - 1);
+}
+
+/* p of the pairs' log ratios against log(factor), signed ranks. */
+static double test_pairs(cb_cmp_row *row, double factor)
+{
+	double *lr = log_ratios(row);
+	double p = cb_signed_rank_p(lr, row->nb, log(factor)), sd = cb_robust_sd(lr, row->nb);
+	row->pairs = row->paired = true;
+	row->test = "Wilcoxon signed-rank on log pair ratios";
+	row->s2 = sd * sd;
+	row->df = (double)row->nb - 1;
+	free(lr);
+	return p;
+}
+
 static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 {
 	const double *x, *y;
-	row->rounds = use_rounds(row->base, row->new, o->min_rounds);
+	row->rounds = use_rounds(row->base, row->new, o);
 	choose_samples(row, o);
 	samples(row, &x, &y);
 	row->base_med = cb_median(x, row->nb);
@@ -711,6 +767,10 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	row->cv_new = cv_of(y, row->nn);
 	row->ratio = row->new_med / row->base_med;
 	row->boot = cb_xmalloc((size_t)o->resamples * sizeof *row->boot);
+	if (o->pairs && row_paired(row)) {
+		measure_pairs(row, o);
+		return;
+	}
 	cb_bootstrap_median_ratio(x, row->nb, y, row->nn, o->resamples, 1 - o->alpha,
 	                          o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
 }
@@ -721,6 +781,8 @@ static double min_detectable(const cb_cmp_row *row, double alpha_cell)
 {
 	if (row->nb < 2 || row->nn < 2 || !(row->df > 0) || isnan(row->s2))
 		return INFINITY;
+	if (row->pairs)
+		return cb_cmp_pairs_mdc(sqrt(row->s2), row->nb, alpha_cell);
 	double spread = row->paired ? sqrt(row->s2 / (double)row->nb)
 	                : sqrt(row->s2 * (1.0 / (double)row->nb + 1.0 / (double)row->nn));
 	return cb_mdc(spread, alpha_cell, row->df);
@@ -785,7 +847,7 @@ static void test_and_judge(cb_cmp_result *r, double factor)
 	double *p = cb_xmalloc((n + 1) * sizeof *p), *adj = cb_xmalloc((n + 1) * sizeof *adj);
 	r->ntested = 0;
 	for (size_t i = 0; i < n; i++) {
-		r->rows[i].p = test_row(&r->rows[i], factor);
+		r->rows[i].p = test_row(&r->rows[i], factor, &r->opts);
 		p[i] = r->rows[i].p;
 		r->ntested += !isnan(p[i]);
 	}
@@ -886,6 +948,11 @@ static double samples_needed(const cb_cmp_row *w, double alpha_cell, double thre
 {
 	if (!(w->s2 > 0) || !(w->df > 0))
 		return 0;
+	for (size_t n = 2; w->pairs && n <= 1000; n++)
+		if (cb_cmp_pairs_mdc(sqrt(w->s2), n, alpha_cell) <= threshold)
+			return (double)n;
+	if (w->pairs)
+		return 0;
 	double own = w->paired ? (double)w->nb - 1 : (double)(w->nb + w->nn) - 2;
 	for (double n = 2; n <= 1000; n++) {
 		double d = w->paired ? n - 1 : 2 * n - 2, df = w->df - own + d;
@@ -933,6 +1000,8 @@ static void summarize(cb_cmp_result *r)
 	}
 	r->unit = rounds == r->nrows ? (r->nrows ? "rounds" : "repetitions")
 	          : rounds ? "mixed" : "repetitions";
+	if (r->opts.pairs)
+		r->unit = "pairs";
 	power(r);
 	geometric_mean(r);
 	machine_warnings(r);
@@ -974,7 +1043,9 @@ int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_o
 		measure_row(&r->rows[i], o);
 	fit_priors(r);
 	test_and_judge(r, 1);
-	r->shifted = detect_shift(r, &r->shift);
+	/* A and B ran milliseconds apart: a shift common to every cell is the
+	 * code's (a compiler flag), not the machine's. */
+	r->shifted = !o->pairs && detect_shift(r, &r->shift);
 	if (r->shifted)
 		test_and_judge(r, r->shift);
 	else
