@@ -136,8 +136,19 @@ static void test_power_at_shipped_pairs(void **state)
 /* ncells cells of n pairs: both sides share a slow drift (sd 5% from pair
  * to pair, which pairing cancels), each repetition its own 0.8%; NEW's
  * first `shifted` cells are slower by `shift`. */
+static void make_pairs_rounds(size_t ncells, size_t n, size_t shifted, double shift, unsigned long seed,
+                              double process, cb_cmp_input **base, cb_cmp_input **new);
+
 static void make_pairs(size_t ncells, size_t n, size_t shifted, double shift, unsigned long seed,
                        cb_cmp_input **base, cb_cmp_input **new)
+{
+	make_pairs_rounds(ncells, n, shifted, shift, seed, -1, base, new);
+}
+
+/* process >= 0: two rounds (pairs of processes) of n / 2 pairs, NEW's
+ * second process slower by `process` whatever the code. */
+static void make_pairs_rounds(size_t ncells, size_t n, size_t shifted, double shift, unsigned long seed,
+                              double process, cb_cmp_input **base, cb_cmp_input **new)
 {
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, seed);
@@ -156,12 +167,18 @@ static void make_pairs(size_t ncells, size_t n, size_t shifted, double shift, un
 			cell->label = cb_xstrdup(cell->key);
 			cell->nreps = n;
 			cell->reps = cb_xcalloc(n, sizeof *cell->reps);
+			if (process >= 0) {
+				cell->nrounds = 2;
+				cell->rounds = cb_xcalloc(2, sizeof *cell->rounds);
+				cell->rounds[0] = cell->rounds[1] = 0.03;
+			}
 		}
 	for (size_t c = 0; c < ncells; c++)
 		for (size_t i = 0; i < n; i++) {
 			double drift = gsl_ran_gaussian(rng, 0.05);
 			in[0]->cells[c].reps[i] = 0.03 * exp(drift + gsl_ran_gaussian(rng, 0.008));
 			in[1]->cells[c].reps[i] = 0.03 * (c < shifted ? 1 + shift : 1) *
+			                          (process > 0 && i >= n / 2 ? 1 + process : 1) *
 			                          exp(drift + gsl_ran_gaussian(rng, 0.008));
 		}
 	gsl_rng_free(rng);
@@ -212,6 +229,33 @@ static void test_pairs_verdicts(void **state)
 	assert_false(r->shifted);
 	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 20);
 	assert_int_equal(cb_cmp_exit_code(r, false), CB_EXIT_FAIL);
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
+static void test_pairs_processes_that_disagree_are_noisy(void **state)
+{
+	(void)state;
+	cb_cmp_input *b, *n;
+	/* NEW's second process 30% slower, its first as fast as BASE's: a
+	 * difference between processes, which the rounds show. */
+	make_pairs_rounds(10, CB_AB_PAIRS, 0, 0, 14, 0.3, &b, &n);
+	cb_cmp_result *r = compare_pairs(b, n);
+	for (size_t i = 0; i < r->nrows; i++) {
+		assert_true(r->rows[i].disagree);
+		assert_int_equal(r->rows[i].verdict, CB_VERDICT_NOISY);
+		assert_true(r->rows[i].mdc >= 0.25);
+	}
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+	/* The same 3% in both rounds: regressed, the rounds agree. */
+	make_pairs_rounds(10, CB_AB_PAIRS, 10, 0.03, 15, 0, &b, &n);
+	r = compare_pairs(b, n);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 10);
+	for (size_t i = 0; i < r->nrows; i++)
+		assert_false(r->rows[i].disagree);
 	cb_cmp_result_free(r);
 	cb_cmp_input_free(b);
 	cb_cmp_input_free(n);
@@ -379,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_hodges_lehmann),
 		cmocka_unit_test(test_power_at_shipped_pairs),
 		cmocka_unit_test(test_pairs_verdicts),
+		cmocka_unit_test(test_pairs_processes_that_disagree_are_noisy),
 		cmocka_unit_test(test_pairs_unequal_counts_not_compared),
 		cmocka_unit_test(test_protocol_hello_and_refusal),
 		cmocka_unit_test(test_protocol_cell_rep_end),

@@ -709,6 +709,28 @@ static double test_row(cb_cmp_row *row, double factor, const cb_cmp_opts *o)
 
 /* ---- A/B pairs (concbench ab) ------------------------------------------ */
 
+/* The pairs of each round (pair of measuring processes, as many pairs
+ * each, in order) estimated on their own: rounds whose intervals are
+ * disjoint differ by more than their repetitions explain, which is the
+ * processes' doing (where the filesystem put one's files), not the code's. */
+static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o)
+{
+	size_t k = row->base->nrounds, n = row->nb;
+	row->block_lo = row->block_hi = row->ratio;
+	if (k < 2 || row->new->nrounds != k || n % k || n / k < 2)
+		return;
+	double top_lo = -INFINITY, bottom_hi = INFINITY;
+	for (size_t b = 0; b < k; b++) {
+		double est, lo, hi;
+		cb_hodges_lehmann(lr + b * (n / k), n / k, 1 - o->alpha, &est, &lo, &hi);
+		row->block_lo = fmin(row->block_lo, exp(est));
+		row->block_hi = fmax(row->block_hi, exp(est));
+		top_lo = fmax(top_lo, lo);
+		bottom_hi = fmin(bottom_hi, hi);
+	}
+	row->disagree = top_lo > bottom_hi;
+}
+
 /* Pairs: the estimate is the Hodges-Lehmann centre of the log ratios with
  * its distribution-free interval; the resamples (for the geometric mean's
  * interval only) are of the log ratios' median. */
@@ -732,6 +754,7 @@ static void measure_pairs(cb_cmp_row *row, const cb_cmp_opts *o)
 	}
 	gsl_rng_free(rng);
 	free(buf);
+	rounds_agree(row, lr, o);
 	free(lr);
 }
 
@@ -794,7 +817,11 @@ static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
 	double worse = cb_cmp_lower_is_better(o->metric) ? r : 1 / r;
 	double lim = 1 + o->threshold;
 	bool sig = !isnan(row->p_adj) && row->p_adj <= o->alpha;
-	if (isnan(row->p_adj)) {
+	if (row->disagree) {
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "its pairs of measuring processes disagree beyond their intervals: the processes "
+		           "differ more than their repetitions";
+	} else if (isnan(row->p_adj)) {
 		row->verdict = CB_VERDICT_NOISY;
 		row->why = "too few samples to test";
 	} else if (sig && worse > lim) {
@@ -856,6 +883,9 @@ static void test_and_judge(cb_cmp_result *r, double factor)
 	for (size_t i = 0; i < n; i++) {
 		r->rows[i].p_adj = adj[i];
 		r->rows[i].mdc = min_detectable(&r->rows[i], alpha_cell);
+		/* Processes that disagree: no change smaller than their spread. */
+		if (r->rows[i].disagree)
+			r->rows[i].mdc = fmax(r->rows[i].mdc, r->rows[i].block_hi / r->rows[i].block_lo - 1);
 		judge_row(&r->rows[i], &r->opts, factor);
 		distrust_changed(r, &r->rows[i]);
 	}

@@ -127,6 +127,9 @@ typedef struct cb_cmp_row {
 	bool pairable;             /* --paired and as many rounds on both sides */
 	bool pairs;                /* tested as A/B pairs (opts.pairs): s2 is the robust
 	                              variance of the log ratios, df their count - 1 */
+	bool disagree;             /* pairs: the cell's pairs of measuring processes (its
+	                              rounds, as many pairs each) have disjoint intervals */
+	double block_lo, block_hi; /* pairs: the smallest and largest estimate of a round */
 	double *x, *y;             /* the samples tested (rounds set aside left out) */
 	size_t set_aside;          /* rounds left out as slowed by interference */
 	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */

@@ -35,8 +35,9 @@ typedef struct side_proc {
 	size_t len, cap;
 	double warm_s;         /* the slowest warmup or settling pass */
 	json_t *cell;          /* its "ready" cell, or NULL */
-	json_t *reps;          /* the repetitions it sent */
+	json_t *reps;          /* where its repetitions go (the side's, borrowed) */
 	json_t *end;           /* its "end", or NULL */
+	int round;             /* which pair of processes of the cell it is */
 	bool exited;
 } side_proc;
 
@@ -252,7 +253,7 @@ static int start_side(const cb_run *plan, const cb_cell *c, side_proc *p, bool *
 		return -1;
 	}
 	if (send_line(p, cell_message(plan, c, p->side))) {
-		snprintf(why, n, "the %s side's measuring process closed its input", p->label);
+		gone(p, 0, 0, "setting up", why, n);
 		return -1;
 	}
 	double limit = plan->cfg->timeout_s > 0 ? plan->cfg->timeout_s : READY_LIMIT_S;
@@ -279,12 +280,12 @@ static double rep_limit(const cb_run *plan, const side_proc *p)
  * its time and start. */
 static int one_rep(const cb_run *plan, side_proc *p, int k, double *wall, double *at, char *why, size_t n)
 {
-	if (send_line(p, json_pack("{s:i}", "rep", k))) {
-		snprintf(why, n, "the %s side's measuring process closed its input (pair %d)", p->label, k + 1);
-		return -1;
-	}
 	char during[48];
 	snprintf(during, sizeof during, "pair %d", k + 1);
+	if (send_line(p, json_pack("{s:i}", "rep", k))) {
+		gone(p, 0, 0, during, why, n);
+		return -1;
+	}
 	json_t *msg;
 	double limit = rep_limit(plan, p);
 	if (next_message(p, limit, during, &msg, why, n))
@@ -294,6 +295,7 @@ static int one_rep(const cb_run *plan, side_proc *p, int k, double *wall, double
 		return unexpected(p, msg, "repetition", why, n);
 	*wall = json_number_value(json_object_get(rep, "wall_s"));
 	*at = json_number_value(json_object_get(rep, "at_s"));
+	json_object_set_new(rep, "round", json_integer(p->round));
 	json_array_append(p->reps, rep);
 	json_decref(msg);
 	return 0;
@@ -322,13 +324,15 @@ static uint64_t next_random(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* The pairs of one cell into `pairs`; -1 with why when a side failed. */
-static int run_pairs(const cb_run *plan, side_proc p[2], const cb_ab_opts *o, uint64_t *seed, json_t *pairs,
-                     char *why, size_t n)
+/* The pairs of one pair of processes into `pairs`: at most `most`, and
+ * past `budget_s` no more once `least` are in; -1 with why when a side
+ * failed. */
+static int run_pairs(const cb_run *plan, side_proc p[2], int least, int most, double budget_s, uint64_t *seed,
+                     json_t *pairs, char *why, size_t n)
 {
 	double t0 = cb_now();
-	for (int k = 0; k < o->pairs; k++) {
-		if (k >= CB_AB_MIN_PAIRS && cb_now() - t0 > o->cell_budget_s)
+	for (int k = 0; k < most; k++) {
+		if (k >= least && cb_now() - t0 > budget_s)
 			break;
 		cb_error ierr = { 0 };
 		if (cb_runner_check_interrupt(&ierr)) {
@@ -342,9 +346,9 @@ static int run_pairs(const cb_run *plan, side_proc p[2], const cb_ab_opts *o, ui
 			if (one_rep(plan, &p[side], k, &wall[side], &at[side], why, n))
 				return -1;
 		}
-		json_array_append_new(pairs, json_pack("{s:s, s:f, s:f, s:f, s:f}", "order", first ? "BA" : "AB",
-		                                       "base_s", wall[0], "new_s", wall[1], "base_at_s", at[0],
-		                                       "new_at_s", at[1]));
+		json_array_append_new(pairs, json_pack("{s:i, s:s, s:f, s:f, s:f, s:f}", "round", p[0].round,
+		                                       "order", first ? "BA" : "AB", "base_s", wall[0], "new_s", wall[1],
+		                                       "base_at_s", at[0], "new_at_s", at[1]));
 	}
 	return 0;
 }
@@ -355,7 +359,7 @@ static int finish(side_proc p[2], char *why, size_t n)
 	for (int s = 0; s < 2; s++) {
 		json_t *msg;
 		if (send_line(&p[s], json_pack("{s:b}", "end", 1))) {
-			snprintf(why, n, "the %s side's measuring process closed its input at the end", p[s].label);
+			gone(&p[s], 0, 0, "ending", why, n);
 			return -1;
 		}
 		if (next_message(&p[s], END_LIMIT_S, "ending", &msg, why, n))
@@ -400,30 +404,50 @@ static void free_side(side_proc *p)
 	if (p->from > 0)
 		close(p->from);
 	free(p->buf);
-	json_decref(p->reps);
 	if (p->cell)
 		json_decref(p->cell);
 	if (p->end)
 		json_decref(p->end);
+	memset(p, 0, sizeof *p);
+}
+
+/* What a side of a cell gathered over its pairs of processes. */
+typedef struct side_rec {
+	json_t *reps;   /* every repetition, in order, each with its round */
+	json_t *cell;   /* the first "ready" cell, or NULL */
+	json_t *end;    /* the last "end", or NULL */
+} side_rec;
+
+/* Each round's median (the unit other commands know), in round order. */
+static json_t *round_medians(const json_t *reps, bool *ok)
+{
+	json_t *out = json_array(), *rep;
+	size_t n = json_array_size(reps), i;
+	double *w = cb_xmalloc((n + 1) * sizeof *w);
+	for (int r = 0; r < CB_AB_ROUNDS; r++) {
+		size_t k = 0;
+		json_array_foreach(reps, i, rep)
+			if (json_integer_value(json_object_get(rep, "round")) == r)
+				w[k++] = json_number_value(json_object_get(rep, "wall_s"));
+		if (k)
+			json_array_append_new(out, json_real(cb_median(w, k)));
+	}
+	json_array_foreach(reps, i, rep)
+		*ok &= json_is_true(json_object_get(rep, "checksum_ok"));
+	free(w);
+	return out;
 }
 
 /* The side's cell as results.json holds it: what its build said the cell
  * is (or, where it never got that far, the plan's), its repetitions and
  * what its end said. */
-static json_t *side_cell(const cb_cell *c, const json_t *fallback, const side_proc *p, const char *error)
+static json_t *side_cell(const cb_cell *c, const json_t *fallback, const side_rec *p, const char *error)
 {
 	json_t *cell = json_deep_copy(p->cell ? p->cell : fallback);
-	size_t nreps = json_array_size(p->reps), i;
-	json_t *rep;
+	size_t nreps = json_array_size(p->reps);
 	bool ok = nreps > 0 && !error;
-	double *w = cb_xmalloc((nreps + 1) * sizeof *w);
-	json_array_foreach(p->reps, i, rep) {
-		w[i] = json_number_value(json_object_get(rep, "wall_s"));
-		ok &= json_is_true(json_object_get(rep, "checksum_ok"));
-	}
 	json_object_set(cell, "reps", p->reps);
-	json_object_set_new(cell, "rounds", nreps ? json_pack("[f]", cb_median(w, nreps)) : json_array());
-	free(w);
+	json_object_set_new(cell, "rounds", round_medians(p->reps, &ok));
 	json_object_set_new(cell, "error", error ? json_string(error) : json_null());
 	json_object_set_new(cell, "baseline_added", json_boolean(c->added_baseline));
 	const char *sum = json_string_value(json_object_get(p->end, "checksum"));
@@ -446,32 +470,63 @@ static json_t *side_cell(const cb_cell *c, const json_t *fallback, const side_pr
 	return cell;
 }
 
-/* One cell on both sides. *fatal (with why) when a side's binary cannot
- * speak the protocol at all. */
+/* One pair of processes (round r): both started (the second round starts
+ * NEW first), checked for the same PUs, their pairs, their end. */
+static int one_round(const cb_run *plan, const cb_cell *c, side_proc p[2], int least, int most, double budget_s,
+                     uint64_t *seed, json_t *pairs, bool *fatal, char *why, size_t n)
+{
+	int rc = 0;
+	for (int k = 0; k < 2 && !rc; k++)
+		rc = start_side(plan, c, &p[p[0].round % 2 ? 1 - k : k], fatal, why, n);
+	if (!rc)
+		rc = same_placement(p, why, n);
+	if (!rc)
+		rc = run_pairs(plan, p, least, most, budget_s, seed, pairs, why, n);
+	if (!rc)
+		rc = finish(p, why, n);
+	stop_sides(p);
+	return rc;
+}
+
+/* One cell on both sides, in CB_AB_ROUNDS pairs of processes with as many
+ * pairs each. *fatal (with why) when a side's binary cannot speak the
+ * protocol at all. */
 static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_opts *o, uint64_t *seed,
                     const json_t *fallback, json_t *out, bool *fatal, char *why, size_t n)
 {
-	side_proc p[2] = { { .side = &side[0], .label = "BASE", .reps = json_array() },
-	                   { .side = &side[1], .label = "NEW", .reps = json_array() } };
+	side_rec rec[2] = { { .reps = json_array() }, { .reps = json_array() } };
 	json_t *pairs = json_array();
-	int rc = 0;
+	int rc = 0, first = 0;
 	why[0] = 0;
 	if (c->error) {
 		snprintf(why, n, "%s", c->error);
 		rc = -1;
 	}
-	for (int s = 0; s < 2 && !rc; s++)
-		rc = start_side(plan, c, &p[s], fatal, why, n);
-	if (!rc)
-		rc = same_placement(p, why, n);
-	if (!rc)
-		rc = run_pairs(plan, p, o, seed, pairs, why, n);
-	if (!rc)
-		rc = finish(p, why, n);
-	stop_sides(p);
+	for (int r = 0; r < CB_AB_ROUNDS && !rc; r++) {
+		side_proc p[2] = { { .side = &side[0], .label = "BASE", .reps = rec[0].reps, .round = r },
+		                   { .side = &side[1], .label = "NEW", .reps = rec[1].reps, .round = r } };
+		int most = r ? first : (o->pairs + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
+		int least = r ? first : (CB_AB_MIN_PAIRS + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
+		rc = one_round(plan, c, p, least, most, o->cell_budget_s / CB_AB_ROUNDS, seed, pairs, fatal, why, n);
+		first = r ? first : (int)json_array_size(pairs);
+		for (int s = 0; s < 2; s++) {
+			if (!rec[s].cell && p[s].cell)
+				rec[s].cell = json_incref(p[s].cell);
+			if (p[s].end) {
+				if (rec[s].end)
+					json_decref(rec[s].end);
+				rec[s].end = json_incref(p[s].end);
+			}
+			free_side(&p[s]);
+		}
+	}
 	for (int s = 0; s < 2; s++) {
-		json_array_append_new(side[s].cells, side_cell(c, fallback, &p[s], rc ? why : NULL));
-		free_side(&p[s]);
+		json_array_append_new(side[s].cells, side_cell(c, fallback, &rec[s], rc ? why : NULL));
+		json_decref(rec[s].reps);
+		if (rec[s].cell)
+			json_decref(rec[s].cell);
+		if (rec[s].end)
+			json_decref(rec[s].end);
 	}
 	json_array_append_new(out, json_pack("{s:s, s:o, s:o}", "id", c->id, "pairs", pairs,
 	                                     "error", rc ? json_string(why) : json_null()));
