@@ -18,8 +18,9 @@ static const char usage_text[] =
 	"Measures every cell of a plan twice, A (BASE) and B (NEW), pair by pair: both\n"
 	"sides of a cell set up and warmed in their own measuring processes on the same\n"
 	"PUs, then each pair runs one repetition of each side, in a random order (AB or\n"
-	"BA), milliseconds apart. Each cell is judged on its pairs' log ratios\n"
-	"(concbench compare --pairs). docs/ab.md describes the method and CI recipes.\n"
+	"BA), milliseconds apart; a cell's pairs come from two pairs of processes.\n"
+	"Each cell is judged on its pairs' log ratios (concbench compare --pairs).\n"
+	"docs/ab.md describes the method and CI recipes.\n"
 	"\n"
 	"run options: the plan, as for concbench run (--suite quick, -w, -s, -n, -c, -t,\n"
 	"  --pin, --schedule, --size, --param, --warmup, --scaling, --timeout, --seed:\n"
@@ -129,7 +130,8 @@ static void new_config(const cb_run_config *a, const ab_args *x, cb_run_config *
 {
 	*b = *a;
 	b->params = cb_xcalloc(a->nparams + (size_t)x->nnew + 1, sizeof *b->params);
-	memcpy(b->params, a->params, a->nparams * sizeof *b->params);
+	if (a->nparams)
+		memcpy(b->params, a->params, a->nparams * sizeof *b->params);
 	for (int i = 0; i < x->nnew; i++) {
 		char *key = cb_xstrdup(x->new_params[i]);
 		char *eq = strchr(key, '=');
