@@ -261,6 +261,32 @@ static void test_pairs_processes_that_disagree_are_noisy(void **state)
 	cb_cmp_input_free(n);
 }
 
+/* Beyond the threshold overall and in one pair of processes, not in the
+ * other: not a regression (each side's first process 0.7% apart, its
+ * second 1.4%, the intervals overlapping). */
+static void test_pairs_beyond_threshold_in_every_round(void **state)
+{
+	(void)state;
+	cb_cmp_input *b, *n;
+	make_pairs_rounds(1, 30, 0, 0, 16, 0, &b, &n);
+	for (size_t i = 0; i < 30; i++) {
+		double lr = (i < 15 ? -0.008 : -0.001) + 0.03 * (double)(i % 15) / 14;
+		b->cells[0].reps[i] = 0.03;
+		n->cells[0].reps[i] = 0.03 * exp(lr);
+	}
+	cb_cmp_result *r = compare_pairs(b, n);
+	const cb_cmp_row *w = &r->rows[0];
+	assert_false(w->disagree);
+	assert_true(w->p_adj <= 0.01);
+	assert_true(w->ratio > 1.01);
+	assert_true(w->block_lo < 1.01 && w->block_hi > 1.01);
+	assert_int_equal(w->verdict, CB_VERDICT_NOISY);
+	assert_non_null(strstr(w->why, "only some"));
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
 static void test_pairs_unequal_counts_not_compared(void **state)
 {
 	(void)state;
@@ -424,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_power_at_shipped_pairs),
 		cmocka_unit_test(test_pairs_verdicts),
 		cmocka_unit_test(test_pairs_processes_that_disagree_are_noisy),
+		cmocka_unit_test(test_pairs_beyond_threshold_in_every_round),
 		cmocka_unit_test(test_pairs_unequal_counts_not_compared),
 		cmocka_unit_test(test_protocol_hello_and_refusal),
 		cmocka_unit_test(test_protocol_cell_rep_end),

@@ -817,7 +817,15 @@ static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
 	double worse = cb_cmp_lower_is_better(o->metric) ? r : 1 / r;
 	double lim = 1 + o->threshold;
 	bool sig = !isnan(row->p_adj) && row->p_adj <= o->alpha;
-	if (row->disagree) {
+	/* Pairs: every pair of processes beyond the threshold, or a process
+	 * that happened to run slower than its twin would pass for the code. */
+	bool lower = cb_cmp_lower_is_better(o->metric);
+	double least_worse = row->pairs ? (lower ? row->block_lo / factor : factor / row->block_hi) : worse;
+	double least_better = row->pairs ? (lower ? row->block_hi / factor : factor / row->block_lo) : worse;
+	if (sig && ((worse > lim && !(least_worse > lim)) || (worse < 1 / lim && !(least_better < 1 / lim)))) {
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "significant, but beyond the threshold in only some of its pairs of measuring processes";
+	} else if (row->disagree) {
 		row->verdict = CB_VERDICT_NOISY;
 		row->why = "its pairs of measuring processes disagree beyond their intervals: the processes "
 		           "differ more than their repetitions";
