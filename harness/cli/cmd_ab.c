@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"  --base-workload ITEM    BASE's workload: a plug-in's path or py:FILE.py\n"
 	"  --new-workload ITEM     NEW's workload (with --base-workload; replaces -w)\n"
 	"  --new-param [OWNER:]KEY=VALUE  a parameter on NEW only (repeatable), e.g.\n"
-	"                          synth.amdahl:iters=1.03e8; compare ignores KEY when matching\n"
+	"                          synth.amdahl:iters=1.03e8\n"
 	"  --pairs N               pairs per cell (default 30, at least 16)\n"
 	"  --cell-budget DURATION  once a cell has 16 pairs, stop its pairs past this time\n"
 	"                          (default 2s)\n"
@@ -179,24 +179,44 @@ static int write_all(const cb_run *plan, cb_ab_side side[2], json_t *pairs, cons
 	return rc;
 }
 
-/* compare --pairs over the two sides, its report and exit code. */
-static int judge(const ab_args *a, const char *out)
+/* The parameters whose values differ between the two sides' cells (a
+ * --new-param, a workload file with other defaults): compare matches the
+ * cells whatever they are, as ab paired them. At most max names. */
+static int differing_params(const cb_ab_side side[2], const char **names, int max)
 {
-	char **v = cb_xcalloc((size_t)(2 * a->nnew + a->ncmp + 8), sizeof *v);
+	int n = 0;
+	size_t i;
+	json_t *cell;
+	json_array_foreach(side[0].cells, i, cell) {
+		json_t *a = json_object_get(cell, "params");
+		json_t *b = json_object_get(json_array_get(side[1].cells, i), "params"), *v;
+		const char *k;
+		json_object_foreach(a, k, v) {
+			bool seen = false;
+			for (int j = 0; j < n; j++)
+				seen |= !strcmp(names[j], k);
+			if (!seen && n < max && !json_equal(v, json_object_get(b, k)))
+				names[n++] = k;
+		}
+	}
+	return n;
+}
+
+/* compare --pairs over the two sides, its report and exit code. */
+static int judge(const ab_args *a, const cb_ab_side side[2], const char *out)
+{
+	enum { MAX_IGNORED = 16 };   /* compare's --ignore-param limit */
+	const char *ignored[MAX_IGNORED];
+	int nign = differing_params(side, ignored, MAX_IGNORED);
+	char **v = cb_xcalloc((size_t)(2 * nign + a->ncmp + 8), sizeof *v);
 	int n = 0;
 	v[n++] = "compare";
 	v[n++] = "--pairs";
 	v[n++] = "--save";
 	v[n++] = (char *)out;
-	char **owned = cb_xcalloc((size_t)a->nnew + 1, sizeof *owned);
-	for (int i = 0; i < a->nnew; i++) {
-		/* OWNER:KEY=VALUE: compare matches cells whatever KEY is. */
-		const char *p = a->new_params[i], *eq = strchr(p, '=');
-		const char *colon = memrchr(p, ':', (size_t)(eq - p));
-		const char *key = colon ? colon + 1 : p;
-		owned[i] = cb_xasprintf("%.*s", (int)(eq - key), key);
+	for (int i = 0; i < nign; i++) {
 		v[n++] = "--ignore-param";
-		v[n++] = owned[i];
+		v[n++] = (char *)ignored[i];
 	}
 	for (int i = 0; i < a->ncmp; i++)
 		v[n++] = a->cmp[i];
@@ -205,9 +225,6 @@ static int judge(const ab_args *a, const char *out)
 	v[n++] = new;
 	fflush(stdout);
 	int rc = cb_cmd_compare(n, v);
-	for (int i = 0; i < a->nnew; i++)
-		free(owned[i]);
-	free(owned);
 	free(base);
 	free(new);
 	free(v);
@@ -253,7 +270,7 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 		goto out;
 	if (!cfg->quiet || plan.failed)
 		fprintf(stderr, "concbench: A/B results in %s (base/, new/, pairs.json, compare.*)\n", out);
-	rc = judge(a, out);
+	rc = judge(a, side, out);
 out:
 	for (int s = 0; s < 2; s++)
 		if (side[s].cells)

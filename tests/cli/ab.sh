@@ -43,6 +43,21 @@ expect 1 "$CB" compare --ignore-param iters "$d/base/results.json" "$d/new/resul
 expect 0 "$CB" report "$d/new/results.json" -o "$tmp/report"
 expect 0 "$CB" export --to csv "$d/base/results.json"
 
+# Two builds of the example plug-in, NEW's tiny default n four times
+# BASE's: its cells regressed, matched although their n differ.
+sed 's/{ "20000", "300000"/{ "80000", "300000"/' "$SRC/examples/plugin/collatz.c" >"$tmp/collatz_new.c"
+grep -q '"80000", "300000"' "$tmp/collatz_new.c" || fail "the plug-in's tiny default was not changed"
+if cc -O2 -fPIC -shared -I "$SRC/include" -o "$tmp/collatz_new.so" "$tmp/collatz_new.c"; then
+	expect 1 "$CB" ab -q --size tiny -s serial,threads -n 1 --seed 4 --pairs 16 --base-workload "$CB_PLUGIN" \
+		--new-workload "$tmp/collatz_new.so" -o "$tmp/plugin"
+	jq -e '[.cells[].verdict] == ["regressed", "regressed"]' "$tmp/plugin/compare.json" >/dev/null ||
+		fail "four times the plug-in's work is not regressed: $(jq -c '[.cells[] | {cell, verdict, ratio}]' "$tmp/plugin/compare.json")"
+	jq -e --arg so "$tmp/collatz_new.so" '[.cells[].workload_source.path] | unique == [$so]' "$tmp/plugin/new/results.json" \
+		>/dev/null || fail "NEW's results do not name its plug-in"
+else
+	fail "cannot build a copy of the example plug-in"
+fi
+
 # NEW hangs in io.sleep (60 s a task): that cell fails on both sides, the
 # other is measured; no process is left.
 expect 0 "$CB" ab -q --size tiny -w io.sleep,cpu.primes -s serial -n 1 --pairs 16 --timeout 1s \
