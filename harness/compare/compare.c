@@ -818,26 +818,30 @@ static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
 	double lim = 1 + o->threshold;
 	bool sig = !isnan(row->p_adj) && row->p_adj <= o->alpha;
 	/* Pairs: every pair of processes beyond the threshold, or a process
-	 * that happened to run slower than its twin would pass for the code. */
+	 * that happened to run slower than its twin would pass for the code;
+	 * other rows have one estimate, which is its own least. */
 	bool lower = cb_cmp_lower_is_better(o->metric);
 	double least_worse = row->pairs ? (lower ? row->block_lo / factor : factor / row->block_hi) : worse;
 	double least_better = row->pairs ? (lower ? row->block_hi / factor : factor / row->block_lo) : worse;
-	if (sig && ((worse > lim && !(least_worse > lim)) || (worse < 1 / lim && !(least_better < 1 / lim)))) {
-		row->verdict = CB_VERDICT_NOISY;
-		row->why = "significant, but beyond the threshold in only some of its pairs of measuring processes";
+	bool every_worse = least_worse > lim, every_better = least_better < 1 / lim;
+	if (sig && worse > lim && every_worse) {
+		row->verdict = CB_VERDICT_REGRESSED;
+		row->why = "significant, beyond threshold";
+	} else if (sig && worse < 1 / lim && every_better) {
+		row->verdict = CB_VERDICT_IMPROVED;
+		row->why = "significant, beyond threshold";
 	} else if (row->disagree) {
+		/* Processes that differ more than their repetitions, in ways
+		 * that leave the change's direction or size open. */
 		row->verdict = CB_VERDICT_NOISY;
 		row->why = "its pairs of measuring processes disagree beyond their intervals: the processes "
 		           "differ more than their repetitions";
+	} else if (sig && (worse > lim || worse < 1 / lim)) {
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "significant, but beyond the threshold in only some of its pairs of measuring processes";
 	} else if (isnan(row->p_adj)) {
 		row->verdict = CB_VERDICT_NOISY;
 		row->why = "too few samples to test";
-	} else if (sig && worse > lim) {
-		row->verdict = CB_VERDICT_REGRESSED;
-		row->why = "significant, beyond threshold";
-	} else if (sig && worse < 1 / lim) {
-		row->verdict = CB_VERDICT_IMPROVED;
-		row->why = "significant, beyond threshold";
 	} else if (row->mdc > o->threshold) {
 		row->verdict = CB_VERDICT_NOISY;
 		row->why = "too noisy to see a change of the threshold's size";
