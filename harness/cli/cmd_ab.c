@@ -154,16 +154,31 @@ static void new_config_free(const cb_run_config *a, cb_run_config *b)
 		free(b->workloads);
 }
 
+/* mkdir -p: the folder and those above it. */
 static int make_dir(const char *path, cb_error *err)
 {
-	if (mkdir(path, 0777) && errno != EEXIST)
-		return cb_error_set(err, CB_EXIT_USAGE, "cannot create the output folder '%s': %s", path, strerror(errno));
-	return 0;
+	char *p = cb_xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1; !rc && s && *s; s = strchr(s + 1, '/')) {
+		char c = *s;
+		if (c != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0777) && errno != EEXIST)
+			rc = -1;
+		*s = c;
+	}
+	if (!rc && mkdir(p, 0777) && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc ? cb_error_set(err, CB_EXIT_FAIL, "cannot create the output folder '%s': %s", path, strerror(errno)) : 0;
 }
 
 /* Writes both sides and the pairs into out. */
 static int write_all(const cb_run *plan, cb_ab_side side[2], json_t *pairs, const char *out, cb_error *err)
 {
+	if (make_dir(out, err))
+		return -1;
 	for (int s = 0; s < 2; s++) {
 		char *dir = cb_xasprintf("%s/%s", out, side[s].name);
 		int rc = make_dir(dir, err) || cb_ab_write_side(plan, &side[s], dir, err);
@@ -263,7 +278,7 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 	if (check_bin(side[0].bin, "--base-bin", err) || check_bin(side[1].bin, "--new-bin", err) ||
 	    cb_topology_open(&plan.topo, NULL, err) || build_plans(&plan, &cfg_new, a, err))
 		goto out;
-	if (make_dir(out, err))
+	if (cb_out_root_check(out, err))
 		goto out;
 	plan.machine = cb_machine_json(plan.topo);
 	if (cb_ab_run(&plan, side, &o, &pairs, err) || write_all(&plan, side, pairs, out, err))

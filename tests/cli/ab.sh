@@ -98,6 +98,7 @@ done
 # Refused in one line: a binary without the protocol, bad pairs.
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --base-bin /bin/true -o "$tmp/refused"
 one_line_error "does not speak concbench's A/B protocol"
+[ ! -e "$tmp/refused" ] || fail "a refused ab left its output folder behind"
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --pairs 3
 one_line_error "--pairs '3'"
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --new-param nosuch=1
