@@ -131,6 +131,32 @@ static void test_power_at_shipped_pairs(void **state)
 	assert_true(CB_AB_MIN_PAIRS >= 15);
 }
 
+/* The MDC compare reports, simulated from the pairs themselves: about 80%
+ * power at it on normal pairs, and wild pairs among steady ones (which
+ * the robust sd hardly sees) raise it. */
+static void test_simulated_mdc(void **state)
+{
+	(void)state;
+	double alpha = 0.01 / 117, lr[CB_AB_PAIRS];
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, 21);
+	for (int i = 0; i < CB_AB_PAIRS; i++)
+		lr[i] = gsl_ran_gaussian(rng, 0.012);
+	double sim = cb_cmp_pairs_mdc_sim(lr, CB_AB_PAIRS, alpha, 1);
+	double at = power_at(CB_AB_PAIRS, 0.012, sim, alpha, 400, 6);
+	assert_true(at >= 0.6 && at <= 0.97);
+	assert_float_equal(sim, cb_cmp_pairs_mdc_sim(lr, CB_AB_PAIRS, alpha, 1), 0);
+	/* 25 pairs within 0.3%, 5 wild (10%): the robust sd says about
+	 * 0.3%, the rank test needs far more. */
+	for (int i = 0; i < CB_AB_PAIRS; i++)
+		lr[i] = i < 25 ? gsl_ran_gaussian(rng, 0.003) : gsl_ran_gaussian(rng, 0.1);
+	double robust = cb_cmp_pairs_mdc(cb_robust_sd(lr, CB_AB_PAIRS), CB_AB_PAIRS, alpha);
+	double mixed = cb_cmp_pairs_mdc_sim(lr, CB_AB_PAIRS, alpha, 1);
+	assert_true(mixed > 2 * robust);
+	assert_true(isinf(cb_cmp_pairs_mdc_sim(lr, 14, alpha, 1)));
+	gsl_rng_free(rng);
+}
+
 /* ---- compare --pairs on synthetic pairs ------------------------------- */
 
 /* ncells cells of n pairs: both sides share a slow drift (sd 5% from pair
@@ -448,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_signed_rank_ties_use_normal),
 		cmocka_unit_test(test_hodges_lehmann),
 		cmocka_unit_test(test_power_at_shipped_pairs),
+		cmocka_unit_test(test_simulated_mdc),
 		cmocka_unit_test(test_pairs_verdicts),
 		cmocka_unit_test(test_pairs_processes_that_disagree_are_noisy),
 		cmocka_unit_test(test_pairs_beyond_threshold_in_every_round),

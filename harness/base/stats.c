@@ -176,6 +176,17 @@ static double *signed_rank_counts(size_t n, size_t *m)
 	return c;
 }
 
+double *cb_signed_rank_cdf(size_t n)
+{
+	size_t m;
+	double *c = signed_rank_counts(n, &m), total = ldexp(1, (int)(n < 1000 ? n : 1000)), cum = 0;
+	for (size_t s = 0; s <= m; s++) {
+		cum += c[s];
+		c[s] = cum / total;
+	}
+	return c;
+}
+
 double cb_signed_rank_min_p(size_t n)
 {
 	return n >= 1 ? fmin(1, ldexp(1, 1 - (int)(n < 2000 ? n : 2000))) : 1;

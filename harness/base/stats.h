@@ -63,6 +63,9 @@ void cb_bootstrap_median(const double *x, size_t n, int resamples, double level,
  * when none is left. */
 #define CB_SIGNED_RANK_EXACT 400
 double cb_signed_rank_p(const double *d, size_t n, double shift);
+/* P(W+ <= w), w = 0 .. n(n+1)/2, for n untied ranks (malloc'ed): the exact
+ * test's table, for the callers that test many samples of one size. */
+double *cb_signed_rank_cdf(size_t n);
 /* The smallest two-sided p the test can give on n pairs: 2^(1-n) (capped
  * at 1). A family of m cells at level alpha needs it below alpha / m. */
 double cb_signed_rank_min_p(size_t n);

@@ -765,6 +765,71 @@ double cb_cmp_pairs_mdc(double sd, size_t n, double alpha)
 	return cb_mdc(sd * sqrt(M_PI / (3.0 * (double)n)), alpha, (double)n - 1);
 }
 
+#define MDC_SIM_DRAWS 400
+#define MDC_SIM_STEPS 14
+
+typedef struct signed_abs { double a; bool pos; } signed_abs;
+
+static int signed_abs_cmp(const void *x, const void *y)
+{
+	double a = ((const signed_abs *)x)->a, b = ((const signed_abs *)y)->a;
+	return (a > b) - (a < b);
+}
+
+/* The share of draws (deviations e with random signs, plus d) that the
+ * exact test (its table cdf) finds above 0 at alpha. */
+static double sim_power(const double *e, size_t n, double d, double alpha, const double *cdf, gsl_rng *rng,
+                        signed_abs *buf)
+{
+	size_t m = n * (n + 1) / 2, found = 0;
+	for (int k = 0; k < MDC_SIM_DRAWS; k++) {
+		for (size_t i = 0; i < n; i++) {
+			double x = d + (gsl_rng_uniform_int(rng, 2) ? e[i] : -e[i]);
+			buf[i] = (signed_abs){ fabs(x), x > 0 };
+		}
+		qsort(buf, n, sizeof *buf, signed_abs_cmp);
+		size_t w = 0;
+		for (size_t i = 0; i < n; i++)
+			w += buf[i].pos ? i + 1 : 0;
+		double upper = w ? 1 - cdf[w - 1] : 1;   /* P(W+ >= w) */
+		found += w * 2 > m && 2 * upper <= alpha;
+	}
+	return (double)found / MDC_SIM_DRAWS;
+}
+
+double cb_cmp_pairs_mdc_sim(const double *lr, size_t n, double alpha, unsigned long seed)
+{
+	if (n < 2 || n > CB_SIGNED_RANK_EXACT || cb_signed_rank_min_p(n) > alpha)
+		return INFINITY;
+	double est, lo, hi, spread = 0;
+	cb_hodges_lehmann(lr, n, 0.5, &est, &lo, &hi);
+	double *e = cb_xmalloc(n * sizeof *e), *cdf = cb_signed_rank_cdf(n);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = lr[i] - est;
+		spread = fmax(spread, fabs(e[i]));
+	}
+	signed_abs *buf = cb_xmalloc(n * sizeof *buf);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		abort();
+	gsl_rng_set(rng, seed);
+	/* Past the largest deviation every draw is positive: the test's
+	 * floor decides, and it was checked above. */
+	double a = 0, b = 2 * spread + 1e-9;
+	for (int k = 0; k < MDC_SIM_STEPS; k++) {
+		double mid = (a + b) / 2;
+		if (sim_power(e, n, mid, alpha, cdf, rng, buf) >= CB_MDC_POWER)
+			b = mid;
+		else
+			a = mid;
+	}
+	gsl_rng_free(rng);
+	free(buf);
+	free(cdf);
+	free(e);
+	return expm1(b);
+}
+
 /* p of the pairs' log ratios against log(factor), signed ranks. */
 static double test_pairs(cb_cmp_row *row, double factor)
 {
@@ -804,8 +869,12 @@ static double min_detectable(const cb_cmp_row *row, double alpha_cell)
 {
 	if (row->nb < 2 || row->nn < 2 || !(row->df > 0) || isnan(row->s2))
 		return INFINITY;
-	if (row->pairs)
-		return cb_cmp_pairs_mdc(sqrt(row->s2), row->nb, alpha_cell);
+	if (row->pairs) {
+		double *lr = log_ratios(row);
+		double mdc = cb_cmp_pairs_mdc_sim(lr, row->nb, alpha_cell, hash_key(row->base->key));
+		free(lr);
+		return mdc;
+	}
 	double spread = row->paired ? sqrt(row->s2 / (double)row->nb)
 	                : sqrt(row->s2 * (1.0 / (double)row->nb + 1.0 / (double)row->nn));
 	return cb_mdc(spread, alpha_cell, row->df);

@@ -210,6 +210,13 @@ double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, d
  * Hodges-Lehmann estimate's variance, pi sd^2 / 3n, for normal noise);
  * INFINITY when no result of n pairs can reach alpha (2^(1-n) > alpha). */
 double cb_cmp_pairs_mdc(double sd, size_t n, double alpha);
+/* The MDC of the pairs' own log ratios lr[n], by simulation: their
+ * deviations from their Hodges-Lehmann centre, each given a random sign
+ * (the symmetry the signed-rank test assumes), shifted by d; the smallest
+ * d whose draws the test finds at alpha in CB_MDC_POWER of them. A few
+ * wild pairs among steady ones cost the rank test more than their robust
+ * sd says. Seeded: the same pairs give the same MDC. */
+double cb_cmp_pairs_mdc_sim(const double *lr, size_t n, double alpha, unsigned long seed);
 /* Holm's step-down adjustment of m p-values (NAN entries are left out). */
 void cb_cmp_holm(const double *p, double *adj, size_t m);
 
