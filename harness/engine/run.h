@@ -338,15 +338,15 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * CB_AB_MIN_PAIRS, below which a distribution-free test of 117 cells at
  * alpha 0.01 can find nothing (2^(1-n) > 0.01 / 117). */
 #define CB_AB_PAIRS 30
-#define CB_AB_MIN_PAIRS 16
+#define CB_AB_MIN_PAIRS 18
 /* Each cell's pairs come from this many pairs of measuring processes, as
- * many pairs from each (the second pair of processes starts NEW first): a
+ * many pairs from each (every other pair of processes starts NEW first): a
  * process can be systematically faster or slower than its twin for reasons
  * of its own (io.file's files where the filesystem put them: 40-100%
  * between two processes of the same build), which pairs inside one pair of
  * processes cannot tell from the code; compare --pairs calls a cell whose
  * pairs of processes disagree noisy. */
-#define CB_AB_ROUNDS 2
+#define CB_AB_ROUNDS 3
 /* The time a cell's pairs may take once it has CB_AB_MIN_PAIRS: the quick
  * suite's 117 cells, both sides, within 10 minutes on 2 PUs. */
 #define CB_AB_CELL_BUDGET_S 2.0

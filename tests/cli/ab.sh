@@ -11,23 +11,23 @@ source "$(dirname "$0")/common.bash"
 
 # Twice the work on NEW: regressed, exit 1.
 expect 1 "$CB" ab -q --size tiny -w synth.amdahl -s serial,threads -n 1 --seed 5 \
-	--new-param synth.amdahl:iters=2e7 --pairs 16 -o "$tmp/slow"
+	--new-param synth.amdahl:iters=2e7 --pairs 18 -o "$tmp/slow"
 d=$tmp/slow
 for f in base/results.json new/results.json pairs.json compare.txt compare.md compare.json compare.xml; do
 	[ -s "$d/$f" ] || fail "ab wrote no $f"
 done
 jq -e '[.cells[].verdict] == ["regressed", "regressed"]' "$d/compare.json" >/dev/null ||
 	fail "2x the work is not regressed in both cells: $(jq -c '[.cells[] | {cell, verdict, ratio}]' "$d/compare.json")"
-jq -e '[.cells[] | .pairs == 16 and (.mdc | type) == "number"] | all' "$d/compare.json" >/dev/null ||
+jq -e '[.cells[] | .pairs == 18 and (.mdc | type) == "number"] | all' "$d/compare.json" >/dev/null ||
 	fail "compare.json lacks each cell's pairs and MDC"
-grep -q "16 pairs" "$tmp/out" || fail "the report does not say how many pairs a cell got: $(cat "$tmp/out")"
+grep -q "18 pairs" "$tmp/out" || fail "the report does not say how many pairs a cell got: $(cat "$tmp/out")"
 jq -e '[.cells[].params.iters] | unique == ["2e7"]' "$d/new/results.json" >/dev/null ||
 	fail "NEW's results do not hold its parameter: $(jq -c '[.cells[].params]' "$d/new/results.json")"
 jq -e '[.cells[].params.iters] | unique != ["2e7"]' "$d/base/results.json" >/dev/null ||
 	fail "BASE's results hold NEW's parameter"
 for side in base new; do
-	jq -e '[.cells[] | .checksum_ok and (.reps | length) == 16] | all' "$d/$side/results.json" >/dev/null ||
-		fail "$side: a cell lacks its 16 verified repetitions"
+	jq -e '[.cells[] | .checksum_ok and (.reps | length) == 18] | all' "$d/$side/results.json" >/dev/null ||
+		fail "$side: a cell lacks its 18 verified repetitions"
 done
 # Same PUs: the placement and the PUs every repetition ran on.
 [ "$(jq -c '[.cells[] | [.placement, [.reps[].cpus]]]' "$d/base/results.json")" = \
@@ -48,7 +48,7 @@ expect 0 "$CB" export --to csv "$d/base/results.json"
 sed 's/{ "20000", "300000"/{ "80000", "300000"/' "$SRC/examples/plugin/collatz.c" >"$tmp/collatz_new.c"
 grep -q '"80000", "300000"' "$tmp/collatz_new.c" || fail "the plug-in's tiny default was not changed"
 if cc -O2 -fPIC -shared -I "$SRC/include" -o "$tmp/collatz_new.so" "$tmp/collatz_new.c"; then
-	expect 1 "$CB" ab -q --size tiny -s serial,threads -n 1 --seed 4 --pairs 16 --base-workload "$CB_PLUGIN" \
+	expect 1 "$CB" ab -q --size tiny -s serial,threads -n 1 --seed 4 --pairs 18 --base-workload "$CB_PLUGIN" \
 		--new-workload "$tmp/collatz_new.so" -o "$tmp/plugin"
 	jq -e '[.cells[].verdict] == ["regressed", "regressed"]' "$tmp/plugin/compare.json" >/dev/null ||
 		fail "four times the plug-in's work is not regressed: $(jq -c '[.cells[] | {cell, verdict, ratio}]' "$tmp/plugin/compare.json")"
@@ -60,13 +60,13 @@ fi
 
 # NEW hangs in io.sleep (60 s a task): that cell fails on both sides, the
 # other is measured; no process is left.
-expect 0 "$CB" ab -q --size tiny -w io.sleep,cpu.primes -s serial -n 1 --pairs 16 --timeout 1s \
+expect 0 "$CB" ab -q --size tiny -w io.sleep,cpu.primes -s serial -n 1 --pairs 18 --timeout 1s \
 	--new-param io.sleep:latency=60s -o "$tmp/hang"
 for side in base new; do
 	jq -e '[.cells[] | select(.workload == "io.sleep") | .error | test("NEW side made no progress in 1 s")] == [true]' \
 		"$tmp/hang/$side/results.json" >/dev/null ||
 		fail "$side: the hung cell is not failed: $(jq -c '[.cells[] | {id, error}]' "$tmp/hang/$side/results.json")"
-	jq -e '[.cells[] | select(.workload == "cpu.primes") | .error == null and (.reps | length) == 16] == [true]' \
+	jq -e '[.cells[] | select(.workload == "cpu.primes") | .error == null and (.reps | length) == 18] == [true]' \
 		"$tmp/hang/$side/results.json" >/dev/null || fail "$side: the run did not go on after the hung cell"
 done
 contains out "failed in BASE"
