@@ -366,7 +366,8 @@ static void say(worker *w, const char *line)
 	assert_int_equal(write(w->to, "\n", 1), 1);
 }
 
-/* The next line as JSON (skipping warmups when skip_warm). */
+/* The next line as JSON (skipping the word that it was set up and the
+ * warmups when skip_warm). */
 static json_t *hear(worker *w, bool skip_warm)
 {
 	char *line = NULL;
@@ -375,7 +376,7 @@ static json_t *hear(worker *w, bool skip_warm)
 		assert_true(getline(&line, &cap, w->from) > 0);
 		json_t *j = json_loads(line, 0, NULL);
 		assert_non_null(j);
-		if (skip_warm && json_object_get(j, "warm")) {
+		if (skip_warm && (json_object_get(j, "warm") || json_object_get(j, "setup"))) {
 			json_decref(j);
 			continue;
 		}
@@ -425,6 +426,10 @@ static void test_protocol_cell_rep_end(void **state)
 	         " \"scaling\": \"strong\", \"params\": [], \"warmup\": 1, \"reps\": 4, \"t0\": 0}}",
 	         CB_AB_PROTOCOL);
 	say(&w, msg);
+	/* Set up first (the parent's limit on repetitions starts there). */
+	json_t *setup = hear(&w, false);
+	assert_true(json_is_true(json_object_get(setup, "setup")));
+	json_decref(setup);
 	json_t *ready = hear(&w, true), *cell = json_object_get(json_object_get(ready, "ready"), "cell");
 	assert_non_null(cell);
 	assert_string_equal(json_string_value(json_object_get(cell, "id")), "synth.amdahl/threads/n1/compact/dynamic:1");

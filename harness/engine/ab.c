@@ -18,13 +18,15 @@
 
 #include "engine/run.h"
 
-/* The limits on a side's silence: before "ready" (setup, the serial
- * reference run, pools, the warmup), then per repetition a multiple of the
- * slowest warmup with a floor (the runner's rule), and for "end". */
+/* The limits on a side's silence: for its setup (the plan, the serial
+ * reference run, pools: --timeout, at least SETUP_FLOOR_S), then for each
+ * warmup (--timeout, or READY_LIMIT_S), then per repetition a multiple of
+ * the slowest warmup with a floor (the runner's rule), and for "end". */
 #define READY_LIMIT_S 600.0
 #define REP_FLOOR_S 60.0
 #define REP_WARM_FACTOR 20.0
 #define END_LIMIT_S 60.0
+#define SETUP_FLOOR_S 60.0
 
 typedef struct side_proc {
 	const cb_ab_side *side;
@@ -256,9 +258,16 @@ static int start_side(const cb_run *plan, const cb_cell *c, side_proc *p, bool *
 		gone(p, 0, 0, "setting up", why, n);
 		return -1;
 	}
+	/* The job's setup and serial reference run in this process are not
+	 * a repetition: --timeout, a repetition's limit, starts after them. */
 	double limit = plan->cfg->timeout_s > 0 ? plan->cfg->timeout_s : READY_LIMIT_S;
 	json_t *msg;
-	if (next_message(p, limit, "setting up", &msg, why, n))
+	if (next_message(p, fmax(limit, SETUP_FLOOR_S), "setting up", &msg, why, n))
+		return -1;
+	if (!json_object_get(msg, "setup"))
+		return unexpected(p, msg, "word that it was set up", why, n);
+	json_decref(msg);
+	if (next_message(p, limit, "warming up", &msg, why, n))
 		return -1;
 	json_t *cell = json_object_get(json_object_get(msg, "ready"), "cell");
 	if (!json_is_object(cell))

@@ -157,6 +157,8 @@ static int prepare(cb_run *run, cb_cell *c, int fd, cb_error *err)
 	c->reps = cb_xcalloc((size_t)c->reps_total, sizeof *c->reps);
 	if (cb_cell_open(c, err))
 		return -1;
+	/* Set up: from here on the parent's limit is the repetitions'. */
+	send_json(fd, json_pack("{s:b}", "setup", 1));
 	for (int w = 0; w < run->cfg->warmup; w++) {
 		cb_rep warm;
 		if (cb_cell_rep(c, &warm, err))

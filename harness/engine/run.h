@@ -321,8 +321,9 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  *            [[K, V], ...], warmup, reps, hosts, t0}}
  *   worker: builds that cell's plan (its job and serial reference answer
  *            computed here, by this build), sets it up as the runner's
- *            measuring process does, runs the warmup and the settling
- *            passes ({"warm": s} each), then {"ready": {"cell": {...}}}
+ *            measuring process does ({"setup": true} once set up), runs
+ *            the warmup and the settling passes ({"warm": s} each), then
+ *            {"ready": {"cell": {...}}}
  *            (the cell as results.json holds it, no repetitions yet)
  *   parent: {"rep": k}  worker: {"rep": {...}} (cb_rep_json; its
  *            checksum verified against the serial answer) or {"error": "..."}
