@@ -159,3 +159,138 @@ double cb_mdc_floor(double sd, double rounds, double alpha)
 {
 	return cb_mdc(sd * sqrt(2.0 / rounds), alpha, CB_MDC_KNOWN_DF);
 }
+
+/* ---- paired samples: signed ranks and Hodges-Lehmann ------------------ */
+
+/* The null distribution of W+ over n untied ranks: count[s] of the 2^n
+ * sign patterns give W+ = s (s = 0 .. n(n+1)/2), as doubles (2^400 is far
+ * inside a double's range). malloc'ed; *m gets n(n+1)/2. */
+static double *signed_rank_counts(size_t n, size_t *m)
+{
+	*m = n * (n + 1) / 2;
+	double *c = cb_xcalloc(*m + 1, sizeof *c);
+	c[0] = 1;
+	for (size_t r = 1; r <= n; r++)
+		for (size_t s = r * (r + 1) / 2; s >= r; s--)
+			c[s] += c[s - r];
+	return c;
+}
+
+double *cb_signed_rank_cdf(size_t n)
+{
+	size_t m;
+	double *c = signed_rank_counts(n, &m), total = ldexp(1, (int)(n < 1000 ? n : 1000)), cum = 0;
+	for (size_t s = 0; s <= m; s++) {
+		cum += c[s];
+		c[s] = cum / total;
+	}
+	return c;
+}
+
+double cb_signed_rank_min_p(size_t n)
+{
+	return n >= 1 ? fmin(1, ldexp(1, 1 - (int)(n < 2000 ? n : 2000))) : 1;
+}
+
+typedef struct absidx { double a; int sign; } absidx;
+
+static int absidx_cmp(const void *x, const void *y)
+{
+	double a = ((const absidx *)x)->a, b = ((const absidx *)y)->a;
+	return (a > b) - (a < b);
+}
+
+double cb_signed_rank_p(const double *d, size_t n, double shift)
+{
+	absidx *v = cb_xmalloc((n ? n : 1) * sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		double x = d[i] - shift;
+		if (x != 0 && !isnan(x))
+			v[k++] = (absidx){ fabs(x), x > 0 ? 1 : -1 };
+	}
+	if (!k) {
+		free(v);
+		return NAN;
+	}
+	qsort(v, k, sizeof *v, absidx_cmp);
+	/* Midranks; ties counted for the variance's correction. */
+	double wplus = 0, ties = 0;
+	bool tied = false;
+	for (size_t i = 0; i < k;) {
+		size_t j = i;
+		while (j + 1 < k && v[j + 1].a == v[i].a)
+			j++;
+		double rank = (double)(i + j + 2) / 2, t = (double)(j - i + 1);
+		tied |= j > i;
+		ties += t * t * t - t;
+		for (size_t q = i; q <= j; q++)
+			if (v[q].sign > 0)
+				wplus += rank;
+		i = j + 1;
+	}
+	free(v);
+	double nn = (double)k, mean = nn * (nn + 1) / 4;
+	if (!tied && k <= CB_SIGNED_RANK_EXACT) {
+		size_t m;
+		double *c = signed_rank_counts(k, &m), below = 0, above = 0, total = ldexp(1, (int)k);
+		size_t w = (size_t)llround(wplus);
+		for (size_t s = 0; s <= m; s++) {
+			below += s <= w ? c[s] : 0;
+			above += s >= w ? c[s] : 0;
+		}
+		free(c);
+		return fmin(1, 2 * fmin(below, above) / total);
+	}
+	double var = nn * (nn + 1) * (2 * nn + 1) / 24 - ties / 48;
+	if (!(var > 0))
+		return 1;
+	double z = (fabs(wplus - mean) - 0.5) / sqrt(var);
+	return fmin(1, 2 * gsl_cdf_ugaussian_Q(z > 0 ? z : 0));
+}
+
+void cb_hodges_lehmann(const double *d, size_t n, double level, double *est, double *lo, double *hi)
+{
+	*est = *lo = *hi = NAN;
+	if (!n)
+		return;
+	size_t m = n * (n + 1) / 2, w = 0;
+	double *walsh = cb_xmalloc(m * sizeof *walsh);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i; j < n; j++)
+			walsh[w++] = (d[i] + d[j]) / 2;
+	cb_sort(walsh, m);
+	*est = gsl_stats_median_from_sorted_data(walsh, 1, m);
+	/* k: the largest count with P(W+ <= k - 1) <= (1 - level) / 2. */
+	size_t k = 0;
+	if (n <= CB_SIGNED_RANK_EXACT) {
+		size_t mm;
+		double *c = signed_rank_counts(n, &mm), cum = 0, total = ldexp(1, (int)n);
+		while (k <= mm && (cum + c[k]) / total <= (1 - level) / 2)
+			cum += c[k++];
+		free(c);
+	} else {
+		double nn = (double)n, z = gsl_cdf_ugaussian_Qinv((1 - level) / 2);
+		double kk = nn * (nn + 1) / 4 - z * sqrt(nn * (nn + 1) * (2 * nn + 1) / 24);
+		k = kk > 0 ? (size_t)floor(kk) : 0;
+	}
+	if (k < 1)
+		k = 1;
+	if (k > (m + 1) / 2)
+		k = (m + 1) / 2;
+	*lo = walsh[k - 1];
+	*hi = walsh[m - k];
+	free(walsh);
+}
+
+double cb_robust_sd(const double *v, size_t n)
+{
+	if (n < 2)
+		return NAN;
+	double med = cb_median(v, n), *dev = cb_xmalloc(n * sizeof *dev);
+	for (size_t i = 0; i < n; i++)
+		dev[i] = fabs(v[i] - med);
+	double s = 1.4826 * cb_median(dev, n);
+	free(dev);
+	return s > 0 ? s : gsl_stats_sd(v, 1, n);
+}

@@ -53,4 +53,30 @@ void cb_bootstrap_median_ratio(const double *x, size_t nx, const double *y, size
 void cb_bootstrap_median(const double *x, size_t n, int resamples, double level, unsigned long seed,
                          double *lo, double *hi);
 
+
+/* Paired samples, distribution-free (concbench ab: the log ratios of A/B
+ * pairs). Wilcoxon's signed-rank test of d - shift: the two-sided p, exact
+ * (the null distribution of W+ counted over all 2^n sign patterns) when no
+ * two |d - shift| tie and n <= CB_SIGNED_RANK_EXACT, else the normal
+ * approximation with the tie correction and a continuity correction.
+ * Differences equal to the shift are dropped first (Wilcoxon's rule). NAN
+ * when none is left. */
+#define CB_SIGNED_RANK_EXACT 400
+double cb_signed_rank_p(const double *d, size_t n, double shift);
+/* P(W+ <= w), w = 0 .. n(n+1)/2, for n untied ranks (malloc'ed): the exact
+ * test's table, for the callers that test many samples of one size. */
+double *cb_signed_rank_cdf(size_t n);
+/* The smallest two-sided p the test can give on n pairs: 2^(1-n) (capped
+ * at 1). A family of m cells at level alpha needs it below alpha / m. */
+double cb_signed_rank_min_p(size_t n);
+/* The Hodges-Lehmann estimate of d's centre (the median of its n(n+1)/2
+ * Walsh averages (d_i + d_j) / 2, i <= j) and its distribution-free
+ * interval at `level` from the signed-rank null distribution (Walsh
+ * averages k and M + 1 - k, k the largest count with P(W+ < k) <= (1 -
+ * level) / 2; the full range when n is too small for the level). */
+void cb_hodges_lehmann(const double *d, size_t n, double level, double *est, double *lo, double *hi);
+/* A robust sd of n values: 1.4826 MAD around the median (the sample sd
+ * when the MAD is 0 and the values are not all equal). */
+double cb_robust_sd(const double *v, size_t n);
+
 #endif

@@ -27,6 +27,8 @@ typedef struct compare_args {
 	const char *ignore[16];   /* --ignore-param: parameters left out of matching */
 	size_t nignore;
 	char *baseline_path;
+	bool threshold_set;
+	const char *save;         /* --save DIR: every format's report written there too */
 } compare_args;
 
 static const char usage_text[] =
@@ -58,6 +60,10 @@ static const char usage_text[] =
 	"                     ratios of its paired rounds, so the machine's drift cancels\n"
 	"  --no-adjust        test rounds as measured, without adjusting them for the speed\n"
 	"                     probe that run records before each round (docs/ci.md)\n"
+	"  --pairs            repetition k of BASE ran milliseconds from repetition k of NEW\n"
+	"                     (the two sides of concbench ab): Wilcoxon signed-rank test on\n"
+	"                     each cell's pair log ratios; threshold 1% unless given\n"
+	"  --save DIR         also write the report as DIR/compare.txt, .md, .json and .xml\n"
 	"\n"
 	"exit: 0 no regression, 1 regression (or any change with --fail-on any),\n"
 	"      2 usage or input error\n";
@@ -105,6 +111,7 @@ static int parse_option(int c, const char *arg, compare_args *a)
 	int i;
 	switch (c) {
 	case 't':
+		a->threshold_set = true;
 		return parse_threshold(arg, &a->opts.threshold) ?
 		       usage_error("--threshold '%s' is not a percentage", arg, "0 to 1000, e.g. 5") : 0;
 	case 'a':
@@ -146,6 +153,12 @@ static int parse_option(int c, const char *arg, compare_args *a)
 	case 'A':
 		a->opts.no_adjust = true;
 		return 0;
+	case 'P':
+		a->opts.pairs = true;
+		return 0;
+	case 'S':
+		a->save = arg;
+		return 0;
 	case 'g':
 	case 'G':
 		a->github = c == 'g';
@@ -170,7 +183,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{ "chart", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
 		{ "ignore-param", required_argument, NULL, 'i' }, { "paired", no_argument, NULL, 'p' },
 		{ "github", no_argument, NULL, 'g' },          { "no-github", no_argument, NULL, 'G' },
-		{ "no-adjust", no_argument, NULL, 'A' },
+		{ "no-adjust", no_argument, NULL, 'A' },     { "pairs", no_argument, NULL, 'P' },
+		{ "save", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -185,7 +199,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 			return usage_error("compare: bad option '%s'", argv[optind - 1],
 			                   "--threshold, --alpha, --metric, --format, --fail-on, "
 			                   "--baseline, --chart, --seed, --resamples, --ignore-param, --paired, "
-			                   "--no-adjust, --github, --no-github");
+			                   "--no-adjust, --pairs, --save, --github, --no-github");
 		if ((rc = parse_option(c, optarg, a)))
 			return rc;
 	}
@@ -197,6 +211,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
 	}
 	a->base = a->baseline ? NULL : argv[optind];
 	a->new = argv[argc - 1];
+	if (a->opts.pairs && !a->threshold_set)
+		a->opts.threshold = CB_CMP_PAIRS_THRESHOLD;
 	return 0;
 }
 
@@ -318,6 +334,36 @@ static int report(const cb_cmp_result *r, enum format fmt, cb_error *err)
 	return 0;
 }
 
+/* --save DIR: the report in every format, each file replaced whole. */
+static int save_reports(const cb_cmp_result *r, const char *dir, cb_error *err)
+{
+	static const char *const ext[] = { "txt", "md", "json", "xml" };
+	for (int k = 0; k < 4; k++) {
+		char *data = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&data, &len);
+		if (!f)
+			abort();
+		if (k == 0)
+			cb_cmp_report_text(f, r);
+		else if (k == 1)
+			cb_cmp_report_md(f, r);
+		else if (k == 2)
+			cb_cmp_report_json(f, r);
+		else
+			cb_cmp_report_junit(f, r);
+		if (fclose(f))
+			abort();
+		char *path = cb_xasprintf("%s/compare.%s", dir, ext[k]);
+		int rc = cb_write_file_atomic(path, data, len, err);
+		free(path);
+		free(data);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 int cb_cmd_compare(int argc, char **argv)
 {
 	compare_args a = { .format = FMT_TEXT, .github = -1 };
@@ -340,6 +386,8 @@ int cb_cmd_compare(int argc, char **argv)
 	if (cb_cmp_run(base, new, &a.opts, &r, &err))
 		goto fail;
 	if (report(r, a.format, &err))
+		goto fail;
+	if (a.save && save_reports(r, a.save, &err))
 		goto fail;
 	for (size_t i = 0; i < r->nwarnings; i++)
 		if (a.format != FMT_TEXT)   /* loud even when stdout goes to a file */

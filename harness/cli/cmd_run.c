@@ -445,6 +445,24 @@ static void config_free(cb_run_config *cfg)
 	cb_pin_free(&cfg->pin);
 }
 
+int cb_cli_run_config(int argc, char **argv, cb_run_config *cfg, int allowed_pus, cb_error *err)
+{
+	raw_opts raw = { 0 };
+	char **gb_argv = cb_xcalloc((size_t)argc + 2, sizeof *gb_argv);
+	int gb_argc = 1;
+	gb_argv[0] = "concbench";
+	int rc = parse_options(argc, argv, cfg, &raw, &gb_argc, gb_argv, err);
+	if (!rc && gb_argc > 1)
+		rc = cb_error_set(err, CB_EXIT_USAGE, "measurement-engine flag '%s' is for run only", gb_argv[1]);
+	free(gb_argv);
+	return rc ? rc : apply_options(cfg, &raw, allowed_pus, err);
+}
+
+void cb_cli_run_config_free(cb_run_config *cfg)
+{
+	config_free(cfg);
+}
+
 int cb_cmd_run(int argc, char **argv)
 {
 	cb_run_config cfg = { .out_root = "results", .argc = argc + 1, .pair_serial = true };

@@ -57,5 +57,15 @@ int cb_cmd_merge(int argc, char **argv);
 int cb_cmd_export(int argc, char **argv);
 int cb_cmd_noise(int argc, char **argv);
 int cb_cmd_granularity(int argc, char **argv);
+int cb_cmd_ab(int argc, char **argv);
+int cb_cmd_ab_worker(int argc, char **argv);
+
+/* cmd_run.c: run's plan options (everything but --benchmark_* flags) into
+ * cfg, validated, for the commands that measure the same plans (ab). 1:
+ * --help was answered; -1 with err. cb_cli_run_config_free frees what it
+ * filled. */
+struct cb_run_config;
+int cb_cli_run_config(int argc, char **argv, struct cb_run_config *cfg, int allowed_pus, cb_error *err);
+void cb_cli_run_config_free(struct cb_run_config *cfg);
 
 #endif

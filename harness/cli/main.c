@@ -39,6 +39,7 @@ static const cb_command commands[] = {
 	{ "plot", "draw the charts of a results file (PNG and SVG)", cb_cmd_plot },
 	{ "report", "write report.html and report.md for a results file", cb_cmd_report },
 	{ "compare", "compare two results files cell by cell; exit 1 on a regression", cb_cmd_compare },
+	{ "ab", "measure two builds, workload files or parameters pair by pair and compare them", cb_cmd_ab },
 	{ "baseline", "save a results file under a name for compare --baseline", cb_cmd_baseline },
 	{ "export", "write a run for Bencher, github-action-benchmark, CSV or Markdown", cb_cmd_export },
 	{ "merge", "merge runs of the same plan into one file, rounds in order (compare --paired)", cb_cmd_merge },
@@ -69,6 +70,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(argc - 1, argv + 1);
+	/* concbench ab's measuring process: started by ab, not by people. */
+	if (!strcmp(argv[1], "ab-worker"))
+		return cb_cmd_ab_worker(argc - 1, argv + 1);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

@@ -228,9 +228,9 @@ static bool all_positive(const double *x, size_t n)
 	return true;
 }
 
-static bool use_rounds(const cb_cmp_cell *b, const cb_cmp_cell *n, size_t min_rounds)
+static bool use_rounds(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_cmp_opts *o)
 {
-	return b->nrounds >= min_rounds && n->nrounds >= min_rounds;
+	return !o->pairs && b->nrounds >= o->min_rounds && n->nrounds >= o->min_rounds;
 }
 
 /* Why a matched pair cannot be compared, or NULL (owned string). */
@@ -240,7 +240,7 @@ static char *pair_problem(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_c
 		return cb_xasprintf("failed in BASE: %s", b->failed);
 	if (n->failed)
 		return cb_xasprintf("failed in NEW: %s", n->failed);
-	bool rounds = use_rounds(b, n, o->min_rounds);
+	bool rounds = use_rounds(b, n, o);
 	const cb_cmp_cell *c[2] = { b, n };
 	for (int s = 0; s < 2; s++) {
 		size_t cnt = rounds ? c[s]->nrounds : c[s]->nreps;
@@ -250,6 +250,8 @@ static char *pair_problem(const cb_cmp_cell *b, const cb_cmp_cell *n, const cb_c
 			return cb_xasprintf("zero or negative %s in %s", cb_cmp_metric_name(o->metric),
 			                    s ? "NEW" : "BASE");
 	}
+	if (o->pairs && b->nreps != n->nreps)
+		return cb_xasprintf("not pairs: %zu repetitions in BASE, %zu in NEW", b->nreps, n->nreps);
 	return NULL;
 }
 
@@ -473,7 +475,7 @@ static void adjust_for_probe(cb_cmp_result *r)
 	r->slope_max = NAN;
 	for (size_t i = 0; i < r->nrows; i++) {
 		r->rows[i].slope = NAN;
-		r->rows[i].rounds = use_rounds(r->rows[i].base, r->rows[i].new, r->opts.min_rounds);
+		r->rows[i].rounds = use_rounds(r->rows[i].base, r->rows[i].new, &r->opts);
 	}
 	if (r->opts.no_adjust || r->opts.metric == CB_METRIC_CPU)
 		return;
@@ -566,7 +568,7 @@ static void choose_samples(cb_cmp_row *row, const cb_cmp_opts *o)
 		cb_set_aside_slowed(row->base->rounds, nb, lower, fx);
 		cb_set_aside_slowed(row->new->rounds, nn, lower, fy);
 	}
-	bool pair = o->paired && row->rounds && nb == nn;
+	bool pair = (o->paired && row->rounds && nb == nn) || (o->pairs && nb == nn);
 	row->x = cb_xmalloc((nb + 1) * sizeof *row->x);
 	row->y = cb_xmalloc((nn + 1) * sizeof *row->y);
 	row->nb = row->nn = 0;
@@ -647,6 +649,8 @@ static bool same_group(const cb_cmp_row *a, const cb_cmp_row *b)
 /* The prior of each group, fitted to the rows of that group. */
 static void fit_priors(cb_cmp_result *r)
 {
+	if (r->opts.pairs)   /* distribution-free: no variance to moderate */
+		return;
 	double *s2 = cb_xmalloc((r->nrows + 1) * sizeof *s2), *d = cb_xmalloc((r->nrows + 1) * sizeof *d);
 	bool *done = cb_xcalloc(r->nrows + 1, sizeof *done);
 	for (size_t i = 0; i < r->nrows; i++) {
@@ -672,8 +676,10 @@ static void fit_priors(cb_cmp_result *r)
 	free(done);
 }
 
+static double test_pairs(cb_cmp_row *row, double factor);
+
 /* p of new against base scaled by `factor` (1: no change expected). */
-static double test_row(cb_cmp_row *row, double factor)
+static double test_row(cb_cmp_row *row, double factor, const cb_cmp_opts *o)
 {
 	const double *x, *y;
 	samples(row, &x, &y);
@@ -681,6 +687,8 @@ static double test_row(cb_cmp_row *row, double factor)
 		row->test = "none (fewer than 2 samples a side)";
 		return NAN;
 	}
+	if (o->pairs && row_paired(row))
+		return test_pairs(row, factor);
 	if (row_paired(row)) {
 		double *lr = log_ratios(row);
 		double p = cb_cmp_moderated_t1(lr, row->nb, log(factor), row->prior_df, row->prior_s2,
@@ -699,10 +707,146 @@ static double test_row(cb_cmp_row *row, double factor)
 	return p;
 }
 
+/* ---- A/B pairs (concbench ab) ------------------------------------------ */
+
+/* The pairs of each round (pair of measuring processes, as many pairs
+ * each, in order) estimated on their own: rounds whose intervals are
+ * disjoint differ by more than their repetitions explain, which is the
+ * processes' doing (where the filesystem put one's files), not the code's. */
+static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o)
+{
+	size_t k = row->base->nrounds, n = row->nb;
+	row->block_lo = row->block_hi = row->ratio;
+	if (k < 2 || row->new->nrounds != k || n % k || n / k < 2)
+		return;
+	double top_lo = -INFINITY, bottom_hi = INFINITY;
+	for (size_t b = 0; b < k; b++) {
+		double est, lo, hi;
+		cb_hodges_lehmann(lr + b * (n / k), n / k, 1 - o->alpha, &est, &lo, &hi);
+		row->block_lo = fmin(row->block_lo, exp(est));
+		row->block_hi = fmax(row->block_hi, exp(est));
+		top_lo = fmax(top_lo, lo);
+		bottom_hi = fmin(bottom_hi, hi);
+	}
+	row->disagree = top_lo > bottom_hi;
+}
+
+/* Pairs: the estimate is the Hodges-Lehmann centre of the log ratios with
+ * its distribution-free interval; the resamples (for the geometric mean's
+ * interval only) are of the log ratios' median. */
+static void measure_pairs(cb_cmp_row *row, const cb_cmp_opts *o)
+{
+	size_t n = row->nb;
+	double *lr = log_ratios(row), est, lo, hi;
+	cb_hodges_lehmann(lr, n, 1 - o->alpha, &est, &lo, &hi);
+	row->ratio = exp(est);
+	row->lo = exp(lo);
+	row->hi = exp(hi);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		abort();
+	gsl_rng_set(rng, o->seed ^ hash_key(row->base->key));
+	double *buf = cb_xmalloc((n + 1) * sizeof *buf);
+	for (int j = 0; j < o->resamples; j++) {
+		for (size_t i = 0; i < n; i++)
+			buf[i] = lr[gsl_rng_uniform_int(rng, n)];
+		row->boot[j] = cb_median(buf, n);
+	}
+	gsl_rng_free(rng);
+	free(buf);
+	rounds_agree(row, lr, o);
+	free(lr);
+}
+
+double cb_cmp_pairs_mdc(double sd, size_t n, double alpha)
+{
+	if (n < 2 || !(sd >= 0) || cb_signed_rank_min_p(n) > alpha)
+		return INFINITY;
+	return cb_mdc(sd * sqrt(M_PI / (3.0 * (double)n)), alpha, (double)n - 1);
+}
+
+#define MDC_SIM_DRAWS 400
+#define MDC_SIM_STEPS 14
+
+typedef struct signed_abs { double a; bool pos; } signed_abs;
+
+static int signed_abs_cmp(const void *x, const void *y)
+{
+	double a = ((const signed_abs *)x)->a, b = ((const signed_abs *)y)->a;
+	return (a > b) - (a < b);
+}
+
+/* The share of draws (deviations e with random signs, plus d) that the
+ * exact test (its table cdf) finds above 0 at alpha. */
+static double sim_power(const double *e, size_t n, double d, double alpha, const double *cdf, gsl_rng *rng,
+                        signed_abs *buf)
+{
+	size_t m = n * (n + 1) / 2, found = 0;
+	for (int k = 0; k < MDC_SIM_DRAWS; k++) {
+		for (size_t i = 0; i < n; i++) {
+			double x = d + (gsl_rng_uniform_int(rng, 2) ? e[i] : -e[i]);
+			buf[i] = (signed_abs){ fabs(x), x > 0 };
+		}
+		qsort(buf, n, sizeof *buf, signed_abs_cmp);
+		size_t w = 0;
+		for (size_t i = 0; i < n; i++)
+			w += buf[i].pos ? i + 1 : 0;
+		double upper = w ? 1 - cdf[w - 1] : 1;   /* P(W+ >= w) */
+		found += w * 2 > m && 2 * upper <= alpha;
+	}
+	return (double)found / MDC_SIM_DRAWS;
+}
+
+double cb_cmp_pairs_mdc_sim(const double *lr, size_t n, double alpha, unsigned long seed)
+{
+	if (n < 2 || n > CB_SIGNED_RANK_EXACT || cb_signed_rank_min_p(n) > alpha)
+		return INFINITY;
+	double est, lo, hi, spread = 0;
+	cb_hodges_lehmann(lr, n, 0.5, &est, &lo, &hi);
+	double *e = cb_xmalloc(n * sizeof *e), *cdf = cb_signed_rank_cdf(n);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = lr[i] - est;
+		spread = fmax(spread, fabs(e[i]));
+	}
+	signed_abs *buf = cb_xmalloc(n * sizeof *buf);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		abort();
+	gsl_rng_set(rng, seed);
+	/* Past the largest deviation every draw is positive: the test's
+	 * floor decides, and it was checked above. */
+	double a = 0, b = 2 * spread + 1e-9;
+	for (int k = 0; k < MDC_SIM_STEPS; k++) {
+		double mid = (a + b) / 2;
+		if (sim_power(e, n, mid, alpha, cdf, rng, buf) >= CB_MDC_POWER)
+			b = mid;
+		else
+			a = mid;
+	}
+	gsl_rng_free(rng);
+	free(buf);
+	free(cdf);
+	free(e);
+	return expm1(b);
+}
+
+/* p of the pairs' log ratios against log(factor), signed ranks. */
+static double test_pairs(cb_cmp_row *row, double factor)
+{
+	double *lr = log_ratios(row);
+	double p = cb_signed_rank_p(lr, row->nb, log(factor)), sd = cb_robust_sd(lr, row->nb);
+	row->pairs = row->paired = true;
+	row->test = "Wilcoxon signed-rank on log pair ratios";
+	row->s2 = sd * sd;
+	row->df = (double)row->nb - 1;
+	free(lr);
+	return p;
+}
+
 static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 {
 	const double *x, *y;
-	row->rounds = use_rounds(row->base, row->new, o->min_rounds);
+	row->rounds = use_rounds(row->base, row->new, o);
 	choose_samples(row, o);
 	samples(row, &x, &y);
 	row->base_med = cb_median(x, row->nb);
@@ -711,6 +855,10 @@ static void measure_row(cb_cmp_row *row, const cb_cmp_opts *o)
 	row->cv_new = cv_of(y, row->nn);
 	row->ratio = row->new_med / row->base_med;
 	row->boot = cb_xmalloc((size_t)o->resamples * sizeof *row->boot);
+	if (o->pairs && row_paired(row)) {
+		measure_pairs(row, o);
+		return;
+	}
 	cb_bootstrap_median_ratio(x, row->nb, y, row->nn, o->resamples, 1 - o->alpha,
 	                          o->seed ^ hash_key(row->base->key), &row->lo, &row->hi, row->boot);
 }
@@ -721,6 +869,12 @@ static double min_detectable(const cb_cmp_row *row, double alpha_cell)
 {
 	if (row->nb < 2 || row->nn < 2 || !(row->df > 0) || isnan(row->s2))
 		return INFINITY;
+	if (row->pairs) {
+		double *lr = log_ratios(row);
+		double mdc = cb_cmp_pairs_mdc_sim(lr, row->nb, alpha_cell, hash_key(row->base->key));
+		free(lr);
+		return mdc;
+	}
 	double spread = row->paired ? sqrt(row->s2 / (double)row->nb)
 	                : sqrt(row->s2 * (1.0 / (double)row->nb + 1.0 / (double)row->nn));
 	return cb_mdc(spread, alpha_cell, row->df);
@@ -732,15 +886,31 @@ static void judge_row(cb_cmp_row *row, const cb_cmp_opts *o, double factor)
 	double worse = cb_cmp_lower_is_better(o->metric) ? r : 1 / r;
 	double lim = 1 + o->threshold;
 	bool sig = !isnan(row->p_adj) && row->p_adj <= o->alpha;
-	if (isnan(row->p_adj)) {
-		row->verdict = CB_VERDICT_NOISY;
-		row->why = "too few samples to test";
-	} else if (sig && worse > lim) {
+	/* Pairs: every pair of processes beyond the threshold, or a process
+	 * that happened to run slower than its twin would pass for the code;
+	 * other rows have one estimate, which is its own least. */
+	bool lower = cb_cmp_lower_is_better(o->metric);
+	double least_worse = row->pairs ? (lower ? row->block_lo / factor : factor / row->block_hi) : worse;
+	double least_better = row->pairs ? (lower ? row->block_hi / factor : factor / row->block_lo) : worse;
+	bool every_worse = least_worse > lim, every_better = least_better < 1 / lim;
+	if (sig && worse > lim && every_worse) {
 		row->verdict = CB_VERDICT_REGRESSED;
 		row->why = "significant, beyond threshold";
-	} else if (sig && worse < 1 / lim) {
+	} else if (sig && worse < 1 / lim && every_better) {
 		row->verdict = CB_VERDICT_IMPROVED;
 		row->why = "significant, beyond threshold";
+	} else if (row->disagree) {
+		/* Processes that differ more than their repetitions, in ways
+		 * that leave the change's direction or size open. */
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "its pairs of measuring processes disagree beyond their intervals: the processes "
+		           "differ more than their repetitions";
+	} else if (sig && (worse > lim || worse < 1 / lim)) {
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "significant, but beyond the threshold in only some of its pairs of measuring processes";
+	} else if (isnan(row->p_adj)) {
+		row->verdict = CB_VERDICT_NOISY;
+		row->why = "too few samples to test";
 	} else if (row->mdc > o->threshold) {
 		row->verdict = CB_VERDICT_NOISY;
 		row->why = "too noisy to see a change of the threshold's size";
@@ -785,7 +955,7 @@ static void test_and_judge(cb_cmp_result *r, double factor)
 	double *p = cb_xmalloc((n + 1) * sizeof *p), *adj = cb_xmalloc((n + 1) * sizeof *adj);
 	r->ntested = 0;
 	for (size_t i = 0; i < n; i++) {
-		r->rows[i].p = test_row(&r->rows[i], factor);
+		r->rows[i].p = test_row(&r->rows[i], factor, &r->opts);
 		p[i] = r->rows[i].p;
 		r->ntested += !isnan(p[i]);
 	}
@@ -794,6 +964,9 @@ static void test_and_judge(cb_cmp_result *r, double factor)
 	for (size_t i = 0; i < n; i++) {
 		r->rows[i].p_adj = adj[i];
 		r->rows[i].mdc = min_detectable(&r->rows[i], alpha_cell);
+		/* Processes that disagree: no change smaller than their spread. */
+		if (r->rows[i].disagree)
+			r->rows[i].mdc = fmax(r->rows[i].mdc, r->rows[i].block_hi / r->rows[i].block_lo - 1);
 		judge_row(&r->rows[i], &r->opts, factor);
 		distrust_changed(r, &r->rows[i]);
 	}
@@ -886,6 +1059,11 @@ static double samples_needed(const cb_cmp_row *w, double alpha_cell, double thre
 {
 	if (!(w->s2 > 0) || !(w->df > 0))
 		return 0;
+	for (size_t n = 2; w->pairs && n <= 1000; n++)
+		if (cb_cmp_pairs_mdc(sqrt(w->s2), n, alpha_cell) <= threshold)
+			return (double)n;
+	if (w->pairs)
+		return 0;
 	double own = w->paired ? (double)w->nb - 1 : (double)(w->nb + w->nn) - 2;
 	for (double n = 2; n <= 1000; n++) {
 		double d = w->paired ? n - 1 : 2 * n - 2, df = w->df - own + d;
@@ -933,6 +1111,8 @@ static void summarize(cb_cmp_result *r)
 	}
 	r->unit = rounds == r->nrows ? (r->nrows ? "rounds" : "repetitions")
 	          : rounds ? "mixed" : "repetitions";
+	if (r->opts.pairs)
+		r->unit = "pairs";
 	power(r);
 	geometric_mean(r);
 	machine_warnings(r);
@@ -974,7 +1154,9 @@ int cb_cmp_run(const cb_cmp_input *base, const cb_cmp_input *new, const cb_cmp_o
 		measure_row(&r->rows[i], o);
 	fit_priors(r);
 	test_and_judge(r, 1);
-	r->shifted = detect_shift(r, &r->shift);
+	/* A and B ran milliseconds apart: a shift common to every cell is the
+	 * code's (a compiler flag), not the machine's. */
+	r->shifted = !o->pairs && detect_shift(r, &r->shift);
 	if (r->shifted)
 		test_and_judge(r, r->shift);
 	else

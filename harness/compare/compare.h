@@ -99,7 +99,15 @@ typedef struct cb_cmp_opts {
 	size_t min_rounds;   /* rounds needed on each side to use them as the unit */
 	bool paired;         /* round k of BASE ran beside round k of NEW: test the ratios */
 	bool no_adjust;      /* leave rounds as measured, without the speed probe's adjustment */
+	bool pairs;          /* repetition k of BASE ran milliseconds from repetition k of NEW,
+	                        on the same PUs (concbench ab): the unit is the pair, tested by
+	                        Wilcoxon's signed-rank test on the pairs' log ratios */
 } cb_cmp_opts;
+
+/* The threshold under `pairs`: pairs taken milliseconds apart see about a
+ * third of the noise of rounds taken seconds apart (docs/ab.md), so the
+ * smallest change that matters is 1%, not 5%. */
+#define CB_CMP_PAIRS_THRESHOLD 0.01
 
 void cb_cmp_opts_default(cb_cmp_opts *o);
 
@@ -117,6 +125,11 @@ typedef struct cb_cmp_row {
 	double s2, df;             /* moderated variance of log samples, its df */
 	bool paired;               /* tested on the log ratios of paired rounds */
 	bool pairable;             /* --paired and as many rounds on both sides */
+	bool pairs;                /* tested as A/B pairs (opts.pairs): s2 is the robust
+	                              variance of the log ratios, df their count - 1 */
+	bool disagree;             /* pairs: the cell's pairs of measuring processes (its
+	                              rounds, as many pairs each) have disjoint intervals */
+	double block_lo, block_hi; /* pairs: the smallest and largest estimate of a round */
 	double *x, *y;             /* the samples tested (rounds set aside left out) */
 	size_t set_aside;          /* rounds left out as slowed by interference */
 	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */
@@ -192,6 +205,18 @@ double cb_cmp_moderated_t(const double *lx, size_t nx, const double *ly, size_t 
 /* The same for one sample: p of mean(d) - shift (paired differences). */
 double cb_cmp_moderated_t1(const double *d, size_t n, double shift, double d0, double s02,
                            double *s2_post, double *df);
+/* The MDC of n A/B pairs whose log ratios have robust sd `sd`, at per-cell
+ * level alpha: the signed-rank test's normal approximation (the
+ * Hodges-Lehmann estimate's variance, pi sd^2 / 3n, for normal noise);
+ * INFINITY when no result of n pairs can reach alpha (2^(1-n) > alpha). */
+double cb_cmp_pairs_mdc(double sd, size_t n, double alpha);
+/* The MDC of the pairs' own log ratios lr[n], by simulation: their
+ * deviations from their Hodges-Lehmann centre, each given a random sign
+ * (the symmetry the signed-rank test assumes), shifted by d; the smallest
+ * d whose draws the test finds at alpha in CB_MDC_POWER of them. A few
+ * wild pairs among steady ones cost the rank test more than their robust
+ * sd says. Seeded: the same pairs give the same MDC. */
+double cb_cmp_pairs_mdc_sim(const double *lr, size_t n, double alpha, unsigned long seed);
 /* Holm's step-down adjustment of m p-values (NAN entries are left out). */
 void cb_cmp_holm(const double *p, double *adj, size_t m);
 

@@ -127,7 +127,7 @@ static void row_case(FILE *f, const cb_cmp_result *r, const cb_cmp_row *w)
 	fprintf(f, ">");
 	xml_text(f, w->why, false);
 	fprintf(f, "; %s %s: %zu base, %zu new; test: %s</%s>\n    </testcase>\n",
-	        w->rounds ? "rounds" : "repetitions", w->paired ? "paired" : "unpaired", w->nb,
+	        w->pairs ? "A/B pairs" : w->rounds ? "rounds" : "repetitions", w->paired ? "paired" : "unpaired", w->nb,
 	        w->nn, w->test, tag);
 	free(msg);
 }

@@ -105,6 +105,17 @@ static void shift_note(FILE *f, const cb_cmp_result *r, const char *prefix)
 static void method_line(FILE *f, const cb_cmp_result *r)
 {
 	const cb_cmp_opts *o = &r->opts;
+	if (o->pairs) {
+		fprintf(f, "method: unit of replication A/B pairs (one repetition of BASE and one of NEW, "
+		        "milliseconds apart on the same PUs, in a random order, concbench ab); Wilcoxon "
+		        "signed-rank test on the pairs' log ratios; p adjusted across %zu tested cells by "
+		        "Holm, family-wise alpha %g; ratio new/base the Hodges-Lehmann estimate with its "
+		        "distribution-free %g%% interval; threshold %g%%; MDC = smallest change detectable "
+		        "with 80%% power at alpha/%zu (none where n pairs cannot reach it: p >= 2^(1-n)).\n",
+		        r->ntested, o->alpha, (1 - o->alpha) * 100, o->threshold * 100,
+		        r->ntested ? r->ntested : 1);
+		return;
+	}
 	double *df = cb_xmalloc((r->nrows + 1) * sizeof *df);
 	for (size_t i = 0; i < r->nrows; i++)
 		df[i] = r->rows[i].prior_df;
@@ -144,8 +155,9 @@ static void power_note(FILE *f, const cb_cmp_result *r, const char *prefix)
 	        "MDC %.1f%%)", prefix, r->underpowered, r->nrows, r->opts.threshold * 100, r->unit,
 	        100 * r->underpowered_mdc);
 	if (isfinite(r->needed_n))
-		fprintf(f, "; about %.0f %s a side would let half of them", r->needed_n,
-		        strcmp(r->unit, "rounds") ? "repetitions" : "rounds");
+		fprintf(f, "; about %.0f %s would let half of them", r->needed_n,
+		        !strcmp(r->unit, "pairs") ? "pairs" : strcmp(r->unit, "rounds") ? "repetitions a side"
+		        : "rounds a side");
 	fprintf(f, ". Their verdict is noisy because no other was possible (`concbench noise` measures "
 	        "how much of it is the machine's own).\n");
 }
@@ -167,7 +179,10 @@ void cb_cmp_report_text(FILE *f, const cb_cmp_result *r)
 		const cb_cmp_row *w = rows[i];
 		char ci[64], n[32], cvb[16], cvn[16];
 		snprintf(ci, sizeof ci, "%.3f [%.3f, %.3f]", w->ratio, w->lo, w->hi);
-		snprintf(n, sizeof n, "%zu/%zu%s", w->nb, w->nn, w->rounds ? "r" : "");
+		if (w->pairs)
+			snprintf(n, sizeof n, "%zu pairs", w->nb);
+		else
+			snprintf(n, sizeof n, "%zu/%zu%s", w->nb, w->nn, w->rounds ? "r" : "");
 		fprintf(f, "%-10s %+7.1f%%  %-22s %10s %10s %8s %6s %7s %6s %6s  %s\n",
 		        cb_cmp_verdict_name(w->verdict), (w->ratio - 1) * 100, ci,
 		        fmt_value(b1, sizeof b1, r->opts.metric, w->base_med),
@@ -210,6 +225,14 @@ static void md_row(FILE *f, const cb_cmp_result *r, const cb_cmp_row *w)
 	bool loud = w->verdict <= CB_VERDICT_IMPROVED;
 	fprintf(f, "| %s%s%s | ", loud ? "**" : "", cb_cmp_verdict_name(w->verdict), loud ? "**" : "");
 	md_cell(f, w->base->label);
+	if (w->pairs) {
+		fprintf(f, " | %s | %s | %+.1f%% | %+.1f%% … %+.1f%% | %s | %s | %zu pairs |\n",
+		        fmt_value(b1, sizeof b1, r->opts.metric, w->base_med),
+		        fmt_value(b2, sizeof b2, r->opts.metric, w->new_med), (w->ratio - 1) * 100,
+		        (w->lo - 1) * 100, (w->hi - 1) * 100, fmt_p(b3, sizeof b3, w->p_adj),
+		        fmt_pct(b4, sizeof b4, w->mdc), w->nb);
+		return;
+	}
 	fprintf(f, " | %s | %s | %+.1f%% | %+.1f%% … %+.1f%% | %s | %s | %zu/%zu%s |\n",
 	        fmt_value(b1, sizeof b1, r->opts.metric, w->base_med),
 	        fmt_value(b2, sizeof b2, r->opts.metric, w->new_med), (w->ratio - 1) * 100,
@@ -256,7 +279,7 @@ static json_t *row_json(const cb_cmp_row *w)
 	                 "s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
 	                 "cell", w->base->label, "key", w->base->key,
 	                 "verdict", cb_cmp_verdict_name(w->verdict), "why", w->why,
-	                 "unit", w->rounds ? "rounds" : "repetitions", "test", w->test,
+	                 "unit", w->pairs ? "pairs" : w->rounds ? "rounds" : "repetitions", "test", w->test,
 	                 "n_base", (json_int_t)w->nb, "n_new", (json_int_t)w->nn,
 	                 "base_median", num(w->base_med), "new_median", num(w->new_med),
 	                 "ratio", num(w->ratio), "ci_low", num(w->lo), "ci_high", num(w->hi),
@@ -264,6 +287,8 @@ static json_t *row_json(const cb_cmp_row *w)
 	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new), "df", num(w->df),
 	                 "prior_df", num(w->prior_df), "set_aside", (json_int_t)w->set_aside);
 	json_object_set_new(j, "probe_slope", num(w->slope));
+	if (w->pairs)
+		json_object_set_new(j, "pairs", json_integer((json_int_t)w->nb));
 	return j;
 }
 

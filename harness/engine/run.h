@@ -184,6 +184,13 @@ int cb_runner_check_interrupt(cb_error *err);
  * skipped; CB_EXIT_USAGE for a filter that is not a valid expression.
  * cb_runner_run does it unless it was done before. */
 int cb_runner_select(cb_run *run, cb_error *err);
+/* After a measuring process was killed (SIGKILL to it and its group): its
+ * cb_temp_dir directories removed while its pid is still its own, then it
+ * is reaped with whatever of its group came to this process (a subreaper).
+ * cb_runner_sweep: kills and reaps every child of this process left (call
+ * it only when none of them is wanted). */
+void cb_runner_after_kill(pid_t pid);
+void cb_runner_sweep(void);
 /* cell.c: the one cell lifecycle, init -> place -> open -> rep... ->
  * close -> free. init fills what the cell is (nothing allocated); place
  * computes its executors' cpusets (groups of threads for strategies with
@@ -346,5 +353,73 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * or more (the runs compare tests round by round). */
 #define CB_NOISE_RUN_S 3.0
 #define CB_NOISE_MIN_ROUNDS 3
+
+
+/* ab.c: concbench ab, A/B runs interleaved per repetition (docs/ab.md).
+ * Each side of each cell is measured by its own measuring process, started
+ * as `BIN ab-worker` (a build of concbench: this one, or a base
+ * checkout's), which speaks JSON lines on its standard input and output:
+ *   worker: {"hello": "concbench ab", "protocol": N, "version": "..."}
+ *   parent: {"protocol": N, "cell": {id, workload, strategy, workers,
+ *            concurrency, threads, pin, schedule, size, scaling, params
+ *            [[K, V], ...], warmup, reps, hosts, t0}}
+ *   worker: builds that cell's plan (its job and serial reference answer
+ *            computed here, by this build), sets it up as the runner's
+ *            measuring process does ({"setup": true} once set up), runs
+ *            the warmup and the settling passes ({"warm": s} each), then
+ *            {"ready": {"cell": {...}}}
+ *            (the cell as results.json holds it, no repetitions yet)
+ *   parent: {"rep": k}  worker: {"rep": {...}} (cb_rep_json; its
+ *            checksum verified against the serial answer) or {"error": "..."}
+ *   parent: {"end": true}  worker: {"end": {"checksum", "record", "note",
+ *            "latency"}} and exits.
+ * A worker whose protocol differs refuses the cell with {"error": ...}; a
+ * parent refuses a worker whose hello is missing or differs. */
+#define CB_AB_PROTOCOL 1
+#define CB_AB_WORKER_COMMAND "ab-worker"
+/* Pairs per cell: 30 by default (the power test in tests/test_ab.c: a
+ * shift of 3% is found in nearly every cell whose pairs' log ratios vary
+ * by 2% or less, at Holm's level for 117 cells); no fewer than
+ * CB_AB_MIN_PAIRS, below which a distribution-free test of 117 cells at
+ * alpha 0.01 can find nothing (2^(1-n) > 0.01 / 117). */
+#define CB_AB_PAIRS 30
+#define CB_AB_MIN_PAIRS 18
+/* Each cell's pairs come from this many pairs of measuring processes, as
+ * many pairs from each (every other pair of processes starts NEW first): a
+ * process can be systematically faster or slower than its twin for reasons
+ * of its own (io.file's files where the filesystem put them: 40-100%
+ * between two processes of the same build), which pairs inside one pair of
+ * processes cannot tell from the code; compare --pairs calls a change only
+ * when every pair of processes shows it (with two pairs, io.file still gave
+ * one false verdict in 117 cells of the same build). */
+#define CB_AB_ROUNDS 3
+/* The time a cell's pairs may take once it has CB_AB_MIN_PAIRS: the quick
+ * suite's 117 cells, both sides, within 10 minutes on 2 PUs. */
+#define CB_AB_CELL_BUDGET_S 3.0
+
+typedef struct cb_ab_side {
+	const char *name;          /* "base", "new" */
+	const char *bin;           /* the concbench that measures this side */
+	const char *workload;      /* the -w item for every cell, or NULL: the plan's */
+	cb_run_config *cfg;        /* the side's configuration (its params) */
+	json_t *cells;             /* out: the side's results cells, in plan order */
+} cb_ab_side;
+
+typedef struct cb_ab_opts {
+	int pairs;                 /* at most this many pairs a cell */
+	double cell_budget_s;      /* pairs stop past this, once CB_AB_MIN_PAIRS are in */
+	uint64_t seed;             /* the order (AB or BA) of every pair */
+} cb_ab_opts;
+
+/* Measures every cell of `plan` (built from side[0]'s configuration) on
+ * both sides, pair by pair; fills side[i].cells and *pairs (the record of
+ * every pair: order, both times, both start times). A cell that fails on
+ * either side fails on both, with one line naming the side; the run goes
+ * on. -1 with err only when nothing could be measured at all. */
+int cb_ab_run(cb_run *plan, cb_ab_side side[2], const cb_ab_opts *o, json_t **pairs, cb_error *err);
+/* Writes a side's results.json (run's schema) into dir. */
+int cb_ab_write_side(const cb_run *plan, const cb_ab_side *side, const char *dir, cb_error *err);
+/* The worker: serves one cell on in_fd / out_fd; returns the exit code. */
+int cb_ab_serve(int in_fd, int out_fd);
 
 #endif

@@ -524,7 +524,7 @@ static int own_children(pid_t *out, int max)
  * rounds. */
 static void sweep_leftovers(const cb_cell *c)
 {
-	pid_t launcher = c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
+	pid_t launcher = c && c->watch ? atomic_load(&c->watch->launcher_pgid) : 0;
 	/* Its parent is dead, so it is ours: reaping it hands us its
 	 * children. ECHILD: the measuring process reaped it already. */
 	cb_exec_stop_launcher(launcher);
@@ -569,6 +569,25 @@ static void remove_temp_dirs(pid_t pid)
 			free(path);
 		}
 	closedir(d);
+}
+
+void cb_runner_after_kill(pid_t pid)
+{
+	siginfo_t si;
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	remove_temp_dirs(pid);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL);
+	reap_orphans();
+}
+
+void cb_runner_sweep(void)
+{
+	reap_orphans();
+	sweep_leftovers(NULL);
 }
 
 static double rep_limit(const cb_run *run, const round_state *rs)

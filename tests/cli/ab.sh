@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# concbench ab: a NEW side doing twice the work (--new-param) is regressed
+# in every cell, exit 1; both sides are ordinary results files (compare,
+# report and export read them) on the same PUs, the pairs' order is drawn
+# (both AB and BA) and recorded with both times; a side that hangs or dies
+# fails its cell on both sides with one line and the run goes on, nothing
+# left behind; a binary that does not speak the protocol is refused in one
+# line. Behaviour only: the injected change is 2x.
+set -u
+source "$(dirname "$0")/common.bash"
+
+# Twice the work on NEW: regressed, exit 1.
+expect 1 "$CB" ab -q --size tiny -w synth.amdahl -s serial,threads -n 1 --seed 5 \
+	--new-param synth.amdahl:iters=2e7 --pairs 18 -o "$tmp/slow"
+d=$tmp/slow
+for f in base/results.json new/results.json pairs.json compare.txt compare.md compare.json compare.xml; do
+	[ -s "$d/$f" ] || fail "ab wrote no $f"
+done
+jq -e '[.cells[].verdict] == ["regressed", "regressed"]' "$d/compare.json" >/dev/null ||
+	fail "2x the work is not regressed in both cells: $(jq -c '[.cells[] | {cell, verdict, ratio}]' "$d/compare.json")"
+jq -e '[.cells[] | .pairs == 18 and (.mdc | type) == "number"] | all' "$d/compare.json" >/dev/null ||
+	fail "compare.json lacks each cell's pairs and MDC"
+grep -q "18 pairs" "$tmp/out" || fail "the report does not say how many pairs a cell got: $(cat "$tmp/out")"
+jq -e '[.cells[].params.iters] | unique == ["2e7"]' "$d/new/results.json" >/dev/null ||
+	fail "NEW's results do not hold its parameter: $(jq -c '[.cells[].params]' "$d/new/results.json")"
+jq -e '[.cells[].params.iters] | unique != ["2e7"]' "$d/base/results.json" >/dev/null ||
+	fail "BASE's results hold NEW's parameter"
+for side in base new; do
+	jq -e '[.cells[] | .checksum_ok and (.reps | length) == 18] | all' "$d/$side/results.json" >/dev/null ||
+		fail "$side: a cell lacks its 18 verified repetitions"
+done
+# Same PUs: the placement and the PUs every repetition ran on.
+[ "$(jq -c '[.cells[] | [.placement, [.reps[].cpus]]]' "$d/base/results.json")" = \
+  "$(jq -c '[.cells[] | [.placement, [.reps[].cpus]]]' "$d/new/results.json")" ] ||
+	fail "the two sides ran on different PUs"
+jq -e '[.cells[].pairs[].order] | (index("AB") != null) and (index("BA") != null)' "$d/pairs.json" >/dev/null ||
+	fail "the pairs' order is not drawn: $(jq -c '[.cells[].pairs[].order]' "$d/pairs.json")"
+jq -e '[.cells[].pairs[] | (.base_s > 0) and (.new_s > 0) and (.base_at_s | type) == "number"
+	and (.new_at_s | type) == "number" and ((.base_at_s < .new_at_s) == (.order == "AB"))] | all' \
+	"$d/pairs.json" >/dev/null || fail "a pair lacks its times, or its order disagrees with its start times"
+# Ordinary results files.
+expect 1 "$CB" compare --ignore-param iters "$d/base/results.json" "$d/new/results.json"
+expect 0 "$CB" report "$d/new/results.json" -o "$tmp/report"
+expect 0 "$CB" export --to csv "$d/base/results.json"
+
+# Two builds of the example plug-in, NEW's tiny default n four times
+# BASE's: its cells regressed, matched although their n differ.
+sed 's/{ "20000", "300000"/{ "80000", "300000"/' "$SRC/examples/plugin/collatz.c" >"$tmp/collatz_new.c"
+grep -q '"80000", "300000"' "$tmp/collatz_new.c" || fail "the plug-in's tiny default was not changed"
+if cc -O2 -fPIC -shared -I "$SRC/include" -o "$tmp/collatz_new.so" "$tmp/collatz_new.c"; then
+	expect 1 "$CB" ab -q --size tiny -s serial,threads -n 1 --seed 4 --pairs 18 --base-workload "$CB_PLUGIN" \
+		--new-workload "$tmp/collatz_new.so" -o "$tmp/plugin"
+	jq -e '[.cells[].verdict] == ["regressed", "regressed"]' "$tmp/plugin/compare.json" >/dev/null ||
+		fail "four times the plug-in's work is not regressed: $(jq -c '[.cells[] | {cell, verdict, ratio}]' "$tmp/plugin/compare.json")"
+	jq -e --arg so "$tmp/collatz_new.so" '[.cells[].workload_source.path] | unique == [$so]' "$tmp/plugin/new/results.json" \
+		>/dev/null || fail "NEW's results do not name its plug-in"
+else
+	fail "cannot build a copy of the example plug-in"
+fi
+
+# NEW hangs in io.sleep (60 s a task): that cell fails on both sides, the
+# other is measured; no process is left.
+expect 0 "$CB" ab -q --size tiny -w io.sleep,cpu.primes -s serial -n 1 --pairs 18 --timeout 1s \
+	--new-param io.sleep:latency=60s -o "$tmp/hang"
+for side in base new; do
+	jq -e '[.cells[] | select(.workload == "io.sleep") | .error | test("NEW side made no progress in 1 s")] == [true]' \
+		"$tmp/hang/$side/results.json" >/dev/null ||
+		fail "$side: the hung cell is not failed: $(jq -c '[.cells[] | {id, error}]' "$tmp/hang/$side/results.json")"
+	jq -e '[.cells[] | select(.workload == "cpu.primes") | .error == null and (.reps | length) == 18] == [true]' \
+		"$tmp/hang/$side/results.json" >/dev/null || fail "$side: the run did not go on after the hung cell"
+done
+contains out "failed in BASE"
+[ -z "$(pgrep -f "$tmp/hang")" ] && [ -z "$(pgrep -f "ab-worker" -P $$)" ] || fail "processes left after a hung side"
+
+# A side's measuring process killed: the cell fails on both sides naming
+# it, the next cell is measured.
+"$CB" ab -q --size quick -w synth.amdahl,cpu.primes -s serial -n 1 --seed 2 --pairs 400 --cell-budget 30s \
+	--param cpu.primes:n=20000 -o "$tmp/kill" >"$tmp/kill.out" 2>"$tmp/kill.err" &
+ab=$!
+victim=""
+for _ in $(seq 1 200); do
+	victim=$(pgrep -P "$ab" -f ab-worker | tail -1)
+	[ -n "$victim" ] && [ "$(ps -o etimes= -p "$victim" | tr -d ' ')" -ge 2 ] 2>/dev/null && break
+	victim=""
+	sleep 0.1
+done
+[ -n "$victim" ] || fail "no measuring process of ab found to kill"
+[ -z "$victim" ] || kill -9 "$victim"
+wait "$ab"
+for side in base new; do
+	jq -e '[.cells[] | select(.error != null) | .error | test("side.s measuring process was killed")] == [true]' \
+		"$tmp/kill/$side/results.json" >/dev/null ||
+		fail "$side: the killed cell is not failed on both sides: $(jq -c '[.cells[] | {id, error}]' "$tmp/kill/$side/results.json")"
+	jq -e '[.cells[] | select(.error == null)] | length == 1' "$tmp/kill/$side/results.json" >/dev/null ||
+		fail "$side: the run did not go on after the killed side"
+done
+
+# Refused in one line: a binary without the protocol, bad pairs.
+expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --base-bin /bin/true -o "$tmp/refused"
+one_line_error "does not speak concbench's A/B protocol"
+[ ! -e "$tmp/refused" ] || fail "a refused ab left its output folder behind"
+expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --pairs 3
+one_line_error "--pairs '3'"
+expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --new-param nosuch=1
+one_line_error "unknown parameter"
+expect 2 "$CB" ab --size tiny --base-workload "$CB_PLUGIN"
+one_line_error "go together"
+
+[ "$failures" -eq 0 ] && echo "ab: 2x regressed, sides on the same PUs, hung and killed sides fail both, refusals"
+exit $((failures > 0))

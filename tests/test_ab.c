@@ -1,0 +1,492 @@
+/* Tests of concbench ab's pieces: the statistics of pairs (the signed-rank
+ * test against values counted by hand, Hodges-Lehmann, the MDC and the
+ * power at the pair counts ab ships, on synthetic pairs with a known
+ * shift), compare's verdicts under --pairs, and the measuring-process
+ * protocol spoken by the built binary (hello, a refused protocol, a cell's
+ * ready, rep and end). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <jansson.h>
+
+#include "base/stats.h"
+#include "compare/compare.h"
+#include "engine/run.h"
+
+/* ---- the signed-rank test and Hodges-Lehmann -------------------------- */
+
+static void test_signed_rank_exact_small(void **state)
+{
+	(void)state;
+	/* Five positive differences: W+ = 15, the one most extreme of 32
+	 * patterns on each side: p = 2/32. */
+	double d[] = { 0.1, 0.2, 0.3, 0.4, 0.5 };
+	assert_float_equal(cb_signed_rank_p(d, 5, 0), 2.0 / 32, 1e-12);
+	/* Ranks 1..5, signs - + - + +: W+ = 2 + 4 + 5 = 11. P(W+ >= 11) =
+	 * P(W+ <= 4) = (1 + 1 + 1 + 2 + 2) / 32 = 7/32; p = 14/32. */
+	double e[] = { -0.1, 0.2, -0.3, 0.4, 0.5 };
+	assert_float_equal(cb_signed_rank_p(e, 5, 0), 14.0 / 32, 1e-12);
+	/* The shift is subtracted first; zeros are dropped. */
+	double f[] = { 1.1, 1.2, 1.3, 1.0 };
+	assert_float_equal(cb_signed_rank_p(f, 4, 1.0), 2.0 / 8, 1e-12);
+	assert_true(isnan(cb_signed_rank_p(f, 0, 0)));
+	assert_float_equal(cb_signed_rank_min_p(5), 2.0 / 32, 1e-15);
+	assert_float_equal(cb_signed_rank_min_p(1), 1, 0);
+}
+
+static void test_signed_rank_ties_use_normal(void **state)
+{
+	(void)state;
+	double d[40];
+	for (int i = 0; i < 40; i++)
+		d[i] = i < 30 ? 0.01 : -0.01;   /* all tied in absolute value */
+	double p = cb_signed_rank_p(d, 40, 0);
+	/* W+ = 30 * 20.5 = 615, mean 410, var 22140 - (40^3 - 40) / 48. */
+	double var = 40.0 * 41 * 81 / 24 - (64000.0 - 40) / 48, z = (615 - 410 - 0.5) / sqrt(var);
+	assert_float_equal(p, erfc(z / sqrt(2)), 1e-9);
+}
+
+static void test_hodges_lehmann(void **state)
+{
+	(void)state;
+	/* Walsh averages of {1, 2, 4}: 1, 1.5, 2, 2.5, 3, 4: median 2.25. */
+	double d[] = { 4, 1, 2 }, est, lo, hi;
+	cb_hodges_lehmann(d, 3, 0.9, &est, &lo, &hi);
+	assert_float_equal(est, 2.25, 1e-12);
+	/* Three pairs cannot give 90%: the interval is the whole range. */
+	assert_float_equal(lo, 1, 1e-12);
+	assert_float_equal(hi, 4, 1e-12);
+	/* A shifted symmetric sample: the interval holds the shift, and is
+	 * narrower than the range. */
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, 7);
+	double x[30];
+	for (int i = 0; i < 30; i++)
+		x[i] = 0.03 + gsl_ran_gaussian(rng, 0.01);
+	cb_hodges_lehmann(x, 30, 0.99, &est, &lo, &hi);
+	assert_true(lo < 0.03 && 0.03 < hi);
+	assert_true(hi - lo < 0.03);
+	gsl_rng_free(rng);
+}
+
+/* ---- power at the pair counts ab ships ------------------------------- */
+
+/* The fraction of `cells` synthetic cells of n pairs, log ratios normal
+ * with sd `sd` around log(1 + shift), found at per-cell level alpha. */
+static double power_at(size_t n, double sd, double shift, double alpha, int cells, unsigned long seed)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, seed);
+	double *d = malloc(n * sizeof *d);
+	int found = 0;
+	for (int c = 0; c < cells; c++) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = log1p(shift) + gsl_ran_gaussian(rng, sd);
+		found += cb_signed_rank_p(d, n, 0) <= alpha;
+	}
+	free(d);
+	gsl_rng_free(rng);
+	return (double)found / cells;
+}
+
+static void test_power_at_shipped_pairs(void **state)
+{
+	(void)state;
+	/* Holm's strictest level over the quick suite's 117 cells. */
+	double alpha = 0.01 / 117;
+	/* 30 pairs (CB_AB_PAIRS) whose log ratios vary by 1.2% (adjacent
+	 * repetitions on one PU of the 2-vCPU VM, 0.85% each): a 3% shift in
+	 * nearly every cell, 2% in most, none without a shift. */
+	assert_int_equal(CB_AB_PAIRS, 30);
+	assert_true(power_at(CB_AB_PAIRS, 0.012, 0.03, alpha, 400, 1) >= 0.97);
+	assert_true(power_at(CB_AB_PAIRS, 0.012, 0.02, alpha, 400, 2) >= 0.7);
+	assert_true(power_at(CB_AB_PAIRS, 0.012, 0, alpha, 400, 3) <= 0.005);
+	/* At the minimum, 16 pairs: still a 3% shift in most cells. */
+	assert_true(power_at(CB_AB_MIN_PAIRS, 0.012, 0.03, alpha, 400, 4) >= 0.7);
+	/* The MDC says the same: 80% power at it, within sampling error. */
+	double mdc = cb_cmp_pairs_mdc(0.012, CB_AB_PAIRS, alpha);
+	assert_true(mdc > 0.005 && mdc < 0.03);
+	double at = power_at(CB_AB_PAIRS, 0.012, mdc, alpha, 400, 5);
+	assert_true(at >= 0.65 && at <= 0.95);
+	/* Fewer pairs than the level allows: no change is detectable. 2^-13
+	 * > 0.01 / 117 > 2^-14. */
+	assert_true(isinf(cb_cmp_pairs_mdc(0.012, 14, alpha)));
+	assert_true(isfinite(cb_cmp_pairs_mdc(0.012, 15, alpha)));
+	assert_true(CB_AB_MIN_PAIRS >= 15);
+}
+
+/* The MDC compare reports, simulated from the pairs themselves: about 80%
+ * power at it on normal pairs, and wild pairs among steady ones (which
+ * the robust sd hardly sees) raise it. */
+static void test_simulated_mdc(void **state)
+{
+	(void)state;
+	double alpha = 0.01 / 117, lr[CB_AB_PAIRS];
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, 21);
+	for (int i = 0; i < CB_AB_PAIRS; i++)
+		lr[i] = gsl_ran_gaussian(rng, 0.012);
+	double sim = cb_cmp_pairs_mdc_sim(lr, CB_AB_PAIRS, alpha, 1);
+	double at = power_at(CB_AB_PAIRS, 0.012, sim, alpha, 400, 6);
+	assert_true(at >= 0.6 && at <= 0.97);
+	assert_float_equal(sim, cb_cmp_pairs_mdc_sim(lr, CB_AB_PAIRS, alpha, 1), 0);
+	/* 25 pairs within 0.3%, 5 wild (10%): the robust sd says about
+	 * 0.3%, the rank test needs far more. */
+	for (int i = 0; i < CB_AB_PAIRS; i++)
+		lr[i] = i < 25 ? gsl_ran_gaussian(rng, 0.003) : gsl_ran_gaussian(rng, 0.1);
+	double robust = cb_cmp_pairs_mdc(cb_robust_sd(lr, CB_AB_PAIRS), CB_AB_PAIRS, alpha);
+	double mixed = cb_cmp_pairs_mdc_sim(lr, CB_AB_PAIRS, alpha, 1);
+	assert_true(mixed > 2 * robust);
+	assert_true(isinf(cb_cmp_pairs_mdc_sim(lr, 14, alpha, 1)));
+	gsl_rng_free(rng);
+}
+
+/* ---- compare --pairs on synthetic pairs ------------------------------- */
+
+/* ncells cells of n pairs: both sides share a slow drift (sd 5% from pair
+ * to pair, which pairing cancels), each repetition its own 0.8%; NEW's
+ * first `shifted` cells are slower by `shift`. */
+static void make_pairs_rounds(size_t ncells, size_t n, size_t shifted, double shift, unsigned long seed,
+                              double process, cb_cmp_input **base, cb_cmp_input **new);
+
+static void make_pairs(size_t ncells, size_t n, size_t shifted, double shift, unsigned long seed,
+                       cb_cmp_input **base, cb_cmp_input **new)
+{
+	make_pairs_rounds(ncells, n, shifted, shift, seed, -1, base, new);
+}
+
+/* process >= 0: two rounds (pairs of processes) of n / 2 pairs, NEW's
+ * second process slower by `process` whatever the code. */
+static void make_pairs_rounds(size_t ncells, size_t n, size_t shifted, double shift, unsigned long seed,
+                              double process, cb_cmp_input **base, cb_cmp_input **new)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, seed);
+	cb_cmp_input *in[2];
+	for (int s = 0; s < 2; s++) {
+		in[s] = cb_xcalloc(1, sizeof *in[s]);
+		in[s]->path = cb_xstrdup(s ? "new.json" : "base.json");
+		in[s]->format = "concbench";
+		in[s]->cells = cb_xcalloc(ncells, sizeof *in[s]->cells);
+		in[s]->ncells = ncells;
+	}
+	for (size_t c = 0; c < ncells; c++)
+		for (int s = 0; s < 2; s++) {
+			cb_cmp_cell *cell = &in[s]->cells[c];
+			cell->key = cb_xasprintf("synth.w%zu[]/threads/n1/c1/t1/compact/static", c);
+			cell->label = cb_xstrdup(cell->key);
+			cell->nreps = n;
+			cell->reps = cb_xcalloc(n, sizeof *cell->reps);
+			if (process >= 0) {
+				cell->nrounds = 2;
+				cell->rounds = cb_xcalloc(2, sizeof *cell->rounds);
+				cell->rounds[0] = cell->rounds[1] = 0.03;
+			}
+		}
+	for (size_t c = 0; c < ncells; c++)
+		for (size_t i = 0; i < n; i++) {
+			double drift = gsl_ran_gaussian(rng, 0.05);
+			in[0]->cells[c].reps[i] = 0.03 * exp(drift + gsl_ran_gaussian(rng, 0.008));
+			in[1]->cells[c].reps[i] = 0.03 * (c < shifted ? 1 + shift : 1) *
+			                          (process > 0 && i >= n / 2 ? 1 + process : 1) *
+			                          exp(drift + gsl_ran_gaussian(rng, 0.008));
+		}
+	gsl_rng_free(rng);
+	*base = in[0];
+	*new = in[1];
+}
+
+static cb_cmp_result *compare_pairs(cb_cmp_input *b, cb_cmp_input *n)
+{
+	cb_cmp_opts o;
+	cb_cmp_opts_default(&o);
+	o.pairs = true;
+	o.threshold = CB_CMP_PAIRS_THRESHOLD;
+	cb_cmp_result *r = NULL;
+	cb_error err = { 0 };
+	assert_int_equal(cb_cmp_run(b, n, &o, &r, &err), 0);
+	return r;
+}
+
+static void test_pairs_verdicts(void **state)
+{
+	(void)state;
+	cb_cmp_input *b, *n;
+	/* 117 cells, 20 of them 3% slower on NEW. */
+	make_pairs(117, CB_AB_PAIRS, 20, 0.03, 11, &b, &n);
+	cb_cmp_result *r = compare_pairs(b, n);
+	assert_string_equal(r->unit, "pairs");
+	assert_false(r->shifted);
+	assert_true(r->count[CB_VERDICT_REGRESSED] >= 19);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const cb_cmp_row *w = &r->rows[i];
+		bool slow = strncmp(w->base->key, "synth.w", 7) == 0 && atoi(w->base->key + 7) < 20;
+		assert_true(w->pairs);
+		assert_int_equal(w->nb, CB_AB_PAIRS);
+		assert_true(isfinite(w->mdc) && w->mdc < 0.02);
+		if (!slow)
+			assert_int_not_equal(w->verdict, CB_VERDICT_REGRESSED);
+		assert_int_not_equal(w->verdict, CB_VERDICT_IMPROVED);
+		if (slow)
+			assert_true(w->lo < 1.03 && 1.03 < w->hi);
+	}
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+	/* Every cell 5% slower: the code's change, not a machine state. */
+	make_pairs(20, CB_AB_PAIRS, 20, 0.05, 12, &b, &n);
+	r = compare_pairs(b, n);
+	assert_false(r->shifted);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 20);
+	assert_int_equal(cb_cmp_exit_code(r, false), CB_EXIT_FAIL);
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
+static void test_pairs_processes_that_disagree_are_noisy(void **state)
+{
+	(void)state;
+	cb_cmp_input *b, *n;
+	/* NEW's second process 30% slower, its first as fast as BASE's: a
+	 * difference between processes, which the rounds show. */
+	make_pairs_rounds(10, CB_AB_PAIRS, 0, 0, 14, 0.3, &b, &n);
+	cb_cmp_result *r = compare_pairs(b, n);
+	for (size_t i = 0; i < r->nrows; i++) {
+		assert_true(r->rows[i].disagree);
+		assert_int_equal(r->rows[i].verdict, CB_VERDICT_NOISY);
+		assert_true(r->rows[i].mdc >= 0.25);
+	}
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+	/* The same 3% in both rounds: regressed, the rounds agree. */
+	make_pairs_rounds(10, CB_AB_PAIRS, 10, 0.03, 15, 0, &b, &n);
+	r = compare_pairs(b, n);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 10);
+	for (size_t i = 0; i < r->nrows; i++)
+		assert_false(r->rows[i].disagree);
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
+/* Beyond the threshold overall and in one pair of processes, not in the
+ * other: not a regression (each side's first process 0.7% apart, its
+ * second 1.4%, the intervals overlapping). */
+static void test_pairs_beyond_threshold_in_every_round(void **state)
+{
+	(void)state;
+	cb_cmp_input *b, *n;
+	make_pairs_rounds(1, 30, 0, 0, 16, 0, &b, &n);
+	for (size_t i = 0; i < 30; i++) {
+		double lr = (i < 15 ? -0.008 : -0.001) + 0.03 * (double)(i % 15) / 14;
+		b->cells[0].reps[i] = 0.03;
+		n->cells[0].reps[i] = 0.03 * exp(lr);
+	}
+	cb_cmp_result *r = compare_pairs(b, n);
+	const cb_cmp_row *w = &r->rows[0];
+	assert_false(w->disagree);
+	assert_true(w->p_adj <= 0.01);
+	assert_true(w->ratio > 1.01);
+	assert_true(w->block_lo < 1.01 && w->block_hi > 1.01);
+	assert_int_equal(w->verdict, CB_VERDICT_NOISY);
+	assert_non_null(strstr(w->why, "only some"));
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
+static void test_pairs_unequal_counts_not_compared(void **state)
+{
+	(void)state;
+	cb_cmp_input *b, *n;
+	make_pairs(2, 20, 0, 0, 13, &b, &n);
+	n->cells[0].nreps = 19;
+	cb_cmp_result *r = compare_pairs(b, n);
+	assert_int_equal(r->nrows, 1);
+	assert_int_equal(r->nskips, 1);
+	assert_non_null(strstr(r->skips[0].why, "not pairs"));
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
+/* ---- the protocol, spoken by the built binary ------------------------- */
+
+typedef struct worker {
+	pid_t pid;
+	int to;
+	FILE *from;
+} worker;
+
+static void start_worker(worker *w)
+{
+	const char *bin = getenv("CONCBENCH");
+	int in[2], out[2];
+	assert_non_null(bin);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	w->pid = fork();
+	assert_true(w->pid >= 0);
+	if (w->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(bin, bin, "ab-worker", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	w->to = in[1];
+	w->from = fdopen(out[0], "r");
+}
+
+static void say(worker *w, const char *line)
+{
+	size_t n = strlen(line);
+	assert_int_equal(write(w->to, line, n), (ssize_t)n);
+	assert_int_equal(write(w->to, "\n", 1), 1);
+}
+
+/* The next line as JSON (skipping the word that it was set up and the
+ * warmups when skip_warm). */
+static json_t *hear(worker *w, bool skip_warm)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	for (;;) {
+		assert_true(getline(&line, &cap, w->from) > 0);
+		json_t *j = json_loads(line, 0, NULL);
+		assert_non_null(j);
+		if (skip_warm && (json_object_get(j, "warm") || json_object_get(j, "setup"))) {
+			json_decref(j);
+			continue;
+		}
+		free(line);
+		return j;
+	}
+}
+
+static int end_worker(worker *w)
+{
+	close(w->to);
+	fclose(w->from);
+	int st;
+	assert_int_equal(waitpid(w->pid, &st, 0), w->pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_protocol_hello_and_refusal(void **state)
+{
+	(void)state;
+	worker w;
+	start_worker(&w);
+	json_t *h = hear(&w, false);
+	assert_string_equal(json_string_value(json_object_get(h, "hello")), "concbench ab");
+	assert_int_equal(json_integer_value(json_object_get(h, "protocol")), CB_AB_PROTOCOL);
+	json_decref(h);
+	say(&w, "{\"protocol\": 99, \"cell\": {}}");
+	json_t *e = hear(&w, false);
+	const char *msg = json_string_value(json_object_get(e, "error"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "refused"));
+	assert_non_null(strstr(msg, "99"));
+	json_decref(e);
+	assert_int_equal(end_worker(&w), CB_EXIT_USAGE);
+}
+
+static void test_protocol_cell_rep_end(void **state)
+{
+	(void)state;
+	worker w;
+	start_worker(&w);
+	json_decref(hear(&w, false));
+	char msg[1024];
+	snprintf(msg, sizeof msg, "{\"protocol\": %d, \"cell\": {\"id\": \"synth.amdahl/threads/n1/compact/dynamic:1\","
+	         " \"workload\": \"synth.amdahl\", \"strategy\": \"threads\", \"workers\": 1, \"concurrency\": 1,"
+	         " \"threads\": 1, \"pin\": \"compact\", \"schedule\": \"dynamic:1\", \"size\": \"tiny\","
+	         " \"scaling\": \"strong\", \"params\": [], \"warmup\": 1, \"reps\": 4, \"t0\": 0}}",
+	         CB_AB_PROTOCOL);
+	say(&w, msg);
+	/* Set up first (the parent's limit on repetitions starts there). */
+	json_t *setup = hear(&w, false);
+	assert_true(json_is_true(json_object_get(setup, "setup")));
+	json_decref(setup);
+	json_t *ready = hear(&w, true), *cell = json_object_get(json_object_get(ready, "ready"), "cell");
+	assert_non_null(cell);
+	assert_string_equal(json_string_value(json_object_get(cell, "id")), "synth.amdahl/threads/n1/compact/dynamic:1");
+	assert_int_equal(json_array_size(json_object_get(cell, "placement")), 1);
+	for (int k = 0; k < 2; k++) {
+		say(&w, "{\"rep\": 0}");
+		json_t *r = hear(&w, false), *rep = json_object_get(r, "rep");
+		assert_non_null(rep);
+		assert_true(json_is_true(json_object_get(rep, "checksum_ok")));
+		assert_true(json_number_value(json_object_get(rep, "wall_s")) > 0);
+		json_decref(r);
+	}
+	say(&w, "{\"end\": true}");
+	json_t *end = hear(&w, false), *e = json_object_get(end, "end");
+	assert_non_null(e);
+	/* The checksum is the serial answer the cell's results hold. */
+	char *hex = NULL;
+	assert_true(asprintf(&hex, "%#018llx", strtoull(json_string_value(json_object_get(e, "checksum")), NULL, 10)) > 0);
+	assert_string_equal(hex, json_string_value(json_object_get(cell, "reference")));
+	free(hex);
+	json_decref(end);
+	json_decref(ready);
+	assert_int_equal(end_worker(&w), 0);
+}
+
+static void test_protocol_unknown_cell(void **state)
+{
+	(void)state;
+	worker w;
+	start_worker(&w);
+	json_decref(hear(&w, false));
+	char msg[512];
+	snprintf(msg, sizeof msg, "{\"protocol\": %d, \"cell\": {\"id\": \"no/such\", \"workload\": \"nope.nope\","
+	         " \"strategy\": \"serial\", \"workers\": 1, \"pin\": \"compact\", \"schedule\": \"dynamic\","
+	         " \"size\": \"tiny\", \"params\": [], \"t0\": 0}}", CB_AB_PROTOCOL);
+	say(&w, msg);
+	json_t *e = hear(&w, true);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "unknown workload 'nope.nope'"));
+	json_decref(e);
+	assert_int_not_equal(end_worker(&w), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signed_rank_exact_small),
+		cmocka_unit_test(test_signed_rank_ties_use_normal),
+		cmocka_unit_test(test_hodges_lehmann),
+		cmocka_unit_test(test_power_at_shipped_pairs),
+		cmocka_unit_test(test_simulated_mdc),
+		cmocka_unit_test(test_pairs_verdicts),
+		cmocka_unit_test(test_pairs_processes_that_disagree_are_noisy),
+		cmocka_unit_test(test_pairs_beyond_threshold_in_every_round),
+		cmocka_unit_test(test_pairs_unequal_counts_not_compared),
+		cmocka_unit_test(test_protocol_hello_and_refusal),
+		cmocka_unit_test(test_protocol_cell_rep_end),
+		cmocka_unit_test(test_protocol_unknown_cell),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
