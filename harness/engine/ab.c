@@ -324,15 +324,6 @@ static int same_placement(side_proc p[2], char *why, size_t n)
 	return -1;
 }
 
-/* A small generator for the pairs' order (the runner's splitmix64). */
-static uint64_t next_random(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* The pairs of one pair of processes into `pairs`: at most `most`, and
  * past `budget_s` no more once `least` are in; -1 with why when a side
  * failed. */
@@ -348,7 +339,7 @@ static int run_pairs(const cb_run *plan, side_proc p[2], int least, int most, do
 			snprintf(why, n, "interrupted at pair %d", k + 1);
 			return -1;
 		}
-		int first = (int)(next_random(seed) & 1);
+		int first = (int)(cb_random(seed) & 1);
 		double wall[2], at[2];
 		for (int s = 0; s < 2; s++) {
 			int side = s ? 1 - first : first;
