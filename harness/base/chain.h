@@ -11,9 +11,11 @@
 /* Seconds that `iters` steps of the chain take on the calling thread. */
 double cb_chain_s(uint64_t iters);
 /* Seconds that `iters` steps of a dependent integer chain (a 64-bit
- * division and a multiply each) take: the integer units and the divider,
- * which a hardware thread beside this one may share while the
- * floating-point chain runs at full speed. */
+ * division by a divisor the compiler cannot know, and a multiply) take:
+ * the divider and the integer units, which a hardware thread beside this
+ * one shares. On the 2-vCPU VM, cpu.primes (trial division) ran at half
+ * speed on both vCPUs for seconds at a time while a floating-point chain
+ * and a multiply chain lost 5%. */
 double cb_chain_int_s(uint64_t iters);
 /* Steps per millisecond on the calling thread: the fastest of `tries`
  * timings of 2^18 steps (at least 1 try). */

@@ -546,7 +546,10 @@ int cb_cmd_run(int argc, char **argv)
 	if (!cfg.quiet && !raw.no_report)
 		cb_cli_run_answer(run.dir, run.interrupted ? " (interrupted: finished cells kept)" : "",
 		                  (const char *const *)said, 2, told);
-	else if (!cfg.quiet || run.failed)
+	else if (!cfg.quiet)
+		cb_cli_run_warnings(run.dir, run.interrupted ? " (interrupted: finished cells kept)" : "",
+		                    (const char *const *)said, 2, told);
+	else if (run.failed)
 		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
 		        run.interrupted ? " (interrupted: finished cells kept)" : "");
 	rc = run.failed ? CB_EXIT_FAIL : CB_EXIT_OK;

@@ -43,6 +43,9 @@ int cb_cli_report(const char *file, const char *dir);
  * where the results are, then the answer, one line per workload (the
  * report's summary), and the report's path. A report that could not be
  * written is said, and does not change the run's exit code. */
+/* The same warnings without the report (run --no-report), then where
+ * the results are. */
+void cb_cli_run_warnings(const char *dir, const char *note, const char *const *said, size_t nsaid, int told);
 void cb_cli_run_answer(const char *dir, const char *note, const char *const *said, size_t nsaid, int told);
 
 /* run_checks.c: before run measures, one warning naming the jobs too

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "render/report.h"
+#include "resultfile/read.h"
 
 void cb_cli_say(void *ctx, cb_say_kind kind, const char *text)
 {
@@ -71,6 +72,22 @@ static void say_warnings(const cb_report_out *out, const char *const *said, size
 	free(w.msg);
 	free(w.kind);
 	free(w.cell);
+}
+
+void cb_cli_run_warnings(const char *dir, const char *note, const char *const *said, size_t nsaid, int told)
+{
+	cb_report_out out = { 0 };
+	cb_rdoc *doc = NULL;
+	cb_error err = { 0 };
+	char *file = cb_xasprintf("%s/results.json", dir);
+	if (!cb_results_read(file, &doc, &err)) {
+		cb_report_warnings(doc, &out.warnings);
+		say_warnings(&out, said, nsaid, told);
+		cb_warnings_free(&out.warnings);
+		cb_rdoc_free(doc);
+	}
+	fprintf(stderr, "concbench: results in %s%s\n", file, note);
+	free(file);
 }
 
 int cb_cli_report(const char *file, const char *dir)
