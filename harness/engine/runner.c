@@ -87,6 +87,7 @@ typedef struct child_ctx {
 	cb_capacity *cap; /* the host's capacity probe (2 PUs or more), or NULL */
 	int *pus, npus;   /* the cell's PUs (0: its capacity is not measured) */
 	double *before, *after;
+	bool fresh;       /* after[] was read just now, and nothing ran since */
 	int retakes, in_row;  /* repetitions retaken this round; reduced in a row */
 	uint64_t rng;     /* the order within each pair */
 } child_ctx;
@@ -140,14 +141,22 @@ static int measure_one(child_ctx *x, cb_rep *rep, cb_error *err)
 	bool serial_first = x->serial && (cb_random(&x->rng) & 1), serial_reduced = false;
 	int rc = 0;
 	double serial_s = NAN;
-	if (serial_first)
+	if (serial_first) {
 		serial_s = serial_rep(x, &serial_reduced, &rc, err);
-	if (!rc && x->cap)
+		x->fresh = false;
+	}
+	/* The reading just after the last repetition stands for the one
+	 * before this, when nothing ran between them: one reading a
+	 * repetition where the cell's repetitions follow each other. */
+	if (!rc && x->cap && x->fresh)
+		memcpy(x->before, x->after, (size_t)x->npus * sizeof *x->before);
+	else if (!rc && x->cap)
 		cb_capacity_read(x->cap, x->before);
 	if (!rc)
 		rc = cb_cell_rep(c, rep, err);
 	if (!rc && x->cap)
 		cb_capacity_read(x->cap, x->after);
+	x->fresh = !rc && x->cap && !(x->serial && !serial_first);
 	if (!rc && x->npus)
 		cb_cell_capacity(c, x->pus, x->npus, x->cap ? x->before : NULL, x->cap ? x->after : NULL, rep);
 	if (!rc && x->serial && !serial_first)
