@@ -19,16 +19,18 @@ static void crossing_interpolated_in_log_duration(void **state)
 	assert_float_equal(cb_metg(d, e, 4, 0.9, &w), exp(log(1e-4) + 0.8 * (log(1e-3) - log(1e-4))), 1e-12);
 }
 
-static void the_last_shortfall_counts(void **state)
+static void the_first_crossing_counts(void **state)
 {
 	(void)state;
-	/* Efficient at 10 us, not at 100 us (a dip), efficient again: the
-	 * METG is above the dip. */
-	double d[] = { 1e-5, 1e-4, 1e-3 }, e[] = { 0.8, 0.4, 0.9 };
+	/* Efficient from 100 us on, short again at 10 ms (5 tasks on 2
+	 * workers: imbalance): the METG is the crossing below 100 us. */
+	double d[] = { 1e-5, 1e-4, 1e-3, 1e-2 }, e[] = { 0.3, 0.7, 0.95, 0.83 };
 	cb_metg_where w;
-	double m = cb_metg(d, e, 3, 0.5, &w);
+	double m = cb_metg(d, e, 4, 0.5, &w);
 	assert_int_equal(w, CB_METG_FOUND);
-	assert_true(m > 1e-4 && m < 1e-3);
+	assert_true(m > 1e-5 && m < 1e-4);
+	assert_float_equal(cb_metg(d, e, 4, 0.9, &w), exp(log(1e-4) + 0.8 * (log(1e-3) - log(1e-4))), 1e-12);
+	assert_int_equal(w, CB_METG_FOUND);
 }
 
 static void outside_the_range(void **state)
@@ -59,7 +61,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(crossing_interpolated_in_log_duration),
-		cmocka_unit_test(the_last_shortfall_counts),
+		cmocka_unit_test(the_first_crossing_counts),
 		cmocka_unit_test(outside_the_range),
 		cmocka_unit_test(price_list_estimate),
 	};

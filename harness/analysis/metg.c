@@ -7,23 +7,20 @@ double cb_metg(const double *d, const double *e, size_t n, double theta, cb_metg
 	*where = CB_METG_NONE;
 	if (!n)
 		return NAN;
-	/* The largest duration whose efficiency falls short. */
-	size_t j = n;
-	for (size_t k = n; k-- > 0;)
-		if (!(e[k] >= theta)) {
-			j = k;
-			break;
-		}
-	if (j == n) {
+	/* The shortest duration that reaches theta. */
+	size_t k = 0;
+	while (k < n && !(e[k] >= theta))
+		k++;
+	if (k == n)
+		return d[n - 1];
+	if (k == 0) {
 		*where = CB_METG_BELOW;
 		return d[0];
 	}
-	if (j == n - 1)
-		return d[n - 1];
 	*where = CB_METG_FOUND;
-	double e0 = isfinite(e[j]) ? e[j] : 0, e1 = e[j + 1];
+	double e0 = isfinite(e[k - 1]) ? e[k - 1] : 0, e1 = e[k];
 	double t = e1 > e0 ? (theta - e0) / (e1 - e0) : 1;
-	return exp(log(d[j]) + t * (log(d[j + 1]) - log(d[j])));
+	return exp(log(d[k - 1]) + t * (log(d[k]) - log(d[k - 1])));
 }
 
 double cb_metg_estimate(double c_task_s, double job_s, double p, double work_s, double theta)

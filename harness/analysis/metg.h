@@ -14,10 +14,11 @@ typedef enum {
 } cb_metg_where;
 
 /* d[] ascending task durations (s), e[] the efficiency at each. The METG
- * at theta: above the last duration (from the largest down) whose
- * efficiency is below theta, interpolated linearly in log duration
- * between it and the next; *where says which case. Returns the duration
- * (s): the crossing, d[0] (BELOW) or d[n - 1] (NONE); NAN when n == 0. */
+ * at theta, as Task Bench takes it: the shortest duration that reaches
+ * theta, interpolated linearly in log duration between it and the one
+ * before (a coarse grain that falls short again, for imbalance, does not
+ * move it); *where says which case. Returns the duration (s): the
+ * crossing, d[0] (BELOW) or d[n - 1] (NONE); NAN when n == 0. */
 double cb_metg(const double *d, const double *e, size_t n, double theta, cb_metg_where *where);
 
 /* The METG the price list predicts for a bag of tasks: a job of total

@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"\n"
 	"  -s, --strategy LIST  strategies (default: every one that runs here but mpi)\n"
 	"  -n, --workers LIST   worker counts (default: 1,all)\n"
-	"      --from D         the shortest task (default 1us)\n"
+	"      --from D         the shortest task (default 100ns)\n"
 	"      --to D           the longest task (default 10ms)\n"
 	"      --per-decade K   durations per factor of 10 (default 2)\n"
 	"      --work D         the serial time of one job (default 50ms)\n"
@@ -92,7 +92,7 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 		{ "width", required_argument, NULL, 'D' },
 		CB_OPT_REPS, CB_OPT_OUT, CB_OPT_QUIET, CB_OPT_HELP, CB_OPT_END,
 	};
-	*o = (gran_opts){ .workers = "1,all", .out = "results", .reps = "3", .from = 1e-6, .to = 1e-2,
+	*o = (gran_opts){ .workers = "1,all", .out = "results", .reps = "3", .from = 1e-7, .to = 1e-2,
 	                  .work = 0.05, .per_decade = 2, .width = 4 };
 	optind = 1;
 	opterr = 0;
