@@ -14,14 +14,14 @@ expect 0 "$CB" run -w cpu.primes -s serial,threads -n 1,2 --size tiny -r 1 --war
 grep 'too short' "$tmp/err" | grep -q 'cpu.primes .* ms (threads)' || fail "the warning does not name cpu.primes under threads: $(cat "$tmp/err")"
 contains err "concbench micro"
 expect 0 "$CB" run -w cpu.primes -s serial -n 1 --size tiny -r 1 --warmup 0 --no-report -o "$tmp/b"
-lacks err "too short"
+lacks err "too short for the overheads"
 
 # A job long enough for the 3 ms floor, judged by a price list that says a
 # thread costs 1 s to dispatch: now too short for threads, not for serial.
 expect 0 "$CB" run -w synth.amdahl -s serial,threads -n 1 --size quick -r 1 --warmup 0 --no-report -o "$tmp/c"
 ref=$(jq '[.cells[] | select(.strategy == "serial") | .stats.median_s] | first' "$tmp/c/latest/results.json")
 if awk -v t="$ref" 'BEGIN { exit !(t > 0.006) }'; then
-	lacks err "too short"
+	lacks err "too short for the overheads"
 	mkdir -p "$tmp/c/fake-micro"
 	jq -n --arg host "$(hostname)" '{ machine: { host: $host }, cells: [
 		{ id: "pools/threads_empty_job/1", reps: [ { real_s: 1.0 }, { real_s: 1.0 } ] } ] }' \
@@ -33,7 +33,7 @@ if awk -v t="$ref" 'BEGIN { exit !(t > 0.006) }'; then
 	# Another host's price list is not this machine's.
 	jq '.machine.host = "elsewhere"' "$tmp/c/fake-micro/results.json" >"$tmp/x" && mv "$tmp/x" "$tmp/c/fake-micro/results.json"
 	expect 0 "$CB" run -w synth.amdahl -s serial,threads -n 1 --size quick -r 1 --warmup 0 --no-report -o "$tmp/c"
-	lacks err "too short"
+	lacks err "too short for the overheads"
 else
 	echo "note: synth.amdahl at quick took $ref s here, too short to test the price list"
 fi
