@@ -48,6 +48,11 @@ static void guest_share(void **state)
 	cb_capacity_guest(&moved, 1, pus, 2, speed);
 	assert_float_equal(speed[0], 1.0, 1e-12);
 	assert_float_equal(speed[1], 1.0, 1e-12);
+	/* One that slept waiting (a task graph's dependency) neither. */
+	cb_worker_trace waited = exec_on(1, 0.1, 0.02);
+	waited.waits = 3;
+	cb_capacity_guest(&waited, 1, pus, 2, speed);
+	assert_float_equal(speed[1], 1.0, 1e-12);
 }
 
 static void fake_reading(void **state)

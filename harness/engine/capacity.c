@@ -276,7 +276,7 @@ void cb_capacity_guest(const cb_worker_trace *trace, int nexec, const int *pus, 
 		bool counted = false;
 		for (int e = 0; trace && e < nexec; e++) {
 			if (trace[e].wall_s < CB_CAPACITY_MIN_WALL_S || CPU_COUNT(&trace[e].ran_on) != 1 ||
-			    !CPU_ISSET(pus[i], &trace[e].ran_on))
+			    !CPU_ISSET(pus[i], &trace[e].ran_on) || trace[e].waits > 0)
 				continue;
 			share += trace[e].cpu_s / trace[e].wall_s;
 			counted = true;

@@ -86,8 +86,10 @@ int cb_capacity_sample(const cb_topology *t, const int *pus, int n, double secon
 void cb_capacity_dist_of(double *caps, size_t n, int pus, cb_capacity_dist *out);
 
 /* The guest's reading after a repetition: for each PU of pus (n), the sum
- * over the executors that ran only there of their CPU share (cpu / wall,
- * at most 1 in all), or 1 where no executor's share counts. Executors:
+ * over the executors that ran only there, and never gave up their PU of
+ * their own accord (a task waiting on another's output sleeps), of their
+ * CPU share (cpu / wall, at most 1 in all), or 1 where no executor's share
+ * counts. Executors:
  * trace[0..nexec). */
 void cb_capacity_guest(const cb_worker_trace *trace, int nexec, const int *pus, int n, double *speed);
 

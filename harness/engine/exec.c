@@ -226,9 +226,14 @@ int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
 typedef struct share_mark {
 	cpu_set_t *seen;
 	cb_worker_progress *me;
-	struct timespec cpu0;
+	struct rusage ru0;
 	double wall0;
 } share_mark;
+
+static double ru_cpu_s(const struct rusage *r)
+{
+	return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) + (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1e-6;
+}
 
 static void share_open(cb_exec *ex, int trace_w, share_mark *m)
 {
@@ -239,19 +244,19 @@ static void share_open(cb_exec *ex, int trace_w, share_mark *m)
 		atomic_store_explicit(&m->me->active, atomic_load_explicit(&m->me->active, memory_order_relaxed) + 1,
 		                      memory_order_relaxed);
 	m->wall0 = cb_now();
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &m->cpu0);
+	getrusage(RUSAGE_THREAD, &m->ru0);
 	note_cpu(m->seen);
 }
 
 static void share_close(cb_exec *ex, int trace_w, share_mark *m)
 {
 	note_cpu(m->seen);
-	struct timespec cpu1;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	struct rusage ru1;
+	getrusage(RUSAGE_THREAD, &ru1);
 	if (ex->trace) {
 		ex->trace[trace_w].wall_s += cb_now() - m->wall0;
-		ex->trace[trace_w].cpu_s += (double)(cpu1.tv_sec - m->cpu0.tv_sec) +
-		                            (cpu1.tv_nsec - m->cpu0.tv_nsec) * 1e-9;
+		ex->trace[trace_w].cpu_s += ru_cpu_s(&ru1) - ru_cpu_s(&m->ru0);
+		ex->trace[trace_w].waits += ru1.ru_nvcsw - m->ru0.ru_nvcsw;
 	}
 	if (m->me)
 		atomic_store_explicit(&m->me->active, atomic_load_explicit(&m->me->active, memory_order_relaxed) - 1,

@@ -51,6 +51,9 @@ void cb_schedule_format(const cb_schedule *s, char *buf, size_t n);
 typedef struct cb_worker_trace {
 	cpu_set_t ran_on;
 	double wall_s, cpu_s;
+	long waits;          /* times it gave up its PU of its own accord (a task
+	                        waiting on another's output): then its share says
+	                        nothing of the machine */
 } cb_worker_trace;
 
 /* Per-job control block (shared memory; reset before every repetition). */
