@@ -18,33 +18,15 @@
 #include "base/migrations.h"
 #include "engine/run.h"
 
-static void send_json(int fd, json_t *j)
-{
-	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
-	json_decref(j);
-	if (!text)
-		return;
-	size_t len = strlen(text);
-	text[len] = '\n';
-	for (size_t off = 0; off < len + 1;) {
-		ssize_t n = write(fd, text + off, len + 1 - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	free(text);
-}
 
 static void send_error(int fd, const char *msg)
 {
-	send_json(fd, json_pack("{s:s}", "error", msg));
+	cb_send_json_line(fd, json_pack("{s:s}", "error", msg));
 }
 
 static void send_warm(double wall_s, void *fd)
 {
-	send_json(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
+	cb_send_json_line(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
 }
 
 static void say_nothing(void *ctx, cb_say_kind kind, const char *text)
@@ -158,7 +140,7 @@ static int prepare(cb_run *run, cb_cell *c, int fd, cb_error *err)
 	if (cb_cell_open(c, err))
 		return -1;
 	/* Set up: from here on the parent's limit is the repetitions'. */
-	send_json(fd, json_pack("{s:b}", "setup", 1));
+	cb_send_json_line(fd, json_pack("{s:b}", "setup", 1));
 	for (int w = 0; w < run->cfg->warmup; w++) {
 		cb_rep warm;
 		if (cb_cell_rep(c, &warm, err))
@@ -183,7 +165,7 @@ static int serve_one(cb_cell *c, const char *line, int fd)
 			c->error = cb_xstrdup(err.msg);
 			send_error(fd, err.msg);
 		} else {
-			send_json(fd, json_pack("{s:o, s:O}", "rep", cb_rep_json(&rep), "k", k));
+			cb_send_json_line(fd, json_pack("{s:o, s:O}", "rep", cb_rep_json(&rep), "k", k));
 			cb_rep_clear(&rep);
 		}
 	} else if (k) {
@@ -203,7 +185,7 @@ static void send_end(cb_cell *c, int fd)
 	if (c->has_latency)
 		json_object_set_new(end, "latency", json_pack("[f, f, f, f]", c->latency[0], c->latency[1],
 		                                              c->latency[2], c->latency[3]));
-	send_json(fd, json_pack("{s:o}", "end", end));
+	cb_send_json_line(fd, json_pack("{s:o}", "end", end));
 }
 
 /* The cell, from the parent's message to "end". */
@@ -228,7 +210,7 @@ static int serve_cell(FILE *in, int fd, const json_t *msg)
 		cb_error_set(&err, CB_EXIT_FAIL, "%s", c->error);
 	if (c->error || prepare(&run, c, fd, &err))
 		goto fail;
-	send_json(fd, json_pack("{s:{s:o}}", "ready", "cell", skeleton(&run, c)));
+	cb_send_json_line(fd, json_pack("{s:{s:o}}", "ready", "cell", skeleton(&run, c)));
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, in) > 0 && !serve_one(c, line, fd))
@@ -263,7 +245,7 @@ int cb_ab_serve(int in_fd, int out_fd)
 	if (fd < 0 || dup2(STDERR_FILENO, out_fd) < 0)
 		return CB_EXIT_ENV;
 	signal(SIGINT, SIG_IGN);   /* Ctrl-C is the parent's: it kills this process */
-	send_json(fd, json_pack("{s:s, s:i, s:s}", "hello", "concbench ab", "protocol", CB_AB_PROTOCOL,
+	cb_send_json_line(fd, json_pack("{s:s, s:i, s:s}", "hello", "concbench ab", "protocol", CB_AB_PROTOCOL,
 	                        "version", CB_VERSION_STRING));
 	FILE *in = fdopen(in_fd, "r");
 	char *line = NULL;

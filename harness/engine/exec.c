@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <hwloc/glibc-sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -553,4 +554,23 @@ void cb_cpu_times_add(cb_cpu_times *sum, const cb_cpu_times *one)
 	sum->minflt += one->minflt;
 	if (one->maxrss_kib > sum->maxrss_kib)
 		sum->maxrss_kib = one->maxrss_kib;
+}
+
+void cb_send_json_line(int fd, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(j);
+	if (!text)
+		return;
+	size_t len = strlen(text);
+	text[len] = '\n';   /* json_dumps' terminator becomes the line end */
+	for (size_t off = 0; off < len + 1;) {
+		ssize_t n = write(fd, text + off, len + 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(text);
 }

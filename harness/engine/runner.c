@@ -92,28 +92,9 @@ typedef struct child_ctx {
 	uint64_t rng;     /* the order within each pair */
 } child_ctx;
 
-static void send_line(int fd, json_t *j)
-{
-	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
-	json_decref(j);
-	if (!text)
-		return;
-	size_t len = strlen(text);
-	text[len] = '\n';   /* json_dumps' terminator becomes the line end */
-	for (size_t off = 0; off < len + 1;) {
-		ssize_t n = write(fd, text + off, len + 1 - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	free(text);
-}
-
 static void send_warm(double wall_s, void *fd)
 {
-	send_line(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
+	cb_send_json_line(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
 }
 
 /* The paired serial repetition: its wall time, or NAN with rc set. Its
@@ -184,7 +165,7 @@ static int measure_kept(child_ctx *x, cb_rep *rep, cb_error *err)
 		x->retakes++;
 		rep->set_aside = true;
 		rep->round = x->round;
-		send_line(x->fd, json_pack("{s:o}", "aside", cb_rep_json(rep)));
+		cb_send_json_line(x->fd, json_pack("{s:o}", "aside", cb_rep_json(rep)));
 		cb_rep_clear(rep);
 	}
 }
@@ -207,7 +188,7 @@ static void child_body(cb_gb_state *st, void *arg)
 	if (!skip && rc) {
 		cb_rep_clear(&rep);
 		fail_cell(c, err.msg);
-		send_line(x->fd, json_pack("{s:s}", "error", c->error));
+		cb_send_json_line(x->fd, json_pack("{s:s}", "error", c->error));
 		skip = c->error;
 	}
 	if (skip) {
@@ -217,7 +198,7 @@ static void child_body(cb_gb_state *st, void *arg)
 	}
 	cb_gb_set_iteration_time(st, rep.wall_s);
 	rep.round = x->round;
-	send_line(x->fd, json_pack("{s:o}", "rep", cb_rep_json(&rep)));
+	cb_send_json_line(x->fd, json_pack("{s:o}", "rep", cb_rep_json(&rep)));
 	cb_rep_clear(&rep);
 }
 
@@ -290,7 +271,7 @@ static void timed_reps(child_ctx *x)
 	long n = cb_gb_run(NULL, ignore_report, NULL);
 	cb_gb_clear();
 	if (n < 0)
-		send_line(x->fd, json_pack("{s:s}", "error", "the measurement engine refused to run"));
+		cb_send_json_line(x->fd, json_pack("{s:s}", "error", "the measurement engine refused to run"));
 }
 
 static void send_end(const cb_cell *c, int fd)
@@ -305,7 +286,7 @@ static void send_end(const cb_cell *c, int fd)
 	if (c->capacity_readings)
 		json_object_set_new(end, "capacity_cost", json_pack("{s:f, s:i}", "s", c->capacity_cost_s,
 		                                                    "readings", c->capacity_readings));
-	send_line(fd, json_pack("{s:o}", "end", end));
+	cb_send_json_line(fd, json_pack("{s:o}", "end", end));
 }
 
 static int child_main(cb_cell *c, int fd, int round)
@@ -334,7 +315,7 @@ static int child_main(cb_cell *c, int fd, int round)
 		cb_rep warm;
 		rc = cb_cell_rep(c, &warm, &err);
 		if (!rc)
-			send_line(fd, json_pack("{s:f}", "warm", warm.wall_s));
+			cb_send_json_line(fd, json_pack("{s:f}", "warm", warm.wall_s));
 		warm_s = !rc && warm.wall_s > warm_s ? warm.wall_s : warm_s;
 		cb_rep_clear(&warm);
 	}
@@ -347,7 +328,7 @@ static int child_main(cb_cell *c, int fd, int round)
 		rc = extras_open(&x, warm_s, &err);
 	if (rc) {
 		fail_cell(c, err.msg);
-		send_line(fd, json_pack("{s:s}", "error", c->error));
+		cb_send_json_line(fd, json_pack("{s:s}", "error", c->error));
 	} else if (!interrupted) {
 		timed_reps(&x);
 	}
@@ -357,9 +338,9 @@ static int child_main(cb_cell *c, int fd, int round)
 		json_t *tr = NULL;
 		if (cb_trace_rep(c, &tr, &err)) {
 			fail_cell(c, err.msg);
-			send_line(fd, json_pack("{s:s}", "error", c->error));
+			cb_send_json_line(fd, json_pack("{s:s}", "error", c->error));
 		} else if (tr) {
-			send_line(fd, json_pack("{s:o}", "trace", tr));
+			cb_send_json_line(fd, json_pack("{s:o}", "trace", tr));
 		}
 	}
 	if (probe)

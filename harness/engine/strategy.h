@@ -5,6 +5,7 @@
 #ifndef CB_STRATEGY_H
 #define CB_STRATEGY_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -285,6 +286,10 @@ void cb_exec_launcher_group(cb_exec *ex, pid_t pgid);
  * CB_LAUNCHER_GRACE_S, or at once when the launcher is gone. */
 #define CB_LAUNCHER_GRACE_S 3.0
 void cb_exec_stop_launcher(pid_t pid);
+/* A measuring process's message to its parent: j (its reference taken) as
+ * one compact JSON line on fd, written whole through EINTR. The runner's
+ * measuring process and ab's worker speak this way. */
+void cb_send_json_line(int fd, json_t *j);
 /* A forked worker that cannot bind itself exits with this status. */
 #define CB_CHILD_EXIT_BIND 125
 /* Turns a worker process's wait status into an error naming the signal or

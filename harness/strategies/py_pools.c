@@ -1,5 +1,7 @@
-/* py.processpool: Python's own ProcessPoolExecutor as a cell, for Python
- * workloads only, beside concbench's C-driven models on the same file. The
+/* py.threadpool and py.processpool: Python's own ThreadPoolExecutor and
+ * ProcessPoolExecutor (fork) as cells, for Python workloads only, beside
+ * concbench's C-driven models on the same file. One implementation: the
+ * pool's kind follows the strategy's own flag (CB_STRATEGY_FORKS). The
  * pool starts once per cell, outside the timed region, each worker pinned
  * to its PU; a job is pool.map(task, range(ntasks), chunksize=1), as a
  * Python program would run it (scripts/py-executors times the same
@@ -15,9 +17,10 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 {
 	const cb_workload_origin *o = cb_workload_origin_of(job->wl);
 	if (!o || !o->pool_open)
-		return cb_error_set(err, CB_EXIT_USAGE, "py.processpool runs Python workloads only (%s is not one)",
-		                    job->wl->name);
-	void *pool = o->pool_open(job, true, ex->workers, ex->place, ex->note, sizeof ex->note, err);
+		return cb_error_set(err, CB_EXIT_USAGE, "%s runs Python workloads only (%s is not one)",
+		                    ex->strategy->name, job->wl->name);
+	bool forks = ex->strategy->flags & CB_STRATEGY_FORKS;
+	void *pool = o->pool_open(job, forks, ex->workers, ex->place, ex->note, sizeof ex->note, err);
 	if (!pool)
 		return -1;
 	pool_priv *p = cb_xcalloc(1, sizeof *p);
@@ -41,6 +44,15 @@ static void cell_teardown(cb_exec *ex)
 	free(p);
 	ex->priv = NULL;
 }
+
+const cb_strategy cb_st_py_threadpool = {
+	.name = "py.threadpool",
+	.summary = "Python's concurrent.futures.ThreadPoolExecutor (Python workloads only): threads that take turns on the GIL",
+	.flags = CB_STRATEGY_RUNTIME | CB_STRATEGY_POOL,
+	.cell_setup = cell_setup,
+	.run_job = run_job,
+	.cell_teardown = cell_teardown,
+};
 
 const cb_strategy cb_st_py_processpool = {
 	.name = "py.processpool",
