@@ -221,6 +221,57 @@ static void limited_cell_warns(void **state)
 	json_decref(root);
 }
 
+/* The same repetitions with each worker's speed per CPU second beside
+ * them (work_speed): the cell's median of it, and a warning only when it
+ * is low and the cell had its PUs. */
+static json_t *with_work(json_t *r, double w)
+{
+	json_object_set_new(r, "work_speed", json_real(w));
+	return r;
+}
+
+static void slowed_workers_warn(void **state)
+{
+	(void)state;
+	/* Full capacity, a speedup near 1: each worker ran all the time at
+	 * about half its serial speed. */
+	json_t *root = doc(json_pack("[o, o, o]", with_work(rep(1.9, 1.98, false, 2.0, false), 0.53),
+	                             with_work(rep(1.95, 1.97, false, 2.0, false), 0.52),
+	                             with_work(rep(1.9, 1.99, false, 2.0, false), 0.51)));
+	json_t *c = json_array_get(json_object_get(root, "cells"), 1);
+	json_t *cap = json_object_get(c, "capacity");
+	assert_false(json_is_true(json_object_get(cap, "limited")));
+	assert_float_equal(json_real_value(json_object_get(cap, "work_speed")), 0.52, 1e-12);
+	assert_null(cb_cell_capacity_warning(c));
+	char *msg = cb_cell_work_speed_warning(c);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "w.x/threads/n2: its workers did the job's work at 0.52 of the serial speed per CPU "
+	                            "second (the same work took 1.9x the CPU time) while they had their 2 PUs"));
+	assert_non_null(strstr(msg, "its speedup 1.05 is not the model's alone"));
+	free(msg);
+	json_decref(root);
+
+	/* Workers at their serial speed: nothing to say. */
+	root = doc(json_pack("[o, o, o]", with_work(rep(1.0, 2.0, false, 2.0, false), 0.97),
+	                     with_work(rep(1.0, 2.0, false, 2.0, false), 1.01),
+	                     with_work(rep(1.0, 2.0, false, 2.0, false), 0.99)));
+	c = json_array_get(json_object_get(root, "cells"), 1);
+	assert_float_equal(json_real_value(json_object_get(json_object_get(c, "capacity"), "work_speed")), 0.99, 1e-12);
+	assert_null(cb_cell_work_speed_warning(c));
+	json_decref(root);
+
+	/* A cell that never had its PUs says so, once: the capacity warning. */
+	root = doc(json_pack("[o, o, o]", with_work(rep(1.5, 1.5, true, 2.0, false), 0.6),
+	                     with_work(rep(1.5, 1.5, true, 2.0, false), 0.6),
+	                     with_work(rep(1.5, 1.5, true, 2.0, false), 0.6)));
+	c = json_array_get(json_object_get(root, "cells"), 1);
+	assert_null(cb_cell_work_speed_warning(c));
+	msg = cb_cell_capacity_warning(c);
+	assert_non_null(msg);
+	free(msg);
+	json_decref(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +281,7 @@ int main(void)
 		cmocka_unit_test(paired_skips_nan),
 		cmocka_unit_test(figures_from_full_capacity),
 		cmocka_unit_test(limited_cell_warns),
+		cmocka_unit_test(slowed_workers_warn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,19 +29,55 @@ double cb_chain_s(uint64_t iters)
 	return t;
 }
 
-double cb_chain_int_s(uint64_t iters)
+double cb_divide_s(uint64_t iters)
 {
-	/* The divisor through a volatile: a constant one would be compiled
-	 * into a multiply, and the divider is what the chain is for. */
-	volatile uint64_t seed = 0x9e3779b97f4a7c15ULL, divisor = 1000003;
-	uint64_t x = seed, d = divisor;
+	/* The divisors through a volatile: constant ones would be compiled
+	 * into multiplies, and the divider is what this is for. */
+	volatile uint64_t divisor = 1000003;
+	uint64_t d0 = divisor, d1 = d0 + 2, d2 = d0 + 4, d3 = d0 + 6;
+	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 	double t0 = cb_now();
 	for (uint64_t i = 0; i < iters; i++) {
-		x = x / d + x * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint64_t x = (i * 0x9e3779b97f4a7c15ULL) | (1ULL << 62);
 		__asm__ volatile("" : "+r"(x));
+		s0 += x / d0;
+		s1 += (x >> 1) / d1;
+		s2 += (x >> 2) / d2;
+		s3 += (x >> 3) / d3;
 	}
 	double t = cb_now() - t0;
-	volatile uint64_t sink = x;
+	volatile uint64_t sink = s0 ^ s1 ^ s2 ^ s3;
+	(void)sink;
+	return t;
+}
+
+double cb_fp_wide_s(uint64_t iters)
+{
+	volatile double seed = 0.5, add = 0.25;
+	double c = add, a0 = seed, a1 = seed + 1, a2 = seed + 2, a3 = seed + 3, a4 = seed + 4, a5 = seed + 5,
+	       a6 = seed + 6, a7 = seed + 7;
+	double t0 = cb_now();
+	for (uint64_t i = 0; i < iters; i++) {
+		a0 = a0 * 0.999 + c;
+		a1 = a1 * 0.999 + c;
+		a2 = a2 * 0.999 + c;
+		a3 = a3 * 0.999 + c;
+		a4 = a4 * 0.999 + c;
+		a5 = a5 * 0.999 + c;
+		a6 = a6 * 0.999 + c;
+		a7 = a7 * 0.999 + c;
+		/* In registers, one by one: no folding, no vectorising. */
+		KEEP_IN_REGISTER(a0);
+		KEEP_IN_REGISTER(a1);
+		KEEP_IN_REGISTER(a2);
+		KEEP_IN_REGISTER(a3);
+		KEEP_IN_REGISTER(a4);
+		KEEP_IN_REGISTER(a5);
+		KEEP_IN_REGISTER(a6);
+		KEEP_IN_REGISTER(a7);
+	}
+	double t = cb_now() - t0;
+	volatile double sink = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
 	(void)sink;
 	return t;
 }

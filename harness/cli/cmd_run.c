@@ -144,8 +144,10 @@ static void format_rate(const json_t *cell, char *buf, size_t n)
 	snprintf(buf, n, "%.3g %s%s", v, prefix, unit);
 }
 
-/* "1.98", "1.52!" when the cell never had full capacity, "+2" for the
- * repetitions set aside and retaken; "-" when not measured. */
+/* "1.98", "1.52!" when the cell never had full capacity, "1.98~" when
+ * its workers, with their PUs, did the work slower than alone
+ * (cb_cell_work_speed_warning), "+2" for the repetitions set aside and
+ * retaken; "-" when not measured. */
 static void format_capacity(const json_t *cell, char *buf, size_t n)
 {
 	const json_t *cap = json_object_get(cell, "capacity");
@@ -157,8 +159,10 @@ static void format_capacity(const json_t *cell, char *buf, size_t n)
 	char more[16] = "";
 	if (aside)
 		snprintf(more, sizeof more, " +%lld", (long long)aside);
+	char *slow = cb_cell_work_speed_warning(cell);
 	snprintf(buf, n, "%.2f%s%s", json_number_value(json_object_get(cap, "median")),
-	         json_is_true(json_object_get(cap, "limited")) ? "!" : "", more);
+	         json_is_true(json_object_get(cap, "limited")) ? "!" : slow ? "~" : "", more);
+	free(slow);
 }
 
 static void print_table(json_t *root)

@@ -222,15 +222,30 @@ int cb_cell_pus(const cb_cell *c, int *pus)
 	return n;
 }
 
+/* Its executors wait by design: a coroutine's share of the job is not
+ * its executor's, and an I/O task sleeps. */
+static bool executors_wait(const cb_cell *c)
+{
+	return (c->strategy->flags & CB_STRATEGY_YIELDS) || c->job->wl->kind == CB_KIND_IO;
+}
+
+double cb_cell_work_cpu_s(const cb_cell *c)
+{
+	if (executors_wait(c) || !c->ex.trace)
+		return NAN;
+	double sum = 0;
+	for (int e = 0; e < c->workers * c->threads; e++)
+		sum += c->ex.trace[e].cpu_s;
+	return sum > 0 ? sum : NAN;
+}
+
 void cb_cell_capacity(const cb_cell *c, const int *pus, int n, const double *before, const double *after,
                       cb_rep *rep)
 {
 	if (n < 1)
 		return;
 	double *guest = cb_xcalloc((size_t)n, sizeof *guest);
-	/* A coroutine's share of the job is not its executor's: it waits. */
-	bool waits = (c->strategy->flags & CB_STRATEGY_YIELDS) || c->job->wl->kind == CB_KIND_IO;
-	if (waits)
+	if (executors_wait(c))
 		for (int i = 0; i < n; i++)
 			guest[i] = 1;
 	else
@@ -328,6 +343,7 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	memset(rep, 0, sizeof *rep);
 	rep->capacity = NAN;
 	rep->serial_s = NAN;
+	rep->work_speed = NAN;
 
 	struct rusage s0, s1, k0, k1;
 	cb_cpu_times p0 = { 0 }, p1 = { 0 };
@@ -436,6 +452,8 @@ json_t *cb_rep_json(const cb_rep *r)
 		json_object_set_new(j, "serial_s", json_real(r->serial_s));
 		json_object_set_new(j, "serial_reduced", json_boolean(r->serial_reduced));
 	}
+	if (isfinite(r->work_speed))
+		json_object_set_new(j, "work_speed", json_real(r->work_speed));
 	return j;
 }
 
@@ -477,6 +495,7 @@ int cb_rep_from_json(const json_t *j, cb_rep *r)
 	r->pu_speed = json_is_object(speed) ? json_incref(speed) : NULL;
 	r->serial_s = jreal(j, "serial_s", NAN);
 	r->serial_reduced = json_is_true(json_object_get(j, "serial_reduced"));
+	r->work_speed = jreal(j, "work_speed", NAN);
 	return 0;
 }
 

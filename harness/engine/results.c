@@ -174,10 +174,19 @@ static json_t *capacity_json(const json_t *cell)
 			v[k++] = jnum(r, "capacity");
 	cb_stats st;
 	cb_stats_compute(v, k, &st);
+	/* The workers' speed per CPU second against the paired serial
+	 * repetitions', over the same repetitions. */
+	size_t w = 0;
+	json_array_foreach(reps, i, r)
+		if (isfinite(jnum(r, "capacity")) && (!full || !rep_reduced(r)) && isfinite(jnum(r, "work_speed")))
+			v[w++] = jnum(r, "work_speed");
+	double work = cb_median(v, w);
 	free(v);
-	return json_pack("{s:i, s:f, s:f, s:I, s:I, s:I, s:b}", "pus", pus, "median", st.median, "min", st.min,
-	                 "reduced_reps", (json_int_t)reduced, "full_reps", (json_int_t)(m - reduced), "set_aside",
-	                 (json_int_t)json_array_size(json_object_get(cell, "reps_set_aside")), "limited", !full);
+	json_t *out = json_pack("{s:i, s:f, s:f, s:I, s:I, s:I, s:b}", "pus", pus, "median", st.median, "min", st.min,
+	                        "reduced_reps", (json_int_t)reduced, "full_reps", (json_int_t)(m - reduced), "set_aside",
+	                        (json_int_t)json_array_size(json_object_get(cell, "reps_set_aside")), "limited", !full);
+	json_object_set_new(out, "work_speed", num_or_null(w, work));
+	return out;
 }
 
 /* Stats over the cell's repetitions (wall_s) that count. */

@@ -78,6 +78,14 @@ typedef struct cb_rep {
 	bool set_aside;           /* retaken: kept apart, outside every figure */
 	double serial_s;          /* the paired serial repetition's wall time, or NAN */
 	bool serial_reduced;      /* that repetition had less than its PU */
+	/* The workers' speed at the job's work against the paired serial
+	 * repetition's, per CPU second: the serial one's CPU time over the
+	 * sum of the workers' (NAN: not paired, or a strategy or workload
+	 * whose executors wait). 1 when the same work costs the same CPU time
+	 * on p PUs as on one; 0.5 when each worker ran all the time and did
+	 * half of what it does alone (two PUs sharing one core of the host,
+	 * caches or memory bandwidth, or the model's own per-task work). */
+	double work_speed;
 } cb_rep;
 
 
@@ -221,6 +229,10 @@ static inline bool cb_rep_counts(const cb_rep *r, bool any_full) { return !r->re
  * workload (its serial job is mostly waiting), or executors that run
  * elsewhere. */
 bool cb_cell_pairs_serial(const cb_cell *c);
+/* The CPU seconds its executors spent on their shares of the job in its
+ * last repetition (cb_worker_trace), or NAN where they wait by design
+ * (coroutines, I/O workloads) or were not traced. */
+double cb_cell_work_cpu_s(const cb_cell *c);
 /* The speed probe on the cell's PUs (cell.c), for the round to come:
  * {"PU": ms}, or NULL where it cannot run there. */
 json_t *cb_cell_probe(const cb_cell *c);

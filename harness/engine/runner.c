@@ -97,9 +97,10 @@ static void send_warm(double wall_s, void *fd)
 	cb_send_json_line(*(int *)fd, json_pack("{s:f}", "warm", wall_s));
 }
 
-/* The paired serial repetition: its wall time, or NAN with rc set. Its
- * own capacity (its one PU's share) makes the pair reduced. */
-static double serial_rep(child_ctx *x, bool *reduced, int *rc, cb_error *err)
+/* The paired serial repetition: its wall time, or NAN with rc set, and
+ * its executor's CPU seconds (cpu_s). Its own capacity (its one PU's
+ * share) makes the pair reduced. */
+static double serial_rep(child_ctx *x, bool *reduced, double *cpu_s, int *rc, cb_error *err)
 {
 	cb_rep sr;
 	int pu;
@@ -108,9 +109,19 @@ static double serial_rep(child_ctx *x, bool *reduced, int *rc, cb_error *err)
 		cb_cell_capacity(x->serial, &pu, 1, NULL, NULL, &sr);
 		*reduced |= sr.reduced;
 	}
+	*cpu_s = cb_cell_work_cpu_s(x->serial);
 	double t = sr.wall_s;
 	cb_rep_clear(&sr);
 	return *rc ? NAN : t;
+}
+
+/* CB_WORK_SPEED_FAKE=FACTOR (tests): the workers' speed read as FACTOR
+ * times what was measured. */
+static double work_speed_fake(void)
+{
+	const char *f = getenv("CB_WORK_SPEED_FAKE");
+	double v = f ? atof(f) : 0;
+	return v > 0 ? v : 1;
 }
 
 /* One timed repetition with what stands beside it: the host's capacity
@@ -121,9 +132,9 @@ static int measure_one(child_ctx *x, cb_rep *rep, cb_error *err)
 	cb_cell *c = x->c;
 	bool serial_first = x->serial && (cb_random(&x->rng) & 1), serial_reduced = false;
 	int rc = 0;
-	double serial_s = NAN;
+	double serial_s = NAN, serial_cpu = NAN, cpu = NAN;
 	if (serial_first) {
-		serial_s = serial_rep(x, &serial_reduced, &rc, err);
+		serial_s = serial_rep(x, &serial_reduced, &serial_cpu, &rc, err);
 		x->fresh = false;
 	}
 	/* The reading just after the last repetition stands for the one
@@ -135,15 +146,19 @@ static int measure_one(child_ctx *x, cb_rep *rep, cb_error *err)
 		cb_capacity_read(x->cap, x->before);
 	if (!rc)
 		rc = cb_cell_rep(c, rep, err);
+	if (!rc)
+		cpu = cb_cell_work_cpu_s(c);
 	if (!rc && x->cap)
 		cb_capacity_read(x->cap, x->after);
 	x->fresh = !rc && x->cap && !(x->serial && !serial_first);
 	if (!rc && x->npus)
 		cb_cell_capacity(c, x->pus, x->npus, x->cap ? x->before : NULL, x->cap ? x->after : NULL, rep);
 	if (!rc && x->serial && !serial_first)
-		serial_s = serial_rep(x, &serial_reduced, &rc, err);
+		serial_s = serial_rep(x, &serial_reduced, &serial_cpu, &rc, err);
 	rep->serial_s = serial_s;
 	rep->serial_reduced = serial_reduced;
+	if (!rc && isfinite(serial_cpu) && isfinite(cpu))
+		rep->work_speed = serial_cpu / cpu * work_speed_fake();
 	return rc;
 }
 

@@ -58,6 +58,10 @@ static void warn_cell(cb_warnings *w, const cb_rcell *c)
 	if (cap)
 		warn_kind(w, "below full capacity", c->id, "%s", cap);
 	free(cap);
+	char *slow = cb_cell_work_speed_warning(c->json);
+	if (slow)
+		warn_kind(w, "workers slowed at the same work", c->id, "%s", slow);
+	free(slow);
 	if (c->migrations > 0 && strcmp(c->pin, "none"))
 		warn_kind(w, "CPU migrations despite pinning", c->id, "%s: %ld CPU migrations in a repetition despite pin '%s'", c->id,
 		     c->migrations, c->pin);

@@ -484,6 +484,24 @@ char *cb_cell_capacity_warning(const json_t *cell)
 	                    got, pus, pus == 1 ? "" : "s", at, pus, tail);
 }
 
+char *cb_cell_work_speed_warning(const json_t *cell)
+{
+	const json_t *cap = json_object_get(cell, "capacity");
+	double w = num_or((json_t *)cap, "work_speed", NAN), s = num_or((json_t *)cell, "speedup", NAN);
+	long pus = int_or((json_t *)cap, "pus", 0);
+	if (!(w < CB_WORK_SPEED_LOW) || pus < 2 || json_is_true(json_object_get(cap, "limited")))
+		return NULL;
+	char sp[48] = "";
+	if (isfinite(s))
+		snprintf(sp, sizeof sp, "; its speedup %.2f is not the model's alone", s);
+	return cb_xasprintf("%s: its workers did the job's work at %.2f of the serial speed per CPU second (the same "
+	                    "work took %.1fx the CPU time) while they had their %ld PUs (capacity %.2f): the PUs "
+	                    "shared hardware under load (one core of the host, caches, memory bandwidth) or the "
+	                    "model spent it on its own work%s",
+	                    json_string_value(json_object_get(cell, "id")), w, 1 / w, pus,
+	                    num_or((json_t *)cap, "median", NAN), sp);
+}
+
 static void add_shares(const json_t *reps, double **v, size_t *n, size_t *cap, size_t *below)
 {
 	size_t i;

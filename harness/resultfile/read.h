@@ -94,6 +94,14 @@ char *cb_machine_noise_warning(double sd, int rounds, size_t cells);
  * gave it, the slowest PU, and what its speedup then is, as a sentence
  * (malloc'ed), or NULL. Said by run and the report. */
 char *cb_cell_capacity_warning(const json_t *cell);
+/* Below this speed per CPU second against the paired serial repetitions
+ * (capacity.work_speed), a parallel cell's workers were slowed. */
+#define CB_WORK_SPEED_LOW 0.85
+/* The warning for a cell whose workers, though they had their PUs, did
+ * the work at less than CB_WORK_SPEED_LOW of the serial speed per CPU
+ * second: the speedup lost there is not the model's scheduling alone. NULL
+ * otherwise, or when the cell already warns of reduced capacity. */
+char *cb_cell_work_speed_warning(const json_t *cell);
 /* The machine's parallel capacity as the run's cells saw it: over every
  * repetition on 2 PUs or more (set aside ones included), the median share
  * of its PUs the machine gave and the share of repetitions below 90%;

@@ -89,3 +89,33 @@ jq -e '.config.speedup_pairs == false and ([.cells[].reps[] | has("serial_s")] |
 [ $? -eq 2 ] || fail "--speedup often did not exit 2"
 grep -q "unknown --speedup 'often' (known: pairs, rounds)" "$tmp/bad.err" || fail "bad --speedup message: $(cat "$tmp/bad.err")"
 echo "paired speedups ok"
+
+# 4. Workers that had their PUs but did the work slower than alone (the
+#    host put two vCPUs on one core, or they shared caches or memory):
+#    their speed per CPU second against the paired serial repetitions is
+#    injected at half of what was measured (CB_WORK_SPEED_FAKE=0.5). Each
+#    repetition records it, the cell its median, and the run warns in one
+#    line naming the cell and the figure, the table marks it with '~'.
+#    Where a loaded machine left the cell short of its PUs, the capacity
+#    warning says it instead (never both).
+CB_WORK_SPEED_FAKE=0.5 "$bin" run --size tiny -w cpu.primes -s serial,threads -n 1,2 -r 3 \
+	-o "$tmp/slow" >"$tmp/slow.out" 2>"$tmp/slow.err" || fail "run exited $?: $(cat "$tmp/slow.err")"
+f="$tmp/slow/latest/results.json"
+jq -e --arg id "$cell" '.cells[] | select(.id == $id) | ([.reps[] | .work_speed > 0 and .work_speed < 0.85] | all)
+	and .capacity.work_speed < 0.85' "$f" >/dev/null ||
+	fail "work_speed not recorded: $(jq -c --arg id "$cell" '.cells[] | select(.id == $id) | [.capacity, [.reps[].work_speed]]' "$f")"
+jq -e '[.cells[] | select(.strategy == "serial") | .reps[] | has("work_speed")] | any | not' "$f" >/dev/null ||
+	fail "the serial cell has a work_speed"
+w="$tmp/slow/latest/warnings.txt"
+if jq -e --arg id "$cell" '.cells[] | select(.id == $id) | .capacity.limited' "$f" >/dev/null; then
+	grep -q "^$cell: the machine gave" "$w" || fail "a limited cell without its capacity warning: $(cat "$w")"
+	grep -q "^$cell: its workers did" "$w" && fail "a limited cell warned twice: $(cat "$w")"
+	echo "SKIP part: the machine left $cell short of its PUs"
+else
+	grep -q "^$cell: its workers did the job's work at 0\.[0-9]* of the serial speed per CPU second (the same work took [0-9.]*x the CPU time) while they had their 2 PUs" \
+		"$w" || fail "no slowed-workers warning for $cell in warnings.txt: $(cat "$w")"
+	grep -q "warning: $cell: its workers did\|warning: workers slowed at the same work in [0-9]* cells: cpu.primes (.*threads/n2" \
+		"$tmp/slow.err" || fail "no slowed-workers warning on the terminal: $(cat "$tmp/slow.err")"
+	grep -q "$cell .*[0-9]~" "$tmp/slow.out" || fail "the table does not mark the slowed cell: $(cat "$tmp/slow.out")"
+fi
+echo "slowed workers reported ok"
