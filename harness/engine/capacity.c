@@ -15,7 +15,7 @@
 #include "engine/capacity.h"
 
 #define ALONE_KEPT 3            /* a PU's speed alone: the median of its last readings */
-#define CALIBRATE_ITERS (1u << 16)
+#define CALIBRATE_ITERS (1u << 13)
 #define CMD_STOP (-2)
 #define CMD_ALL (-1)
 #define CMD_SPAN 4096u           /* commands a word can carry: at most 4094 PUs */

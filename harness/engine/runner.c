@@ -87,7 +87,7 @@ typedef struct child_ctx {
 	cb_capacity *cap; /* the host's capacity probe (2 PUs or more), or NULL */
 	int *pus, npus;   /* the cell's PUs (0: its capacity is not measured) */
 	double *before, *after;
-	bool fresh;       /* after[] was read just now, and nothing ran since */
+	bool fresh;       /* after[] holds the reading after the last repetition */
 	int retakes, in_row;  /* repetitions retaken this round; reduced in a row */
 	uint64_t rng;     /* the order within each pair */
 } child_ctx;
@@ -133,13 +133,13 @@ static int measure_one(child_ctx *x, cb_rep *rep, cb_error *err)
 	bool serial_first = x->serial && (cb_random(&x->rng) & 1), serial_reduced = false;
 	int rc = 0;
 	double serial_s = NAN, serial_cpu = NAN, cpu = NAN;
-	if (serial_first) {
+	if (serial_first)
 		serial_s = serial_rep(x, &serial_reduced, &serial_cpu, &rc, err);
-		x->fresh = false;
-	}
 	/* The reading just after the last repetition stands for the one
-	 * before this, when nothing ran between them: one reading a
-	 * repetition where the cell's repetitions follow each other. */
+	 * before this (a paired serial repetition at most between them,
+	 * milliseconds): one reading a repetition. A host's reduced
+	 * capacity lasts seconds; a process of this machine's that takes a
+	 * worker's PU during the repetition itself is the guest reading's. */
 	if (!rc && x->cap && x->fresh)
 		memcpy(x->before, x->after, (size_t)x->npus * sizeof *x->before);
 	else if (!rc && x->cap)
@@ -150,7 +150,7 @@ static int measure_one(child_ctx *x, cb_rep *rep, cb_error *err)
 		cpu = cb_cell_work_cpu_s(c);
 	if (!rc && x->cap)
 		cb_capacity_read(x->cap, x->after);
-	x->fresh = !rc && x->cap && !(x->serial && !serial_first);
+	x->fresh = !rc && x->cap;
 	if (!rc && x->npus)
 		cb_cell_capacity(c, x->pus, x->npus, x->cap ? x->before : NULL, x->cap ? x->after : NULL, rep);
 	if (!rc && x->serial && !serial_first)
