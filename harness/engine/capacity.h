@@ -7,10 +7,12 @@
  *
  * Two readings, combined per PU (the smaller wins):
  * - the host's: a probe thread per PU, asleep between readings, times a
- *   short fixed chain (base/chain.h) alone on one PU (each in turn) and on
- *   every PU at once; a PU's speed is its recent speed alone over its
- *   speed with all busy, at most 1. It runs outside the timed region,
- *   next to each repetition.
+ *   short fixed piece of work that keeps a core's units busy (base/chain.h:
+ *   independent multiply-adds and divisions) alone on one PU (each in
+ *   turn) and on every PU at once; a PU's speed is its recent speed alone
+ *   over its speed with all busy, at most 1; a low reading is taken again
+ *   at once and the faster kept. It runs outside the timed region, after
+ *   each repetition.
  * - the guest's: the share of its PU each worker's thread got while it ran
  *   its part of the job (thread CPU time over wall time, strategy.h's
  *   cb_worker_trace). A probe cannot see another process of this machine
