@@ -573,11 +573,20 @@ static void section_fits(emitter *e, const cb_series **g, size_t ng)
 }
 
 /* "1.950", or "1.140 (machine gave 1.45 of 2 PUs)" for a cell that never
- * had full capacity. */
+ * had full capacity, or "1.040 (workers at 0.52 of serial speed)" for one
+ * whose workers had their PUs but did the work slower. */
 static char *speedup_text(const cb_point *p)
 {
 	const json_t *cap = p->cell ? json_object_get(p->cell->json, "capacity") : NULL;
-	if (!isfinite(p->speedup) || !json_is_true(json_object_get(cap, "limited")))
+	if (!isfinite(p->speedup))
+		return fmt("%.3f", p->speedup);
+	char *warning = p->cell ? cb_cell_work_speed_warning(p->cell->json) : NULL;
+	bool slow = warning != NULL;
+	free(warning);
+	if (slow)
+		return cb_xasprintf("%.3f (workers at %.2f of serial speed)", p->speedup,
+		                    json_number_value(json_object_get(cap, "work_speed")));
+	if (!json_is_true(json_object_get(cap, "limited")))
 		return fmt("%.3f", p->speedup);
 	return cb_xasprintf("%.3f (machine gave %.2f of %lld PUs)", p->speedup,
 	                    json_number_value(json_object_get(cap, "median")),
