@@ -287,6 +287,80 @@ static void test_pairs_processes_that_disagree_are_noisy(void **state)
 	cb_cmp_input_free(n);
 }
 
+/* Two workloads of 12 cells each, 3 pairs of processes of 10 pairs per
+ * cell: on "graph.x" each of NEW's processes runs off its twin by its own
+ * N(0, 3%) whatever the code (what graph.deps showed on the 2-vCPU VM),
+ * and nothing changed; on "cpu.y" the processes agree and NEW is 3%
+ * slower in every cell. */
+static void make_workloads(unsigned long seed, cb_cmp_input **base, cb_cmp_input **new)
+{
+	enum { CELLS = 12, ROUNDS = 3, PAIRS = 10 };
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, seed);
+	cb_cmp_input *in[2];
+	for (int s = 0; s < 2; s++) {
+		in[s] = cb_xcalloc(1, sizeof *in[s]);
+		in[s]->path = cb_xstrdup(s ? "new.json" : "base.json");
+		in[s]->format = "concbench";
+		in[s]->cells = cb_xcalloc(2 * CELLS, sizeof *in[s]->cells);
+		in[s]->ncells = 2 * CELLS;
+	}
+	for (size_t c = 0; c < 2 * CELLS; c++) {
+		bool graph = c < CELLS;
+		double offset[ROUNDS];
+		for (int k = 0; k < ROUNDS; k++)
+			offset[k] = graph ? gsl_ran_gaussian(rng, 0.03) : 0;
+		for (int s = 0; s < 2; s++) {
+			cb_cmp_cell *cell = &in[s]->cells[c];
+			cell->key = cb_xasprintf("%s/threads/n%zu", graph ? "graph.x" : "cpu.y", c);
+			cell->label = cb_xstrdup(cell->key);
+			cell->nreps = ROUNDS * PAIRS;
+			cell->reps = cb_xcalloc(cell->nreps, sizeof *cell->reps);
+			cell->nrounds = ROUNDS;
+			cell->rounds = cb_xcalloc(ROUNDS, sizeof *cell->rounds);
+			for (int k = 0; k < ROUNDS; k++)
+				cell->rounds[k] = 0.03;
+		}
+		for (size_t i = 0; i < ROUNDS * PAIRS; i++) {
+			double drift = gsl_ran_gaussian(rng, 0.05);
+			in[0]->cells[c].reps[i] = 0.03 * exp(drift + gsl_ran_gaussian(rng, 0.008));
+			in[1]->cells[c].reps[i] = 0.03 * (graph ? exp(offset[i / PAIRS]) : 1.03) *
+			                          exp(drift + gsl_ran_gaussian(rng, 0.008));
+		}
+	}
+	gsl_rng_free(rng);
+	*base = in[0];
+	*new = in[1];
+}
+
+static void test_pairs_workload_process_variance(void **state)
+{
+	(void)state;
+	for (unsigned long seed = 21; seed < 26; seed++) {
+		cb_cmp_input *b, *n;
+		make_workloads(seed, &b, &n);
+		cb_cmp_result *r = compare_pairs(b, n);
+		for (size_t i = 0; i < r->nrows; i++) {
+			const cb_cmp_row *w = &r->rows[i];
+			if (!strncmp(w->base->label, "graph.x/", 8)) {
+				/* The workload's processes differ by about 3%: no
+				 * verdict, and no cell claims to see 3%. */
+				assert_true(w->tau2 > 0.01 * 0.01 && w->tau2 < 0.06 * 0.06);
+				assert_int_not_equal(w->verdict, CB_VERDICT_REGRESSED);
+				assert_int_not_equal(w->verdict, CB_VERDICT_IMPROVED);
+				assert_true(w->mdc > 0.03);
+			} else {
+				/* Its own workload's processes agree: 3% is found. */
+				assert_true(w->tau2 < 0.003 * 0.003);
+				assert_int_equal(w->verdict, CB_VERDICT_REGRESSED);
+			}
+		}
+		cb_cmp_result_free(r);
+		cb_cmp_input_free(b);
+		cb_cmp_input_free(n);
+	}
+}
+
 /* Beyond the threshold overall and in one pair of processes, not in the
  * other: not a regression (each side's first process 0.7% apart, its
  * second 1.4%, the intervals overlapping). */
@@ -482,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_simulated_mdc),
 		cmocka_unit_test(test_pairs_verdicts),
 		cmocka_unit_test(test_pairs_processes_that_disagree_are_noisy),
+		cmocka_unit_test(test_pairs_workload_process_variance),
 		cmocka_unit_test(test_pairs_beyond_threshold_in_every_round),
 		cmocka_unit_test(test_pairs_unequal_counts_not_compared),
 		cmocka_unit_test(test_protocol_hello_and_refusal),

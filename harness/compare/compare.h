@@ -111,6 +111,9 @@ typedef struct cb_cmp_opts {
 
 void cb_cmp_opts_default(cb_cmp_opts *o);
 
+/* Pairs of measuring processes (rounds) a cell's pairs are read in. */
+#define CB_CMP_MAX_BLOCKS 16
+
 /* One matched cell. Ratios are new / base of the metric. */
 typedef struct cb_cmp_row {
 	const cb_cmp_cell *base, *new;
@@ -128,8 +131,16 @@ typedef struct cb_cmp_row {
 	bool pairs;                /* tested as A/B pairs (opts.pairs): s2 is the robust
 	                              variance of the log ratios, df their count - 1 */
 	bool disagree;             /* pairs: the cell's pairs of measuring processes (its
-	                              rounds, as many pairs each) have disjoint intervals */
+	                              rounds, as many pairs each) have disjoint intervals,
+	                              or differ beyond their pairs' noise (Cochran's Q) */
 	double block_lo, block_hi; /* pairs: the smallest and largest estimate of a round */
+	/* pairs: each round's estimate (log) and its standard error, their
+	 * Cochran's Q and DerSimonian-Laird scale (sum w - sum w^2 / sum w);
+	 * tau2: the variance between pairs of processes of the cell's
+	 * workload, pooled over its cells. */
+	size_t nblocks;
+	double block_est[CB_CMP_MAX_BLOCKS], block_se[CB_CMP_MAX_BLOCKS];
+	double block_q, block_c, tau2;
 	double *x, *y;             /* the samples tested (rounds set aside left out) */
 	size_t set_aside;          /* rounds left out as slowed by interference */
 	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */
