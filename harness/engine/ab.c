@@ -27,6 +27,9 @@
 #define REP_WARM_FACTOR 20.0
 #define END_LIMIT_S 60.0
 #define SETUP_FLOOR_S 60.0
+/* At most one pair in this many of a pair of processes is set aside for
+ * reduced capacity and taken again. */
+#define AB_RETAKES_SHARE 4
 
 typedef struct side_proc {
 	const cb_ab_side *side;
@@ -38,6 +41,7 @@ typedef struct side_proc {
 	double warm_s;         /* the slowest warmup or settling pass */
 	json_t *cell;          /* its "ready" cell, or NULL */
 	json_t *reps;          /* where its repetitions go (the side's, borrowed) */
+	json_t *aside;         /* where those of pairs set aside go (borrowed) */
 	json_t *end;           /* its "end", or NULL */
 	int round;             /* which pair of processes of the cell it is */
 	bool exited;
@@ -327,9 +331,22 @@ static int same_placement(side_proc p[2], char *why, size_t n)
 /* The pairs of one pair of processes into `pairs`: at most `most`, and
  * past `budget_s` no more once `least` are in; -1 with why when a side
  * failed. */
+/* Did either side's last repetition run at reduced capacity (a worker
+ * that had less than CB_CAPACITY_FULL of its PU)? */
+static bool pair_reduced(side_proc p[2])
+{
+	for (int s = 0; s < 2; s++) {
+		json_t *rep = json_array_get(p[s].reps, json_array_size(p[s].reps) - 1);
+		if (json_is_true(json_object_get(rep, "reduced_capacity")))
+			return true;
+	}
+	return false;
+}
+
 static int run_pairs(const cb_run *plan, side_proc p[2], int least, int most, double budget_s, uint64_t *seed,
                      json_t *pairs, char *why, size_t n)
 {
+	int retakes_n = 0, *retakes = &retakes_n;
 	double t0 = cb_now();
 	for (int k = 0; k < most; k++) {
 		if (k >= least && cb_now() - t0 > budget_s)
@@ -346,9 +363,34 @@ static int run_pairs(const cb_run *plan, side_proc p[2], int least, int most, do
 			if (one_rep(plan, &p[side], k, &wall[side], &at[side], why, n))
 				return -1;
 		}
-		json_array_append_new(pairs, json_pack("{s:i, s:s, s:f, s:f, s:f, s:f}", "round", p[0].round,
-		                                       "order", first ? "BA" : "AB", "base_s", wall[0], "new_s", wall[1],
-		                                       "base_at_s", at[0], "new_at_s", at[1]));
+		json_t *pair = json_pack("{s:i, s:s, s:f, s:f, s:f, s:f}", "round", p[0].round, "order",
+		                         first ? "BA" : "AB", "base_s", wall[0], "new_s", wall[1], "base_at_s", at[0],
+		                         "new_at_s", at[1]);
+		/* A worker of either side lost part of its PU: the pair is the
+		 * machine's, set aside and taken again, at most one pair in
+		 * AB_RETAKES_SHARE. One that stays is an ordinary pair: the
+		 * reader leaves a repetition at reduced capacity out of a cell
+		 * that has others, and the two sides' repetitions would no
+		 * longer pair one for one, nor its pairs of processes hold as
+		 * many pairs each. */
+		bool reduced = pair_reduced(p);
+		bool retake = reduced && *retakes < (most + AB_RETAKES_SHARE - 1) / AB_RETAKES_SHARE;
+		for (int s = 0; s < 2; s++) {
+			size_t last = json_array_size(p[s].reps) - 1;
+			json_t *rep = json_array_get(p[s].reps, last);
+			json_object_set_new(rep, "reduced_capacity", json_boolean(retake));
+			if (retake) {
+				json_array_append(p[s].aside, rep);
+				json_array_remove(p[s].reps, last);
+			}
+		}
+		if (reduced)
+			json_object_set_new(pair, retake ? "set_aside" : "reduced_capacity", json_true());
+		if (retake) {
+			(*retakes)++;
+			k--;
+		}
+		json_array_append_new(pairs, pair);
 	}
 	return 0;
 }
@@ -414,6 +456,7 @@ static void free_side(side_proc *p)
 /* What a side of a cell gathered over its pairs of processes. */
 typedef struct side_rec {
 	json_t *reps;   /* every repetition, in order, each with its round */
+	json_t *aside;  /* those of the pairs set aside and taken again */
 	json_t *cell;   /* the first "ready" cell, or NULL */
 	json_t *end;    /* the last "end", or NULL */
 } side_rec;
@@ -447,6 +490,7 @@ static json_t *side_cell(const cb_cell *c, const json_t *fallback, const side_re
 	size_t nreps = json_array_size(p->reps);
 	bool ok = nreps > 0 && !error;
 	json_object_set(cell, "reps", p->reps);
+	json_object_set(cell, "reps_set_aside", p->aside);
 	json_object_set_new(cell, "rounds", round_medians(p->reps, &ok));
 	json_object_set_new(cell, "error", error ? json_string(error) : json_null());
 	json_object_set_new(cell, "baseline_added", json_boolean(c->added_baseline));
@@ -494,7 +538,7 @@ static int one_round(const cb_run *plan, const cb_cell *c, side_proc p[2], int l
 static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_opts *o, uint64_t *seed,
                     const json_t *fallback, json_t *out, bool *fatal, char *why, size_t n)
 {
-	side_rec rec[2] = { { .reps = json_array() }, { .reps = json_array() } };
+	side_rec rec[2] = { { .reps = json_array(), .aside = json_array() }, { .reps = json_array(), .aside = json_array() } };
 	json_t *pairs = json_array();
 	int rc = 0, first = 0;
 	why[0] = 0;
@@ -503,12 +547,14 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 		rc = -1;
 	}
 	for (int r = 0; r < CB_AB_ROUNDS && !rc; r++) {
-		side_proc p[2] = { { .side = &side[0], .label = "BASE", .reps = rec[0].reps, .round = r },
-		                   { .side = &side[1], .label = "NEW", .reps = rec[1].reps, .round = r } };
+		side_proc p[2] = { { .side = &side[0], .label = "BASE", .reps = rec[0].reps, .aside = rec[0].aside,
+		                     .round = r },
+		                   { .side = &side[1], .label = "NEW", .reps = rec[1].reps, .aside = rec[1].aside,
+		                     .round = r } };
 		int most = r ? first : (o->pairs + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
 		int least = r ? first : (CB_AB_MIN_PAIRS + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
 		rc = one_round(plan, c, p, least, most, o->cell_budget_s / CB_AB_ROUNDS, seed, pairs, fatal, why, n);
-		first = r ? first : (int)json_array_size(pairs);
+		first = r ? first : (int)json_array_size(rec[0].reps);
 		for (int s = 0; s < 2; s++) {
 			if (!rec[s].cell && p[s].cell)
 				rec[s].cell = json_incref(p[s].cell);
@@ -523,6 +569,7 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 	for (int s = 0; s < 2; s++) {
 		json_array_append_new(side[s].cells, side_cell(c, fallback, &rec[s], rc ? why : NULL));
 		json_decref(rec[s].reps);
+		json_decref(rec[s].aside);
 		if (rec[s].cell)
 			json_decref(rec[s].cell);
 		if (rec[s].end)

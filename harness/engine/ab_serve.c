@@ -165,6 +165,19 @@ static int serve_one(cb_cell *c, const char *line, int fd)
 			c->error = cb_xstrdup(err.msg);
 			send_error(fd, err.msg);
 		} else {
+			/* The guest's capacity reading (engine/capacity.h): a worker
+			 * that lost part of its PU makes the pair one ab sets aside. */
+			int *pus = cb_xcalloc((size_t)c->place.workers + 1, sizeof *pus);
+			int npus = cb_cell_pus(c, pus);
+			if (npus > 0)
+				cb_cell_capacity(c, pus, npus, NULL, NULL, &rep);
+			free(pus);
+			/* CB_AB_REDUCED_EVERY=N (tests): every Nth repetition of the
+			 * process reads as one at reduced capacity. */
+			static long served;
+			const char *every = getenv("CB_AB_REDUCED_EVERY");
+			if (every && atol(every) > 0 && ++served % atol(every) == 0)
+				rep.reduced = true;
 			cb_send_json_line(fd, json_pack("{s:o, s:O}", "rep", cb_rep_json(&rep), "k", k));
 			cb_rep_clear(&rep);
 		}

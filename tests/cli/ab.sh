@@ -102,6 +102,29 @@ for side in base new; do
 		fail "$side: the run did not go on after the killed side"
 done
 
+# A pair whose repetition on either side ran at reduced capacity is set
+# aside and taken again (every 2nd repetition of each process injected as
+# reduced): the sides keep as many repetitions each, none marked reduced
+# (the reader would drop one side's and unpair the rest), the set-aside
+# ones in reps_set_aside, the pairs in pairs.json marked.
+CB_AB_REDUCED_EVERY=2 "$CB" ab --size tiny -w synth.amdahl -s threads -n 2 --pairs 18 -o "$tmp/aside" \
+	>"$tmp/aside.out" 2>"$tmp/aside.err"
+rc=$?
+[ "$rc" -le 1 ] || fail "ab with reduced repetitions exited $rc: $(cat "$tmp/aside.err")"
+for side in base new; do
+	jq -e '.cells[] | select(.strategy == "threads") | (.reps | length) == 18 and (.reps_set_aside | length) >= 1
+		and ([.reps[] | .reduced_capacity] | any | not) and ([.reps_set_aside[] | .reduced_capacity] | all)' \
+		"$tmp/aside/$side/results.json" >/dev/null ||
+		fail "$side: set-aside repetitions: $(jq -c '.cells[] | select(.strategy == "threads") | [(.reps | length), (.reps_set_aside | length)]' "$tmp/aside/$side/results.json")"
+done
+jq -e '[.cells[] | select(.id | test("threads")) | .pairs[] | select(.set_aside)] | length >= 1' "$tmp/aside/pairs.json" >/dev/null ||
+	fail "pairs.json marks no pair set aside"
+[ "$(jq '[.cells[] | select(.strategy == "threads") | .reps_set_aside | length] | add' "$tmp/aside/base/results.json")" = \
+  "$(jq '[.cells[] | select(.strategy == "threads") | .reps_set_aside | length] | add' "$tmp/aside/new/results.json")" ] ||
+	fail "the sides set aside different counts"
+jq -e '.cells[] | select(.cell | test("threads")) | .pairs == 18' "$tmp/aside/compare.json" >/dev/null ||
+	fail "compare did not see 18 pairs: $(jq -c '[.cells[] | {cell, pairs}]' "$tmp/aside/compare.json")"
+
 # Refused in one line: a binary without the protocol, bad pairs.
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --base-bin /bin/true -o "$tmp/refused"
 one_line_error "does not speak concbench's A/B protocol"
