@@ -107,7 +107,7 @@ static double mono(void)
 
 static void *srv_alloc(void *p, size_t n)
 {
-	p = realloc(p, n);
+	p = cb_xrealloc(p, n);
 	if (!p)
 		_exit(3);
 	return p;
@@ -384,7 +384,7 @@ static void pool_give(tcp_state *s, int fd)
 	pool_drop_inherited(s);
 	if (s->npool == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
-		s->pool = realloc(s->pool, s->cap * sizeof *s->pool);
+		s->pool = cb_xrealloc(s->pool, s->cap * sizeof *s->pool);
 		if (!s->pool)
 			abort();
 	}

@@ -58,7 +58,7 @@ static bool same_group(const cb_rcell *a, const char *qa, const cb_rcell *b, con
 
 static cb_series *series_add(cb_series_set *set)
 {
-	set->s = realloc(set->s, (set->n + 1) * sizeof *set->s);
+	set->s = cb_xrealloc(set->s, (set->n + 1) * sizeof *set->s);
 	if (!set->s)
 		abort();
 	cb_series *s = &set->s[set->n++];
@@ -70,7 +70,7 @@ static cb_series *series_add(cb_series_set *set)
 
 static void point_add(cb_series *s, const cb_rcell *c)
 {
-	s->pts = realloc(s->pts, (s->npts + 1) * sizeof *s->pts);
+	s->pts = cb_xrealloc(s->pts, (s->npts + 1) * sizeof *s->pts);
 	if (!s->pts)
 		abort();
 	cb_point *p = &s->pts[s->npts++];
@@ -343,7 +343,7 @@ size_t cb_series_bound_warnings(const cb_series_set *set, char ***out)
 			char *m = cb_point_bound_warning(&set->s[i], &set->s[i].pts[j]);
 			if (!m)
 				continue;
-			msg = realloc(msg, (n + 1) * sizeof *msg);
+			msg = cb_xrealloc(msg, (n + 1) * sizeof *msg);
 			if (!msg)
 				abort();
 			msg[n++] = m;

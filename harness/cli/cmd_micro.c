@@ -261,7 +261,7 @@ static void on_run(const struct cb_gb_run *r, void *ctx)
 	        "ns_per_op", num_or_null(r->real_s * 1e9), "ops_per_s", num_or_null(ops),
 	        "iterations", (json_int_t)r->iterations, "real_s", r->real_s, "cpu_s", r->cpu_s,
 	        "counters", counters));
-	c->s_per_op = realloc(c->s_per_op, (size_t)(c->nreps + 1) * sizeof *c->s_per_op);
+	c->s_per_op = cb_xrealloc(c->s_per_op, (size_t)(c->nreps + 1) * sizeof *c->s_per_op);
 	if (!c->s_per_op)
 		abort();
 	c->s_per_op[c->nreps++] = r->real_s;
@@ -441,7 +441,7 @@ static void collect_name(const char *name, void *ctx)
 	const char *pattern = mr->opts->filter;
 	char *id = cb_micro_id(name);
 	if (cb_micro_match(pattern, name) || cb_micro_match(pattern, id)) {
-		mr->names = realloc(mr->names, (size_t)(mr->nnames + 1) * sizeof *mr->names);
+		mr->names = cb_xrealloc(mr->names, (size_t)(mr->nnames + 1) * sizeof *mr->names);
 		if (!mr->names)
 			abort();
 		mr->names[mr->nnames++] = cb_xstrdup(name);

@@ -87,7 +87,7 @@ static char **split_list(const char *s, int *n)
 	char **v = NULL;
 	int cnt = 0;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		v = realloc(v, (size_t)(cnt + 1) * sizeof *v);
+		v = cb_xrealloc(v, (size_t)(cnt + 1) * sizeof *v);
 		if (!v)
 			abort();
 		v[cnt++] = cb_xstrdup(t);
@@ -339,7 +339,7 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 			char *eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)
 				return cb_error_set(err, CB_EXIT_USAGE, "--param '%s' is not KEY=VALUE", optarg);
-			cfg->params = realloc(cfg->params, (cfg->nparams + 1) * sizeof *cfg->params);
+			cfg->params = cb_xrealloc(cfg->params, (cfg->nparams + 1) * sizeof *cfg->params);
 			if (!cfg->params)
 				abort();
 			char *key = cb_xstrdup(optarg);   /* argv stays intact for the record */

@@ -74,7 +74,7 @@ int cb_baseline_list(char ***names, size_t *n, cb_error *err)
 			free(name);
 			continue;
 		}
-		*names = realloc(*names, (*n + 1) * sizeof **names);
+		*names = cb_xrealloc(*names, (*n + 1) * sizeof **names);
 		if (!*names)
 			abort();
 		(*names)[(*n)++] = name;

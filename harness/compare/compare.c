@@ -214,7 +214,7 @@ static const cb_cmp_cell *find_cell(const cb_cmp_input *in, const char *key)
 
 static void add_skip(cb_cmp_result *r, const char *label, const char *why, char *owned)
 {
-	r->skips = realloc(r->skips, (r->nskips + 1) * sizeof *r->skips);
+	r->skips = cb_xrealloc(r->skips, (r->nskips + 1) * sizeof *r->skips);
 	if (!r->skips)
 		abort();
 	r->skips[r->nskips++] = (cb_cmp_skip){ label, owned ? owned : why, owned };
@@ -363,7 +363,7 @@ static pu_ref *ref_of(pu_ref **refs, size_t *n, int pu, bool add)
 			return &(*refs)[i];
 	if (!add)
 		return NULL;
-	*refs = realloc(*refs, (*n + 1) * sizeof **refs);
+	*refs = cb_xrealloc(*refs, (*n + 1) * sizeof **refs);
 	if (!*refs)
 		abort();
 	(*refs)[*n] = (pu_ref){ .pu = pu };
@@ -374,7 +374,7 @@ static void ref_add(pu_ref **refs, size_t *n, const cb_cmp_cell *c)
 {
 	for (size_t i = 0; i < c->nprobes; i++) {
 		pu_ref *p = ref_of(refs, n, c->probes[i].pu, true);
-		p->v = realloc(p->v, (p->n + 1) * sizeof *p->v);
+		p->v = cb_xrealloc(p->v, (p->n + 1) * sizeof *p->v);
 		if (!p->v)
 			abort();
 		p->v[p->n++] = c->probes[i].log_ms;
@@ -729,6 +729,20 @@ static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o
 		return;
 	size_t m = n / k;
 	double top_lo = -INFINITY, bottom_hi = INFINITY, sw = 0, swx = 0, swxx = 0, sww = 0;
+	/* The pairs' spread within their pairs of processes, pooled over the
+	 * cell's: the robust sd of each pair's deviation from its own round's
+	 * estimate. A round's own few pairs (3 to 10) can agree by chance and
+	 * would pass any two processes for different. */
+	double *dev = cb_xmalloc(n * sizeof *dev), *est_b = cb_xmalloc(k * sizeof *est_b);
+	for (size_t b = 0; b < k; b++) {
+		double lo, hi;
+		cb_hodges_lehmann(lr + b * m, m, 1 - o->alpha, &est_b[b], &lo, &hi);
+		for (size_t i = 0; i < m; i++)
+			dev[b * m + i] = lr[b * m + i] - est_b[b];
+	}
+	double within = cb_robust_sd(dev, n);
+	free(dev);
+	free(est_b);
 	for (size_t b = 0; b < k; b++) {
 		double est, lo, hi;
 		cb_hodges_lehmann(lr + b * m, m, 1 - o->alpha, &est, &lo, &hi);
@@ -736,9 +750,9 @@ static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o
 		row->block_hi = fmax(row->block_hi, exp(est));
 		top_lo = fmax(top_lo, lo);
 		bottom_hi = fmin(bottom_hi, hi);
-		/* The estimate's standard error from the block's robust spread
-		 * (the Hodges-Lehmann estimate's: sd * sqrt(pi / 3m)). */
-		double se = fmax(cb_robust_sd(lr + b * m, m) * sqrt(M_PI / (3.0 * (double)m)), BLOCK_SE_FLOOR);
+		/* The estimate's standard error (the Hodges-Lehmann
+		 * estimate's: sd * sqrt(pi / 3m)). */
+		double se = fmax(within * sqrt(M_PI / (3.0 * (double)m)), BLOCK_SE_FLOOR);
 		double w = 1 / (se * se);
 		sw += w;
 		sww += w * w;

@@ -158,7 +158,7 @@ static int read_entry(const char *name, const json_t *e, size_t idx, cb_metric m
 		free(key);
 		return -1;
 	}
-	in->cells = realloc(in->cells, (in->ncells + 1) * sizeof *in->cells);
+	in->cells = cb_xrealloc(in->cells, (in->ncells + 1) * sizeof *in->cells);
 	if (!in->cells)
 		abort();
 	cb_cmp_cell *c = &in->cells[in->ncells++];

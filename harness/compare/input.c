@@ -76,7 +76,7 @@ void cb_cmp_input_free(cb_cmp_input *in)
 
 static cb_cmp_cell *add_cell(cb_cmp_input *in)
 {
-	in->cells = realloc(in->cells, (in->ncells + 1) * sizeof *in->cells);
+	in->cells = cb_xrealloc(in->cells, (in->ncells + 1) * sizeof *in->cells);
 	if (!in->cells)
 		abort();
 	cb_cmp_cell *c = &in->cells[in->ncells++];
@@ -88,7 +88,7 @@ static cb_cmp_cell *add_cell(cb_cmp_input *in)
 static void push(double **v, size_t *n, double x)
 {
 	if (*n == 0 || !(*n & (*n - 1))) {
-		*v = realloc(*v, (*n < 4 ? 4 : *n * 2) * sizeof **v);
+		*v = cb_xrealloc(*v, (*n < 4 ? 4 : *n * 2) * sizeof **v);
 		if (!*v)
 			abort();
 	}
@@ -117,7 +117,7 @@ static void read_probes(cb_cmp_cell *c, const cb_rcell *r)
 			double v = json_number_value(ms);
 			if (*end || end == pu || k < 0 || k > 1 << 20 || !(v > 0) || !isfinite(v))
 				continue;
-			c->probes = realloc(c->probes, (c->nprobes + 1) * sizeof *c->probes);
+			c->probes = cb_xrealloc(c->probes, (c->nprobes + 1) * sizeof *c->probes);
 			if (!c->probes)
 				abort();
 			c->probes[c->nprobes++] = (cb_cmp_probe){ (size_t)json_integer_value(round), (int)k, log(v) };
@@ -222,7 +222,7 @@ static int read_concbench(reader *rd, json_t *root, cb_cmp_input *in)
 		double at = json_number_value(json_object_get(v, "at_s")), ratio = json_number_value(json_object_get(v, "ratio"));
 		if (!w || !(ratio > 0))
 			continue;
-		in->changes = realloc(in->changes, (in->nchanges + 1) * sizeof *in->changes);
+		in->changes = cb_xrealloc(in->changes, (in->nchanges + 1) * sizeof *in->changes);
 		if (!in->changes)
 			abort();
 		in->changes[in->nchanges++] = (cb_cmp_change){ cb_xstrdup(w), at, ratio };

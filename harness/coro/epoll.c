@@ -83,7 +83,7 @@ static void heap_push(epoll_state *e, waiter *w)
 {
 	if (e->nheap == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 64;
-		e->heap = realloc(e->heap, e->cap * sizeof *e->heap);
+		e->heap = cb_xrealloc(e->heap, e->cap * sizeof *e->heap);
 		if (!e->heap)
 			abort();
 	}
@@ -164,7 +164,7 @@ static fd_waiters *slot(epoll_state *e, int fd)
 		size_t n = e->nfds ? e->nfds : 64;
 		while (n <= (size_t)fd)
 			n *= 2;
-		e->fds = realloc(e->fds, n * sizeof *e->fds);
+		e->fds = cb_xrealloc(e->fds, n * sizeof *e->fds);
 		if (!e->fds)
 			abort();
 		memset(e->fds + e->nfds, 0, (n - e->nfds) * sizeof *e->fds);

@@ -133,7 +133,7 @@ static int read_json(side_proc *p, double limit, json_t **out)
 			continue;
 		if (p->len + 4096 > p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 1 << 16;
-			p->buf = realloc(p->buf, p->cap);
+			p->buf = cb_xrealloc(p->buf, p->cap);
 			if (!p->buf)
 				abort();
 		}

@@ -271,12 +271,8 @@ static void grow_series(cb_noise_series *sr, size_t nseries, size_t *cap)
 	if (sr[0].n < *cap)
 		return;
 	*cap *= 2;
-	for (size_t i = 0; i < nseries; i++) {
-		double *grown = realloc(sr[i].s, *cap * sizeof *sr[i].s);
-		if (!grown)
-			abort();
-		sr[i].s = grown;
-	}
+	for (size_t i = 0; i < nseries; i++)
+		sr[i].s = cb_xrealloc(sr[i].s, *cap * sizeof *sr[i].s);
 }
 
 /* order[0..n) = a new random order of 0..n-1. */

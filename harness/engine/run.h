@@ -404,7 +404,7 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * processes cannot tell from the code; compare --pairs calls a change only
  * when every pair of processes shows it (with two pairs, io.file still gave
  * one false verdict in 117 cells of the same build). */
-#define CB_AB_ROUNDS 6
+#define CB_AB_ROUNDS 3
 /* The time a cell's pairs may take once it has CB_AB_MIN_PAIRS: the quick
  * suite's 117 cells, both sides, within 10 minutes on 2 PUs. */
 #define CB_AB_CELL_BUDGET_S 3.0

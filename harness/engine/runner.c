@@ -732,7 +732,7 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		if (pr <= 0)
 			continue;
 		if (len + 4096 > cap)
-			buf = realloc(buf, cap *= 2);
+			buf = cb_xrealloc(buf, cap *= 2);
 		if (!buf)
 			abort();
 		ssize_t n = read(fds[0], buf + len, cap - len - 1);

@@ -82,7 +82,7 @@ static char *read_all(int fd)
 		used += (size_t)r;
 		if (cap - used < 512) {
 			cap *= 2;
-			buf = realloc(buf, cap);
+			buf = cb_xrealloc(buf, cap);
 			if (!buf)
 				abort();
 		}

@@ -70,7 +70,7 @@ static void groups_build(const cb_series_set *set, wl_group **out, size_t *nout)
 			if (!strcmp(g[j].s[0]->workload, s->workload) && !strcmp(g[j].s[0]->params, s->params))
 				grp = &g[j];
 		if (!grp) {
-			g = realloc(g, (n + 1) * sizeof *g);
+			g = cb_xrealloc(g, (n + 1) * sizeof *g);
 			if (!g)
 				abort();
 			grp = &g[n++];
@@ -81,7 +81,7 @@ static void groups_build(const cb_series_set *set, wl_group **out, size_t *nout)
 			grp->slug = slugify(grp->name);
 			grp->io = s->kind && !strcmp(s->kind, "io");
 		}
-		grp->s = realloc(grp->s, (grp->n + 1) * sizeof *grp->s);
+		grp->s = cb_xrealloc(grp->s, (grp->n + 1) * sizeof *grp->s);
 		if (!grp->s)
 			abort();
 		grp->s[grp->n++] = s;
@@ -275,7 +275,7 @@ static char *group_preamble(const cb_rdoc *d, const wl_group *g, const char *dir
 
 static void chart_add(cb_chart_list *l, const wl_group *g, const chart_kind *k)
 {
-	l->c = realloc(l->c, (l->n + 1) * sizeof *l->c);
+	l->c = cb_xrealloc(l->c, (l->n + 1) * sizeof *l->c);
 	if (!l->c)
 		abort();
 	cb_chart *c = &l->c[l->n++];
@@ -352,7 +352,7 @@ static int plot_timelines(const cb_rdoc *d, const wl_group *g, const json_t *tra
 		if (w < 0)
 			rc = -1;
 		if (w == 0) {
-			out->c = realloc(out->c, (out->n + 1) * sizeof *out->c);
+			out->c = cb_xrealloc(out->c, (out->n + 1) * sizeof *out->c);
 			if (!out->c)
 				abort();
 			cb_chart *c = &out->c[out->n++];
@@ -419,7 +419,7 @@ static int plot_heatmap(const cb_rdoc *d, const cb_series_set *set, const char *
 		rows = p;
 	}
 	if (!rc) {
-		out->c = realloc(out->c, (out->n + 1) * sizeof *out->c);
+		out->c = cb_xrealloc(out->c, (out->n + 1) * sizeof *out->c);
 		if (!out->c)
 			abort();
 		cb_chart *c = &out->c[out->n++];

@@ -28,9 +28,9 @@ static void warn_kind(cb_warnings *w, const char *kind, const char *cell, const 
 	if (vasprintf(&s, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	w->msg = realloc(w->msg, (w->n + 1) * sizeof *w->msg);
-	w->kind = realloc(w->kind, (w->n + 1) * sizeof *w->kind);
-	w->cell = realloc(w->cell, (w->n + 1) * sizeof *w->cell);
+	w->msg = cb_xrealloc(w->msg, (w->n + 1) * sizeof *w->msg);
+	w->kind = cb_xrealloc(w->kind, (w->n + 1) * sizeof *w->kind);
+	w->cell = cb_xrealloc(w->cell, (w->n + 1) * sizeof *w->cell);
 	if (!w->msg || !w->kind || !w->cell)
 		abort();
 	w->kind[w->n] = kind;
@@ -177,7 +177,7 @@ typedef struct rtable {
 static void row_add(rtable *t, ...)
 {
 	va_list ap;
-	t->cell = realloc(t->cell, (t->nrows + 1) * t->ncols * sizeof *t->cell);
+	t->cell = cb_xrealloc(t->cell, (t->nrows + 1) * t->ncols * sizeof *t->cell);
 	if (!t->cell)
 		abort();
 	va_start(ap, t);

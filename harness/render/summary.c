@@ -37,7 +37,7 @@ static size_t col_of(cb_summary *sm, const char *name)
 	for (size_t i = 0; i < sm->ncols; i++)
 		if (!strcmp(sm->cols[i], name))
 			return i;
-	sm->cols = realloc(sm->cols, (sm->ncols + 1) * sizeof *sm->cols);
+	sm->cols = cb_xrealloc(sm->cols, (sm->ncols + 1) * sizeof *sm->cols);
 	if (!sm->cols)
 		abort();
 	sm->cols[sm->ncols] = cb_xstrdup(name);
@@ -201,7 +201,7 @@ void cb_summary_build(const cb_series_set *set, cb_summary *out)
 				done[j] = true;
 				g[ng++] = &set->s[j];
 			}
-		out->rows = realloc(out->rows, (out->nrows + 1) * sizeof *out->rows);
+		out->rows = cb_xrealloc(out->rows, (out->nrows + 1) * sizeof *out->rows);
 		if (!out->rows)
 			abort();
 		cb_summary_row *r = &out->rows[out->nrows++];

@@ -83,7 +83,7 @@ int cb_timeline_write(const json_t *trace, const char *id, const char *path, int
 		double dur = json_number_value(json_object_get(e, "dur"));
 		int lane = (int)json_integer_value(json_object_get(args, "executor"));
 		if (nb == cap)
-			b = realloc(b, (cap *= 2) * sizeof *b);
+			b = cb_xrealloc(b, (cap *= 2) * sizeof *b);
 		if (!b)
 			abort();
 		b[nb++] = (bar){ (ts - p0) / 1e3, (ts + dur - p0) / 1e3,

@@ -64,9 +64,9 @@ static int csv_row(csv_state *st, const char *path, size_t lineno, char *row, cb
 			                    path, lineno, v[0], st->line[i]);
 	if (st->k == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 16;
-		st->n = realloc(st->n, st->cap * sizeof *st->n);
-		st->x = realloc(st->x, st->cap * sizeof *st->x);
-		st->line = realloc(st->line, st->cap * sizeof *st->line);
+		st->n = cb_xrealloc(st->n, st->cap * sizeof *st->n);
+		st->x = cb_xrealloc(st->x, st->cap * sizeof *st->x);
+		st->line = cb_xrealloc(st->line, st->cap * sizeof *st->line);
 		if (!st->n || !st->x || !st->line)
 			abort();
 	}

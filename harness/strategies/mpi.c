@@ -297,7 +297,7 @@ static json_t *read_message(mpi_priv *p)
 			continue;
 		if (p->cap - p->len < 4096) {
 			p->cap = p->cap ? p->cap * 2 : 65536;
-			p->buf = realloc(p->buf, p->cap);
+			p->buf = cb_xrealloc(p->buf, p->cap);
 			if (!p->buf)
 				abort();
 		}
