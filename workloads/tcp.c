@@ -385,8 +385,6 @@ static void pool_give(tcp_state *s, int fd)
 	if (s->npool == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->pool = cb_xrealloc(s->pool, s->cap * sizeof *s->pool);
-		if (!s->pool)
-			abort();
 	}
 	s->pool[s->npool++] = fd;
 	pthread_mutex_unlock(&s->pool_mu);

@@ -59,8 +59,6 @@ static bool same_group(const cb_rcell *a, const char *qa, const cb_rcell *b, con
 static cb_series *series_add(cb_series_set *set)
 {
 	set->s = cb_xrealloc(set->s, (set->n + 1) * sizeof *set->s);
-	if (!set->s)
-		abort();
 	cb_series *s = &set->s[set->n++];
 	memset(s, 0, sizeof *s);
 	s->f_measured = NAN;
@@ -71,8 +69,6 @@ static cb_series *series_add(cb_series_set *set)
 static void point_add(cb_series *s, const cb_rcell *c)
 {
 	s->pts = cb_xrealloc(s->pts, (s->npts + 1) * sizeof *s->pts);
-	if (!s->pts)
-		abort();
 	cb_point *p = &s->pts[s->npts++];
 	memset(p, 0, sizeof *p);
 	p->cell = c;
@@ -344,8 +340,6 @@ size_t cb_series_bound_warnings(const cb_series_set *set, char ***out)
 			if (!m)
 				continue;
 			msg = cb_xrealloc(msg, (n + 1) * sizeof *msg);
-			if (!msg)
-				abort();
 			msg[n++] = m;
 		}
 	*out = msg;

@@ -275,13 +275,9 @@ static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 	bool svg = dot && (!slash || dot > slash) && !strcmp(dot, ".svg");
 	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chart) : strlen(chart);
 	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart), *tmp = cb_gp_temp_path(chart);
-	char *dir = cb_plots_dir(), *vars = NULL, *data = NULL;
+	char *vars = NULL, *data = NULL;
 	size_t len = 0;
 	int rc = -1;
-	if (!dir) {
-		cb_error_set(err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
-		goto out;
-	}
 	FILE *f = open_memstream(&data, &len);
 	if (!f)
 		abort();
@@ -302,14 +298,13 @@ static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 	cb_gp_set_num(&vars, "xlo", xlo);
 	cb_gp_set_num(&vars, "xhi", xhi);
 	cb_gp_set_num(&vars, "shift", r->shift);
-	if (cb_gnuplot_run(dir, "compare.gp", vars, err)) {
+	if (cb_gnuplot_template("compare.gp", vars, err)) {
 		unlink(tmp);
 		goto out;
 	}
 	rc = cb_gp_commit(tmp, chart, svg ? "svg" : "png", err);
 out:
 	free(vars);
-	free(dir);
 	free(data);
 	free(tmp);
 	free(dat);

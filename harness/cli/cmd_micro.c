@@ -262,8 +262,6 @@ static void on_run(const struct cb_gb_run *r, void *ctx)
 	        "iterations", (json_int_t)r->iterations, "real_s", r->real_s, "cpu_s", r->cpu_s,
 	        "counters", counters));
 	c->s_per_op = cb_xrealloc(c->s_per_op, (size_t)(c->nreps + 1) * sizeof *c->s_per_op);
-	if (!c->s_per_op)
-		abort();
 	c->s_per_op[c->nreps++] = r->real_s;
 }
 
@@ -273,12 +271,9 @@ static void on_run(const struct cb_gb_run *r, void *ctx)
 static int run_gnuplot(const char *tmpl, const char *vars, char *why, size_t whylen)
 {
 	cb_error err = { 0 };
-	char *dir = cb_plots_dir();
-	int rc = dir ? cb_gnuplot_run(dir, tmpl, vars, &err)
-	             : cb_error_set(&err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
+	int rc = cb_gnuplot_template(tmpl, vars, &err);
 	if (rc)
 		snprintf(why, whylen, "%s", err.msg);
-	free(dir);
 	return rc;
 }
 
@@ -442,8 +437,6 @@ static void collect_name(const char *name, void *ctx)
 	char *id = cb_micro_id(name);
 	if (cb_micro_match(pattern, name) || cb_micro_match(pattern, id)) {
 		mr->names = cb_xrealloc(mr->names, (size_t)(mr->nnames + 1) * sizeof *mr->names);
-		if (!mr->names)
-			abort();
 		mr->names[mr->nnames++] = cb_xstrdup(name);
 	}
 	free(id);
@@ -564,7 +557,7 @@ int cb_cmd_micro(int argc, char **argv)
 	/* The report of the price list, beside the results, as `run` has. */
 	char *file = cb_xasprintf("%s/results.json", mr.dir);
 	fflush(stdout);
-	if (cb_cli_report(file, mr.dir) == CB_EXIT_USAGE)
+	if (cb_cli_report_quiet(file, mr.dir, o.quiet) == CB_EXIT_USAGE)
 		mr.failed = true;
 	free(file);
 	if (!o.quiet || mr.failed)

@@ -88,8 +88,6 @@ static char **split_list(const char *s, int *n)
 	int cnt = 0;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		v = cb_xrealloc(v, (size_t)(cnt + 1) * sizeof *v);
-		if (!v)
-			abort();
 		v[cnt++] = cb_xstrdup(t);
 	}
 	free(copy);
@@ -340,8 +338,6 @@ static int parse_options(int argc, char **argv, cb_run_config *cfg, raw_opts *ra
 			if (!eq || eq == optarg)
 				return cb_error_set(err, CB_EXIT_USAGE, "--param '%s' is not KEY=VALUE", optarg);
 			cfg->params = cb_xrealloc(cfg->params, (cfg->nparams + 1) * sizeof *cfg->params);
-			if (!cfg->params)
-				abort();
 			char *key = cb_xstrdup(optarg);   /* argv stays intact for the record */
 			key[eq - optarg] = 0;
 			cfg->params[cfg->nparams++] = (cb_kv){ key, key + (eq - optarg) + 1 };

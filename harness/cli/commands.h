@@ -33,10 +33,12 @@ int cb_cli_file_dir_command(const char *cmd, const char *usage, int argc, char *
 
 /* output.c: the CLI's hook for what the core says (ctx is a cb_cli_voice),
  * and a report written and told: its warnings on stderr, the files written
- * on stdout; returns the exit code (3 when charts could not be drawn). */
+ * on stdout (neither when quiet: the report and warnings.txt are written
+ * all the same); returns the exit code (3 when charts could not be drawn). */
 typedef struct cb_cli_voice { bool quiet, progress_open; } cb_cli_voice;
 void cb_cli_say(void *ctx, cb_say_kind kind, const char *text);
 int cb_cli_report(const char *file, const char *dir);
+int cb_cli_report_quiet(const char *file, const char *dir, bool quiet);
 /* The end of a run: the report written into the run folder dir, its
  * warnings grouped by kind (those in said, told at the start, left out, and
  * the lines in all kept to 8 with the told lines the start printed),

@@ -90,13 +90,14 @@ void cb_cli_run_warnings(const char *dir, const char *note, const char *const *s
 	free(file);
 }
 
-int cb_cli_report(const char *file, const char *dir)
+int cb_cli_report_quiet(const char *file, const char *dir, bool quiet)
 {
 	cb_report_out out;
 	cb_error err = { 0 };
 	int rc = cb_report_file(file, dir, &out, &err);
-	say_warnings(&out, NULL, 0, 0);
-	if (!rc) {
+	if (!quiet)
+		say_warnings(&out, NULL, 0, 0);
+	if (!rc && !quiet) {
 		for (size_t i = 0; i < out.nanswer; i++)
 			printf("%s\n", out.answer[i]);
 		printf("%s\n%s\n", out.html, out.md);
@@ -106,6 +107,11 @@ int cb_cli_report(const char *file, const char *dir)
 	if (err.code)
 		fprintf(stderr, "concbench: %s\n", err.msg);
 	return err.code;
+}
+
+int cb_cli_report(const char *file, const char *dir)
+{
+	return cb_cli_report_quiet(file, dir, false);
 }
 
 void cb_cli_run_answer(const char *dir, const char *note, const char *const *said, size_t nsaid, int told)

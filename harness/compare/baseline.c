@@ -75,8 +75,6 @@ int cb_baseline_list(char ***names, size_t *n, cb_error *err)
 			continue;
 		}
 		*names = cb_xrealloc(*names, (*n + 1) * sizeof **names);
-		if (!*names)
-			abort();
 		(*names)[(*n)++] = name;
 	}
 	closedir(d);

@@ -215,8 +215,6 @@ static const cb_cmp_cell *find_cell(const cb_cmp_input *in, const char *key)
 static void add_skip(cb_cmp_result *r, const char *label, const char *why, char *owned)
 {
 	r->skips = cb_xrealloc(r->skips, (r->nskips + 1) * sizeof *r->skips);
-	if (!r->skips)
-		abort();
 	r->skips[r->nskips++] = (cb_cmp_skip){ label, owned ? owned : why, owned };
 }
 
@@ -364,8 +362,6 @@ static pu_ref *ref_of(pu_ref **refs, size_t *n, int pu, bool add)
 	if (!add)
 		return NULL;
 	*refs = cb_xrealloc(*refs, (*n + 1) * sizeof **refs);
-	if (!*refs)
-		abort();
 	(*refs)[*n] = (pu_ref){ .pu = pu };
 	return &(*refs)[(*n)++];
 }
@@ -375,8 +371,6 @@ static void ref_add(pu_ref **refs, size_t *n, const cb_cmp_cell *c)
 	for (size_t i = 0; i < c->nprobes; i++) {
 		pu_ref *p = ref_of(refs, n, c->probes[i].pu, true);
 		p->v = cb_xrealloc(p->v, (p->n + 1) * sizeof *p->v);
-		if (!p->v)
-			abort();
 		p->v[p->n++] = c->probes[i].log_ms;
 	}
 }

@@ -159,8 +159,6 @@ static int read_entry(const char *name, const json_t *e, size_t idx, cb_metric m
 		return -1;
 	}
 	in->cells = cb_xrealloc(in->cells, (in->ncells + 1) * sizeof *in->cells);
-	if (!in->cells)
-		abort();
 	cb_cmp_cell *c = &in->cells[in->ncells++];
 	*c = (cb_cmp_cell){ .key = key, .label = cb_xstrdup(json_string_value(cmd)), .failed = why };
 	size_t n = json_array_size(times);

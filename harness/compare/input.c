@@ -77,8 +77,6 @@ void cb_cmp_input_free(cb_cmp_input *in)
 static cb_cmp_cell *add_cell(cb_cmp_input *in)
 {
 	in->cells = cb_xrealloc(in->cells, (in->ncells + 1) * sizeof *in->cells);
-	if (!in->cells)
-		abort();
 	cb_cmp_cell *c = &in->cells[in->ncells++];
 	memset(c, 0, sizeof *c);
 	return c;
@@ -89,8 +87,6 @@ static void push(double **v, size_t *n, double x)
 {
 	if (*n == 0 || !(*n & (*n - 1))) {
 		*v = cb_xrealloc(*v, (*n < 4 ? 4 : *n * 2) * sizeof **v);
-		if (!*v)
-			abort();
 	}
 	(*v)[(*n)++] = x;
 }
@@ -118,8 +114,6 @@ static void read_probes(cb_cmp_cell *c, const cb_rcell *r)
 			if (*end || end == pu || k < 0 || k > 1 << 20 || !(v > 0) || !isfinite(v))
 				continue;
 			c->probes = cb_xrealloc(c->probes, (c->nprobes + 1) * sizeof *c->probes);
-			if (!c->probes)
-				abort();
 			c->probes[c->nprobes++] = (cb_cmp_probe){ (size_t)json_integer_value(round), (int)k, log(v) };
 		}
 	}
@@ -223,8 +217,6 @@ static int read_concbench(reader *rd, json_t *root, cb_cmp_input *in)
 		if (!w || !(ratio > 0))
 			continue;
 		in->changes = cb_xrealloc(in->changes, (in->nchanges + 1) * sizeof *in->changes);
-		if (!in->changes)
-			abort();
 		in->changes[in->nchanges++] = (cb_cmp_change){ cb_xstrdup(w), at, ratio };
 	}
 	for (size_t i = 0; i < doc->ncells && !rc; i++)

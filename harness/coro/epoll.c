@@ -84,8 +84,6 @@ static void heap_push(epoll_state *e, waiter *w)
 	if (e->nheap == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 64;
 		e->heap = cb_xrealloc(e->heap, e->cap * sizeof *e->heap);
-		if (!e->heap)
-			abort();
 	}
 	w->heap_at = e->nheap;
 	e->heap[e->nheap++] = w;
@@ -165,8 +163,6 @@ static fd_waiters *slot(epoll_state *e, int fd)
 		while (n <= (size_t)fd)
 			n *= 2;
 		e->fds = cb_xrealloc(e->fds, n * sizeof *e->fds);
-		if (!e->fds)
-			abort();
 		memset(e->fds + e->nfds, 0, (n - e->nfds) * sizeof *e->fds);
 		e->nfds = n;
 	}

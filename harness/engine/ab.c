@@ -134,8 +134,6 @@ static int read_json(side_proc *p, double limit, json_t **out)
 		if (p->len + 4096 > p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 1 << 16;
 			p->buf = cb_xrealloc(p->buf, p->cap);
-			if (!p->buf)
-				abort();
 		}
 		ssize_t n = read(p->from, p->buf + p->len, p->cap - p->len);
 		if (n < 0 && errno == EINTR)

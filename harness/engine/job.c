@@ -45,8 +45,6 @@ size_t cb_python_twins(char ***out)
 		if (len < 4 || strcmp(e->d_name + len - 3, ".py") || e->d_name[0] == '.')
 			continue;
 		names = cb_xrealloc(names, (n + 1) * sizeof *names);
-		if (!names)
-			abort();
 		names[n++] = cb_xasprintf("py.%.*s", (int)(len - 3), e->d_name);
 	}
 	if (d)

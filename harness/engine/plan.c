@@ -123,8 +123,6 @@ static cb_cell *add_cell(cb_run *run, int *cap, cb_job *job, const cb_strategy *
 	if (run->ncells == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
 		run->cells = cb_xrealloc(run->cells, (size_t)*cap * sizeof *run->cells);
-		if (!run->cells)
-			abort();
 	}
 	cb_cell *c = &run->cells[run->ncells++];
 	cb_cell_init(c, run, job, st, workers, concurrency, threads, 0);
@@ -170,8 +168,6 @@ static cb_job *get_job(cb_run *run, const cb_workload *wl, int scale, cb_error *
 		cb_say(&run->say, CB_SAY_PROBLEM, "%s (its cells fail, the run goes on)", jerr.msg);
 	}
 	run->jobs = cb_xrealloc(run->jobs, (size_t)(run->njobs + 1) * sizeof *run->jobs);
-	if (!run->jobs)
-		abort();
 	run->jobs[run->njobs++] = job;
 	return job;
 }

@@ -733,8 +733,6 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 			continue;
 		if (len + 4096 > cap)
 			buf = cb_xrealloc(buf, cap *= 2);
-		if (!buf)
-			abort();
 		ssize_t n = read(fds[0], buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;

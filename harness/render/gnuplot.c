@@ -83,8 +83,6 @@ static char *read_all(int fd)
 		if (cap - used < 512) {
 			cap *= 2;
 			buf = cb_xrealloc(buf, cap);
-			if (!buf)
-				abort();
 		}
 	}
 	buf[used] = 0;
@@ -196,6 +194,15 @@ int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error
 		return -1;
 	}
 	return 0;
+}
+
+int cb_gnuplot_template(const char *template, const char *preamble, cb_error *err)
+{
+	char *plots = cb_plots_dir();
+	int rc = plots ? cb_gnuplot_run(plots, template, preamble, err)
+	               : cb_error_set(err, CB_EXIT_ENV, "cannot find the chart templates (plots/); set CONCBENCH_PLOTS");
+	free(plots);
+	return rc;
 }
 
 int cb_chart_draw(const char *dir, const char *name, const char *template, const char *title,

@@ -16,6 +16,11 @@ char *cb_plots_dir(void);
 int cb_gnuplot_run(const char *plots_dir, const char *template, const char *preamble,
                    cb_error *err);
 
+/* cb_gnuplot_run on TEMPLATE in cb_plots_dir(); CB_EXIT_ENV, naming
+ * CONCBENCH_PLOTS, when there are no templates. What the commands outside
+ * render/ call. */
+int cb_gnuplot_template(const char *template, const char *preamble, cb_error *err);
+
 /* Appends `name = 'value'; ` with gnuplot quoting to a malloc'ed string. */
 void cb_gp_set_str(char **pre, const char *name, const char *value);
 void cb_gp_set_num(char **pre, const char *name, double value);

@@ -71,8 +71,6 @@ static void groups_build(const cb_series_set *set, wl_group **out, size_t *nout)
 				grp = &g[j];
 		if (!grp) {
 			g = cb_xrealloc(g, (n + 1) * sizeof *g);
-			if (!g)
-				abort();
 			grp = &g[n++];
 			memset(grp, 0, sizeof *grp);
 			const char *br = strchr(s->label, '[');
@@ -82,8 +80,6 @@ static void groups_build(const cb_series_set *set, wl_group **out, size_t *nout)
 			grp->io = s->kind && !strcmp(s->kind, "io");
 		}
 		grp->s = cb_xrealloc(grp->s, (grp->n + 1) * sizeof *grp->s);
-		if (!grp->s)
-			abort();
 		grp->s[grp->n++] = s;
 		if (s->pts[s->npts - 1].n > grp->nmax)
 			grp->nmax = s->pts[s->npts - 1].n;
@@ -276,8 +272,6 @@ static char *group_preamble(const cb_rdoc *d, const wl_group *g, const char *dir
 static void chart_add(cb_chart_list *l, const wl_group *g, const chart_kind *k)
 {
 	l->c = cb_xrealloc(l->c, (l->n + 1) * sizeof *l->c);
-	if (!l->c)
-		abort();
 	cb_chart *c = &l->c[l->n++];
 	c->base = cb_xasprintf("%s-%s", g->slug, k->suffix);
 	c->title = cb_xasprintf(k->title, g->name);
@@ -353,8 +347,6 @@ static int plot_timelines(const cb_rdoc *d, const wl_group *g, const json_t *tra
 			rc = -1;
 		if (w == 0) {
 			out->c = cb_xrealloc(out->c, (out->n + 1) * sizeof *out->c);
-			if (!out->c)
-				abort();
 			cb_chart *c = &out->c[out->n++];
 			c->base = cb_xstrdup(base);
 			c->title = cb_xasprintf("%s: task timeline of %s at %g (one traced repetition)", g->name,
@@ -420,8 +412,6 @@ static int plot_heatmap(const cb_rdoc *d, const cb_series_set *set, const char *
 	}
 	if (!rc) {
 		out->c = cb_xrealloc(out->c, (out->n + 1) * sizeof *out->c);
-		if (!out->c)
-			abort();
 		cb_chart *c = &out->c[out->n++];
 		c->base = cb_xstrdup("summary-heatmap");
 		c->title = cb_xstrdup("efficiency (I/O: throughput) of every workload and strategy at its largest "

@@ -178,8 +178,6 @@ static void row_add(rtable *t, ...)
 {
 	va_list ap;
 	t->cell = cb_xrealloc(t->cell, (t->nrows + 1) * t->ncols * sizeof *t->cell);
-	if (!t->cell)
-		abort();
 	va_start(ap, t);
 	for (size_t i = 0; i < t->ncols; i++)
 		t->cell[t->nrows * t->ncols + i] = va_arg(ap, char *);  /* owned */

@@ -38,8 +38,6 @@ static size_t col_of(cb_summary *sm, const char *name)
 		if (!strcmp(sm->cols[i], name))
 			return i;
 	sm->cols = cb_xrealloc(sm->cols, (sm->ncols + 1) * sizeof *sm->cols);
-	if (!sm->cols)
-		abort();
 	sm->cols[sm->ncols] = cb_xstrdup(name);
 	return sm->ncols++;
 }
@@ -202,8 +200,6 @@ void cb_summary_build(const cb_series_set *set, cb_summary *out)
 				g[ng++] = &set->s[j];
 			}
 		out->rows = cb_xrealloc(out->rows, (out->nrows + 1) * sizeof *out->rows);
-		if (!out->rows)
-			abort();
 		cb_summary_row *r = &out->rows[out->nrows++];
 		memset(r, 0, sizeof *r);
 		row_build(out, r, g, ng);

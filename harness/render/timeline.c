@@ -84,8 +84,6 @@ int cb_timeline_write(const json_t *trace, const char *id, const char *path, int
 		int lane = (int)json_integer_value(json_object_get(args, "executor"));
 		if (nb == cap)
 			b = cb_xrealloc(b, (cap *= 2) * sizeof *b);
-		if (!b)
-			abort();
 		b[nb++] = (bar){ (ts - p0) / 1e3, (ts + dur - p0) / 1e3,
 		                 json_number_value(json_object_get(args, "blocked_us")) / 1e3, lane };
 		if (lane + 1 > nl)

@@ -298,8 +298,6 @@ static json_t *read_message(mpi_priv *p)
 		if (p->cap - p->len < 4096) {
 			p->cap = p->cap ? p->cap * 2 : 65536;
 			p->buf = cb_xrealloc(p->buf, p->cap);
-			if (!p->buf)
-				abort();
 		}
 		ssize_t got = read(p->from_fd, p->buf + p->len, p->cap - p->len - 1);
 		if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
