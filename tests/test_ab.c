@@ -171,6 +171,18 @@ static void make_pairs(size_t ncells, size_t n, size_t shifted, double shift, un
 	make_pairs_rounds(ncells, n, shifted, shift, seed, -1, base, new);
 }
 
+/* BASE's and NEW's inputs of ncells empty cells each. */
+static void new_inputs(cb_cmp_input *in[2], size_t ncells)
+{
+	for (int s = 0; s < 2; s++) {
+		in[s] = cb_xcalloc(1, sizeof *in[s]);
+		in[s]->path = cb_xstrdup(s ? "new.json" : "base.json");
+		in[s]->format = "concbench";
+		in[s]->cells = cb_xcalloc(ncells, sizeof *in[s]->cells);
+		in[s]->ncells = ncells;
+	}
+}
+
 /* process >= 0: two rounds (pairs of processes) of n / 2 pairs, NEW's
  * second process slower by `process` whatever the code. */
 static void make_pairs_rounds(size_t ncells, size_t n, size_t shifted, double shift, unsigned long seed,
@@ -179,13 +191,7 @@ static void make_pairs_rounds(size_t ncells, size_t n, size_t shifted, double sh
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, seed);
 	cb_cmp_input *in[2];
-	for (int s = 0; s < 2; s++) {
-		in[s] = cb_xcalloc(1, sizeof *in[s]);
-		in[s]->path = cb_xstrdup(s ? "new.json" : "base.json");
-		in[s]->format = "concbench";
-		in[s]->cells = cb_xcalloc(ncells, sizeof *in[s]->cells);
-		in[s]->ncells = ncells;
-	}
+	new_inputs(in, ncells);
 	for (size_t c = 0; c < ncells; c++)
 		for (int s = 0; s < 2; s++) {
 			cb_cmp_cell *cell = &in[s]->cells[c];
@@ -298,13 +304,7 @@ static void make_workloads(unsigned long seed, cb_cmp_input **base, cb_cmp_input
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, seed);
 	cb_cmp_input *in[2];
-	for (int s = 0; s < 2; s++) {
-		in[s] = cb_xcalloc(1, sizeof *in[s]);
-		in[s]->path = cb_xstrdup(s ? "new.json" : "base.json");
-		in[s]->format = "concbench";
-		in[s]->cells = cb_xcalloc(2 * CELLS, sizeof *in[s]->cells);
-		in[s]->ncells = 2 * CELLS;
-	}
+	new_inputs(in, 2 * CELLS);
 	for (size_t c = 0; c < 2 * CELLS; c++) {
 		bool graph = c < CELLS;
 		double offset[ROUNDS];
