@@ -660,25 +660,30 @@ static void round_median(cb_cell *c, int n)
 	c->rounds[c->nrounds++] = s.median;
 }
 
-/* Runs round `round` of cell c in a fresh process and folds what it sends
- * into the cell. */
 static void write_trace(cb_run *run);
 
-static void measure_round(cb_run *run, cb_cell *c, int round)
+/* One round's measuring process as this process follows it. */
+typedef struct measuring {
+	pid_t pid;
+	int fd;                /* its end of the pipe */
+	round_state rs;
+	double limit;          /* on a repetition's silence, the last one in force */
+	double term_at;        /* when it was asked to stop (interrupted), or 0 */
+	bool timed_out;
+	char stuck[320];       /* where its workers were when the limit passed */
+	int busy;              /* how many were inside a task then (-1: unknown) */
+} measuring;
+
+/* Forks the measuring process of round `round` of c, its output on a
+ * pipe: 0, or -1 with the cell failed. */
+static int start_measuring(cb_cell *c, int round, measuring *m)
 {
 	int fds[2];
-	/* Made before the fork so that the measuring process's workers
-	 * inherit it and this process can still read it after killing them. */
-	size_t watch_size = sizeof *c->watch + (size_t)(c->workers * c->threads) * sizeof c->watch->worker[0];
-	c->watch = cb_shared_alloc(watch_size);
-	c->watch->nworkers = c->workers * c->threads;
-	for (int w = 0; w < c->watch->nworkers; w++)
-		atomic_store(&c->watch->worker[w].task, -1);
+	char msg[160];
 	if (pipe2(fds, O_CLOEXEC)) {
-		char msg[160];
 		snprintf(msg, sizeof msg, "cannot create a pipe to the measuring process: %s", strerror(errno));
 		fail_cell(c, msg);
-		goto out;
+		return -1;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
@@ -689,51 +694,57 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 	}
 	close(fds[1]);
 	if (pid < 0) {
-		char msg[160];
 		snprintf(msg, sizeof msg, "cannot fork the measuring process: %s", strerror(errno));
 		close(fds[0]);
 		fail_cell(c, msg);
-		goto out;
+		return -1;
 	}
 	setpgid(pid, pid);
+	m->pid = pid;
+	m->fd = fds[0];
+	return 0;
+}
 
-	round_state rs = { .c = c, .round = round };
+/* Reads the measuring process's lines into the cell until it ends, stops
+ * it when a repetition is silent past the limit (m->timed_out) or when
+ * interrupted (SIGTERM, then SIGKILL after INTERRUPT_GRACE_S or a second
+ * interrupt). */
+static void follow(cb_run *run, measuring *m)
+{
+	cb_cell *c = m->rs.c;
 	size_t cap = 1 << 16, len = 0;
 	char *buf = cb_xmalloc(cap);
-	double last = cb_now(), limit = rep_limit(run, &rs), term_at = 0;
-	bool timed_out = false;
-	char stuck[320] = "";
-	int busy = -1;
+	double last = cb_now();
+	m->limit = rep_limit(run, &m->rs);
+	m->busy = -1;
 	for (;;) {
-		if (interrupted && !term_at) {
-			kill(pid, SIGTERM);
-			term_at = cb_now();
+		if (interrupted && !m->term_at) {
+			kill(m->pid, SIGTERM);
+			m->term_at = cb_now();
 			if (interrupted == 1)
 				cb_say(&run->say, CB_SAY_NOTE, "interrupted: stopping after %s's repetition at hand "
 				       "(at most %.0f s); interrupt again to stop at once", c->id, INTERRUPT_GRACE_S);
 		}
-		double now = cb_now(), left = last + limit - now;
-		if (term_at)
-			left = interrupted > 1 ? 0 : term_at + INTERRUPT_GRACE_S - now;
+		double now = cb_now(), left = last + m->limit - now;
+		if (m->term_at)
+			left = interrupted > 1 ? 0 : m->term_at + INTERRUPT_GRACE_S - now;
 		if (left <= 0) {
-			timed_out = !term_at;
-			if (timed_out)
-				busy = describe_stuck(c, pid, stuck, sizeof stuck);
+			m->timed_out = !m->term_at;
+			if (m->timed_out)
+				m->busy = describe_stuck(c, m->pid, m->stuck, sizeof m->stuck);
 			else if (interrupted > 1)
 				cb_say(&run->say, CB_SAY_NOTE, "interrupted again: %s's repetition at hand is "
 				       "abandoned and its processes killed", c->id);
-			kill_cell(c, pid);
+			kill_cell(c, m->pid);
 			break;
 		}
-		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		struct pollfd p = { .fd = m->fd, .events = POLLIN };
 		int pr = poll(&p, 1, (int)(left * 1000) + 1);
-		if (pr < 0 && errno == EINTR)
-			continue;
 		if (pr <= 0)
 			continue;
 		if (len + 4096 > cap)
 			buf = cb_xrealloc(buf, cap *= 2);
-		ssize_t n = read(fds[0], buf + len, cap - len - 1);
+		ssize_t n = read(m->fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -743,12 +754,12 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		char *nl, *line = buf;
 		while ((nl = strchr(line, '\n'))) {
 			*nl = 0;
-			int before = rs.reps + rs.asides + rs.warms;
-			handle_line(&rs, line);
+			int before = m->rs.reps + m->rs.asides + m->rs.warms;
+			handle_line(&m->rs, line);
 			line = nl + 1;
-			if (rs.reps + rs.asides + rs.warms != before) {
+			if (m->rs.reps + m->rs.asides + m->rs.warms != before) {
 				last = cb_now();
-				limit = rep_limit(run, &rs);
+				m->limit = rep_limit(run, &m->rs);
 				progress(run, c);
 			}
 		}
@@ -756,43 +767,54 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 		memmove(buf, line, len);
 	}
 	free(buf);
-	close(fds[0]);
-	/* Killed, or ended without saying so: its teardown may not have run. */
-	bool killed = !rs.ended || timed_out || term_at;
+	close(m->fd);
+}
+
+/* Waits for the measuring process; one that was killed, or ended without
+ * saying so, may not have run its teardown: its temporary folders and
+ * what its workers left are swept. Its wait status into *st. */
+static void reap(cb_cell *c, const measuring *m, int *st)
+{
+	bool killed = !m->rs.ended || m->timed_out || m->term_at;
 	if (killed) {
 		siginfo_t si;
-		while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		while (waitid(P_PID, (id_t)m->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 			;
-		remove_temp_dirs(pid);
+		remove_temp_dirs(m->pid);
 	}
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	*st = 0;
+	while (waitpid(m->pid, st, 0) < 0 && errno == EINTR)
 		;
-	kill(-pid, SIGKILL);   /* a worker that outlived its process */
+	kill(-m->pid, SIGKILL);   /* a worker that outlived its process */
 	reap_orphans();
 	if (killed)
 		sweep_leftovers(c);
+}
+
+/* The cell's error when its measuring process timed out or ended early. */
+static void fail_ended(cb_run *run, cb_cell *c, const measuring *m, int st)
+{
 	char msg[640];
-	if (timed_out) {
-		char when[64];
-		if (!rs.reps && rs.warms < run->cfg->warmup)
-			snprintf(when, sizeof when, "round %d, warmup %d", round + 1, rs.warms + 1);
+	const round_state *rs = &m->rs;
+	if (m->timed_out) {
+		char when[64], lim[32];
+		if (!rs->reps && rs->warms < run->cfg->warmup)
+			snprintf(when, sizeof when, "round %d, warmup %d", rs->round + 1, rs->warms + 1);
 		else
-			snprintf(when, sizeof when, "round %d, repetition %d", round + 1, rs.reps + 1);
-		char lim[32];
-		if (limit >= 1)
-			snprintf(lim, sizeof lim, "%.0f s", limit);
+			snprintf(when, sizeof when, "round %d, repetition %d", rs->round + 1, rs->reps + 1);
+		if (m->limit >= 1)
+			snprintf(lim, sizeof lim, "%.0f s", m->limit);
 		else
-			snprintf(lim, sizeof lim, "%.0f ms", limit * 1e3);
+			snprintf(lim, sizeof lim, "%.0f ms", m->limit * 1e3);
 		const char *why = run->cfg->timeout_s > 0 ? "--timeout" : "the limit derived from the warmup; see --timeout";
-		if (busy > 0)
+		if (m->busy > 0)
 			snprintf(msg, sizeof msg, "timed out: %s made no progress in %s (%s, %s); the cell's "
-			         "processes were killed", stuck, lim, when, why);
+			         "processes were killed", m->stuck, lim, when, why);
 		else
 			snprintf(msg, sizeof msg, "timed out: %s made no progress in %s%s (%s); the cell's "
-			         "processes were killed", when, lim, busy ? "" : " with no worker inside a task", why);
+			         "processes were killed", when, lim, m->busy ? "" : " with no worker inside a task", why);
 		fail_cell(c, msg);
-	} else if (!rs.ended && !interrupted) {
+	} else if (!rs->ended && !interrupted) {
 		if (WIFSIGNALED(st))
 			snprintf(msg, sizeof msg, "the measuring process was killed by signal %d (%s)",
 			         WTERMSIG(st), strsignal(WTERMSIG(st)));
@@ -801,11 +823,30 @@ static void measure_round(cb_run *run, cb_cell *c, int round)
 			         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		fail_cell(c, msg);
 	}
-	if (rs.reps)
-		round_median(c, rs.reps);
-	if (rs.traced)
-		run->trace_dirty = true;   /* written with results.json, at its checkpoints */
-out:
+}
+
+/* Runs round `round` of cell c in a fresh process and folds what it sends
+ * into the cell. */
+static void measure_round(cb_run *run, cb_cell *c, int round)
+{
+	/* Made before the fork so that the measuring process's workers
+	 * inherit it and this process can still read it after killing them. */
+	size_t watch_size = sizeof *c->watch + (size_t)(c->workers * c->threads) * sizeof c->watch->worker[0];
+	c->watch = cb_shared_alloc(watch_size);
+	c->watch->nworkers = c->workers * c->threads;
+	for (int w = 0; w < c->watch->nworkers; w++)
+		atomic_store(&c->watch->worker[w].task, -1);
+	measuring m = { .rs = { .c = c, .round = round } };
+	if (!start_measuring(c, round, &m)) {
+		int st;
+		follow(run, &m);
+		reap(c, &m, &st);
+		fail_ended(run, c, &m, st);
+		if (m.rs.reps)
+			round_median(c, m.rs.reps);
+		if (m.rs.traced)
+			run->trace_dirty = true;   /* written with results.json, at its checkpoints */
+	}
 	cb_shared_free(c->watch, watch_size);
 	c->watch = NULL;
 }
