@@ -452,6 +452,61 @@ static json_t *config_json(const micro_opts *o, const cb_pin *pin, int reps, dou
 	                 "min_time_s", min_time, "families", fams, "interleave", false);
 }
 
+/* -r, --min-time and a family filter, checked: 0, or -1 with err. */
+static int check_values(const micro_opts *o, long *reps, double *min_time, cb_error *err)
+{
+	if (o->reps && (cb_parse_long(o->reps, reps) || *reps < 1 || *reps > 1000))
+		return cb_error_set(err, CB_EXIT_USAGE, "-r/--reps '%s' must be a whole number from 1 to 1000", o->reps);
+	if (o->min_time && (cb_parse_duration(o->min_time, min_time) || !(*min_time > 0) || *min_time > 60))
+		return cb_error_set(err, CB_EXIT_USAGE, "--min-time '%s' must be a duration above 0 and at most 60 s",
+		                    o->min_time);
+	if (cb_micro_pattern_is_family(o->filter) && !cb_micro_family_find(o->filter))
+		return cb_error_set(err, CB_EXIT_USAGE, "unknown micro family '%s' (families: %s)", o->filter,
+		                    cb_micro_family_names());
+	return 0;
+}
+
+/* The measurement engine with our defaults before the user's flags, every
+ * family registered, and the names the filter selects in mr: 0, or -1
+ * with err (an unknown engine flag, nothing selected). */
+static int start_engine(micro_run *mr, cb_micro_env *env, char *minflag, char *repflag, int *gb_argc,
+                        char **gb_argv, cb_error *err)
+{
+	memmove(gb_argv + 4, gb_argv + 1, (size_t)(*gb_argc - 1) * sizeof *gb_argv);
+	gb_argv[1] = minflag;
+	gb_argv[2] = repflag;
+	gb_argv[3] = "--benchmark_enable_random_interleaving=false";
+	*gb_argc += 3;
+	cb_gb_init(gb_argc, gb_argv);
+	if (*gb_argc > 1)
+		return cb_error_set(err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);
+	cb_micro_env_set(env);
+	for (const cb_micro_family *f = cb_micro_families; f->name; f++)
+		f->register_fn();
+	cb_gb_list(NULL, collect_name, mr);
+	if (!mr->nnames)
+		return cb_error_set(err, CB_EXIT_USAGE, "no micro benchmark matches '%s' (families: %s)",
+		                    mr->opts->filter, cb_micro_family_names());
+	return 0;
+}
+
+/* The run's folder, with a first results.json, published as the latest
+ * run and the latest price list: 0, or -1 with err (the folder removed). */
+static int open_run_dir(micro_run *mr, cb_error *err)
+{
+	const char *root = mr->opts->out ? mr->opts->out : "results";
+	if (cb_run_dir_create(root, mr->created, &mr->dir, err))
+		return -1;
+	mr->cells = json_array();
+	if (write_results(mr, false, err)) {
+		cb_run_dir_remove(mr->dir);
+		return -1;
+	}
+	cb_run_dir_publish(root, mr->dir);
+	cb_run_dir_publish_as(root, mr->dir, CB_MICRO_LATEST);
+	return 0;
+}
+
 int cb_cmd_micro(int argc, char **argv)
 {
 	micro_opts o = { 0 };
@@ -482,20 +537,8 @@ int cb_cmd_micro(int argc, char **argv)
 		goto fail;
 	long reps = 3;
 	double min_time = 0.05;
-	if (o.reps && (cb_parse_long(o.reps, &reps) || reps < 1 || reps > 1000)) {
-		cb_error_set(&err, CB_EXIT_USAGE, "-r/--reps '%s' must be a whole number from 1 to 1000", o.reps);
+	if (check_values(&o, &reps, &min_time, &err))
 		goto fail;
-	}
-	if (o.min_time && (cb_parse_duration(o.min_time, &min_time) || !(min_time > 0) || min_time > 60)) {
-		cb_error_set(&err, CB_EXIT_USAGE, "--min-time '%s' must be a duration above 0 and at most 60 s",
-		             o.min_time);
-		goto fail;
-	}
-	if (cb_micro_pattern_is_family(o.filter) && !cb_micro_family_find(o.filter)) {
-		cb_error_set(&err, CB_EXIT_USAGE, "unknown micro family '%s' (families: %s)", o.filter,
-		             cb_micro_family_names());
-		goto fail;
-	}
 	if (cb_pin_parse(o.pin ? o.pin : "compact", &pin, &err) || cb_topology_open(&topo, NULL, &err) ||
 	    setup_env(&env, topo, &pin, &pl, &pair, &err))
 		goto fail;
@@ -505,37 +548,12 @@ int cb_cmd_micro(int argc, char **argv)
 	/* Defaults first so that the user's own --benchmark_* flags win. */
 	minflag = cb_xasprintf("--benchmark_min_time=%g", min_time);
 	repflag = cb_xasprintf("--benchmark_repetitions=%ld", reps);
-	memmove(gb_argv + 4, gb_argv + 1, (size_t)(gb_argc - 1) * sizeof *gb_argv);
-	gb_argv[1] = minflag;
-	gb_argv[2] = repflag;
-	gb_argv[3] = "--benchmark_enable_random_interleaving=false";
-	gb_argc += 3;
-	cb_gb_init(&gb_argc, gb_argv);
-	if (gb_argc > 1) {
-		cb_error_set(&err, CB_EXIT_USAGE, "unknown measurement-engine flag '%s'", gb_argv[1]);
-		goto fail;
-	}
-	cb_micro_env_set(&env);
-	for (const cb_micro_family *f = cb_micro_families; f->name; f++)
-		f->register_fn();
-	cb_gb_list(NULL, collect_name, &mr);
-	if (!mr.nnames) {
-		cb_error_set(&err, CB_EXIT_USAGE, "no micro benchmark matches '%s' (families: %s)", o.filter,
-		             cb_micro_family_names());
-		goto fail;
-	}
-
-	if (cb_run_dir_create(o.out ? o.out : "results", mr.created, &mr.dir, &err))
+	if (start_engine(&mr, &env, minflag, repflag, &gb_argc, gb_argv, &err))
 		goto fail;
 	mr.machine = cb_machine_json(topo);
 	mr.config = config_json(&o, &pin, (int)reps, min_time);
-	mr.cells = json_array();
-	if (write_results(&mr, false, &err)) {
-		cb_run_dir_remove(mr.dir);
+	if (open_run_dir(&mr, &err))
 		goto fail;
-	}
-	cb_run_dir_publish(o.out ? o.out : "results", mr.dir);
-	cb_run_dir_publish_as(o.out ? o.out : "results", mr.dir, CB_MICRO_LATEST);
 	regex = cb_micro_regex(mr.names, mr.nnames);
 	mr.t_start = cb_now();
 	if (cb_gb_run(regex, on_run, &mr) < 0) {
