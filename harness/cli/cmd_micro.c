@@ -507,6 +507,54 @@ static int open_run_dir(micro_run *mr, cb_error *err)
 	return 0;
 }
 
+/* The benchmarks that regex selects, measured into mr, then the results,
+ * the charts, the table and the report: 0 (mr->failed says whether a
+ * benchmark failed its verification), or -1 with err. */
+static int measure(micro_run *mr, const char *regex, cb_error *err)
+{
+	bool quiet = mr->opts->quiet;
+	mr->t_start = cb_now();
+	if (cb_gb_run(regex, on_run, mr) < 0)
+		return cb_error_set(err, CB_EXIT_FAIL, "the measurement engine refused the filter");
+	finish_cell(mr);
+	if (!quiet && isatty(STDERR_FILENO))
+		fprintf(stderr, "\r\033[K");
+	if (mr->err.code) {
+		*err = mr->err;
+		return -1;
+	}
+	if (write_results(mr, true, err))
+		return -1;
+	draw_charts(mr);
+	if (!quiet)
+		print_table(mr);
+	/* The report of the price list, beside the results, as `run` has. */
+	char *file = cb_xasprintf("%s/results.json", mr->dir);
+	fflush(stdout);
+	if (cb_cli_report_quiet(file, mr->dir, quiet) == CB_EXIT_USAGE)
+		mr->failed = true;
+	free(file);
+	if (!quiet || mr->failed)
+		fprintf(stderr, "concbench: results in %s/results.json%s\n", mr->dir,
+		        mr->failed ? " (a benchmark failed its verification)" : "");
+	return 0;
+}
+
+static void micro_run_free(micro_run *mr)
+{
+	cell_clear(&mr->cur);
+	for (int i = 0; i < mr->nnames; i++)
+		free(mr->names[i]);
+	free(mr->names);
+	free(mr->dir);
+	if (mr->machine)
+		json_decref(mr->machine);
+	if (mr->config)
+		json_decref(mr->config);
+	if (mr->cells)
+		json_decref(mr->cells);
+}
+
 int cb_cmd_micro(int argc, char **argv)
 {
 	micro_opts o = { 0 };
@@ -555,32 +603,8 @@ int cb_cmd_micro(int argc, char **argv)
 	if (open_run_dir(&mr, &err))
 		goto fail;
 	regex = cb_micro_regex(mr.names, mr.nnames);
-	mr.t_start = cb_now();
-	if (cb_gb_run(regex, on_run, &mr) < 0) {
-		cb_error_set(&err, CB_EXIT_FAIL, "the measurement engine refused the filter");
+	if (measure(&mr, regex, &err))
 		goto fail;
-	}
-	finish_cell(&mr);
-	if (!o.quiet && isatty(STDERR_FILENO))
-		fprintf(stderr, "\r\033[K");
-	if (mr.err.code) {
-		err = mr.err;
-		goto fail;
-	}
-	if (write_results(&mr, true, &err))
-		goto fail;
-	draw_charts(&mr);
-	if (!o.quiet)
-		print_table(&mr);
-	/* The report of the price list, beside the results, as `run` has. */
-	char *file = cb_xasprintf("%s/results.json", mr.dir);
-	fflush(stdout);
-	if (cb_cli_report_quiet(file, mr.dir, o.quiet) == CB_EXIT_USAGE)
-		mr.failed = true;
-	free(file);
-	if (!o.quiet || mr.failed)
-		fprintf(stderr, "concbench: results in %s/results.json%s\n", mr.dir,
-		        mr.failed ? " (a benchmark failed its verification)" : "");
 	rc = mr.failed ? CB_EXIT_FAIL : CB_EXIT_OK;
 	goto out;
 fail:
@@ -589,20 +613,10 @@ fail:
 out:
 	cb_micro_env_set(NULL);
 	cb_gb_clear();
-	cell_clear(&mr.cur);
-	for (int i = 0; i < mr.nnames; i++)
-		free(mr.names[i]);
-	free(mr.names);
+	micro_run_free(&mr);
 	free(regex);
 	free(minflag);
 	free(repflag);
-	free(mr.dir);
-	if (mr.machine)
-		json_decref(mr.machine);
-	if (mr.config)
-		json_decref(mr.config);
-	if (mr.cells)
-		json_decref(mr.cells);
 	cb_placement_free(&pl);
 	cb_placement_free(&pair);
 	cb_pin_free(&pin);
