@@ -463,6 +463,68 @@ void cb_cli_run_config_free(cb_run_config *cfg)
 	config_free(cfg);
 }
 
+/* The machine's record (its noise, for runs whose rounds compare tests:
+ * 3 s before the first cell), and the two warnings said before the first
+ * cell and not again at the end (said[0..2), malloc'ed or NULL): how many
+ * lines were printed. */
+static int describe_machine(cb_run *run, char *said[2])
+{
+	int told = 0;
+	run->machine = cb_machine_json(run->topo);
+	if (run->cfg->rounds >= CB_NOISE_MIN_ROUNDS)
+		json_object_set_new(run->machine, "noise", cb_machine_noise_json(run->topo, CB_NOISE_RUN_S));
+	said[0] = cb_build_warning(cb_build_self());
+	said[1] = cb_machine_fault_warning(json_number_value(json_object_get(run->machine, "page_fault_us")));
+	for (int i = 0; i < 2; i++)
+		if (said[i] && !run->cfg->quiet) {
+			fprintf(stderr, "concbench: warning: %s\n", said[i]);
+			told++;
+		}
+	return told;
+}
+
+/* The run's folder with a first results.json, published as the latest:
+ * 0, or -1 with err and no empty folder left behind. */
+static int open_run_dir(cb_run *run, cb_error *err)
+{
+	if (cb_run_dir_create(run->cfg->out_root, run->created, &run->dir, err))
+		return -1;
+	if (cb_results_write(run, err)) {
+		/* Nothing ran: leave no empty folder behind, and latest as it was. */
+		cb_run_dir_remove(run->dir);
+		return -1;
+	}
+	cb_run_dir_publish(run->cfg->out_root, run->dir);
+	return 0;
+}
+
+/* Runs the plan, then the table, and the answer (or the warnings alone
+ * with --no-report, or nothing but where a failed run's results are with
+ * --quiet): 0, or -1 with err when the runner itself failed. */
+static int measure_and_tell(cb_run *run, const raw_opts *raw, const char *const *said, int told, cb_error *err)
+{
+	bool quiet = run->cfg->quiet;
+	int run_rc = cb_runner_run(run, err);
+	/* Cells the disk could not take are still measured: the table on
+	 * standard output is then their only record. */
+	if (!quiet && (!run_rc || run->write_error)) {
+		json_t *root = cb_results_json(run);
+		print_table(root);
+		json_decref(root);
+	}
+	fflush(stdout);
+	if (run_rc)
+		return -1;
+	const char *note = run->interrupted ? " (interrupted: finished cells kept)" : "";
+	if (!quiet && !raw->no_report)
+		cb_cli_run_answer(run->dir, note, said, 2, told);
+	else if (!quiet)
+		cb_cli_run_warnings(run->dir, note, said, 2, told);
+	else if (run->failed)
+		fprintf(stderr, "concbench: results in %s/results.json%s\n", run->dir, note);
+	return 0;
+}
+
 int cb_cmd_run(int argc, char **argv)
 {
 	cb_run_config cfg = { .out_root = "results", .argc = argc + 1, .pair_serial = true };
@@ -510,48 +572,9 @@ int cb_cmd_run(int argc, char **argv)
 		print_estimate(&run);
 		told += cb_cli_warn_short_jobs(&run);
 	}
-	run.machine = cb_machine_json(run.topo);
-	/* The floor under the cells' spread, for the runs whose rounds compare
-	 * tests: 3 s of concbench noise before the first cell. */
-	if (cfg.rounds >= CB_NOISE_MIN_ROUNDS)
-		json_object_set_new(run.machine, "noise", cb_machine_noise_json(run.topo, CB_NOISE_RUN_S));
-	/* Said before the first cell, and not again at the end. */
-	said[0] = cb_build_warning(cb_build_self());
-	said[1] = cb_machine_fault_warning(json_number_value(json_object_get(run.machine, "page_fault_us")));
-	for (int i = 0; i < 2; i++)
-		if (said[i] && !cfg.quiet) {
-			fprintf(stderr, "concbench: warning: %s\n", said[i]);
-			told++;
-		}
-	if (cb_run_dir_create(cfg.out_root, run.created, &run.dir, &err))
+	told += describe_machine(&run, said);
+	if (open_run_dir(&run, &err) || measure_and_tell(&run, &raw, (const char *const *)said, told, &err))
 		goto fail;
-	if (cb_results_write(&run, &err)) {
-		/* Nothing ran: leave no empty folder behind, and latest as it was. */
-		cb_run_dir_remove(run.dir);
-		goto fail;
-	}
-	cb_run_dir_publish(cfg.out_root, run.dir);
-	int run_rc = cb_runner_run(&run, &err);
-	/* Cells the disk could not take are still measured: the table on
-	 * standard output is then their only record. */
-	if (!cfg.quiet && (!run_rc || run.write_error)) {
-		json_t *root = cb_results_json(&run);
-		print_table(root);
-		fflush(stdout);
-		json_decref(root);
-	}
-	fflush(stdout);
-	if (run_rc)
-		goto fail;
-	if (!cfg.quiet && !raw.no_report)
-		cb_cli_run_answer(run.dir, run.interrupted ? " (interrupted: finished cells kept)" : "",
-		                  (const char *const *)said, 2, told);
-	else if (!cfg.quiet)
-		cb_cli_run_warnings(run.dir, run.interrupted ? " (interrupted: finished cells kept)" : "",
-		                    (const char *const *)said, 2, told);
-	else if (run.failed)
-		fprintf(stderr, "concbench: results in %s/results.json%s\n", run.dir,
-		        run.interrupted ? " (interrupted: finished cells kept)" : "");
 	rc = run.failed ? CB_EXIT_FAIL : CB_EXIT_OK;
 	goto out;
 fail:
