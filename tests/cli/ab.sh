@@ -51,14 +51,21 @@ expect 0 "$CB" report "$d/new/results.json" -o "$tmp/report"
 expect 0 "$CB" export --to csv "$d/base/results.json"
 
 # Two builds of the example plug-in, NEW's tiny default n four times
-# BASE's: its cells regressed, matched although their n differ.
+# BASE's: its cells regressed, matched although their n differ. Under a
+# heavy load (the whole suite beside it) a cell's three pairs of
+# processes can differ more than even its least one shows the change
+# (seen: 2.7x overall); compare then calls it noisy for that reason, and
+# says so: at least one cell regressed, each 2x or more, each regressed
+# or noisy for its processes' disagreement.
 sed 's/{ "20000", "300000"/{ "80000", "300000"/' "$SRC/examples/plugin/collatz.c" >"$tmp/collatz_new.c"
 grep -q '"80000", "300000"' "$tmp/collatz_new.c" || fail "the plug-in's tiny default was not changed"
 if cc -O2 -fPIC -shared -I "$SRC/include" -o "$tmp/collatz_new.so" "$tmp/collatz_new.c"; then
 	expect 1 "$CB" ab -q --size tiny -s serial,threads -n 1 --seed 4 --pairs 18 --base-workload "$CB_PLUGIN" \
 		--new-workload "$tmp/collatz_new.so" -o "$tmp/plugin"
-	jq -e '[.cells[].verdict] == ["regressed", "regressed"]' "$tmp/plugin/compare.json" >/dev/null ||
-		fail "four times the plug-in's work is not regressed: $(jq -c '[.cells[] | {cell, verdict, ratio}]' "$tmp/plugin/compare.json")"
+	jq -e '(.cells | length) == 2 and ([.cells[] | select(.verdict == "regressed")] | length) >= 1
+		and ([.cells[] | .ratio > 2 and (.verdict == "regressed" or (.verdict == "noisy" and (.why | test("disagree"))))] | all)' \
+		"$tmp/plugin/compare.json" >/dev/null ||
+		fail "four times the plug-in's work is not regressed: $(jq -c '[.cells[] | {cell, verdict, ratio, why}]' "$tmp/plugin/compare.json")"
 	jq -e --arg so "$tmp/collatz_new.so" '[.cells[].workload_source.path] | unique == [$so]' "$tmp/plugin/new/results.json" \
 		>/dev/null || fail "NEW's results do not name its plug-in"
 else
