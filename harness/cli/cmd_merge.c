@@ -102,6 +102,33 @@ static int merge_one(json_t *merged, json_t *doc, const char *path, cb_error *er
 	return 0;
 }
 
+/* The merged document's figures from its cells' repetitions, its rounds,
+ * and where it came from (merged_from: the inputs argv[first..argc);
+ * command: this merge). */
+static void finish_merged(json_t *merged, int argc, char **argv, int first)
+{
+	json_t *cell;
+	size_t j, rounds = 0;
+	json_array_foreach(json_object_get(merged, "cells"), j, cell) {
+		size_t k = json_array_size(json_object_get(cell, "rounds"));
+		rounds = k > rounds ? k : rounds;
+		cb_results_cell_stats(cell);
+		if (!json_is_null(json_object_get(cell, "error")))
+			json_object_set_new(cell, "checksum_ok", json_false());
+	}
+	cb_results_derive(merged);
+	json_object_set_new(json_object_get(merged, "config"), "rounds", json_integer((json_int_t)rounds));
+	json_t *from = json_array(), *cmd = json_array();
+	for (int i = first; i < argc; i++)
+		json_array_append_new(from, json_string(argv[i]));
+	json_object_set_new(merged, "merged_from", from);
+	json_array_append_new(cmd, json_string("concbench"));
+	json_array_append_new(cmd, json_string("merge"));
+	for (int i = 1; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	json_object_set_new(merged, "command", cmd);
+}
+
 int cb_cmd_merge(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -164,26 +191,7 @@ int cb_cmd_merge(int argc, char **argv)
 		if (rc)
 			goto fail;
 	}
-	json_t *cell;
-	size_t j, rounds = 0;
-	json_array_foreach(json_object_get(merged, "cells"), j, cell) {
-		size_t k = json_array_size(json_object_get(cell, "rounds"));
-		rounds = k > rounds ? k : rounds;
-		cb_results_cell_stats(cell);
-		if (!json_is_null(json_object_get(cell, "error")))
-			json_object_set_new(cell, "checksum_ok", json_false());
-	}
-	cb_results_derive(merged);
-	json_object_set_new(json_object_get(merged, "config"), "rounds", json_integer((json_int_t)rounds));
-	json_t *from = json_array(), *cmd = json_array();
-	for (int i = optind; i < argc; i++)
-		json_array_append_new(from, json_string(argv[i]));
-	json_object_set_new(merged, "merged_from", from);
-	json_array_append_new(cmd, json_string("concbench"));
-	json_array_append_new(cmd, json_string("merge"));
-	for (int i = 1; i < argc; i++)
-		json_array_append_new(cmd, json_string(argv[i]));
-	json_object_set_new(merged, "command", cmd);
+	finish_merged(merged, argc, argv, optind);
 	char *text = json_dumps(merged, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
 	int rc = cb_write_file_atomic(out, text, strlen(text), &err);
 	free(text);

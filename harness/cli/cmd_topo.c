@@ -56,6 +56,19 @@ out:
 	return rc;
 }
 
+static const char topo_usage[] =
+	"usage: concbench topo [--topology SRC] [--cpus LIST] [-n MAX] [--format text|json]\n"
+	"Prints the machine and the PUs each pin policy gives workers 1..MAX\n"
+	"(default: every allowed PU).\n"
+	"  --topology SRC  'synthetic:pack:2 numa:2 core:8 pu:2' or an XML file\n"
+	"  --cpus LIST     restrict the allowed PUs (OS indices), as a cgroup would\n"
+	"  --hosts FILE    also show where mpirun puts MAX ranks (default: every slot)\n"
+	"                  of an Open MPI host file, and their PUs on each node\n"
+	"  --format FMT    text (default) or json: {\"topology\": as results.json's\n"
+	"                  machine.topology, \"placements\": {policy: [{\"workers\", \"pu\"}]}}\n"
+	"Exit status: 0 printed, 2 bad input (a topology, PU list, -n or host file),\n"
+	"3 hwloc cannot read this machine.\n";
+
 int cb_cmd_topo(int argc, char **argv)
 {
 	const char *source = NULL, *restrict_to = NULL, *hosts = NULL, *format = "text";
@@ -63,17 +76,7 @@ int cb_cmd_topo(int argc, char **argv)
 	cb_error err = { 0 };
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: concbench topo [--topology SRC] [--cpus LIST] [-n MAX] [--format text|json]\n"
-			       "Prints the machine and the PUs each pin policy gives workers 1..MAX\n"
-			       "(default: every allowed PU).\n"
-			       "  --topology SRC  'synthetic:pack:2 numa:2 core:8 pu:2' or an XML file\n"
-			       "  --cpus LIST     restrict the allowed PUs (OS indices), as a cgroup would\n"
-			       "  --hosts FILE    also show where mpirun puts MAX ranks (default: every slot)\n"
-			       "                  of an Open MPI host file, and their PUs on each node\n"
-			       "  --format FMT    text (default) or json: {\"topology\": as results.json's\n"
-			       "                  machine.topology, \"placements\": {policy: [{\"workers\", \"pu\"}]}}\n"
-			       "Exit status: 0 printed, 2 bad input (a topology, PU list, -n or host file),\n"
-			       "3 hwloc cannot read this machine.\n");
+			fputs(topo_usage, stdout);
 			return CB_EXIT_OK;
 		}
 		if (i + 1 < argc && !strcmp(argv[i], "--topology"))
