@@ -191,14 +191,7 @@ static int serve_one(cb_cell *c, const char *line, int fd)
 static void send_end(cb_cell *c, int fd)
 {
 	cb_cell_close(c);
-	json_t *end = json_object();
-	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
-	json_object_set_new(end, "record", c->record ? json_incref(c->record) : json_null());
-	json_object_set_new(end, "note", json_string(c->ex.note));
-	if (c->has_latency)
-		json_object_set_new(end, "latency", json_pack("[f, f, f, f]", c->latency[0], c->latency[1],
-		                                              c->latency[2], c->latency[3]));
-	cb_send_json_line(fd, json_pack("{s:o}", "end", end));
+	cb_send_json_line(fd, json_pack("{s:o}", "end", cb_cell_end_json(c)));
 }
 
 /* The cell, from the parent's message to "end". */

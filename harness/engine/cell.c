@@ -272,6 +272,21 @@ void cb_cell_capacity(const cb_cell *c, const int *pus, int n, const double *bef
 	rep->reduced = sum < CB_CAPACITY_FULL * n;
 }
 
+json_t *cb_cell_end_json(const cb_cell *c)
+{
+	json_t *end = json_object();
+	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
+	json_object_set_new(end, "record", c->record ? json_incref(c->record) : json_null());
+	json_object_set_new(end, "note", json_string(c->ex.note));
+	if (c->has_latency)
+		json_object_set_new(end, "latency", json_pack("[f, f, f, f]", c->latency[0], c->latency[1],
+		                                              c->latency[2], c->latency[3]));
+	if (c->capacity_readings)
+		json_object_set_new(end, "capacity_cost", json_pack("{s:f, s:i}", "s", c->capacity_cost_s,
+		                                                    "readings", c->capacity_readings));
+	return end;
+}
+
 bool cb_cell_pairs_serial(const cb_cell *c)
 {
 	return c->run->cfg->pair_serial && !(c->strategy->flags & (CB_STRATEGY_BASELINE | CB_STRATEGY_EXTERNAL)) &&

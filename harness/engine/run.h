@@ -229,6 +229,10 @@ static inline bool cb_rep_counts(const cb_rep *r, bool any_full) { return !r->re
  * workload (its serial job is mostly waiting), or executors that run
  * elsewhere. */
 bool cb_cell_pairs_serial(const cb_cell *c);
+/* What a measuring process says of a cell at its end (the runner's and
+ * ab's alike): its checksum, the workload's record, the strategy's note,
+ * latency percentiles, and the capacity probe's cost where it read any. */
+json_t *cb_cell_end_json(const cb_cell *c);
 /* The CPU seconds its executors spent on their shares of the job in its
  * last repetition (cb_worker_trace), or NAN where they wait by design
  * (coroutines, I/O workloads) or were not traced. */

@@ -291,17 +291,7 @@ static void timed_reps(child_ctx *x)
 
 static void send_end(const cb_cell *c, int fd)
 {
-	json_t *end = json_object();
-	json_object_set_new(end, "checksum", json_sprintf("%llu", (unsigned long long)c->checksum));
-	json_object_set_new(end, "record", c->record ? json_incref(c->record) : json_null());
-	json_object_set_new(end, "note", json_string(c->ex.note));
-	if (c->has_latency)
-		json_object_set_new(end, "latency", json_pack("[f, f, f, f]", c->latency[0], c->latency[1],
-		                                              c->latency[2], c->latency[3]));
-	if (c->capacity_readings)
-		json_object_set_new(end, "capacity_cost", json_pack("{s:f, s:i}", "s", c->capacity_cost_s,
-		                                                    "readings", c->capacity_readings));
-	cb_send_json_line(fd, json_pack("{s:o}", "end", end));
+	cb_send_json_line(fd, json_pack("{s:o}", "end", cb_cell_end_json(c)));
 }
 
 static int child_main(cb_cell *c, int fd, int round)
