@@ -425,15 +425,9 @@ int cb_cmd_granularity(int argc, char **argv)
 {
 	gran_opts o;
 	cb_error err = { 0 };
-	int r = parse_args(argc, argv, &o, &err);
-	if (r == 1) {
-		fputs(usage_text, stdout);
-		return CB_EXIT_OK;
-	}
-	if (r) {
-		fprintf(stderr, "concbench: %s\n", err.msg);
-		return err.code;
-	}
+	int r = cb_cli_parsed(parse_args(argc, argv, &o, &err), usage_text, &err);
+	if (r >= 0)
+		return r;
 	long tasks[MAX_STEPS];
 	int nsteps = task_counts(&o, tasks), rc = CB_EXIT_OK;
 	char stamp[32];

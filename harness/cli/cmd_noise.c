@@ -311,15 +311,9 @@ int cb_cmd_noise(int argc, char **argv)
 {
 	noise_opts o;
 	cb_error err = { 0 };
-	int r = parse_args(argc, argv, &o, &err);
-	if (r == 1) {
-		fputs(usage_text, stdout);
-		return CB_EXIT_OK;
-	}
-	if (r) {
-		fprintf(stderr, "concbench: %s\n", err.msg);
-		return err.code;
-	}
+	int r = cb_cli_parsed(parse_args(argc, argv, &o, &err), usage_text, &err);
+	if (r >= 0)
+		return r;
 	cb_topology *t;
 	if (cb_topology_open(&t, NULL, &err)) {
 		fprintf(stderr, "concbench: %s\n", err.msg);

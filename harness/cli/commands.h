@@ -38,6 +38,10 @@ int cb_cli_file_dir_command(const char *cmd, const char *usage, int argc, char *
 typedef struct cb_cli_voice { bool quiet, progress_open; } cb_cli_voice;
 void cb_cli_say(void *ctx, cb_say_kind kind, const char *text);
 int cb_cli_report(const char *file, const char *dir);
+/* What a command does with its parser's answer (1: --help, else nonzero:
+ * err): the usage on stdout (exit 0), or the error on stderr (its code);
+ * -1 when the command goes on. */
+int cb_cli_parsed(int parsed, const char *usage, const cb_error *err);
 int cb_cli_report_quiet(const char *file, const char *dir, bool quiet);
 /* The end of a run: the report written into the run folder dir, its
  * warnings grouped by kind (those in said, told at the start, left out, and

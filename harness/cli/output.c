@@ -136,3 +136,16 @@ void cb_cli_run_answer(const char *dir, const char *note, const char *const *sai
 	cb_report_out_free(&out);
 	free(file);
 }
+
+int cb_cli_parsed(int parsed, const char *usage, const cb_error *err)
+{
+	if (parsed == 1) {
+		fputs(usage, stdout);
+		return CB_EXIT_OK;
+	}
+	if (parsed) {
+		fprintf(stderr, "concbench: %s\n", err->msg);
+		return err->code;
+	}
+	return -1;
+}
