@@ -727,36 +727,32 @@ static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o
 	 * cell's: the robust sd of each pair's deviation from its own round's
 	 * estimate. A round's own few pairs (3 to 10) can agree by chance and
 	 * would pass any two processes for different. */
-	double *dev = cb_xmalloc(n * sizeof *dev), *est_b = cb_xmalloc(k * sizeof *est_b);
+	double *dev = cb_xmalloc(n * sizeof *dev), *est = cb_xmalloc(k * sizeof *est);
 	for (size_t b = 0; b < k; b++) {
 		double lo, hi;
-		cb_hodges_lehmann(lr + b * m, m, 1 - o->alpha, &est_b[b], &lo, &hi);
-		for (size_t i = 0; i < m; i++)
-			dev[b * m + i] = lr[b * m + i] - est_b[b];
-	}
-	double within = cb_robust_sd(dev, n);
-	free(dev);
-	free(est_b);
-	for (size_t b = 0; b < k; b++) {
-		double est, lo, hi;
-		cb_hodges_lehmann(lr + b * m, m, 1 - o->alpha, &est, &lo, &hi);
-		row->block_lo = fmin(row->block_lo, exp(est));
-		row->block_hi = fmax(row->block_hi, exp(est));
+		cb_hodges_lehmann(lr + b * m, m, 1 - o->alpha, &est[b], &lo, &hi);
+		row->block_lo = fmin(row->block_lo, exp(est[b]));
+		row->block_hi = fmax(row->block_hi, exp(est[b]));
 		top_lo = fmax(top_lo, lo);
 		bottom_hi = fmin(bottom_hi, hi);
-		/* The estimate's standard error (the Hodges-Lehmann
-		 * estimate's: sd * sqrt(pi / 3m)). */
-		double se = fmax(within * sqrt(M_PI / (3.0 * (double)m)), BLOCK_SE_FLOOR);
-		double w = 1 / (se * se);
+		for (size_t i = 0; i < m; i++)
+			dev[b * m + i] = lr[b * m + i] - est[b];
+	}
+	/* Each round's estimate's standard error (the Hodges-Lehmann
+	 * estimate's: sd * sqrt(pi / 3m)), from the pooled spread. */
+	double se = fmax(cb_robust_sd(dev, n) * sqrt(M_PI / (3.0 * (double)m)), BLOCK_SE_FLOOR), w = 1 / (se * se);
+	for (size_t b = 0; b < k; b++) {
 		sw += w;
 		sww += w * w;
-		swx += w * est;
-		swxx += w * est * est;
+		swx += w * est[b];
+		swxx += w * est[b] * est[b];
 		if (b < CB_CMP_MAX_BLOCKS) {
-			row->block_est[b] = est;
+			row->block_est[b] = est[b];
 			row->block_se[b] = se;
 		}
 	}
+	free(dev);
+	free(est);
 	row->nblocks = k <= CB_CMP_MAX_BLOCKS ? k : 0;
 	/* Cochran's Q: the blocks' estimates about their weighted mean,
 	 * chi-square with k - 1 degrees of freedom when every pair of
