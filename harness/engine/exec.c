@@ -228,6 +228,9 @@ int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
 typedef struct share_mark {
 	cpu_set_t *seen;
 	cb_worker_progress *me;
+	bool timed;          /* its wall and CPU time recorded (not for a
+	                        coroutine: its share is not its executor's,
+	                        and a scheduler opens hundreds a repetition) */
 	long nvcsw0;
 	double wall0, cpu0;
 } share_mark;
@@ -260,17 +263,20 @@ static void share_open(cb_exec *ex, int trace_w, share_mark *m)
 	if (m->me)
 		atomic_store_explicit(&m->me->active, atomic_load_explicit(&m->me->active, memory_order_relaxed) + 1,
 		                      memory_order_relaxed);
-	m->nvcsw0 = voluntary_switches();
-	m->wall0 = cb_now();
-	m->cpu0 = thread_cpu_s();
+	m->timed = ex->trace && !(ex->strategy && (ex->strategy->flags & CB_STRATEGY_YIELDS));
+	if (m->timed) {
+		m->nvcsw0 = voluntary_switches();
+		m->wall0 = cb_now();
+		m->cpu0 = thread_cpu_s();
+	}
 	note_cpu(m->seen);
 }
 
 static void share_close(cb_exec *ex, int trace_w, share_mark *m)
 {
 	note_cpu(m->seen);
-	double cpu1 = thread_cpu_s(), wall1 = cb_now();
-	if (ex->trace) {
+	if (m->timed) {
+		double cpu1 = thread_cpu_s(), wall1 = cb_now();
 		ex->trace[trace_w].wall_s += wall1 - m->wall0;
 		ex->trace[trace_w].cpu_s += cpu1 - m->cpu0;
 		ex->trace[trace_w].waits += voluntary_switches() - m->nvcsw0;
