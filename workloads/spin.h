@@ -8,37 +8,14 @@
 #include <stdint.h>
 
 #include "base/common.h"
+#include "base/spin.h"
 #include "engine/workload.h"
 
-static inline uint64_t cb_spin(uint64_t seed, uint64_t iters)
-{
-	uint64_t x = seed;
-	for (uint64_t i = 0; i < iters; i++)
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL + i;
-	return x;
-}
-
-/* Iterations per second of cb_spin(), the best of a few short probes (the
- * best is the least disturbed by a noisy neighbour). */
-static inline double cb_spin_calibrate(void)
-{
-	double best = 0;
-	uint64_t iters = 1u << 20;
-	volatile uint64_t sink = 0;
-	for (int k = 0; k < 5; k++) {
-		double t0 = cb_now();
-		sink += cb_spin((uint64_t)k, iters);
-		double dt = cb_now() - t0;
-		if (dt > 0 && iters / dt > best)
-			best = iters / dt;
-	}
-	(void)sink;
-	return best;
-}
-
-/* The `rate` parameter of workloads built on cb_spin(): 0 means calibrate
- * at setup; the measured rate is then recorded in the job, so processes
- * that rebuild the job from its parameters (MPI ranks) do the same work and
+/* The `rate` parameter of workloads built on cb_spin(): 0 means the rate
+ * of this invocation (cb_spin_rate_shared: measured once, before the first
+ * measuring process starts, and the same in all of them and on both sides
+ * of an A/B run); the rate is then recorded in the job, so processes that
+ * rebuild the job from its parameters (MPI ranks) do the same work and
  * compute the same answer. */
 #define CB_SPIN_RATE_PARAM                                                                    \
 	{ "rate", CB_PARAM_MEASURED, { "0", "0", "0", "0" }, 0, 1e15, NULL,                    \
@@ -48,7 +25,7 @@ static inline double cb_spin_rate(cb_job *job)
 {
 	double rate = cb_job_param(job, "rate");
 	if (rate <= 0) {
-		rate = cb_spin_calibrate();
+		rate = cb_spin_rate_shared();
 		cb_params_set(&job->params, "rate", rate);
 	}
 	return rate;

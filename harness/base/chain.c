@@ -1,6 +1,9 @@
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "base/chain.h"
+#include "base/spin.h"
 #include "base/common.h"
 
 /* The register a double lives in, named to the compiler so that it must
@@ -92,4 +95,34 @@ double cb_chain_per_ms(int tries)
 		best = s < best ? s : best;
 	}
 	return CALIBRATE_ITERS / (best * 1e3);
+}
+
+double cb_spin_calibrate(int tries)
+{
+	double best = 0;
+	uint64_t iters = 1u << 20;
+	volatile uint64_t sink = 0;
+	for (int k = 0; k < (tries > 0 ? tries : 1); k++) {
+		double t0 = cb_now();
+		sink += cb_spin((uint64_t)k, iters);
+		double dt = cb_now() - t0;
+		if (dt > 0 && iters / dt > best)
+			best = iters / dt;
+	}
+	(void)sink;
+	return best;
+}
+
+double cb_spin_rate_shared(void)
+{
+	const char *v = getenv(CB_SPIN_RATE_ENV);
+	char *end;
+	double rate = v ? strtod(v, &end) : 0;
+	if (v && *end == '\0' && isfinite(rate) && rate > 0)
+		return rate;
+	rate = cb_spin_calibrate(15);
+	char text[64];
+	snprintf(text, sizeof text, "%.17g", rate);
+	setenv(CB_SPIN_RATE_ENV, text, 1);
+	return rate;
 }

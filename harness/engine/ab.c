@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/spin.h"
 #include "engine/run.h"
 
 /* The limits on a side's silence: for its setup (the plan, the serial
@@ -580,6 +581,8 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 int cb_ab_run(cb_run *plan, cb_ab_side side[2], const cb_ab_opts *o, json_t **pairs, cb_error *err)
 {
 	plan->t_start = cb_now();
+	/* One rate of the spin chain for both sides' processes. */
+	cb_spin_rate_shared();
 	for (int i = 0; i < plan->ncells; i++)
 		plan->cells[i].done = true;
 	json_t *root = cb_results_json(plan), *fallback = json_object_get(root, "cells");

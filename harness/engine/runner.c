@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/spin.h"
 #include "engine/capacity.h"
 #include "engine/gbench.h"
 #include "base/migrations.h"
@@ -958,6 +959,8 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	for (int j = 0; j < run->njobs; j++)
 		cb_job_release(run->jobs[j]);
 	malloc_trim(0);
+	/* One rate of the spin chain for every measuring process. */
+	cb_spin_rate_shared();
 	run->t_start = cb_now();
 	int rounds = cfg->rounds > 0 ? cfg->rounds : 1;
 	int *cells = cb_xcalloc((size_t)run->ncells + 1, sizeof *cells), n = 0;

@@ -83,6 +83,10 @@ for side in base new; do
 	jq -e '[.cells[] | select(.workload == "cpu.primes") | .error == null and (.reps | length) == 18] == [true]' \
 		"$tmp/hang/$side/results.json" >/dev/null || fail "$side: the run did not go on after the hung cell"
 done
+# Both sides' processes size io.sleep's CPU part with one rate of the spin chain.
+jq -e --slurpfile n "$tmp/hang/new/results.json" \
+	'[.cells[] | select(.workload == "io.sleep") | .measured_params.rate] == [$n[0].cells[] | select(.workload == "io.sleep") | .measured_params.rate]' \
+	"$tmp/hang/base/results.json" >/dev/null || fail "the sides' spin rates differ"
 contains out "failed in BASE"
 [ -z "$(pgrep -f "$tmp/hang")" ] && [ -z "$(pgrep -f "ab-worker" -P $$)" ] || fail "processes left after a hung side"
 

@@ -26,6 +26,20 @@ grep -q "| timing noise | [0-9.]*% (sd of log time" "$tmp/rep/report.md" ||
   { echo "FAIL: the report's machine table lacks the timing noise"; exit 1; }
 echo "rounds ok"
 
+# Work sized in time (graph.deps, io.sleep's CPU part) comes from one rate
+# of the spin chain for the whole run: every round's measuring process and
+# every cell the same, so that rounds and cells do the same work; a rate
+# the user sets in CB_SPIN_RATE is the one used.
+env -u CB_SPIN_RATE "$bin" run -q --no-report --size tiny -w graph.deps,io.sleep -s serial,threads -n 2 -r 1 --warmup 0 \
+	--rounds 3 -o "$tmp/rate" || { echo "FAIL: run of graph.deps, io.sleep exited $?"; exit 1; }
+rates=$(jq -r '[.cells[].measured_params.rate] | unique | length' "$tmp/rate/latest/results.json")
+[ "$rates" = 1 ] || { echo "FAIL: the cells' spin rates differ: $(jq -c '[.cells[].measured_params.rate]' "$tmp/rate/latest/results.json")"; exit 1; }
+CB_SPIN_RATE=5e8 "$bin" run -q --no-report --size tiny -w graph.deps -s serial -r 1 --warmup 0 -o "$tmp/rate_set" ||
+	{ echo "FAIL: run with CB_SPIN_RATE exited $?"; exit 1; }
+jq -e '[.cells[].measured_params.rate | tonumber] | all(. == 5e8)' "$tmp/rate_set/latest/results.json" >/dev/null ||
+	{ echo "FAIL: CB_SPIN_RATE=5e8 not used: $(jq -c '[.cells[].measured_params.rate]' "$tmp/rate_set/latest/results.json")"; exit 1; }
+echo "spin rate ok"
+
 # --round 2, an abbreviation getopt accepts: one run folder holding both
 # rounds, nothing nested, no second run started from inside the first.
 timeout 120 "$bin" run -q --size tiny -w cpu.primes -s serial -r 1 --warmup 0 --round 2 -o "$tmp/abbr" ||
