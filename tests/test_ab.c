@@ -361,6 +361,109 @@ static void test_pairs_workload_process_variance(void **state)
 	}
 }
 
+/* 3 pairs of processes of 10 pairs per cell; NEW `shift` slower; pairs 4,
+ * 14 and 25 of each cell one side's stall (-40%, +40%, -35%). */
+static void make_stalls(size_t ncells, double shift, unsigned long seed, cb_cmp_input **base, cb_cmp_input **new)
+{
+	make_pairs_rounds(ncells, 30, ncells, shift, seed, 0, base, new);
+	for (size_t c = 0; c < ncells; c++) {
+		for (int s = 0; s < 2; s++) {
+			cb_cmp_cell *cell = &(s ? *new : *base)->cells[c];
+			cell->nrounds = 3;
+			cell->rounds = cb_xrealloc(cell->rounds, 3 * sizeof *cell->rounds);
+			cell->rounds[2] = 0.03;
+		}
+		(*new)->cells[c].reps[4] *= exp(-0.40);
+		(*new)->cells[c].reps[14] *= exp(0.40);
+		(*new)->cells[c].reps[25] *= exp(-0.35);
+	}
+}
+
+static void test_pairs_stalls_left_out(void **state)
+{
+	(void)state;
+	cb_cmp_input *b, *n;
+	/* 3% slower: the three stalls, two of them against the change, are
+	 * left out and every cell is found, its MDC that of its other pairs. */
+	make_stalls(10, 0.03, 31, &b, &n);
+	cb_cmp_result *r = compare_pairs(b, n);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED], 10);
+	for (size_t i = 0; i < r->nrows; i++) {
+		assert_int_equal(r->rows[i].wild, 3);
+		assert_true(r->rows[i].mdc < 0.02);
+	}
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+	/* Nothing changed: the stalls make no verdict either way. */
+	make_stalls(10, 0, 32, &b, &n);
+	r = compare_pairs(b, n);
+	assert_int_equal(r->count[CB_VERDICT_REGRESSED] + r->count[CB_VERDICT_IMPROVED], 0);
+	cb_cmp_result_free(r);
+	cb_cmp_input_free(b);
+	cb_cmp_input_free(n);
+}
+
+/* One workload, 8 cells at 1 worker whose processes agree and 4 at 2
+ * workers whose processes (contending for one counter) each run off their
+ * twins by N(0, 6%); nothing changed. The workload's cells pooled would
+ * give the 2-worker cells too small a variance between processes: they
+ * take their worker count's. */
+static void make_contended(unsigned long seed, cb_cmp_input **base, cb_cmp_input **new)
+{
+	enum { CELLS = 12, ROUNDS = 3, PAIRS = 10 };
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, seed);
+	cb_cmp_input *in[2];
+	new_inputs(in, CELLS);
+	for (size_t c = 0; c < CELLS; c++) {
+		bool contended = c % 3 == 0;
+		double offset[ROUNDS];
+		for (int k = 0; k < ROUNDS; k++)
+			offset[k] = contended ? gsl_ran_gaussian(rng, 0.06) : 0;
+		for (int s = 0; s < 2; s++) {
+			cb_cmp_cell *cell = &in[s]->cells[c];
+			cell->key = cb_xasprintf("sync.z/threads/n%d/c%zu", contended ? 2 : 1, c);
+			cell->label = cb_xstrdup(cell->key);
+			cell->executors = contended ? 2 : 1;
+			cell->nreps = ROUNDS * PAIRS;
+			cell->reps = cb_xcalloc(cell->nreps, sizeof *cell->reps);
+			cell->nrounds = ROUNDS;
+			cell->rounds = cb_xcalloc(ROUNDS, sizeof *cell->rounds);
+			for (int k = 0; k < ROUNDS; k++)
+				cell->rounds[k] = 0.03;
+		}
+		for (size_t i = 0; i < ROUNDS * PAIRS; i++) {
+			double drift = gsl_ran_gaussian(rng, 0.05);
+			in[0]->cells[c].reps[i] = 0.03 * exp(drift + gsl_ran_gaussian(rng, 0.008));
+			in[1]->cells[c].reps[i] = 0.03 * exp(offset[i / PAIRS] + drift + gsl_ran_gaussian(rng, 0.008));
+		}
+	}
+	gsl_rng_free(rng);
+	*base = in[0];
+	*new = in[1];
+}
+
+static void test_pairs_process_variance_by_workers(void **state)
+{
+	(void)state;
+	for (unsigned long seed = 41; seed < 51; seed++) {
+		cb_cmp_input *b, *n;
+		make_contended(seed, &b, &n);
+		cb_cmp_result *r = compare_pairs(b, n);
+		for (size_t i = 0; i < r->nrows; i++) {
+			const cb_cmp_row *w = &r->rows[i];
+			assert_int_not_equal(w->verdict, CB_VERDICT_REGRESSED);
+			assert_int_not_equal(w->verdict, CB_VERDICT_IMPROVED);
+			if (w->base->executors == 2)
+				assert_true(w->tau2 > 0.02 * 0.02);
+		}
+		cb_cmp_result_free(r);
+		cb_cmp_input_free(b);
+		cb_cmp_input_free(n);
+	}
+}
+
 /* Beyond the threshold overall and in one pair of processes, not in the
  * other: not a regression (each side's first process 0.7% apart, its
  * second 1.4%, the intervals overlapping). */
@@ -557,6 +660,8 @@ int main(void)
 		cmocka_unit_test(test_pairs_verdicts),
 		cmocka_unit_test(test_pairs_processes_that_disagree_are_noisy),
 		cmocka_unit_test(test_pairs_workload_process_variance),
+		cmocka_unit_test(test_pairs_stalls_left_out),
+		cmocka_unit_test(test_pairs_process_variance_by_workers),
 		cmocka_unit_test(test_pairs_beyond_threshold_in_every_round),
 		cmocka_unit_test(test_pairs_unequal_counts_not_compared),
 		cmocka_unit_test(test_protocol_hello_and_refusal),

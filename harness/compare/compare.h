@@ -113,6 +113,11 @@ void cb_cmp_opts_default(cb_cmp_opts *o);
 
 /* Pairs of measuring processes (rounds) a cell's pairs are read in. */
 #define CB_CMP_MAX_BLOCKS 16
+/* A/B pairs farther than this many robust sd, and this share, from their
+ * cell's median log ratio: one side stalled (the host took its vCPU for
+ * milliseconds), which says nothing of the code. */
+#define CB_CMP_WILD_SD 5.0
+#define CB_CMP_WILD_MIN 0.05
 
 /* One matched cell. Ratios are new / base of the metric. */
 typedef struct cb_cmp_row {
@@ -141,6 +146,9 @@ typedef struct cb_cmp_row {
 	size_t nblocks;
 	double block_est[CB_CMP_MAX_BLOCKS], block_se[CB_CMP_MAX_BLOCKS];
 	double block_q, block_c, tau2;
+	size_t wild;               /* pairs: left out of the signed-rank test and its MDC
+	                              as one side's hiccup (CB_CMP_WILD_SD robust sd and
+	                              CB_CMP_WILD_MIN from the cell's median) */
 	double *x, *y;             /* the samples tested (rounds set aside left out) */
 	size_t set_aside;          /* rounds left out as slowed by interference */
 	double prior_df, prior_s2; /* the moderation's prior, from the cell's workload */

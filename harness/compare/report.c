@@ -106,14 +106,21 @@ static void method_line(FILE *f, const cb_cmp_result *r)
 {
 	const cb_cmp_opts *o = &r->opts;
 	if (o->pairs) {
+		size_t wild = 0;
+		for (size_t i = 0; i < r->nrows; i++)
+			wild += r->rows[i].wild;
 		fprintf(f, "method: unit of replication A/B pairs (one repetition of BASE and one of NEW, "
 		        "milliseconds apart on the same PUs, in a random order, concbench ab); Wilcoxon "
-		        "signed-rank test on the pairs' log ratios; p adjusted across %zu tested cells by "
-		        "Holm, family-wise alpha %g; ratio new/base the Hodges-Lehmann estimate with its "
-		        "distribution-free %g%% interval; threshold %g%%; MDC = smallest change detectable "
-		        "with 80%% power at alpha/%zu (none where n pairs cannot reach it: p >= 2^(1-n)).\n",
-		        r->ntested, o->alpha, (1 - o->alpha) * 100, o->threshold * 100,
-		        r->ntested ? r->ntested : 1);
+		        "signed-rank test on the pairs' log ratios (%zu pairs beyond %g robust sd and %g%% "
+		        "of their cell's median left out as one side's stall), and where a cell has "
+		        "several pairs of processes, the larger of its p and a random-effects test's "
+		        "(variance between processes pooled over the workload's cells); p adjusted across "
+		        "%zu tested cells by Holm, family-wise alpha %g; ratio new/base the Hodges-Lehmann "
+		        "estimate with its distribution-free %g%% interval; threshold %g%%; MDC = smallest "
+		        "change detectable with 80%% power at alpha/%zu by both tests (none where n pairs "
+		        "cannot reach it: p >= 2^(1-n)).\n",
+		        wild, CB_CMP_WILD_SD, CB_CMP_WILD_MIN * 100, r->ntested, o->alpha, (1 - o->alpha) * 100,
+		        o->threshold * 100, r->ntested ? r->ntested : 1);
 		return;
 	}
 	double *df = cb_xmalloc((r->nrows + 1) * sizeof *df);
@@ -287,8 +294,10 @@ static json_t *row_json(const cb_cmp_row *w)
 	                 "cv_base", num(w->cv_base), "cv_new", num(w->cv_new), "df", num(w->df),
 	                 "prior_df", num(w->prior_df), "set_aside", (json_int_t)w->set_aside);
 	json_object_set_new(j, "probe_slope", num(w->slope));
-	if (w->pairs)
+	if (w->pairs) {
 		json_object_set_new(j, "pairs", json_integer((json_int_t)w->nb));
+		json_object_set_new(j, "pairs_wild", json_integer((json_int_t)w->wild));
+	}
 	return j;
 }
 
