@@ -86,11 +86,15 @@ size_t cb_paired_speedup(const double *base, size_t nb, const double *cell, size
 	if (ratios)
 		memcpy(ratios, r, n * sizeof *r);
 	cb_sort(r, n);
-	*s = cb_percentile_sorted(r, n, 0.5);
 	if (lo)
 		*lo = r[0];
 	if (hi)
 		*hi = r[n - 1];
+	for (size_t k = 0; k < n; k++)
+		r[k] = log(r[k]);
+	double est, l, h;
+	cb_hodges_lehmann(r, n, 0.5, &est, &l, &h);
+	*s = exp(est);
 	free(r);
 	return n;
 }
