@@ -146,7 +146,11 @@ static char *metg_str(const json_t *m, const char *key)
 int cb_report_granularity(const char *file, const char *dir, cb_report_out *out, cb_error *err)
 {
 	char *gdir = granularity_dir(file);
+	struct stat st;
 	memset(out, 0, sizeof *out);
+	if (!gdir && !stat(file, &st) && S_ISDIR(st.st_mode))
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: a folder without granularity.json (valid: a results.json "
+		                    "file, or the folder of a granularity sweep)", file);
 	if (!gdir)
 		return 1;
 	char *path = cb_xasprintf("%s/granularity.json", gdir), *pattern = cb_xasprintf("%s/tasks-*/latest/results.json", gdir);
