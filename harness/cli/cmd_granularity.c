@@ -487,6 +487,11 @@ int cb_cmd_granularity(int argc, char **argv)
 	                                  : json_null(), "work_s", o.work, "per_decade", o.per_decade, "series", json_array());
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(json_object_get(doc, "series"), series_json(&all[i], nsteps));
+	/* The schedule its runs used (run's default): what the price list's
+	 * cost of a task (pools/S_map_100k, dynamic:1) has to match. */
+	const json_t *sched = last ? json_object_get(json_object_get(last->root, "config"), "schedule") : NULL;
+	if (json_is_string(sched))
+		json_object_set_new(doc, "schedule", json_string(json_string_value(sched)));
 	char *out = cb_xasprintf("%s/granularity.json", root);
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
 	if (cb_write_file_atomic(out, text, strlen(text), &err))

@@ -941,10 +941,19 @@ static void section_granularity(emitter *e)
 	e->table(e, &t);
 	table_free(&t);
 	if (priced) {
-		e->para(e, "The price list's METG is what `concbench micro pools` predicts for a bag of tasks: a job of "
-		           "work W in tasks of duration d on p workers takes about J + (W / d)(d + c) / p, J the cost "
-		           "of an empty job and c the cost of a task (pools/S_empty_job, pools/S_map_100k), so "
-		           "efficiency θ is reached at d = c / (1/θ − 1 − pJ/W).");
+		const char *sched = json_string_value(json_object_get(g, "schedule"));
+		char *why = cb_xasprintf(
+			"The price list's METG is what `concbench micro pools` predicts for a bag of tasks: a job of "
+			"work W in tasks of duration d on p workers takes about J + (W / d)(d + c) / p, J the cost "
+			"of an empty job and c the cost of a task (pools/S_empty_job, and pools/S_map_100k, whose "
+			"tasks are claimed one at a time: schedule dynamic:1; the sweep's runs used %s), so "
+			"efficiency θ is reached at d = c / (1/θ − 1 − pJ/W). Every model claims its tasks through the "
+			"same schedule loop from one shared counter, so c differs little between them; they differ "
+			"through J, which a job of W = %.3g ms spreads thin (a smaller --work shows it).",
+			sched ? sched : "a schedule the file does not record",
+			1e3 * json_number_value(json_object_get(g, "work_s")));
+		e->para(e, why);
+		free(why);
 		if (ncall) {
 			e->heading(e, 3, "More than 2x from the price list", NULL);
 			e->list(e, callouts, ncall);

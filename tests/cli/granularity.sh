@@ -16,6 +16,7 @@ jq -e '.schema == "concbench.granularity/1" and (.series | length) == 2
 	and ([.series[] | .metg50.where] | all(. == "found" or . == "below the shortest task" or . == "above the longest task"))
 	and ([.series[].points[] | .task_s > 0 and .efficiency > 0] | all)' "$f" >/dev/null ||
 	fail "granularity.json: $(jq -c . "$f")"
+jq -e '.schedule == "dynamic:1"' "$f" >/dev/null || fail "granularity.json does not record its runs' schedule"
 [ "$(ls -d "$g"/tasks-* | wc -l)" -eq 2 ] || fail "expected one run per duration: $(ls "$g")"
 for r in "$g"/tasks-*/latest/results.json; do
 	jq -e '([.cells[].checksum_ok] | all) and (.cells | length) == 3' "$r" >/dev/null || fail "a run's cells: $r"
