@@ -1015,6 +1015,24 @@ static void section_granularity(emitter *e)
 	e->heading(e, 3, "Efficiency at each task duration", NULL);
 	e->table(e, &et);
 	table_free(&et);
+	/* A task graph: how each strategy met its dependencies (its runs' cells
+	 * say it; the last run stands for every one). */
+	rtable dt = { .ncols = 2 };
+	row_add(&dt, S("strategy"), S("how a task waited for its inputs"));
+	for (size_t c = 0; c < e->in->doc->ncells; c++) {
+		const cb_rcell *rc = &e->in->doc->cells[c];
+		const char *how = json_string_value(json_object_get(rc->json, "dependencies"));
+		bool seen = false;
+		for (size_t r = 1; r < dt.nrows && how; r++)
+			seen |= !strcmp(dt.cell[r * dt.ncols], rc->strategy);
+		if (how && !seen)
+			row_add(&dt, S(rc->strategy), S(how));
+	}
+	if (dt.nrows > 1) {
+		e->heading(e, 3, "Dependencies: how each strategy met them", NULL);
+		e->table(e, &dt);
+	}
+	table_free(&dt);
 	section_charts(e, "granularity");
 }
 

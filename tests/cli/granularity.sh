@@ -55,6 +55,12 @@ grep -q "1.25x" "$md" || fail "no 1.25x ratio"
 grep -q "More than 2x from the price list" "$md" || fail "no call-out section"
 grep -q "threads/n1: METG(50%) measured 100 us, the price list predicts 20 us: 5.00x" "$md" || fail "call-out: $(grep -A3 "More than 2x" "$md")"
 grep -q "processpool/n1: METG(50%) measured" "$md" && fail "a ratio within 2x called out"
+# A task graph's sweep: its report says how each strategy met the dependencies.
+"$bin" granularity -q -s threads,coroutines -n 1 --pattern stencil --from 100us --to 1ms --per-decade 1 --work 2ms -r 1 \
+	-o "$tmp/graph" 2>"$tmp/err" || fail "a --pattern sweep exited $?: $(cat "$tmp/err")"
+gr=$(ls -d "$tmp"/graph/granularity-*)
+grep -q "Dependencies: how each strategy met them" "$gr/report.md" && grep -q "| coroutines | a flag per task" "$gr/report.md" ||
+	fail "the graph sweep's report has no dependencies"
 mkdir -p "$tmp/empty"
 "$bin" report "$tmp/empty" 2>"$tmp/bad"
 [ $? -eq 2 ] && grep -q "a folder without granularity.json (valid: a results.json file, or the folder of a granularity sweep)" \
