@@ -65,7 +65,7 @@ static void test_report_without_charts_says_why(void **state)
 {
 	fixture *f = *state;
 	cb_chart_list charts = { 0 };
-	cb_report_in in = { f->doc, &f->set, &charts, "/nonexistent", "gnuplot not found", &f->warnings };
+	cb_report_in in = { f->doc, &f->set, &charts, "/nonexistent", "gnuplot not found", &f->warnings, NULL };
 	char *html = cb_report_html(&in), *md = cb_report_md(&in);
 	assert_non_null(strstr(html, "<!DOCTYPE html>"));
 	assert_non_null(strstr(html, "Charts: none drawn. gnuplot not found."));
@@ -189,7 +189,7 @@ static void reports_of(const cb_rdoc *doc, char **html, char **md)
 	if (cb_series_from_doc(doc, &set, &err))
 		fail_msg("%s", err.msg);
 	cb_report_warnings(doc, &w);
-	cb_report_in in = { doc, &set, &charts, "/nonexistent", "not drawn here", &w };
+	cb_report_in in = { doc, &set, &charts, "/nonexistent", "not drawn here", &w, NULL };
 	*html = cb_report_html(&in);
 	*md = cb_report_md(&in);
 	cb_warnings_free(&w);

@@ -98,7 +98,7 @@ static bool through_reader(const char *path)
 	}
 	cb_report_warnings(doc, &w);
 	if (doc->micro || !cb_series_from_doc(doc, &set, &err)) {
-		cb_report_in in = { doc, &set, &charts, "/nonexistent", "not drawn here", &w };
+		cb_report_in in = { doc, &set, &charts, "/nonexistent", "not drawn here", &w, NULL };
 		free(cb_report_html(&in));
 		free(cb_report_md(&in));
 	} else if (!err.code || !err.msg[0]) {

@@ -43,6 +43,9 @@
 enum { PAT_TRIVIAL, PAT_STENCIL, PAT_FFT, PAT_TREE, PAT_ALL, PAT_PIPELINE };
 enum { KERNEL_COMPUTE, KERNEL_MEMORY };
 #define SPIN_BEFORE_SLEEP 20000   /* flag checks (about 20-50 us) before sleeping */
+#define CORO_NAP_S 1e-6           /* a waiting coroutine's sleep between looks */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define MAX_WIDTH 256
 #define STALE 0x57414c4500000000ULL   /* what an input not yet written reads as */
 typedef struct {
@@ -221,16 +224,34 @@ static int pre(cb_job *job, cb_error *err)
 	return 0;
 }
 
+/* Whether a task runs as a coroutine: its I/O interface is a scheduler's
+ * (it yields) rather than plain blocking calls (threads, processes). */
+static bool io_yields(const cb_io *io) { return strncmp(io->ops->name, "blocking", 8) != 0; }
+
+/* How wait_for meets a dependency, in words, for the results (one phrase
+ * each way a task may wait; cb_graph_dependencies). */
+static const char wait_blocking[] =
+	"a flag per task in shared memory (MAP_SHARED), set when the task's output is written; a waiting task "
+	"checks it up to " STR(SPIN_BEFORE_SLEEP) " times, then sleeps on it (a futex the writer wakes)";
+static const char wait_coroutine[] =
+	"a flag per task in shared memory, set when the task's output is written; a waiting task checks it up to "
+	STR(SPIN_BEFORE_SLEEP) " times, then sleeps 1 us at a time in its coroutine scheduler, which runs its "
+	"other tasks meanwhile (no wake-up: the waiter looks again)";
+
+static const char wait_serial[] =
+	"tasks in index order on one executor: every input is written before the task that reads it, whose flag "
+	"check finds it set at once";
+
 /* Waits until task k's output of this repetition is written. */
 static void wait_for(const graph_state *s, size_t k, uint32_t gen, cb_io *io)
 {
 	struct flag *f = &s->shm->task[k];
-	bool coroutine = strncmp(io->ops->name, "blocking", 8) != 0;
+	bool coroutine = io_yields(io);
 	for (long spin = 0; atomic_load_explicit(&f->done, memory_order_acquire) != gen; spin++) {
 		if (spin < SPIN_BEFORE_SLEEP)
 			continue;
 		if (coroutine) {
-			cb_io_sleep(io, 1e-6);   /* the scheduler runs the others meanwhile */
+			cb_io_sleep(io, CORO_NAP_S);   /* the scheduler runs the others meanwhile */
 			continue;
 		}
 		atomic_fetch_add(&f->waiters, 1);
@@ -333,6 +354,33 @@ static int task(const cb_job *job, size_t k, cb_io *io, uint64_t *out)
 }
 
 static uint64_t post(cb_job *job) { return cb_partials_hash(job); }
+
+extern const cb_workload cb_wl_graph_deps, cb_wl_graph_pipeline;
+
+/* How a job of graph.deps or graph.pipeline meets its dependencies under
+ * a strategy that runs its tasks `way`: what wait_for does, and which
+ * tasks a task waits for. NULL for other workloads. */
+const char *cb_graph_dependencies(const cb_job *job, cb_deps_way way)
+{
+	static _Thread_local char buf[640];
+	const char *how = way == CB_DEPS_SERIAL ? wait_serial : way == CB_DEPS_YIELDING ? wait_coroutine : wait_blocking;
+	if (job->wl == &cb_wl_graph_pipeline) {
+		snprintf(buf, sizeof buf, "%s; an item at a stage waits for itself at the stage before, the item before "
+		         "it at its stage and room in the queue after it", how);
+	} else if (job->wl == &cb_wl_graph_deps) {
+		if ((int)cb_job_param(job, "pattern") == PAT_TRIVIAL)
+			return "none: no task reads another's output (pattern trivial)";
+		snprintf(buf, sizeof buf, "%s; no barrier between steps (each task waits for its own inputs only)", how);
+	} else {
+		return NULL;
+	}
+	long broken = (long)cb_job_param(job, "broken");
+	if (broken >= 0) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, sizeof buf - len, "; task %ld does not wait (broken, for tests)", broken);
+	}
+	return buf;
+}
 
 /* The pipeline's figure of merit: items through it per second. */
 static double items(const cb_job *job, const char **unit)

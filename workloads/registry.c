@@ -28,3 +28,12 @@ const cb_workload *const cb_workloads[] = {
 	&cb_wl_graph_pipeline,
 	NULL,
 };
+
+const char *cb_graph_dependencies(const cb_job *job, cb_deps_way way);
+
+/* Each workload whose tasks wait on each other says how, from its own
+ * code (graph.c: what its tasks' waits do). */
+const char *cb_workload_dependencies(const cb_job *job, cb_deps_way way)
+{
+	return job && !job->error ? cb_graph_dependencies(job, way) : NULL;
+}

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "render/gnuplot.h"
 #include "render/plot.h"
+#include "render/report.h"
 #include "resultfile/read.h"
 
 #define MAX_STEPS 64
@@ -31,7 +32,8 @@ static const char usage_text[] =
 	"efficiency at each task duration and each model's METG(50%) and METG(90%):\n"
 	"the shortest task at which it still reaches that efficiency (Task Bench's\n"
 	"metric), interpolated in log duration, with an interval from the fastest and\n"
-	"slowest repetitions; and draws granularity.png.\n"
+	"slowest repetitions; draws granularity.png and writes the sweep's report\n"
+	"(report.html, report.md: `concbench report DIR` writes it again).\n"
 	"\n"
 	"  -s, --strategy LIST  strategies (default: every one that runs here but mpi)\n"
 	"  -n, --workers LIST   worker counts (default: 1,all)\n"
@@ -243,8 +245,14 @@ static void collect(const cb_rdoc *d, int k, series **all, size_t *n)
 		snprintf(name, sizeof name, c->threads > 1 ? "%s/n%d/t%d" : "%s/n%d", c->strategy, c->workers, c->threads);
 		series *s = series_of(all, n, name, c->strategy, c->workers, p);
 		double sp = json_number_value(json_object_get(c->json, "speedup")), lo = INFINITY, hi = 0;
+		/* The repetitions' speedups the way the cell's own was taken: against
+		 * each one's paired serial repetition, or (a cell with too few pairs:
+		 * "ratio of medians") against the serial cell's median, so that the
+		 * interval holds the estimate. */
+		const char *method = json_string_value(json_object_get(c->json, "speedup_method"));
+		bool paired = method && !strcmp(method, "paired repetitions");
 		for (size_t r = 0; r < c->nreps; r++) {
-			double x = (isfinite(c->serial[r]) ? c->serial[r] : base->median_s) / c->wall[r];
+			double x = (paired && isfinite(c->serial[r]) ? c->serial[r] : base->median_s) / c->wall[r];
 			lo = x < lo ? x : lo;
 			hi = x > hi ? x : hi;
 		}
@@ -324,8 +332,9 @@ static json_t *series_json(const series *s, int nsteps)
 		double mhi = metg_of(s, nsteps, thetas[t], s->lo, &whi), mlo = metg_of(s, nsteps, thetas[t], s->hi, &wlo);
 		static const char *const where[] = { "found", "below the shortest task", "above the longest task" };
 		double est = t ? s->est90 : s->est50;
-		json_object_set_new(j, keys[t], json_pack("{s:f, s:f, s:f, s:s, s:o}", "task_s", m, "lo_s", mlo, "hi_s", mhi,
-		                                          "where", where[w], "price_list_s",
+		json_object_set_new(j, keys[t], json_pack("{s:f, s:f, s:f, s:s, s:s, s:s, s:o}", "task_s", m, "lo_s", mlo,
+		                                          "hi_s", mhi, "where", where[w], "lo_where", where[wlo],
+		                                          "hi_where", where[whi], "price_list_s",
 		                                          isfinite(est) ? json_real(est) : json_null()));
 	}
 	return j;
@@ -478,6 +487,11 @@ int cb_cmd_granularity(int argc, char **argv)
 	                                  : json_null(), "work_s", o.work, "per_decade", o.per_decade, "series", json_array());
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(json_object_get(doc, "series"), series_json(&all[i], nsteps));
+	/* The schedule its runs used (run's default): what the price list's
+	 * cost of a task (pools/S_map_100k, dynamic:1) has to match. */
+	const json_t *sched = last ? json_object_get(json_object_get(last->root, "config"), "schedule") : NULL;
+	if (json_is_string(sched))
+		json_object_set_new(doc, "schedule", json_string(json_string_value(sched)));
 	char *out = cb_xasprintf("%s/granularity.json", root);
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
 	if (cb_write_file_atomic(out, text, strlen(text), &err))
@@ -485,8 +499,18 @@ int cb_cmd_granularity(int argc, char **argv)
 	if (!o.quiet && n)
 		print_table(all, n, nsteps);
 	draw(root, all, n, nsteps, &o, last);
+	/* The sweep's report beside it: "The smallest task each model runs
+	 * efficiently" (what `concbench report DIR` writes again). */
+	cb_report_out rep;
+	cb_error rerr = { 0 };
+	bool reported = n && !cb_report_granularity(root, root, &rep, &rerr);
+	if (n && !reported)
+		fprintf(stderr, "concbench: warning: no report of the sweep: %s\n", rerr.msg);
+	if (reported)
+		cb_report_out_free(&rep);
 	if (!o.quiet)
-		fprintf(stderr, "concbench: granularity in %s (granularity.json, granularity.png)\n", root);
+		fprintf(stderr, "concbench: granularity in %s (granularity.json, granularity.png%s)\n", root,
+		        reported ? ", report.html, report.md" : "");
 	free(text);
 	free(out);
 	json_decref(doc);

@@ -16,6 +16,7 @@
 #include "engine/run.h"
 #include "analysis/series.h"
 #include "resultfile/read.h"
+#include "render/dependencies.h"
 
 #define MAX_WORKERS 4096
 
@@ -510,6 +511,7 @@ static int measure_and_tell(cb_run *run, const raw_opts *raw, const char *const 
 	if (!quiet && (!run_rc || run->write_error)) {
 		json_t *root = cb_results_json(run);
 		print_table(root);
+		cb_dependencies_print(stdout, root);
 		json_decref(root);
 	}
 	fflush(stdout);

@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 
@@ -41,8 +42,11 @@ int cb_parse_file_dir_opts(const char *cmd, int argc, char **argv, const char **
 		return cb_error_set(err, CB_EXIT_USAGE, "%s: expected one results file, got %d "
 		                    "(valid: concbench %s FILE [-o DIR])", cmd, argc - optind, cmd);
 	*file = argv[optind];
+	struct stat st;
 	if (o) {
 		*dir = cb_xstrdup(o);
+	} else if (!stat(*file, &st) && S_ISDIR(st.st_mode)) {
+		*dir = cb_xstrdup(*file);   /* a folder (a granularity sweep's): its report goes in it */
 	} else {
 		char *copy = cb_xstrdup(*file);
 		*dir = cb_xstrdup(dirname(copy));

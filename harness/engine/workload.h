@@ -118,6 +118,18 @@ void cb_task_error_note(const char *fmt, ...) __attribute__((format(printf, 1, 2
  * forgets it): false when it noted nothing. */
 bool cb_task_error_take(char *buf, size_t n);
 
+/* How a strategy runs tasks, as a task that waits for another's output
+ * sees it: one after another in index order (the serial baseline), as
+ * coroutines of a scheduler (CB_STRATEGY_YIELDS), or on threads and
+ * processes that block. */
+typedef enum { CB_DEPS_SERIAL, CB_DEPS_BLOCKING, CB_DEPS_YIELDING } cb_deps_way;
+/* How the tasks of a job that wait on other tasks' outputs (graph.deps,
+ * graph.pipeline) meet those dependencies under a strategy that runs them
+ * `way`: one line for results.json's cell field `dependencies`, from the
+ * workload's own code. NULL for a job of independent tasks (a bag of
+ * tasks, every plug-in). */
+const char *cb_workload_dependencies(const cb_job *job, cb_deps_way way);
+
 /* A stand-in for a job whose setup or reference run failed for a reason
  * other than bad input (a port in use, a full disk): it holds the workload's
  * parameters and `why`, so that the plan can fail that job's cells with the

@@ -725,6 +725,36 @@ static void section_timelines(emitter *e, const cb_series **g, size_t ng, const 
 	}
 }
 
+/* Task graphs: how each strategy met the dependencies between tasks, as
+ * each cell recorded it (results.json `dependencies`, the workload's own
+ * words); nothing for workloads of independent tasks. */
+static void section_dependencies(emitter *e, const cb_series **g, size_t ng)
+{
+	rtable t = { .ncols = 2 };
+	row_add(&t, S("strategy"), S("how a task waited for its inputs"));
+	const char *base = NULL;
+	for (size_t i = 0; i < ng; i++) {
+		const char *how = NULL;
+		for (size_t j = 0; j < g[i]->npts && !how; j++)
+			if (g[i]->pts[j].cell)
+				how = json_string_value(json_object_get(g[i]->pts[j].cell->json, "dependencies"));
+		bool seen = false;
+		for (size_t r = 1; r < t.nrows && how; r++)
+			seen |= !strcmp(t.cell[r * t.ncols], g[i]->strategy);
+		if (how && !seen)
+			row_add(&t, S(g[i]->strategy), S(how));
+		if (!base && g[i]->base_cell)
+			base = json_string_value(json_object_get(g[i]->base_cell->json, "dependencies"));
+	}
+	if (t.nrows > 1) {
+		if (base)
+			row_add(&t, S("serial"), S(base));
+		e->heading(e, 3, "Dependencies: how each strategy met them", NULL);
+		e->table(e, &t);
+	}
+	table_free(&t);
+}
+
 static void section_workload(emitter *e, size_t first)
 {
 	const cb_series_set *set = e->in->set;
@@ -754,6 +784,7 @@ static void section_workload(emitter *e, size_t first)
 	section_verdicts(e, g, ng);
 	section_fits(e, g, ng);
 	section_scaling(e, g, ng);
+	section_dependencies(e, g, ng);
 	if (g[0]->kind && !strcmp(g[0]->kind, "io"))
 		section_little(e, g, ng);
 	section_charts(e, name);
@@ -794,8 +825,224 @@ static void section_price_list(emitter *e)
 	section_charts(e, "micro");
 }
 
+/* ---- a granularity sweep ---- */
+
+/* "12.3 us", "<=100 ns", ">10 ms" for a METG as granularity.json has it. */
+static char *metg_text(const json_t *m)
+{
+	double v = json_number_value(json_object_get(m, "task_s"));
+	const char *w = json_string_value(json_object_get(m, "where"));
+	const char *pre = !w || !strcmp(w, "found") ? "" : !strncmp(w, "below", 5) ? "<=" : ">";
+	if (!isfinite(v) || v <= 0)
+		return S(NULL);
+	return v < 1e-6 ? cb_xasprintf("%s%.3g ns", pre, v * 1e9)
+	     : v < 1e-3 ? cb_xasprintf("%s%.3g us", pre, v * 1e6) : cb_xasprintf("%s%.3g ms", pre, v * 1e3);
+}
+
+static char *duration_text(double v)
+{
+	json_t *m = json_pack("{s:f, s:s}", "task_s", v, "where", "found");
+	char *s = metg_text(m);
+	json_decref(m);
+	return s;
+}
+
+/* "[lo, hi]" from the slowest and fastest repetitions' curves. */
+static char *metg_interval(const json_t *m)
+{
+	const char *wl = json_string_value(json_object_get(m, "lo_where"));
+	const char *wh = json_string_value(json_object_get(m, "hi_where"));
+	json_t *lo = json_pack("{s:O, s:s}", "task_s", json_object_get(m, "lo_s"), "where", wl ? wl : "found");
+	json_t *hi = json_pack("{s:O, s:s}", "task_s", json_object_get(m, "hi_s"), "where", wh ? wh : "found");
+	char *a = metg_text(lo), *b = metg_text(hi), *s = cb_xasprintf("[%s, %s]", a, b);
+	free(a);
+	free(b);
+	json_decref(lo);
+	json_decref(hi);
+	return s;
+}
+
+/* Measured METG over the price list's, where both are numbers and the
+ * METG was crossed inside the sweep; NAN otherwise. */
+static double metg_ratio(const json_t *m)
+{
+	const char *w = json_string_value(json_object_get(m, "where"));
+	double v = json_number_value(json_object_get(m, "task_s"));
+	const json_t *est = json_object_get(m, "price_list_s");
+	return w && !strcmp(w, "found") && json_is_number(est) && json_number_value(est) > 0
+	       ? v / json_number_value(est) : NAN;
+}
+
+static void section_granularity(emitter *e)
+{
+	const json_t *g = e->in->granularity, *s;
+	const json_t *series = json_object_get(g, "series"), *pat = json_object_get(g, "pattern");
+	size_t i;
+	bool priced = false;
+	json_array_foreach(series, i, s)
+		priced |= json_is_number(json_object_get(json_object_get(s, "metg50"), "price_list_s"));
+	char *what = json_is_object(pat)
+		? cb_xasprintf("graph.deps, pattern %s, %lld tasks a step (as many steps as make the job's work)",
+		               json_string_value(json_object_get(pat, "name")),
+		               (long long)json_integer_value(json_object_get(pat, "width")))
+		: cb_xstrdup("synth.amdahl with no serial part (a bag of independent tasks)");
+	char *about = cb_xasprintf(
+		"A job of %.3g ms of serial CPU work, %s, split into tasks of a duration stepped on a log scale "
+		"(%lld a decade); every strategy ran it at its worker counts as an ordinary run (a fresh measuring "
+		"process per cell, pinned, checksums verified, each repetition paired with a serial one). Efficiency "
+		"is the speedup over the executors; METG(θ), the minimum effective task granularity (Task Bench's "
+		"metric), is the shortest task at which a series still reaches efficiency θ, interpolated in log "
+		"duration; its interval comes from the slowest and the fastest repetitions' curves. <= means "
+		"efficient at every duration measured, > at none.",
+		1e3 * json_number_value(json_object_get(g, "work_s")), what,
+		(long long)json_integer_value(json_object_get(g, "per_decade")));
+	e->heading(e, 2, "The smallest task each model runs efficiently", "granularity");
+	e->para(e, about);
+	free(about);
+	free(what);
+
+	rtable t = { .ncols = priced ? 9 : 5 };
+	if (priced)
+		row_add(&t, S("series"), S("METG(50%)"), S("interval"), S("METG(90%)"), S("interval"),
+		        S("price list's METG(50%)"), S("measured / estimate"), S("price list's METG(90%)"),
+		        S("measured / estimate"));
+	else
+		row_add(&t, S("series"), S("METG(50%)"), S("interval"), S("METG(90%)"), S("interval"));
+	char **callouts = NULL;
+	size_t ncall = 0;
+	json_array_foreach(series, i, s) {
+		const json_t *m5 = json_object_get(s, "metg50"), *m9 = json_object_get(s, "metg90");
+		const char *name = json_string_value(json_object_get(s, "series"));
+		if (!priced) {
+			row_add(&t, S(name), metg_text(m5), metg_interval(m5), metg_text(m9), metg_interval(m9));
+			continue;
+		}
+		char *cells[4];
+		for (int k = 0; k < 2; k++) {
+			const json_t *m = k ? m9 : m5;
+			const json_t *est = json_object_get(m, "price_list_s");
+			double r = metg_ratio(m);
+			cells[2 * k] = json_is_number(est) ? duration_text(json_number_value(est)) : S(NULL);
+			cells[2 * k + 1] = isfinite(r) ? cb_xasprintf("%.2fx%s", r, r > 2 || r < 0.5 ? " (more than 2x apart)" : "")
+			                               : S(NULL);
+			if (isfinite(r) && (r > 2 || r < 0.5)) {
+				char *mt = metg_text(m), *et = duration_text(json_number_value(est));
+				callouts = cb_xrealloc(callouts, (ncall + 1) * sizeof *callouts);
+				callouts[ncall++] = cb_xasprintf("%s: METG(%s) measured %s, the price list predicts %s: %.2fx, "
+				                                 "more than 2x %s", name, k ? "90%" : "50%", mt, et, r,
+				                                 r > 2 ? "above the estimate" : "below the estimate");
+				free(mt);
+				free(et);
+			}
+		}
+		row_add(&t, S(name), metg_text(m5), metg_interval(m5), metg_text(m9), metg_interval(m9), cells[0], cells[1],
+		        cells[2], cells[3]);
+	}
+	e->table(e, &t);
+	table_free(&t);
+	if (priced) {
+		const char *sched = json_string_value(json_object_get(g, "schedule"));
+		char *why = cb_xasprintf(
+			"The price list's METG is what `concbench micro pools` predicts for a bag of tasks: a job of "
+			"work W in tasks of duration d on p workers takes about J + (W / d)(d + c) / p, J the cost "
+			"of an empty job and c the cost of a task (pools/S_empty_job, and pools/S_map_100k, whose "
+			"tasks are claimed one at a time: schedule dynamic:1; the sweep's runs used %s), so "
+			"efficiency θ is reached at d = c / (1/θ − 1 − pJ/W). Every model claims its tasks through the "
+			"same schedule loop from one shared counter, so c differs little between them; they differ "
+			"through J, which a job of W = %.3g ms spreads thin (a smaller --work shows it).",
+			sched ? sched : "a schedule the file does not record",
+			1e3 * json_number_value(json_object_get(g, "work_s")));
+		e->para(e, why);
+		free(why);
+		if (ncall) {
+			e->heading(e, 3, "More than 2x from the price list", NULL);
+			e->list(e, callouts, ncall);
+		} else {
+			e->para(e, "Every METG crossed inside the sweep is within 2x of the price list's estimate.");
+		}
+	} else {
+		e->para(e, "No price list was given to the sweep (granularity --price FILE, from `concbench micro "
+		           "pools`): the METGs are not set beside the price list's estimates.");
+	}
+	for (size_t k = 0; k < ncall; k++)
+		free(callouts[k]);
+	free(callouts);
+
+	/* Efficiency at each task duration, one row per series. */
+	double d[64];
+	size_t nd = 0;
+	json_array_foreach(series, i, s) {
+		size_t j;
+		const json_t *q;
+		json_array_foreach(json_object_get(s, "points"), j, q) {
+			double v = json_number_value(json_object_get(q, "task_s"));
+			size_t k = 0;
+			while (k < nd && fabs(d[k] - v) > 1e-3 * v)
+				k++;
+			if (k == nd && nd < 64)
+				d[nd++] = v;
+		}
+	}
+	for (size_t a = 1; a < nd; a++)
+		for (size_t b = a; b > 0 && d[b] < d[b - 1]; b--) {
+			double x = d[b];
+			d[b] = d[b - 1];
+			d[b - 1] = x;
+		}
+	rtable et = { .ncols = nd + 1 };
+	et.cell = cb_xcalloc((json_array_size(series) + 1) * et.ncols, sizeof *et.cell);
+	et.cell[0] = S("series / task");
+	for (size_t k = 0; k < nd; k++)
+		et.cell[k + 1] = duration_text(d[k]);
+	et.nrows = 1;
+	json_array_foreach(series, i, s) {
+		char **row = et.cell + et.nrows * et.ncols;
+		row[0] = S(json_string_value(json_object_get(s, "series")));
+		for (size_t k = 0; k < nd; k++) {
+			size_t j;
+			const json_t *q;
+			row[k + 1] = NULL;
+			json_array_foreach(json_object_get(s, "points"), j, q) {
+				double v = json_number_value(json_object_get(q, "task_s"));
+				if (fabs(d[k] - v) <= 1e-3 * v && !row[k + 1])
+					row[k + 1] = fmt("%.2f", json_number_value(json_object_get(q, "efficiency")));
+			}
+			if (!row[k + 1])
+				row[k + 1] = S(NULL);
+		}
+		et.nrows++;
+	}
+	e->heading(e, 3, "Efficiency at each task duration", NULL);
+	e->table(e, &et);
+	table_free(&et);
+	/* A task graph: how each strategy met its dependencies (its runs' cells
+	 * say it; the last run stands for every one). */
+	rtable dt = { .ncols = 2 };
+	row_add(&dt, S("strategy"), S("how a task waited for its inputs"));
+	for (size_t c = 0; c < e->in->doc->ncells; c++) {
+		const cb_rcell *rc = &e->in->doc->cells[c];
+		const char *how = json_string_value(json_object_get(rc->json, "dependencies"));
+		bool seen = false;
+		for (size_t r = 1; r < dt.nrows && how; r++)
+			seen |= !strcmp(dt.cell[r * dt.ncols], rc->strategy);
+		if (how && !seen)
+			row_add(&dt, S(rc->strategy), S(how));
+	}
+	if (dt.nrows > 1) {
+		e->heading(e, 3, "Dependencies: how each strategy met them", NULL);
+		e->table(e, &dt);
+	}
+	table_free(&dt);
+	section_charts(e, "granularity");
+}
+
 static void walk(emitter *e)
 {
+	if (e->in->granularity) {
+		section_machine(e);
+		section_granularity(e);
+		return;
+	}
 	if (e->in->doc->micro) {
 		section_machine(e);
 		section_warnings(e);

@@ -35,6 +35,10 @@ typedef struct cb_report_in {
 	const char *chart_dir;    /* where the .svg files are, to inline them */
 	const char *charts_note;  /* why charts are missing; NULL when all were drawn */
 	const cb_warnings *warnings;
+	/* A granularity sweep's granularity.json (`concbench granularity`), or
+	 * NULL: the report is then that sweep's, doc one of its runs (the
+	 * machine). */
+	const json_t *granularity;
 } cb_report_in;
 
 /* Both return a malloc'ed document. */
@@ -54,6 +58,12 @@ typedef struct cb_report_out {
 	char *html, *md;
 } cb_report_out;
 int cb_report_file(const char *file, const char *dir, cb_report_out *out, cb_error *err);
+/* The same for a granularity sweep's folder (or its granularity.json):
+ * machine, and "The smallest task each model runs efficiently" (METG per
+ * series with intervals, the price list's estimates where the sweep had
+ * them, the efficiency table, granularity.svg); out->answer one line per
+ * series. 1 when `file` is no granularity sweep (nothing written). */
+int cb_report_granularity(const char *file, const char *dir, cb_report_out *out, cb_error *err);
 void cb_report_out_free(cb_report_out *out);
 
 #endif

@@ -1,9 +1,12 @@
 /* The report of a results file, as `report` and `micro` write it: read,
  * series, charts (a chart that cannot be drawn is kept aside, not the
  * end), then report.html and report.md written atomically. */
+#include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/series.h"
@@ -107,8 +110,113 @@ static char *micro_charts(const char *file, cb_chart_list *charts, cb_error *err
 }
 
 
+/* The folder of a granularity sweep that `file` names (the folder, or its
+ * granularity.json), malloc'ed; NULL when it names something else. */
+static char *granularity_dir(const char *file)
+{
+	struct stat st;
+	size_t n = strlen(file);
+	char *g = NULL;
+	if (!stat(file, &st) && S_ISDIR(st.st_mode))
+		g = cb_xstrdup(file);
+	else if (n >= 16 && !strcmp(file + n - 16, "granularity.json") && (n == 16 || file[n - 17] == '/'))
+		g = n == 16 ? cb_xstrdup(".") : cb_xasprintf("%.*s", (int)(n - 17), file);
+	if (!g)
+		return NULL;
+	char *j = cb_xasprintf("%s/granularity.json", g);
+	bool ok = !access(j, R_OK);
+	free(j);
+	if (!ok)
+		free(g), g = NULL;
+	return g;
+}
+
+/* A METG of granularity.json, m[key] seconds, as "<=9.89 us", "12.3 us". */
+static char *metg_str(const json_t *m, const char *key)
+{
+	const char *w = json_string_value(json_object_get(m, !strcmp(key, "lo_s") ? "lo_where"
+	                                                     : !strcmp(key, "hi_s") ? "hi_where" : "where"));
+	double v = json_number_value(json_object_get(m, key));
+	const char *pre = !w || !strcmp(w, "found") ? "" : !strncmp(w, "below", 5) ? "<=" : ">";
+	if (!(v > 0))
+		return cb_xstrdup("-");
+	return v < 1e-3 ? cb_xasprintf("%s%.3g us", pre, v * 1e6) : cb_xasprintf("%s%.3g ms", pre, v * 1e3);
+}
+
+int cb_report_granularity(const char *file, const char *dir, cb_report_out *out, cb_error *err)
+{
+	char *gdir = granularity_dir(file);
+	struct stat st;
+	memset(out, 0, sizeof *out);
+	if (!gdir && !stat(file, &st) && S_ISDIR(st.st_mode))
+		return cb_error_set(err, CB_EXIT_USAGE, "%s: a folder without granularity.json (valid: a results.json "
+		                    "file, or the folder of a granularity sweep)", file);
+	if (!gdir)
+		return 1;
+	char *path = cb_xasprintf("%s/granularity.json", gdir), *pattern = cb_xasprintf("%s/tasks-*/latest/results.json", gdir);
+	json_error_t je;
+	json_t *g = json_load_file(path, 0, &je);
+	cb_rdoc *doc = NULL;
+	cb_chart_list charts = { 0 };
+	glob_t gl = { 0 };
+	int rc = -1;
+	if (!g || !json_is_array(json_object_get(g, "series"))) {
+		cb_error_set(err, CB_EXIT_USAGE, "%s: not a granularity sweep's file (%s)", path,
+		             g ? "no series" : je.text);
+		goto done;
+	}
+	/* The machine: the sweep's last run (each run records it). */
+	if (glob(pattern, 0, NULL, &gl) || !gl.gl_pathc) {
+		cb_error_set(err, CB_EXIT_USAGE, "%s: no run of the sweep in it (tasks-*/latest/results.json)", gdir);
+		goto done;
+	}
+	if (cb_results_read(gl.gl_pathv[gl.gl_pathc - 1], &doc, err) || cb_mkdir_p(dir, err))
+		goto done;
+	char *svg = cb_xasprintf("%s/granularity.svg", gdir);
+	if (!access(svg, R_OK)) {
+		charts.c = cb_xcalloc(1, sizeof *charts.c);
+		charts.c[0].base = cb_xstrdup("granularity");
+		charts.c[0].title = cb_xstrdup("efficiency against task duration, one line per series, METG(50%) marked");
+		charts.c[0].workload = cb_xstrdup("granularity");
+		charts.c[0].rendered = true;
+		charts.n = 1;
+	} else {
+		cb_error_set(&out->charts, CB_EXIT_ENV, "%s was not drawn (gnuplot missing when the sweep ran?)", svg);
+	}
+	free(svg);
+	/* One answer line per series: its METG(50%) [interval] and METG(90%). */
+	const json_t *s;
+	size_t i;
+	out->answer = cb_xcalloc(json_array_size(json_object_get(g, "series")) + 1, sizeof *out->answer);
+	json_array_foreach(json_object_get(g, "series"), i, s) {
+		const json_t *m5 = json_object_get(s, "metg50"), *m9 = json_object_get(s, "metg90");
+		char *a5 = metg_str(m5, "task_s"), *l5 = metg_str(m5, "lo_s"), *h5 = metg_str(m5, "hi_s");
+		char *a9 = metg_str(m9, "task_s");
+		out->answer[out->nanswer++] = cb_xasprintf("%s: METG(50%%) %s [%s, %s], METG(90%%) %s",
+		                                           json_string_value(json_object_get(s, "series")), a5, l5, h5, a9);
+		free(a5);
+		free(l5);
+		free(h5);
+		free(a9);
+	}
+	cb_report_in in = { doc, NULL, &charts, gdir, out->charts.code ? out->charts.msg : NULL, &out->warnings, g };
+	rc = write_reports(&in, dir, out, err);
+done:
+	globfree(&gl);
+	cb_chart_list_free(&charts);
+	cb_rdoc_free(doc);
+	json_decref(g);
+	free(pattern);
+	free(path);
+	free(gdir);
+	return rc;
+}
+
 int cb_report_file(const char *file, const char *dir, cb_report_out *out, cb_error *err)
 {
+	int g = cb_report_granularity(file, dir, out, err);
+	if (g != 1)
+		return g;
 	cb_rdoc *doc = NULL;
 	cb_series_set set = { 0 };
 	cb_chart_list charts = { 0 };
@@ -135,7 +243,7 @@ int cb_report_file(const char *file, const char *dir, cb_report_out *out, cb_err
 	if (write_warnings(&out->warnings, dir, out, err))
 		goto done;
 	cb_report_in in = { doc, &set, &charts, chart_dir ? chart_dir : dir,
-	                    out->charts.code ? out->charts.msg : NULL, &out->warnings };
+	                    out->charts.code ? out->charts.msg : NULL, &out->warnings, NULL };
 	rc = write_reports(&in, dir, out, err);
 done:
 	free(chart_dir);
