@@ -427,8 +427,10 @@ static int apply_options(cb_run_config *cfg, const raw_opts *raw, int allowed_pu
 	cb_schedule_format(&cfg->sched, cfg->sched_text, sizeof cfg->sched_text);
 	if (suite && !cfg->nworkloads && !raw->all_workloads && strcmp(suite->workloads, "all"))
 		cfg->workloads = split_list(suite->workloads, &cfg->nworkloads);
-	if (suite && !cfg->nstrategies && !raw->all_strategies && strcmp(suite->strategies, "all"))
-		cfg->strategies = split_list(suite->strategies, &cfg->nstrategies);
+	char *sts = suite && !cfg->nstrategies && !raw->all_strategies ? cb_suite_strategies(suite) : NULL;
+	if (sts)
+		cfg->strategies = split_list(sts, &cfg->nstrategies);
+	free(sts);
 	return 0;
 }
 
