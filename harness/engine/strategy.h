@@ -191,6 +191,7 @@ typedef struct cb_strategy {
 	const char *name;
 	const char *summary;
 	unsigned flags;
+	unsigned colour;        /* its charts' colour, 0xRRGGBB (cb_chart_palette_add) */
 	const cb_param_spec *params;
 	size_t nparams;
 	/* Optional, at plan time, before anything runs: can this machine run

@@ -89,14 +89,33 @@ static char *read_all(int fd)
 	return buf;
 }
 
+/* The series palette (cb_chart_palette_add): the names and their colours,
+ * one word each, in the order they were added. */
+static char *palette_names, *palette_colours;
+
+void cb_chart_palette_add(const char *name, unsigned rgb)
+{
+	char *n = cb_xasprintf("%s%s%s", palette_names ? palette_names : "", palette_names ? " " : "", name);
+	char *c = cb_xasprintf("%s%s%u", palette_colours ? palette_colours : "", palette_colours ? " " : "",
+	                       rgb & 0xffffffu);
+	free(palette_names);
+	free(palette_colours);
+	palette_names = n;
+	palette_colours = c;
+}
+
 int cb_gnuplot_run(const char *plots_dir, const char *template, const char *preamble,
                    cb_error *err)
 {
 	const char *bin = getenv("CONCBENCH_GNUPLOT");
 	if (!bin || !*bin)
 		bin = "gnuplot";
-	char *script = cb_xasprintf("%s/%s", plots_dir, template);
-	char *argv[] = { (char *)bin, "-e", (char *)preamble, script, NULL };
+	char *script = cb_xasprintf("%s/%s", plots_dir, template), *pre = NULL;
+	cb_gp_set_str(&pre, "strategy_names", palette_names ? palette_names : "");
+	cb_gp_set_str(&pre, "strategy_colours", palette_colours ? palette_colours : "");
+	char *all = cb_xasprintf("%s%s", pre, preamble);
+	free(pre);
+	char *argv[] = { (char *)bin, "-e", all, script, NULL };
 	char *said = NULL, line[300];
 	int pipefd[2] = { -1, -1 }, rc = -1, status;
 	pid_t pid;
@@ -136,6 +155,7 @@ out:
 		close(pipefd[0]);
 	free(said);
 	free(script);
+	free(all);
 	return rc;
 }
 

@@ -11,6 +11,13 @@
  * is malloc'ed. */
 char *cb_plots_dir(void);
 
+/* The colour of a series named `name` (or "name/..."), 0xRRGGBB, the same
+ * on every chart: passed to every template as strategy_names and
+ * strategy_colours (plots/common.gp's scolor). The caller that knows the
+ * strategy table (the CLI) adds each strategy's once, before any chart;
+ * a name not added is drawn in the default colour. */
+void cb_chart_palette_add(const char *name, unsigned rgb);
+
 /* Runs `gnuplot -e PREAMBLE DIR/TEMPLATE` ($CONCBENCH_GNUPLOT overrides
  * the binary). CB_EXIT_ENV when gnuplot is missing or fails. */
 int cb_gnuplot_run(const char *plots_dir, const char *template, const char *preamble,

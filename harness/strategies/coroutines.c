@@ -303,6 +303,7 @@ const cb_strategy cb_st_coroutines = {
 	.name = "coroutines",
 	.summary = "stackful coroutines (fcontext) on one io_uring or epoll event loop per scheduler thread",
 	.flags = CB_STRATEGY_YIELDS | CB_STRATEGY_CONCURRENCY | CB_STRATEGY_POOL,
+	.colour = 0x7570b3,
 	.params = params,
 	.nparams = sizeof params / sizeof *params,
 	.check = check,

@@ -558,6 +558,7 @@ const cb_strategy cb_st_mpi = {
 	.name = "mpi",
 	.summary = "MPI ranks (-n) under mpirun, launched once per cell; --hosts FILE spans machines",
 	.flags = CB_STRATEGY_EXTERNAL | CB_STRATEGY_POOL,
+	.colour = 0xa6761d,
 	.params = params,
 	.nparams = sizeof params / sizeof *params,
 	.check = check,
