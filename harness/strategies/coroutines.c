@@ -304,6 +304,7 @@ const cb_strategy cb_st_coroutines = {
 	.summary = "stackful coroutines (fcontext) on one io_uring or epoll event loop per scheduler thread",
 	.flags = CB_STRATEGY_YIELDS | CB_STRATEGY_CONCURRENCY | CB_STRATEGY_POOL,
 	.colour = 0x7570b3,
+	.micro_names = "coroutine|fcontext|scheduler",
 	.params = params,
 	.nparams = sizeof params / sizeof *params,
 	.check = check,
