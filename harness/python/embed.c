@@ -6,20 +6,23 @@
  * the call's length, on the thread state its thread keeps (made on its
  * first call, outside the timed tasks of a pool; a coroutine's call makes
  * one of its own):
- *   - threads, threadpool: the workers share that interpreter, so CPU-bound
+ *   - workers that are threads: they share that interpreter, so CPU-bound
  *     tasks take turns on the GIL, and a wait that releases it (time.sleep,
  *     concbench.sleep) overlaps;
- *   - processes, processpool, hybrid, and the runner's measuring process:
- *     fork copies the interpreter, and fork handlers do what os.fork does
- *     (PyOS_BeforeFork / AfterFork_Parent / AfterFork_Child with the GIL
- *     held by the forking thread), so the child's interpreter is sound;
- *   - mpi: every rank loads the file itself;
- *   - coroutines: a task's thread state is its own, so concbench.sleep can
- *     release the GIL, detach it and yield on the scheduler's I/O interface;
- *     the next coroutine on that thread attaches its own. time.sleep there
- *     blocks the event loop, as it does in asyncio.
+ *   - workers that are processes (CB_STRATEGY_FORKS), and the runner's
+ *     measuring process: fork copies the interpreter, and fork handlers do
+ *     what os.fork does (PyOS_BeforeFork / AfterFork_Parent /
+ *     AfterFork_Child with the GIL held by the forking thread), so the
+ *     child's interpreter is sound;
+ *   - executors under a launcher (CB_STRATEGY_EXTERNAL): every rank loads
+ *     the file itself;
+ *   - tasks that yield (CB_STRATEGY_YIELDS): a task's thread state is its
+ *     own, so concbench.sleep can release the GIL, detach it and yield on
+ *     the scheduler's I/O interface; the next coroutine on that thread
+ *     attaches its own. time.sleep there blocks the event loop, as it does
+ *     in asyncio.
  * A file whose task is `async def` runs on asyncio (or uvloop, LOOP =
- * "uvloop"): under coroutines each scheduler thread runs its share of the
+ * "uvloop"): where tasks yield, each scheduler thread runs its share of the
  * coroutines as lanes of tasks in flight on a loop of its own; under the
  * other strategies each worker thread runs each task to completion on the
  * loop it keeps. */
@@ -85,7 +88,7 @@ static void leave(PyThreadState *ts)
 
 /* The calling thread's own thread state, made on its first call and kept
  * until the thread ends: a pool's workers make theirs in the warmup, and a
- * task pays only for taking the GIL. Not for coroutines, whose suspended
+ * task pays only for taking the GIL. Not where tasks yield: their suspended
  * frames each need their own (enter). */
 static void enter_kept(void)
 {
@@ -314,7 +317,7 @@ static PyObject *mod_init(void) { return PyModule_Create(&mod_def); }
 
 /* Only where a Python job is open in this process, and only from a thread
  * that does not hold the GIL already (a task's own os.fork does this
- * itself): the forks of C workloads' cells, timed under processes, pay
+ * itself): the forks of C workloads' cells, timed in forked workers, pay
  * nothing for an interpreter they never call. */
 static void before_fork(void)
 {
@@ -470,8 +473,9 @@ static PyObject *call_task(const pyfile *f, size_t i, bool fresh)
 	Py_XDECREF(idx);
 	if (!r || !f->async_task)
 		return r;
-	/* Under a coroutine scheduler (a strategy other than coroutines that
-	 * yields): a loop of the call's own, as asyncio.run makes. */
+	/* fresh (under a coroutine scheduler, not a CB_STRATEGY_YIELDS
+	 * strategy's own lanes): a loop of the call's own, as asyncio.run
+	 * makes. */
 	PyObject *loop = fresh ? PyObject_CallNoArgs(new_loop) : thread_loop();
 	PyObject *v = loop ? PyObject_CallMethod(loop, "run_until_complete", "O", r) : NULL;
 	if (fresh && loop) {
@@ -676,7 +680,7 @@ static int open_loop(PyObject *mod, const char *path, cb_error *err)
 	return 0;
 }
 
-/* ---- Python's executors as cells (py.threadpool, py.processpool) ------- */
+/* ---- Python's executors as cells (cb_workload_origin's pool_*) -------- */
 
 /* One list of OS PU indices per worker, empty when unpinned. */
 static PyObject *cpusets_of(int workers, const cb_placement *place)
@@ -711,8 +715,8 @@ static void *py_pool_open(cb_job *job, bool processes, int workers, const cb_pla
 	                                              f->async_task ? new_loop : Py_None, (Py_ssize_t)job->ntasks,
 	                                              (Py_ssize_t)job->base_ntasks) : NULL;
 	if (!pool)
-		py_fail(err, CB_EXIT_ENV, processes ? "py.processpool: cannot start the ProcessPoolExecutor"
-		                                    : "py.threadpool: cannot start the ThreadPoolExecutor");
+		py_fail(err, CB_EXIT_ENV, processes ? "cannot start the ProcessPoolExecutor"
+		                                    : "cannot start the ThreadPoolExecutor");
 	else
 		snprintf(what, nwhat, "concurrent.futures.%s(%d%s), map chunksize 1%s",
 		         processes ? "ProcessPoolExecutor" : "ThreadPoolExecutor", workers,
