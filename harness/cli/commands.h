@@ -3,6 +3,8 @@
 #ifndef CB_COMMANDS_H
 #define CB_COMMANDS_H
 
+#include <stdio.h>
+
 #include "base/common.h"
 
 int cb_cmd_run(int argc, char **argv);
@@ -11,6 +13,14 @@ int cb_cmd_topo(int argc, char **argv);
 int cb_cmd_analyze(int argc, char **argv);
 int cb_cmd_plot(int argc, char **argv);
 int cb_cmd_report(int argc, char **argv);
+
+/* cmd_compare_ci.c: compare --github writes the three outputs of
+ * compare/ci.h where GitHub's environment says (GITHUB_OUTPUT,
+ * GITHUB_STEP_SUMMARY; the commands to `log`). A variable that is not set
+ * is reported in *missing (a static string, or NULL). */
+struct cb_cmp_result;
+int cb_compare_github_emit(const struct cb_cmp_result *r, FILE *log, const char **missing,
+                           cb_error *err);
 
 /* options.c. The options that mean the same in every command that has
  * them, for the commands' getopt_long tables. */
