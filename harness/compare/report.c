@@ -372,3 +372,17 @@ const char *cb_cmp_fmt_value(char *buf, size_t n, cb_metric m, double v)
 }
 const char *cb_cmp_fmt_p(char *buf, size_t n, double p) { return fmt_p(buf, n, p); }
 const char *cb_cmp_fmt_pct(char *buf, size_t n, double frac) { return fmt_pct(buf, n, frac); }
+
+/* The x range always shows 1 and the threshold band, whatever the ratios. */
+void cb_cmp_chart_range(const cb_cmp_result *r, double *lo, double *hi)
+{
+	*lo = 1 / (1 + r->opts.threshold);
+	*hi = 1 + r->opts.threshold;
+	for (size_t i = 0; i < r->nrows; i++) {
+		*lo = r->rows[i].lo < *lo ? r->rows[i].lo : *lo;
+		*hi = r->rows[i].hi > *hi ? r->rows[i].hi : *hi;
+	}
+	double pad = (*hi - *lo) * 0.05;
+	*lo -= pad;
+	*hi += pad;
+}

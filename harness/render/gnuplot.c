@@ -259,3 +259,28 @@ int cb_chart_draw(const char *dir, const char *name, const char *template, const
 	free(plots);
 	return rc;
 }
+
+int cb_chart_file(const char *chart, const char *template, const char *data, size_t len, const char *vars,
+                  cb_error *err)
+{
+	const char *dot = strrchr(chart, '.'), *slash = strrchr(chart, '/');
+	bool ext = dot && (!slash || dot > slash), svg = ext && !strcmp(dot, ".svg");
+	size_t stem = ext ? (size_t)(dot - chart) : strlen(chart);
+	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart), *tmp = cb_gp_temp_path(chart);
+	char *pre = cb_xstrdup(vars ? vars : "");
+	int rc = cb_write_file_atomic(dat, data, len, err);
+	if (!rc) {
+		cb_gp_set_str(&pre, "datafile", dat);
+		cb_gp_set_str(&pre, "outfile", tmp);
+		cb_gp_set_str(&pre, "fmt", svg ? "svg" : "png");
+		rc = cb_gnuplot_template(template, pre, err);
+		if (rc)
+			unlink(tmp);
+		else
+			rc = cb_gp_commit(tmp, chart, svg ? "svg" : "png", err);
+	}
+	free(pre);
+	free(tmp);
+	free(dat);
+	return rc;
+}

@@ -49,4 +49,11 @@ int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error
 int cb_chart_draw(const char *dir, const char *name, const char *template, const char *title,
                   const char *caption, const char *data, size_t len, const char *vars, cb_error *err);
 
+/* One chart to a path the user named (CHART.png or CHART.svg, by its
+ * extension; PNG otherwise): its data to CHART.dat (the extension
+ * replaced), then TEMPLATE drawn with vars plus datafile, outfile and fmt,
+ * each file replacing the old one only when whole. */
+int cb_chart_file(const char *chart, const char *template, const char *data, size_t len, const char *vars,
+                  cb_error *err);
+
 #endif
