@@ -217,22 +217,6 @@ static int parse_args(int argc, char **argv, compare_args *a)
 	return 0;
 }
 
-static void list_baselines(FILE *f)
-{
-	char **names;
-	size_t n;
-	cb_error err = { 0 };
-	if (cb_baseline_list(&names, &n, &err))
-		return;
-	fprintf(f, n ? " (saved:" : " (none saved: concbench baseline save NAME FILE)");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%s %s", i ? "," : "", names[i]);
-		free(names[i]);
-	}
-	fprintf(f, n ? ")" : "");
-	free(names);
-}
-
 static int resolve_baseline(compare_args *a)
 {
 	cb_error err = { 0 };
@@ -245,7 +229,7 @@ static int resolve_baseline(compare_args *a)
 	FILE *f = fopen(a->baseline_path, "r");
 	if (!f) {
 		fprintf(stderr, "concbench: no baseline '%s' in %s", a->baseline, CB_BASELINE_DIR);
-		list_baselines(stderr);
+		cb_baseline_list_text(stderr);
 		fprintf(stderr, "\n");
 		return CB_EXIT_USAGE;
 	}
@@ -337,21 +321,8 @@ int cb_cmd_compare(int argc, char **argv)
 		goto fail;
 	if (missing)
 		fprintf(stderr, "concbench: warning: %s not set: no GitHub outputs written there\n", missing);
-	if (!r->nrows && r->nskips) {
-		/* Most likely the wrong pair of files: never a silent pass. */
-		if (r->only_base + r->only_new == r->nskips)
-			cb_error_set(&err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
-			             "BASE, %zu only in NEW)", a.base, a.new, r->only_base, r->only_new);
-		else {   /* matched, but none usable: the cells failed */
-			size_t k = 0;
-			while (!strncmp(r->skips[k].why, "only in ", 8))
-				k++;
-			cb_error_set(&err, CB_EXIT_FAIL, "no cell could be compared: %zu matched but "
-			             "unusable, the first '%s': %s", r->nskips - r->only_base - r->only_new,
-			             r->skips[k].label, r->skips[k].why);
-		}
+	if (cb_cmp_none_compared(r, a.base, a.new, &err))
 		goto fail;
-	}
 	rc = cb_cmp_exit_code(r, a.fail_any);
 	goto out;
 fail:

@@ -386,3 +386,19 @@ void cb_cmp_chart_range(const cb_cmp_result *r, double *lo, double *hi)
 	*lo -= pad;
 	*hi += pad;
 }
+
+int cb_cmp_none_compared(const cb_cmp_result *r, const char *base, const char *new, cb_error *err)
+{
+	if (r->nrows || !r->nskips)
+		return 0;
+	if (r->only_base + r->only_new == r->nskips)
+		return cb_error_set(err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
+		                    "BASE, %zu only in NEW)", base, new, r->only_base, r->only_new);
+	/* matched, but none usable: the cells failed */
+	size_t k = 0;
+	while (!strncmp(r->skips[k].why, "only in ", 8))
+		k++;
+	return cb_error_set(err, CB_EXIT_FAIL, "no cell could be compared: %zu matched but "
+	                    "unusable, the first '%s': %s", r->nskips - r->only_base - r->only_new,
+	                    r->skips[k].label, r->skips[k].why);
+}
