@@ -62,18 +62,14 @@ static int find_worker(char *out, size_t n)
 		snprintf(out, n, "%s", env);
 		return access(out, X_OK) ? -1 : 0;
 	}
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (len <= 0)
-		return -1;
-	self[len] = 0;
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	if ((size_t)snprintf(out, n, "%.*s/concbench-mpi", (int)(n - 32), self) >= n)
-		return -1;
-	return access(out, X_OK) ? -1 : 0;
+	char *self = cb_self_exe(), *slash = self ? strrchr(self, '/') : NULL;
+	int rc = -1;
+	if (slash) {
+		*slash = 0;
+		rc = (size_t)snprintf(out, n, "%.*s/concbench-mpi", (int)(n - 32), self) >= n ? -1 : 0;
+	}
+	free(self);
+	return rc || access(out, X_OK) ? -1 : 0;
 }
 
 /* mpirun: $CONCBENCH_MPIRUN, else the first in PATH. */
