@@ -83,6 +83,63 @@ static int parse_lengths(const char *text, noise_opts *o, cb_error *err)
 	return 0;
 }
 
+/* One option of noise's (not --help): 0, or -1 with err. */
+static int parse_option(int ch, const char *arg, noise_opts *o, cb_error *err)
+{
+	double v;
+	switch (ch) {
+	case 'S':
+		if (cb_parse_double(arg, &v) || !(v >= 0.1 && v <= 3600))
+			return cb_error_set(err, CB_EXIT_USAGE, "--seconds '%s' must be a number from 0.1 to 3600",
+			                    arg);
+		o->n.seconds = v;
+		return 0;
+	case 'K':
+		if (cb_parse_double(arg, &v) || !(v == 0 || (v >= 0.1 && v <= 3600)))
+			return cb_error_set(err, CB_EXIT_USAGE, "--capacity-seconds '%s' must be 0 or a number "
+			                    "from 0.1 to 3600", arg);
+		o->n.capacity_s = v;
+		return 0;
+	case 'L':
+		return parse_lengths(arg, o, err);
+	case 'C':
+		o->cpus = arg;
+		return 0;
+	case 'B':
+		o->n.busy = true;
+		return 0;
+	case 'R':
+		if (cb_parse_long(arg, &o->n.rounds) || o->n.rounds < 2 || o->n.rounds > CB_NOISE_MAX_ROUNDS)
+			return cb_error_set(err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 2 to %d",
+			                    arg, CB_NOISE_MAX_ROUNDS);
+		return 0;
+	case 'M':
+		if (cb_parse_long(arg, &o->n.cells) || o->n.cells < 1 || o->n.cells > 1000000)
+			return cb_error_set(err, CB_EXIT_USAGE, "--cells '%s' must be a whole number from 1 to 1000000",
+			                    arg);
+		return 0;
+	case 'T':
+		if (cb_parse_double(arg, &v) || !(v > 0 && v <= 100))
+			return cb_error_set(err, CB_EXIT_USAGE, "--threshold '%s' must be a percentage above 0, "
+			                    "at most 100 (as 5)", arg);
+		o->n.threshold = v / 100;
+		return 0;
+	case 'F':
+		if (strcmp(arg, "text") && strcmp(arg, "json"))
+			return cb_error_set(err, CB_EXIT_USAGE, "--format '%s' (valid: text, json)", arg);
+		o->json = !strcmp(arg, "json");
+		return 0;
+	case 's': {
+		long seed;
+		if (cb_parse_long(arg, &seed) || seed < 0)
+			return cb_error_set(err, CB_EXIT_USAGE, "--seed '%s' must be a whole number, 0 or more", arg);
+		o->n.seed = (uint64_t)seed;
+		return 0;
+	}
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
 {
 	static const struct option longopts[] = {
@@ -104,63 +161,12 @@ static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		double v;
-		switch (ch) {
-		case 'h':
+		if (ch == 'h')
 			return 1;
-		case 'S':
-			if (cb_parse_double(optarg, &v) || !(v >= 0.1 && v <= 3600))
-				return cb_error_set(err, CB_EXIT_USAGE, "--seconds '%s' must be a number from 0.1 to 3600",
-				                    optarg);
-			o->n.seconds = v;
-			break;
-		case 'K':
-			if (cb_parse_double(optarg, &v) || !(v == 0 || (v >= 0.1 && v <= 3600)))
-				return cb_error_set(err, CB_EXIT_USAGE, "--capacity-seconds '%s' must be 0 or a number "
-				                    "from 0.1 to 3600", optarg);
-			o->n.capacity_s = v;
-			break;
-		case 'L':
-			if (parse_lengths(optarg, o, err))
-				return -1;
-			break;
-		case 'C':
-			o->cpus = optarg;
-			break;
-		case 'B':
-			o->n.busy = true;
-			break;
-		case 'R':
-			if (cb_parse_long(optarg, &o->n.rounds) || o->n.rounds < 2 || o->n.rounds > CB_NOISE_MAX_ROUNDS)
-				return cb_error_set(err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 2 to %d",
-				                    optarg, CB_NOISE_MAX_ROUNDS);
-			break;
-		case 'M':
-			if (cb_parse_long(optarg, &o->n.cells) || o->n.cells < 1 || o->n.cells > 1000000)
-				return cb_error_set(err, CB_EXIT_USAGE, "--cells '%s' must be a whole number from 1 to 1000000",
-				                    optarg);
-			break;
-		case 'T':
-			if (cb_parse_double(optarg, &v) || !(v > 0 && v <= 100))
-				return cb_error_set(err, CB_EXIT_USAGE, "--threshold '%s' must be a percentage above 0, "
-				                    "at most 100 (as 5)", optarg);
-			o->n.threshold = v / 100;
-			break;
-		case 'F':
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return cb_error_set(err, CB_EXIT_USAGE, "--format '%s' (valid: text, json)", optarg);
-			o->json = !strcmp(optarg, "json");
-			break;
-		case 's': {
-			long seed;
-			if (cb_parse_long(optarg, &seed) || seed < 0)
-				return cb_error_set(err, CB_EXIT_USAGE, "--seed '%s' must be a whole number, 0 or more", optarg);
-			o->n.seed = (uint64_t)seed;
-			break;
-		}
-		default:
+		if (!strchr("SKLCBRMTFs", ch) || ch == 0)
 			return cb_cli_opt_error("noise", ch, argv, err);
-		}
+		if (parse_option(ch, optarg, o, err))
+			return -1;
 	}
 	if (optind < argc)
 		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench noise --help')",
