@@ -833,6 +833,30 @@ static int text_of(PyObject *v, char *buf, size_t n)
 
 /* PARAMS = {"n": {"type": "int", "default": {"tiny": 20000, ...} or 5,
  *                 "min": 3, "max": 1e10, "help": "..."}, ...} */
+/* A parameter's default, one for every size ({"quick": ..., "default":
+ * ...}) or one for all: 0, or -1 with err. */
+static int read_defaults(cb_param_spec *s, PyObject *d, const char *path, const char *name, cb_error *err)
+{
+	char text[CB_NSIZES][64];
+	if (!d)
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default", path, name);
+	for (int z = 0; z < CB_NSIZES; z++) {
+		PyObject *v = d;
+		if (PyDict_Check(d)) {
+			v = PyDict_GetItemString(d, cb_size_names[z]);
+			if (!v)
+				v = PyDict_GetItemString(d, "default");
+			if (!v)
+				return cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default for size %s",
+				                    path, name, cb_size_names[z]);
+		}
+		if (text_of(v, text[z], sizeof text[z]))
+			return py_fail(err, CB_EXIT_USAGE, path);
+		s->dflt[z] = cb_xstrdup(text[z]);
+	}
+	return 0;
+}
+
 static int read_params(pyfile *f, PyObject *mod, const char *path, cb_error *err)
 {
 	PyObject *params = PyObject_GetAttrString(mod, "PARAMS");
@@ -883,27 +907,8 @@ static int read_params(pyfile *f, PyObject *mod, const char *path, cb_error *err
 		if ((lo && (s->min = PyFloat_AsDouble(lo)) == -1 && PyErr_Occurred()) ||
 		    (hi && (s->max = PyFloat_AsDouble(hi)) == -1 && PyErr_Occurred()))
 			goto pyerr;
-		char text[CB_NSIZES][64];
-		if (!d) {
-			cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default", path, name);
+		if (read_defaults(s, d, path, name, err))
 			goto out;
-		}
-		for (int z = 0; z < CB_NSIZES; z++) {
-			PyObject *v = d;
-			if (PyDict_Check(d)) {
-				v = PyDict_GetItemString(d, cb_size_names[z]);
-				if (!v)
-					v = PyDict_GetItemString(d, "default");
-				if (!v) {
-					cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default for size %s",
-					             path, name, cb_size_names[z]);
-					goto out;
-				}
-			}
-			if (text_of(v, text[z], sizeof text[z]))
-				goto pyerr;
-			s->dflt[z] = cb_xstrdup(text[z]);
-		}
 		s->help = cb_xstrdup(help && PyUnicode_Check(help) ? PyUnicode_AsUTF8(help) : "");
 	}
 	rc = 0;
@@ -1033,6 +1038,45 @@ static void runtime_hooks(cb_workload_origin *o, const pyfile *f)
 
 static const char *const kind_words[CB_NKINDS] = { "cpu", "memory", "io", "sync" };
 
+/* What the loaded module declares: its name, summary, checksum and kind
+ * (*kind_out, an index of kind_words), its functions, its PARAMS, and
+ * whether its task is a coroutine (then its event loop). 0, or -1 with
+ * err; the functions taken are f's to release either way. */
+static int read_module(pyfile *f, PyObject *mod, const char *abs, const char *path, int *kind_out,
+                       cb_error *err)
+{
+	/* The name: NAME, else py.<file name without .py>. */
+	const char *base = strrchr(abs, '/') + 1;
+	snprintf(f->name, sizeof f->name, "py.%.*s", (int)strcspn(base, "."), base);
+	str_attr(mod, "NAME", f->name, sizeof f->name);
+	snprintf(f->summary, sizeof f->summary, "Python workload %s", base);
+	str_attr(mod, "SUMMARY", f->summary, sizeof f->summary);
+	snprintf(f->checksum, sizeof f->checksum, "%s", "an ordered hash of every task's partial");
+	str_attr(mod, "CHECKSUM", f->checksum, sizeof f->checksum);
+	char kind[16] = "cpu";
+	str_attr(mod, "KIND", kind, sizeof kind);
+	int k = 0;
+	while (k < CB_NKINDS && strcmp(kind, kind_words[k]))
+		k++;
+	*kind_out = k;
+	if (k == CB_NKINDS)
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s: KIND '%s' (valid: cpu, memory, io, sync)", path,
+		                    kind);
+	f->setup = callable_attr(mod, "setup");
+	f->task = callable_attr(mod, "task");
+	f->post = callable_attr(mod, "post");
+	f->teardown = callable_attr(mod, "teardown");
+	if (!f->setup || !f->task)
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s defines no %s (a Python workload defines "
+		                    "setup(params) -> ntasks and task(i) -> int, optionally post(partials) -> int)",
+		                    path, f->setup ? "task(i)" : "setup(params)");
+	if (read_params(f, mod, path, err))
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s", abs);
+	f->async_task = is_coroutine_function(f->task);
+	return f->async_task && open_loop(mod, path, err) ? -1 : 0;
+}
+
 int cb_python_load(const char *path, const cb_workload **out, cb_error *err)
 {
 	char abs[PATH_MAX], item[PATH_MAX + 8], sha[CB_SHA256_HEX];
@@ -1059,38 +1103,8 @@ int cb_python_load(const char *path, const cb_workload **out, cb_error *err)
 	PyObject *mod = exec_file(abs, modname, err);
 	if (!mod)
 		goto out;
-	/* The name: NAME, else py.<file name without .py>. */
-	const char *base = strrchr(abs, '/') + 1;
-	snprintf(f->name, sizeof f->name, "py.%.*s", (int)strcspn(base, "."), base);
-	str_attr(mod, "NAME", f->name, sizeof f->name);
-	snprintf(f->summary, sizeof f->summary, "Python workload %s", base);
-	str_attr(mod, "SUMMARY", f->summary, sizeof f->summary);
-	snprintf(f->checksum, sizeof f->checksum, "%s", "an ordered hash of every task's partial");
-	str_attr(mod, "CHECKSUM", f->checksum, sizeof f->checksum);
-	char kind[16] = "cpu";
-	str_attr(mod, "KIND", kind, sizeof kind);
 	int k = 0;
-	while (k < CB_NKINDS && strcmp(kind, kind_words[k]))
-		k++;
-	if (k == CB_NKINDS) {
-		cb_error_set(err, CB_EXIT_USAGE, "py:%s: KIND '%s' (valid: cpu, memory, io, sync)", path, kind);
-		goto out;
-	}
-	f->setup = callable_attr(mod, "setup");
-	f->task = callable_attr(mod, "task");
-	f->post = callable_attr(mod, "post");
-	f->teardown = callable_attr(mod, "teardown");
-	if (!f->setup || !f->task) {
-		cb_error_set(err, CB_EXIT_USAGE, "py:%s defines no %s (a Python workload defines setup(params) -> "
-		             "ntasks and task(i) -> int, optionally post(partials) -> int)", path,
-		             f->setup ? "task(i)" : "setup(params)");
-		goto out;
-	}
-	if (read_params(f, mod, path, err))
-		goto out;
-	snprintf(f->path, sizeof f->path, "%s", abs);
-	f->async_task = is_coroutine_function(f->task);
-	if (f->async_task && open_loop(mod, path, err))
+	if (read_module(f, mod, abs, path, &k, err))
 		goto out;
 	runtime_of(&o);
 	rc = 0;
