@@ -21,16 +21,14 @@ set border 3 lc rgb '#444444'
 set tics nomirror
 set errorbars 0.6
 
-# One colour per strategy, the same on every chart.
+# One colour per strategy, the same on every chart, from the strategy
+# table: the harness sets strategy_names and strategy_colours (decimal
+# RGB), a word each per strategy; a series is named after its strategy
+# ('threads', 'coroutines/w1'). Other names get the default colour.
+if (!exists('strategy_names')) { strategy_names = ''; strategy_colours = '' }
 strategy_of(s) = (strstrt(s, '/') > 0) ? s[1:strstrt(s, '/') - 1] : s
-scolor(s) = strategy_of(s) eq 'serial'      ? 0x444444 : \
-            strategy_of(s) eq 'threads'     ? 0x1b9e77 : \
-            strategy_of(s) eq 'processes'   ? 0xd95f02 : \
-            strategy_of(s) eq 'coroutines'  ? 0x7570b3 : \
-            strategy_of(s) eq 'threadpool'  ? 0x66a61e : \
-            strategy_of(s) eq 'processpool' ? 0xe6ab02 : \
-            strategy_of(s) eq 'hybrid'      ? 0xe7298a : \
-            strategy_of(s) eq 'mpi'         ? 0xa6761d : 0x1f78b4
+sindex(s, i) = i > words(strategy_names) ? 0 : word(strategy_names, i) eq s ? i : sindex(s, i + 1)
+scolor(s) = sindex(strategy_of(s), 1) > 0 ? word(strategy_colours, sindex(strategy_of(s), 1)) + 0 : 0x1f78b4
 spoint(i) = word('7 5 9 13 11 15 4 6', (i - 1) % 8 + 1) + 0
 
 # The worker counts that were measured are the x tics.

@@ -233,6 +233,23 @@ static void test_chart_words_name_every_block(void **state)
 	json_decref(cells);
 }
 
+/* The model a benchmark prices: its label, else the pools family's
+ * strategy, else a strategy's own micro names, else shim or other. */
+static void test_model_from_label_pools_and_table(void **state)
+{
+	(void)state;
+	assert_string_equal(cb_micro_model("sync/mutex/n2", "processes"), "processes");
+	assert_string_equal(cb_micro_model("pools/threadpool_empty_job/2", NULL), "threadpool");
+	assert_string_equal(cb_micro_model("pools/threads_map_100k/1", ""), "threads");
+	assert_string_equal(cb_micro_model("pools/processpool_map_100k_traced/2", NULL), "processpool");
+	assert_string_equal(cb_micro_model("pools/serial_empty_job/1", NULL), "serial");
+	assert_string_equal(cb_micro_model("switch/fcontext_roundtrip", NULL), "coroutines");
+	assert_string_equal(cb_micro_model("switch/scheduler_yield", NULL), "coroutines");
+	assert_string_equal(cb_micro_model("start/coroutine_create_first_switch", NULL), "coroutines");
+	assert_string_equal(cb_micro_model("shim/c_batch_increment", NULL), "shim");
+	assert_string_equal(cb_micro_model("start/fork_wait", NULL), "other");
+}
+
 int main(void)
 {
 	char *argv[] = { "test_micro", "--benchmark_min_time=0.002", "--benchmark_repetitions=1",
@@ -247,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_unavailable_placement_is_a_skip),
 		cmocka_unit_test(test_real_benchmarks_pass_their_verification),
 		cmocka_unit_test(test_chart_words_name_every_block),
+		cmocka_unit_test(test_model_from_label_pools_and_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,18 +337,27 @@ static char *dir_with(const char *dir, const char *probe)
 	return ok ? cb_xstrdup(dir) : NULL;
 }
 
+char *cb_self_exe(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	return cb_xstrdup(exe);
+}
+
 char *cb_shipped_dir(const char *sub, const char *src_sub, const char *probe)
 {
-	char exe[PATH_MAX], *found = NULL;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = 0;
+	char *exe = cb_self_exe(), *found = NULL;
+	if (exe) {
 		char *slash = strrchr(exe, '/');
 		if (slash)
 			*slash = 0;
 		char *d = cb_xasprintf("%s/../share/concbench/%s", exe, sub);
 		found = dir_with(d, probe);
 		free(d);
+		free(exe);
 	}
 	if (!found) {
 		char *d = cb_xasprintf("%s/%s", CB_SOURCE_DIR, src_sub);

@@ -72,6 +72,9 @@ char *cb_xstrdup(const char *s);
 /* asprintf that aborts on exhaustion. */
 char *cb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The path of the running executable (/proc/self/exe), malloc'ed; NULL
+ * when it cannot be read. */
+char *cb_self_exe(void);
 /* A folder of files concbench ships (the gnuplot templates, the Python
  * twins of built-ins) holding `probe`: an installed binary's
  * PREFIX/share/concbench/SUB (beside its bin/) first, else the source

@@ -105,17 +105,6 @@ static int split_args(int argc, char **argv, ab_args *a, cb_error *err)
 	return 0;
 }
 
-/* The binary that runs this process, for a side without --*-bin. */
-static char *self_path(void)
-{
-	char buf[4096];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-	if (n <= 0)
-		return cb_xstrdup("concbench");
-	buf[n] = 0;
-	return cb_xstrdup(buf);
-}
-
 static int check_bin(const char *bin, const char *flag, cb_error *err)
 {
 	if (access(bin, X_OK))
@@ -267,7 +256,9 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 	cb_cli_voice voice = { .quiet = cfg->quiet };
 	cb_run plan = { .cfg = cfg, .perf_fd = -1, .say = { cb_cli_say, &voice } };
 	cb_run_config cfg_new;
-	char *self = self_path();
+	char *self = cb_self_exe();   /* the binary of a side without --*-bin */
+	if (!self)
+		self = cb_xstrdup("concbench");
 	const char *out = cfg->out_root ? cfg->out_root : "results/ab";
 	json_t *pairs = NULL;
 	int rc = -1;

@@ -5,6 +5,7 @@
 #include "render/gnuplot.h"
 #include "compare/compare.h"
 #include "compare/ci.h"
+#include "compare/report.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -216,22 +217,6 @@ static int parse_args(int argc, char **argv, compare_args *a)
 	return 0;
 }
 
-static void list_baselines(FILE *f)
-{
-	char **names;
-	size_t n;
-	cb_error err = { 0 };
-	if (cb_baseline_list(&names, &n, &err))
-		return;
-	fprintf(f, n ? " (saved:" : " (none saved: concbench baseline save NAME FILE)");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%s %s", i ? "," : "", names[i]);
-		free(names[i]);
-	}
-	fprintf(f, n ? ")" : "");
-	free(names);
-}
-
 static int resolve_baseline(compare_args *a)
 {
 	cb_error err = { 0 };
@@ -244,7 +229,7 @@ static int resolve_baseline(compare_args *a)
 	FILE *f = fopen(a->baseline_path, "r");
 	if (!f) {
 		fprintf(stderr, "concbench: no baseline '%s' in %s", a->baseline, CB_BASELINE_DIR);
-		list_baselines(stderr);
+		cb_baseline_list_text(stderr);
 		fprintf(stderr, "\n");
 		return CB_EXIT_USAGE;
 	}
@@ -253,44 +238,19 @@ static int resolve_baseline(compare_args *a)
 	return 0;
 }
 
-/* The x range always shows 1 and the threshold band, whatever the ratios. */
-static void chart_range(const cb_cmp_result *r, double *lo, double *hi)
-{
-	*lo = 1 / (1 + r->opts.threshold);
-	*hi = 1 + r->opts.threshold;
-	for (size_t i = 0; i < r->nrows; i++) {
-		*lo = r->rows[i].lo < *lo ? r->rows[i].lo : *lo;
-		*hi = r->rows[i].hi > *hi ? r->rows[i].hi : *hi;
-	}
-	double pad = (*hi - *lo) * 0.05;
-	*lo -= pad;
-	*hi += pad;
-}
-
-/* The data goes beside the chart (FILE.dat), as every chart's data does.
- * Both replace the old files only when written whole. */
+/* The chart's data beside it (FILE.dat), both replaced only when whole. */
 static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 {
-	const char *dot = strrchr(chart, '.'), *slash = strrchr(chart, '/');
-	bool svg = dot && (!slash || dot > slash) && !strcmp(dot, ".svg");
-	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chart) : strlen(chart);
-	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart), *tmp = cb_gp_temp_path(chart);
 	char *vars = NULL, *data = NULL;
 	size_t len = 0;
-	int rc = -1;
 	FILE *f = open_memstream(&data, &len);
 	if (!f)
 		abort();
 	cb_cmp_chart_data(f, r);
 	if (fclose(f))
 		abort();
-	if (cb_write_file_atomic(dat, data, len, err))
-		goto out;
 	double xlo, xhi;
-	chart_range(r, &xlo, &xhi);
-	cb_gp_set_str(&vars, "datafile", dat);
-	cb_gp_set_str(&vars, "outfile", tmp);
-	cb_gp_set_str(&vars, "fmt", svg ? "svg" : "png");
+	cb_cmp_chart_range(r, &xlo, &xhi);
 	cb_gp_set_num(&vars, "threshold", r->opts.threshold);
 	cb_gp_set_str(&vars, "metric", cb_cmp_metric_name(r->opts.metric));
 	cb_gp_set_str(&vars, "better", cb_cmp_lower_is_better(r->opts.metric) ? "lower" : "higher");
@@ -298,16 +258,9 @@ static int draw_chart(const cb_cmp_result *r, const char *chart, cb_error *err)
 	cb_gp_set_num(&vars, "xlo", xlo);
 	cb_gp_set_num(&vars, "xhi", xhi);
 	cb_gp_set_num(&vars, "shift", r->shift);
-	if (cb_gnuplot_template("compare.gp", vars, err)) {
-		unlink(tmp);
-		goto out;
-	}
-	rc = cb_gp_commit(tmp, chart, svg ? "svg" : "png", err);
-out:
+	int rc = cb_chart_file(chart, "compare.gp", data, len, vars, err);
 	free(vars);
 	free(data);
-	free(tmp);
-	free(dat);
 	return rc;
 }
 
@@ -326,36 +279,6 @@ static int report(const cb_cmp_result *r, enum format fmt, cb_error *err)
 	if (fflush(stdout) || ferror(stdout))
 		return cb_error_set(err, CB_EXIT_FAIL, "cannot write the report to standard output: %s",
 		                    strerror(errno));
-	return 0;
-}
-
-/* --save DIR: the report in every format, each file replaced whole. */
-static int save_reports(const cb_cmp_result *r, const char *dir, cb_error *err)
-{
-	static const char *const ext[] = { "txt", "md", "json", "xml" };
-	for (int k = 0; k < 4; k++) {
-		char *data = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&data, &len);
-		if (!f)
-			abort();
-		if (k == 0)
-			cb_cmp_report_text(f, r);
-		else if (k == 1)
-			cb_cmp_report_md(f, r);
-		else if (k == 2)
-			cb_cmp_report_json(f, r);
-		else
-			cb_cmp_report_junit(f, r);
-		if (fclose(f))
-			abort();
-		char *path = cb_xasprintf("%s/compare.%s", dir, ext[k]);
-		int rc = cb_write_file_atomic(path, data, len, err);
-		free(path);
-		free(data);
-		if (rc)
-			return -1;
-	}
 	return 0;
 }
 
@@ -382,7 +305,7 @@ int cb_cmd_compare(int argc, char **argv)
 		goto fail;
 	if (report(r, a.format, &err))
 		goto fail;
-	if (a.save && save_reports(r, a.save, &err))
+	if (a.save && cb_cmp_save_reports(r, a.save, &err))
 		goto fail;
 	for (size_t i = 0; i < r->nwarnings; i++)
 		if (a.format != FMT_TEXT)   /* loud even when stdout goes to a file */
@@ -398,21 +321,8 @@ int cb_cmd_compare(int argc, char **argv)
 		goto fail;
 	if (missing)
 		fprintf(stderr, "concbench: warning: %s not set: no GitHub outputs written there\n", missing);
-	if (!r->nrows && r->nskips) {
-		/* Most likely the wrong pair of files: never a silent pass. */
-		if (r->only_base + r->only_new == r->nskips)
-			cb_error_set(&err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
-			             "BASE, %zu only in NEW)", a.base, a.new, r->only_base, r->only_new);
-		else {   /* matched, but none usable: the cells failed */
-			size_t k = 0;
-			while (!strncmp(r->skips[k].why, "only in ", 8))
-				k++;
-			cb_error_set(&err, CB_EXIT_FAIL, "no cell could be compared: %zu matched but "
-			             "unusable, the first '%s': %s", r->nskips - r->only_base - r->only_new,
-			             r->skips[k].label, r->skips[k].why);
-		}
+	if (cb_cmp_none_compared(r, a.base, a.new, &err))
 		goto fail;
-	}
 	rc = cb_cmp_exit_code(r, a.fail_any);
 	goto out;
 fail:

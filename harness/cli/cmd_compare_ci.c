@@ -5,6 +5,7 @@
  * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY. Appending is the runner's
  * protocol for both: each block goes out in one write(2) on an O_APPEND
  * descriptor, so it lands whole after whatever the step wrote before. */
+#include "cli/commands.h"
 #include "compare/ci.h"
 
 #include <errno.h>

@@ -11,14 +11,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "analysis/granularity.h"
 #include "analysis/metg.h"
 #include "cli/commands.h"
-#include "render/gnuplot.h"
+#include "render/granularity.h"
 #include "render/plot.h"
 #include "render/report.h"
 #include "resultfile/read.h"
 
-#define MAX_STEPS 64
+#define MAX_STEPS CB_GRAN_MAX_STEPS
+
+typedef cb_gran_series series;
 
 static const char usage_text[] =
 	"usage: concbench granularity [-s LIST] [-n LIST] [--from D] [--to D] [--per-decade K]\n"
@@ -66,15 +69,6 @@ typedef struct {
 	int per_decade;
 	bool quiet;
 } gran_opts;
-
-/* One series: a strategy at one worker count (and threads). */
-typedef struct {
-	char name[96], strategy[48];
-	int p, workers;
-	double est50, est90;     /* the price list's METG, or NAN */
-	double d[MAX_STEPS], e[MAX_STEPS], lo[MAX_STEPS], hi[MAX_STEPS];
-	bool have[MAX_STEPS];
-} series;
 
 static int parse_duration_opt(const char *name, const char *v, double *out, cb_error *err)
 {
@@ -206,140 +200,6 @@ static int run_step(const gran_opts *o, const char *root, long tasks, char **pat
 	return rc;
 }
 
-static series *series_of(series **all, size_t *n, const char *name, const char *strategy, int workers, int p)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*all)[i].name, name))
-			return &(*all)[i];
-	*all = cb_xrealloc(*all, (*n + 1) * sizeof **all);
-	series *s = &(*all)[(*n)++];
-	memset(s, 0, sizeof *s);
-	snprintf(s->name, sizeof s->name, "%s", name);
-	snprintf(s->strategy, sizeof s->strategy, "%s", strategy);
-	s->p = p;
-	s->workers = workers;
-	s->est50 = s->est90 = NAN;
-	return s;
-}
-
-/* Efficiency at step k of each parallel cell of a run: the speedup over
- * its executors, and the fastest and slowest repetitions' (against the
- * paired serial repetition where there is one, else the serial median). */
-static void collect(const cb_rdoc *d, int k, series **all, size_t *n)
-{
-	const cb_rcell *base = NULL;
-	for (size_t i = 0; i < d->ncells; i++)
-		if (d->cells[i].baseline && d->cells[i].nreps)
-			base = &d->cells[i];
-	if (!base)
-		return;
-	double task_s = base->median_s / (double)(base->ntasks > 0 ? base->ntasks : 1);
-	for (size_t i = 0; i < d->ncells; i++) {
-		const cb_rcell *c = &d->cells[i];
-		if (c->baseline || !c->nreps || c->error)
-			continue;
-		int p = c->workers * (c->threads > 0 ? c->threads : 1);
-		if (c->usable_pus > 0 && p > c->usable_pus)
-			p = c->usable_pus;
-		char name[96];
-		snprintf(name, sizeof name, c->threads > 1 ? "%s/n%d/t%d" : "%s/n%d", c->strategy, c->workers, c->threads);
-		series *s = series_of(all, n, name, c->strategy, c->workers, p);
-		double sp = json_number_value(json_object_get(c->json, "speedup")), lo = INFINITY, hi = 0;
-		/* The repetitions' speedups the way the cell's own was taken: against
-		 * each one's paired serial repetition, or (a cell with too few pairs:
-		 * "ratio of medians") against the serial cell's median, so that the
-		 * interval holds the estimate. */
-		const char *method = json_string_value(json_object_get(c->json, "speedup_method"));
-		bool paired = method && !strcmp(method, "paired repetitions");
-		for (size_t r = 0; r < c->nreps; r++) {
-			double x = (paired && isfinite(c->serial[r]) ? c->serial[r] : base->median_s) / c->wall[r];
-			lo = x < lo ? x : lo;
-			hi = x > hi ? x : hi;
-		}
-		s->d[k] = task_s;
-		s->e[k] = sp / p;
-		s->lo[k] = lo / p;
-		s->hi[k] = hi / p;
-		s->have[k] = isfinite(sp);
-	}
-}
-
-/* METG at theta from the points a series has; lo/hi from its slowest and
- * fastest repetitions' curves. */
-static double metg_of(const series *s, int nsteps, double theta, const double *curve, cb_metg_where *w)
-{
-	double d[MAX_STEPS], e[MAX_STEPS];
-	size_t m = 0;
-	/* Durations ascending: the sweep ran the shortest task first. */
-	for (int k = 0; k < nsteps; k++)
-		if (s->have[k]) {
-			d[m] = s->d[k];
-			e[m++] = curve[k];
-		}
-	return cb_metg(d, e, m, theta, w);
-}
-
-static void fmt_metg(double v, cb_metg_where w, char *buf, size_t n)
-{
-	const char *pre = w == CB_METG_BELOW ? "<=" : w == CB_METG_NONE ? ">" : "";
-	if (v < 1e-3)
-		snprintf(buf, n, "%s%.3g us", pre, v * 1e6);
-	else
-		snprintf(buf, n, "%s%.3g ms", pre, v * 1e3);
-}
-
-/* A micro cell's median seconds: pools/STRATEGY_BENCH/WORKERS, or NAN. */
-static double micro_s(const json_t *price, const char *strategy, const char *bench, int workers)
-{
-	char id[160];
-	snprintf(id, sizeof id, "pools/%s_%s/%d", strategy, bench, workers);
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(price, "cells"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "id")) ? json_string_value(json_object_get(c, "id")) : "", id))
-			return json_number_value(json_object_get(json_object_get(c, "stats"), "median_s"));
-	return NAN;
-}
-
-/* Each series' METG as the price list predicts it (cb_metg_estimate):
- * the cost of a task on one worker is the map of 100k empty tasks beyond
- * an empty job's cost, times the workers that shared it. */
-static void estimate(series *all, size_t n, const json_t *price, double work)
-{
-	for (size_t i = 0; i < n; i++) {
-		series *s = &all[i];
-		double job = micro_s(price, s->strategy, "empty_job", s->workers);
-		double map = micro_s(price, s->strategy, "map_100k", s->workers);
-		double c = s->workers * (map - job) / 100000;
-		s->est50 = cb_metg_estimate(c, job, s->p, work, 0.5);
-		s->est90 = cb_metg_estimate(c, job, s->p, work, 0.9);
-	}
-}
-
-static json_t *series_json(const series *s, int nsteps)
-{
-	json_t *pts = json_array();
-	for (int k = 0; k < nsteps; k++)
-		if (s->have[k])
-			json_array_append_new(pts, json_pack("{s:f, s:f, s:f, s:f}", "task_s", s->d[k], "efficiency", s->e[k],
-			                                     "lo", s->lo[k], "hi", s->hi[k]));
-	json_t *j = json_pack("{s:s, s:i, s:o}", "series", s->name, "pus", s->p, "points", pts);
-	static const double thetas[] = { 0.5, 0.9 };
-	static const char *const keys[] = { "metg50", "metg90" };
-	for (int t = 0; t < 2; t++) {
-		cb_metg_where w, wlo, whi;
-		double m = metg_of(s, nsteps, thetas[t], s->e, &w);
-		double mhi = metg_of(s, nsteps, thetas[t], s->lo, &whi), mlo = metg_of(s, nsteps, thetas[t], s->hi, &wlo);
-		static const char *const where[] = { "found", "below the shortest task", "above the longest task" };
-		double est = t ? s->est90 : s->est50;
-		json_object_set_new(j, keys[t], json_pack("{s:f, s:f, s:f, s:s, s:s, s:s, s:o}", "task_s", m, "lo_s", mlo,
-		                                          "hi_s", mhi, "where", where[w], "lo_where", where[wlo],
-		                                          "hi_where", where[whi], "price_list_s",
-		                                          isfinite(est) ? json_real(est) : json_null()));
-	}
-	return j;
-}
-
 static void print_table(series *all, size_t n, int nsteps)
 {
 	printf("%-22s", "series \\ task");
@@ -350,7 +210,7 @@ static void print_table(series *all, size_t n, int nsteps)
 				d[k] = all[i].d[k];
 	for (int k = 0; k < nsteps; k++) {
 		char b[24];
-		fmt_metg(d[k], CB_METG_FOUND, b, sizeof b);
+		cb_gran_fmt_metg(d[k], CB_METG_FOUND, b, sizeof b);
 		printf(" %9s", b);
 	}
 	printf("   METG(50%%) [interval]          METG(90%%)   price list's METG(50%%)\n");
@@ -363,18 +223,18 @@ static void print_table(series *all, size_t n, int nsteps)
 				printf(" %9s", "-");
 		cb_metg_where w, wl, wh, w9;
 		char m[24], lo[24], hi[24], m9[24];
-		double vm = metg_of(&all[i], nsteps, 0.5, all[i].e, &w);
-		double vlo = metg_of(&all[i], nsteps, 0.5, all[i].hi, &wl);
-		double vhi = metg_of(&all[i], nsteps, 0.5, all[i].lo, &wh);
-		double v9 = metg_of(&all[i], nsteps, 0.9, all[i].e, &w9);
-		fmt_metg(vm, w, m, sizeof m);
-		fmt_metg(vlo, wl, lo, sizeof lo);
-		fmt_metg(vhi, wh, hi, sizeof hi);
-		fmt_metg(v9, w9, m9, sizeof m9);
+		double vm = cb_gran_metg(&all[i], nsteps, 0.5, all[i].e, &w);
+		double vlo = cb_gran_metg(&all[i], nsteps, 0.5, all[i].hi, &wl);
+		double vhi = cb_gran_metg(&all[i], nsteps, 0.5, all[i].lo, &wh);
+		double v9 = cb_gran_metg(&all[i], nsteps, 0.9, all[i].e, &w9);
+		cb_gran_fmt_metg(vm, w, m, sizeof m);
+		cb_gran_fmt_metg(vlo, wl, lo, sizeof lo);
+		cb_gran_fmt_metg(vhi, wh, hi, sizeof hi);
+		cb_gran_fmt_metg(v9, w9, m9, sizeof m9);
 		printf("   %-10s [%s, %s]   %-10s", m, lo, hi, m9);
 		if (isfinite(all[i].est50)) {
 			char es[24];
-			fmt_metg(all[i].est50, CB_METG_FOUND, es, sizeof es);
+			cb_gran_fmt_metg(all[i].est50, CB_METG_FOUND, es, sizeof es);
 			double ratio = w == CB_METG_FOUND ? vm / all[i].est50 : NAN;
 			printf("   %s", es);
 			if (isfinite(ratio))
@@ -384,50 +244,6 @@ static void print_table(series *all, size_t n, int nsteps)
 		}
 		printf("\n");
 	}
-}
-
-static void draw(const char *root, series *all, size_t n, int nsteps, const gran_opts *o, const cb_rdoc *doc)
-{
-	size_t cap = 4096, len = 0;
-	char *dat = cb_xmalloc(cap), *names = NULL;
-	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; k < nsteps; k++) {
-			if (!all[i].have[k])
-				continue;
-			if (len + 128 > cap)
-				dat = cb_xrealloc(dat, cap *= 2);
-			len += (size_t)snprintf(dat + len, cap - len, "%.6g %.6g %.6g %.6g\n", all[i].d[k] * 1e6, all[i].e[k],
-			                        all[i].lo[k], all[i].hi[k]);
-		}
-		if (len + 8 > cap)
-			dat = cb_xrealloc(dat, cap *= 2);
-		len += (size_t)snprintf(dat + len, cap - len, "\n\n");
-		char *nn = cb_xasprintf("%s%s%s", names ? names : "", names ? " " : "", all[i].name);
-		free(names);
-		names = nn;
-	}
-	/* The METG block: one point per series, in the series' order. */
-	for (size_t i = 0; i < n; i++) {
-		cb_metg_where w;
-		double m = metg_of(&all[i], nsteps, 0.5, all[i].e, &w);
-		if (len + 64 > cap)
-			dat = cb_xrealloc(dat, cap *= 2);
-		len += (size_t)snprintf(dat + len, cap - len, "%.6g 0.5\n", w == CB_METG_FOUND ? m * 1e6 : 1e-30);
-	}
-	char *vars = NULL, *cap_text = doc ? cb_machine_caption(doc) : NULL;
-	cb_gp_set_str(&vars, "names", names ? names : "");
-	cb_gp_set_num(&vars, "nseries", (double)n);
-	cb_gp_set_num(&vars, "nmax", 1);
-	cb_gp_set_num(&vars, "xmin", o->from * 1e6 / 2);
-	cb_gp_set_num(&vars, "xmax", o->to * 1e6 * 2);
-	cb_error err = { 0 };
-	if (n && cb_chart_draw(root, "granularity", "granularity.gp", "Efficiency against task duration (METG at 50%)",
-	                       cap_text, dat, len, vars, &err))
-		fprintf(stderr, "concbench: warning: no granularity chart: %s\n", err.msg);
-	free(vars);
-	free(cap_text);
-	free(dat);
-	free(names);
 }
 
 int cb_cmd_granularity(int argc, char **argv)
@@ -459,7 +275,7 @@ int cb_cmd_granularity(int argc, char **argv)
 		int step = run_step(&o, root, tasks[k], &path);
 		cb_rdoc *d = NULL;
 		if (step <= CB_EXIT_FAIL && !cb_results_read(path, &d, &err)) {
-			collect(d, k, &all, &n);
+			cb_gran_collect(d, k, &all, &n);
 			cb_rdoc_free(last);
 			last = d;
 		}
@@ -475,7 +291,7 @@ int cb_cmd_granularity(int argc, char **argv)
 			fprintf(stderr, "concbench: warning: --price %s: %s (line %d): METG not checked against the price list\n",
 			        o.price, je.text, je.line);
 		else
-			estimate(all, n, price, o.work);
+			cb_gran_estimate(all, n, price, o.work);
 		json_decref(price);
 	} else if (!o.quiet) {
 		fprintf(stderr, "concbench granularity: no price list given (--price FILE from `concbench micro "
@@ -486,7 +302,7 @@ int cb_cmd_granularity(int argc, char **argv)
 	                        o.pattern ? json_pack("{s:s, s:i}", "name", o.pattern, "width", (json_int_t)o.width)
 	                                  : json_null(), "work_s", o.work, "per_decade", o.per_decade, "series", json_array());
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(json_object_get(doc, "series"), series_json(&all[i], nsteps));
+		json_array_append_new(json_object_get(doc, "series"), cb_gran_series_json(&all[i], nsteps));
 	/* The schedule its runs used (run's default): what the price list's
 	 * cost of a task (pools/S_map_100k, dynamic:1) has to match. */
 	const json_t *sched = last ? json_object_get(json_object_get(last->root, "config"), "schedule") : NULL;
@@ -498,7 +314,8 @@ int cb_cmd_granularity(int argc, char **argv)
 		fprintf(stderr, "concbench: %s\n", err.msg), rc = CB_EXIT_FAIL;
 	if (!o.quiet && n)
 		print_table(all, n, nsteps);
-	draw(root, all, n, nsteps, &o, last);
+	if (n && cb_gran_chart(root, all, n, nsteps, o.from, o.to, last, &err))
+		fprintf(stderr, "concbench: warning: no granularity chart: %s\n", err.msg);
 	/* The sweep's report beside it: "The smallest task each model runs
 	 * efficiently" (what `concbench report DIR` writes again). */
 	cb_report_out rep;

@@ -115,8 +115,9 @@ static void list_pins(void)
 static void list_suites(void)
 {
 	printf("suites (--suite):\n");
+	char buf[512];
 	for (const cb_suite *s = cb_suites; s->name; s++)
-		printf("  %-10s %s\n", s->name, s->summary);
+		printf("  %-10s %s\n", s->name, cb_suite_summary(s, buf, sizeof buf));
 }
 
 static void print_name(const char *name, void *ctx)
@@ -220,8 +221,10 @@ static json_t *suites_json(bool verbose)
 {
 	(void)verbose;
 	json_t *a = json_array();
+	char buf[512];
 	for (const cb_suite *s = cb_suites; s->name; s++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "name", s->name, "summary", s->summary));
+		json_array_append_new(a, json_pack("{s:s, s:s}", "name", s->name, "summary",
+		                                   cb_suite_summary(s, buf, sizeof buf)));
 	return a;
 }
 

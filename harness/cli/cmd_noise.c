@@ -17,10 +17,9 @@
 #include "cli/commands.h"
 #include "compare/compare.h"
 #include "engine/capacity.h"
+#include "engine/noise.h"
 #include "engine/run.h"
 
-#define NOISE_MAX_LENGTHS 16
-#define NOISE_MAX_ROUNDS 100000
 
 static const char usage_text[] =
 	"usage: concbench noise [--seconds S] [--lengths LIST] [--cpus LIST] [--busy]\n"
@@ -60,46 +59,84 @@ static const char usage_text[] =
 	"exit: 0 measured, 2 bad input, 3 this machine cannot bind to its PUs\n";
 
 typedef struct {
-	double seconds, threshold, alpha, capacity_s;
-	long rounds, cells;
-	bool json, busy;
-	uint64_t seed;
-	double len[NOISE_MAX_LENGTHS];
-	size_t nlen;
+	cb_noise_opts n;
+	bool json;
 	const char *cpus;
 } noise_opts;
-
-/* At Holm's first level for the cells. */
-static double mdc_of(double sd, double rounds, const noise_opts *o)
-{
-	return cb_mdc_floor(sd, rounds, o->alpha / (double)o->cells);
-}
-
-/* The fewest rounds a side with an MDC at most the threshold; 0 past the cap. */
-static long rounds_for(double sd, const noise_opts *o)
-{
-	for (long r = 2; r <= NOISE_MAX_ROUNDS; r++)
-		if (mdc_of(sd, (double)r, o) <= o->threshold)
-			return r;
-	return 0;
-}
 
 static int parse_lengths(const char *text, noise_opts *o, cb_error *err)
 {
 	char *copy = cb_xstrdup(text), *save = NULL;
-	o->nlen = 0;
+	o->n.nlen = 0;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		double v;
-		if (o->nlen == NOISE_MAX_LENGTHS || cb_parse_double(tok, &v) || !(v >= 0.5 && v <= 10000)) {
+		if (o->n.nlen == CB_NOISE_MAX_LENGTHS || cb_parse_double(tok, &v) || !(v >= 0.5 && v <= 10000)) {
 			free(copy);
 			return cb_error_set(err, CB_EXIT_USAGE, "--lengths '%s': give at most %d lengths in ms, each "
-			                    "from 0.5 to 10000, comma-separated (as 5,10,20)", text, NOISE_MAX_LENGTHS);
+			                    "from 0.5 to 10000, comma-separated (as 5,10,20)", text, CB_NOISE_MAX_LENGTHS);
 		}
-		o->len[o->nlen++] = v;
+		o->n.len[o->n.nlen++] = v;
 	}
 	free(copy);
-	if (!o->nlen)
+	if (!o->n.nlen)
 		return cb_error_set(err, CB_EXIT_USAGE, "--lengths '%s' names no length (as 5,10,20)", text);
+	return 0;
+}
+
+/* One option of noise's (not --help): 0, or -1 with err. */
+static int parse_option(int ch, const char *arg, noise_opts *o, cb_error *err)
+{
+	double v;
+	switch (ch) {
+	case 'S':
+		if (cb_parse_double(arg, &v) || !(v >= 0.1 && v <= 3600))
+			return cb_error_set(err, CB_EXIT_USAGE, "--seconds '%s' must be a number from 0.1 to 3600",
+			                    arg);
+		o->n.seconds = v;
+		return 0;
+	case 'K':
+		if (cb_parse_double(arg, &v) || !(v == 0 || (v >= 0.1 && v <= 3600)))
+			return cb_error_set(err, CB_EXIT_USAGE, "--capacity-seconds '%s' must be 0 or a number "
+			                    "from 0.1 to 3600", arg);
+		o->n.capacity_s = v;
+		return 0;
+	case 'L':
+		return parse_lengths(arg, o, err);
+	case 'C':
+		o->cpus = arg;
+		return 0;
+	case 'B':
+		o->n.busy = true;
+		return 0;
+	case 'R':
+		if (cb_parse_long(arg, &o->n.rounds) || o->n.rounds < 2 || o->n.rounds > CB_NOISE_MAX_ROUNDS)
+			return cb_error_set(err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 2 to %d",
+			                    arg, CB_NOISE_MAX_ROUNDS);
+		return 0;
+	case 'M':
+		if (cb_parse_long(arg, &o->n.cells) || o->n.cells < 1 || o->n.cells > 1000000)
+			return cb_error_set(err, CB_EXIT_USAGE, "--cells '%s' must be a whole number from 1 to 1000000",
+			                    arg);
+		return 0;
+	case 'T':
+		if (cb_parse_double(arg, &v) || !(v > 0 && v <= 100))
+			return cb_error_set(err, CB_EXIT_USAGE, "--threshold '%s' must be a percentage above 0, "
+			                    "at most 100 (as 5)", arg);
+		o->n.threshold = v / 100;
+		return 0;
+	case 'F':
+		if (strcmp(arg, "text") && strcmp(arg, "json"))
+			return cb_error_set(err, CB_EXIT_USAGE, "--format '%s' (valid: text, json)", arg);
+		o->json = !strcmp(arg, "json");
+		return 0;
+	case 's': {
+		long seed;
+		if (cb_parse_long(arg, &seed) || seed < 0)
+			return cb_error_set(err, CB_EXIT_USAGE, "--seed '%s' must be a whole number, 0 or more", arg);
+		o->n.seed = (uint64_t)seed;
+		return 0;
+	}
+	}
 	return 0;
 }
 
@@ -116,71 +153,20 @@ static int parse_args(int argc, char **argv, noise_opts *o, cb_error *err)
 	};
 	cb_cmp_opts defaults;
 	cb_cmp_opts_default(&defaults);
-	*o = (noise_opts){ .seconds = 10, .threshold = defaults.threshold, .alpha = defaults.alpha,
-		           .rounds = 10, .cells = 143, .capacity_s = 5 };
+	*o = (noise_opts){ .n = { .seconds = 10, .threshold = defaults.threshold, .alpha = defaults.alpha,
+		                  .rounds = 10, .cells = 143, .capacity_s = 5 } };
 	if (parse_lengths("5,10,20,40,80", o, err))
 		return -1;
 	optind = 1;
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		double v;
-		switch (ch) {
-		case 'h':
+		if (ch == 'h')
 			return 1;
-		case 'S':
-			if (cb_parse_double(optarg, &v) || !(v >= 0.1 && v <= 3600))
-				return cb_error_set(err, CB_EXIT_USAGE, "--seconds '%s' must be a number from 0.1 to 3600",
-				                    optarg);
-			o->seconds = v;
-			break;
-		case 'K':
-			if (cb_parse_double(optarg, &v) || !(v == 0 || (v >= 0.1 && v <= 3600)))
-				return cb_error_set(err, CB_EXIT_USAGE, "--capacity-seconds '%s' must be 0 or a number "
-				                    "from 0.1 to 3600", optarg);
-			o->capacity_s = v;
-			break;
-		case 'L':
-			if (parse_lengths(optarg, o, err))
-				return -1;
-			break;
-		case 'C':
-			o->cpus = optarg;
-			break;
-		case 'B':
-			o->busy = true;
-			break;
-		case 'R':
-			if (cb_parse_long(optarg, &o->rounds) || o->rounds < 2 || o->rounds > NOISE_MAX_ROUNDS)
-				return cb_error_set(err, CB_EXIT_USAGE, "--rounds '%s' must be a whole number from 2 to %d",
-				                    optarg, NOISE_MAX_ROUNDS);
-			break;
-		case 'M':
-			if (cb_parse_long(optarg, &o->cells) || o->cells < 1 || o->cells > 1000000)
-				return cb_error_set(err, CB_EXIT_USAGE, "--cells '%s' must be a whole number from 1 to 1000000",
-				                    optarg);
-			break;
-		case 'T':
-			if (cb_parse_double(optarg, &v) || !(v > 0 && v <= 100))
-				return cb_error_set(err, CB_EXIT_USAGE, "--threshold '%s' must be a percentage above 0, "
-				                    "at most 100 (as 5)", optarg);
-			o->threshold = v / 100;
-			break;
-		case 'F':
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return cb_error_set(err, CB_EXIT_USAGE, "--format '%s' (valid: text, json)", optarg);
-			o->json = !strcmp(optarg, "json");
-			break;
-		case 's': {
-			long seed;
-			if (cb_parse_long(optarg, &seed) || seed < 0)
-				return cb_error_set(err, CB_EXIT_USAGE, "--seed '%s' must be a whole number, 0 or more", optarg);
-			o->seed = (uint64_t)seed;
-			break;
-		}
-		default:
+		if (!strchr("SKLCBRMTFs", ch) || ch == 0)
 			return cb_cli_opt_error("noise", ch, argv, err);
-		}
+		if (parse_option(ch, optarg, o, err))
+			return -1;
 	}
 	if (optind < argc)
 		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench noise --help')",
@@ -197,53 +183,47 @@ static void print_text(const noise_opts *o, const cb_noise_series *sr, const cb_
 	for (size_t p = 0; p < npus; p++)
 		printf("%s%d", p ? ", " : "", pus[p]);
 	printf(")%s, %zu length%s, %.1f s, %zu timings each; %zu of %zu set aside as compare would\n\n",
-	       o->busy ? " all at once" : " one at a time", o->nlen, o->nlen > 1 ? "s" : "", o->seconds, sr[0].n,
+	       o->n.busy ? " all at once" : " one at a time", o->n.nlen, o->n.nlen > 1 ? "s" : "", o->n.seconds, sr[0].n,
 	       sum->set_aside, sum->timings);
-	printf("  length   median     sd of log time     MDC floor at %ld    rounds a side\n", o->rounds);
-	printf("           (PUs)      median  largest    rounds, %ld cells   for %g%%\n", o->cells, 100 * o->threshold);
-	for (size_t l = 0; l < o->nlen; l++) {
+	printf("  length   median     sd of log time     MDC floor at %ld    rounds a side\n", o->n.rounds);
+	printf("           (PUs)      median  largest    rounds, %ld cells   for %g%%\n", o->n.cells, 100 * o->n.threshold);
+	for (size_t l = 0; l < o->n.nlen; l++) {
 		double m[CB_NOISE_MAX_PUS];
 		for (size_t p = 0; p < npus; p++)
-			m[p] = st[p * o->nlen + l].median_ms;
-		long need = rounds_for(med_sd[l], o);
+			m[p] = st[p * o->n.nlen + l].median_ms;
+		long need = cb_noise_rounds_for(med_sd[l], &o->n);
 		char needs[24];
 		if (need)
 			snprintf(needs, sizeof needs, "%ld", need);
 		else
-			snprintf(needs, sizeof needs, "over %d", NOISE_MAX_ROUNDS);
-		printf("  %5g ms  %7.2f ms  %5.1f%%   %5.1f%%     %5.1f%%             %s\n", o->len[l],
+			snprintf(needs, sizeof needs, "over %d", CB_NOISE_MAX_ROUNDS);
+		printf("  %5g ms  %7.2f ms  %5.1f%%   %5.1f%%     %5.1f%%             %s\n", o->n.len[l],
 		       cb_median(m, npus), 100 * med_sd[l], 100 * max_sd[l],
-		       100 * mdc_of(med_sd[l], (double)o->rounds, o), needs);
+		       100 * cb_noise_mdc(med_sd[l], (double)o->n.rounds, &o->n), needs);
 	}
 	printf("\n  sd of log time per PU:\n");
 	for (size_t p = 0; p < npus; p++) {
 		printf("    PU %-4d", pus[p]);
-		for (size_t l = 0; l < o->nlen; l++)
-			printf("  %g ms %.1f%%", o->len[l], 100 * st[p * o->nlen + l].sd);
+		for (size_t l = 0; l < o->n.nlen; l++)
+			printf("  %g ms %.1f%%", o->n.len[l], 100 * st[p * o->n.nlen + l].sd);
 		printf("\n");
 	}
-	if (o->nlen > 1) {
-		size_t ilo = 0, ihi = 0;
-		for (size_t l = 1; l < o->nlen; l++) {
-			ilo = o->len[l] < o->len[ilo] ? l : ilo;
-			ihi = o->len[l] > o->len[ihi] ? l : ihi;
-		}
-		if (o->len[ihi] > o->len[ilo])
-			printf("\nLonger timings: the sd at %g ms is %.2fx that at %g ms. Noise independent from one\n"
-			       "millisecond to the next would give %.2fx; a state of the machine that outlasts a\n"
-			       "timing gives 1x, and then more rounds help where longer repetitions do not.\n",
-			       o->len[ihi], med_sd[ihi] / med_sd[ilo], o->len[ilo], sqrt(o->len[ilo] / o->len[ihi]));
-	}
+	size_t ilo, ihi;
+	if (cb_noise_length_span(&o->n, &ilo, &ihi))
+		printf("\nLonger timings: the sd at %g ms is %.2fx that at %g ms. Noise independent from one\n"
+		       "millisecond to the next would give %.2fx; a state of the machine that outlasts a\n"
+		       "timing gives 1x, and then more rounds help where longer repetitions do not.\n",
+		       o->n.len[ihi], med_sd[ihi] / med_sd[ilo], o->n.len[ilo], sqrt(o->n.len[ilo] / o->n.len[ihi]));
 	double floor = sum->floor;
-	long need = rounds_for(floor, o);
+	long need = cb_noise_rounds_for(floor, &o->n);
 	printf("\nThe floor: the same CPU-bound work varies here by %.1f%% (sd of log time, the median over\n"
 	       "the lengths); compare with %ld rounds a side among %ld cells cannot see a change under %.1f%%\n"
 	       "in a cell that noisy, at 80%% power and even with its variance known exactly; ",
-	       100 * floor, o->rounds, o->cells, 100 * mdc_of(floor, (double)o->rounds, o));
+	       100 * floor, o->n.rounds, o->n.cells, 100 * cb_noise_mdc(floor, (double)o->n.rounds, &o->n));
 	if (need)
-		printf("%ld rounds a side would reach %g%%.\n", need, 100 * o->threshold);
+		printf("%ld rounds a side would reach %g%%.\n", need, 100 * o->n.threshold);
 	else
-		printf("no number of rounds up to %d would reach %g%%.\n", NOISE_MAX_ROUNDS, 100 * o->threshold);
+		printf("no number of rounds up to %d would reach %g%%.\n", CB_NOISE_MAX_ROUNDS, 100 * o->n.threshold);
 }
 
 #define CAPACITY_PROBE_MS 10.0
@@ -257,54 +237,6 @@ static void print_capacity(const cb_capacity_dist *d)
 	       "  median %.2f, 5th percentile %.2f, smallest %.2f of %d; %.0f%% of the moments below %.0f%% of the PUs.\n"
 	       "  run marks and retakes a repetition measured at such a moment.\n",
 	       d->n, d->probe_ms, d->pus, d->median, d->p5, d->min, d->pus, 100 * d->below, 100 * CB_CAPACITY_FULL);
-}
-
-static json_t *capacity_json(const cb_capacity_dist *d)
-{
-	if (!d->n)
-		return json_null();
-	return json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f}", "pus", d->pus, "readings", (json_int_t)d->n,
-	                 "probe_ms", d->probe_ms, "median", d->median, "p5", d->p5, "min", d->min, "below_full",
-	                 d->below, "full_share", CB_CAPACITY_FULL);
-}
-
-static int print_json(const noise_opts *o, const cb_noise_summary *sum, const int *pus, size_t npus,
-                      const cb_noise_series *sr, const cb_capacity_dist *cap)
-{
-	const double *med_sd = sum->med_sd, *max_sd = sum->max_sd, floor = sum->floor;
-	long need = rounds_for(floor, o);
-	json_t *doc = json_pack("{s:s, s:f, s:b, s:i, s:i, s:f, s:f, s:i, s:f, s:f, s:o}", "schema",
-	                        "concbench.noise/1", "seconds", o->seconds, "busy", o->busy, "rounds",
-	                        (json_int_t)o->rounds, "cells", (json_int_t)o->cells, "threshold", o->threshold,
-	                        "alpha", o->alpha, "timings", (json_int_t)sr[0].n, "floor_sd_log", floor,
-	                        "floor_mdc", mdc_of(floor, (double)o->rounds, o), "floor_rounds_needed",
-	                        need ? json_integer(need) : json_null());
-	json_t *ja = json_array();
-	for (size_t p = 0; p < npus; p++)
-		json_array_append_new(ja, json_integer(pus[p]));
-	json_object_set_new(doc, "pus", ja);
-	json_t *lens = json_array();
-	for (size_t l = 0; l < o->nlen; l++) {
-		long need = rounds_for(med_sd[l], o);
-		json_t *per = json_object();
-		for (size_t p = 0; p < npus; p++) {
-			char key[16];
-			snprintf(key, sizeof key, "%d", pus[p]);
-			const cb_noise_stat *s = &sum->stat[p * o->nlen + l];
-			json_object_set_new(per, key, json_pack("{s:f, s:f, s:i}", "median_ms", s->median_ms, "sd_log", s->sd,
-			                                        "set_aside", (json_int_t)s->set_aside));
-		}
-		json_array_append_new(lens, json_pack("{s:f, s:f, s:f, s:f, s:o, s:o}", "ms", o->len[l], "median_sd_log",
-		                                      med_sd[l], "largest_sd_log", max_sd[l], "mdc",
-		                                      mdc_of(med_sd[l], (double)o->rounds, o), "rounds_needed",
-		                                      need ? json_integer(need) : json_null(), "per_pu", per));
-	}
-	json_object_set_new(doc, "lengths", lens);
-	json_object_set_new(doc, "capacity", capacity_json(cap));
-	int rc = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
-	printf("\n");
-	json_decref(doc);
-	return rc ? CB_EXIT_FAIL : CB_EXIT_OK;
 }
 
 int cb_cmd_noise(int argc, char **argv)
@@ -329,26 +261,29 @@ int cb_cmd_noise(int argc, char **argv)
 	cb_noise_series *sr = NULL;
 	if (npus && !o.json)
 		fprintf(stderr, "concbench noise: measuring for %.1f s ...\n",
-		        o.seconds + (npus > 1 ? o.capacity_s : 0));
-	if (!npus || cb_noise_measure(t, pus, npus, o.len, o.nlen, o.seconds, o.busy, o.seed, &sr, &err)) {
+		        o.n.seconds + (npus > 1 ? o.n.capacity_s : 0));
+	if (!npus || cb_noise_measure(t, pus, npus, o.n.len, o.n.nlen, o.n.seconds, o.n.busy, o.n.seed, &sr, &err)) {
 		fprintf(stderr, "concbench: %s\n", err.msg);
 		cb_topology_free(t);
 		return err.code;
 	}
-	size_t nseries = npus * o.nlen;
+	size_t nseries = npus * o.n.nlen;
 	cb_capacity_dist cap = { 0 };
-	if (npus > 1 && o.capacity_s > 0 &&
-	    cb_capacity_sample(t, pus, (int)npus, o.capacity_s, CAPACITY_PROBE_MS, CAPACITY_EVERY_MS, &cap, &err)) {
+	if (npus > 1 && o.n.capacity_s > 0 &&
+	    cb_capacity_sample(t, pus, (int)npus, o.n.capacity_s, CAPACITY_PROBE_MS, CAPACITY_EVERY_MS, &cap, &err)) {
 		fprintf(stderr, "concbench: %s\n", err.msg);
 		cb_noise_free(sr, nseries);
 		cb_topology_free(t);
 		return err.code;
 	}
 	cb_noise_summary sum;
-	cb_noise_summarize(sr, npus, o.nlen, &sum);
+	cb_noise_summarize(sr, npus, o.n.nlen, &sum);
 	int rc = CB_EXIT_OK;
 	if (o.json) {
-		rc = print_json(&o, &sum, pus, npus, sr, &cap);
+		json_t *doc = cb_noise_json(&o.n, &sum, pus, npus, sr, &cap);
+		rc = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) ? CB_EXIT_FAIL : CB_EXIT_OK;
+		printf("\n");
+		json_decref(doc);
 	} else {
 		print_text(&o, sr, &sum, pus, npus);
 		print_capacity(&cap);

@@ -3,6 +3,8 @@
 #ifndef CB_COMMANDS_H
 #define CB_COMMANDS_H
 
+#include <stdio.h>
+
 #include "base/common.h"
 
 int cb_cmd_run(int argc, char **argv);
@@ -11,6 +13,14 @@ int cb_cmd_topo(int argc, char **argv);
 int cb_cmd_analyze(int argc, char **argv);
 int cb_cmd_plot(int argc, char **argv);
 int cb_cmd_report(int argc, char **argv);
+
+/* cmd_compare_ci.c: compare --github writes the three outputs of
+ * compare/ci.h where GitHub's environment says (GITHUB_OUTPUT,
+ * GITHUB_STEP_SUMMARY; the commands to `log`). A variable that is not set
+ * is reported in *missing (a static string, or NULL). */
+struct cb_cmp_result;
+int cb_compare_github_emit(const struct cb_cmp_result *r, FILE *log, const char **missing,
+                           cb_error *err);
 
 /* options.c. The options that mean the same in every command that has
  * them, for the commands' getopt_long tables. */
@@ -69,12 +79,24 @@ int cb_cmd_granularity(int argc, char **argv);
 int cb_cmd_ab(int argc, char **argv);
 int cb_cmd_ab_worker(int argc, char **argv);
 
-/* cmd_run.c: run's plan options (everything but --benchmark_* flags) into
- * cfg, validated, for the commands that measure the same plans (ab). 1:
- * --help was answered; -1 with err. cb_cli_run_config_free frees what it
- * filled. */
+/* run_options.c: run's plan options (everything but --benchmark_* flags)
+ * into cfg, validated, for the commands that measure the same plans (ab).
+ * 1: --help was answered; -1 with err. cb_cli_run_config_free frees what
+ * it filled. */
 struct cb_run_config;
 int cb_cli_run_config(int argc, char **argv, struct cb_run_config *cfg, int allowed_pus, cb_error *err);
 void cb_cli_run_config_free(struct cb_run_config *cfg);
+/* The same in two steps, for run itself: the options as given (raw
+ * strings; the --benchmark_* flags taken out into gb_argv: 1 when --help
+ * was answered, -1 with err), then checked against the machine's PUs into
+ * cfg (0, or -1 with err). */
+typedef struct cb_run_raw {
+	const char *workers, *concurrency, *threads, *pin, *schedule, *size, *reps, *warmup, *rounds,
+	           *timeout, *seed, *trace, *checkpoint;
+	bool no_report, all_workloads, all_strategies;
+} cb_run_raw;
+int cb_run_parse_options(int argc, char **argv, struct cb_run_config *cfg, cb_run_raw *raw, int *gb_argc,
+                         char **gb_argv, cb_error *err);
+int cb_run_apply_options(struct cb_run_config *cfg, const cb_run_raw *raw, int allowed_pus, cb_error *err);
 
 #endif

@@ -7,7 +7,9 @@
 
 #include "cli/commands.h"
 #include "base/common.h"
+#include "engine/strategy.h"
 #include "engine/workload.h"
+#include "render/gnuplot.h"
 
 typedef struct cb_command {
 	const char *name;
@@ -58,6 +60,13 @@ static void usage(FILE *f)
 	        "run the request.\n");
 }
 
+/* Every chart colours a strategy's series with the table's colour. */
+static void chart_palette(void)
+{
+	for (const cb_strategy *const *s = cb_strategies; *s; s++)
+		cb_chart_palette_add((*s)->name, (*s)->colour);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -73,6 +82,7 @@ int main(int argc, char **argv)
 	/* concbench ab's measuring process: started by ab, not by people. */
 	if (!strcmp(argv[1], "ab-worker"))
 		return cb_cmd_ab_worker(argc - 1, argv + 1);
+	chart_palette();
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

@@ -176,13 +176,13 @@ static void send_msg(json_t *msg)
 	json_decref(msg);
 }
 
-/* One repetition on every rank. */
-static void run_rep(void)
+/* Untimed, before each repetition: every rank's partials, traces and
+ * claims back to their start. */
+static void rep_reset(void)
 {
 	cb_job *job = wk.job;
 	cb_exec *ex = &wk.ex;
 	size_t n = job->ntasks;
-	bool dynamic = ex->sched.kind == CB_SCHED_DYNAMIC;
 	memset(job->partials, 0, n * sizeof *job->partials);
 	memset(ex->trace, 0, (size_t)wk.size * sizeof *ex->trace);
 	atomic_store(&ex->ctl->next, 0);
@@ -196,6 +196,63 @@ static void run_rep(void)
 		*wk.counter = 0;
 		MPI_Win_sync(wk.win);
 	}
+}
+
+/* The partials to rank 0: each rank's block (static, one block each), or
+ * every rank's tasks OR-ed together (the others left theirs at 0). */
+static void gather_partials(void)
+{
+	cb_job *job = wk.job;
+	cb_exec *ex = &wk.ex;
+	size_t n = job->ntasks;
+	if (ex->sched.kind == CB_SCHED_STATIC && ex->sched.chunk == 0) {
+		int *counts = calloc((size_t)wk.size, sizeof *counts), *displs = calloc((size_t)wk.size, sizeof *displs);
+		for (int r = 0; r < wk.size; r++) {
+			displs[r] = (int)(n * (size_t)r / (size_t)wk.size);
+			counts[r] = (int)(n * (size_t)(r + 1) / (size_t)wk.size) - displs[r];
+		}
+		void *mine = job->partials + displs[wk.rank];
+		MPI_Gatherv(wk.rank ? mine : MPI_IN_PLACE, counts[wk.rank], MPI_UINT64_T, job->partials, counts,
+		            displs, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+		free(counts);
+		free(displs);
+	} else {
+		MPI_Reduce(wk.rank ? job->partials : MPI_IN_PLACE, job->partials, (int)n, MPI_UINT64_T, MPI_BOR, 0,
+		           MPI_COMM_WORLD);
+	}
+}
+
+/* Where each rank ran, from the CPU masks gathered on rank 0. */
+static json_t *cpus_json(const uint64_t *masks)
+{
+	json_t *cpus = json_array();
+	for (int r = 0; r < wk.size; r++) {
+		json_t *one = json_array();
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (masks[r * CPU_WORDS + c / 64] >> (c % 64) & 1)
+				json_array_append_new(one, json_integer(c));
+		json_array_append_new(cpus, one);
+	}
+	return cpus;
+}
+
+/* The first failed rank's error in the repetition's report. */
+static void add_error(json_t *msg, const long *errs, int bad, const char *pre_msg)
+{
+	json_object_set_new(msg, "error", json_integer(errs[2 * bad]));
+	json_object_set_new(msg, "error_task", json_integer(errs[2 * bad + 1]));
+	json_object_set_new(msg, "error_rank", json_integer(bad));
+	if (pre_msg[0])
+		json_object_set_new(msg, "error_text", json_string(pre_msg));
+}
+
+/* One repetition on every rank. */
+static void run_rep(void)
+{
+	cb_job *job = wk.job;
+	cb_exec *ex = &wk.ex;
+	bool dynamic = ex->sched.kind == CB_SCHED_DYNAMIC;
+	rep_reset();
 	const char *kill_rank = getenv("CONCBENCH_MPI_KILL_RANK");   /* fault injection for tests */
 	char pre_msg[256] = "";
 	struct rusage r0, r1;
@@ -220,21 +277,7 @@ static void run_rep(void)
 			serve(true);
 	while (dynamic && wk.rank > 0 && wk.pending)
 		take_reply();   /* after a failed task: leave the queue cleanly */
-	if (ex->sched.kind == CB_SCHED_STATIC && ex->sched.chunk == 0) {
-		int *counts = calloc((size_t)wk.size, sizeof *counts), *displs = calloc((size_t)wk.size, sizeof *displs);
-		for (int r = 0; r < wk.size; r++) {
-			displs[r] = (int)(n * (size_t)r / (size_t)wk.size);
-			counts[r] = (int)(n * (size_t)(r + 1) / (size_t)wk.size) - displs[r];
-		}
-		void *mine = job->partials + displs[wk.rank];
-		MPI_Gatherv(wk.rank ? mine : MPI_IN_PLACE, counts[wk.rank], MPI_UINT64_T, job->partials, counts,
-		            displs, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-		free(counts);
-		free(displs);
-	} else {
-		MPI_Reduce(wk.rank ? job->partials : MPI_IN_PLACE, job->partials, (int)n, MPI_UINT64_T, MPI_BOR, 0,
-		           MPI_COMM_WORLD);
-	}
+	gather_partials();
 	double t2 = MPI_Wtime();
 	wk.comm += t2 - tc;
 
@@ -272,25 +315,12 @@ static void run_rep(void)
 	if (wk.rank)
 		return;
 
-	json_t *cpus = json_array();
-	for (int r = 0; r < wk.size; r++) {
-		json_t *one = json_array();
-		for (int c = 0; c < CPU_SETSIZE; c++)
-			if (masks[r * CPU_WORDS + c / 64] >> (c % 64) & 1)
-				json_array_append_new(one, json_integer(c));
-		json_array_append_new(cpus, one);
-	}
 	json_t *msg = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:o, s:o}", "pre_s", t1 - t0, "par_s", t2 - t1,
 	                        "post_s", t3 - t2, "comm_s", comm_max, "user_s", cpu_all[0], "sys_s", cpu_all[1],
 	                        "minflt", (json_int_t)flt_all, "migrations",
-	                        (json_int_t)(mig_all[1] < 0 ? -1 : mig_all[0]), "checksum", json_sprintf("%#llx", (unsigned long long)sum), "cpus", cpus);
-	if (bad >= 0) {
-		json_object_set_new(msg, "error", json_integer(errs[2 * bad]));
-		json_object_set_new(msg, "error_task", json_integer(errs[2 * bad + 1]));
-		json_object_set_new(msg, "error_rank", json_integer(bad));
-		if (pre_msg[0])
-			json_object_set_new(msg, "error_text", json_string(pre_msg));
-	}
+	                        (json_int_t)(mig_all[1] < 0 ? -1 : mig_all[0]), "checksum", json_sprintf("%#llx", (unsigned long long)sum), "cpus", cpus_json(masks));
+	if (bad >= 0)
+		add_error(msg, errs, bad, pre_msg);
 	send_msg(msg);
 	free(errs);
 	free(masks);
@@ -387,27 +417,29 @@ static int next_command(void)
 	return cmd;
 }
 
-int main(int argc, char **argv)
+/* The options mpi.c's launcher passes (harness/strategies/mpi.c
+ * build_argv); a bad one ends every rank (die). */
+typedef struct rank_args {
+	const char *workload, *size, *sched, *pin;
+	cb_kv *kv;           /* --param KEY=VALUE, the keys malloc'ed */
+	size_t nkv;
+} rank_args;
+
+static void parse_args(int argc, char **argv, rank_args *o)
 {
-	const char *workload = NULL, *size = "default", *sched = "dynamic", *pin = "compact";
-	cb_kv *kv = calloc((size_t)argc, sizeof *kv);
-	size_t nkv = 0;
-	keep_mpi_components();
-	MPI_UNCHECKED(MPI_Init(&argc, &argv));
-	MPI_Comm_rank(MPI_COMM_WORLD, &wk.rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &wk.size);
+	*o = (rank_args){ NULL, "default", "dynamic", "compact", calloc((size_t)argc, sizeof *o->kv), 0 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			die("option '%s' needs a value", a);
 		if (!strcmp(a, "--workload"))
-			workload = v;
+			o->workload = v;
 		else if (!strcmp(a, "--size"))
-			size = v;
+			o->size = v;
 		else if (!strcmp(a, "--schedule"))
-			sched = v;
+			o->sched = v;
 		else if (!strcmp(a, "--pin"))
-			pin = v;
+			o->pin = v;
 		else if (!strcmp(a, "--queue") && (!strcmp(v, "rma") || !strcmp(v, "messages")))
 			wk.rma = !strcmp(v, "rma");
 		else if (!strcmp(a, "--param")) {
@@ -415,19 +447,29 @@ int main(int argc, char **argv)
 			if (!eq)
 				die("--param '%s' is not KEY=VALUE", v);
 			char *key = strndup(v, (size_t)(eq - v));
-			kv[nkv++] = (cb_kv){ key, eq + 1 };
+			o->kv[o->nkv++] = (cb_kv){ key, eq + 1 };
 		} else
 			die("unknown option '%s'", a);
 		i++;
 	}
-	if (!workload)
+	if (!o->workload)
 		die("%s", "--workload is required");
+}
+
+int main(int argc, char **argv)
+{
+	keep_mpi_components();
+	MPI_UNCHECKED(MPI_Init(&argc, &argv));
+	MPI_Comm_rank(MPI_COMM_WORLD, &wk.rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &wk.size);
+	rank_args args;
+	parse_args(argc, argv, &args);
 	cb_error err = { 0 };
 	const cb_workload *wl;
 	cb_size sz;
-	if (cb_workload_resolve(workload, &wl, &err))
+	if (cb_workload_resolve(args.workload, &wl, &err))
 		die("%s", err.msg);
-	if (cb_size_parse(size, &sz, &err) || cb_schedule_parse(sched, &wk.ex.sched, &err))
+	if (cb_size_parse(args.size, &sz, &err) || cb_schedule_parse(args.sched, &wk.ex.sched, &err))
 		die("%s", err.msg);
 
 	/* Binding: the node-local rank takes the PU that the pin policy gives
@@ -441,7 +483,7 @@ int main(int argc, char **argv)
 	cb_topology *topo;
 	cb_pin p;
 	cb_placement pl;
-	if (cb_topology_open(&topo, NULL, &err) || cb_pin_parse(pin, &p, &err) ||
+	if (cb_topology_open(&topo, NULL, &err) || cb_pin_parse(args.pin, &p, &err) ||
 	    cb_place(topo, &p, local_size, &pl, &err))
 		die("%s", err.msg);
 	if (pl.sets && pl.sets[local_rank]) {
@@ -450,7 +492,7 @@ int main(int argc, char **argv)
 			die("cannot bind: %s", strerror(-rc));
 		pu = pl.pu[local_rank];
 	}
-	if (cb_job_create(&wk.job, wl, sz, 1, kv, nkv, NULL, &err))
+	if (cb_job_create(&wk.job, wl, sz, 1, args.kv, args.nkv, NULL, &err))
 		die("%s", err.msg);
 	wk.ex.workers = wk.size;
 	wk.ex.concurrency = wk.size;
@@ -487,9 +529,9 @@ int main(int argc, char **argv)
 	cb_placement_free(&pl);
 	cb_pin_free(&p);
 	cb_topology_free(topo);
-	for (size_t i = 0; i < nkv; i++)
-		free((char *)kv[i].key);
-	free(kv);
+	for (size_t i = 0; i < args.nkv; i++)
+		free((char *)args.kv[i].key);
+	free(args.kv);
 	MPI_UNCHECKED(MPI_Finalize());
 	return 0;
 }

@@ -81,3 +81,19 @@ int cb_baseline_list(char ***names, size_t *n, cb_error *err)
 	qsort(*names, *n, sizeof **names, cmp_names);
 	return 0;
 }
+
+void cb_baseline_list_text(FILE *f)
+{
+	char **names;
+	size_t n;
+	cb_error err = { 0 };
+	if (cb_baseline_list(&names, &n, &err))
+		return;
+	fprintf(f, n ? " (saved:" : " (none saved: concbench baseline save NAME FILE)");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s %s", i ? "," : "", names[i]);
+		free(names[i]);
+	}
+	fprintf(f, n ? ")" : "");
+	free(names);
+}

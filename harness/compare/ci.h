@@ -2,7 +2,7 @@
  * widget, Jenkins, Azure, test-reporter actions) and GitHub Actions'
  * workflow commands, step outputs and job summary. Like the other
  * reporters these are pure functions of a cb_cmp_result; only
- * cb_compare_github_emit (cmd_compare_ci.c, CLI layer) touches the files
+ * cb_compare_github_emit (cli/commands.h, cmd_compare_ci.c) touches the files
  * GitHub names in the environment. */
 #ifndef CB_COMPARE_CI_H
 #define CB_COMPARE_CI_H
@@ -48,11 +48,5 @@ void cb_cmp_github_outputs(FILE *f, const cb_cmp_result *r);
  * line. Returns the bytes written. */
 size_t cb_cmp_github_summary(FILE *f, const cb_cmp_result *r, size_t limit);
 #define CB_GITHUB_MARKER "<!-- concbench-compare -->"
-
-/* CLI layer: writes the three where GitHub's environment says
- * (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY; the commands to `log`). A variable
- * that is not set is reported in *missing (a static string, or NULL). */
-int cb_compare_github_emit(const cb_cmp_result *r, FILE *log, const char **missing,
-                           cb_error *err);
 
 #endif

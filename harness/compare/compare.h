@@ -89,6 +89,9 @@ int cb_baseline_path(const char *name, char **path, cb_error *err);
 int cb_baseline_save(const char *name, const char *file, char **saved, cb_error *err);
 /* Names of the saved baselines, sorted; *names and each name malloc'ed. */
 int cb_baseline_list(char ***names, size_t *n, cb_error *err);
+/* " (saved: a, b)" or " (none saved: ...)" after an unknown baseline's
+ * name, to f. */
+void cb_baseline_list_text(FILE *f);
 
 typedef struct cb_cmp_opts {
 	cb_metric metric;

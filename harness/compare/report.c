@@ -381,3 +381,33 @@ const char *cb_cmp_fmt_value(char *buf, size_t n, cb_metric m, double v)
 }
 const char *cb_cmp_fmt_p(char *buf, size_t n, double p) { return fmt_p(buf, n, p); }
 const char *cb_cmp_fmt_pct(char *buf, size_t n, double frac) { return fmt_pct(buf, n, frac); }
+
+/* The x range always shows 1 and the threshold band, whatever the ratios. */
+void cb_cmp_chart_range(const cb_cmp_result *r, double *lo, double *hi)
+{
+	*lo = 1 / (1 + r->opts.threshold);
+	*hi = 1 + r->opts.threshold;
+	for (size_t i = 0; i < r->nrows; i++) {
+		*lo = r->rows[i].lo < *lo ? r->rows[i].lo : *lo;
+		*hi = r->rows[i].hi > *hi ? r->rows[i].hi : *hi;
+	}
+	double pad = (*hi - *lo) * 0.05;
+	*lo -= pad;
+	*hi += pad;
+}
+
+int cb_cmp_none_compared(const cb_cmp_result *r, const char *base, const char *new, cb_error *err)
+{
+	if (r->nrows || !r->nskips)
+		return 0;
+	if (r->only_base + r->only_new == r->nskips)
+		return cb_error_set(err, CB_EXIT_USAGE, "no cell of %s matches a cell of %s (%zu only in "
+		                    "BASE, %zu only in NEW)", base, new, r->only_base, r->only_new);
+	/* matched, but none usable: the cells failed */
+	size_t k = 0;
+	while (!strncmp(r->skips[k].why, "only in ", 8))
+		k++;
+	return cb_error_set(err, CB_EXIT_FAIL, "no cell could be compared: %zu matched but "
+	                    "unusable, the first '%s': %s", r->nskips - r->only_base - r->only_new,
+	                    r->skips[k].label, r->skips[k].why);
+}

@@ -26,5 +26,15 @@ void cb_cmp_md_code(FILE *f, const char *s);
 const char *cb_cmp_fmt_value(char *buf, size_t n, cb_metric m, double v);
 const char *cb_cmp_fmt_pct(char *buf, size_t n, double frac);
 const char *cb_cmp_fmt_p(char *buf, size_t n, double p);
+/* The compare chart's x range: every row's interval, 1 and the threshold
+ * band, whatever the ratios, with a margin. */
+void cb_cmp_chart_range(const cb_cmp_result *r, double *lo, double *hi);
+/* Nothing compared though the files have cells (most likely the wrong
+ * pair of files: never a silent pass): -1 with err saying which it was
+ * (no cell matched: CB_EXIT_USAGE; none usable: CB_EXIT_FAIL), else 0. */
+int cb_cmp_none_compared(const cb_cmp_result *r, const char *base, const char *new, cb_error *err);
+/* --save DIR: DIR/compare.txt, .md, .json and .xml, each replaced whole:
+ * 0, or -1 with err. */
+int cb_cmp_save_reports(const cb_cmp_result *r, const char *dir, cb_error *err);
 
 #endif

@@ -336,14 +336,12 @@ static void latency_percentiles(cb_cell *c)
 	free(v);
 }
 
-int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
+/* Untimed reset before a repetition: a task that a strategy skips must
+ * not inherit the previous repetition's correct partial. */
+static void rep_reset(cb_cell *c, cb_rep *rep, int nw)
 {
 	cb_exec *ex = &c->ex;
 	cb_job *job = c->job;
-	int nw = c->workers * c->threads;
-
-	/* Untimed reset: a task that a strategy skips must not inherit the
-	 * previous repetition's correct partial. */
 	memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
 	memset(ex->trace, 0, (size_t)nw * sizeof *ex->trace);
 	for (int w = 0; ex->watch && w < nw; w++) {
@@ -359,6 +357,45 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 	rep->capacity = NAN;
 	rep->serial_s = NAN;
 	rep->work_speed = NAN;
+}
+
+/* The timed repetition: pre, the parallel section and post, each phase's
+ * end in t0..t3, and the checksum. Returns the strategy's or the
+ * workload's answer (0, or -1 with err). */
+static int rep_timed(cb_cell *c, cb_remote_rep *remote, double *t0, double *t1, double *t2, double *t3,
+                     uint64_t *sum, cb_error *err)
+{
+	cb_exec *ex = &c->ex;
+	cb_job *job = c->job;
+	int rc;
+	if (c->strategy->run_rep) {
+		/* The executors time the phases where they run them. */
+		rc = c->strategy->run_rep(ex, job, remote, err);
+		*t0 = 0;
+		*t1 = remote->pre_s;
+		*t2 = *t1 + remote->par_s;
+		*t3 = *t2 + remote->post_s;
+		*sum = remote->checksum;
+	} else {
+		*t0 = cb_now();
+		rc = job->wl->pre ? job->wl->pre(job, err) : 0;
+		*t1 = cb_now();
+		if (!rc)
+			rc = c->strategy->run_job(ex, job, err);
+		*t2 = cb_now();
+		*sum = rc ? 0 : job->wl->post(job);
+		*t3 = cb_now();
+	}
+	return rc;
+}
+
+int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
+{
+	cb_exec *ex = &c->ex;
+	cb_job *job = c->job;
+	int nw = c->workers * c->threads;
+
+	rep_reset(c, rep, nw);
 
 	struct rusage s0, s1, k0, k1;
 	cb_cpu_times p0 = { 0 }, p1 = { 0 };
@@ -371,26 +408,8 @@ int cb_cell_rep(cb_cell *c, cb_rep *rep, cb_error *err)
 
 	double t0, t1, t2, t3;
 	uint64_t sum = 0;
-	int rc;
 	cb_remote_rep remote = { .comm_s = NAN };
-	if (c->strategy->run_rep) {
-		/* The executors time the phases where they run them. */
-		rc = c->strategy->run_rep(ex, job, &remote, err);
-		t0 = 0;
-		t1 = remote.pre_s;
-		t2 = t1 + remote.par_s;
-		t3 = t2 + remote.post_s;
-		sum = remote.checksum;
-	} else {
-		t0 = cb_now();
-		rc = job->wl->pre ? job->wl->pre(job, err) : 0;
-		t1 = cb_now();
-		if (!rc)
-			rc = c->strategy->run_job(ex, job, err);
-		t2 = cb_now();
-		sum = rc ? 0 : job->wl->post(job);
-		t3 = cb_now();
-	}
+	int rc = rep_timed(c, &remote, &t0, &t1, &t2, &t3, &sum, err);
 
 	long long m1 = cb_migrations_read(c->run->perf_fd);
 	c->rep_t[0] = t0, c->rep_t[1] = t1, c->rep_t[2] = t2, c->rep_t[3] = t3;

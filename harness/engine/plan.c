@@ -2,6 +2,7 @@
  * anything runs (so bad input never leaves a results folder behind), and
  * the expansion into cells. Jobs are created here, once per workload, and
  * shared by every cell of that workload. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,20 +28,54 @@
  * 10-60 ms at quick; amdahl keeps about
  * 115 ms there, where its fixed costs leave the 2-worker speedup within 5%
  * of Amdahl's law (at 57 ms it fell 5-7% below). Measured
- * 2026-12-01, 117 quick cells (9 workloads, 7 strategies without mpi, 1
+ * 2026-12-01, 117 quick cells (9 workloads, the 7 in-process strategies, 1
  * and 2 workers), load average under 1.8: quick 145-168 s, of it 10-17 s
- * for the settling passes of the pools (cb_cell_settle). mpi is left out of
- * quick: its launcher starts once per cell round (about 0.6 s each). A
+ * for the settling passes of the pools (cb_cell_settle). Strategies under a
+ * launcher (CB_STRATEGY_EXTERNAL) are left out of quick: the launcher starts
+ * once per cell round (about 0.6 s each); so are those of a workload's own
+ * runtime (CB_STRATEGY_RUNTIME), which no built-in workload takes. A
  * workload added later brings its own share: keep its quick repetition
  * near 30 ms and its default one near 0.3 s. */
 const cb_suite cb_suites[] = {
-	{ "quick", "every workload, every strategy but mpi, at size quick, 1, 2, 4 ... all PUs, "
+	{ "quick", "every workload, every strategy but %s, at size quick, 1, 2, 4 ... all PUs, "
 	  "10 rounds of 1 repetition (CI: compare)",
-	  "all", "serial,threads,threadpool,processes,processpool,coroutines,hybrid", "pow2", CB_SIZE_QUICK, 1, 10 },
+	  "all", CB_STRATEGY_EXTERNAL | CB_STRATEGY_RUNTIME, "pow2", CB_SIZE_QUICK, 1, 10 },
 	{ "default", "every workload and strategy at size default, 1, 2, 4 ... all PUs, 2 rounds of 4 repetitions",
-	  "all", "all", "pow2", CB_SIZE_DEFAULT, 4, 2 },
-	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0 },
+	  "all", 0, "pow2", CB_SIZE_DEFAULT, 4, 2 },
+	{ NULL, NULL, NULL, 0, NULL, 0, 0, 0 },
 };
+
+/* The names of the table's strategies with (want) or without (!want) any
+ * of flags, in table order, joined by sep. */
+static void strategy_names_by_flags(unsigned flags, bool want, const char *sep, char *buf, size_t n)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (const cb_strategy *const *s = cb_strategies; *s && off < n; s++)
+		if (!((*s)->flags & flags) == !want)
+			off += (size_t)snprintf(buf + off, n - off, "%s%s", off ? sep : "", (*s)->name);
+}
+
+char *cb_suite_strategies(const cb_suite *s)
+{
+	if (!s->without)
+		return NULL;
+	char buf[1024];
+	strategy_names_by_flags(s->without, false, ",", buf, sizeof buf);
+	return cb_xstrdup(buf);
+}
+
+const char *cb_suite_summary(const cb_suite *s, char *buf, size_t n)
+{
+	if (!s->without)
+		return s->summary;
+	/* Named: the strategies left out that a built-in workload would run
+	 * (a runtime's own pools give them no cells anyway). */
+	char names[256];
+	strategy_names_by_flags(s->without & ~(unsigned)CB_STRATEGY_RUNTIME, true, ", ", names, sizeof names);
+	snprintf(buf, n, s->summary, names);
+	return buf;
+}
 
 const cb_suite *cb_suite_find(const char *name)
 {

@@ -35,6 +35,57 @@ static json_t *origin_json(const cb_workload_origin *o)
 	return j;
 }
 
+/* A cell's repetitions and rounds: those kept, those set aside, and
+ * which rounds were measured at reduced capacity. */
+static void cell_reps_json(json_t *j, const cb_cell *c)
+{
+	json_t *reps = json_array();
+	for (int r = 0; r < c->reps_done; r++)
+		json_array_append_new(reps, cb_rep_json(&c->reps[r]));
+	json_object_set_new(j, "reps", reps);
+	json_t *rounds = json_array();
+	for (int r = 0; r < c->nrounds; r++)
+		json_array_append_new(rounds, json_real(c->rounds[r]));
+	json_object_set_new(j, "rounds", rounds);
+	json_t *aside = json_array(), *rr = json_array();
+	for (int r = 0; r < c->naside; r++)
+		json_array_append_new(aside, cb_rep_json(&c->aside[r]));
+	for (int r = 0; r < c->nrounds && c->rounds_reduced; r++)
+		json_array_append_new(rr, json_boolean(c->rounds_reduced[r]));
+	json_object_set_new(j, "reps_set_aside", aside);
+	json_object_set_new(j, "rounds_reduced", rr);
+}
+
+/* What a cell used and made: peak memory per unit of concurrency, its
+ * trace and the measuring process's record, the workload's own figure of
+ * merit and the task latencies. */
+static void cell_usage_json(json_t *j, const cb_cell *c, bool have)
+{
+	const cb_job *job = c->job;
+	/* Peak memory per unit of concurrency: a thread's stack against a
+	 * coroutine's, when the same workload runs at high concurrency. */
+	long rss = 0;
+	for (int r = 0; r < c->reps_done; r++)
+		if (c->reps[r].maxrss_kib > rss)
+			rss = c->reps[r].maxrss_kib;
+	json_object_set_new(j, "maxrss_kib_per_concurrency",
+	                    num_or_null(have && rss > 0 && c->concurrency > 0, (double)rss / c->concurrency));
+	if (c->trace)
+		json_object_set_new(j, "trace", cb_trace_summary(c->trace));
+	if (c->record)
+		json_object_update_missing(j, c->record);
+	/* The workload's own figure of merit (flop/s, B/s): its work per job
+	 * here, the rate at the median in cb_results_derive(). */
+	const char *unit = job->work_unit;
+	double units = job->error ? NAN : job->work;
+	bool rated = have && !c->error && unit && isfinite(units);
+	json_object_set_new(j, "work_per_job", num_or_null(rated, units));
+	json_object_set_new(j, "rate_unit", rated ? json_sprintf("%s/s", unit) : json_null());
+	if (c->has_latency)
+		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
+		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
+}
+
 static json_t *cell_json(const cb_run *run, const cb_cell *c)
 {
 	const cb_job *job = c->job;
@@ -68,21 +119,7 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "scale", json_integer(job->scale));
 	json_object_set_new(j, "baseline", json_boolean(c->strategy->flags & CB_STRATEGY_BASELINE));
 	json_object_set_new(j, "baseline_added", json_boolean(c->added_baseline));
-	json_t *reps = json_array();
-	for (int r = 0; r < c->reps_done; r++)
-		json_array_append_new(reps, cb_rep_json(&c->reps[r]));
-	json_object_set_new(j, "reps", reps);
-	json_t *rounds = json_array();
-	for (int r = 0; r < c->nrounds; r++)
-		json_array_append_new(rounds, json_real(c->rounds[r]));
-	json_object_set_new(j, "rounds", rounds);
-	json_t *aside = json_array(), *rr = json_array();
-	for (int r = 0; r < c->naside; r++)
-		json_array_append_new(aside, cb_rep_json(&c->aside[r]));
-	for (int r = 0; r < c->nrounds && c->rounds_reduced; r++)
-		json_array_append_new(rr, json_boolean(c->rounds_reduced[r]));
-	json_object_set_new(j, "reps_set_aside", aside);
-	json_object_set_new(j, "rounds_reduced", rr);
+	cell_reps_json(j, c);
 	json_object_set_new(j, "capacity_probe", c->capacity_readings
 	                    ? json_pack("{s:f, s:i}", "s", c->capacity_cost_s, "readings", c->capacity_readings)
 	                    : json_null());
@@ -102,28 +139,7 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 
 	json_object_set_new(j, "usable_pus", json_integer(c->place.usable_pus));
 	json_object_set_new(j, "oversubscribed", json_boolean(c->place.oversubscribed));
-	/* Peak memory per unit of concurrency: a thread's stack against a
-	 * coroutine's, when the same workload runs at high concurrency. */
-	long rss = 0;
-	for (int r = 0; r < c->reps_done; r++)
-		if (c->reps[r].maxrss_kib > rss)
-			rss = c->reps[r].maxrss_kib;
-	json_object_set_new(j, "maxrss_kib_per_concurrency",
-	                    num_or_null(have && rss > 0 && c->concurrency > 0, (double)rss / c->concurrency));
-	if (c->trace)
-		json_object_set_new(j, "trace", cb_trace_summary(c->trace));
-	if (c->record)
-		json_object_update_missing(j, c->record);
-	/* The workload's own figure of merit (flop/s, B/s): its work per job
-	 * here, the rate at the median in cb_results_derive(). */
-	const char *unit = job->work_unit;
-	double units = job->error ? NAN : job->work;
-	bool rated = have && !c->error && unit && isfinite(units);
-	json_object_set_new(j, "work_per_job", num_or_null(rated, units));
-	json_object_set_new(j, "rate_unit", rated ? json_sprintf("%s/s", unit) : json_null());
-	if (c->has_latency)
-		json_object_set_new(j, "latency", json_pack("{s:f, s:f, s:f, s:f}", "p50_s", c->latency[0],
-		                    "p90_s", c->latency[1], "p99_s", c->latency[2], "max_s", c->latency[3]));
+	cell_usage_json(j, c, have);
 	return j;
 }
 

@@ -147,14 +147,24 @@ typedef struct cb_run {
 /* plan.c: suites, validation, expansion into cells (jobs created here). */
 int cb_plan_build(cb_run *run, cb_error *err);
 void cb_plan_free(cb_run *run);
-/* The named suites, for --help and list. */
+/* The named suites, for --help and list. A suite's strategies are every
+ * strategy of the table but those with any of the flags `without` (0:
+ * every strategy), so that a strategy added to the table joins them. */
 typedef struct cb_suite {
-	const char *name, *summary, *workloads, *strategies, *workers;
+	const char *name, *summary, *workloads;
+	unsigned without;          /* CB_STRATEGY_* flags the suite leaves out */
+	const char *workers;
 	cb_size size;
 	int reps, rounds;          /* repetitions per round, rounds per cell */
 } cb_suite;
 extern const cb_suite cb_suites[];
 const cb_suite *cb_suite_find(const char *name);
+/* The suite's strategies, "a,b,c" in table order (malloc'ed), or NULL
+ * when it takes every strategy. */
+char *cb_suite_strategies(const cb_suite *s);
+/* The suite's one-line summary, the strategies it leaves out named in
+ * it; buf is used when the summary is built. */
+const char *cb_suite_summary(const cb_suite *s, char *buf, size_t n);
 
 /* How long a plan will run, as the parent can tell before anything runs:
  * per cell and round, the job's setup plus (warmup + reps) repetitions,

@@ -945,6 +945,31 @@ static void round_order(const cb_run *run, const int *cells, int n, size_t *orde
 	free(jobs);
 }
 
+/* The results could not be written: the error names the cells, or their
+ * latest repetitions, that are not on disk. Returns -1. */
+static int not_on_disk(const cb_run *run, cb_error *err)
+{
+	char lost[640] = "";
+	size_t off = 0;
+	int nlost = 0, named = 0;
+	for (int i = 0; i < run->ncells; i++) {
+		const cb_cell *c = &run->cells[i];
+		if (c->reps_on_disk == c->reps_done && c->done_on_disk == c->done)
+			continue;
+		nlost++;
+		if (named == nlost - 1 && off + strlen(c->id) + 3 < sizeof lost) {
+			off += (size_t)snprintf(lost + off, sizeof lost - off, "%s%s", named ? ", " : "", c->id);
+			named++;
+		}
+	}
+	char more[32] = "";
+	if (named < nlost)
+		snprintf(more, sizeof more, " and %d more", nlost - named);
+	return cb_error_set(err, CB_EXIT_FAIL, "%s; %s/results.json is the last complete document, "
+	                    "without these %d cells or their latest repetitions: %s%s", run->write_error,
+	                    run->dir, nlost, lost, more);
+}
+
 int cb_runner_run(cb_run *run, cb_error *err)
 {
 	cb_run_config *cfg = run->cfg;
@@ -1014,26 +1039,5 @@ int cb_runner_run(cb_run *run, cb_error *err)
 	prctl(PR_SET_CHILD_SUBREAPER, was_reaper);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (run->write_error) {
-		char lost[640] = "";
-		size_t off = 0;
-		int nlost = 0, named = 0;
-		for (int i = 0; i < run->ncells; i++) {
-			const cb_cell *c = &run->cells[i];
-			if (c->reps_on_disk == c->reps_done && c->done_on_disk == c->done)
-				continue;
-			nlost++;
-			if (named == nlost - 1 && off + strlen(c->id) + 3 < sizeof lost) {
-				off += (size_t)snprintf(lost + off, sizeof lost - off, "%s%s", named ? ", " : "", c->id);
-				named++;
-			}
-		}
-		char more[32] = "";
-		if (named < nlost)
-			snprintf(more, sizeof more, " and %d more", nlost - named);
-		return cb_error_set(err, CB_EXIT_FAIL, "%s; %s/results.json is the last complete document, "
-		                    "without these %d cells or their latest repetitions: %s%s", run->write_error,
-		                    run->dir, nlost, lost, more);
-	}
-	return 0;
+	return run->write_error ? not_on_disk(run, err) : 0;
 }

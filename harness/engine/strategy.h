@@ -191,6 +191,11 @@ typedef struct cb_strategy {
 	const char *name;
 	const char *summary;
 	unsigned flags;
+	unsigned colour;        /* its charts' colour, 0xRRGGBB (cb_chart_palette_add) */
+	/* The micro benchmarks that price this model besides the pools
+	 * family's pools/NAME_...: words of their names, '|'-separated
+	 * (cb_micro_model, micro's chart colour); NULL for none. */
+	const char *micro_names;
 	const cb_param_spec *params;
 	size_t nparams;
 	/* Optional, at plan time, before anything runs: can this machine run

@@ -14,6 +14,7 @@
 #include "base/common.h"
 #include "base/stats.h"
 #include "base/futex.h"
+#include "engine/strategy.h"
 #include "micro/micro.h"
 
 static const cb_micro_env *current_env;
@@ -119,20 +120,35 @@ char *cb_micro_id(const char *name)
 	return id;
 }
 
+/* Does name contain one of the '|'-separated words of list? */
+static bool has_word_of(const char *name, const char *list)
+{
+	while (list && *list) {
+		char word[64];
+		size_t n = strcspn(list, "|");
+		snprintf(word, sizeof word, "%.*s", (int)n, list);
+		if (strstr(name, word))
+			return true;
+		list += n + (list[n] == '|');
+	}
+	return false;
+}
+
 const char *cb_micro_model(const char *name, const char *label)
 {
-	static const char *const derived[][2] = {
-		{ "threadpool", "threadpool" }, { "processpool", "processpool" },
-		{ "coroutine", "coroutines" }, { "fcontext", "coroutines" }, { "scheduler", "coroutines" },
-		{ "shim/", "shim" }, { "pools/threads_", "threads" }, { "pools/processes_", "processes" },
-		{ "pools/serial_", "serial" }, { "pools/hybrid_", "hybrid" },
-	};
 	if (label && *label)
 		return label;
-	for (size_t i = 0; i < sizeof derived / sizeof *derived; i++)
-		if (strstr(name, derived[i][0]))
-			return derived[i][1];
-	return "other";
+	/* The pools family times each strategy of the table as pools/NAME_... */
+	for (const cb_strategy *const *s = cb_strategies; *s; s++) {
+		char pre[96];
+		snprintf(pre, sizeof pre, "pools/%s_", (*s)->name);
+		if (strstr(name, pre))
+			return (*s)->name;
+	}
+	for (const cb_strategy *const *s = cb_strategies; *s; s++)
+		if (has_word_of(name, (*s)->micro_names))
+			return (*s)->name;
+	return strstr(name, "shim/") ? "shim" : "other";
 }
 
 /* ---- the crew ---- */

@@ -6,20 +6,23 @@
  * the call's length, on the thread state its thread keeps (made on its
  * first call, outside the timed tasks of a pool; a coroutine's call makes
  * one of its own):
- *   - threads, threadpool: the workers share that interpreter, so CPU-bound
+ *   - workers that are threads: they share that interpreter, so CPU-bound
  *     tasks take turns on the GIL, and a wait that releases it (time.sleep,
  *     concbench.sleep) overlaps;
- *   - processes, processpool, hybrid, and the runner's measuring process:
- *     fork copies the interpreter, and fork handlers do what os.fork does
- *     (PyOS_BeforeFork / AfterFork_Parent / AfterFork_Child with the GIL
- *     held by the forking thread), so the child's interpreter is sound;
- *   - mpi: every rank loads the file itself;
- *   - coroutines: a task's thread state is its own, so concbench.sleep can
- *     release the GIL, detach it and yield on the scheduler's I/O interface;
- *     the next coroutine on that thread attaches its own. time.sleep there
- *     blocks the event loop, as it does in asyncio.
+ *   - workers that are processes (CB_STRATEGY_FORKS), and the runner's
+ *     measuring process: fork copies the interpreter, and fork handlers do
+ *     what os.fork does (PyOS_BeforeFork / AfterFork_Parent /
+ *     AfterFork_Child with the GIL held by the forking thread), so the
+ *     child's interpreter is sound;
+ *   - executors under a launcher (CB_STRATEGY_EXTERNAL): every rank loads
+ *     the file itself;
+ *   - tasks that yield (CB_STRATEGY_YIELDS): a task's thread state is its
+ *     own, so concbench.sleep can release the GIL, detach it and yield on
+ *     the scheduler's I/O interface; the next coroutine on that thread
+ *     attaches its own. time.sleep there blocks the event loop, as it does
+ *     in asyncio.
  * A file whose task is `async def` runs on asyncio (or uvloop, LOOP =
- * "uvloop"): under coroutines each scheduler thread runs its share of the
+ * "uvloop"): where tasks yield, each scheduler thread runs its share of the
  * coroutines as lanes of tasks in flight on a loop of its own; under the
  * other strategies each worker thread runs each task to completion on the
  * loop it keeps. */
@@ -85,7 +88,7 @@ static void leave(PyThreadState *ts)
 
 /* The calling thread's own thread state, made on its first call and kept
  * until the thread ends: a pool's workers make theirs in the warmup, and a
- * task pays only for taking the GIL. Not for coroutines, whose suspended
+ * task pays only for taking the GIL. Not where tasks yield: their suspended
  * frames each need their own (enter). */
 static void enter_kept(void)
 {
@@ -314,7 +317,7 @@ static PyObject *mod_init(void) { return PyModule_Create(&mod_def); }
 
 /* Only where a Python job is open in this process, and only from a thread
  * that does not hold the GIL already (a task's own os.fork does this
- * itself): the forks of C workloads' cells, timed under processes, pay
+ * itself): the forks of C workloads' cells, timed in forked workers, pay
  * nothing for an interpreter they never call. */
 static void before_fork(void)
 {
@@ -470,8 +473,9 @@ static PyObject *call_task(const pyfile *f, size_t i, bool fresh)
 	Py_XDECREF(idx);
 	if (!r || !f->async_task)
 		return r;
-	/* Under a coroutine scheduler (a strategy other than coroutines that
-	 * yields): a loop of the call's own, as asyncio.run makes. */
+	/* fresh (under a coroutine scheduler, not a CB_STRATEGY_YIELDS
+	 * strategy's own lanes): a loop of the call's own, as asyncio.run
+	 * makes. */
 	PyObject *loop = fresh ? PyObject_CallNoArgs(new_loop) : thread_loop();
 	PyObject *v = loop ? PyObject_CallMethod(loop, "run_until_complete", "O", r) : NULL;
 	if (fresh && loop) {
@@ -676,7 +680,7 @@ static int open_loop(PyObject *mod, const char *path, cb_error *err)
 	return 0;
 }
 
-/* ---- Python's executors as cells (py.threadpool, py.processpool) ------- */
+/* ---- Python's executors as cells (cb_workload_origin's pool_*) -------- */
 
 /* One list of OS PU indices per worker, empty when unpinned. */
 static PyObject *cpusets_of(int workers, const cb_placement *place)
@@ -711,8 +715,8 @@ static void *py_pool_open(cb_job *job, bool processes, int workers, const cb_pla
 	                                              f->async_task ? new_loop : Py_None, (Py_ssize_t)job->ntasks,
 	                                              (Py_ssize_t)job->base_ntasks) : NULL;
 	if (!pool)
-		py_fail(err, CB_EXIT_ENV, processes ? "py.processpool: cannot start the ProcessPoolExecutor"
-		                                    : "py.threadpool: cannot start the ThreadPoolExecutor");
+		py_fail(err, CB_EXIT_ENV, processes ? "cannot start the ProcessPoolExecutor"
+		                                    : "cannot start the ThreadPoolExecutor");
 	else
 		snprintf(what, nwhat, "concurrent.futures.%s(%d%s), map chunksize 1%s",
 		         processes ? "ProcessPoolExecutor" : "ThreadPoolExecutor", workers,
@@ -829,6 +833,30 @@ static int text_of(PyObject *v, char *buf, size_t n)
 
 /* PARAMS = {"n": {"type": "int", "default": {"tiny": 20000, ...} or 5,
  *                 "min": 3, "max": 1e10, "help": "..."}, ...} */
+/* A parameter's default, one for every size ({"quick": ..., "default":
+ * ...}) or one for all: 0, or -1 with err. */
+static int read_defaults(cb_param_spec *s, PyObject *d, const char *path, const char *name, cb_error *err)
+{
+	char text[CB_NSIZES][64];
+	if (!d)
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default", path, name);
+	for (int z = 0; z < CB_NSIZES; z++) {
+		PyObject *v = d;
+		if (PyDict_Check(d)) {
+			v = PyDict_GetItemString(d, cb_size_names[z]);
+			if (!v)
+				v = PyDict_GetItemString(d, "default");
+			if (!v)
+				return cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default for size %s",
+				                    path, name, cb_size_names[z]);
+		}
+		if (text_of(v, text[z], sizeof text[z]))
+			return py_fail(err, CB_EXIT_USAGE, path);
+		s->dflt[z] = cb_xstrdup(text[z]);
+	}
+	return 0;
+}
+
 static int read_params(pyfile *f, PyObject *mod, const char *path, cb_error *err)
 {
 	PyObject *params = PyObject_GetAttrString(mod, "PARAMS");
@@ -879,27 +907,8 @@ static int read_params(pyfile *f, PyObject *mod, const char *path, cb_error *err
 		if ((lo && (s->min = PyFloat_AsDouble(lo)) == -1 && PyErr_Occurred()) ||
 		    (hi && (s->max = PyFloat_AsDouble(hi)) == -1 && PyErr_Occurred()))
 			goto pyerr;
-		char text[CB_NSIZES][64];
-		if (!d) {
-			cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default", path, name);
+		if (read_defaults(s, d, path, name, err))
 			goto out;
-		}
-		for (int z = 0; z < CB_NSIZES; z++) {
-			PyObject *v = d;
-			if (PyDict_Check(d)) {
-				v = PyDict_GetItemString(d, cb_size_names[z]);
-				if (!v)
-					v = PyDict_GetItemString(d, "default");
-				if (!v) {
-					cb_error_set(err, CB_EXIT_USAGE, "py:%s: parameter '%s' has no default for size %s",
-					             path, name, cb_size_names[z]);
-					goto out;
-				}
-			}
-			if (text_of(v, text[z], sizeof text[z]))
-				goto pyerr;
-			s->dflt[z] = cb_xstrdup(text[z]);
-		}
 		s->help = cb_xstrdup(help && PyUnicode_Check(help) ? PyUnicode_AsUTF8(help) : "");
 	}
 	rc = 0;
@@ -1029,6 +1038,45 @@ static void runtime_hooks(cb_workload_origin *o, const pyfile *f)
 
 static const char *const kind_words[CB_NKINDS] = { "cpu", "memory", "io", "sync" };
 
+/* What the loaded module declares: its name, summary, checksum and kind
+ * (*kind_out, an index of kind_words), its functions, its PARAMS, and
+ * whether its task is a coroutine (then its event loop). 0, or -1 with
+ * err; the functions taken are f's to release either way. */
+static int read_module(pyfile *f, PyObject *mod, const char *abs, const char *path, int *kind_out,
+                       cb_error *err)
+{
+	/* The name: NAME, else py.<file name without .py>. */
+	const char *base = strrchr(abs, '/') + 1;
+	snprintf(f->name, sizeof f->name, "py.%.*s", (int)strcspn(base, "."), base);
+	str_attr(mod, "NAME", f->name, sizeof f->name);
+	snprintf(f->summary, sizeof f->summary, "Python workload %s", base);
+	str_attr(mod, "SUMMARY", f->summary, sizeof f->summary);
+	snprintf(f->checksum, sizeof f->checksum, "%s", "an ordered hash of every task's partial");
+	str_attr(mod, "CHECKSUM", f->checksum, sizeof f->checksum);
+	char kind[16] = "cpu";
+	str_attr(mod, "KIND", kind, sizeof kind);
+	int k = 0;
+	while (k < CB_NKINDS && strcmp(kind, kind_words[k]))
+		k++;
+	*kind_out = k;
+	if (k == CB_NKINDS)
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s: KIND '%s' (valid: cpu, memory, io, sync)", path,
+		                    kind);
+	f->setup = callable_attr(mod, "setup");
+	f->task = callable_attr(mod, "task");
+	f->post = callable_attr(mod, "post");
+	f->teardown = callable_attr(mod, "teardown");
+	if (!f->setup || !f->task)
+		return cb_error_set(err, CB_EXIT_USAGE, "py:%s defines no %s (a Python workload defines "
+		                    "setup(params) -> ntasks and task(i) -> int, optionally post(partials) -> int)",
+		                    path, f->setup ? "task(i)" : "setup(params)");
+	if (read_params(f, mod, path, err))
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s", abs);
+	f->async_task = is_coroutine_function(f->task);
+	return f->async_task && open_loop(mod, path, err) ? -1 : 0;
+}
+
 int cb_python_load(const char *path, const cb_workload **out, cb_error *err)
 {
 	char abs[PATH_MAX], item[PATH_MAX + 8], sha[CB_SHA256_HEX];
@@ -1055,38 +1103,8 @@ int cb_python_load(const char *path, const cb_workload **out, cb_error *err)
 	PyObject *mod = exec_file(abs, modname, err);
 	if (!mod)
 		goto out;
-	/* The name: NAME, else py.<file name without .py>. */
-	const char *base = strrchr(abs, '/') + 1;
-	snprintf(f->name, sizeof f->name, "py.%.*s", (int)strcspn(base, "."), base);
-	str_attr(mod, "NAME", f->name, sizeof f->name);
-	snprintf(f->summary, sizeof f->summary, "Python workload %s", base);
-	str_attr(mod, "SUMMARY", f->summary, sizeof f->summary);
-	snprintf(f->checksum, sizeof f->checksum, "%s", "an ordered hash of every task's partial");
-	str_attr(mod, "CHECKSUM", f->checksum, sizeof f->checksum);
-	char kind[16] = "cpu";
-	str_attr(mod, "KIND", kind, sizeof kind);
 	int k = 0;
-	while (k < CB_NKINDS && strcmp(kind, kind_words[k]))
-		k++;
-	if (k == CB_NKINDS) {
-		cb_error_set(err, CB_EXIT_USAGE, "py:%s: KIND '%s' (valid: cpu, memory, io, sync)", path, kind);
-		goto out;
-	}
-	f->setup = callable_attr(mod, "setup");
-	f->task = callable_attr(mod, "task");
-	f->post = callable_attr(mod, "post");
-	f->teardown = callable_attr(mod, "teardown");
-	if (!f->setup || !f->task) {
-		cb_error_set(err, CB_EXIT_USAGE, "py:%s defines no %s (a Python workload defines setup(params) -> "
-		             "ntasks and task(i) -> int, optionally post(partials) -> int)", path,
-		             f->setup ? "task(i)" : "setup(params)");
-		goto out;
-	}
-	if (read_params(f, mod, path, err))
-		goto out;
-	snprintf(f->path, sizeof f->path, "%s", abs);
-	f->async_task = is_coroutine_function(f->task);
-	if (f->async_task && open_loop(mod, path, err))
+	if (read_module(f, mod, abs, path, &k, err))
 		goto out;
 	runtime_of(&o);
 	rc = 0;

@@ -89,14 +89,33 @@ static char *read_all(int fd)
 	return buf;
 }
 
+/* The series palette (cb_chart_palette_add): the names and their colours,
+ * one word each, in the order they were added. */
+static char *palette_names, *palette_colours;
+
+void cb_chart_palette_add(const char *name, unsigned rgb)
+{
+	char *n = cb_xasprintf("%s%s%s", palette_names ? palette_names : "", palette_names ? " " : "", name);
+	char *c = cb_xasprintf("%s%s%u", palette_colours ? palette_colours : "", palette_colours ? " " : "",
+	                       rgb & 0xffffffu);
+	free(palette_names);
+	free(palette_colours);
+	palette_names = n;
+	palette_colours = c;
+}
+
 int cb_gnuplot_run(const char *plots_dir, const char *template, const char *preamble,
                    cb_error *err)
 {
 	const char *bin = getenv("CONCBENCH_GNUPLOT");
 	if (!bin || !*bin)
 		bin = "gnuplot";
-	char *script = cb_xasprintf("%s/%s", plots_dir, template);
-	char *argv[] = { (char *)bin, "-e", (char *)preamble, script, NULL };
+	char *script = cb_xasprintf("%s/%s", plots_dir, template), *pre = NULL;
+	cb_gp_set_str(&pre, "strategy_names", palette_names ? palette_names : "");
+	cb_gp_set_str(&pre, "strategy_colours", palette_colours ? palette_colours : "");
+	char *all = cb_xasprintf("%s%s", pre, preamble);
+	free(pre);
+	char *argv[] = { (char *)bin, "-e", all, script, NULL };
 	char *said = NULL, line[300];
 	int pipefd[2] = { -1, -1 }, rc = -1, status;
 	pid_t pid;
@@ -136,6 +155,7 @@ out:
 		close(pipefd[0]);
 	free(said);
 	free(script);
+	free(all);
 	return rc;
 }
 
@@ -237,5 +257,30 @@ int cb_chart_draw(const char *dir, const char *name, const char *template, const
 	free(base);
 	free(dat);
 	free(plots);
+	return rc;
+}
+
+int cb_chart_file(const char *chart, const char *template, const char *data, size_t len, const char *vars,
+                  cb_error *err)
+{
+	const char *dot = strrchr(chart, '.'), *slash = strrchr(chart, '/');
+	bool ext = dot && (!slash || dot > slash), svg = ext && !strcmp(dot, ".svg");
+	size_t stem = ext ? (size_t)(dot - chart) : strlen(chart);
+	char *dat = cb_xasprintf("%.*s.dat", (int)stem, chart), *tmp = cb_gp_temp_path(chart);
+	char *pre = cb_xstrdup(vars ? vars : "");
+	int rc = cb_write_file_atomic(dat, data, len, err);
+	if (!rc) {
+		cb_gp_set_str(&pre, "datafile", dat);
+		cb_gp_set_str(&pre, "outfile", tmp);
+		cb_gp_set_str(&pre, "fmt", svg ? "svg" : "png");
+		rc = cb_gnuplot_template(template, pre, err);
+		if (rc)
+			unlink(tmp);
+		else
+			rc = cb_gp_commit(tmp, chart, svg ? "svg" : "png", err);
+	}
+	free(pre);
+	free(tmp);
+	free(dat);
 	return rc;
 }

@@ -11,6 +11,13 @@
  * is malloc'ed. */
 char *cb_plots_dir(void);
 
+/* The colour of a series named `name` (or "name/..."), 0xRRGGBB, the same
+ * on every chart: passed to every template as strategy_names and
+ * strategy_colours (plots/common.gp's scolor). The caller that knows the
+ * strategy table (the CLI) adds each strategy's once, before any chart;
+ * a name not added is drawn in the default colour. */
+void cb_chart_palette_add(const char *name, unsigned rgb);
+
 /* Runs `gnuplot -e PREAMBLE DIR/TEMPLATE` ($CONCBENCH_GNUPLOT overrides
  * the binary). CB_EXIT_ENV when gnuplot is missing or fails. */
 int cb_gnuplot_run(const char *plots_dir, const char *template, const char *preamble,
@@ -41,5 +48,12 @@ int cb_gp_commit(const char *tmp, const char *path, const char *format, cb_error
  * the templates. */
 int cb_chart_draw(const char *dir, const char *name, const char *template, const char *title,
                   const char *caption, const char *data, size_t len, const char *vars, cb_error *err);
+
+/* One chart to a path the user named (CHART.png or CHART.svg, by its
+ * extension; PNG otherwise): its data to CHART.dat (the extension
+ * replaced), then TEMPLATE drawn with vars plus datafile, outfile and fmt,
+ * each file replacing the old one only when whole. */
+int cb_chart_file(const char *chart, const char *template, const char *data, size_t len, const char *vars,
+                  cb_error *err);
 
 #endif

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/common.h"
+#include "render/gnuplot.h"
 
 static const char *str(json_t *o, const char *key)
 {
@@ -154,4 +156,38 @@ void cb_micro_chart_free(cb_micro_chart *c)
 	free(c->dat);
 	free(c->words);
 	memset(c, 0, sizeof *c);
+}
+
+int cb_micro_chart_draw(const char *dir, const char *name, const cb_micro_chart *data,
+                        const char *words_var, bool rows, cb_error *err)
+{
+	static const char *const formats[] = { "png", "svg" };
+	char *dat = cb_xasprintf("%s/%s.dat", dir, name), *out = cb_xasprintf("%s/%s", dir, name);
+	char *tmpl = cb_xasprintf("%s.gp", name), *tmpbase = cb_gp_temp_path(out), *vars = NULL;
+	int rc = cb_write_file_atomic(dat, data->dat, data->len, err);
+	if (rc || data->count <= 0)
+		goto out;
+	cb_gp_set_str(&vars, "datafile", dat);
+	cb_gp_set_str(&vars, "outbase", tmpbase);
+	cb_gp_set_str(&vars, words_var, data->words);
+	if (rows)
+		cb_gp_set_num(&vars, "rows", data->count);
+	rc = cb_gnuplot_template(tmpl, vars, err);
+	for (size_t i = 0; i < 2; i++) {
+		char *tmp = cb_xasprintf("%s.%s", tmpbase, formats[i]);
+		char *path = cb_xasprintf("%s.%s", out, formats[i]);
+		if (rc)
+			unlink(tmp);
+		else
+			rc = cb_gp_commit(tmp, path, formats[i], err);
+		free(tmp);
+		free(path);
+	}
+out:
+	free(vars);
+	free(tmpbase);
+	free(tmpl);
+	free(out);
+	free(dat);
+	return rc;
 }

@@ -1,11 +1,14 @@
 /* The chart data of a `concbench micro` run: the text of micro_price.dat and
  * micro_locks.dat and the names of their blocks, which the templates in
- * plots/micro_*.gp read as word lists. Pure: cmd_micro.c writes and draws. */
+ * plots/micro_*.gp read as word lists, and the charts drawn from them. */
 #ifndef CB_MICRO_CHART_H
 #define CB_MICRO_CHART_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "base/common.h"
 
 typedef struct cb_micro_chart {
 	char *dat;     /* the .dat file's text; malloc'ed */
@@ -23,5 +26,11 @@ void cb_micro_price_data(json_t *cells, cb_micro_chart *out);
  * primitives. */
 void cb_micro_locks_data(json_t *cells, cb_micro_chart *out);
 void cb_micro_chart_free(cb_micro_chart *c);
+/* DIR/NAME.dat from data, then plots/NAME.gp drawn to DIR/NAME.png and
+ * .svg (none when data has no rows), each replacing the old one only
+ * when whole. words_var: the template's variable for data->words; rows:
+ * it also takes the row count. 0, or -1 with err naming what failed. */
+int cb_micro_chart_draw(const char *dir, const char *name, const cb_micro_chart *data,
+                        const char *words_var, bool rows, cb_error *err);
 
 #endif

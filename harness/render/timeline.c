@@ -61,6 +61,31 @@ static const json_t *find_cell(const json_t *trace, const char *id)
 	return NULL;
 }
 
+/* Merge: per lane, into at most MAX_BARS_PER_LANE bars, joining tasks
+ * that overlap (coroutines) or nearly touch. b sorted by lane and start;
+ * m has room for nb bars. Returns the bars in m. */
+static size_t merge_bars(const bar *b, size_t nb, double span, bar *m)
+{
+	size_t nm = 0;
+	for (size_t k = 0; k < nb;) {
+		size_t end = k;
+		while (end < nb && b[end].lane == b[k].lane)
+			end++;
+		double gap = (end - k) > MAX_BARS_PER_LANE ? span / MAX_BARS_PER_LANE : 0;
+		for (size_t q = k; q < end; q++) {
+			if (nm && m[nm - 1].lane == b[q].lane && b[q].s <= m[nm - 1].e + gap) {
+				if (b[q].e > m[nm - 1].e)
+					m[nm - 1].e = b[q].e;
+				m[nm - 1].blocked += b[q].blocked;
+			} else {
+				m[nm++] = b[q];
+			}
+		}
+		k = end;
+	}
+	return nm;
+}
+
 int cb_timeline_write(const json_t *trace, const char *id, const char *path, int *lanes,
                       double *par_ms, cb_error *err)
 {
@@ -101,26 +126,8 @@ int cb_timeline_write(const json_t *trace, const char *id, const char *path, int
 		fprintf(f, "%d 0 %.6f\n", l, span);
 	fputs("\n\n# block 1: lane start end (tasks; neighbours merged past "
 	      "a readable count)\n", f);
-	/* Merge: per lane, into at most MAX_BARS_PER_LANE bars, joining tasks
-	 * that overlap (coroutines) or nearly touch. */
 	bar *m = cb_xmalloc((nb + 1) * sizeof *m);
-	size_t nm = 0;
-	for (size_t k = 0; k < nb;) {
-		size_t end = k;
-		while (end < nb && b[end].lane == b[k].lane)
-			end++;
-		double gap = (end - k) > MAX_BARS_PER_LANE ? span / MAX_BARS_PER_LANE : 0;
-		for (size_t q = k; q < end; q++) {
-			if (nm && m[nm - 1].lane == b[q].lane && b[q].s <= m[nm - 1].e + gap) {
-				if (b[q].e > m[nm - 1].e)
-					m[nm - 1].e = b[q].e;
-				m[nm - 1].blocked += b[q].blocked;
-			} else {
-				m[nm++] = b[q];
-			}
-		}
-		k = end;
-	}
+	size_t nm = merge_bars(b, nb, span, m);
 	for (size_t k = 0; k < nm; k++)
 		fprintf(f, "%d %.6f %.6f\n", m[k].lane, m[k].s, m[k].e);
 	/* A task's blocked time is one sum: drawn at the end of its bar. */

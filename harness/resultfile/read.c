@@ -233,6 +233,37 @@ static int read_rounds(cb_jreader *rd, cb_rcell *c, json_t *j, const char *where
 	return 0;
 }
 
+/* A cell's figures: its median (written, or taken from its repetitions;
+ * one that ran must have one), spread, throughput, serial fraction and
+ * task latencies. 0, or -1 with rd's error set. */
+static int read_figures(cb_jreader *rd, cb_rcell *c, json_t *j, const char *where)
+{
+	int rc;
+	json_t *stats = cb_jget_typed(rd, j, "stats", where, JSON_OBJECT, false, &rc);
+	if (rc)
+		return -1;
+	/* A cell that failed, was left out or has not run yet has no times,
+	 * and needs none; one that ran has a median, written or taken from its
+	 * repetitions. */
+	bool ran = !c->error && !c->skipped && c->nreps > 0;
+	c->median_s = num_or(stats, "median_s", cb_median(c->wall, c->nreps));
+	if (ran && !(c->median_s > 0))
+		return cb_error_set(rd->err, CB_EXIT_USAGE,
+		                    "%s: %s: 'stats.median_s' is missing or not a number > 0", rd->name,
+		                    where);
+	c->min_s = num_or(stats, "min_s", c->median_s);
+	c->max_s = num_or(stats, "max_s", c->median_s);
+	c->cv = num_or(stats, "cv", NAN);
+	c->throughput = num_or(j, "throughput", c->ntasks > 0 ? (double)c->ntasks / c->median_s : NAN);
+	c->serial_fraction = num_or(j, "serial_fraction", NAN);
+	json_t *lat = json_object_get(j, "latency");
+	c->lat_p50 = num_or(lat, "p50_s", NAN);
+	c->lat_p90 = num_or(lat, "p90_s", NAN);
+	c->lat_p99 = num_or(lat, "p99_s", NAN);
+	c->lat_max = num_or(lat, "max_s", NAN);
+	return 0;
+}
+
 static int read_cell(cb_rdoc *d, cb_jreader *rd, size_t i, json_t *j)
 {
 	cb_rcell *c = &d->cells[i];
@@ -288,28 +319,8 @@ static int read_cell(cb_rdoc *d, cb_jreader *rd, size_t i, json_t *j)
 	json_t *reps = cb_jget_typed(rd, j, "reps", where, JSON_ARRAY, true, &rc);
 	if (rc || read_reps(rd, c, reps, where) || read_rounds(rd, c, j, where))
 		return -1;
-	json_t *stats = cb_jget_typed(rd, j, "stats", where, JSON_OBJECT, false, &rc);
-	if (rc)
+	if (read_figures(rd, c, j, where))
 		return -1;
-	/* A cell that failed, was left out or has not run yet has no times,
-	 * and needs none; one that ran has a median, written or taken from its
-	 * repetitions. */
-	bool ran = !c->error && !c->skipped && c->nreps > 0;
-	c->median_s = num_or(stats, "median_s", cb_median(c->wall, c->nreps));
-	if (ran && !(c->median_s > 0))
-		return cb_error_set(rd->err, CB_EXIT_USAGE,
-		                    "%s: %s: 'stats.median_s' is missing or not a number > 0", rd->name,
-		                    where);
-	c->min_s = num_or(stats, "min_s", c->median_s);
-	c->max_s = num_or(stats, "max_s", c->median_s);
-	c->cv = num_or(stats, "cv", NAN);
-	c->throughput = num_or(j, "throughput", c->ntasks > 0 ? (double)c->ntasks / c->median_s : NAN);
-	c->serial_fraction = num_or(j, "serial_fraction", NAN);
-	json_t *lat = json_object_get(j, "latency");
-	c->lat_p50 = num_or(lat, "p50_s", NAN);
-	c->lat_p90 = num_or(lat, "p90_s", NAN);
-	c->lat_p99 = num_or(lat, "p99_s", NAN);
-	c->lat_max = num_or(lat, "max_s", NAN);
 	if (!c->id)
 		c->id = "?";
 	return 0;

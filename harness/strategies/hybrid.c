@@ -258,6 +258,7 @@ const cb_strategy cb_st_hybrid = {
 	.name = "hybrid",
 	.summary = "P processes (-n) forked once per cell, each with a pool of T threads (-t)",
 	.flags = CB_STRATEGY_FORKS | CB_STRATEGY_THREADS | CB_STRATEGY_POOL,
+	.colour = 0xe7298a,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,

@@ -62,18 +62,14 @@ static int find_worker(char *out, size_t n)
 		snprintf(out, n, "%s", env);
 		return access(out, X_OK) ? -1 : 0;
 	}
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (len <= 0)
-		return -1;
-	self[len] = 0;
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	if ((size_t)snprintf(out, n, "%.*s/concbench-mpi", (int)(n - 32), self) >= n)
-		return -1;
-	return access(out, X_OK) ? -1 : 0;
+	char *self = cb_self_exe(), *slash = self ? strrchr(self, '/') : NULL;
+	int rc = -1;
+	if (slash) {
+		*slash = 0;
+		rc = (size_t)snprintf(out, n, "%.*s/concbench-mpi", (int)(n - 32), self) >= n ? -1 : 0;
+	}
+	free(self);
+	return rc || access(out, X_OK) ? -1 : 0;
 }
 
 /* mpirun: $CONCBENCH_MPIRUN, else the first in PATH. */
@@ -357,6 +353,43 @@ static char **build_argv(cb_exec *ex, cb_job *job, const char *mpirun, const cha
 
 static void cell_teardown(cb_exec *ex);
 
+/* The ranks' first message: where they run (this host's rank pids, for
+ * the watch), and that rank 0 built the same job; the launcher's command
+ * line and the ranks go into the cell's record. 0, or -1 with err. */
+static int read_hello(mpi_priv *p, cb_exec *ex, cb_job *job, char **argv, int argc, cb_error *err)
+{
+	json_t *hello = read_message(p);
+	if (!hello) {
+		ranks_failed(p, "the ranks did not start", err);
+		return -1;
+	}
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	size_t r;
+	json_t *rank;
+	p->rank_pid = cb_xcalloc(json_array_size(json_object_get(hello, "ranks")) + 1, sizeof *p->rank_pid);
+	json_array_foreach(json_object_get(hello, "ranks"), r, rank)
+		if (!strcmp(json_string_value(json_object_get(rank, "host")) ?: "", host))
+			p->rank_pid[p->nrank_pid++] = (pid_t)json_integer_value(json_object_get(rank, "pid"));
+	json_int_t ntasks = json_integer_value(json_object_get(hello, "ntasks"));
+	const char *ref = json_string_value(json_object_get(hello, "reference"));
+	if ((size_t)ntasks != job->ntasks || !ref || strtoull(ref, NULL, 16) != job->reference) {
+		cb_error_set(err, CB_EXIT_FAIL,
+		             "mpi: rank 0 built a different job (%lld tasks, serial answer %s; here %zu tasks, %#llx)",
+		             (long long)ntasks, ref ? ref : "?", job->ntasks, (unsigned long long)job->reference);
+		json_decref(hello);
+		kill_group(p);
+		return -1;
+	}
+	json_t *launcher = json_array();
+	for (int i = 0; i < argc; i++)
+		json_array_append_new(launcher, json_string(argv[i]));
+	ex->record = json_pack("{s:o, s:O, s:O}", "launcher", launcher, "mpi_library",
+	                       json_object_get(hello, "mpi"), "ranks", json_object_get(hello, "ranks"));
+	json_decref(hello);
+	return 0;
+}
+
 static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 {
 	if (!HAVE_MPI)
@@ -415,36 +448,7 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 	close(out[1]);
 	in[1] = out[1] = -1;
 
-	json_t *hello = read_message(p);
-	if (!hello) {
-		ranks_failed(p, "the ranks did not start", err);
-		goto out;
-	}
-	char host[256] = "";
-	gethostname(host, sizeof host - 1);
-	size_t r;
-	json_t *rank;
-	p->rank_pid = cb_xcalloc(json_array_size(json_object_get(hello, "ranks")) + 1, sizeof *p->rank_pid);
-	json_array_foreach(json_object_get(hello, "ranks"), r, rank)
-		if (!strcmp(json_string_value(json_object_get(rank, "host")) ?: "", host))
-			p->rank_pid[p->nrank_pid++] = (pid_t)json_integer_value(json_object_get(rank, "pid"));
-	json_int_t ntasks = json_integer_value(json_object_get(hello, "ntasks"));
-	const char *ref = json_string_value(json_object_get(hello, "reference"));
-	if ((size_t)ntasks != job->ntasks || !ref || strtoull(ref, NULL, 16) != job->reference) {
-		cb_error_set(err, CB_EXIT_FAIL,
-		             "mpi: rank 0 built a different job (%lld tasks, serial answer %s; here %zu tasks, %#llx)",
-		             (long long)ntasks, ref ? ref : "?", job->ntasks, (unsigned long long)job->reference);
-		json_decref(hello);
-		kill_group(p);
-		goto out;
-	}
-	json_t *launcher = json_array();
-	for (int i = 0; i < argc; i++)
-		json_array_append_new(launcher, json_string(argv[i]));
-	ex->record = json_pack("{s:o, s:O, s:O}", "launcher", launcher, "mpi_library",
-	                       json_object_get(hello, "mpi"), "ranks", json_object_get(hello, "ranks"));
-	json_decref(hello);
-	rc = 0;
+	rc = read_hello(p, ex, job, argv, argc, err);
 out:
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);
@@ -558,6 +562,7 @@ const cb_strategy cb_st_mpi = {
 	.name = "mpi",
 	.summary = "MPI ranks (-n) under mpirun, launched once per cell; --hosts FILE spans machines",
 	.flags = CB_STRATEGY_EXTERNAL | CB_STRATEGY_POOL,
+	.colour = 0xa6761d,
 	.params = params,
 	.nparams = sizeof params / sizeof *params,
 	.check = check,

@@ -108,6 +108,7 @@ const cb_strategy cb_st_processes = {
 	.name = "processes",
 	.summary = "a fork per worker for each job, reaped after it; results in shared memory",
 	.flags = CB_STRATEGY_FORKS,
+	.colour = 0xd95f02,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,

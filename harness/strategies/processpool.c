@@ -208,6 +208,7 @@ const cb_strategy cb_st_processpool = {
 	.name = "processpool",
 	.summary = "processes forked once per cell, woken for each job through a shared futex",
 	.flags = CB_STRATEGY_FORKS | CB_STRATEGY_POOL,
+	.colour = 0xe6ab02,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,

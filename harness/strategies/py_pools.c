@@ -7,6 +7,7 @@
  * Python program would run it (scripts/py-executors times the same
  * outside concbench), and its answers are checked like every cell's. The
  * workload's runtime runs it (cb_workload_origin's pool_*). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine/strategy.h"
@@ -21,8 +22,11 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 		                    ex->strategy->name, job->wl->name);
 	bool forks = ex->strategy->flags & CB_STRATEGY_FORKS;
 	void *pool = o->pool_open(job, forks, ex->workers, ex->place, ex->note, sizeof ex->note, err);
-	if (!pool)
-		return -1;
+	if (!pool) {
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err->msg);
+		return cb_error_set(err, err->code, "%s: %s", ex->strategy->name, why);
+	}
 	pool_priv *p = cb_xcalloc(1, sizeof *p);
 	*p = (pool_priv){ o, pool };
 	ex->priv = p;
@@ -49,6 +53,7 @@ const cb_strategy cb_st_py_threadpool = {
 	.name = "py.threadpool",
 	.summary = "Python's concurrent.futures.ThreadPoolExecutor (Python workloads only): threads that take turns on the GIL",
 	.flags = CB_STRATEGY_RUNTIME | CB_STRATEGY_POOL,
+	.colour = 0x1f78b4,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,
@@ -58,6 +63,7 @@ const cb_strategy cb_st_py_processpool = {
 	.name = "py.processpool",
 	.summary = "Python's concurrent.futures.ProcessPoolExecutor, fork (Python workloads only): a GIL per worker",
 	.flags = CB_STRATEGY_RUNTIME | CB_STRATEGY_POOL | CB_STRATEGY_FORKS,
+	.colour = 0x1f78b4,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,

@@ -12,6 +12,10 @@ extern const cb_strategy cb_st_hybrid;
 extern const cb_strategy cb_st_mpi;
 extern const cb_strategy cb_st_py_threadpool;
 extern const cb_strategy cb_st_py_processpool;
+/* A test build adds one strategy of its own here (tests/dummy/). */
+#ifdef CB_EXTRA_STRATEGY
+extern const cb_strategy CB_EXTRA_STRATEGY;
+#endif
 
 const cb_strategy *const cb_strategies[] = {
 	&cb_st_serial,
@@ -24,5 +28,8 @@ const cb_strategy *const cb_strategies[] = {
 	&cb_st_mpi,
 	&cb_st_py_threadpool,
 	&cb_st_py_processpool,
+#ifdef CB_EXTRA_STRATEGY
+	&CB_EXTRA_STRATEGY,
+#endif
 	NULL,
 };

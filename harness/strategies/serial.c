@@ -14,5 +14,6 @@ const cb_strategy cb_st_serial = {
 	.name = "serial",
 	.summary = "one loop in the calling thread; the baseline T1",
 	.flags = CB_STRATEGY_BASELINE,
+	.colour = 0x444444,
 	.run_job = run_job,
 };

@@ -128,6 +128,7 @@ const cb_strategy cb_st_threadpool = {
 	.name = "threadpool",
 	.summary = "pthreads created once per cell, woken for each job through a futex",
 	.flags = CB_STRATEGY_POOL,
+	.colour = 0x66a61e,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,

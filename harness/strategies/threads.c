@@ -76,6 +76,7 @@ const cb_strategy cb_st_threads = {
 	.name = "threads",
 	.summary = "pthreads created for each job and joined after it",
 	.flags = 0,
+	.colour = 0x1b9e77,
 	.cell_setup = cell_setup,
 	.run_job = run_job,
 	.cell_teardown = cell_teardown,
