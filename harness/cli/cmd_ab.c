@@ -37,7 +37,7 @@ static const char usage_text[] =
 	"                          synth.amdahl:iters=1.03e8\n"
 	"  --pairs N               pairs per cell (default 30, at least 18)\n"
 	"  --cell-budget DURATION  once a cell has 18 pairs, stop its pairs past this time\n"
-	"                          (default 3s)\n"
+	"                          (default 8s)\n"
 	"compare options: --threshold (default 1), --alpha, --format, --fail-on, --github...\n"
 	"\n"
 	"exit: compare's (0 no regression, 1 regression), 2 bad input.\n";

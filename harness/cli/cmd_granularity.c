@@ -246,6 +246,38 @@ static void print_table(series *all, size_t n, int nsteps)
 	}
 }
 
+/* Each series' METG beside what the price list (--price) predicts. */
+static void price_check(const gran_opts *o, series *all, size_t n)
+{
+	if (o->price) {
+		json_error_t je;
+		json_t *price = json_load_file(o->price, 0, &je);
+		if (!price)
+			fprintf(stderr, "concbench: warning: --price %s: %s (line %d): METG not checked against the price list\n",
+			        o->price, je.text, je.line);
+		else
+			cb_gran_estimate(all, n, price, o->work);
+		json_decref(price);
+	} else if (!o->quiet) {
+		fprintf(stderr, "concbench granularity: no price list given (--price FILE from `concbench micro "
+		        "pools`): METG not checked against it\n");
+	}
+}
+
+/* The sweep's report beside it: "The smallest task each model runs
+ * efficiently" (what `concbench report DIR` writes again). */
+static bool write_report(const char *root)
+{
+	cb_report_out rep;
+	cb_error err = { 0 };
+	if (cb_report_granularity(root, root, &rep, &err)) {
+		fprintf(stderr, "concbench: warning: no report of the sweep: %s\n", err.msg);
+		return false;
+	}
+	cb_report_out_free(&rep);
+	return true;
+}
+
 int cb_cmd_granularity(int argc, char **argv)
 {
 	gran_opts o;
@@ -284,19 +316,7 @@ int cb_cmd_granularity(int argc, char **argv)
 		if (step > CB_EXIT_FAIL)
 			break;
 	}
-	if (o.price) {
-		json_error_t je;
-		json_t *price = json_load_file(o.price, 0, &je);
-		if (!price)
-			fprintf(stderr, "concbench: warning: --price %s: %s (line %d): METG not checked against the price list\n",
-			        o.price, je.text, je.line);
-		else
-			cb_gran_estimate(all, n, price, o.work);
-		json_decref(price);
-	} else if (!o.quiet) {
-		fprintf(stderr, "concbench granularity: no price list given (--price FILE from `concbench micro "
-		        "pools`): METG not checked against it\n");
-	}
+	price_check(&o, all, n);
 	json_t *doc = json_pack("{s:s, s:s, s:o, s:f, s:i, s:o}", "schema", "concbench.granularity/1", "workload",
 	                        o.pattern ? "graph.deps" : "synth.amdahl", "pattern",
 	                        o.pattern ? json_pack("{s:s, s:i}", "name", o.pattern, "width", (json_int_t)o.width)
@@ -316,15 +336,7 @@ int cb_cmd_granularity(int argc, char **argv)
 		print_table(all, n, nsteps);
 	if (n && cb_gran_chart(root, all, n, nsteps, o.from, o.to, last, &err))
 		fprintf(stderr, "concbench: warning: no granularity chart: %s\n", err.msg);
-	/* The sweep's report beside it: "The smallest task each model runs
-	 * efficiently" (what `concbench report DIR` writes again). */
-	cb_report_out rep;
-	cb_error rerr = { 0 };
-	bool reported = n && !cb_report_granularity(root, root, &rep, &rerr);
-	if (n && !reported)
-		fprintf(stderr, "concbench: warning: no report of the sweep: %s\n", rerr.msg);
-	if (reported)
-		cb_report_out_free(&rep);
+	bool reported = n && write_report(root);
 	if (!o.quiet)
 		fprintf(stderr, "concbench: granularity in %s (granularity.json, granularity.png%s)\n", root,
 		        reported ? ", report.html, report.md" : "");

@@ -464,6 +464,29 @@ static double *adjusted(const cb_cmp_cell *c, const double *x, double b)
 
 static bool same_group(const cb_cmp_row *a, const cb_cmp_row *b);
 
+/* The fit's sums over the rows of row i's group not fitted yet. */
+static void group_sums(const cb_cmp_result *r, size_t i, double *const *xb, double *const *xn, const bool *done,
+                       double sign, double *sxy, double *sxx, size_t *n)
+{
+	for (size_t j = i; j < r->nrows; j++) {
+		if (done[j] || !xb[j] || !xn[j] || !same_group(&r->rows[i], &r->rows[j]))
+			continue;
+		const cb_cmp_cell *bc = r->rows[j].base, *nc = r->rows[j].new;
+		/* Rounds that will be set aside (below) stay out of the fit. */
+		bool *ob = cb_xcalloc(bc->nrounds + 1, sizeof *ob), *on = cb_xcalloc(nc->nrounds + 1, sizeof *on);
+		cb_set_aside_slowed(bc->rounds, bc->nrounds, sign > 0, ob);
+		cb_set_aside_slowed(nc->rounds, nc->nrounds, sign > 0, on);
+		if (r->opts.paired && bc->nrounds == nc->nrounds) {
+			slope_sums_paired(bc, xb[j], ob, nc, xn[j], on, sxy, sxx, n);
+		} else {
+			slope_sums(bc, xb[j], ob, sxy, sxx, n);
+			slope_sums(nc, xn[j], on, sxy, sxx, n);
+		}
+		free(ob);
+		free(on);
+	}
+}
+
 static void adjust_for_probe(cb_cmp_result *r)
 {
 	r->slope_max = NAN;
@@ -497,22 +520,7 @@ static void adjust_for_probe(cb_cmp_result *r)
 			continue;
 		double sxy = 0, sxx = 0;
 		size_t n = 0;
-		for (size_t j = i; j < r->nrows; j++)
-			if (!done[j] && xb[j] && xn[j] && same_group(&r->rows[i], &r->rows[j])) {
-				const cb_cmp_cell *bc = r->rows[j].base, *nc = r->rows[j].new;
-				/* Rounds that will be set aside (below) stay out of the fit. */
-				bool *ob = cb_xcalloc(bc->nrounds + 1, sizeof *ob), *on = cb_xcalloc(nc->nrounds + 1, sizeof *on);
-				cb_set_aside_slowed(bc->rounds, bc->nrounds, sign > 0, ob);
-				cb_set_aside_slowed(nc->rounds, nc->nrounds, sign > 0, on);
-				if (r->opts.paired && bc->nrounds == nc->nrounds) {
-					slope_sums_paired(bc, xb[j], ob, nc, xn[j], on, &sxy, &sxx, &n);
-				} else {
-					slope_sums(bc, xb[j], ob, &sxy, &sxx, &n);
-					slope_sums(nc, xn[j], on, &sxy, &sxx, &n);
-				}
-				free(ob);
-				free(on);
-			}
+		group_sums(r, i, xb, xn, done, sign, &sxy, &sxx, &n);
 		double b = sxx > 0 ? sign * sxy / sxx : NAN;
 		b = b < 0 ? 0 : b > SLOPE_MAX ? SLOPE_MAX : b;
 		bool fit = n >= SLOPE_MIN_ROUNDS && isfinite(b);

@@ -873,34 +873,12 @@ static double metg_ratio(const json_t *m)
 	       ? v / json_number_value(est) : NAN;
 }
 
-static void section_granularity(emitter *e)
+/* The METGs of each series, beside the price list's estimates when the
+ * sweep had one, with the >2x call-outs and what the estimate is. */
+static void granularity_metg(emitter *e, const json_t *g, const json_t *series, bool priced)
 {
-	const json_t *g = e->in->granularity, *s;
-	const json_t *series = json_object_get(g, "series"), *pat = json_object_get(g, "pattern");
+	const json_t *s;
 	size_t i;
-	bool priced = false;
-	json_array_foreach(series, i, s)
-		priced |= json_is_number(json_object_get(json_object_get(s, "metg50"), "price_list_s"));
-	char *what = json_is_object(pat)
-		? cb_xasprintf("graph.deps, pattern %s, %lld tasks a step (as many steps as make the job's work)",
-		               json_string_value(json_object_get(pat, "name")),
-		               (long long)json_integer_value(json_object_get(pat, "width")))
-		: cb_xstrdup("synth.amdahl with no serial part (a bag of independent tasks)");
-	char *about = cb_xasprintf(
-		"A job of %.3g ms of serial CPU work, %s, split into tasks of a duration stepped on a log scale "
-		"(%lld a decade); every strategy ran it at its worker counts as an ordinary run (a fresh measuring "
-		"process per cell, pinned, checksums verified, each repetition paired with a serial one). Efficiency "
-		"is the speedup over the executors; METG(θ), the minimum effective task granularity (Task Bench's "
-		"metric), is the shortest task at which a series still reaches efficiency θ, interpolated in log "
-		"duration; its interval comes from the slowest and the fastest repetitions' curves. <= means "
-		"efficient at every duration measured, > at none.",
-		1e3 * json_number_value(json_object_get(g, "work_s")), what,
-		(long long)json_integer_value(json_object_get(g, "per_decade")));
-	e->heading(e, 2, "The smallest task each model runs efficiently", "granularity");
-	e->para(e, about);
-	free(about);
-	free(what);
-
 	rtable t = { .ncols = priced ? 9 : 5 };
 	if (priced)
 		row_add(&t, S("series"), S("METG(50%)"), S("interval"), S("METG(90%)"), S("interval"),
@@ -968,7 +946,13 @@ static void section_granularity(emitter *e)
 		free(callouts[k]);
 	free(callouts);
 
-	/* Efficiency at each task duration, one row per series. */
+}
+
+/* Efficiency at each task duration, one row per series. */
+static void granularity_efficiency(emitter *e, const json_t *series)
+{
+	const json_t *s;
+	size_t i;
 	double d[64];
 	size_t nd = 0;
 	json_array_foreach(series, i, s) {
@@ -1015,8 +999,12 @@ static void section_granularity(emitter *e)
 	e->heading(e, 3, "Efficiency at each task duration", NULL);
 	e->table(e, &et);
 	table_free(&et);
-	/* A task graph: how each strategy met its dependencies (its runs' cells
-	 * say it; the last run stands for every one). */
+}
+
+/* A task graph: how each strategy met its dependencies (its runs' cells
+ * say it; the last run stands for every one). */
+static void granularity_dependencies(emitter *e)
+{
 	rtable dt = { .ncols = 2 };
 	row_add(&dt, S("strategy"), S("how a task waited for its inputs"));
 	for (size_t c = 0; c < e->in->doc->ncells; c++) {
@@ -1033,6 +1021,39 @@ static void section_granularity(emitter *e)
 		e->table(e, &dt);
 	}
 	table_free(&dt);
+}
+
+static void section_granularity(emitter *e)
+{
+	const json_t *g = e->in->granularity, *s;
+	const json_t *series = json_object_get(g, "series"), *pat = json_object_get(g, "pattern");
+	size_t i;
+	bool priced = false;
+	json_array_foreach(series, i, s)
+		priced |= json_is_number(json_object_get(json_object_get(s, "metg50"), "price_list_s"));
+	char *what = json_is_object(pat)
+		? cb_xasprintf("graph.deps, pattern %s, %lld tasks a step (as many steps as make the job's work)",
+		               json_string_value(json_object_get(pat, "name")),
+		               (long long)json_integer_value(json_object_get(pat, "width")))
+		: cb_xstrdup("synth.amdahl with no serial part (a bag of independent tasks)");
+	char *about = cb_xasprintf(
+		"A job of %.3g ms of serial CPU work, %s, split into tasks of a duration stepped on a log scale "
+		"(%lld a decade); every strategy ran it at its worker counts as an ordinary run (a fresh measuring "
+		"process per cell, pinned, checksums verified, each repetition paired with a serial one). Efficiency "
+		"is the speedup over the executors; METG(θ), the minimum effective task granularity (Task Bench's "
+		"metric), is the shortest task at which a series still reaches efficiency θ, interpolated in log "
+		"duration; its interval comes from the slowest and the fastest repetitions' curves. <= means "
+		"efficient at every duration measured, > at none.",
+		1e3 * json_number_value(json_object_get(g, "work_s")), what,
+		(long long)json_integer_value(json_object_get(g, "per_decade")));
+	e->heading(e, 2, "The smallest task each model runs efficiently", "granularity");
+	e->para(e, about);
+	free(about);
+	free(what);
+
+	granularity_metg(e, g, series, priced);
+	granularity_efficiency(e, series);
+	granularity_dependencies(e);
 	section_charts(e, "granularity");
 }
 
