@@ -113,7 +113,7 @@ static void test_power_at_shipped_pairs(void **state)
 	/* 30 pairs (CB_AB_PAIRS) whose log ratios vary by 1.2% (adjacent
 	 * repetitions on one PU of the 2-vCPU VM, 0.85% each): a 3% shift in
 	 * nearly every cell, 2% in most, none without a shift. */
-	assert_int_equal(CB_AB_PAIRS, 30);
+	assert_int_equal(CB_AB_PAIRS, 36);
 	assert_true(power_at(CB_AB_PAIRS, 0.012, 0.03, alpha, 400, 1) >= 0.97);
 	assert_true(power_at(CB_AB_PAIRS, 0.012, 0.02, alpha, 400, 2) >= 0.7);
 	assert_true(power_at(CB_AB_PAIRS, 0.012, 0, alpha, 400, 3) <= 0.005);

@@ -35,9 +35,14 @@ static const char usage_text[] =
 	"  --new-workload ITEM     NEW's workload (with --base-workload; replaces -w)\n"
 	"  --new-param [OWNER:]KEY=VALUE  a parameter on NEW only (repeatable), e.g.\n"
 	"                          synth.amdahl:iters=1.03e8\n"
-	"  --pairs N               pairs per cell (default 30, at least 18)\n"
+	"  --pairs N               pairs per cell (default 36, at least 18)\n"
 	"  --cell-budget DURATION  once a cell has 18 pairs, stop its pairs past this time\n"
-	"                          (default 8s)\n"
+	"                          (default 10s)\n"
+	"  --order auto|spread|together  how a cell's three pairs of processes take\n"
+	"                          turns: spread, all started and the pairs taken from\n"
+	"                          each in turn; together, one pair of processes after\n"
+	"                          the other; auto (default): spread for CPU-bound\n"
+	"                          workloads, together for memory, I/O and sync ones\n"
 	"compare options: --threshold (default 1), --alpha, --format, --fail-on, --github...\n"
 	"\n"
 	"exit: compare's (0 no regression, 1 regression), 2 bad input.\n";
@@ -48,6 +53,7 @@ typedef struct ab_args {
 	int nnew;
 	long pairs;
 	double budget_s;
+	cb_ab_order order;
 	char **rest, **cmp;
 	int nrest, ncmp;
 } ab_args;
@@ -89,6 +95,18 @@ static int split_args(int argc, char **argv, ab_args *a, cb_error *err)
 				return cb_error_set(err, CB_EXIT_USAGE, "--pairs '%s' must be a whole number from %d to 100000 "
 				                    "(fewer pairs cannot reach Holm's level over a suite's cells)", argv[i],
 				                    CB_AB_MIN_PAIRS);
+		} else if (!strcmp(o, "--order")) {
+			if (need(i, argc, argv, err))
+				return -1;
+			const char *v = argv[++i];
+			if (!strcmp(v, "auto"))
+				a->order = CB_AB_BY_KIND;
+			else if (!strcmp(v, "spread"))
+				a->order = CB_AB_SPREAD;
+			else if (!strcmp(v, "together"))
+				a->order = CB_AB_TOGETHER;
+			else
+				return cb_error_set(err, CB_EXIT_USAGE, "--order '%s' is not auto, spread or together", v);
 		} else if (!strcmp(o, "--cell-budget")) {
 			if (need(i, argc, argv, err))
 				return -1;
@@ -265,7 +283,7 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 	new_config(cfg, a, &cfg_new);
 	cb_ab_side side[2] = { { "base", a->bin[0] ? a->bin[0] : self, NULL, cfg, NULL },
 	                       { "new", a->bin[1] ? a->bin[1] : self, a->workload[1], &cfg_new, NULL } };
-	cb_ab_opts o = { (int)a->pairs, a->budget_s, cfg->seed };
+	cb_ab_opts o = { (int)a->pairs, a->budget_s, cfg->seed, a->order };
 	if (check_bin(side[0].bin, "--base-bin", err) || check_bin(side[1].bin, "--new-bin", err) ||
 	    cb_topology_open(&plan.topo, NULL, err) || build_plans(&plan, &cfg_new, a, err))
 		goto out;

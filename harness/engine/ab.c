@@ -327,9 +327,6 @@ static int same_placement(side_proc p[2], char *why, size_t n)
 	return -1;
 }
 
-/* The pairs of one pair of processes into `pairs`: at most `most`, and
- * past `budget_s` no more once `least` are in; -1 with why when a side
- * failed. */
 /* Did either side's last repetition run at reduced capacity (a worker
  * that had less than CB_CAPACITY_FULL of its PU)? */
 static bool pair_reduced(side_proc p[2])
@@ -342,54 +339,80 @@ static bool pair_reduced(side_proc p[2])
 	return false;
 }
 
-static int run_pairs(const cb_run *plan, side_proc p[2], int least, int most, double budget_s, uint64_t *seed,
-                     json_t *pairs, char *why, size_t n)
+/* One pair of one pair of processes (the k-th of its pairs) into `pairs`:
+ * *again when it was set aside for reduced capacity and is to be taken
+ * again (at most `retakes_max` of them, counted in *retakes); -1 with why
+ * when a side failed. */
+static int one_pair(const cb_run *plan, side_proc p[2], int k, int retakes_max, int *retakes, uint64_t *seed,
+                    json_t *pairs, bool *again, char *why, size_t n)
 {
-	int retakes_n = 0, *retakes = &retakes_n;
-	double t0 = cb_now();
-	for (int k = 0; k < most; k++) {
-		if (k >= least && cb_now() - t0 > budget_s)
-			break;
-		cb_error ierr = { 0 };
-		if (cb_runner_check_interrupt(&ierr)) {
-			snprintf(why, n, "interrupted at pair %d", k + 1);
+	cb_error ierr = { 0 };
+	*again = false;
+	if (cb_runner_check_interrupt(&ierr)) {
+		snprintf(why, n, "interrupted at pair %d", k + 1);
+		return -1;
+	}
+	int first = (int)(cb_random(seed) & 1);
+	double wall[2], at[2];
+	for (int s = 0; s < 2; s++) {
+		int side = s ? 1 - first : first;
+		if (one_rep(plan, &p[side], k, &wall[side], &at[side], why, n))
 			return -1;
-		}
-		int first = (int)(cb_random(seed) & 1);
-		double wall[2], at[2];
-		for (int s = 0; s < 2; s++) {
-			int side = s ? 1 - first : first;
-			if (one_rep(plan, &p[side], k, &wall[side], &at[side], why, n))
-				return -1;
-		}
-		json_t *pair = json_pack("{s:i, s:s, s:f, s:f, s:f, s:f}", "round", p[0].round, "order",
-		                         first ? "BA" : "AB", "base_s", wall[0], "new_s", wall[1], "base_at_s", at[0],
-		                         "new_at_s", at[1]);
-		/* A worker of either side lost part of its PU: the pair is the
-		 * machine's, set aside and taken again, at most one pair in
-		 * AB_RETAKES_SHARE. One that stays is an ordinary pair: the
-		 * reader leaves a repetition at reduced capacity out of a cell
-		 * that has others, and the two sides' repetitions would no
-		 * longer pair one for one, nor its pairs of processes hold as
-		 * many pairs each. */
-		bool reduced = pair_reduced(p);
-		bool retake = reduced && *retakes < (most + AB_RETAKES_SHARE - 1) / AB_RETAKES_SHARE;
-		for (int s = 0; s < 2; s++) {
-			size_t last = json_array_size(p[s].reps) - 1;
-			json_t *rep = json_array_get(p[s].reps, last);
-			json_object_set_new(rep, "reduced_capacity", json_boolean(retake));
-			if (retake) {
-				json_array_append(p[s].aside, rep);
-				json_array_remove(p[s].reps, last);
-			}
-		}
-		if (reduced)
-			json_object_set_new(pair, retake ? "set_aside" : "reduced_capacity", json_true());
+	}
+	json_t *pair = json_pack("{s:i, s:s, s:f, s:f, s:f, s:f}", "round", p[0].round, "order",
+	                         first ? "BA" : "AB", "base_s", wall[0], "new_s", wall[1], "base_at_s", at[0],
+	                         "new_at_s", at[1]);
+	/* A worker of either side lost part of its PU: the pair is the
+	 * machine's, set aside and taken again, at most one pair in
+	 * AB_RETAKES_SHARE. One that stays is an ordinary pair: the reader
+	 * leaves a repetition at reduced capacity out of a cell that has
+	 * others, and the two sides' repetitions would no longer pair one for
+	 * one, nor its pairs of processes hold as many pairs each. */
+	bool reduced = pair_reduced(p);
+	bool retake = reduced && *retakes < retakes_max;
+	for (int s = 0; s < 2; s++) {
+		size_t last = json_array_size(p[s].reps) - 1;
+		json_t *rep = json_array_get(p[s].reps, last);
+		json_object_set_new(rep, "reduced_capacity", json_boolean(retake));
 		if (retake) {
-			(*retakes)++;
-			k--;
+			json_array_append(p[s].aside, rep);
+			json_array_remove(p[s].reps, last);
 		}
-		json_array_append_new(pairs, pair);
+	}
+	if (reduced)
+		json_object_set_new(pair, retake ? "set_aside" : "reduced_capacity", json_true());
+	if (retake) {
+		(*retakes)++;
+		*again = true;
+	}
+	json_array_append_new(pairs, pair);
+	return 0;
+}
+
+/* The pairs of the cell's `k` pairs of processes, taken in turn: the i-th
+ * pair of each pair of processes, then the (i+1)-th of each, so that every
+ * pair of processes has its pairs spread over the whole cell. One process
+ * can run 20-30% slow for a stretch of a few hundred milliseconds while
+ * its twin, a millisecond away on the same PUs, does not (cpu.mandelbrot
+ * on the 2-vCPU VM): pairs of processes measured one after the other
+ * caught such a stretch in a run of 5-7 consecutive pairs and their
+ * estimates differed by 2-4%, which compare must take for a difference
+ * between processes. At most `most` pairs each, and past `budget_s` no
+ * more once each has `least`. -1 with why when a side failed. */
+static int run_pairs(const cb_run *plan, side_proc (*p)[2], int k, int least, int most, double budget_s,
+                     uint64_t *seed, json_t *pairs, char *why, size_t n)
+{
+	int retakes[CB_AB_ROUNDS] = { 0 }, retakes_max = (most + AB_RETAKES_SHARE - 1) / AB_RETAKES_SHARE;
+	double t0 = cb_now();
+	for (int i = 0; i < most; i++) {
+		if (i >= least && cb_now() - t0 > budget_s)
+			break;
+		for (int r = 0; r < k; r++) {
+			bool again = true;
+			while (again)
+				if (one_pair(plan, p[r], i, retakes_max, &retakes[r], seed, pairs, &again, why, n))
+					return -1;
+		}
 	}
 	return 0;
 }
@@ -513,21 +536,50 @@ static json_t *side_cell(const cb_cell *c, const json_t *fallback, const side_re
 	return cell;
 }
 
-/* One pair of processes (round r): both started (the second round starts
- * NEW first), checked for the same PUs, their pairs, their end. */
-static int one_round(const cb_run *plan, const cb_cell *c, side_proc p[2], int least, int most, double budget_s,
-                     uint64_t *seed, json_t *pairs, bool *fatal, char *why, size_t n)
+/* One pair of processes (p[r]) or all of them in turn: started (every
+ * other one starts NEW first) and checked for the same PUs, their pairs
+ * (at least `least`, at most `most` each, past `budget_s` no more), their
+ * end; whatever is left of them killed and reaped. */
+static int some_rounds(const cb_run *plan, const cb_cell *c, side_proc (*p)[2], int k, int least, int most,
+                       double budget_s, uint64_t *seed, json_t *pairs, bool *fatal, char *why, size_t n)
 {
 	int rc = 0;
-	for (int k = 0; k < 2 && !rc; k++)
-		rc = start_side(plan, c, &p[p[0].round % 2 ? 1 - k : k], fatal, why, n);
+	for (int r = 0; r < k && !rc; r++)
+		for (int s = 0; s < 2 && !rc; s++)
+			rc = start_side(plan, c, &p[r][p[r][0].round % 2 ? 1 - s : s], fatal, why, n);
+	for (int r = 0; r < k && !rc; r++)
+		rc = same_placement(p[r], why, n);
 	if (!rc)
-		rc = same_placement(p, why, n);
-	if (!rc)
-		rc = run_pairs(plan, p, least, most, budget_s, seed, pairs, why, n);
-	if (!rc)
-		rc = finish(p, why, n);
-	stop_sides(p);
+		rc = run_pairs(plan, p, k, least, most, budget_s, seed, pairs, why, n);
+	for (int r = 0; r < k && !rc; r++)
+		rc = finish(p[r], why, n);
+	for (int r = 0; r < k; r++)
+		stop_sides(p[r]);
+	return rc;
+}
+
+static bool spread_rounds(const cb_cell *c, const cb_ab_opts *o)
+{
+	return o->order == CB_AB_SPREAD || (o->order == CB_AB_BY_KIND && c->job->wl->kind == CB_KIND_CPU);
+}
+
+/* The cell's CB_AB_ROUNDS pairs of processes (cb_ab_order): spread, all
+ * at once; together, one after the other, the first taking as many pairs
+ * as its share of the budget allows and the others as many as it took. */
+static int all_rounds(const cb_run *plan, const cb_cell *c, side_proc (*p)[2], const cb_ab_opts *o, uint64_t *seed,
+                      json_t *pairs, bool *fatal, char *why, size_t n)
+{
+	int most = (o->pairs + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
+	int least = (CB_AB_MIN_PAIRS + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
+	if (spread_rounds(c, o))
+		return some_rounds(plan, c, p, CB_AB_ROUNDS, least, most, o->cell_budget_s, seed, pairs, fatal, why, n);
+	int rc = 0;
+	for (int r = 0; r < CB_AB_ROUNDS && !rc; r++) {
+		rc = some_rounds(plan, c, p + r, 1, least, most, o->cell_budget_s / CB_AB_ROUNDS, seed, pairs, fatal,
+		                 why, n);
+		if (!r)
+			least = most = (int)json_array_size(p[0][0].reps);
+	}
 	return rc;
 }
 
@@ -538,33 +590,37 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
                     const json_t *fallback, json_t *out, bool *fatal, char *why, size_t n)
 {
 	side_rec rec[2] = { { .reps = json_array(), .aside = json_array() }, { .reps = json_array(), .aside = json_array() } };
+	side_proc p[CB_AB_ROUNDS][2];
+	static const char *const labels[2] = { "BASE", "NEW" };
 	json_t *pairs = json_array();
-	int rc = 0, first = 0;
+	int rc = 0;
 	why[0] = 0;
+	for (int r = 0; r < CB_AB_ROUNDS; r++)
+		for (int s = 0; s < 2; s++)
+			p[r][s] = (side_proc){ .side = &side[s], .label = labels[s], .reps = json_array(),
+			                       .aside = json_array(), .round = r };
 	if (c->error) {
 		snprintf(why, n, "%s", c->error);
 		rc = -1;
+	} else {
+		rc = all_rounds(plan, c, p, o, seed, pairs, fatal, why, n);
 	}
-	for (int r = 0; r < CB_AB_ROUNDS && !rc; r++) {
-		side_proc p[2] = { { .side = &side[0], .label = "BASE", .reps = rec[0].reps, .aside = rec[0].aside,
-		                     .round = r },
-		                   { .side = &side[1], .label = "NEW", .reps = rec[1].reps, .aside = rec[1].aside,
-		                     .round = r } };
-		int most = r ? first : (o->pairs + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
-		int least = r ? first : (CB_AB_MIN_PAIRS + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
-		rc = one_round(plan, c, p, least, most, o->cell_budget_s / CB_AB_ROUNDS, seed, pairs, fatal, why, n);
-		first = r ? first : (int)json_array_size(rec[0].reps);
+	/* Each side's repetitions in round order, as compare reads them. */
+	for (int r = 0; r < CB_AB_ROUNDS; r++)
 		for (int s = 0; s < 2; s++) {
-			if (!rec[s].cell && p[s].cell)
-				rec[s].cell = json_incref(p[s].cell);
-			if (p[s].end) {
+			json_array_extend(rec[s].reps, p[r][s].reps);
+			json_array_extend(rec[s].aside, p[r][s].aside);
+			json_decref(p[r][s].reps);
+			json_decref(p[r][s].aside);
+			if (!rec[s].cell && p[r][s].cell)
+				rec[s].cell = json_incref(p[r][s].cell);
+			if (p[r][s].end) {
 				if (rec[s].end)
 					json_decref(rec[s].end);
-				rec[s].end = json_incref(p[s].end);
+				rec[s].end = json_incref(p[r][s].end);
 			}
-			free_side(&p[s]);
+			free_side(&p[r][s]);
 		}
-	}
 	for (int s = 0; s < 2; s++) {
 		json_array_append_new(side[s].cells, side_cell(c, fallback, &rec[s], rc ? why : NULL));
 		json_decref(rec[s].reps);

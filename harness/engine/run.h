@@ -408,7 +408,7 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * by 2% or less, at Holm's level for 117 cells); no fewer than
  * CB_AB_MIN_PAIRS, below which a distribution-free test of 117 cells at
  * alpha 0.01 can find nothing (2^(1-n) > 0.01 / 117). */
-#define CB_AB_PAIRS 30
+#define CB_AB_PAIRS 36
 #define CB_AB_MIN_PAIRS 18
 /* Each cell's pairs come from this many pairs of measuring processes, as
  * many pairs from each (every other pair of processes starts NEW first): a
@@ -423,7 +423,7 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * suite's 143 cells, both sides, within 10 minutes on 2 PUs (380-392 s at
  * 8 s; 346-352 s at 3 s, where synth.amdahl's 115 ms repetitions stopped
  * at 18 pairs and its cells' MDC at 3.4%: with 30 pairs, 1.4-2.2%). */
-#define CB_AB_CELL_BUDGET_S 8.0
+#define CB_AB_CELL_BUDGET_S 10.0
 
 typedef struct cb_ab_side {
 	const char *name;          /* "base", "new" */
@@ -433,10 +433,21 @@ typedef struct cb_ab_side {
 	json_t *cells;             /* out: the side's results cells, in plan order */
 } cb_ab_side;
 
+/* How a cell's pairs of processes take their turns: CB_AB_SPREAD, all of
+ * them started, then the i-th pair of each, then the (i+1)-th of each (a
+ * stretch in which one process runs slow then falls on a few of its pairs,
+ * not a run of them); CB_AB_TOGETHER, one pair of processes after the
+ * other, each with the machine's caches to itself for its pairs (six live
+ * processes' files and memory would crowd each other's out of the page
+ * cache and the LLC); CB_AB_BY_KIND, spread for CPU-bound workloads,
+ * together for the others. */
+typedef enum cb_ab_order { CB_AB_BY_KIND, CB_AB_SPREAD, CB_AB_TOGETHER } cb_ab_order;
+
 typedef struct cb_ab_opts {
 	int pairs;                 /* at most this many pairs a cell */
 	double cell_budget_s;      /* pairs stop past this, once CB_AB_MIN_PAIRS are in */
 	uint64_t seed;             /* the order (AB or BA) of every pair */
+	cb_ab_order order;         /* how the pairs of processes take their turns */
 } cb_ab_opts;
 
 /* Measures every cell of `plan` (built from side[0]'s configuration) on
