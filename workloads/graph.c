@@ -163,7 +163,7 @@ static int setup_common(cb_job *job, graph_state *s, cb_error *err)
 	s->shm = cb_shared_alloc(s->shm_bytes);
 	if (s->kernel == KERNEL_MEMORY) {
 		s->slice = (size_t)cb_job_param(job, "slice") / sizeof *s->array;
-		s->array = cb_xmalloc(s->width * s->slice * sizeof *s->array);
+		s->array = cb_pages_alloc(s->width * s->slice * sizeof *s->array);
 		for (size_t j = 0; j < s->width * s->slice; j++)
 			s->array[j] = cb_mix64(j, 0x6a09e667);
 		s->passes = memory_passes(job, s, task_s);
@@ -210,7 +210,8 @@ static void teardown(cb_job *job)
 	if (!s)
 		return;
 	cb_shared_free(s->shm, s->shm_bytes);
-	free(s->array);
+	if (s->array)
+		cb_pages_free(s->array, s->width * s->slice * sizeof *s->array);
 	free(s);
 	job->state = NULL;
 }

@@ -28,8 +28,8 @@ static int setup(cb_job *job, cb_error *err)
 	if (s->bs > s->n)
 		s->bs = s->n;
 	size_t n = s->n;
-	s->a = cb_xmalloc(n * n * sizeof *s->a);
-	s->b = cb_xmalloc(n * n * sizeof *s->b);
+	s->a = cb_pages_alloc(n * n * sizeof *s->a);
+	s->b = cb_pages_alloc(n * n * sizeof *s->b);
 	s->c = cb_shared_alloc(n * n * sizeof *s->c);
 	/* Inputs in [-0.5, 0.5) with no pattern that would make the products
 	 * exact: rounding happens, so a changed summation order shows. */
@@ -86,8 +86,8 @@ static uint64_t post(cb_job *job)
 static void teardown(cb_job *job)
 {
 	matmul_state *s = job->state;
-	free(s->a);
-	free(s->b);
+	cb_pages_free(s->a, s->n * s->n * sizeof *s->a);
+	cb_pages_free(s->b, s->n * s->n * sizeof *s->b);
 	cb_shared_free(s->c, s->n * s->n * sizeof *s->c);
 	free(s);
 }

@@ -329,6 +329,20 @@ void cb_shared_free(void *p, size_t n)
 		munmap(p, n ? n : 1);
 }
 
+void *cb_pages_alloc(size_t n)
+{
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		abort();
+	return p;
+}
+
+void cb_pages_free(void *p, size_t n)
+{
+	if (p)
+		munmap(p, n ? n : 1);
+}
+
 static char *dir_with(const char *dir, const char *probe)
 {
 	char *p = cb_xasprintf("%s/%s", dir, probe ? probe : ".");

@@ -84,5 +84,13 @@ char *cb_shipped_dir(const char *sub, const char *src_sub, const char *probe);
 /* Anonymous MAP_SHARED memory, visible to forked children; zeroed. */
 void *cb_shared_alloc(size_t n);
 void cb_shared_free(void *p, size_t n);
+/* Anonymous private memory, page-aligned whatever the heap's history;
+ * zeroed. For a workload's large arrays: malloc takes them from the heap
+ * or from mmap as its threshold has moved, so two processes of one build
+ * (BASE's and NEW's, whose plans differed in one parameter of another
+ * workload) held cpu.matmul's matrices at different offsets from each
+ * other and ran 1-2% apart in every pair of processes. */
+void *cb_pages_alloc(size_t n);
+void cb_pages_free(void *p, size_t n);
 
 #endif

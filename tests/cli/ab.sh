@@ -136,6 +136,29 @@ jq -e '[.cells[] | select(.id | test("threads")) | .pairs[] | select(.set_aside)
 jq -e '.cells[] | select(.cell | test("threads")) | .pairs == 18' "$tmp/aside/compare.json" >/dev/null ||
 	fail "compare did not see 18 pairs: $(jq -c '[.cells[] | {cell, pairs}]' "$tmp/aside/compare.json")"
 
+# How a cell's pairs of processes take turns (--order): auto spreads a
+# CPU-bound workload's (pair 1 of each of the three, then pair 2 of each:
+# rounds 0 1 2 0 1 2 ... in pairs.json) and runs an I/O workload's one
+# after the other (0 0 ... 1 1 ... 2 2 ...); either way each side's
+# repetitions are grouped by round in results.json, as compare reads them.
+expect_le1() { "$@" >"$tmp/out" 2>"$tmp/err"; [ $? -le 1 ] || fail "$* exited $?: $(head -3 "$tmp/err")"; }
+expect_le1 "$CB" ab -q --size tiny -w synth.amdahl,io.sleep -s serial -n 1 --pairs 18 -o "$tmp/order"
+jq -e '.cells[] | select(.id | startswith("synth.amdahl")) | [.pairs[] | select(.set_aside | not) | .round] == [range(6) | 0, 1, 2]' \
+	"$tmp/order/pairs.json" >/dev/null ||
+	fail "a CPU-bound cell's pairs of processes did not take turns: $(jq -c '[.cells[] | [.pairs[].round]]' "$tmp/order/pairs.json")"
+jq -e '.cells[] | select(.id | startswith("io.sleep")) | [.pairs[] | select(.set_aside | not) | .round] == [(range(6) | 0), (range(6) | 1), (range(6) | 2)]' \
+	"$tmp/order/pairs.json" >/dev/null ||
+	fail "an I/O cell's pairs of processes did not run one after the other: $(jq -c '[.cells[] | [.pairs[].round]]' "$tmp/order/pairs.json")"
+for side in base new; do
+	jq -e '[.cells[] | [.reps[].round] == [(range(6) | 0), (range(6) | 1), (range(6) | 2)]] | all' \
+		"$tmp/order/$side/results.json" >/dev/null || fail "$side: repetitions not grouped by round"
+done
+expect_le1 "$CB" ab -q --size tiny -w io.sleep -s serial -n 1 --pairs 18 --order spread -o "$tmp/spread"
+jq -e '[.cells[0].pairs[] | select(.set_aside | not) | .round] == [range(6) | 0, 1, 2]' "$tmp/spread/pairs.json" >/dev/null ||
+	fail "--order spread did not spread an I/O cell's pairs"
+expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --order sideways
+one_line_error "--order 'sideways' is not auto, spread or together"
+
 # Refused in one line: a binary without the protocol, bad pairs.
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --base-bin /bin/true -o "$tmp/refused"
 one_line_error "does not speak concbench's A/B protocol"
@@ -147,5 +170,5 @@ one_line_error "unknown parameter"
 expect 2 "$CB" ab --size tiny --base-workload "$CB_PLUGIN"
 one_line_error "go together"
 
-[ "$failures" -eq 0 ] && echo "ab: 2x regressed, sides on the same PUs, hung and killed sides fail both, refusals"
+[ "$failures" -eq 0 ] && echo "ab: 2x regressed, sides on the same PUs, pairs of processes in turn, hung and killed sides fail both, refusals"
 exit $((failures > 0))
