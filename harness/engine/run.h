@@ -403,11 +403,12 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * parent refuses a worker whose hello is missing or differs. */
 #define CB_AB_PROTOCOL 1
 #define CB_AB_WORKER_COMMAND "ab-worker"
-/* Pairs per cell: 30 by default (the power test in tests/test_ab.c: a
+/* Pairs per cell: 36 by default (the power test in tests/test_ab.c: a
  * shift of 3% is found in nearly every cell whose pairs' log ratios vary
- * by 2% or less, at Holm's level for 117 cells); no fewer than
- * CB_AB_MIN_PAIRS, below which a distribution-free test of 117 cells at
- * alpha 0.01 can find nothing (2^(1-n) > 0.01 / 117). */
+ * by 2% or less, at Holm's level for 117 cells; on the AMD 2-vCPU VM
+ * synth.amdahl's 2-worker cells, whose pairs vary by 2-3%, found +2% in 12
+ * of 13); no fewer than CB_AB_MIN_PAIRS, below which a distribution-free
+ * test of 117 cells at alpha 0.01 can find nothing (2^(1-n) > 0.01 / 117). */
 #define CB_AB_PAIRS 36
 #define CB_AB_MIN_PAIRS 18
 /* Each cell's pairs come from this many pairs of measuring processes, as
@@ -420,9 +421,9 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * one false verdict in 117 cells of the same build). */
 #define CB_AB_ROUNDS 3
 /* The time a cell's pairs may take once it has CB_AB_MIN_PAIRS: the quick
- * suite's 143 cells, both sides, within 10 minutes on 2 PUs (380-392 s at
- * 8 s; 346-352 s at 3 s, where synth.amdahl's 115 ms repetitions stopped
- * at 18 pairs and its cells' MDC at 3.4%: with 30 pairs, 1.4-2.2%). */
+ * suite's 143 cells, both sides, within 10 minutes on 2 PUs (510-527 s at
+ * 36 pairs and 10 s; 607 s at 45 and 12 s; synth.amdahl's 115 ms
+ * repetitions take 36 pairs in about 9 s). */
 #define CB_AB_CELL_BUDGET_S 10.0
 
 typedef struct cb_ab_side {
