@@ -315,12 +315,18 @@ char *cb_xasprintf(const char *fmt, ...)
 	return s;
 }
 
-void *cb_shared_alloc(size_t n)
+/* Anonymous memory of n bytes (at least one page), page-aligned, zeroed. */
+static void *map_anonymous(size_t n, int share)
 {
-	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, share | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		abort();
 	return p;
+}
+
+void *cb_shared_alloc(size_t n)
+{
+	return map_anonymous(n, MAP_SHARED);
 }
 
 void cb_shared_free(void *p, size_t n)
@@ -331,16 +337,12 @@ void cb_shared_free(void *p, size_t n)
 
 void *cb_pages_alloc(size_t n)
 {
-	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		abort();
-	return p;
+	return map_anonymous(n, MAP_PRIVATE);
 }
 
 void cb_pages_free(void *p, size_t n)
 {
-	if (p)
-		munmap(p, n ? n : 1);
+	cb_shared_free(p, n);
 }
 
 static char *dir_with(const char *dir, const char *probe)
