@@ -210,8 +210,7 @@ static void teardown(cb_job *job)
 	if (!s)
 		return;
 	cb_shared_free(s->shm, s->shm_bytes);
-	if (s->array)
-		cb_pages_free(s->array, s->width * s->slice * sizeof *s->array);
+	cb_pages_free(s->array, s->width * s->slice * sizeof *s->array);
 	free(s);
 	job->state = NULL;
 }

@@ -605,6 +605,14 @@ static double *log_ratios(const cb_cmp_row *row)
 	return d;
 }
 
+/* Where a cell's wild pairs begin: farther than *lim from *med (none
+ * below 8 pairs). */
+static void wild_cut(const double *lr, size_t n, double *med, double *lim)
+{
+	*med = cb_median(lr, n);
+	*lim = n < 8 ? INFINITY : fmax(CB_CMP_WILD_SD * cb_robust_sd(lr, n), CB_CMP_WILD_MIN);
+}
+
 /* The pairs of a cell without those far from its median (in place): a
  * pair 12-47% off its cell's others, milliseconds from its twin, is one
  * side's stall. Left in, two or three such pairs in 30 decided the
@@ -612,12 +620,6 @@ static double *log_ratios(const cb_cmp_row *row)
  * does, and they hold the top ranks) and put the MDC of a cell whose other
  * pairs agree to 1% at 6-17%. The cut is symmetric about the median, so
  * the test's null (a symmetric spread) stays what it was. */
-static void wild_cut(const double *lr, size_t n, double *med, double *lim)
-{
-	*med = cb_median(lr, n);
-	*lim = n < 8 ? INFINITY : fmax(CB_CMP_WILD_SD * cb_robust_sd(lr, n), CB_CMP_WILD_MIN);
-}
-
 static size_t drop_wild(double *lr, size_t n)
 {
 	double med, lim;

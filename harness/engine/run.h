@@ -437,11 +437,14 @@ typedef struct cb_ab_side {
 /* How a cell's pairs of processes take their turns: CB_AB_SPREAD, all of
  * them started, then the i-th pair of each, then the (i+1)-th of each (a
  * stretch in which one process runs slow then falls on a few of its pairs,
- * not a run of them); CB_AB_TOGETHER, one pair of processes after the
- * other, each with the machine's caches to itself for its pairs (six live
- * processes' files and memory would crowd each other's out of the page
- * cache and the LLC); CB_AB_BY_KIND, spread for CPU-bound workloads,
- * together for the others. */
+ * not a run of them; each process's caches are colder at its turn:
+ * cpu.matmul's quick repetitions read 37 ms against 30 ms in one run);
+ * CB_AB_TOGETHER, one pair of processes after the other, each with the
+ * page cache to itself for its pairs (spread, six live processes' files
+ * put 11 of io.file's 13 cells over an MDC of 5%, against 1 of 13);
+ * CB_AB_BY_KIND, spread for CPU-bound workloads, together for the others
+ * (memory and sync workloads gained nothing spread: mem.stream's 13 cells
+ * over 5% either way, sync.counter's 6). */
 typedef enum cb_ab_order { CB_AB_BY_KIND, CB_AB_SPREAD, CB_AB_TOGETHER } cb_ab_order;
 
 typedef struct cb_ab_opts {

@@ -143,7 +143,11 @@ jq -e '.cells[] | select(.cell | test("threads")) | .pairs == 18' "$tmp/aside/co
 # rounds 0 1 2 0 1 2 ... in pairs.json) and runs an I/O workload's one
 # after the other (0 0 ... 1 1 ... 2 2 ...); either way each side's
 # repetitions are grouped by round in results.json, as compare reads them.
-expect_le1() { "$@" >"$tmp/out" 2>"$tmp/err"; [ $? -le 1 ] || fail "$* exited $?: $(head -3 "$tmp/err")"; }
+expect_le1() {
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	[ "$rc" -le 1 ] || fail "exit $rc, want 0 or 1: $*" "$(head -3 "$tmp/err")"
+}
 expect_le1 "$CB" ab -q --size tiny -w synth.amdahl,io.sleep -s serial -n 1 --pairs 18 -o "$tmp/order"
 jq -e '.cells[] | select(.id | startswith("synth.amdahl")) | [.pairs[] | select(.set_aside | not) | .round] == [range(6) | 0, 1, 2]' \
 	"$tmp/order/pairs.json" >/dev/null ||
