@@ -361,6 +361,72 @@ static void test_pairs_workload_process_variance(void **state)
 	}
 }
 
+/* One workload of 19 cells, 3 pairs of processes of 12 pairs each, NEW
+ * 4% slower in every cell, each process off its twin by its own N(0,
+ * 0.3%); in cell 0, NEW's second process runs 20% slow for its whole life
+ * (what one rank of a Python workload did on the 2-vCPU VM). */
+static void make_one_odd_process(unsigned long seed, cb_cmp_input **base, cb_cmp_input **new)
+{
+	enum { CELLS = 19, ROUNDS = 3, PAIRS = 12 };
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(rng, seed);
+	cb_cmp_input *in[2];
+	new_inputs(in, CELLS);
+	for (size_t c = 0; c < CELLS; c++) {
+		double offset[ROUNDS];
+		for (int k = 0; k < ROUNDS; k++)
+			offset[k] = gsl_ran_gaussian(rng, 0.003) + (c == 0 && k == 1 ? 0.2 : 0);
+		for (int s = 0; s < 2; s++) {
+			cb_cmp_cell *cell = &in[s]->cells[c];
+			cell->key = cb_xasprintf("py.x/s%zu/n1", c);
+			cell->label = cb_xstrdup(cell->key);
+			cell->nreps = ROUNDS * PAIRS;
+			cell->reps = cb_xcalloc(cell->nreps, sizeof *cell->reps);
+			cell->nrounds = ROUNDS;
+			cell->rounds = cb_xcalloc(ROUNDS, sizeof *cell->rounds);
+			for (int k = 0; k < ROUNDS; k++)
+				cell->rounds[k] = 0.012;
+		}
+		for (size_t i = 0; i < ROUNDS * PAIRS; i++) {
+			double drift = gsl_ran_gaussian(rng, 0.05);
+			in[0]->cells[c].reps[i] = 0.012 * exp(drift + gsl_ran_gaussian(rng, 0.01));
+			in[1]->cells[c].reps[i] = 0.012 * 1.04 * exp(offset[i / PAIRS]) *
+			                          exp(drift + gsl_ran_gaussian(rng, 0.01));
+		}
+	}
+	gsl_rng_free(rng);
+	*base = in[0];
+	*new = in[1];
+}
+
+static void test_pairs_one_odd_process_sets_no_workload_variance(void **state)
+{
+	(void)state;
+	for (unsigned long seed = 41; seed < 44; seed++) {
+		cb_cmp_input *b, *n;
+		make_one_odd_process(seed, &b, &n);
+		cb_cmp_result *r = compare_pairs(b, n);
+		size_t found = 0;
+		for (size_t i = 0; i < r->nrows; i++) {
+			const cb_cmp_row *w = &r->rows[i];
+			if (!strcmp(w->base->label, "py.x/s0/n1")) {
+				assert_true(w->disagree);
+				assert_int_equal(w->verdict, CB_VERDICT_NOISY);
+				continue;
+			}
+			/* The pool leaves the odd cell out: the others' variance
+			 * between processes is their own (0.3%), far below the
+			 * 20% process's share of it. */
+			assert_true(w->tau2 < 0.01 * 0.01);
+			found += w->verdict == CB_VERDICT_REGRESSED;
+		}
+		assert_true(found >= 17);
+		cb_cmp_result_free(r);
+		cb_cmp_input_free(b);
+		cb_cmp_input_free(n);
+	}
+}
+
 /* 3 pairs of processes of 10 pairs per cell; NEW `shift` slower; pairs 4,
  * 14 and 25 of each cell one side's stall (-40%, +40%, -35%). */
 static void make_stalls(size_t ncells, double shift, unsigned long seed, cb_cmp_input **base, cb_cmp_input **new)
@@ -709,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_pairs_verdicts),
 		cmocka_unit_test(test_pairs_processes_that_disagree_are_noisy),
 		cmocka_unit_test(test_pairs_workload_process_variance),
+		cmocka_unit_test(test_pairs_one_odd_process_sets_no_workload_variance),
 		cmocka_unit_test(test_pairs_stalls_left_out),
 		cmocka_unit_test(test_pairs_slow_stretch_left_out_of_rounds),
 		cmocka_unit_test(test_pairs_process_variance_by_workers),
