@@ -38,7 +38,9 @@ static const char usage_text[] =
 	"  --pairs N               pairs per cell (default 36, at least 18)\n"
 	"  --cell-budget DURATION  once a cell has 18 pairs, stop its pairs past this time\n"
 	"                          (default 10s)\n"
-	"  --order auto|spread|together  how a cell's three pairs of processes take\n"
+	"  --processes K           pairs of measuring processes a cell (2 to 12, default 3):\n"
+	"                          its pairs are shared among them\n"
+	"  --order auto|spread|together  how a cell's pairs of processes take\n"
 	"                          turns: spread, all started and the pairs taken from\n"
 	"                          each in turn; together, one pair of processes after\n"
 	"                          the other; auto (default): spread for CPU-bound\n"
@@ -51,7 +53,7 @@ typedef struct ab_args {
 	const char *bin[2], *workload[2];
 	char **new_params;
 	int nnew;
-	long pairs;
+	long pairs, processes;
 	double budget_s;
 	cb_ab_order order;
 	char **rest, **cmp;
@@ -95,6 +97,12 @@ static int split_args(int argc, char **argv, ab_args *a, cb_error *err)
 				return cb_error_set(err, CB_EXIT_USAGE, "--pairs '%s' must be a whole number from %d to 100000 "
 				                    "(fewer pairs cannot reach Holm's level over a suite's cells)", argv[i],
 				                    CB_AB_MIN_PAIRS);
+		} else if (!strcmp(o, "--processes")) {
+			if (need(i, argc, argv, err))
+				return -1;
+			if (cb_parse_long(argv[++i], &a->processes) || a->processes < 2 || a->processes > CB_AB_MAX_ROUNDS)
+				return cb_error_set(err, CB_EXIT_USAGE, "--processes '%s' must be a whole number from 2 to %d "
+				                    "(pairs of measuring processes a cell)", argv[i], CB_AB_MAX_ROUNDS);
 		} else if (!strcmp(o, "--order")) {
 			if (need(i, argc, argv, err))
 				return -1;
@@ -283,7 +291,7 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 	new_config(cfg, a, &cfg_new);
 	cb_ab_side side[2] = { { "base", a->bin[0] ? a->bin[0] : self, NULL, cfg, NULL },
 	                       { "new", a->bin[1] ? a->bin[1] : self, a->workload[1], &cfg_new, NULL } };
-	cb_ab_opts o = { (int)a->pairs, a->budget_s, cfg->seed, a->order };
+	cb_ab_opts o = { (int)a->pairs, a->budget_s, cfg->seed, a->order, (int)a->processes };
 	if (check_bin(side[0].bin, "--base-bin", err) || check_bin(side[1].bin, "--new-bin", err) ||
 	    cb_topology_open(&plan.topo, NULL, err) || build_plans(&plan, &cfg_new, a, err))
 		goto out;

@@ -402,7 +402,7 @@ static int one_pair(const cb_run *plan, side_proc p[2], int k, int retakes_max, 
 static int run_pairs(const cb_run *plan, side_proc (*p)[2], int k, int least, int most, double budget_s,
                      uint64_t *seed, json_t *pairs, char *why, size_t n)
 {
-	int retakes[CB_AB_ROUNDS] = { 0 }, retakes_max = (most + AB_RETAKES_SHARE - 1) / AB_RETAKES_SHARE;
+	int retakes[CB_AB_MAX_ROUNDS] = { 0 }, retakes_max = (most + AB_RETAKES_SHARE - 1) / AB_RETAKES_SHARE;
 	double t0 = cb_now();
 	for (int i = 0; i < most; i++) {
 		if (i >= least && cb_now() - t0 > budget_s)
@@ -489,7 +489,7 @@ static json_t *round_medians(const json_t *reps, bool *ok)
 	json_t *out = json_array(), *rep;
 	size_t n = json_array_size(reps), i;
 	double *w = cb_xmalloc((n + 1) * sizeof *w);
-	for (int r = 0; r < CB_AB_ROUNDS; r++) {
+	for (int r = 0; r < CB_AB_MAX_ROUNDS; r++) {
 		size_t k = 0;
 		json_array_foreach(reps, i, rep)
 			if (json_integer_value(json_object_get(rep, "round")) == r)
@@ -563,39 +563,56 @@ static bool spread_rounds(const cb_cell *c, const cb_ab_opts *o)
 	return o->order == CB_AB_SPREAD || (o->order == CB_AB_BY_KIND && c->job->wl->kind == CB_KIND_CPU);
 }
 
-/* The cell's CB_AB_ROUNDS pairs of processes (cb_ab_order): spread, all
- * at once; together, one after the other, the first taking as many pairs
- * as its share of the budget allows and the others as many as it took. */
-static int all_rounds(const cb_run *plan, const cb_cell *c, side_proc (*p)[2], const cb_ab_opts *o, uint64_t *seed,
-                      json_t *pairs, bool *fatal, char *why, size_t n)
+/* How many pairs of measuring processes the cell's pairs come from: the
+ * user's --processes, else CB_AB_ROUNDS. Six for a Python file (each
+ * interpreter draws its own hash seed and layout; one process of 57 ran
+ * 20% slow for its whole life) found its 5% more work in 8, 11 and 12 of
+ * 19 cells at tiny, against 11, 13 and 16 with three, and took 2.7 times
+ * as long: more processes each with fewer pairs give Cochran's test more
+ * to disagree on and each process's estimate more noise. */
+int cb_ab_cell_rounds(const cb_cell *c, const cb_ab_opts *o)
 {
-	int most = (o->pairs + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
-	int least = (CB_AB_MIN_PAIRS + CB_AB_ROUNDS - 1) / CB_AB_ROUNDS;
+	(void)c;
+	return o->processes > 0 ? o->processes : CB_AB_ROUNDS;
+}
+
+/* The cell's k pairs of processes (cb_ab_order): spread, all at once;
+ * together, one after the other, the first taking as many pairs as its
+ * share of the budget allows and the others as many as it took. */
+static int all_rounds(const cb_run *plan, const cb_cell *c, side_proc (*p)[2], int k, const cb_ab_opts *o,
+                      uint64_t *seed, json_t *pairs, bool *fatal, char *why, size_t n)
+{
+	int most = (o->pairs + k - 1) / k;
+	int least = (CB_AB_MIN_PAIRS + k - 1) / k;
+	if (least < 2)
+		least = 2;
+	if (most < least)
+		most = least;
 	if (spread_rounds(c, o))
-		return some_rounds(plan, c, p, CB_AB_ROUNDS, least, most, o->cell_budget_s, seed, pairs, fatal, why, n);
+		return some_rounds(plan, c, p, k, least, most, o->cell_budget_s, seed, pairs, fatal, why, n);
 	int rc = 0;
-	for (int r = 0; r < CB_AB_ROUNDS && !rc; r++) {
-		rc = some_rounds(plan, c, p + r, 1, least, most, o->cell_budget_s / CB_AB_ROUNDS, seed, pairs, fatal,
-		                 why, n);
+	for (int r = 0; r < k && !rc; r++) {
+		rc = some_rounds(plan, c, p + r, 1, least, most, o->cell_budget_s / k, seed, pairs, fatal, why, n);
 		if (!r)
 			least = most = (int)json_array_size(p[0][0].reps);
 	}
 	return rc;
 }
 
-/* One cell on both sides, in CB_AB_ROUNDS pairs of processes with as many
+/* One cell on both sides, in cb_ab_cell_rounds pairs of processes with as many
  * pairs each. *fatal (with why) when a side's binary cannot speak the
  * protocol at all. */
 static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_opts *o, uint64_t *seed,
                     const json_t *fallback, json_t *out, bool *fatal, char *why, size_t n)
 {
 	side_rec rec[2] = { { .reps = json_array(), .aside = json_array() }, { .reps = json_array(), .aside = json_array() } };
-	side_proc p[CB_AB_ROUNDS][2];
+	side_proc p[CB_AB_MAX_ROUNDS][2];
+	int k = cb_ab_cell_rounds(c, o);
 	static const char *const labels[2] = { "BASE", "NEW" };
 	json_t *pairs = json_array();
 	int rc = 0;
 	why[0] = 0;
-	for (int r = 0; r < CB_AB_ROUNDS; r++)
+	for (int r = 0; r < k; r++)
 		for (int s = 0; s < 2; s++)
 			p[r][s] = (side_proc){ .side = &side[s], .label = labels[s], .reps = json_array(),
 			                       .aside = json_array(), .round = r };
@@ -603,10 +620,10 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 		snprintf(why, n, "%s", c->error);
 		rc = -1;
 	} else {
-		rc = all_rounds(plan, c, p, o, seed, pairs, fatal, why, n);
+		rc = all_rounds(plan, c, p, k, o, seed, pairs, fatal, why, n);
 	}
 	/* Each side's repetitions in round order, as compare reads them. */
-	for (int r = 0; r < CB_AB_ROUNDS; r++)
+	for (int r = 0; r < k; r++)
 		for (int s = 0; s < 2; s++) {
 			json_array_extend(rec[s].reps, p[r][s].reps);
 			json_array_extend(rec[s].aside, p[r][s].aside);

@@ -420,6 +420,8 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * when every pair of processes shows it (with two pairs, io.file still gave
  * one false verdict in 117 cells of the same build). */
 #define CB_AB_ROUNDS 3
+/* --processes at most (compare reads up to CB_CMP_MAX_BLOCKS). */
+#define CB_AB_MAX_ROUNDS 12
 /* The time a cell's pairs may take once it has CB_AB_MIN_PAIRS: the quick
  * suite's 143 cells, both sides, within 10 minutes on 2 PUs (510-527 s at
  * 36 pairs and 10 s; 607 s at 45 and 12 s; synth.amdahl's 115 ms
@@ -452,7 +454,11 @@ typedef struct cb_ab_opts {
 	double cell_budget_s;      /* pairs stop past this, once CB_AB_MIN_PAIRS are in */
 	uint64_t seed;             /* the order (AB or BA) of every pair */
 	cb_ab_order order;         /* how the pairs of processes take their turns */
+	int processes;             /* pairs of processes a cell; 0: cb_ab_cell_rounds's choice */
 } cb_ab_opts;
+
+/* The pairs of measuring processes a cell's pairs come from. */
+int cb_ab_cell_rounds(const cb_cell *c, const cb_ab_opts *o);
 
 /* Measures every cell of `plan` (built from side[0]'s configuration) on
  * both sides, pair by pair; fills side[i].cells and *pairs (the record of

@@ -165,6 +165,17 @@ jq -e '[.cells[0].pairs[] | select(.set_aside | not) | .round] == [range(6) | 0,
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --order sideways
 one_line_error "--order 'sideways' is not auto, spread or together"
 
+# --processes K: the cell's pairs shared among K pairs of processes
+# (rounds 0 .. K-1 in turn, 18 pairs as 5 each of 4: at least 18), which
+# compare reads as K rounds.
+expect_le1 "$CB" ab -q --size tiny -w synth.amdahl -s serial -n 1 --pairs 18 --processes 4 -o "$tmp/four"
+jq -e '[.cells[0].pairs[] | select(.set_aside | not) | .round] == [range(5) | 0, 1, 2, 3]' "$tmp/four/pairs.json" >/dev/null ||
+	fail "--processes 4 did not take 5 pairs from each of 4 pairs of processes: $(jq -c '[.cells[0].pairs[].round]' "$tmp/four/pairs.json")"
+jq -e '.cells[0].rounds | length == 4' "$tmp/four/base/results.json" >/dev/null || fail "--processes 4: not 4 rounds in results.json"
+jq -e '.cells[0].pairs == 20' "$tmp/four/compare.json" >/dev/null || fail "--processes 4: compare did not read 20 pairs"
+expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --processes 1
+one_line_error "--processes '1' must be a whole number from 2 to 12 (pairs of measuring processes a cell)"
+
 # Refused in one line: a binary without the protocol, bad pairs.
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --base-bin /bin/true -o "$tmp/refused"
 one_line_error "does not speak concbench's A/B protocol"
