@@ -4,6 +4,7 @@
  * `--` goes to compare. The measuring is engine/ab.c's, the verdicts
  * compare's (--pairs), its reporters and exit codes included. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -261,6 +262,53 @@ static int judge(const ab_args *a, const cb_ab_side side[2], const char *out)
 	return rc;
 }
 
+/* Pairs farther apart than this (the median, start to start, of a
+ * cell's pairs: about one repetition's length) do not have the grain ab
+ * is for: on the 2-vCPU VM two timings 5-20 ms apart differ by 0.5%,
+ * 0.1 s apart by 1.0%, 2 s apart by 1.7%, and a branchy or memory-bound
+ * loop's speed steps between 1.0x and 1.5-2x every few seconds, which
+ * pairs milliseconds apart cancel. CB_AB_FAR_PAIR_S overrides it (tests). */
+#define FAR_PAIR_S 0.2
+
+/* Each cell's median gap between its pairs' two repetitions into
+ * pairs.json ("gap_s"), and into warn (empty when none) one warning
+ * naming the cells whose pairs are not milliseconds apart and what to do. */
+static void pair_gaps(json_t *pairs, char *warn, size_t wn)
+{
+	const char *env = getenv("CB_AB_FAR_PAIR_S");
+	double far = env && atof(env) > 0 ? atof(env) : FAR_PAIR_S, lo = INFINITY, hi = 0;
+	json_t *cells = json_object_get(pairs, "cells"), *cell, *pr;
+	size_t i, j, nfar = 0;
+	const char *first = NULL;
+	json_array_foreach(cells, i, cell) {
+		json_t *ps = json_object_get(cell, "pairs");
+		size_t n = 0;
+		double *g = cb_xmalloc((json_array_size(ps) + 1) * sizeof *g);
+		json_array_foreach(ps, j, pr)
+			g[n++] = fabs(json_number_value(json_object_get(pr, "new_at_s")) -
+			              json_number_value(json_object_get(pr, "base_at_s")));
+		if (n) {
+			double gap = cb_median(g, n);
+			json_object_set_new(cell, "gap_s", json_real(gap));
+			if (gap > far) {
+				nfar++;
+				lo = fmin(lo, gap);
+				hi = fmax(hi, gap);
+				if (!first)
+					first = json_string_value(json_object_get(cell, "id"));
+			}
+		}
+		free(g);
+	}
+	warn[0] = 0;
+	if (nfar)
+		snprintf(warn, wn, "concbench ab: warning: %zu of %zu cells have their pairs %.2g-%.2g s apart (a "
+		         "repetition's length; first %s): a shared machine's speed drifts over seconds, which "
+		         "pairs milliseconds apart cancel and these do not; a smaller --size, or a parameter "
+		         "that makes a repetition take 5-50 ms, keeps them milliseconds apart\n",
+		         nfar, json_array_size(cells), lo, hi, first);
+}
+
 /* The plan on BASE's configuration; NEW's is built too where its
  * parameters differ, so that a wrong --new-param is bad input before
  * anything runs (with --new-workload the measuring process says it). */
@@ -298,11 +346,18 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 	if (cb_out_root_check(out, err))
 		goto out;
 	plan.machine = cb_machine_json(plan.topo);
-	if (cb_ab_run(&plan, side, &o, &pairs, err) || write_all(&plan, side, pairs, out, err))
+	if (cb_ab_run(&plan, side, &o, &pairs, err))
+		goto out;
+	char warn[600];
+	pair_gaps(pairs, warn, sizeof warn);
+	if (write_all(&plan, side, pairs, out, err))
 		goto out;
 	if (!cfg->quiet || plan.failed)
 		fprintf(stderr, "concbench: A/B results in %s (base/, new/, pairs.json, compare.*)\n", out);
 	rc = judge(a, side, out);
+	fflush(stdout);
+	if (*warn)
+		fputs(warn, stderr);
 out:
 	for (int s = 0; s < 2; s++)
 		if (side[s].cells)

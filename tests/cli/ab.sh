@@ -159,6 +159,15 @@ for side in base new; do
 	jq -e '[.cells[] | [.reps[].round] == [(range(6) | 0), (range(6) | 1), (range(6) | 2)]] | all' \
 		"$tmp/order/$side/results.json" >/dev/null || fail "$side: repetitions not grouped by round"
 done
+# Each cell's pairs' gap (start to start) in pairs.json; these tiny
+# repetitions are milliseconds apart, so no warning; with the limit below
+# them, one warning names the cells and the remedy.
+jq -e '[.cells[].gap_s | . > 0 and . < 0.2] | all' "$tmp/order/pairs.json" >/dev/null ||
+	fail "no gap_s, or a tiny cell's pairs not milliseconds apart: $(jq -c '[.cells[].gap_s]' "$tmp/order/pairs.json")"
+grep -q "pairs .* apart" "$tmp/err" && fail "a warning of pairs far apart for tiny cells: $(cat "$tmp/err")"
+CB_AB_FAR_PAIR_S=0.000001 expect_le1 "$CB" ab -q --size tiny -w synth.amdahl -s serial,threads -n 1 --pairs 18 -o "$tmp/far"
+[ "$(grep -c "warning: 2 of 2 cells have their pairs .* s apart (a repetition's length; first synth.amdahl/serial/n1/.*a smaller --size" "$tmp/err")" = 1 ] ||
+	fail "no one warning of pairs far apart: $(cat "$tmp/err")"
 expect_le1 "$CB" ab -q --size tiny -w io.sleep -s serial -n 1 --pairs 18 --order spread -o "$tmp/spread"
 jq -e '[.cells[0].pairs[] | select(.set_aside | not) | .round] == [range(6) | 0, 1, 2]' "$tmp/spread/pairs.json" >/dev/null ||
 	fail "--order spread did not spread an I/O cell's pairs"
