@@ -293,6 +293,31 @@ static void test_pairs_processes_that_disagree_are_noisy(void **state)
 	cb_cmp_input_free(n);
 }
 
+/* Cell c of both inputs: `key`, `rounds` pairs of processes of `pairs`
+ * pairs, repetitions of about t s; both sides share a slow drift (sd 5%),
+ * each repetition its own `noise`; NEW is `factor` slower, and its k-th
+ * process off its twin by exp(offset[k]). */
+static void fill_rounds_cell(cb_cmp_input *in[2], size_t c, char *key, int rounds, int pairs, double t,
+                             const double *offset, double factor, double noise, gsl_rng *rng)
+{
+	for (int s = 0; s < 2; s++) {
+		cb_cmp_cell *cell = &in[s]->cells[c];
+		cell->key = s ? cb_xstrdup(key) : key;
+		cell->label = cb_xstrdup(key);
+		cell->nreps = (size_t)(rounds * pairs);
+		cell->reps = cb_xcalloc(cell->nreps, sizeof *cell->reps);
+		cell->nrounds = (size_t)rounds;
+		cell->rounds = cb_xcalloc((size_t)rounds, sizeof *cell->rounds);
+		for (int k = 0; k < rounds; k++)
+			cell->rounds[k] = t;
+	}
+	for (int i = 0; i < rounds * pairs; i++) {
+		double drift = gsl_ran_gaussian(rng, 0.05);
+		in[0]->cells[c].reps[i] = t * exp(drift + gsl_ran_gaussian(rng, noise));
+		in[1]->cells[c].reps[i] = t * factor * exp(offset[i / pairs]) * exp(drift + gsl_ran_gaussian(rng, noise));
+	}
+}
+
 /* Two workloads of 12 cells each, 3 pairs of processes of 10 pairs per
  * cell: on "graph.x" each of NEW's processes runs off its twin by its own
  * N(0, 3%) whatever the code (what graph.deps showed on the 2-vCPU VM),
@@ -310,23 +335,8 @@ static void make_workloads(unsigned long seed, cb_cmp_input **base, cb_cmp_input
 		double offset[ROUNDS];
 		for (int k = 0; k < ROUNDS; k++)
 			offset[k] = graph ? gsl_ran_gaussian(rng, 0.03) : 0;
-		for (int s = 0; s < 2; s++) {
-			cb_cmp_cell *cell = &in[s]->cells[c];
-			cell->key = cb_xasprintf("%s/threads/n%zu", graph ? "graph.x" : "cpu.y", c);
-			cell->label = cb_xstrdup(cell->key);
-			cell->nreps = ROUNDS * PAIRS;
-			cell->reps = cb_xcalloc(cell->nreps, sizeof *cell->reps);
-			cell->nrounds = ROUNDS;
-			cell->rounds = cb_xcalloc(ROUNDS, sizeof *cell->rounds);
-			for (int k = 0; k < ROUNDS; k++)
-				cell->rounds[k] = 0.03;
-		}
-		for (size_t i = 0; i < ROUNDS * PAIRS; i++) {
-			double drift = gsl_ran_gaussian(rng, 0.05);
-			in[0]->cells[c].reps[i] = 0.03 * exp(drift + gsl_ran_gaussian(rng, 0.008));
-			in[1]->cells[c].reps[i] = 0.03 * (graph ? exp(offset[i / PAIRS]) : 1.03) *
-			                          exp(drift + gsl_ran_gaussian(rng, 0.008));
-		}
+		fill_rounds_cell(in, c, cb_xasprintf("%s/threads/n%zu", graph ? "graph.x" : "cpu.y", c), ROUNDS, PAIRS,
+		                 0.03, offset, graph ? 1 : 1.03, 0.008, rng);
 	}
 	gsl_rng_free(rng);
 	*base = in[0];
@@ -376,23 +386,7 @@ static void make_one_odd_process(unsigned long seed, cb_cmp_input **base, cb_cmp
 		double offset[ROUNDS];
 		for (int k = 0; k < ROUNDS; k++)
 			offset[k] = gsl_ran_gaussian(rng, 0.003) + (c == 0 && k == 1 ? 0.2 : 0);
-		for (int s = 0; s < 2; s++) {
-			cb_cmp_cell *cell = &in[s]->cells[c];
-			cell->key = cb_xasprintf("py.x/s%zu/n1", c);
-			cell->label = cb_xstrdup(cell->key);
-			cell->nreps = ROUNDS * PAIRS;
-			cell->reps = cb_xcalloc(cell->nreps, sizeof *cell->reps);
-			cell->nrounds = ROUNDS;
-			cell->rounds = cb_xcalloc(ROUNDS, sizeof *cell->rounds);
-			for (int k = 0; k < ROUNDS; k++)
-				cell->rounds[k] = 0.012;
-		}
-		for (size_t i = 0; i < ROUNDS * PAIRS; i++) {
-			double drift = gsl_ran_gaussian(rng, 0.05);
-			in[0]->cells[c].reps[i] = 0.012 * exp(drift + gsl_ran_gaussian(rng, 0.01));
-			in[1]->cells[c].reps[i] = 0.012 * 1.04 * exp(offset[i / PAIRS]) *
-			                          exp(drift + gsl_ran_gaussian(rng, 0.01));
-		}
+		fill_rounds_cell(in, c, cb_xasprintf("py.x/s%zu/n1", c), ROUNDS, PAIRS, 0.012, offset, 1.04, 0.01, rng);
 	}
 	gsl_rng_free(rng);
 	*base = in[0];
