@@ -348,7 +348,7 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 	plan.machine = cb_machine_json(plan.topo);
 	if (cb_ab_run(&plan, side, &o, &pairs, err))
 		goto out;
-	char warn[600];
+	char warn[1024];
 	pair_gaps(pairs, warn, sizeof warn);
 	if (write_all(&plan, side, pairs, out, err))
 		goto out;

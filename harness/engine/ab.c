@@ -563,19 +563,6 @@ static bool spread_rounds(const cb_cell *c, const cb_ab_opts *o)
 	return o->order == CB_AB_SPREAD || (o->order == CB_AB_BY_KIND && c->job->wl->kind == CB_KIND_CPU);
 }
 
-/* How many pairs of measuring processes the cell's pairs come from: the
- * user's --processes, else CB_AB_ROUNDS. Six for a Python file (each
- * interpreter draws its own hash seed and layout; one process of 57 ran
- * 20% slow for its whole life) found its 5% more work in 8, 11 and 12 of
- * 19 cells at tiny, against 11, 13 and 16 with three, and took 2.7 times
- * as long: more processes each with fewer pairs give Cochran's test more
- * to disagree on and each process's estimate more noise. */
-int cb_ab_cell_rounds(const cb_cell *c, const cb_ab_opts *o)
-{
-	(void)c;
-	return o->processes > 0 ? o->processes : CB_AB_ROUNDS;
-}
-
 /* The cell's k pairs of processes (cb_ab_order): spread, all at once;
  * together, one after the other, the first taking as many pairs as its
  * share of the budget allows and the others as many as it took. */
@@ -599,7 +586,7 @@ static int all_rounds(const cb_run *plan, const cb_cell *c, side_proc (*p)[2], i
 	return rc;
 }
 
-/* One cell on both sides, in cb_ab_cell_rounds pairs of processes with as many
+/* One cell on both sides, in o->processes (else CB_AB_ROUNDS) pairs of processes with as many
  * pairs each. *fatal (with why) when a side's binary cannot speak the
  * protocol at all. */
 static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_opts *o, uint64_t *seed,
@@ -607,7 +594,7 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 {
 	side_rec rec[2] = { { .reps = json_array(), .aside = json_array() }, { .reps = json_array(), .aside = json_array() } };
 	side_proc p[CB_AB_MAX_ROUNDS][2];
-	int k = cb_ab_cell_rounds(c, o);
+	int k = o->processes > 0 ? o->processes : CB_AB_ROUNDS;
 	static const char *const labels[2] = { "BASE", "NEW" };
 	json_t *pairs = json_array();
 	int rc = 0;

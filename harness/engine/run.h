@@ -420,7 +420,13 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * when every pair of processes shows it (with two pairs, io.file still gave
  * one false verdict in 117 cells of the same build). */
 #define CB_AB_ROUNDS 3
-/* --processes at most (compare reads up to CB_CMP_MAX_BLOCKS). */
+/* --processes at most (compare reads up to CB_CMP_MAX_BLOCKS). Six for
+ * a Python file (each interpreter draws its own hash seed and layout; one
+ * process of 57 ran 20% slow for its whole life) found its 5% more work
+ * in 8, 11 and 12 of 19 cells at tiny, against 11, 13 and 16 with three,
+ * and took 2.7 times as long: more processes each with fewer pairs give
+ * Cochran's test more to disagree on and each process's estimate more
+ * noise. So CB_AB_ROUNDS stays the default for every workload. */
 #define CB_AB_MAX_ROUNDS 12
 /* The time a cell's pairs may take once it has CB_AB_MIN_PAIRS: the quick
  * suite's 143 cells, both sides, within 10 minutes on 2 PUs (510-527 s at
@@ -454,11 +460,8 @@ typedef struct cb_ab_opts {
 	double cell_budget_s;      /* pairs stop past this, once CB_AB_MIN_PAIRS are in */
 	uint64_t seed;             /* the order (AB or BA) of every pair */
 	cb_ab_order order;         /* how the pairs of processes take their turns */
-	int processes;             /* pairs of processes a cell; 0: cb_ab_cell_rounds's choice */
+	int processes;             /* pairs of processes a cell; 0: CB_AB_ROUNDS */
 } cb_ab_opts;
-
-/* The pairs of measuring processes a cell's pairs come from. */
-int cb_ab_cell_rounds(const cb_cell *c, const cb_ab_opts *o);
 
 /* Measures every cell of `plan` (built from side[0]'s configuration) on
  * both sides, pair by pair; fills side[i].cells and *pairs (the record of
