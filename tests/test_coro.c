@@ -1,7 +1,9 @@
 /* Coroutines: fcontext switches carry values both ways, stacks fault on
  * their guard page, one scheduler thread carries 10,000 sleeping
  * coroutines, both event loops do what the I/O interface promises (sleep
- * order, pipes, TCP, timeouts), and the strategy reproduces the serial
+ * order, pipes, TCP, timeouts), coroutines parked on a word are woken
+ * from their own scheduler and from another thread's (no wake-up lost in
+ * thousands of hand-overs), and the strategy reproduces the serial
  * answer, fails a job on a task error instead of hanging, and reports an
  * io_uring it cannot have (exit code 3) or falls back to epoll. */
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -317,6 +320,128 @@ static void test_sched_reports_deadlock_instead_of_hanging(void **state)
 	world_close(&w);
 }
 
+/* ---- coroutines parked on a word ---- */
+
+/* A baton passed round a ring of coroutines: each waits until the word
+ * names it, then names the next and wakes the waiters. */
+#define RELAY_LAPS 2000
+typedef struct {
+	_Atomic uint32_t turn;
+	uint32_t n;           /* coroutines in the ring */
+	_Atomic int passes;
+} relay;
+
+typedef struct {
+	relay *r;
+	uint32_t me;
+} runner;
+
+static void relay_coro(cb_coro *co, void *arg)
+{
+	runner *ru = arg;
+	relay *r = ru->r;
+	for (int lap = 0; lap < RELAY_LAPS; lap++) {
+		uint32_t t;
+		while ((t = atomic_load(&r->turn)) != ru->me)
+			cb_coro_wait_word(co->sched, &r->turn, t);
+		atomic_store(&r->turn, (ru->me + 1) % r->n);
+		atomic_fetch_add(&r->passes, 1);
+		cb_coro_wake_word(co->sched, &r->turn);
+	}
+}
+
+typedef struct {
+	const cb_loop_backend *b;
+	relay *r;
+	runner ru[4];
+	size_t n;
+	int rc;
+	_Atomic bool done;
+} relay_thread;
+
+static void *relay_main(void *arg)
+{
+	relay_thread *t = arg;
+	world w;
+	world_open(&w, t->b, t->n, 64 * 1024);
+	for (size_t k = 0; k < t->n; k++)
+		world_start(&w, k, relay_coro, &t->ru[k]);
+	t->rc = cb_sched_run(&w.s);
+	world_close(&w);
+	atomic_store(&t->done, true);
+	return NULL;
+}
+
+/* Every hand-over on one scheduler: the waiters are woken without the
+ * loop, and the run ends (no wake-up waits on the eventfd). */
+static void test_word_wait_wakes_on_own_scheduler(void **state)
+{
+	(void)state;
+	for (int b = 0; b < NBACKENDS; b++) {
+		relay r = { .n = 3 };
+		relay_thread t = { .b = backends[b], .r = &r, .n = 3 };
+		for (uint32_t k = 0; k < 3; k++)
+			t.ru[k] = (runner){ &r, k };
+		relay_main(&t);
+		assert_int_equal(t.rc, 0);
+		assert_int_equal(atomic_load(&r.passes), 3 * RELAY_LAPS);
+	}
+}
+
+/* Every hand-over crosses threads: coroutines 0 and 2 on one scheduler,
+ * 1 and 3 on another's thread, so each wake-up goes through the waiter's
+ * scheduler's eventfd while it may be asleep in its loop. A lost wake-up
+ * leaves the ring stuck: the test waits 60 s at most, then fails. */
+static void test_word_wait_wakes_across_threads(void **state)
+{
+	(void)state;
+	for (int b = 0; b < NBACKENDS; b++) {
+		relay r = { .n = 4 };
+		relay_thread t[2];
+		for (int i = 0; i < 2; i++) {
+			t[i] = (relay_thread){ .b = backends[b], .r = &r, .n = 2 };
+			t[i].ru[0] = (runner){ &r, (uint32_t)i };
+			t[i].ru[1] = (runner){ &r, (uint32_t)i + 2 };
+		}
+		pthread_t tid[2];
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_create(&tid[i], NULL, relay_main, &t[i]), 0);
+		double until = cb_now() + 60;
+		while (!(atomic_load(&t[0].done) && atomic_load(&t[1].done)) && cb_now() < until)
+			usleep(1000);
+		if (!(atomic_load(&t[0].done) && atomic_load(&t[1].done)))
+			fail_msg("%s: the ring stopped after %d of %d hand-overs (a lost wake-up)", backends[b]->name,
+			         atomic_load(&r.passes), 4 * RELAY_LAPS);
+		for (int i = 0; i < 2; i++) {
+			pthread_join(tid[i], NULL);
+			assert_int_equal(t[i].rc, 0);
+		}
+		assert_int_equal(atomic_load(&r.passes), 4 * RELAY_LAPS);
+	}
+}
+
+/* A word that no longer holds the value: no park. */
+static void waits_on_changed_word(cb_coro *co, void *arg)
+{
+	_Atomic uint32_t *word = arg;
+	cb_coro_wait_word(co->sched, word, 7);
+	atomic_store(word, 9);
+}
+
+static void test_word_wait_returns_when_word_differs(void **state)
+{
+	(void)state;
+	for (int b = 0; b < NBACKENDS; b++) {
+		_Atomic uint32_t word = 8;
+		world w;
+		world_open(&w, backends[b], 1, 64 * 1024);
+		world_start(&w, 0, waits_on_changed_word, &word);
+		assert_int_equal(cb_sched_run(&w.s), 0);
+		assert_int_equal(atomic_load(&word), 9);
+		world_close(&w);
+	}
+}
+
 /* ---- the strategy through the runner ---- */
 
 typedef cell_fixture fixture;
@@ -499,6 +624,9 @@ int main(void)
 		cmocka_unit_test(test_io_pipe_between_two_coroutines),
 		cmocka_unit_test(test_io_tcp_loopback_exchange),
 		cmocka_unit_test(test_sched_reports_deadlock_instead_of_hanging),
+		cmocka_unit_test(test_word_wait_wakes_on_own_scheduler),
+		cmocka_unit_test(test_word_wait_wakes_across_threads),
+		cmocka_unit_test(test_word_wait_returns_when_word_differs),
 		cmocka_unit_test(test_strategy_matches_serial),
 		cmocka_unit_test(test_epoll_selected_explicitly),
 		cmocka_unit_test(test_task_error_fails_job),

@@ -26,8 +26,13 @@
  * Dependencies are met the way each model meets them: a task waits on a
  * flag per task in shared memory (MAP_SHARED, so that forked workers see
  * it) that its input sets when done. A thread or process spins briefly,
- * then sleeps on the flag (a futex); a coroutine yields to the others of
- * its scheduler until the flag is set. The engine hands tasks out in
+ * then sleeps on the flag (a futex); a coroutine spins as briefly, then
+ * parks on the flag (cb_coro_wait_word, a futex for coroutines): its
+ * scheduler runs its other coroutines, sleeps in its loop when none can
+ * run, and the writer's wake-up reaches it through the loop. (A waiter
+ * that napped 1 us at a time instead kept its scheduler's thread waking:
+ * with two schedulers a PU it took from the one computing, and the
+ * pipeline ran at 0.43-0.47 of its slowest stage's rate.) The engine hands tasks out in
  * index order under the dynamic schedule, so every input of a task was
  * handed out before it and the graph cannot deadlock; under a static
  * schedule a worker's block waits for the blocks before it. */
@@ -37,13 +42,14 @@
 #include <string.h>
 
 #include "base/futex.h"
+#include "coro/coro.h"
 #include "spin.h"
 #include "engine/workload.h"
 
 enum { PAT_TRIVIAL, PAT_STENCIL, PAT_FFT, PAT_TREE, PAT_ALL, PAT_PIPELINE };
 enum { KERNEL_COMPUTE, KERNEL_MEMORY };
 #define SPIN_BEFORE_SLEEP 20000   /* flag checks (about 20-50 us) before sleeping */
-#define CORO_NAP_S 1e-6           /* a waiting coroutine's sleep between looks */
+#define CORO_NAP_S 1e-6           /* between looks, behind an I/O wrapper (no scheduler to park in) */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define MAX_WIDTH 256
@@ -235,8 +241,9 @@ static const char wait_blocking[] =
 	"checks it up to " STR(SPIN_BEFORE_SLEEP) " times, then sleeps on it (a futex the writer wakes)";
 static const char wait_coroutine[] =
 	"a flag per task in shared memory, set when the task's output is written; a waiting task checks it up to "
-	STR(SPIN_BEFORE_SLEEP) " times, then sleeps 1 us at a time in its coroutine scheduler, which runs its "
-	"other tasks meanwhile (no wake-up: the waiter looks again)";
+	STR(SPIN_BEFORE_SLEEP) " times, then parks on it: its coroutine scheduler runs its other tasks meanwhile "
+	"and sleeps when none can run, and the writer wakes it (a futex for coroutines, through the waiter's "
+	"scheduler)";
 
 static const char wait_serial[] =
 	"tasks in index order on one executor: every input is written before the task that reads it, whose flag "
@@ -247,17 +254,23 @@ static void wait_for(const graph_state *s, size_t k, uint32_t gen, cb_io *io)
 {
 	struct flag *f = &s->shm->task[k];
 	bool coroutine = io_yields(io);
+	cb_sched *sched = cb_coro_sched_of(io);
 	for (long spin = 0; atomic_load_explicit(&f->done, memory_order_acquire) != gen; spin++) {
 		if (spin < SPIN_BEFORE_SLEEP)
 			continue;
-		if (coroutine) {
-			cb_io_sleep(io, CORO_NAP_S);   /* the scheduler runs the others meanwhile */
+		if (coroutine && !sched) {
+			/* A scheduler behind a wrapper: look again after a nap. */
+			cb_io_sleep(io, CORO_NAP_S);
 			continue;
 		}
 		atomic_fetch_add(&f->waiters, 1);
 		uint32_t seen = atomic_load(&f->done);
-		if (seen != gen)
-			cb_futex_wait(&f->done, seen, NULL, true);
+		if (seen != gen) {
+			if (sched)
+				cb_coro_wait_word(sched, &f->done, seen);   /* the others run meanwhile */
+			else
+				cb_futex_wait(&f->done, seen, NULL, true);
+		}
 		atomic_fetch_sub(&f->waiters, 1);
 	}
 }
@@ -347,8 +360,13 @@ static int task(const cb_job *job, size_t k, cb_io *io, uint64_t *out)
 	struct flag *f = &s->shm->task[k];
 	f->value = h;
 	atomic_store(&f->done, gen);
-	if (atomic_load(&f->waiters))
-		cb_futex_wake(&f->done, INT32_MAX, true);
+	if (atomic_load(&f->waiters)) {
+		cb_sched *sched = cb_coro_sched_of(io);
+		if (sched)
+			cb_coro_wake_word(sched, &f->done);
+		else
+			cb_futex_wake(&f->done, INT32_MAX, true);
+	}
 	*out = h;
 	return 0;
 }

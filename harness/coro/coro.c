@@ -4,6 +4,7 @@
  * runnable. */
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -100,14 +101,69 @@ int cb_sched_init(cb_sched *s, const cb_loop_backend *loop, unsigned depth)
 	s->loop = loop;
 	s->io.ops = loop->io;
 	s->io.ctx = s;
-	return loop->open(s, depth ? depth : 1, &s->loop_state);
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->wake_fd < 0)
+		return -errno;
+	pthread_mutex_init(&s->remote_mu, NULL);
+	int rc = loop->open(s, depth ? depth : 1, &s->loop_state);
+	if (rc < 0) {
+		close(s->wake_fd);
+		s->wake_fd = -1;
+		pthread_mutex_destroy(&s->remote_mu);
+	}
+	return rc;
 }
 
 void cb_sched_fini(cb_sched *s)
 {
-	if (s->loop && s->loop_state)
+	if (s->loop && s->loop_state) {
 		s->loop->close(s->loop_state);
+		close(s->wake_fd);
+		pthread_mutex_destroy(&s->remote_mu);
+	}
 	s->loop_state = NULL;
+	s->wake_fd = -1;
+}
+
+void cb_sched_remote_wake(cb_sched *s, cb_coro *co)
+{
+	pthread_mutex_lock(&s->remote_mu);
+	co->next = NULL;
+	if (s->remote_tail)
+		s->remote_tail->next = co;
+	else
+		s->remote_head = co;
+	s->remote_tail = co;
+	pthread_mutex_unlock(&s->remote_mu);
+	uint64_t one = 1;
+	/* Only EAGAIN can fail it (the counter full): it is readable then. */
+	ssize_t rc = write(s->wake_fd, &one, sizeof one);
+	(void)rc;
+}
+
+void cb_sched_drain_wake(cb_sched *s)
+{
+	uint64_t v;
+	ssize_t rc = read(s->wake_fd, &v, sizeof v);
+	(void)rc;
+}
+
+/* A coroutine queued after the list is taken comes with a write to the
+ * eventfd after it, so the loop does not sleep through it. */
+void cb_sched_take_remote(cb_sched *s)
+{
+	if (!s->parked_words)
+		return;
+	pthread_mutex_lock(&s->remote_mu);
+	cb_coro *co = s->remote_head;
+	s->remote_head = s->remote_tail = NULL;
+	pthread_mutex_unlock(&s->remote_mu);
+	while (co) {
+		cb_coro *next = co->next;
+		s->parked_words--;
+		cb_sched_wake(s, co);
+		co = next;
+	}
 }
 
 int cb_sched_run(cb_sched *s)
@@ -121,12 +177,16 @@ int cb_sched_run(cb_sched *s)
 			continue;
 		}
 		s->since_poll = 0;
+		cb_sched_take_remote(s);
 		bool block = !s->head;
-		if (block && !s->loop->inflight(s->loop_state))
+		/* Coroutines parked on a word wait for another thread's wake-up,
+		 * which the loop sees (the eventfd). */
+		if (block && !s->loop->inflight(s->loop_state) && !s->parked_words)
 			return -EDEADLK;
 		int rc = s->loop->poll(s, block);
 		if (rc < 0)
 			return rc;
+		cb_sched_take_remote(s);
 	}
 	/* Requests queued by the last coroutines (none today: every operation
 	 * parks until it completes) would be submitted here. */

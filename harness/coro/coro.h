@@ -8,6 +8,8 @@
 #ifndef CB_CORO_H
 #define CB_CORO_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +90,13 @@ struct cb_sched {
 	void *loop_state;
 	cb_io io;               /* { loop->io, this scheduler } */
 	unsigned since_poll;    /* resumes since the loop was last polled */
+	/* Wake-ups from other threads (cb_coro_wake_word): coroutines parked
+	 * on a word, handed back through a list that the scheduler takes
+	 * into its run queue; the eventfd wakes its loop when it sleeps. */
+	size_t parked_words;    /* its coroutines parked in cb_coro_wait_word */
+	int wake_fd;            /* eventfd, readable once a wake-up is queued */
+	pthread_mutex_t remote_mu;
+	cb_coro *remote_head, *remote_tail;
 };
 
 /* Opens the scheduler on `loop`; 0 or -errno from the backend. */
@@ -101,6 +110,29 @@ void cb_coro_start(cb_sched *s, cb_coro *co, const cb_stack *stack, cb_coro_fn f
  * fails or coroutines are parked with nothing in flight to wake them
  * (-EDEADLK): the run then stops instead of hanging, leaving them parked. */
 int cb_sched_run(cb_sched *s);
+
+/* A futex for coroutines. cb_coro_wait_word parks the calling coroutine of
+ * s while *word == val (checked under the word's lock, so no wake-up is
+ * lost): its scheduler runs its other coroutines meanwhile and sleeps in
+ * its loop when none can run. cb_coro_wake_word wakes every coroutine of
+ * the process parked on word, on whichever scheduler (from any thread;
+ * self, the caller's scheduler or NULL, is woken without a syscall). A
+ * waiter may return without a wake-up (the word changed first): callers
+ * check again. */
+void cb_coro_wait_word(cb_sched *s, _Atomic uint32_t *word, uint32_t val);
+void cb_coro_wake_word(cb_sched *self, _Atomic uint32_t *word);
+/* The scheduler whose coroutine calls through io, or NULL when io is not
+ * a coroutine scheduler's (blocking calls). */
+cb_sched *cb_coro_sched_of(const cb_io *io);
+/* Hands parked co back to s from another thread (cb_coro_wake_word). */
+void cb_sched_remote_wake(cb_sched *s, cb_coro *co);
+/* Takes the coroutines woken from other threads into the run queue
+ * (cb_sched_run, around each poll of the loop). */
+void cb_sched_take_remote(cb_sched *s);
+/* Empties the wake_fd: the backends, when their loop reports it readable
+ * (a wake-up queued after is seen at the next poll: the list is taken
+ * after). */
+void cb_sched_drain_wake(cb_sched *s);
 
 /* Inside a coroutine. Both switch straight to the next runnable coroutine
  * (one jump), and to the scheduler only when the run queue is empty or the

@@ -127,13 +127,16 @@ static int arm(epoll_state *e)
 
 static int ep_open(cb_sched *s, unsigned depth, void **state)
 {
-	(void)s;
 	(void)depth;
 	epoll_state *e = cb_xcalloc(1, sizeof *e);
 	e->ep = epoll_create1(EPOLL_CLOEXEC);
 	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = e->tfd };
-	if (e->ep < 0 || e->tfd < 0 || epoll_ctl(e->ep, EPOLL_CTL_ADD, e->tfd, &ev)) {
+	/* The scheduler's wake_fd (wake-ups from other threads) is always
+	 * watched; cb_sched_run drains it. */
+	struct epoll_event wev = { .events = EPOLLIN, .data.fd = s->wake_fd };
+	if (e->ep < 0 || e->tfd < 0 || epoll_ctl(e->ep, EPOLL_CTL_ADD, e->tfd, &ev) ||
+	    epoll_ctl(e->ep, EPOLL_CTL_ADD, s->wake_fd, &wev)) {
 		int rc = -errno;
 		if (e->ep >= 0)
 			close(e->ep);
@@ -222,6 +225,10 @@ static int ep_poll(cb_sched *s, bool block)
 		uint32_t got = ev[i].events;
 		if (fd == e->tfd) {
 			timer = true;
+			continue;
+		}
+		if (fd == s->wake_fd) {
+			cb_sched_drain_wake(s);   /* cb_sched_run takes the wake-ups */
 			continue;
 		}
 		/* Errors and hang-ups wake both sides: their next call says why. */

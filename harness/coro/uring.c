@@ -14,6 +14,8 @@
 typedef struct {
 	struct io_uring ring;
 	size_t inflight;     /* SQEs queued or submitted whose CQE wakes a coroutine */
+	bool wake_armed;     /* a poll of the scheduler's wake_fd is in the ring (its
+	                      * user_data is &wake_armed; it wakes no coroutine) */
 } uring_state;
 
 static int uring_open(cb_sched *s, unsigned depth, void **state)
@@ -50,6 +52,18 @@ static int uring_poll(cb_sched *s, bool block)
 {
 	uring_state *u = s->loop_state;
 	int rc;
+	/* Coroutines parked on a word: another thread's wake-up must end
+	 * the wait. */
+	if (block && s->parked_words && !u->wake_armed) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+		if (!sqe && io_uring_submit(&u->ring) >= 0)
+			sqe = io_uring_get_sqe(&u->ring);
+		if (!sqe)
+			return -EAGAIN;
+		io_uring_prep_poll_add(sqe, s->wake_fd, POLLIN);
+		io_uring_sqe_set_data(sqe, &u->wake_armed);
+		u->wake_armed = true;
+	}
 	do
 		rc = io_uring_submit_and_wait(&u->ring, block ? 1 : 0);
 	while (rc == -EINTR);
@@ -60,7 +74,13 @@ static int uring_poll(cb_sched *s, bool block)
 	int woken = 0;
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
 		seen++;
-		cb_coro *co = io_uring_cqe_get_data(cqe);
+		void *data = io_uring_cqe_get_data(cqe);
+		if (data == &u->wake_armed) {
+			u->wake_armed = false;   /* cb_sched_run takes the wake-ups */
+			cb_sched_drain_wake(s);
+			continue;
+		}
+		cb_coro *co = data;
 		if (!co)
 			continue;   /* a linked timeout */
 		co->result = cqe->res;
