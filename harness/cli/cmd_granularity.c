@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"slowest repetitions; draws granularity.png and writes the sweep's report\n"
 	"(report.html, report.md: `concbench report DIR` writes it again).\n"
 	"\n"
-	"  -s, --strategy LIST  strategies (default: every one that runs here but mpi)\n"
+	"  -s, --strategy LIST  strategies (default: every one that runs here, mpi too)\n"
 	"  -n, --workers LIST   worker counts (default: 1,all)\n"
 	"      --from D         the shortest task (default 100ns)\n"
 	"      --to D           the longest task (default 10ms)\n"
