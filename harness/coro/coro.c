@@ -128,12 +128,7 @@ void cb_sched_fini(cb_sched *s)
 void cb_sched_remote_wake(cb_sched *s, cb_coro *co)
 {
 	pthread_mutex_lock(&s->remote_mu);
-	co->next = NULL;
-	if (s->remote_tail)
-		s->remote_tail->next = co;
-	else
-		s->remote_head = co;
-	s->remote_tail = co;
+	cb__coro_append(&s->remote_head, &s->remote_tail, co);
 	pthread_mutex_unlock(&s->remote_mu);
 	uint64_t one = 1;
 	/* Only EAGAIN can fail it (the counter full): it is readable then. */

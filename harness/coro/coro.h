@@ -139,16 +139,19 @@ void cb_sched_drain_wake(cb_sched *s);
  * loop is due a poll. */
 /* cb_sched_yield(s): to the back of the run queue.
  * cb_sched_park(s): until someone calls cb_sched_wake. (Both below.) */
-/* From the loop (or another coroutine of the same scheduler). */
-static inline void cb_sched_wake(cb_sched *s, cb_coro *co)
+/* Appends co to a FIFO of coroutines linked through their `next`. */
+static inline void cb__coro_append(cb_coro **head, cb_coro **tail, cb_coro *co)
 {
 	co->next = NULL;
-	if (s->tail)
-		s->tail->next = co;
+	if (*tail)
+		(*tail)->next = co;
 	else
-		s->head = co;
-	s->tail = co;
+		*head = co;
+	*tail = co;
 }
+
+/* From the loop (or another coroutine of the same scheduler). */
+static inline void cb_sched_wake(cb_sched *s, cb_coro *co) { cb__coro_append(&s->head, &s->tail, co); }
 
 /* The switch itself, inline: a coroutine resumes by "returning" from a
  * call made on another stack, so every return after a switch is one the
