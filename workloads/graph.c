@@ -32,10 +32,11 @@
  * run, and the writer's wake-up reaches it through the loop. (A waiter
  * that napped 1 us at a time instead kept its scheduler's thread waking:
  * with two schedulers a PU it took from the one computing, and the
- * pipeline ran at 0.43-0.47 of its slowest stage's rate.) The engine hands tasks out in
- * index order under the dynamic schedule, so every input of a task was
- * handed out before it and the graph cannot deadlock; under a static
- * schedule a worker's block waits for the blocks before it. */
+ * pipeline ran at 0.32-0.49 of its slowest stage's rate.) The engine
+ * hands tasks out in index order under the dynamic schedule, so every
+ * input of a task was handed out before it and the graph cannot deadlock;
+ * under a static schedule a worker's block waits for the blocks before
+ * it. */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>

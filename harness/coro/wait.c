@@ -73,4 +73,3 @@ cb_sched *cb_coro_sched_of(const cb_io *io)
 {
 	return io && (io->ops == cb_loop_uring.io || io->ops == cb_loop_epoll.io) ? io->ctx : NULL;
 }
-
