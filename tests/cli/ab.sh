@@ -185,6 +185,36 @@ jq -e '.cells[0].pairs == 20' "$tmp/four/compare.json" >/dev/null || fail "--pro
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --processes 1
 one_line_error "--processes '1' must be a whole number from 2 to 12 (pairs of measuring processes a cell)"
 
+# A Python workload's hash seed: the twins of a pair of processes share
+# one (PYTHONHASHSEED, drawn per pair of processes and recorded in
+# pairs.json), so a task that returns a string's hash gives both sides the
+# same checksum, and two cells (other seeds) different ones; a
+# PYTHONHASHSEED of the caller's is every process's.
+if "$CB" list workloads | grep -q "Python: -w py:FILE.py, CPython"; then
+	cat >"$tmp/hashy.py" <<'PY'
+NAME = "test.hashy"
+PARAMS = {}
+def setup(params):
+    return 4
+def task(i):
+    return hash("concbench-%d" % i) & 0xFFFFFFFF
+PY
+	expect_le1 env -u PYTHONHASHSEED "$CB" ab -q --size tiny -w "py:$tmp/hashy.py" -s serial,threads -n 1 --pairs 18 -o "$tmp/hash"
+	jq -e '[.cells[].python_hash_seeds | length == 3 and (unique | length) == 3] | all' "$tmp/hash/pairs.json" >/dev/null ||
+		fail "pairs.json lacks three hash seeds a cell: $(jq -c '[.cells[].python_hash_seeds]' "$tmp/hash/pairs.json")"
+	[ "$(jq -c '[.cells[].checksum]' "$tmp/hash/base/results.json")" = "$(jq -c '[.cells[].checksum]' "$tmp/hash/new/results.json")" ] ||
+		fail "twins ran with different hash seeds: $(jq -c '[.cells[].checksum]' "$tmp/hash/base/results.json" "$tmp/hash/new/results.json")"
+	jq -e '(.cells | length) == 2 and ([.cells[].checksum_ok] | all)' "$tmp/hash/base/results.json" >/dev/null ||
+		fail "a hash cell's checksum was not verified"
+	jq -e '[.cells[].checksum] | unique | length == 2' "$tmp/hash/base/results.json" >/dev/null ||
+		fail "two cells' pairs of processes share a hash seed: $(jq -c '[.cells[].checksum]' "$tmp/hash/base/results.json")"
+	PYTHONHASHSEED=7 expect_le1 "$CB" ab -q --size tiny -w "py:$tmp/hashy.py" -s serial,threads -n 1 --pairs 18 -o "$tmp/hash7"
+	jq -e '[.cells[].python_hash_seeds] | unique == [null]' "$tmp/hash7/pairs.json" >/dev/null ||
+		fail "ab drew hash seeds although the caller set PYTHONHASHSEED"
+	jq -s -e '[.[].cells[].checksum] | unique | length == 1' "$tmp/hash7/base/results.json" "$tmp/hash7/new/results.json" >/dev/null ||
+		fail "the caller's PYTHONHASHSEED was not every process's"
+fi
+
 # Refused in one line: a binary without the protocol, bad pairs.
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --base-bin /bin/true -o "$tmp/refused"
 one_line_error "does not speak concbench's A/B protocol"
