@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -508,6 +510,70 @@ static void test_graph_broken_dependency_fails_checksum(void **state)
 	assert_non_null(strstr(err.msg, "fft needs a width that is a power of 2"));
 }
 
+/* graph.deps sync=step: the same outputs as sync=inputs (so the same
+ * reference) in every pattern, right under threads; a task of step 1
+ * whose one input (tree: task 0) is written still waits for the rest of
+ * step 0 (tasks 1-3), and runs once the last of them is; a task told not
+ * to wait still fails the checksum. */
+typedef struct { cb_job *job; _Atomic int done; } step_task_arg;
+
+static void *run_task4(void *p)
+{
+	step_task_arg *a = p;
+	cb_io io = cb_io_blocking();
+	a->job->wl->task(a->job, 4, &io, &a->job->partials[4]);
+	atomic_store(&a->done, 1);
+	return NULL;
+}
+
+static void test_graph_step_sync_waits_for_the_whole_step(void **state)
+{
+	(void)state;
+	static const char *const patterns[] = { "stencil", "fft", "tree", "all_to_all" };
+	for (size_t p = 0; p < 4; p++) {
+		cb_kv in[] = { { "pattern", patterns[p] }, { "rate", "1e8" }, { "sync", "inputs" } };
+		cb_kv st[] = { { "pattern", patterns[p] }, { "rate", "1e8" }, { "sync", "step" } };
+		cb_job *a = job_with("graph.deps", in, 3), *b = job_with("graph.deps", st, 3);
+		cb_error err = { 0 };
+		assert_int_equal(a->reference, b->reference);
+		assert_int_equal(one_rep(b, "threads", 2, "dynamic", &err), 0);
+		assert_int_equal(one_rep(b, "threads", 2, "static", &err), 0);
+		cb_job_free(a);
+		cb_job_free(b);
+	}
+	cb_kv kv[] = { { "pattern", "tree" }, { "width", "4" }, { "steps", "2" }, { "task", "1us" }, { "sync", "step" } };
+	cb_job *job = job_with("graph.deps", kv, 5);
+	cb_error err = { 0 };
+	cb_io io = cb_io_blocking();
+	assert_int_equal(job->wl->pre(job, &err), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(job->wl->task(job, i, &io, &job->partials[i]), 0);
+	step_task_arg arg = { .job = job };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, run_task4, &arg), 0);
+	usleep(100000);
+	if (atomic_load(&arg.done))
+		fail_msg("sync step: task 4 ran before task 3 of the step before was written");
+	assert_int_equal(job->wl->task(job, 3, &io, &job->partials[3]), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(atomic_load(&arg.done), 1);
+	for (size_t i = 5; i < job->ntasks; i++)
+		assert_int_equal(job->wl->task(job, i, &io, &job->partials[i]), 0);
+	assert_int_equal(job->wl->post(job), job->reference);
+	cb_job_free(job);
+	cb_kv broken[] = { { "pattern", "stencil" }, { "width", "4" }, { "steps", "3" }, { "task", "1us" },
+	                   { "sync", "step" }, { "broken", "4" } };
+	job = job_with("graph.deps", broken, 6);
+	assert_int_equal(job->wl->pre(job, &err), 0);
+	assert_int_equal(job->wl->task(job, 4, &io, &job->partials[4]), 0);
+	for (size_t i = 0; i < job->ntasks; i++)
+		if (i != 4)
+			assert_int_equal(job->wl->task(job, i, &io, &job->partials[i]), 0);
+	if (job->wl->post(job) == job->reference)
+		fail_msg("sync step: a task run before its inputs gave the right checksum");
+	cb_job_free(job);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -526,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_rates_have_units),
 		cmocka_unit_test(test_reopened_job_keeps_resolved_size),
 		cmocka_unit_test(test_graph_broken_dependency_fails_checksum),
+		cmocka_unit_test(test_graph_step_sync_waits_for_the_whole_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

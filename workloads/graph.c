@@ -9,6 +9,11 @@
  *   fft         i and i xor 2^((t - 1) mod log2 W) (a butterfly; W a power of 2)
  *   tree        i / 2 (each task feeds two of the next step)
  *   all_to_all  every task of step t - 1
+ * With `sync` step, each task of step t also waits for every task of step
+ * t - 1 before it starts, whichever it reads: a barrier a step's effect,
+ * the way a bulk-synchronous program (Task Bench's mpi_openmp forall, an
+ * `omp parallel for` a step) meets the same graph; its outputs, and so
+ * its checksum, are those of `sync` inputs.
  * graph.pipeline: `stages` S stages and `items` items; task (k, s) is item
  * k at stage s (task k * S + s). It reads item k from stage s - 1 and
  * follows item k - 1 through its own stage (a stage handles its items in
@@ -77,6 +82,7 @@ typedef struct {
 	int passes;                   /* memory: passes over its slice */
 	double imbalance;
 	long broken;                  /* the task that does not wait for its inputs, or -1 */
+	bool step_sync;               /* deps: each task waits for the whole step before */
 	long slow_stage;              /* pipeline: the bottleneck stage, or -1 */
 	double slow_factor;
 	graph_shm *shm;
@@ -99,6 +105,9 @@ static const cb_param_spec deps_params[] = {
 	  "task durations spread by up to this fraction either way (fixed per task)" },
 	{ "broken", CB_PARAM_INT, { "-1", "-1", "-1", "-1" }, -1, 1e7, NULL,
 	  "for tests: this task does not wait for its inputs (-1: every task waits)" },
+	{ "sync", CB_PARAM_ENUM, { "inputs", "inputs", "inputs", "inputs" }, 0, 0, "inputs|step",
+	  "what a task waits for: its own inputs (point to point), or every task of the step before "
+	  "(a barrier a step's effect)" },
 	CB_SPIN_RATE_PARAM,
 	{ "read_rate", CB_PARAM_MEASURED, { "0", "0", "0", "0" }, 0, 1e15, NULL,
 	  "memory kernel: bytes read per second; 0: measured at setup (the measured rate is recorded)" },
@@ -193,6 +202,7 @@ static int deps_setup(cb_job *job, cb_error *err)
 	s->pattern = (int)cb_job_param(job, "pattern");
 	s->width = (size_t)cb_job_param(job, "width");
 	s->steps = (size_t)cb_job_param(job, "steps");
+	s->step_sync = (int)cb_job_param(job, "sync") == 1 && s->pattern != PAT_TRIVIAL;
 	job->state = s;
 	if (s->pattern == PAT_FFT && (s->width & (s->width - 1)))
 		return cb_error_set(err, CB_EXIT_USAGE, "graph.deps: pattern fft needs a width that is a power of 2, "
@@ -353,6 +363,10 @@ static int task(const cb_job *job, size_t k, cb_io *io, uint64_t *out)
 	uint32_t gen = atomic_load_explicit(&s->shm->gen, memory_order_relaxed);
 	size_t in[MAX_WIDTH + 2], n = inputs(s, k, in);
 	uint64_t h = cb_mix64(0x9e37, k);
+	/* sync step: the whole step before first, whichever of it k reads. */
+	if (s->step_sync && k >= s->width && (long)k != s->broken)
+		for (size_t j = (k / s->width - 1) * s->width; j < k / s->width * s->width; j++)
+			wait_for(s, j, gen, io);
 	for (size_t j = 0; j < n; j++) {
 		if ((long)k != s->broken)
 			wait_for(s, in[j], gen, io);
@@ -394,7 +408,12 @@ const char *cb_graph_dependencies(const cb_job *job, cb_deps_way way)
 	} else if (job->wl == &cb_wl_graph_deps) {
 		if ((int)cb_job_param(job, "pattern") == PAT_TRIVIAL)
 			return "none: no task reads another's output (pattern trivial)";
-		snprintf(buf, sizeof buf, "%s; no barrier between steps (each task waits for its own inputs only)", how);
+		if ((int)cb_job_param(job, "sync") == 1)
+			snprintf(buf, sizeof buf, "%s; each task waits for every task of the step before (sync step: a "
+			         "barrier a step's effect)", how);
+		else
+			snprintf(buf, sizeof buf, "%s; no barrier between steps (each task waits for its own inputs only)",
+			         how);
 	} else {
 		return NULL;
 	}

@@ -34,4 +34,9 @@ grep -q "Dependencies: how each strategy met them" "$tmp/latest/report.md" || fa
 	fail "trivial pattern run"
 jq -e '[.cells[] | .dependencies | test("^none")] | all' "$tmp/t/latest/results.json" >/dev/null ||
 	fail "pattern trivial: $(jq -c '[.cells[].dependencies]' "$tmp/t/latest/results.json")"
+# sync step: each task waits for the whole step before, and says so.
+"$bin" run -q -w graph.deps -s threads -n 2 --size tiny -r 1 --param graph.deps:sync=step -o "$tmp/s" 2>/dev/null ||
+	fail "sync step run"
+jq -e '[.cells[] | .checksum_ok and (.dependencies | test("every task of the step before"))] | all' \
+	"$tmp/s/latest/results.json" >/dev/null || fail "sync step: $(jq -c '[.cells[] | [.checksum_ok, .dependencies]]' "$tmp/s/latest/results.json")"
 echo "dependencies ok"
