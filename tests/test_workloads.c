@@ -464,6 +464,24 @@ static void test_reopened_job_keeps_resolved_size(void **state)
 	cb_job_free(job);
 }
 
+/* Task 4 of a job whose task 4 does not wait (broken=4), run before the
+ * tasks it reads, then the rest in order: the checksum must not come out
+ * right. The job is freed. */
+static void assert_broken_task_fails(cb_job *job, const char *what)
+{
+	cb_error err = { 0 };
+	cb_io io = cb_io_blocking();
+	memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
+	assert_int_equal(job->wl->pre(job, &err), 0);
+	assert_int_equal(job->wl->task(job, 4, &io, &job->partials[4]), 0);
+	for (size_t i = 0; i < job->ntasks; i++)
+		if (i != 4)
+			assert_int_equal(job->wl->task(job, i, &io, &job->partials[i]), 0);
+	if (job->wl->post(job) == job->reference)
+		fail_msg("%s: a task run before its inputs gave the right checksum", what);
+	cb_job_free(job);
+}
+
 /* Task graphs: every pattern and the pipeline reproduce the serial answer
  * under threads and forked workers (the catalogue's tests), and a task
  * run before its input is ready fails the checksum: task 4 (step 1,
@@ -492,16 +510,7 @@ static void test_graph_broken_dependency_fails_checksum(void **state)
 		cb_error err = { 0 };
 		/* In order (one worker: nothing overtakes the broken task's inputs): right. */
 		assert_int_equal(one_rep(job, "threads", 1, "dynamic", &err), 0);
-		cb_io io = cb_io_blocking();
-		memset(job->partials, 0xa5, job->ntasks * sizeof *job->partials);
-		assert_int_equal(job->wl->pre(job, &err), 0);
-		assert_int_equal(job->wl->task(job, 4, &io, &job->partials[4]), 0);
-		for (size_t i = 0; i < job->ntasks; i++)
-			if (i != 4)
-				assert_int_equal(job->wl->task(job, i, &io, &job->partials[i]), 0);
-		if (job->wl->post(job) == job->reference)
-			fail_msg("%s: a task run before its inputs gave the right checksum", patterns[p]);
-		cb_job_free(job);
+		assert_broken_task_fails(job, patterns[p]);
 	}
 	cb_kv bad[] = { { "pattern", "fft" }, { "width", "6" } };
 	cb_job *job = NULL;
@@ -563,15 +572,7 @@ static void test_graph_step_sync_waits_for_the_whole_step(void **state)
 	cb_job_free(job);
 	cb_kv broken[] = { { "pattern", "stencil" }, { "width", "4" }, { "steps", "3" }, { "task", "1us" },
 	                   { "sync", "step" }, { "broken", "4" } };
-	job = job_with("graph.deps", broken, 6);
-	assert_int_equal(job->wl->pre(job, &err), 0);
-	assert_int_equal(job->wl->task(job, 4, &io, &job->partials[4]), 0);
-	for (size_t i = 0; i < job->ntasks; i++)
-		if (i != 4)
-			assert_int_equal(job->wl->task(job, i, &io, &job->partials[i]), 0);
-	if (job->wl->post(job) == job->reference)
-		fail_msg("sync step: a task run before its inputs gave the right checksum");
-	cb_job_free(job);
+	assert_broken_task_fails(job_with("graph.deps", broken, 6), "sync step");
 }
 
 int main(void)
