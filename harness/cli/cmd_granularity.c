@@ -48,6 +48,9 @@ static const char usage_text[] =
 	"                       with pattern P (trivial, stencil, fft, tree, all_to_all),\n"
 	"                       --width tasks a step (default 4) and as many steps as make\n"
 	"                       --work at each task duration\n"
+	"      --sync S         with --pattern: what a task waits for, its own inputs\n"
+	"                       (default) or every task of the step before (step: a\n"
+	"                       barrier a step's effect)\n"
 	"      --price FILE     a `concbench micro pools` results.json: each model's METG\n"
 	"                       is set beside what its cost of a job and of a task\n"
 	"                       predict (pools/S_empty_job, pools/S_map_100k at the same\n"
@@ -64,6 +67,7 @@ static const char usage_text[] =
 typedef struct {
 	const char *strategies, *workers, *out, *reps, *price;
 	const char *pattern;     /* graph.deps's pattern, or NULL: a bag of tasks (synth.amdahl) */
+	const char *sync;        /* graph.deps's sync (inputs, step), or NULL: its default */
 	long width;
 	double from, to, work;
 	int per_decade;
@@ -85,7 +89,7 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 		{ "from", required_argument, NULL, 'F' },     { "to", required_argument, NULL, 'T' },
 		{ "per-decade", required_argument, NULL, 'K' }, { "work", required_argument, NULL, 'W' },
 		{ "price", required_argument, NULL, 'P' },    { "pattern", required_argument, NULL, 'G' },
-		{ "width", required_argument, NULL, 'D' },
+		{ "width", required_argument, NULL, 'D' },    { "sync", required_argument, NULL, 'Y' },
 		CB_OPT_REPS, CB_OPT_OUT, CB_OPT_QUIET, CB_OPT_HELP, CB_OPT_END,
 	};
 	*o = (gran_opts){ .workers = "1,all", .out = "results", .reps = "3", .from = 1e-7, .to = 1e-2,
@@ -104,6 +108,11 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 		case 'q': o->quiet = true; break;
 		case 'P': o->price = optarg; break;
 		case 'G': o->pattern = optarg; break;
+		case 'Y':
+			if (strcmp(optarg, "inputs") && strcmp(optarg, "step"))
+				return cb_error_set(err, CB_EXIT_USAGE, "--sync '%s' is not inputs or step", optarg);
+			o->sync = optarg;
+			break;
 		case 'D':
 			if (cb_parse_long(optarg, &v) || v < 1 || v > 256)
 				return cb_error_set(err, CB_EXIT_USAGE, "--width '%s' must be a whole number from 1 to 256", optarg);
@@ -125,6 +134,9 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 	if (optind < argc)
 		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench granularity --help')",
 		                    argv[optind]);
+	if (o->sync && !o->pattern)
+		return cb_error_set(err, CB_EXIT_USAGE, "--sync goes with --pattern (a task graph; a bag of tasks "
+		                    "waits for nothing)");
 	if (!(o->to > o->from))
 		return cb_error_set(err, CB_EXIT_USAGE, "--to must be longer than --from");
 	if (o->work < o->to)
@@ -163,6 +175,7 @@ static int run_step(const gran_opts *o, const char *root, long tasks, char **pat
 		nt = cb_xasprintf("synth.amdahl:tasks=%ld", tasks);
 	}
 	char *pattern = o->pattern ? cb_xasprintf("graph.deps:pattern=%s", o->pattern) : NULL;
+	char *sync = o->sync ? cb_xasprintf("graph.deps:sync=%s", o->sync) : NULL;
 	char *argv[32];
 	int argc = 0;
 	argv[argc++] = "run";
@@ -181,6 +194,10 @@ static int run_step(const gran_opts *o, const char *root, long tasks, char **pat
 		argv[argc++] = "--param";
 		argv[argc++] = extra;
 	}
+	if (sync) {
+		argv[argc++] = "--param";
+		argv[argc++] = sync;
+	}
 	argv[argc++] = "--param";
 	argv[argc++] = work;
 	argv[argc++] = "--param";
@@ -197,6 +214,7 @@ static int run_step(const gran_opts *o, const char *root, long tasks, char **pat
 	free(nt);
 	free(extra);
 	free(pattern);
+	free(sync);
 	return rc;
 }
 
@@ -319,7 +337,8 @@ int cb_cmd_granularity(int argc, char **argv)
 	price_check(&o, all, n);
 	json_t *doc = json_pack("{s:s, s:s, s:o, s:f, s:i, s:o}", "schema", "concbench.granularity/1", "workload",
 	                        o.pattern ? "graph.deps" : "synth.amdahl", "pattern",
-	                        o.pattern ? json_pack("{s:s, s:i}", "name", o.pattern, "width", (json_int_t)o.width)
+	                        o.pattern ? json_pack("{s:s, s:i, s:s}", "name", o.pattern, "width", (json_int_t)o.width,
+	                                            "sync", o.sync ? o.sync : "inputs")
 	                                  : json_null(), "work_s", o.work, "per_decade", o.per_decade, "series", json_array());
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(json_object_get(doc, "series"), cb_gran_series_json(&all[i], nsteps));

@@ -61,6 +61,17 @@ grep -q "processpool/n1: METG(50%) measured" "$md" && fail "a ratio within 2x ca
 gr=$(ls -d "$tmp"/graph/granularity-*)
 grep -q "Dependencies: how each strategy met them" "$gr/report.md" && grep -q "| coroutines | a flag per task" "$gr/report.md" ||
 	fail "the graph sweep's report has no dependencies"
+jq -e '.pattern.sync == "inputs"' "$gr/granularity.json" >/dev/null || fail "the graph sweep does not record its sync"
+# --sync step: each task waits for the whole step before, recorded and said.
+"$bin" granularity -q -s threads -n 1 --pattern stencil --sync step --from 100us --to 1ms --per-decade 1 --work 2ms -r 1 \
+	-o "$tmp/step" 2>"$tmp/err" || fail "a --sync step sweep exited $?: $(cat "$tmp/err")"
+gs=$(ls -d "$tmp"/step/granularity-*)
+jq -e '.pattern.sync == "step"' "$gs/granularity.json" >/dev/null || fail "--sync step not recorded"
+grep -q "every task of the step before" "$gs/report.md" || fail "the --sync step report does not say how tasks waited"
+"$bin" granularity --sync step -o "$tmp" 2>"$tmp/bad"
+[ $? -eq 2 ] && grep -q "\-\-sync goes with --pattern" "$tmp/bad" || fail "--sync without --pattern: $(cat "$tmp/bad")"
+"$bin" granularity --pattern stencil --sync barrier -o "$tmp" 2>"$tmp/bad"
+[ $? -eq 2 ] && grep -q "\-\-sync 'barrier' is not inputs or step" "$tmp/bad" || fail "--sync barrier: $(cat "$tmp/bad")"
 mkdir -p "$tmp/empty"
 "$bin" report "$tmp/empty" 2>"$tmp/bad"
 [ $? -eq 2 ] && grep -q "a folder without granularity.json (valid: a results.json file, or the folder of a granularity sweep)" \
