@@ -104,7 +104,11 @@ echo "paired speedups ok"
 CB_WORK_SPEED_FAKE=0.5 "$bin" run --size tiny -w cpu.primes -s serial,threads -n 1,2 -r 3 \
 	-o "$tmp/slow" >"$tmp/slow.out" 2>"$tmp/slow.err" || fail "run exited $?: $(cat "$tmp/slow.err")"
 f="$tmp/slow/latest/results.json"
-jq -e --arg id "$cell" '.cells[] | select(.id == $id) | ([.reps[] | .work_speed > 0 and .work_speed < 0.85] | all)
+# (Each repetition has its figure; the cell's median is the halved one. A
+# single repetition can read near 1 when the suite beside it slows its
+# paired serial one: seen once in CI, [0.93, 0.57, 0.51].)
+jq -e --arg id "$cell" '.cells[] | select(.id == $id) | ([.reps[] | .work_speed > 0] | all)
+	and ([.reps[] | select(.work_speed < 0.85)] | length) * 2 > (.reps | length)
 	and .capacity.work_speed < 0.85' "$f" >/dev/null ||
 	fail "work_speed not recorded: $(jq -c --arg id "$cell" '.cells[] | select(.id == $id) | [.capacity, [.reps[].work_speed]]' "$f")"
 jq -e '[.cells[] | select(.strategy == "serial") | .reps[] | has("work_speed")] | any | not' "$f" >/dev/null ||
