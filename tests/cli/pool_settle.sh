@@ -42,7 +42,8 @@ done
 # capacity probe's threads are there before it, so they do not take the
 # thread stacks glibc kept from the warmup's workers, and the first timed
 # repetition of `threads` does not fault in new ones (4 faults and a
-# third more time, where the others took none). Under AddressSanitizer
+# third more time, where the others took none; a fault or two of some
+# other first touch is not that, and is let by). Under AddressSanitizer
 # every thread start maps the sanitizer's own state (about 30 faults a
 # repetition, the first 2-5 more whatever the order), so the check is made
 # on unsanitized builds (scripts/test runs this script again on the
@@ -50,7 +51,7 @@ done
 expect 0 "$CB" run -q -w graph.deps -s threads -n 2 --size tiny -r 4 --warmup 1 --rounds 2 -o "$tmp/first"
 if [ -n "$(jq -r '.build.sanitizers // ""' "$tmp/first/latest/results.json")" ]; then
 	echo "first repetition's faults: not checked in a sanitized build"
-elif ! jq -e '[.cells[] | select(.strategy == "threads") | .reps | group_by(.round)[] | (.[0].minflt <= ([.[1:][].minflt] | max))] | length == 2 and all' \
+elif ! jq -e '[.cells[] | select(.strategy == "threads") | .reps | group_by(.round)[] | (.[0].minflt <= ([.[1:][].minflt] | max) + 2)] | length == 2 and all' \
 	"$tmp/first/latest/results.json" >/dev/null; then
 	fail "the first timed repetition of a round took faults the later ones did not: $(jq -c '[.cells[] | select(.strategy == "threads") | [.reps[] | [.round, .minflt]]]' "$tmp/first/latest/results.json")"
 fi
