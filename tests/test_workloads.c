@@ -464,6 +464,22 @@ static void test_reopened_job_keeps_resolved_size(void **state)
 	cb_job_free(job);
 }
 
+/* Two jobs of a graph workload (params ka, kb) have one reference answer,
+ * and the second reproduces it under threads, dynamic and static, and
+ * (fork) split across forked workers. Both are freed. */
+static void assert_graph_jobs_agree(const char *wl, const cb_kv *ka, size_t na, const cb_kv *kb, size_t nb, bool fork)
+{
+	cb_job *a = job_with(wl, ka, na), *b = job_with(wl, kb, nb);
+	cb_error err = { 0 };
+	assert_int_equal(a->reference, b->reference);
+	assert_int_equal(one_rep(b, "threads", 2, "dynamic", &err), 0);
+	assert_int_equal(one_rep(b, "threads", 2, "static", &err), 0);
+	if (fork)
+		run_split_across_fork(b);
+	cb_job_free(a);
+	cb_job_free(b);
+}
+
 /* Task 4 of a job whose task 4 does not wait (broken=4), run before the
  * tasks it reads, then the rest in order: the checksum must not come out
  * right. The job is freed. */
@@ -493,14 +509,7 @@ static void test_graph_broken_dependency_fails_checksum(void **state)
 	static const char *const graphs[] = { "graph.deps", "graph.pipeline" };
 	for (size_t g = 0; g < 2; g++) {
 		cb_kv rate[] = { { "rate", "1e8" } };
-		cb_job *a = job_with(graphs[g], rate, 1), *b = job_with(graphs[g], rate, 1);
-		cb_error err = { 0 };
-		assert_int_equal(a->reference, b->reference);
-		assert_int_equal(one_rep(a, "threads", 2, "dynamic", &err), 0);
-		assert_int_equal(one_rep(a, "threads", 2, "static", &err), 0);
-		run_split_across_fork(b);
-		cb_job_free(a);
-		cb_job_free(b);
+		assert_graph_jobs_agree(graphs[g], rate, 1, rate, 1, true);
 	}
 	static const char *const patterns[] = { "stencil", "fft", "tree", "all_to_all" };
 	for (size_t p = 0; p < 4; p++) {
@@ -542,13 +551,7 @@ static void test_graph_step_sync_waits_for_the_whole_step(void **state)
 	for (size_t p = 0; p < 4; p++) {
 		cb_kv in[] = { { "pattern", patterns[p] }, { "rate", "1e8" }, { "sync", "inputs" } };
 		cb_kv st[] = { { "pattern", patterns[p] }, { "rate", "1e8" }, { "sync", "step" } };
-		cb_job *a = job_with("graph.deps", in, 3), *b = job_with("graph.deps", st, 3);
-		cb_error err = { 0 };
-		assert_int_equal(a->reference, b->reference);
-		assert_int_equal(one_rep(b, "threads", 2, "dynamic", &err), 0);
-		assert_int_equal(one_rep(b, "threads", 2, "static", &err), 0);
-		cb_job_free(a);
-		cb_job_free(b);
+		assert_graph_jobs_agree("graph.deps", in, 3, st, 3, false);
 	}
 	cb_kv kv[] = { { "pattern", "tree" }, { "width", "4" }, { "steps", "2" }, { "task", "1us" }, { "sync", "step" } };
 	cb_job *job = job_with("graph.deps", kv, 5);

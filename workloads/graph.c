@@ -54,6 +54,7 @@
 
 enum { PAT_TRIVIAL, PAT_STENCIL, PAT_FFT, PAT_TREE, PAT_ALL, PAT_PIPELINE };
 enum { KERNEL_COMPUTE, KERNEL_MEMORY };
+enum { SYNC_INPUTS, SYNC_STEP };   /* graph.deps's `sync`, in its order */
 #define SPIN_BEFORE_SLEEP 20000   /* flag checks (about 20-50 us) before sleeping */
 /* A coroutine's checks before it parks: while it spins its scheduler's
  * other coroutines wait, so it spins less. graph.deps stencil, 2
@@ -202,7 +203,7 @@ static int deps_setup(cb_job *job, cb_error *err)
 	s->pattern = (int)cb_job_param(job, "pattern");
 	s->width = (size_t)cb_job_param(job, "width");
 	s->steps = (size_t)cb_job_param(job, "steps");
-	s->step_sync = (int)cb_job_param(job, "sync") == 1 && s->pattern != PAT_TRIVIAL;
+	s->step_sync = (int)cb_job_param(job, "sync") == SYNC_STEP && s->pattern != PAT_TRIVIAL;
 	job->state = s;
 	if (s->pattern == PAT_FFT && (s->width & (s->width - 1)))
 		return cb_error_set(err, CB_EXIT_USAGE, "graph.deps: pattern fft needs a width that is a power of 2, "
@@ -408,7 +409,7 @@ const char *cb_graph_dependencies(const cb_job *job, cb_deps_way way)
 	} else if (job->wl == &cb_wl_graph_deps) {
 		if ((int)cb_job_param(job, "pattern") == PAT_TRIVIAL)
 			return "none: no task reads another's output (pattern trivial)";
-		if ((int)cb_job_param(job, "sync") == 1)
+		if ((int)cb_job_param(job, "sync") == SYNC_STEP)
 			snprintf(buf, sizeof buf, "%s; each task waits for every task of the step before (sync step: a "
 			         "barrier a step's effect)", how);
 		else

@@ -234,10 +234,9 @@ static const cb_strategy *baseline_strategy(void)
 }
 
 /* What stands beside the timed repetitions, untimed: the capacity probe
- * on the cell's PUs (its length from warm_s, the warmup's slowest, set
- * again once the warmup has run) and the serial cell its repetitions
- * pair with. */
-static int extras_open(child_ctx *x, double warm_s, cb_error *err)
+ * on the cell's PUs (at its shortest length until the warmup has set the
+ * pace) and the serial cell its repetitions pair with. */
+static int extras_open(child_ctx *x, cb_error *err)
 {
 	cb_cell *c = x->c;
 	cb_run *run = c->run;
@@ -247,7 +246,7 @@ static int extras_open(child_ctx *x, double warm_s, cb_error *err)
 	x->after = cb_xcalloc((size_t)x->npus + 1, sizeof *x->after);
 	x->rng = run->cfg->seed ^ ((uint64_t)x->round << 32) ^ (uint64_t)(uintptr_t)c;
 	if (x->npus > 1) {
-		x->cap = cb_capacity_open(run->topo, x->pus, x->npus, cb_capacity_probe_ms(warm_s), err);
+		x->cap = cb_capacity_open(run->topo, x->pus, x->npus, cb_capacity_probe_ms(0), err);
 		if (!x->cap)
 			return -1;
 	}
@@ -326,7 +325,7 @@ static int child_main(cb_cell *c, int fd, int round)
 	 * rest; every repetition 0.96-1.18 ms with glibc's stack cache off). */
 	child_ctx x = { .c = c, .fd = fd, .round = round, .probe = probe };
 	if (!rc)
-		rc = extras_open(&x, 0, &err);
+		rc = extras_open(&x, &err);
 	double warm_s = 0;
 	for (int w = 0; !rc && !interrupted && w < run->cfg->warmup; w++) {
 		cb_rep warm;
