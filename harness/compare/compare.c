@@ -1140,10 +1140,37 @@ static double pooled_tau2(const cb_cmp_result *r, const cb_cmp_row *a, bool same
 	return scale > 0 && excess > 0 ? excess / scale : 0;
 }
 
+/* Whether a cell's rounds differ more than their pairs' noise and its
+ * workload's variance between pairs of processes together explain
+ * (the generalised Q: each round's weight 1 / (se^2 + tau2), chi-square
+ * with k - 1 degrees of freedom under the random-effects model). */
+static bool beyond_workload(const cb_cmp_row *row)
+{
+	size_t k = row->nblocks;
+	double sw = 0, swx = 0, swxx = 0;
+	for (size_t b = 0; b < k; b++) {
+		double w = 1 / (row->block_se[b] * row->block_se[b] + row->tau2);
+		sw += w;
+		swx += w * row->block_est[b];
+		swxx += w * row->block_est[b] * row->block_est[b];
+	}
+	double q = swxx - swx * swx / sw;
+	return q > 0 && gsl_cdf_chisq_Q(q, (double)(k - 1)) < BLOCK_HETEROGENEITY_P;
+}
+
 static void pool_tau2(cb_cmp_result *r)
 {
 	for (size_t i = 0; i < r->nrows; i++)
 		r->rows[i].tau2 = fmax(pooled_tau2(r, &r->rows[i], false), pooled_tau2(r, &r->rows[i], true));
+	/* A cell whose processes differ no more than its workload's do is
+	 * judged by the random-effects test, which counts that variance;
+	 * only one whose processes differ beyond it is held to the rule of
+	 * its least pair of processes (judge_row). */
+	for (size_t i = 0; i < r->nrows; i++) {
+		cb_cmp_row *row = &r->rows[i];
+		if (row->disagree && row->nblocks >= 2 && row->tau2 > 0)
+			row->disagree = beyond_workload(row);
+	}
 }
 
 static void test_and_judge(cb_cmp_result *r, double factor)

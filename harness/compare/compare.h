@@ -139,8 +139,11 @@ typedef struct cb_cmp_row {
 	bool pairs;                /* tested as A/B pairs (opts.pairs): s2 is the robust
 	                              variance of the log ratios, df their count - 1 */
 	bool disagree;             /* pairs: the cell's pairs of measuring processes (its
-	                              rounds, as many pairs each) have disjoint intervals,
-	                              or differ beyond their pairs' noise (Cochran's Q) */
+	                              rounds, as many pairs each) differ beyond their pairs'
+	                              noise and their workload's variance between processes
+	                              (the generalised Q); where the workload shows none,
+	                              beyond their pairs' noise (Cochran's Q) or with
+	                              disjoint intervals */
 	double block_lo, block_hi; /* pairs: the smallest and largest estimate of a round */
 	/* pairs: each round's estimate (log) and its standard error, their
 	 * Cochran's Q and DerSimonian-Laird scale (sum w - sum w^2 / sum w);

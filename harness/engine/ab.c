@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,36 +47,53 @@ typedef struct side_proc {
 	json_t *end;           /* its "end", or NULL */
 	int round;             /* which pair of processes of the cell it is */
 	unsigned long hash_seed;  /* its PYTHONHASHSEED, its twin's too (0: the caller's environment) */
+	unsigned long layout_seed;  /* its address layout's seed (CB_AB_LAYOUT), its twin's too */
+	json_t *layout;        /* what its hello said of its layout, or NULL */
 	bool exited;
 } side_proc;
 
 extern char **environ;
 
-/* The environment a side starts with: the caller's, and where it set no
- * PYTHONHASHSEED, the pair of processes' own (both sides the same). A
- * Python workload's interpreter draws a hash seed per process, and each
- * seed lays out its dictionaries its own way: on the 2-vCPU VM one
- * process of primes.py at tiny ran 11.6 ms and the next 12.4 ms, the
- * medians of 12 processes of one build spreading by 3.2%, 1.2% with one
- * seed for all. Twins with the same seed run the same layout, so the pair
- * sees the code; each pair of processes its own seed, so a cell's
- * estimate is not one layout's. Built before fork, so that the child only
- * calls execve. NULL: environ as it is. */
-static char **side_environ(const side_proc *p, char *var, size_t n)
+/* The environment a side starts with: the caller's, and the pair of
+ * processes' own (both sides the same): its address layout's seed
+ * (CB_AB_LAYOUT, ab_serve.c) and as much padding (CB_AB_PAD, 0 to 4095
+ * bytes, which shifts the stack), and where the caller set no
+ * PYTHONHASHSEED, its hash seed. A Python workload's interpreter draws a
+ * hash seed per process, and each seed lays out its dictionaries its own
+ * way: on the 2-vCPU VM one process of primes.py at tiny ran 11.6 ms and
+ * the next 12.4 ms, the medians of 12 processes of one build spreading by
+ * 3.2%, 1.2% with one seed for all. Twins with the same seed and layout
+ * run the same layout, so the pair sees the code; each pair of processes
+ * its own, so a cell's estimate is not one layout's. Built before fork,
+ * so that the child only calls execve; free with free_environ. */
+static char **side_environ(const side_proc *p)
 {
-	if (!p->hash_seed)
-		return NULL;
 	size_t count = 0;
 	while (environ[count])
 		count++;
-	char **env = malloc((count + 2) * sizeof *env);
-	if (!env)
-		return NULL;
+	char **env = cb_xmalloc((count + 4) * sizeof *env);
 	memcpy(env, environ, count * sizeof *env);
-	snprintf(var, n, "PYTHONHASHSEED=%lu", p->hash_seed);
-	env[count] = var;
-	env[count + 1] = NULL;
+	size_t pad = (p->layout_seed >> 22) % 4096;
+	char *padding = cb_xmalloc(pad + 1);
+	memset(padding, 'x', pad);
+	padding[pad] = 0;
+	env[count++] = cb_xasprintf("CB_AB_LAYOUT=%lu", p->layout_seed);
+	env[count++] = cb_xasprintf("CB_AB_PAD=%s", padding);
+	free(padding);
+	if (p->hash_seed)
+		env[count++] = cb_xasprintf("PYTHONHASHSEED=%lu", p->hash_seed);
+	env[count] = NULL;
 	return env;
+}
+
+static void free_environ(char **env)
+{
+	size_t count = 0;
+	while (environ[count])
+		count++;
+	for (char **e = env + count; *e; e++)
+		free(*e);
+	free(env);
 }
 
 static int spawn(side_proc *p, cb_error *err)
@@ -88,8 +106,7 @@ static int spawn(side_proc *p, cb_error *err)
 		close(in[1]);
 		return cb_error_set(err, CB_EXIT_ENV, "cannot create a pipe: %s", strerror(errno));
 	}
-	char var[40];
-	char **env = side_environ(p, var, sizeof var);
+	char **env = side_environ(p);
 	char *const argv[] = { (char *)p->side->bin, (char *)CB_AB_WORKER_COMMAND, NULL };
 	fflush(NULL);
 	pid_t pid = fork();
@@ -99,11 +116,15 @@ static int spawn(side_proc *p, cb_error *err)
 		signal(SIGPIPE, SIG_DFL);
 		dup2(in[0], STDIN_FILENO);
 		dup2(out[1], STDOUT_FILENO);
-		execve(p->side->bin, argv, env ? env : environ);
+		/* Address space randomisation off (the layout is CB_AB_LAYOUT's),
+		 * inherited by what the process forks and runs; where it is
+		 * refused, each process keeps its own, and hello says so. */
+		personality((unsigned long)personality(0xffffffff) | ADDR_NO_RANDOMIZE);
+		execve(p->side->bin, argv, env);
 		fprintf(stderr, "concbench: cannot run '%s': %s\n", p->side->bin, strerror(errno));
 		_exit(127);
 	}
-	free(env);
+	free_environ(env);
 	close(in[0]);
 	close(out[1]);
 	if (pid < 0) {
@@ -242,6 +263,9 @@ static int hello(side_proc *p, char *why, size_t n)
 	const char *h = got > 0 ? json_string_value(json_object_get(msg, "hello")) : NULL;
 	if (got > 0 && h && !strcmp(h, "concbench ab") && json_is_integer(proto) &&
 	    json_integer_value(proto) == CB_AB_PROTOCOL) {
+		json_t *layout = json_object_get(msg, "layout");
+		if (json_is_object(layout))
+			p->layout = json_incref(layout);
 		json_decref(msg);
 		return 0;
 	}
@@ -506,6 +530,8 @@ static void free_side(side_proc *p)
 		json_decref(p->cell);
 	if (p->end)
 		json_decref(p->end);
+	if (p->layout)
+		json_decref(p->layout);
 	memset(p, 0, sizeof *p);
 }
 
@@ -636,21 +662,32 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 	/* Each pair of processes' hash seed (side_environ), from the run's
 	 * seed, the cell and the pair, without drawing on the pairs' order. */
 	bool own_seed = !getenv("PYTHONHASHSEED");
-	json_t *seeds = json_array();
+	json_t *seeds = json_array(), *layouts = json_array(), *shared = json_array(), *found = json_array();
 	for (int r = 0; r < k; r++) {
 		uint64_t st = o->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)((c - plan->cells) * CB_AB_MAX_ROUNDS + r + 1));
-		unsigned long hs = own_seed ? (unsigned long)(cb_random(&st) % 4294967295ull) + 1 : 0;
+		unsigned long hs = (unsigned long)(cb_random(&st) % 4294967295ull) + 1;
+		unsigned long ls = (unsigned long)(cb_random(&st) & 0xffffffffffull);
+		if (!own_seed)
+			hs = 0;
 		if (hs)
 			json_array_append_new(seeds, json_integer((json_int_t)hs));
+		json_array_append_new(layouts, json_integer((json_int_t)ls));
 		for (int s = 0; s < 2; s++)
 			p[r][s] = (side_proc){ .side = &side[s], .label = labels[s], .reps = json_array(),
-			                       .aside = json_array(), .round = r, .hash_seed = hs };
+			                       .aside = json_array(), .round = r, .hash_seed = hs, .layout_seed = ls };
 	}
 	if (c->error) {
 		snprintf(why, n, "%s", c->error);
 		rc = -1;
 	} else {
 		rc = all_rounds(plan, c, p, k, o, seed, pairs, fatal, why, n);
+	}
+	/* Whether each pair of processes' twins found the same addresses
+	 * (null where either never said). */
+	for (int r = 0; r < k; r++) {
+		json_array_append_new(shared, p[r][0].layout && p[r][1].layout
+		                              ? json_boolean(json_equal(p[r][0].layout, p[r][1].layout)) : json_null());
+		json_array_append_new(found, p[r][0].layout ? json_incref(p[r][0].layout) : json_null());
 	}
 	/* Each side's repetitions in round order, as compare reads them. */
 	for (int r = 0; r < k; r++)
@@ -677,9 +714,10 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 		if (rec[s].end)
 			json_decref(rec[s].end);
 	}
-	json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:o}", "id", c->id, "pairs", pairs,
+	json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id", c->id, "pairs", pairs,
 	                                     "error", rc ? json_string(why) : json_null(),
-	                                     "python_hash_seeds", own_seed ? seeds : json_null()));
+	                                     "python_hash_seeds", own_seed ? seeds : json_null(),
+	                                     "layout_seeds", layouts, "layouts", found, "layouts_shared", shared));
 	if (!own_seed)
 		json_decref(seeds);
 }

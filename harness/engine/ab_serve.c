@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/migrations.h"
@@ -243,6 +244,36 @@ out:
 	return rc;
 }
 
+/* The address layout ab gave this process (CB_AB_LAYOUT, with address
+ * space randomisation off, ab.c): a reservation of 1 to 1024 pages shifts
+ * whatever is mapped after it (a plug-in, workloads' arrays, Python's
+ * arenas, thread stacks, large blocks), and the environment's padding
+ * (CB_AB_PAD) the stack, both from one seed, so that the twins of a pair
+ * of processes run one layout and each pair of processes its own (the
+ * heap's blocks come from free ones first, and a block to shift it moved
+ * none of them). Kept for the process's life. What it then finds, a heap
+ * block, a stack variable and a fresh mapping, goes into hello for ab to
+ * check the twins against each other; null without it. */
+static json_t *apply_layout(void)
+{
+	const char *v = getenv("CB_AB_LAYOUT");
+	if (!v || !*v)
+		return json_null();
+	unsigned long seed = strtoul(v, NULL, 10);
+	static void *reserved;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	reserved = mmap(NULL, (1 + seed % 1024) * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	(void)reserved;
+	volatile char here = 0;
+	void *heap = malloc(64), *map = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	json_t *out = json_pack("{s:I, s:I, s:I}", "heap", (json_int_t)(uintptr_t)heap, "stack",
+	                        (json_int_t)(uintptr_t)&here, "map", (json_int_t)(uintptr_t)map);
+	free(heap);
+	if (map != MAP_FAILED)
+		munmap(map, page);
+	return out;
+}
+
 int cb_ab_serve(int in_fd, int out_fd)
 {
 	/* The protocol has the process's standard output to itself: whatever
@@ -251,8 +282,9 @@ int cb_ab_serve(int in_fd, int out_fd)
 	if (fd < 0 || dup2(STDERR_FILENO, out_fd) < 0)
 		return CB_EXIT_ENV;
 	signal(SIGINT, SIG_IGN);   /* Ctrl-C is the parent's: it kills this process */
-	cb_send_json_line(fd, json_pack("{s:s, s:i, s:s}", "hello", "concbench ab", "protocol", CB_AB_PROTOCOL,
-	                        "version", CB_VERSION_STRING));
+	json_t *layout = apply_layout();
+	cb_send_json_line(fd, json_pack("{s:s, s:i, s:s, s:o}", "hello", "concbench ab", "protocol", CB_AB_PROTOCOL,
+	                        "version", CB_VERSION_STRING, "layout", layout));
 	FILE *in = fdopen(in_fd, "r");
 	char *line = NULL;
 	size_t cap = 0;

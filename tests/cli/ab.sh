@@ -182,6 +182,12 @@ jq -e '[.cells[0].pairs[] | select(.set_aside | not) | .round] == [range(5) | 0,
 	fail "--processes 4 did not take 5 pairs from each of 4 pairs of processes: $(jq -c '[.cells[0].pairs[].round]' "$tmp/four/pairs.json")"
 jq -e '.cells[0].rounds | length == 4' "$tmp/four/base/results.json" >/dev/null || fail "--processes 4: not 4 rounds in results.json"
 jq -e '.cells[0].pairs == 20' "$tmp/four/compare.json" >/dev/null || fail "--processes 4: compare did not read 20 pairs"
+# Each pair of processes its own address layout, the twins the same one
+# (address space randomisation off, CB_AB_LAYOUT's shift): what their
+# hellos found agrees within each pair and differs between pairs.
+jq -e '.cells[0] | (.layout_seeds | unique | length) == 4 and .layouts_shared == [true, true, true, true]
+	and ([.layouts[] | [.map, .stack]] | unique | length) == 4' "$tmp/four/pairs.json" >/dev/null ||
+	fail "the twins did not share a layout, or pairs of processes shared one: $(jq -c '.cells[0] | [.layout_seeds, .layouts, .layouts_shared]' "$tmp/four/pairs.json")"
 expect 2 "$CB" ab --size tiny -w synth.amdahl -s serial -n 1 --processes 1
 one_line_error "--processes '1' must be a whole number from 2 to 12 (pairs of measuring processes a cell)"
 
