@@ -54,6 +54,12 @@ typedef struct side_proc {
 
 extern char **environ;
 
+/* The caller's own CB_AB_LAYOUT and CB_AB_PAD, which side_environ leaves out. */
+static bool ab_var(const char *e)
+{
+	return !strncmp(e, "CB_AB_LAYOUT=", 13) || !strncmp(e, "CB_AB_PAD=", 10);
+}
+
 /* The environment a side starts with: the caller's, and the pair of
  * processes' own (both sides the same): its address layout's seed
  * (CB_AB_LAYOUT, ab_serve.c) and as much padding (CB_AB_PAD, 0 to 4095
@@ -62,36 +68,40 @@ extern char **environ;
  * hash seed per process, and each seed lays out its dictionaries its own
  * way: on the 2-vCPU VM one process of primes.py at tiny ran 11.6 ms and
  * the next 12.4 ms, the medians of 12 processes of one build spreading by
- * 3.2%, 1.2% with one seed for all. Twins with the same seed and layout
- * run the same layout, so the pair sees the code; each pair of processes
- * its own, so a cell's estimate is not one layout's. Built before fork,
- * so that the child only calls execve; free with free_environ. */
-static char **side_environ(const side_proc *p)
+ * 3.2%, 1.2% with one seed for all. Addresses do the same: 5% more work
+ * in primes.py was found in 12 and 11 of 19 cells with each process's
+ * own, 16 and 16 with randomisation off for all. Twins with the same seed
+ * and layout run alike, so the pair sees the code; each pair of processes
+ * has its own, so a cell's estimate is not one layout's. Built before
+ * fork, so that the child only calls execve; *own is where the strings it
+ * made start (for free_environ). */
+static char **side_environ(const side_proc *p, size_t *own)
 {
 	size_t count = 0;
 	while (environ[count])
 		count++;
 	char **env = cb_xmalloc((count + 4) * sizeof *env);
-	memcpy(env, environ, count * sizeof *env);
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		if (!ab_var(environ[i]))
+			env[n++] = environ[i];
+	*own = n;
 	size_t pad = (p->layout_seed >> 22) % 4096;
 	char *padding = cb_xmalloc(pad + 1);
 	memset(padding, 'x', pad);
 	padding[pad] = 0;
-	env[count++] = cb_xasprintf("CB_AB_LAYOUT=%lu", p->layout_seed);
-	env[count++] = cb_xasprintf("CB_AB_PAD=%s", padding);
+	env[n++] = cb_xasprintf("CB_AB_LAYOUT=%lu", p->layout_seed);
+	env[n++] = cb_xasprintf("CB_AB_PAD=%s", padding);
 	free(padding);
 	if (p->hash_seed)
-		env[count++] = cb_xasprintf("PYTHONHASHSEED=%lu", p->hash_seed);
-	env[count] = NULL;
+		env[n++] = cb_xasprintf("PYTHONHASHSEED=%lu", p->hash_seed);
+	env[n] = NULL;
 	return env;
 }
 
-static void free_environ(char **env)
+static void free_environ(char **env, size_t own)
 {
-	size_t count = 0;
-	while (environ[count])
-		count++;
-	for (char **e = env + count; *e; e++)
+	for (char **e = env + own; *e; e++)
 		free(*e);
 	free(env);
 }
@@ -106,7 +116,8 @@ static int spawn(side_proc *p, cb_error *err)
 		close(in[1]);
 		return cb_error_set(err, CB_EXIT_ENV, "cannot create a pipe: %s", strerror(errno));
 	}
-	char **env = side_environ(p);
+	size_t own;
+	char **env = side_environ(p, &own);
 	char *const argv[] = { (char *)p->side->bin, (char *)CB_AB_WORKER_COMMAND, NULL };
 	fflush(NULL);
 	pid_t pid = fork();
@@ -124,7 +135,7 @@ static int spawn(side_proc *p, cb_error *err)
 		fprintf(stderr, "concbench: cannot run '%s': %s\n", p->side->bin, strerror(errno));
 		_exit(127);
 	}
-	free_environ(env);
+	free_environ(env, own);
 	close(in[0]);
 	close(out[1]);
 	if (pid < 0) {

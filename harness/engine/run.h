@@ -385,7 +385,9 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * Each side of each cell is measured by its own measuring process, started
  * as `BIN ab-worker` (a build of concbench: this one, or a base
  * checkout's), which speaks JSON lines on its standard input and output:
- *   worker: {"hello": "concbench ab", "protocol": N, "version": "..."}
+ *   worker: {"hello": "concbench ab", "protocol": N, "version": "...",
+ *            "layout": {heap, stack, map} or null} (the addresses it found
+ *            after the layout CB_AB_LAYOUT gave it; older builds: absent)
  *   parent: {"protocol": N, "cell": {id, workload, strategy, workers,
  *            concurrency, threads, pin, schedule, size, scaling, params
  *            [[K, V], ...], warmup, reps, hosts, t0}}
