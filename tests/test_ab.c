@@ -114,6 +114,14 @@ static void test_power_at_shipped_pairs(void **state)
 	 * repetitions on one PU of the 2-vCPU VM, 0.85% each): a 3% shift in
 	 * nearly every cell, 2% in most, none without a shift. */
 	assert_int_equal(CB_AB_PAIRS, 36);
+	/* The quick suite's 143 cells take 36 pairs each; a plan of one's own
+	 * workload under a few strategies three times as many. */
+	assert_int_equal(cb_ab_default_pairs(143), CB_AB_PAIRS);
+	assert_int_equal(cb_ab_default_pairs(CB_AB_FEW_CELLS + 1), CB_AB_PAIRS);
+	assert_int_equal(cb_ab_default_pairs(CB_AB_FEW_CELLS), 108);
+	assert_int_equal(cb_ab_default_pairs(19), 108);
+	assert_true(power_at(108, 0.07, 0.05, 0.01 / 19, 400, 7) >= 0.8);
+	assert_true(power_at(CB_AB_PAIRS, 0.07, 0.05, 0.01 / 19, 400, 7) < 0.8);
 	assert_true(power_at(CB_AB_PAIRS, 0.012, 0.03, alpha, 400, 1) >= 0.97);
 	assert_true(power_at(CB_AB_PAIRS, 0.012, 0.02, alpha, 400, 2) >= 0.7);
 	assert_true(power_at(CB_AB_PAIRS, 0.012, 0, alpha, 400, 3) <= 0.005);

@@ -36,7 +36,8 @@ static const char usage_text[] =
 	"  --new-workload ITEM     NEW's workload (with --base-workload; replaces -w)\n"
 	"  --new-param [OWNER:]KEY=VALUE  a parameter on NEW only (repeatable), e.g.\n"
 	"                          synth.amdahl:iters=1.03e8\n"
-	"  --pairs N               pairs per cell (default 36, at least 18)\n"
+	"  --pairs N               pairs per cell (default 36; 108 for a plan of at most\n"
+	"                          40 cells; at least 18)\n"
 	"  --cell-budget DURATION  once a cell has 18 pairs, stop its pairs past this time\n"
 	"                          (default 10s)\n"
 	"  --processes K           pairs of measuring processes a cell (2 to 12, default 3):\n"
@@ -346,6 +347,8 @@ static int ab_main(ab_args *a, cb_run_config *cfg, cb_error *err)
 	if (cb_out_root_check(out, err))
 		goto out;
 	plan.machine = cb_machine_json(plan.topo);
+	if (!o.pairs)
+		o.pairs = cb_ab_default_pairs(plan.ncells);
 	if (cb_ab_run(&plan, side, &o, &pairs, err))
 		goto out;
 	char warn[1024];
@@ -381,7 +384,7 @@ int cb_cmd_ab(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return CB_EXIT_OK;
 		}
-	ab_args a = { .pairs = CB_AB_PAIRS, .budget_s = CB_AB_CELL_BUDGET_S };
+	ab_args a = { .pairs = 0, .budget_s = CB_AB_CELL_BUDGET_S };   /* pairs 0: by the plan's size */
 	a.rest = cb_xcalloc((size_t)argc + 1, sizeof *a.rest);
 	a.new_params = cb_xcalloc((size_t)argc + 1, sizeof *a.new_params);
 	a.rest[a.nrest++] = "ab";

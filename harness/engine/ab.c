@@ -733,6 +733,11 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 		json_decref(seeds);
 }
 
+int cb_ab_default_pairs(int ncells)
+{
+	return ncells > CB_AB_FEW_CELLS ? CB_AB_PAIRS : CB_AB_PAIRS_FEW;
+}
+
 int cb_ab_run(cb_run *plan, cb_ab_side side[2], const cb_ab_opts *o, json_t **pairs, cb_error *err)
 {
 	plan->t_start = cb_now();

@@ -412,6 +412,14 @@ json_t *cb_machine_noise_json(const cb_topology *t, double seconds);
  * of 13); no fewer than CB_AB_MIN_PAIRS, below which a distribution-free
  * test of 117 cells at alpha 0.01 can find nothing (2^(1-n) > 0.01 / 117). */
 #define CB_AB_PAIRS 36
+/* Pairs per cell by default for a plan of at most CB_AB_FEW_CELLS cells (a
+ * workload of one's own under a few strategies), which need not fit the
+ * quick suite's 10 minutes: cells whose pairs vary by 5-10% (a Python
+ * file's forking strategies at two workers) need three times as many to
+ * see 5%. primes.py with 5% more work at tiny, 19 cells: 16, 15, 10 and 16
+ * of 19 found at 36 pairs, 16 and 17 at 108 (81-94 s). */
+#define CB_AB_PAIRS_FEW 108
+#define CB_AB_FEW_CELLS 40
 #define CB_AB_MIN_PAIRS 18
 /* Each cell's pairs come from this many pairs of measuring processes, as
  * many pairs from each (every other pair of processes starts NEW first): a
@@ -470,6 +478,9 @@ typedef struct cb_ab_opts {
  * every pair: order, both times, both start times). A cell that fails on
  * either side fails on both, with one line naming the side; the run goes
  * on. -1 with err only when nothing could be measured at all. */
+/* Pairs per cell when --pairs is not given: CB_AB_PAIRS_FEW for a plan of
+ * at most CB_AB_FEW_CELLS cells, else CB_AB_PAIRS. */
+int cb_ab_default_pairs(int ncells);
 int cb_ab_run(cb_run *plan, cb_ab_side side[2], const cb_ab_opts *o, json_t **pairs, cb_error *err);
 /* Writes a side's results.json (run's schema) into dir. */
 int cb_ab_write_side(const cb_run *plan, const cb_ab_side *side, const char *dir, cb_error *err);
