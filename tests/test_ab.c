@@ -382,26 +382,37 @@ static void test_pairs_workload_process_variance(void **state)
 	}
 }
 
-/* One workload of 19 cells, 3 pairs of processes of 12 pairs each, NEW
- * 4% slower in every cell, each process off its twin by its own N(0,
- * 0.3%); in cell 0, NEW's second process runs 20% slow for its whole life
- * (what one rank of a Python workload did on the 2-vCPU VM). */
-static void make_one_odd_process(unsigned long seed, cb_cmp_input **base, cb_cmp_input **new)
+/* One workload of `cells` cells ("NAME/sC/nW"), 3 pairs of processes of
+ * 12 pairs each, repetitions of about t s each with its own `noise`, NEW
+ * `factor` slower, each of NEW's processes off its twin by its own N(0,
+ * tau), and in cell 0 NEW's second process by `odd` more. */
+static void make_workload(unsigned long seed, size_t cells, const char *name, int workers, double t,
+                          double noise, double tau, double odd, double factor, cb_cmp_input **base,
+                          cb_cmp_input **new)
 {
-	enum { CELLS = 19, ROUNDS = 3, PAIRS = 12 };
+	enum { ROUNDS = 3, PAIRS = 12 };
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(rng, seed);
 	cb_cmp_input *in[2];
-	new_inputs(in, CELLS);
-	for (size_t c = 0; c < CELLS; c++) {
+	new_inputs(in, cells);
+	for (size_t c = 0; c < cells; c++) {
 		double offset[ROUNDS];
 		for (int k = 0; k < ROUNDS; k++)
-			offset[k] = gsl_ran_gaussian(rng, 0.003) + (c == 0 && k == 1 ? 0.2 : 0);
-		fill_rounds_cell(in, c, cb_xasprintf("py.x/s%zu/n1", c), ROUNDS, PAIRS, 0.012, offset, 1.04, 0.01, rng);
+			offset[k] = gsl_ran_gaussian(rng, tau) + (c == 0 && k == 1 ? odd : 0);
+		fill_rounds_cell(in, c, cb_xasprintf("%s/s%zu/n%d", name, c, workers), ROUNDS, PAIRS, t, offset, factor,
+		                 noise, rng);
 	}
 	gsl_rng_free(rng);
 	*base = in[0];
 	*new = in[1];
+}
+
+/* 19 cells, NEW 4% slower in every cell, each process off its twin by its
+ * own N(0, 0.3%); in cell 0, NEW's second process runs 20% slow for its
+ * whole life (what one rank of a Python workload did on the 2-vCPU VM). */
+static void make_one_odd_process(unsigned long seed, cb_cmp_input **base, cb_cmp_input **new)
+{
+	make_workload(seed, 19, "py.x", 1, 0.012, 0.01, 0.003, 0.2, 1.04, base, new);
 }
 
 static void test_pairs_one_odd_process_sets_no_workload_variance(void **state)
@@ -570,28 +581,13 @@ static void test_pairs_process_variance_by_workers(void **state)
 	}
 }
 
-/* One workload of 15 cells, 3 pairs of processes of 12 pairs each, each
- * repetition its own 1.8% (pairs' log ratios about 2.5%, collatz.c's
- * 2-worker cells on the 2-vCPU VM), each of NEW's processes off its twin
- * by its own N(0, `tau`), NEW `factor` slower. */
+/* 15 cells, each repetition its own 1.8% (pairs' log ratios about 2.5%,
+ * collatz.c's 2-worker cells on the 2-vCPU VM), each of NEW's processes
+ * off its twin by its own N(0, `tau`), NEW `factor` slower. */
 static void make_processes_apart(unsigned long seed, double tau, double factor, cb_cmp_input **base,
                                  cb_cmp_input **new)
 {
-	enum { CELLS = 15, ROUNDS = 3, PAIRS = 12 };
-	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-	gsl_rng_set(rng, seed);
-	cb_cmp_input *in[2];
-	new_inputs(in, CELLS);
-	for (size_t c = 0; c < CELLS; c++) {
-		double offset[ROUNDS];
-		for (int k = 0; k < ROUNDS; k++)
-			offset[k] = gsl_ran_gaussian(rng, tau);
-		fill_rounds_cell(in, c, cb_xasprintf("example.z/s%zu/n2", c), ROUNDS, PAIRS, 0.022, offset, factor,
-		                 0.018, rng);
-	}
-	gsl_rng_free(rng);
-	*base = in[0];
-	*new = in[1];
+	make_workload(seed, 15, "example.z", 2, 0.022, 0.018, tau, 0, factor, base, new);
 }
 
 /* Processes that differ as much as their workload's do: a cell's three
