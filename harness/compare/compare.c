@@ -749,6 +749,32 @@ static double test_row(cb_cmp_row *row, double factor, const cb_cmp_opts *o)
  * noise explains. */
 #define BLOCK_HETEROGENEITY_P 0.01
 
+/* The k rounds' estimates about their weighted mean, each weighted by
+ * 1 / (se^2 + tau2): Cochran's Q with tau2 = 0, the generalised Q of the
+ * random-effects model otherwise (chi-square with k - 1 degrees of
+ * freedom either way); *c, when asked, the DerSimonian-Laird scale
+ * (sum w - sum w^2 / sum w). */
+static double rounds_q(const double *est, const double *se, size_t k, double tau2, double *c)
+{
+	double sw = 0, sww = 0, swx = 0, swxx = 0;
+	for (size_t b = 0; b < k; b++) {
+		double w = 1 / (se[b] * se[b] + tau2);
+		sw += w;
+		sww += w * w;
+		swx += w * est[b];
+		swxx += w * est[b] * est[b];
+	}
+	if (c)
+		*c = sw - sww / sw;
+	double q = swxx - swx * swx / sw;
+	return q > 0 ? q : 0;
+}
+
+static bool rounds_q_beyond(double q, size_t k)
+{
+	return q > 0 && gsl_cdf_chisq_Q(q, (double)(k - 1)) < BLOCK_HETEROGENEITY_P;
+}
+
 static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o)
 {
 	size_t k = row->base->nrounds, n = row->nb;
@@ -756,7 +782,7 @@ static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o
 	if (k < 2 || row->new->nrounds != k || n % k || n / k < 2)
 		return;
 	size_t m = n / k;
-	double top_lo = -INFINITY, bottom_hi = INFINITY, sw = 0, swx = 0, swxx = 0, sww = 0;
+	double top_lo = -INFINITY, bottom_hi = INFINITY;
 	/* Each round's estimate from its pairs less the cell's wild ones (the
 	 * cut of the test, drop_wild): one side's process can run 20-30%
 	 * slow for a stretch of half a second while its twin, a millisecond
@@ -771,7 +797,7 @@ static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o
 	double med, lim;
 	wild_cut(lr, n, &med, &lim);
 	double *kept = cb_xmalloc(n * sizeof *kept), *dev = cb_xmalloc(n * sizeof *dev);
-	double *est = cb_xmalloc(k * sizeof *est);
+	double *est = cb_xmalloc(k * sizeof *est), *se = cb_xmalloc(k * sizeof *se);
 	size_t *cnt = cb_xmalloc(k * sizeof *cnt), nd = 0;
 	for (size_t b = 0; b < k; b++) {
 		double lo, hi;
@@ -795,20 +821,12 @@ static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o
 	for (size_t b = 0; b < k; b++) {
 		/* Each round's estimate's standard error (the Hodges-Lehmann
 		 * estimate's: sd * sqrt(pi / 3m)), from the pooled spread. */
-		double se = fmax(sd * sqrt(M_PI / (3.0 * (double)cnt[b])), BLOCK_SE_FLOOR), w = 1 / (se * se);
-		sw += w;
-		sww += w * w;
-		swx += w * est[b];
-		swxx += w * est[b] * est[b];
+		se[b] = fmax(sd * sqrt(M_PI / (3.0 * (double)cnt[b])), BLOCK_SE_FLOOR);
 		if (b < CB_CMP_MAX_BLOCKS) {
 			row->block_est[b] = est[b];
-			row->block_se[b] = se;
+			row->block_se[b] = se[b];
 		}
 	}
-	free(kept);
-	free(dev);
-	free(est);
-	free(cnt);
 	row->nblocks = k <= CB_CMP_MAX_BLOCKS ? k : 0;
 	/* Cochran's Q: the blocks' estimates about their weighted mean,
 	 * chi-square with k - 1 degrees of freedom when every pair of
@@ -816,11 +834,13 @@ static void rounds_agree(cb_cmp_row *row, const double *lr, const cb_cmp_opts *o
 	 * (io.file's files, graph.deps's layout: +1.7% to +4.0% in three pairs
 	 * of processes of one build) would otherwise pass its processes'
 	 * difference for the code's, the more surely the more pairs it took. */
-	double q = swxx - swx * swx / sw;
-	row->block_q = q > 0 ? q : 0;
-	row->block_c = sw - sww / sw;
-	bool heterogeneous = q > 0 && gsl_cdf_chisq_Q(q, (double)(k - 1)) < BLOCK_HETEROGENEITY_P;
-	row->disagree = top_lo > bottom_hi || heterogeneous;
+	row->block_q = rounds_q(est, se, k, 0, &row->block_c);
+	row->disagree = top_lo > bottom_hi || rounds_q_beyond(row->block_q, k);
+	free(kept);
+	free(dev);
+	free(est);
+	free(se);
+	free(cnt);
 }
 
 /* Pairs: the estimate is the Hodges-Lehmann centre of the log ratios with
@@ -1140,43 +1160,30 @@ static double pooled_tau2(const cb_cmp_result *r, const cb_cmp_row *a, bool same
 	return scale > 0 && excess > 0 ? excess / scale : 0;
 }
 
-/* Whether a cell's rounds differ more than their pairs' noise and its
- * workload's variance between pairs of processes together explain
- * (the generalised Q: each round's weight 1 / (se^2 + tau2), chi-square
- * with k - 1 degrees of freedom under the random-effects model). */
-static bool beyond_workload(const cb_cmp_row *row)
-{
-	size_t k = row->nblocks;
-	double sw = 0, swx = 0, swxx = 0;
-	for (size_t b = 0; b < k; b++) {
-		double w = 1 / (row->block_se[b] * row->block_se[b] + row->tau2);
-		sw += w;
-		swx += w * row->block_est[b];
-		swxx += w * row->block_est[b] * row->block_est[b];
-	}
-	double q = swxx - swx * swx / sw;
-	return q > 0 && gsl_cdf_chisq_Q(q, (double)(k - 1)) < BLOCK_HETEROGENEITY_P;
-}
-
 static void pool_tau2(cb_cmp_result *r)
 {
 	for (size_t i = 0; i < r->nrows; i++)
 		r->rows[i].tau2 = fmax(pooled_tau2(r, &r->rows[i], false), pooled_tau2(r, &r->rows[i], true));
-	/* A cell whose processes differ no more than its workload's do is
-	 * judged by the random-effects test, which counts that variance;
-	 * only one whose processes differ beyond it is held to the rule of
-	 * its least pair of processes (judge_row). */
-	for (size_t i = 0; i < r->nrows; i++) {
-		cb_cmp_row *row = &r->rows[i];
-		if (row->disagree && row->nblocks >= 2 && row->tau2 > 0)
-			row->disagree = beyond_workload(row);
-	}
+}
+
+/* A cell whose processes differ no more than its workload's do (the
+ * generalised Q with the workload's variance between pairs of processes)
+ * is judged by the random-effects test, which counts that variance; only
+ * one whose processes differ beyond it is held to the rule of its least
+ * pair of processes (judge_row). */
+static void disagree_beyond_workload(cb_cmp_row *row)
+{
+	if (row->disagree && row->nblocks >= 2 && row->tau2 > 0)
+		row->disagree = rounds_q_beyond(rounds_q(row->block_est, row->block_se, row->nblocks, row->tau2, NULL),
+		                                row->nblocks);
 }
 
 static void test_and_judge(cb_cmp_result *r, double factor)
 {
 	size_t n = r->nrows;
 	pool_tau2(r);
+	for (size_t i = 0; i < n; i++)
+		disagree_beyond_workload(&r->rows[i]);
 	double *p = cb_xmalloc((n + 1) * sizeof *p), *adj = cb_xmalloc((n + 1) * sizeof *adj);
 	r->ntested = 0;
 	for (size_t i = 0; i < n; i++) {

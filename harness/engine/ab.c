@@ -670,16 +670,16 @@ static void ab_cell(cb_run *plan, cb_cell *c, cb_ab_side side[2], const cb_ab_op
 	json_t *pairs = json_array();
 	int rc = 0;
 	why[0] = 0;
-	/* Each pair of processes' hash seed (side_environ), from the run's
-	 * seed, the cell and the pair, without drawing on the pairs' order. */
+	/* Each pair of processes' hash seed and layout seed (side_environ),
+	 * from the run's seed, the cell and the pair, without drawing on the
+	 * pairs' order; the hash seed is drawn even where the caller's
+	 * PYTHONHASHSEED stands, so that the layouts are the same either way. */
 	bool own_seed = !getenv("PYTHONHASHSEED");
 	json_t *seeds = json_array(), *layouts = json_array(), *shared = json_array(), *found = json_array();
 	for (int r = 0; r < k; r++) {
 		uint64_t st = o->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)((c - plan->cells) * CB_AB_MAX_ROUNDS + r + 1));
-		unsigned long hs = (unsigned long)(cb_random(&st) % 4294967295ull) + 1;
-		unsigned long ls = (unsigned long)(cb_random(&st) & 0xffffffffffull);
-		if (!own_seed)
-			hs = 0;
+		unsigned long drawn = (unsigned long)(cb_random(&st) % 4294967295ull) + 1;
+		unsigned long hs = own_seed ? drawn : 0, ls = (unsigned long)(cb_random(&st) & 0xffffffffffull);
 		if (hs)
 			json_array_append_new(seeds, json_integer((json_int_t)hs));
 		json_array_append_new(layouts, json_integer((json_int_t)ls));

@@ -260,10 +260,8 @@ static json_t *apply_layout(void)
 	if (!v || !*v)
 		return json_null();
 	unsigned long seed = strtoul(v, NULL, 10);
-	static void *reserved;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	reserved = mmap(NULL, (1 + seed % 1024) * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	(void)reserved;
+	(void)mmap(NULL, (1 + seed % 1024) * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	volatile char here = 0;
 	void *heap = malloc(64), *map = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	json_t *out = json_pack("{s:I, s:I, s:I}", "heap", (json_int_t)(uintptr_t)heap, "stack",

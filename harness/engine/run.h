@@ -473,14 +473,14 @@ typedef struct cb_ab_opts {
 	int processes;             /* pairs of processes a cell; 0: CB_AB_ROUNDS */
 } cb_ab_opts;
 
+/* Pairs per cell when --pairs is not given: CB_AB_PAIRS_FEW for a plan of
+ * at most CB_AB_FEW_CELLS cells, else CB_AB_PAIRS. */
+int cb_ab_default_pairs(int ncells);
 /* Measures every cell of `plan` (built from side[0]'s configuration) on
  * both sides, pair by pair; fills side[i].cells and *pairs (the record of
  * every pair: order, both times, both start times). A cell that fails on
  * either side fails on both, with one line naming the side; the run goes
  * on. -1 with err only when nothing could be measured at all. */
-/* Pairs per cell when --pairs is not given: CB_AB_PAIRS_FEW for a plan of
- * at most CB_AB_FEW_CELLS cells, else CB_AB_PAIRS. */
-int cb_ab_default_pairs(int ncells);
 int cb_ab_run(cb_run *plan, cb_ab_side side[2], const cb_ab_opts *o, json_t **pairs, cb_error *err);
 /* Writes a side's results.json (run's schema) into dir. */
 int cb_ab_write_side(const cb_run *plan, const cb_ab_side *side, const char *dir, cb_error *err);
