@@ -498,6 +498,53 @@ static void assert_broken_task_fails(cb_job *job, const char *what)
 	cb_job_free(job);
 }
 
+/* The inputs a runtime that orders tasks itself is given (the openmp
+ * strategy's depend clauses): those the task reads, the whole step before
+ * with sync step, none for the broken task and for a bag of tasks. */
+static void assert_inputs(cb_job *job, size_t k, const size_t *want, size_t nwant, const char *what)
+{
+	size_t in[CB_INPUTS_MAX], n = cb_workload_inputs(job, k, in);
+	if (n != nwant)
+		fail_msg("%s: task %zu has %zu inputs, expected %zu", what, k, n, nwant);
+	for (size_t j = 0; j < n; j++)
+		if (in[j] != want[j])
+			fail_msg("%s: task %zu's input %zu is %zu, expected %zu", what, k, j, in[j], want[j]);
+}
+
+static void test_graph_inputs_for_a_runtime(void **state)
+{
+	(void)state;
+	static const struct { const char *pattern, *sync, *broken; size_t k, n, in[4]; } cases[] = {
+		{ "stencil", "inputs", "-1", 0, 0, { 0 } },
+		{ "stencil", "inputs", "-1", 4, 2, { 0, 1 } },
+		{ "stencil", "inputs", "-1", 5, 3, { 0, 1, 2 } },
+		{ "stencil", "inputs", "-1", 11, 2, { 6, 7 } },
+		{ "fft", "inputs", "-1", 5, 2, { 1, 0 } },
+		{ "fft", "inputs", "-1", 9, 2, { 5, 7 } },
+		{ "tree", "inputs", "-1", 7, 1, { 1 } },
+		{ "all_to_all", "inputs", "-1", 6, 4, { 0, 1, 2, 3 } },
+		{ "stencil", "step", "-1", 4, 4, { 0, 1, 2, 3 } },
+		{ "stencil", "inputs", "5", 5, 0, { 0 } },
+		{ "trivial", "inputs", "-1", 5, 0, { 0 } },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		cb_kv kv[] = { { "pattern", cases[c].pattern }, { "width", "4" }, { "steps", "3" }, { "task", "1us" },
+		               { "sync", cases[c].sync }, { "broken", cases[c].broken } };
+		cb_job *job = job_with("graph.deps", kv, 6);
+		assert_inputs(job, cases[c].k, cases[c].in, cases[c].n, cases[c].pattern);
+		cb_job_free(job);
+	}
+	/* The pipeline: item 2 at stage 1 reads itself at stage 0, item 1 at
+	 * stage 1, and room after it (item 0 has left stage 2). */
+	cb_kv pk[] = { { "stages", "4" }, { "items", "5" }, { "queue", "2" }, { "task", "1us" } };
+	cb_job *job = job_with("graph.pipeline", pk, 4);
+	assert_inputs(job, 9, (const size_t[]){ 8, 5, 2 }, 3, "pipeline");
+	cb_job_free(job);
+	job = job_with("cpu.primes", NULL, 0);
+	assert_inputs(job, 3, NULL, 0, "cpu.primes");
+	cb_job_free(job);
+}
+
 /* Task graphs: every pattern and the pipeline reproduce the serial answer
  * under threads and forked workers (the catalogue's tests), and a task
  * run before its input is ready fails the checksum: task 4 (step 1,
@@ -596,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_rates_have_units),
 		cmocka_unit_test(test_reopened_job_keeps_resolved_size),
 		cmocka_unit_test(test_graph_broken_dependency_fails_checksum),
+		cmocka_unit_test(test_graph_inputs_for_a_runtime),
 		cmocka_unit_test(test_graph_step_sync_waits_for_the_whole_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

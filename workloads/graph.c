@@ -262,6 +262,11 @@ static const char wait_coroutine[] =
 	"and sleeps when none can run, and the writer wakes it (a futex for coroutines, through the waiter's "
 	"scheduler)";
 
+static const char wait_runtime[] =
+	"OpenMP task dependences: each task an `omp task` with the outputs it reads as depend(in) and its own as "
+	"depend(out); libgomp starts it once they are written, and its flag check (the same as under threads) "
+	"finds them set";
+
 static const char wait_serial[] =
 	"tasks in index order on one executor: every input is written before the task that reads it, whose flag "
 	"check finds it set at once";
@@ -402,7 +407,8 @@ extern const cb_workload cb_wl_graph_deps, cb_wl_graph_pipeline;
 const char *cb_graph_dependencies(const cb_job *job, cb_deps_way way)
 {
 	static _Thread_local char buf[640];
-	const char *how = way == CB_DEPS_SERIAL ? wait_serial : way == CB_DEPS_YIELDING ? wait_coroutine : wait_blocking;
+	const char *how = way == CB_DEPS_SERIAL ? wait_serial : way == CB_DEPS_YIELDING ? wait_coroutine
+	                  : way == CB_DEPS_RUNTIME ? wait_runtime : wait_blocking;
 	if (job->wl == &cb_wl_graph_pipeline) {
 		snprintf(buf, sizeof buf, "%s; an item at a stage waits for itself at the stage before, the item before "
 		         "it at its stage and room in the queue after it", how);
@@ -424,6 +430,23 @@ const char *cb_graph_dependencies(const cb_job *job, cb_deps_way way)
 		snprintf(buf + len, sizeof buf - len, "; task %ld does not wait (broken, for tests)", broken);
 	}
 	return buf;
+}
+
+/* What task k waits for (cb_workload_inputs): its inputs, or with sync
+ * step the whole step before (which holds them); none for the broken
+ * task. (A graph job is never scaled: its task k is task k.) */
+size_t cb_graph_inputs(const cb_job *job, size_t k, size_t *in)
+{
+	if (job->wl != &cb_wl_graph_deps && job->wl != &cb_wl_graph_pipeline)
+		return 0;
+	const graph_state *s = job->state;
+	if ((long)k == s->broken)
+		return 0;
+	if (!s->step_sync || k < s->width)
+		return inputs(s, k, in);
+	for (size_t j = 0; j < s->width; j++)
+		in[j] = (k / s->width - 1) * s->width + j;
+	return s->width;
 }
 
 /* The pipeline's figure of merit: items through it per second. */

@@ -30,10 +30,16 @@ const cb_workload *const cb_workloads[] = {
 };
 
 const char *cb_graph_dependencies(const cb_job *job, cb_deps_way way);
+size_t cb_graph_inputs(const cb_job *job, size_t k, size_t *in);
 
 /* Each workload whose tasks wait on each other says how, from its own
  * code (graph.c: what its tasks' waits do). */
 const char *cb_workload_dependencies(const cb_job *job, cb_deps_way way)
 {
 	return job && !job->error ? cb_graph_dependencies(job, way) : NULL;
+}
+
+size_t cb_workload_inputs(const cb_job *job, size_t k, size_t *in)
+{
+	return job && !job->error ? cb_graph_inputs(job, k, in) : 0;
 }

@@ -84,10 +84,11 @@ static int load_selected(char **items, int n)
 
 static void flag_text(unsigned flags, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s%s%s%s%s%s", flags & CB_STRATEGY_BASELINE ? " baseline" : "",
+	snprintf(buf, n, "%s%s%s%s%s%s%s", flags & CB_STRATEGY_BASELINE ? " baseline" : "",
 	         flags & CB_STRATEGY_FORKS ? " forks" : "", flags & CB_STRATEGY_YIELDS ? " yields" : "",
 	         flags & CB_STRATEGY_POOL ? " pool" : "", flags & CB_STRATEGY_CONCURRENCY ? " takes-c" : "",
-	         flags & CB_STRATEGY_RUNTIME ? " python-workloads-only" : "");
+	         flags & CB_STRATEGY_RUNTIME ? " python-workloads-only" : "",
+	         flags & CB_STRATEGY_ORDERS ? " orders-dependent-tasks" : "");
 }
 
 static void list_strategies(bool verbose)

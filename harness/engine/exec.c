@@ -178,6 +178,10 @@ static int run_range_traced(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_i
 	size_t cap = ex->tracer->cap;
 	traced_io tio = { { &traced_ops, NULL }, io, 0 };
 	tio.io.ctx = &tio;
+	if (!lane->pid) {
+		lane->pid = (int)getpid();
+		lane->tid = (int)gettid();
+	}
 	bool wrap = job->wl->kind == CB_KIND_IO;
 	for (size_t i = lo; i < hi; i++) {
 		if (atomic_load_explicit(&ctl->err, memory_order_relaxed))
@@ -210,31 +214,6 @@ static int run_range_traced(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_i
 	return 0;
 }
 
-static int run_share(cb_exec *ex, cb_job *job, size_t lo, size_t hi, cb_io *io, cb_worker_progress *me,
-                     cb_trace_lane *lane, size_t part)
-{
-	if (lane)
-		return run_range_traced(ex, job, lo, hi, io, me, lane, part);
-	return run_range(ex, job, lo, hi, io, me);
-}
-
-int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
-{
-	return cb_worker_run_part(ex, job, (size_t)w, (size_t)nworkers, w, io);
-}
-
-/* What every share of a job records around its tasks: where it ran, its
- * wall and thread CPU time, and that it is active (cb_watch). */
-typedef struct share_mark {
-	cpu_set_t *seen;
-	cb_worker_progress *me;
-	bool timed;          /* its wall and CPU time recorded (not for a
-	                        coroutine: its share is not its executor's,
-	                        and a scheduler opens hundreds a repetition) */
-	long nvcsw0;
-	double wall0, cpu0;
-} share_mark;
-
 /* The calling thread's CPU seconds to the nanosecond, the slice it is
  * running now included. getrusage's figure is the scheduler's account,
  * which a running thread's tick brings up to date: it lags by up to a tick
@@ -255,8 +234,15 @@ static long voluntary_switches(void)
 	return getrusage(RUSAGE_THREAD, &ru) ? 0 : ru.ru_nvcsw;
 }
 
-static void share_open(cb_exec *ex, int trace_w, share_mark *m)
+void cb_share_open(cb_exec *ex, size_t part, int trace_w, cb_share *m)
 {
+	m->part = part;
+	m->trace_w = trace_w;
+	/* One load per share: an untraced repetition pays nothing per task. */
+	m->lane = NULL;
+	if (ex->tracer && trace_w < ex->tracer->nlanes &&
+	    atomic_load_explicit(&ex->tracer->on, memory_order_relaxed))
+		m->lane = &ex->tracer->lane[trace_w];
 	m->seen = ex->trace ? &ex->trace[trace_w].ran_on : NULL;
 	/* Only this executor writes its slot: no read-modify-write needed. */
 	m->me = ex->watch ? &ex->watch->worker[trace_w] : NULL;
@@ -272,48 +258,49 @@ static void share_open(cb_exec *ex, int trace_w, share_mark *m)
 	note_cpu(m->seen);
 }
 
-static void share_close(cb_exec *ex, int trace_w, share_mark *m)
+int cb_share_tasks(cb_exec *ex, cb_job *job, cb_share *m, size_t lo, size_t hi, cb_io *io)
+{
+	if (m->lane)
+		return run_range_traced(ex, job, lo, hi, io, m->me, m->lane, m->part);
+	return run_range(ex, job, lo, hi, io, m->me);
+}
+
+void cb_share_close(cb_exec *ex, cb_share *m)
 {
 	note_cpu(m->seen);
 	if (m->timed) {
 		double cpu1 = thread_cpu_s(), wall1 = cb_now();
-		ex->trace[trace_w].wall_s += wall1 - m->wall0;
-		ex->trace[trace_w].cpu_s += cpu1 - m->cpu0;
-		ex->trace[trace_w].waits += voluntary_switches() - m->nvcsw0;
+		ex->trace[m->trace_w].wall_s += wall1 - m->wall0;
+		ex->trace[m->trace_w].cpu_s += cpu1 - m->cpu0;
+		ex->trace[m->trace_w].waits += voluntary_switches() - m->nvcsw0;
 	}
 	if (m->me)
 		atomic_store_explicit(&m->me->active, atomic_load_explicit(&m->me->active, memory_order_relaxed) - 1,
 		                      memory_order_relaxed);
 }
 
+int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io)
+{
+	return cb_worker_run_part(ex, job, (size_t)w, (size_t)nworkers, w, io);
+}
+
 int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int trace_w, cb_io *io)
 {
 	size_t n = job->ntasks, nw = nparts, w = part, c = ex->sched.chunk;
-	/* One load per share: an untraced repetition pays nothing per task. */
-	cb_trace_lane *lane = NULL;
-	if (ex->tracer && trace_w < ex->tracer->nlanes &&
-	    atomic_load_explicit(&ex->tracer->on, memory_order_relaxed)) {
-		lane = &ex->tracer->lane[trace_w];
-		if (!lane->pid) {
-			lane->pid = (int)getpid();
-			lane->tid = (int)gettid();
-		}
-	}
-	share_mark m;
-	share_open(ex, trace_w, &m);
-	cb_worker_progress *me = m.me;
+	cb_share m;
+	cb_share_open(ex, part, trace_w, &m);
 	long rot = atomic_load_explicit(&ex->ctl->rotate, memory_order_relaxed);
 	if (rot > 0) {
 		for (size_t i = (w + nw - (size_t)(rot - 1) % nw) % nw; i < n; i += nw)
-			if (run_share(ex, job, i, i + 1, io, me, lane, part))
+			if (cb_share_tasks(ex, job, &m, i, i + 1, io))
 				break;
 	} else if (ex->sched.kind == CB_SCHED_STATIC && c == 0) {
 		size_t lo = n * w / nw, hi = n * (w + 1) / nw;
-		run_share(ex, job, lo, hi, io, me, lane, part);
+		cb_share_tasks(ex, job, &m, lo, hi, io);
 	} else if (ex->sched.kind == CB_SCHED_STATIC) {
 		for (size_t lo = w * c; lo < n; lo += nw * c) {
 			note_cpu(m.seen);
-			if (run_share(ex, job, lo, lo + c < n ? lo + c : n, io, me, lane, part))
+			if (cb_share_tasks(ex, job, &m, lo, lo + c < n ? lo + c : n, io))
 				break;
 		}
 	} else {
@@ -323,11 +310,11 @@ int cb_worker_run_part(cb_exec *ex, cb_job *job, size_t part, size_t nparts, int
 			if (lo >= n)
 				break;
 			note_cpu(m.seen);
-			if (run_share(ex, job, lo, lo + c < n ? lo + c : n, io, me, lane, part))
+			if (cb_share_tasks(ex, job, &m, lo, lo + c < n ? lo + c : n, io))
 				break;
 		}
 	}
-	share_close(ex, trace_w, &m);
+	cb_share_close(ex, &m);
 	return atomic_load(&ex->ctl->err);
 }
 
@@ -412,8 +399,9 @@ void cb_lanes_done(cb_lanes *l, size_t k, size_t i, int rc)
 int cb_worker_run_lanes(cb_exec *ex, cb_job *job, size_t first, size_t count, int trace_w,
                         const cb_workload_origin *o)
 {
-	share_mark m;
-	share_open(ex, trace_w, &m);
+	cb_share m;
+	cb_share_open(ex, (size_t)trace_w, trace_w, &m);
+	m.lane = NULL;   /* the workload's loop runs the tasks: no timeline */
 	cb_lanes l = { ex, job, cb_xcalloc(count ? count : 1, sizeof *l.lane), m.me, false };
 	for (size_t k = 0; k < count; k++)
 		lane_place(&l, &l.lane[k], first + k, (size_t)ex->concurrency);
@@ -421,7 +409,7 @@ int cb_worker_run_lanes(cb_exec *ex, cb_job *job, size_t first, size_t count, in
 	if (rc && !atomic_load(&ex->ctl->err))
 		task_failed(ex->ctl, 0, rc);
 	free(l.lane);
-	share_close(ex, trace_w, &m);
+	cb_share_close(ex, &m);
 	return atomic_load(&ex->ctl->err);
 }
 

@@ -133,7 +133,8 @@ static json_t *cell_json(const cb_run *run, const cb_cell *c)
 	json_object_set_new(j, "strategy_note", c->ex.note[0] ? json_string(c->ex.note) : json_null());
 	unsigned sf = c->strategy->flags;
 	const char *deps = cb_workload_dependencies(job, sf & CB_STRATEGY_BASELINE ? CB_DEPS_SERIAL
-	                                                 : sf & CB_STRATEGY_YIELDS ? CB_DEPS_YIELDING : CB_DEPS_BLOCKING);
+	                                                 : sf & CB_STRATEGY_YIELDS ? CB_DEPS_YIELDING
+	                                                 : sf & CB_STRATEGY_ORDERS ? CB_DEPS_RUNTIME : CB_DEPS_BLOCKING);
 	if (deps)
 		json_object_set_new(j, "dependencies", json_string(deps));
 

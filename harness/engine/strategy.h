@@ -32,6 +32,10 @@ enum {
 	 * cells of it (with a note where the strategy was named), in-process
 	 * conformance suites skip it (tests/cli/python.sh has its test). */
 	CB_STRATEGY_RUNTIME = 1u << 7,
+	/* Its runtime starts a task only once the tasks it reads are done
+	 * (cb_workload_inputs, OpenMP's depend clauses): a graph's
+	 * dependencies are met before a task starts, not by its waits. */
+	CB_STRATEGY_ORDERS = 1u << 8,
 };
 
 typedef enum { CB_SCHED_STATIC, CB_SCHED_DYNAMIC } cb_sched_kind;
@@ -235,6 +239,29 @@ void cb_strategy_names(char *buf, size_t n);
  * ex->ctl->next), records partials, task latencies and where the worker
  * ran, and stops early once any task has failed. `w` in [0, nworkers). */
 int cb_worker_run(cb_exec *ex, cb_job *job, int w, int nworkers, cb_io *io);
+/* A share of a job: what every executor records around the tasks it runs
+ * (where it ran, its wall and thread CPU time, that it is active for
+ * cb_watch, its timeline under run --trace). cb_worker_run_part is one;
+ * a strategy whose runtime hands its executors the tasks one by one (the
+ * openmp strategy's tasks) opens one per executor, runs each task it is
+ * given through it, and closes it. */
+typedef struct cb_share {
+	size_t part;
+	int trace_w;
+	cpu_set_t *seen;
+	cb_worker_progress *me;
+	cb_trace_lane *lane;     /* run --trace's lane, else NULL */
+	bool timed;              /* its wall and CPU time recorded (not for a
+	                            coroutine: its share is not its executor's,
+	                            and a scheduler opens hundreds a repetition) */
+	long nvcsw0;
+	double wall0, cpu0;
+} cb_share;
+void cb_share_open(cb_exec *ex, size_t part, int trace_w, cb_share *m);
+/* Runs tasks [lo, hi) in the share; nonzero once any task of the job has
+ * failed (the first failure is recorded in ex->ctl). */
+int cb_share_tasks(cb_exec *ex, cb_job *job, cb_share *m, size_t lo, size_t hi, cb_io *io);
+void cb_share_close(cb_exec *ex, cb_share *m);
 /* The same loop for part `part` of `nparts` executors that record where
  * they ran under worker `trace_w` (cb_worker_run is part w of nworkers,
  * traced as w). Coroutines use it: part = the coroutine's index across all

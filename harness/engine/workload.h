@@ -120,9 +120,18 @@ bool cb_task_error_take(char *buf, size_t n);
 
 /* How a strategy runs tasks, as a task that waits for another's output
  * sees it: one after another in index order (the serial baseline), as
- * coroutines of a scheduler (CB_STRATEGY_YIELDS), or on threads and
- * processes that block. */
-typedef enum { CB_DEPS_SERIAL, CB_DEPS_BLOCKING, CB_DEPS_YIELDING } cb_deps_way;
+ * coroutines of a scheduler (CB_STRATEGY_YIELDS), on threads and
+ * processes that block, or started by a runtime that orders them itself
+ * (CB_STRATEGY_ORDERS: OpenMP's task dependences). */
+typedef enum { CB_DEPS_SERIAL, CB_DEPS_BLOCKING, CB_DEPS_YIELDING, CB_DEPS_RUNTIME } cb_deps_way;
+/* The tasks whose outputs task k of a job reads, for a strategy whose
+ * runtime starts a task only once those are done (CB_STRATEGY_ORDERS):
+ * into in[] (room for CB_INPUTS_MAX), their count. With graph.deps's
+ * sync step, every task of the step before; none for a task that reads
+ * nothing, for the task a test breaks (it does not wait), and for every
+ * task of a bag of tasks (every other workload, every plug-in). */
+#define CB_INPUTS_MAX 258
+size_t cb_workload_inputs(const cb_job *job, size_t k, size_t *in);
 /* How the tasks of a job that wait on other tasks' outputs (graph.deps,
  * graph.pipeline) meet those dependencies under a strategy that runs them
  * `way`: one line for results.json's cell field `dependencies`, from the

@@ -5,6 +5,7 @@
 extern const cb_strategy cb_st_serial;
 extern const cb_strategy cb_st_threads;
 extern const cb_strategy cb_st_threadpool;
+extern const cb_strategy cb_st_openmp;
 extern const cb_strategy cb_st_processes;
 extern const cb_strategy cb_st_processpool;
 extern const cb_strategy cb_st_coroutines;
@@ -21,6 +22,7 @@ const cb_strategy *const cb_strategies[] = {
 	&cb_st_serial,
 	&cb_st_threads,
 	&cb_st_threadpool,
+	&cb_st_openmp,
 	&cb_st_processes,
 	&cb_st_processpool,
 	&cb_st_coroutines,
