@@ -1,15 +1,19 @@
-/* openmp: OpenMP tasks on GCC's runtime (libgomp), the way OpenMP programs
- * run a task graph (Task Bench's openmp/main). Each job is a parallel
- * region of `workers` threads, libgomp's own team, which it keeps from
- * one region to the next (a pool); worker 0 is the calling thread and
- * creates every task of the job (`omp single`), one `omp task` each, while
- * the others take them from libgomp's queue; the region's closing barrier
- * is the join. A task that reads other tasks' outputs (graph.deps,
- * graph.pipeline: cb_workload_inputs) names them in depend(in) clauses and
- * its own output in depend(out), so that libgomp starts it only once they
- * are done; a bag of tasks gets plain tasks. libgomp runs with its own
- * defaults (its threads spin a while, then sleep, between regions and at
- * barriers), as OpenMP programs do; OMP_* in the environment apply.
+/* openmp: OpenMP on GCC's runtime (libgomp), the two ways OpenMP programs
+ * run work. Each job is a parallel region of `workers` threads, libgomp's
+ * own team, which it keeps from one region to the next (a pool); worker 0
+ * is the calling thread, and the region's closing barrier is the join.
+ *  - A bag of tasks is a worksharing loop: each thread runs its share of
+ *    the job through the schedule loop every strategy shares, under the
+ *    cell's schedule (`omp for schedule(...)`'s meaning).
+ *  - A task graph (graph.deps, graph.pipeline: cb_workload_inputs) is
+ *    OpenMP tasks, as Task Bench's openmp/main runs one: worker 0 creates
+ *    every task of the job (`omp single`), one `omp task` each in index
+ *    order, naming the outputs it reads in depend(in) clauses and its own
+ *    in depend(out), so that libgomp starts it only once those are done,
+ *    on whichever thread of the team is free; the schedule does not apply.
+ * libgomp runs with its own defaults (its threads spin a while, then
+ * sleep, between regions and at barriers), as OpenMP programs do; OMP_* in
+ * the environment apply.
  *
  * Placement: each thread of the team binds itself to its worker's cpuset
  * once per cell, the first time it runs as that worker in that cell (the
@@ -72,18 +76,13 @@ static void run_one(omp_cell *c, cb_job *job, size_t k)
 
 /* Worker 0: one task per task of the job, in index order (every input of
  * a task is created before it). Stops creating once a task has failed. */
-static void create_tasks(omp_cell *c, cb_job *job, bool graph)
+static void create_tasks(omp_cell *c, cb_job *job)
 {
 	/* gcc 12 does not count a use inside a depend iterator: unused there. */
 	char *d __attribute__((unused)) = c->dep;
 	for (size_t k = 0; k < job->ntasks; k++) {
 		if (atomic_load_explicit(&c->ex->ctl->err, memory_order_relaxed))
 			break;
-		if (!graph) {
-#pragma omp task firstprivate(k)
-			run_one(c, job, k);
-			continue;
-		}
 		size_t in[CB_INPUTS_MAX];
 		int n __attribute__((unused)) = (int)cb_workload_inputs(job, k, in);
 #pragma omp task firstprivate(k) depend(iterator(j = 0 : n), in : d[in[j]]) depend(out : d[k])
@@ -130,8 +129,9 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 		team_enter(c, &w);
 	}
 	snprintf(ex->note, sizeof ex->note, "libgomp (GCC %d.%d), OpenMP %d; %s", __GNUC__, __GNUC_MINOR__, _OPENMP,
-	         cb_workload_dependencies(job, CB_DEPS_RUNTIME) ? "a task per task, depend clauses from its inputs"
-	                                                        : "a task per task");
+	         cb_workload_dependencies(job, CB_DEPS_RUNTIME)
+	                 ? "an omp task per task from worker 0, depend clauses from its inputs"
+	                 : "a worksharing loop under the cell's schedule");
 	return team_error(c, err);
 }
 
@@ -145,12 +145,15 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 #pragma omp parallel num_threads(ex->workers)
 	{
 		int w;
-		if (team_enter(c, &w)) {
+		if (team_enter(c, &w) && graph) {
 			cb_share_open(ex, (size_t)w, w, &c->share[w]);
 #pragma omp single
-			create_tasks(c, job, graph);
+			create_tasks(c, job);
 			/* single's barrier: every task of the job has run. */
 			cb_share_close(ex, &c->share[w]);
+		} else if (!atomic_load(&c->team)) {
+			cb_io io = cb_io_blocking();
+			cb_worker_run(ex, job, w, ex->workers, &io);
 		}
 	}
 	if (team_error(c, err))
@@ -160,8 +163,8 @@ static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 
 const cb_strategy cb_st_openmp = {
 	.name = "openmp",
-	.summary = "OpenMP tasks on libgomp's thread team: one task per task from worker 0, depend clauses "
-	           "for a task graph's inputs",
+	.summary = "OpenMP on libgomp's thread team, a parallel region a job: a worksharing loop for a bag of "
+	           "tasks, omp tasks with depend clauses for a task graph",
 	.flags = CB_STRATEGY_POOL | CB_STRATEGY_ORDERS,
 	.colour = 0x8c564b,
 	.cell_setup = cell_setup,

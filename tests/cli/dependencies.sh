@@ -24,8 +24,14 @@ jq -e '[.cells[] | select(.workload == "graph.deps" and .strategy == "coroutines
 jq -e '[.cells[] | select(.workload | startswith("graph.")) | select(.strategy == "openmp") | .checksum_ok
 	and (.dependencies | test("depend\\(in\\)")) and (.strategy_note | test("depend clauses"))] | (all and length == 2)' \
 	"$r" >/dev/null || fail "openmp: not depend clauses: $(jq -c '[.cells[] | select(.strategy == "openmp") | [.dependencies, .strategy_note]]' "$r")"
+# libgomp's threads run where concbench placed its workers: each
+# worker's PU in every repetition is the cell's placement's.
+jq -e '[.cells[] | select(.strategy == "openmp") | .placement as $p | .reps[] | .cpus == [$p[] | [.]]] | (all and length >= 3)' \
+	"$r" >/dev/null || fail "openmp: workers off their PUs: $(jq -c '[.cells[] | select(.strategy == "openmp") | [.placement, [.reps[].cpus]]]' "$r")"
 jq -e '[.cells[] | select(.workload == "synth.amdahl" and .strategy == "openmp") | .strategy_note | test("depend") | not] | (all and length == 1)' \
 	"$r" >/dev/null || fail "openmp on a bag of tasks: depend clauses"
+jq -e '[.cells[] | select(.workload == "synth.amdahl" and .strategy == "openmp") | .strategy_note | test("worksharing loop")] | (all and length == 1)' \
+	"$r" >/dev/null || fail "openmp on a bag of tasks: not a worksharing loop"
 jq -e '[.cells[] | select(.workload == "graph.deps" and .strategy == "serial") | .dependencies | test("index order")] | all' \
 	"$r" >/dev/null || fail "serial: not index order"
 grep -q "^dependencies of graph.deps under threads, processpool: a flag per task" "$tmp/out" ||
