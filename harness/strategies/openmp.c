@@ -56,7 +56,9 @@ static void bind_once(omp_cell *c, int w)
 	bound_w = w;
 }
 
-/* Opens the region's shares or, in the warm-up, only binds. */
+/* On entering a region: false when libgomp gave it another number of
+ * threads than the cell's workers (recorded for team_error), else binds
+ * the calling thread as worker w (once a cell). */
 static bool team_enter(omp_cell *c, int *w)
 {
 	*w = omp_get_thread_num();
