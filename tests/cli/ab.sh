@@ -40,14 +40,15 @@ jq -e '[.cells[].pairs[] | (.base_s > 0) and (.new_s > 0) and (.base_at_s | type
 	"$d/pairs.json" >/dev/null || fail "a pair lacks its times, or its order disagrees with its start times"
 # Ordinary results files.
 # compare reads both sides as it reads any run: 2x on each cell, read
-# from the rounds' medians (well above 1.3: under the whole suite's load a
-# round's median of 6 repetitions read 1.47; its verdict on 3 rounds a
-# side depends on how busy the machine is: regressed or noisy, exit 1 or
-# 0, never an input error).
+# from the rounds' medians, unpaired (above 1.1: under the whole suite's
+# load a round's median of 6 repetitions has read 1.47, and once 1.22 in
+# threads/n1 while the pairs read 2.0; sides swapped or misread would read
+# 0.5 or 1; its verdict on 3 rounds a side depends on how busy the machine
+# is: regressed or noisy, exit 1 or 0, never an input error).
 "$CB" compare --ignore-param iters --format json "$d/base/results.json" "$d/new/results.json" >"$tmp/cmp.json" 2>"$tmp/err"
 rc=$?
 [ "$rc" -le 1 ] || fail "compare of the two sides exited $rc: $(head -3 "$tmp/err")"
-jq -e '(.cells | length) == 2 and ([.cells[] | .ratio > 1.3 and (.verdict == "regressed" or .verdict == "noisy")] | all)' \
+jq -e '(.cells | length) == 2 and ([.cells[] | .ratio > 1.1 and (.verdict == "regressed" or .verdict == "noisy")] | all)' \
 	"$tmp/cmp.json" >/dev/null || fail "compare does not see 2x on both sides' cells: $(jq -c '[.cells[] | {cell, verdict, ratio}]' "$tmp/cmp.json")"
 expect 0 "$CB" report "$d/new/results.json" -o "$tmp/report"
 expect 0 "$CB" export --to csv "$d/base/results.json"
