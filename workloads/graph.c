@@ -65,6 +65,8 @@ enum { SYNC_INPUTS, SYNC_STEP };   /* graph.deps's `sync`, in its order */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define MAX_WIDTH 256
+/* A task reads at most a whole step and two more (the pipeline's). */
+_Static_assert(CB_INPUTS_MAX >= MAX_WIDTH + 2, "cb_workload_inputs' room must hold a task's inputs");
 #define STALE 0x57414c4500000000ULL   /* what an input not yet written reads as */
 typedef struct {
 	_Atomic uint32_t gen;         /* the repetition (pre increments it) */
