@@ -32,7 +32,8 @@ typedef struct omp_cell {
 	unsigned gen;              /* this cell's number (a thread's binding is per cell) */
 	_Atomic int bind_err;      /* -errno of a thread that could not bind, 0 */
 	_Atomic int team;          /* threads the last region had, if not `workers` */
-	char *dep;                 /* [ntasks]: task k's dependence is on dep[k] */
+	bool graph;                /* the job's tasks read each other's outputs */
+	char *dep;                 /* graph: [ntasks], task k's dependence is on dep[k] */
 	size_t ndep;
 	cb_share *share;           /* [workers]: each thread's share of the job */
 } omp_cell;
@@ -119,8 +120,10 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 	omp_cell *c = cb_xcalloc(1, sizeof *c);
 	c->ex = ex;
 	c->gen = atomic_fetch_add(&cells, 1) + 1;
-	c->ndep = job->ntasks ? job->ntasks : 1;
-	c->dep = cb_xcalloc(c->ndep, 1);
+	/* Decided once, untimed: run_job only reads it. */
+	c->graph = cb_workload_dependencies(job, CB_DEPS_RUNTIME) != NULL;
+	c->ndep = job->ntasks;
+	c->dep = c->graph ? cb_xcalloc(c->ndep ? c->ndep : 1, 1) : NULL;
 	c->share = cb_xcalloc((size_t)ex->workers, sizeof *c->share);
 	ex->priv = c;
 	omp_set_dynamic(0);
@@ -131,8 +134,7 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 		team_enter(c, &w);
 	}
 	snprintf(ex->note, sizeof ex->note, "libgomp (GCC %d.%d), OpenMP %d; %s", __GNUC__, __GNUC_MINOR__, _OPENMP,
-	         cb_workload_dependencies(job, CB_DEPS_RUNTIME)
-	                 ? "an omp task per task from worker 0, depend clauses from its inputs"
+	         c->graph ? "an omp task per task from worker 0, depend clauses from its inputs"
 	                 : "a worksharing loop under the cell's schedule");
 	return team_error(c, err);
 }
@@ -140,14 +142,13 @@ static int cell_setup(cb_exec *ex, cb_job *job, cb_error *err)
 static int run_job(cb_exec *ex, cb_job *job, cb_error *err)
 {
 	omp_cell *c = ex->priv;
-	if (job->ntasks > c->ndep)
+	if (c->graph && job->ntasks > c->ndep)
 		return cb_error_set(err, CB_EXIT_FAIL, "openmp: a job of %zu tasks in a cell set up for %zu",
 		                    job->ntasks, c->ndep);
-	bool graph = cb_workload_dependencies(job, CB_DEPS_RUNTIME) != NULL;
 #pragma omp parallel num_threads(ex->workers)
 	{
 		int w;
-		if (team_enter(c, &w) && graph) {
+		if (team_enter(c, &w) && c->graph) {
 			cb_share_open(ex, (size_t)w, w, &c->share[w]);
 #pragma omp single
 			create_tasks(c, job);
