@@ -25,7 +25,8 @@ typedef cb_gran_series series;
 
 static const char usage_text[] =
 	"usage: concbench granularity [-s LIST] [-n LIST] [--from D] [--to D] [--per-decade K]\n"
-	"                             [--work D] [-r N] [-o DIR] [-q]\n"
+	"                             [--work D] [--pattern P [--width W] [--sync S]]\n"
+	"                             [--price FILE] [-r N] [-o DIR] [-q]\n"
 	"\n"
 	"The smallest task each model runs efficiently. A fixed amount of CPU work\n"
 	"(synth.amdahl, no serial part) is split into tasks of a duration stepped on\n"
@@ -46,8 +47,9 @@ static const char usage_text[] =
 	"      --work D         the serial time of one job (default 50ms)\n"
 	"      --pattern P      sweep a task graph instead of a bag of tasks: graph.deps\n"
 	"                       with pattern P (trivial, stencil, fft, tree, all_to_all),\n"
-	"                       --width tasks a step (default 4) and as many steps as make\n"
-	"                       --work at each task duration\n"
+	"                       W tasks a step and as many steps as make --work at each\n"
+	"                       task duration\n"
+	"      --width W        with --pattern: tasks a step (default 4)\n"
 	"      --sync S         with --pattern: what a task waits for, its own inputs\n"
 	"                       (default) or every task of the step before (step: a\n"
 	"                       barrier a step's effect)\n"
@@ -69,6 +71,7 @@ typedef struct {
 	const char *pattern;     /* graph.deps's pattern, or NULL: a bag of tasks (synth.amdahl) */
 	const char *sync;        /* graph.deps's sync (inputs, step), or NULL: its default */
 	long width;
+	bool width_set;          /* --width given: it goes with --pattern */
 	double from, to, work;
 	int per_decade;
 	bool quiet;
@@ -117,6 +120,7 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 			if (cb_parse_long(optarg, &v) || v < 1 || v > 256)
 				return cb_error_set(err, CB_EXIT_USAGE, "--width '%s' must be a whole number from 1 to 256", optarg);
 			o->width = v;
+			o->width_set = true;
 			break;
 		case 'F': if (parse_duration_opt("from", optarg, &o->from, err)) return -1; break;
 		case 'T': if (parse_duration_opt("to", optarg, &o->to, err)) return -1; break;
@@ -137,6 +141,9 @@ static int parse_args(int argc, char **argv, gran_opts *o, cb_error *err)
 	if (o->sync && !o->pattern)
 		return cb_error_set(err, CB_EXIT_USAGE, "--sync goes with --pattern (a task graph; a bag of tasks "
 		                    "waits for nothing)");
+	if (o->width_set && !o->pattern)
+		return cb_error_set(err, CB_EXIT_USAGE, "--width goes with --pattern (the tasks a step of a task "
+		                    "graph; a bag of tasks has no steps)");
 	if (!(o->to > o->from))
 		return cb_error_set(err, CB_EXIT_USAGE, "--to must be longer than --from");
 	if (o->work < o->to)

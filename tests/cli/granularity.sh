@@ -70,6 +70,8 @@ jq -e '.pattern.sync == "step"' "$gs/granularity.json" >/dev/null || fail "--syn
 grep -q "every task of the step before" "$gs/report.md" || fail "the --sync step report does not say how tasks waited"
 "$bin" granularity --sync step -o "$tmp" 2>"$tmp/bad"
 [ $? -eq 2 ] && grep -q "\-\-sync goes with --pattern" "$tmp/bad" || fail "--sync without --pattern: $(cat "$tmp/bad")"
+"$bin" granularity --width 8 -o "$tmp" 2>"$tmp/bad"
+[ $? -eq 2 ] && grep -q "\-\-width goes with --pattern" "$tmp/bad" || fail "--width without --pattern: $(cat "$tmp/bad")"
 "$bin" granularity --pattern stencil --sync barrier -o "$tmp" 2>"$tmp/bad"
 [ $? -eq 2 ] && grep -q "\-\-sync 'barrier' is not inputs or step" "$tmp/bad" || fail "--sync barrier: $(cat "$tmp/bad")"
 mkdir -p "$tmp/empty"
