@@ -378,13 +378,22 @@ static void known_params(const cb_workload **wls, int nwl, const cb_strategy **s
  * not an error (one command line can serve runs of one workload at a time,
  * as scripts/compare-builds makes); an OWNER that names nothing is. Returns
  * true when the pair is for another run. */
-static bool for_other(const char *key, cb_error *err)
+static bool for_other(const char *key, const cb_workload *const *wls, int nwl, const cb_strategy *const *sts,
+                      int nst, cb_error *err)
 {
 	const char *colon = strrchr(key, ':');
 	if (!colon)
 		return false;
 	char owner[128];
 	snprintf(owner, sizeof owner, "%.*s", (int)(colon - key), key);
+	/* A selected workload's or strategy's own parameter that none of them
+	 * took is a misspelt one, not one for a run without them. */
+	for (int i = 0; i < nwl; i++)
+		if (!strcmp(wls[i]->name, owner))
+			return false;
+	for (int i = 0; i < nst; i++)
+		if (!strcmp(sts[i]->name, owner))
+			return false;
 	if (cb_workload_find(owner) || cb_strategy_find(owner))
 		return true;
 	char wl[1024], st[1024];
@@ -420,7 +429,7 @@ int cb_plan_build(cb_run *run, cb_error *err)
 		cb_params_free(&tmp);
 	}
 	for (size_t k = 0; k < cfg->nparams; k++)
-		if (!used[k] && !for_other(cfg->params[k].key, err)) {
+		if (!used[k] && !for_other(cfg->params[k].key, wls, nwl, sts, nst, err)) {
 			if (err->code)
 				goto out;
 			char known[1024];

@@ -39,6 +39,10 @@ expect 2 "is not KEY=VALUE" -- -w synth.amdahl --param serial
 expect 2 "'mode' of sync.counter \(valid: mutex\|spin\|atomic\|sharded\)" -- -w sync.counter --size tiny --param mode=nope
 expect 2 "'size' of io.tcp \(valid: .*\[1, 16M\]" -- -w io.tcp --size tiny --param size=-1
 expect 2 "unknown parameter 'sizee'.*known: conn, size, service, requests, port" -- -w io.tcp --size tiny --param sizee=1k
+# OWNER:KEY for a selected workload or strategy is its own parameter, misspelt
+# or not, never one for another run.
+expect 2 "unknown parameter 'io.tcp:sizee'" -- -w io.tcp --size tiny --param io.tcp:sizee=1k
+expect 2 "unknown parameter 'threads:zz'" -- -w cpu.primes -s threads --size tiny --param threads:zz=1
 expect 2 "'direct' of io.file \(valid: 0\|1\)" -- -w io.file --size tiny --param direct=yes
 expect 2 "invalid schedule 'guided'" -- -w cpu.primes --schedule guided
 expect 2 "unknown size 'huge'" -- -w cpu.primes --size huge
