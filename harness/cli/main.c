@@ -53,7 +53,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: concbench <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'concbench <command> --help' describes each command.\n"
 	        "Exit status: 0 success, 1 a failure (a wrong checksum, a task error, a\n"
 	        "regression found by compare), 2 bad input, 3 this machine or build cannot\n"
