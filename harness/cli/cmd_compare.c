@@ -197,7 +197,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 			return -1;
 		}
 		if (c == '?' || c == ':')
-			return usage_error("compare: bad option '%s'", argv[optind - 1],
+			return usage_error("compare: unknown option or missing value '%s'", argv[optind - 1],
 			                   "--threshold, --alpha, --metric, --format, --fail-on, "
 			                   "--baseline, --chart, --seed, --resamples, --ignore-param, --paired, "
 			                   "--no-adjust, --pairs, --save, --github, --no-github");

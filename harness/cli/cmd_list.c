@@ -284,10 +284,13 @@ int cb_cmd_list(int argc, char **argv)
 			       "3 a plug-in or Python file that this build cannot load.\n");
 			free(items);
 			return CB_EXIT_OK;
-		} else if (!what)
+		} else if (!what && argv[i][0] != '-')
 			what = argv[i];
 		else {
-			fprintf(stderr, "concbench: unexpected argument '%s' (see 'concbench list --help')\n", argv[i]);
+			fprintf(stderr, argv[i][0] == '-'
+			        ? "concbench: list: unknown option or missing value '%s' (valid: -v, -w ITEM, "
+			          "--format text|json, --help)\n"
+			        : "concbench: unexpected argument '%s' (see 'concbench list --help')\n", argv[i]);
 			free(items);
 			return CB_EXIT_USAGE;
 		}

@@ -57,7 +57,8 @@ out:
 }
 
 static const char topo_usage[] =
-	"usage: concbench topo [--topology SRC] [--cpus LIST] [-n MAX] [--format text|json]\n"
+	"usage: concbench topo [--topology SRC] [--cpus LIST] [--hosts FILE] [-n MAX]\n"
+	"                      [--format text|json]\n"
 	"Prints the machine and the PUs each pin policy gives workers 1..MAX\n"
 	"(default: every allowed PU).\n"
 	"  --topology SRC  'synthetic:pack:2 numa:2 core:8 pu:2' or an XML file\n"
@@ -95,7 +96,10 @@ int cb_cmd_topo(int argc, char **argv)
 				return CB_EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "concbench: unexpected argument '%s' (see 'concbench topo --help')\n", argv[i]);
+			fprintf(stderr, argv[i][0] == '-'
+			        ? "concbench: topo: unknown option or missing value '%s' (valid: --topology SRC, --cpus LIST, "
+			          "--hosts FILE, --format text|json, -n MAX, --help)\n"
+			        : "concbench: unexpected argument '%s' (see 'concbench topo --help')\n", argv[i]);
 			return CB_EXIT_USAGE;
 		}
 	}

@@ -24,6 +24,10 @@ static int cmd_version(int argc, char **argv)
 		       "workloads are built.\nExit status: 0.\n");
 		return CB_EXIT_OK;
 	}
+	if (argc > 1) {
+		fprintf(stderr, "concbench: version takes no arguments ('%s'; valid: --help)\n", argv[1]);
+		return CB_EXIT_USAGE;
+	}
 	printf("concbench %s\n", CB_VERSION_STRING);
 	printf("workload ABI %d (include/concbench/workload.h); C plug-ins: -w PATH.so\n", CB_WORKLOAD_ABI);
 	printf("Python workloads (-w py:FILE.py): %s\n", cb_python_status);

@@ -139,6 +139,9 @@ static const struct option options[] = {
 int cb_run_parse_options(int argc, char **argv, cb_run_config *cfg, cb_run_raw *raw,
                          int *gb_argc, char **gb_argv, cb_error *err)
 {
+	/* The command the options are for (run, or ab, which takes run's), for
+	 * the messages. */
+	const char *cmd = argc > 0 && argv[0] ? argv[0] : "run";
 	/* Google Benchmark's flags are taken out before getopt sees them. */
 	argc = cb_gb_take_flags(argc, argv, gb_argc, gb_argv);
 	optind = 1;
@@ -198,12 +201,12 @@ int cb_run_parse_options(int argc, char **argv, cb_run_config *cfg, cb_run_raw *
 			break;
 		}
 		default:
-			return cb_cli_opt_error("run", ch, argv, err);
+			return cb_cli_opt_error(cmd, ch, argv, err);
 		}
 	}
 	if (optind < argc)
-		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench run --help')",
-		                    argv[optind]);
+		return cb_error_set(err, CB_EXIT_USAGE, "unexpected argument '%s' (see 'concbench %s --help')",
+		                    argv[optind], cmd);
 	return 0;
 }
 

@@ -15,6 +15,12 @@ for c in "" $commands; do
 	grep -qiE '^exit status|^exit:' "$tmp/out" || fail "'concbench $c --help' does not give its exit codes"
 done
 
+# An unknown option: exit 2 and one line that names it, in every command.
+for c in $commands; do
+	expect 2 "$CB" "$c" --bogus
+	one_line_error "'--bogus'"
+done
+
 # One meaning per short option: "-X, --long" in every help names the same
 # long option (export's -f is --to, its format).
 for c in $commands; do
