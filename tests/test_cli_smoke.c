@@ -111,6 +111,24 @@ static void test_run_tiny_writes_valid_results(void **state)
 	assert_int_equal(lines, 7);
 }
 
+/* One repetition has a median but no spread: stddev and cv are null, not 0
+ * (a cv of 0.0% would read as a perfectly steady cell). */
+static void test_one_repetition_has_no_cv(void **state)
+{
+	(void)state;
+	assert_int_equal(run_cmd("%s run -q --size tiny -w cpu.primes -s serial -r 1 -o %s/one", bin(), dir), 0);
+	char path[512];
+	snprintf(path, sizeof path, "%s/one/latest/results.json", dir);
+	cb_rdoc *doc;
+	cb_error err = { 0 };
+	assert_int_equal(cb_results_read(path, &doc, &err), 0);
+	json_t *st = json_object_get(json_array_get(json_object_get(doc->root, "cells"), 0), "stats");
+	assert_true(json_is_number(json_object_get(st, "median_s")));
+	assert_true(json_is_null(json_object_get(st, "stddev_s")));
+	assert_true(json_is_null(json_object_get(st, "cv")));
+	cb_rdoc_free(doc);
+}
+
 static void test_results_read_rejects_non_results(void **state)
 {
 	(void)state;
@@ -149,6 +167,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_tiny_writes_valid_results),
+		cmocka_unit_test(test_one_repetition_has_no_cv),
 		cmocka_unit_test(test_results_read_rejects_non_results),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -229,7 +229,7 @@ void cb_results_cell_stats(json_t *cell)
 	free(w);
 	json_object_set_new(cell, "stats", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 	        "median_s", num_or_null(n, st.median), "mean_s", num_or_null(n, st.mean),
-	        "stddev_s", num_or_null(n, st.stddev), "cv", num_or_null(n, st.cv),
+	        "stddev_s", num_or_null(n > 1, st.stddev), "cv", num_or_null(n > 1, st.cv),
 	        "min_s", num_or_null(n, st.min), "max_s", num_or_null(n, st.max)));
 	json_object_set_new(cell, "capacity", capacity_json(cell));
 }

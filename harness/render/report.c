@@ -604,7 +604,7 @@ static void section_scaling(emitter *e, const cb_series **g, size_t ng)
 			const cb_rcell *c = p->cell;
 			row_add(&t, S(g[i]->short_name), cb_xasprintf("%g", p->n),
 			        fmt("%.4g ms", c->median_s * 1e3), fmt("%.4g ms", c->min_s * 1e3),
-			        fmt("%.4g ms", c->max_s * 1e3), fmt("%.1f%%", c->cv * 100),
+			        fmt("%.4g ms", c->max_s * 1e3), isnan(c->cv) ? S("-") : fmt("%.1f%%", c->cv * 100),
 			        speedup_text(p), fmt("%.3f", p->efficiency), fmt("%.3f", p->amdahl),
 			        fmt("%.4f", p->karp_flatt), fmt("%.5g", p->x));
 		}
