@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char export_usage[] =
 	"usage: concbench export RESULTS -f FORMAT [-o FILE]\n"
@@ -84,7 +83,6 @@ int cb_cmd_export(int argc, char **argv)
 	cb_export *e = NULL;
 	char *path = NULL, *data = NULL;
 	size_t len = 0;
-	struct stat st;
 	int rc = parse_opts(argc, argv, &o, &err);
 	if (rc > 0) {
 		fputs(export_usage, stdout);
@@ -92,9 +90,7 @@ int cb_cmd_export(int argc, char **argv)
 	}
 	if (rc)
 		goto fail;
-	/* A run folder stands for its results.json. */
-	path = !stat(o.results, &st) && S_ISDIR(st.st_mode) ? cb_xasprintf("%s/results.json", o.results)
-	                                                    : cb_xstrdup(o.results);
+	path = cb_xstrdup(o.results);   /* a run's folder stands for its results.json (cb_results_load) */
 	if (cb_results_read(path, &doc, &err) || cb_export_from_doc(doc, &e, &err))
 		goto fail;
 	FILE *m = open_memstream(&data, &len);

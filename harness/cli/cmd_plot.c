@@ -15,9 +15,10 @@
 static const char plot_usage[] =
 	"usage: concbench plot FILE [-o DIR]\n"
 	"\n"
-	"Draws the charts of a results.json into DIR (default: the file's folder):\n"
-	"per workload speedup, efficiency, phases at the largest worker count and\n"
-	"Karp-Flatt; per I/O workload throughput and latency against concurrency.\n"
+	"Draws the charts of a results.json (or its run's folder) into DIR\n"
+	"(default: the file's folder): per workload speedup, efficiency, phases at\n"
+	"the largest worker count and Karp-Flatt; per I/O workload throughput and\n"
+	"latency against concurrency.\n"
 	"Each chart is written as .png and .svg beside its .dat data.\n"
 	"$CONCBENCH_PLOTS overrides the template folder, $CONCBENCH_GNUPLOT the binary.\n"
 	"Exit status: 0 drawn, 1 a file could not be written, 2 bad input (not a\n"

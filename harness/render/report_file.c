@@ -148,9 +148,15 @@ int cb_report_granularity(const char *file, const char *dir, cb_report_out *out,
 	char *gdir = granularity_dir(file);
 	struct stat st;
 	memset(out, 0, sizeof *out);
-	if (!gdir && !stat(file, &st) && S_ISDIR(st.st_mode))
-		return cb_error_set(err, CB_EXIT_USAGE, "%s: a folder without granularity.json (valid: a results.json "
-		                    "file, or the folder of a granularity sweep)", file);
+	if (!gdir && !stat(file, &st) && S_ISDIR(st.st_mode)) {
+		char *run = cb_xasprintf("%s/results.json", file);
+		bool is_run = !access(run, F_OK);
+		free(run);
+		if (!is_run)
+			return cb_error_set(err, CB_EXIT_USAGE, "%s: a folder without granularity.json or results.json "
+			                    "(valid: a results.json file, the folder of a run or of a granularity sweep)",
+			                    file);
+	}
 	if (!gdir)
 		return 1;
 	char *path = cb_xasprintf("%s/granularity.json", gdir), *pattern = cb_xasprintf("%s/tasks-*/latest/results.json", gdir);

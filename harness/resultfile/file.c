@@ -22,8 +22,20 @@ int cb_results_load(const char *path, char **text, size_t *len, cb_error *err)
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		cb_error_set(err, CB_EXIT_USAGE, "%s: is a directory (valid: a results.json file)", path);
-		goto out;
+		/* A run's folder stands for its results.json, in every command
+		 * that reads one. */
+		int in = openat(fd, "results.json", O_RDONLY | O_CLOEXEC);
+		if (in < 0) {
+			cb_error_set(err, CB_EXIT_USAGE, "%s: a folder without results.json (valid: a results.json "
+			             "file, or the folder of a run)", path);
+			goto out;
+		}
+		close(fd);
+		fd = in;
+		if (fstat(fd, &st)) {
+			cb_error_set(err, CB_EXIT_USAGE, "%s/results.json: cannot stat: %s", path, strerror(errno));
+			goto out;
+		}
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CB_RESULTS_MAX_BYTES) {
 		cb_error_set(err, CB_EXIT_USAGE, "%s: not a regular file of at most %u MiB", path,

@@ -72,7 +72,7 @@ expect_error "duplicate N" 2 'dup.csv:4: duplicate N = 2 (first on line 3)' "$tm
 printf 'N,X\n1,1,7\n2,2\n4,3\n' >"$tmp/wide.csv"
 expect_error "three fields" 2 'expected 2 fields' "$tmp/wide.csv"
 expect_error "missing file" 2 "$tmp/nope.csv: cannot open" "$tmp/nope.csv"
-expect_error "directory" 2 "is a directory" "$tmp"
+expect_error "directory" 2 "a folder without results.json (valid: a results.json file, or the folder of a run)" "$tmp"
 head -c 2000 "$FIXTURE" >"$tmp/trunc.json"
 expect_error "truncated json" 2 'not valid JSON' "$tmp/trunc.json"
 printf '{"schema": "other/2", "cells": []}' >"$tmp/schema.json"

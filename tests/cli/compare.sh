@@ -15,6 +15,15 @@ contains out "Holm"
 expect 1 "$CB" compare "$DATA/base.json" "$DATA/slow10.json"
 contains out "4 REGRESSED"
 
+# A run's folder stands for its results.json, as in every command that reads one.
+mkdir -p "$tmp/run-base" "$tmp/run-new" "$tmp/no-run"
+cp "$DATA/base.json" "$tmp/run-base/results.json"
+cp "$DATA/slow10.json" "$tmp/run-new/results.json"
+expect 1 "$CB" compare "$tmp/run-base" "$tmp/run-new"
+contains out "4 REGRESSED"
+expect 2 "$CB" compare "$tmp/no-run" "$tmp/run-new"
+one_line_error "no-run: a folder without results.json"
+
 expect 0 "$CB" compare "$DATA/slow10.json" "$DATA/base.json"
 contains out "4 IMPROVED"
 expect 1 "$CB" compare --fail-on any "$DATA/slow10.json" "$DATA/base.json"

@@ -76,7 +76,7 @@ grep -q "every task of the step before" "$gs/report.md" || fail "the --sync step
 [ $? -eq 2 ] && grep -q "\-\-sync 'barrier' is not inputs or step" "$tmp/bad" || fail "--sync barrier: $(cat "$tmp/bad")"
 mkdir -p "$tmp/empty"
 "$bin" report "$tmp/empty" 2>"$tmp/bad"
-[ $? -eq 2 ] && grep -q "a folder without granularity.json (valid: a results.json file, or the folder of a granularity sweep)" \
+[ $? -eq 2 ] && grep -q "a folder without granularity.json or results.json (valid: a results.json file, the folder of a run or of a granularity sweep)" \
 	"$tmp/bad" || fail "report of a folder that is no sweep: $(cat "$tmp/bad")"
 "$bin" granularity --from 1ms --to 10us -o "$tmp" 2>"$tmp/bad"
 [ $? -eq 2 ] || fail "--to shorter than --from did not exit 2"
