@@ -126,6 +126,12 @@ static void test_one_repetition_has_no_cv(void **state)
 	assert_true(json_is_number(json_object_get(st, "median_s")));
 	assert_true(json_is_null(json_object_get(st, "stddev_s")));
 	assert_true(json_is_null(json_object_get(st, "cv")));
+	/* The run's folder reads as its results.json. */
+	cb_rdoc *same;
+	snprintf(path, sizeof path, "%s/one/latest", dir);
+	assert_int_equal(cb_results_read(path, &same, &err), 0);
+	assert_true(json_equal(same->root, doc->root));
+	cb_rdoc_free(same);
 	cb_rdoc_free(doc);
 }
 
@@ -148,7 +154,7 @@ static void test_results_read_rejects_non_results(void **state)
 	assert_int_equal(cb_results_read(path, &root, &e2), -1);
 	assert_non_null(strstr(e2.msg, "not valid JSON"));
 	assert_int_equal(cb_results_read(dir, &root, &e3), -1);
-	assert_non_null(strstr(e3.msg, "directory"));
+	assert_non_null(strstr(e3.msg, "a folder without results.json"));
 }
 
 static int setup(void **state)
